@@ -1,0 +1,45 @@
+# Glassbox: `make serve` builds the site and serves it; `make test` runs every test.
+# Both do all setup themselves (a .venv with Python 3.12, npm ci, numpy for Pyodide) and are quick
+# when it is already done.
+
+# The first Python 3.12 found (override: make PYTHON=/path/to/python3.12 ...).
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12 python3; do \
+	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then echo $$p; break; fi; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.glassbox-installed
+NPM_STAMP := node_modules/.glassbox-installed
+PORT ?= 8000
+
+.PHONY: setup build serve test test-core bench clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+setup: $(STAMP) $(NPM_STAMP)
+
+build: setup
+	$(PY) build.py --strict
+
+serve: setup
+	$(PY) build.py serve --strict --port $(PORT)
+
+test: build
+	$(PY) -m pytest
+
+test-core: setup
+	$(PY) -m pytest tests/core
+
+bench: build
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf _site _build build dist *.egg-info

@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""Build the Glassbox static site into _site/.
+
+    python build.py [--out _site] [--strict] [--pyodide-cdn URL]    build
+    python build.py serve [--port 8000] [--prefix /]                build, then serve on 127.0.0.1
+
+The build is a sequence of named steps. Every step reads its inputs and returns its outputs; nothing is
+written until the last step, so a failing check leaves the previous _site/ untouched:
+
+  1. load_chapters        chapters/*.md -> parsed chapters (front matter, Markdown, directives)
+  2. load_widgets         widgets/NAME/ -> compute module, Jinja partial, JS, CSS
+  3. precompute_widgets   call every widget's compute(params) in CPython (the pre-rendered figures)
+  4. render_pages         Jinja: index + one page per chapter, widgets drawn statically
+  5. build_wheel          llm_core as a Pyodide-ready wheel, registered in a copy of Pyodide's lock
+  6. vendor_runtime       Pyodide core, numpy for Pyodide, vocabularies; each checked by sha256
+  7. check_site           (strict) internal links and #anchors resolve
+  8. write_site           byte-identical output for identical inputs
+"""
+
+import argparse
+import hashlib
+import os
+import importlib
+import importlib.util
+import inspect
+import json
+import math
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlsplit
+
+import jinja2
+import markdown
+
+from sitebuild import runtime, vocab
+from sitebuild.chapters import Chapter, SourceError, line_of, parse_chapter, placeholder
+
+ROOT = Path(__file__).resolve().parent
+BUILD_DIR = ROOT / "_build"
+MANIFEST = ROOT / "site" / "vendor-manifest.json"
+WORDS_PER_MINUTE = 220
+SITE_NAME = "Glassbox"
+SITE_TAGLINE = "How large language models work, computed live in your browser"
+
+
+@dataclass
+class Options:
+    out: Path = ROOT / "_site"
+    strict: bool = False
+    pyodide_cdn: str | None = None     # e.g. the official Pyodide CDN's URL for v0.27.7
+    chapters: Path = ROOT / "chapters"
+    widgets: Path = ROOT / "widgets"
+
+
+@dataclass
+class Widget:
+    name: str
+    folder: Path
+    module: ModuleType
+
+
+# -- 1. chapters ---------------------------------------------------------------------------------
+
+def load_chapters(folder: Path) -> list[Chapter]:
+    chapters = [parse_chapter(p) for p in sorted(folder.glob("*.md"))]
+    seen: dict[str, Path] = {}
+    for ch in chapters:
+        for key in (f"slug {ch.slug}", f"order {ch.order}"):
+            if key in seen:
+                raise SourceError(ch.path, 1, f"{key} already used by {seen[key]}")
+            seen[key] = ch.path
+    return sorted(chapters, key=lambda ch: ch.order)
+
+
+# -- 2. widgets ----------------------------------------------------------------------------------
+
+def load_widgets(folder: Path) -> dict[str, Widget]:
+    widgets = {}
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        name = sub.name
+        for suffix in (".py", ".html", ".js"):
+            if not (sub / f"{name}{suffix}").exists():
+                raise SourceError(sub / f"{name}{suffix}", 1, f"widget {name!r} lacks {name}{suffix}")
+        spec = importlib.util.spec_from_file_location(f"glassbox_widgets.{name}", sub / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for attr in ("DEFAULTS", "DATA", "CODE", "compute"):
+            if not hasattr(module, attr):
+                raise SourceError(sub / f"{name}.py", 1, f"widget {name!r} does not define {attr}")
+        widgets[name] = Widget(name, sub, module)
+    return widgets
+
+
+# -- 3. pre-render -------------------------------------------------------------------------------
+
+def precompute_widgets(chapters: list[Chapter], widgets: dict[str, Widget]) -> dict[tuple[str, int], dict]:
+    """Run compute(params) for every widget instance. -> {(slug, block index): {params, result}}."""
+    computed = {}
+    for ch in chapters:
+        for i, block in enumerate(ch.blocks):
+            if block.kind != "widget":
+                continue
+            widget = widgets.get(block.name)
+            if widget is None:
+                raise SourceError(ch.path, block.line,
+                                  f"unknown widget {block.name!r} (known: {', '.join(sorted(widgets))})")
+            unknown = sorted(set(block.params) - set(widget.module.DEFAULTS))
+            if unknown:
+                raise SourceError(ch.path, block.line, f"widget {block.name!r} has no parameter {unknown[0]!r}")
+            params = {**widget.module.DEFAULTS, **block.params}
+            try:
+                result = widget.module.compute(params)
+            except Exception as e:
+                raise SourceError(ch.path, block.line, f"widget {block.name!r} failed: {e!r}") from e
+            computed[(ch.slug, i)] = {"params": params, "result": json_safe(result, f"{ch.path}:{block.line}")}
+    return computed
+
+
+def json_safe(value, where: str):
+    """Check a compute result is plain JSON (no NaN/inf, no bytes); returns it unchanged."""
+    json.dumps(value, allow_nan=False)
+    return value
+
+
+def script_json(value) -> str:
+    """JSON that is safe inside <script type="application/json"> (no '</script>' breakouts)."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# -- 4. pages ------------------------------------------------------------------------------------
+
+def markdown_to_html(text: str) -> tuple[str, list[dict]]:
+    md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty"],
+                           extension_configs={"toc": {"toc_depth": "2-3"}})
+    body = md.convert(text)
+    return body, md.toc_tokens
+
+
+def code_listing(dotted: str) -> dict:
+    """Source of an llm_core function/class for "view the code": dotted = 'llm_core.mod.Name.attr'."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return {"name": dotted, "source": inspect.getsource(obj)}
+    raise ImportError(f"cannot import {dotted}")
+
+
+def reading_minutes(text: str) -> int:
+    return max(1, math.ceil(len(re.findall(r"\w+", text)) / WORDS_PER_MINUTE))
+
+
+def make_env(widgets_dir: Path) -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader([str(ROOT / "site" / "templates"), str(widgets_dir)])
+    env = jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return env
+
+
+def page_context(chapters: list[Chapter], options: Options) -> dict:
+    return {
+        "site_name": SITE_NAME,
+        "tagline": SITE_TAGLINE,
+        "chapters": chapters,
+        "pyodide_index": options.pyodide_cdn or "pyodide/",
+        "pyodide_cdn": bool(options.pyodide_cdn),
+        "wheel": None,
+    }
+
+
+def render_pages(chapters: list[Chapter], widgets: dict[str, Widget], computed: dict, env: jinja2.Environment,
+                 options: Options, wheel_name: str) -> dict[str, bytes]:
+    pages = {}
+    base = {**page_context(chapters, options), "wheel": wheel_name}
+    widget_tpl = env.get_template("_widget.html")
+    for n, ch in enumerate(chapters):
+        body, toc = markdown_to_html(ch.body)
+        used: list[str] = []
+        data_files: list[str] = []
+        for i, block in enumerate(ch.blocks):
+            caption, _ = markdown_to_html(block.body)
+            if block.kind == "widget":
+                widget = widgets[block.name]
+                c = computed[(ch.slug, i)]
+                wid = f"w{i}-{block.name.replace('_', '-')}"
+                partial = env.get_template(f"{block.name}/{block.name}.html").render(
+                    wid=wid, params=c["params"], result=c["result"])
+                html_block = widget_tpl.render(
+                    wid=wid, name=block.name, partial=partial, caption=caption,
+                    state=script_json(c), code=[code_listing(d) for d in widget.module.CODE])
+                if block.name not in used:
+                    used.append(block.name)
+                for f in widget.module.DATA:
+                    if f not in data_files:
+                        data_files.append(f)
+            else:
+                html_block = env.get_template("_box.html").render(kind=block.kind, body=caption)
+            body = body.replace(f"<p>{placeholder(i)}</p>", html_block)
+            if placeholder(i) in body:
+                raise SourceError(ch.path, block.line, "directive must stand alone, separated by blank lines")
+        css = [f"widgets/{w}.css" for w in used if (widgets[w].folder / f"{w}.css").exists()]
+        html_text = env.get_template("chapter.html").render(
+            **base, chapter=ch, content=body, toc=toc, minutes=reading_minutes(ch.body),
+            prev=chapters[n - 1] if n > 0 else None, next=chapters[n + 1] if n + 1 < len(chapters) else None,
+            widgets_used=used, widget_css=css, data_files=data_files, page=ch.filename)
+        pages[ch.filename] = html_text.encode("utf-8")
+    pages["index.html"] = env.get_template("index.html").render(
+        **base, widgets_used=[], widget_css=[], data_files=[], page="index.html",
+        minutes_of={ch.slug: reading_minutes(ch.body) for ch in chapters}).encode("utf-8")
+    return pages
+
+
+def collect_static(widgets: dict[str, Widget]) -> dict[str, bytes]:
+    files = {}
+    static = ROOT / "site" / "static"
+    for path in sorted(static.rglob("*")):
+        if path.is_file():
+            files[f"static/{path.relative_to(static).as_posix()}"] = path.read_bytes()
+    for w in widgets.values():
+        for suffix in (".js", ".css", ".py"):
+            src = w.folder / f"{w.name}{suffix}"
+            if src.exists():
+                files[f"widgets/{w.name}{suffix}"] = src.read_bytes()
+    files["favicon.svg"] = (ROOT / "site" / "favicon.svg").read_bytes()
+    files[".nojekyll"] = b""
+    return files
+
+
+# -- 5. wheel ------------------------------------------------------------------------------------
+
+def build_wheel(lock: dict) -> dict[str, bytes]:
+    wheel, new_lock = runtime.build_llm_core_wheel(ROOT, BUILD_DIR / "wheel", lock)
+    lock_text = json.dumps(new_lock, sort_keys=True, indent=1) + "\n"
+    return {f"pyodide/{wheel.name}": wheel.read_bytes(), "pyodide/pyodide-lock.json": lock_text.encode()}
+
+
+# -- 6. vendored runtime -------------------------------------------------------------------------
+
+def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
+    """Pyodide core + numpy wheel (unless loading from a CDN) and tokenizer vocabularies, sha256-checked."""
+    node_modules = ROOT / "node_modules"
+    files = {}
+    if not options.pyodide_cdn:
+        for name in runtime.PYODIDE_CORE_FILES:
+            files[f"pyodide/{name}"] = (node_modules / "pyodide" / name).read_bytes()
+        numpy_wheel = runtime.fetch_numpy_wheel(BUILD_DIR / "cache", lock)
+        files[f"pyodide/{numpy_wheel.name}"] = numpy_wheel.read_bytes()
+    for name, path in vocab.convert_vocabularies(node_modules, BUILD_DIR / "data" / "vocab").items():
+        files[f"data/vocab/{path.name}"] = path.read_bytes()
+    pinned = json.loads(MANIFEST.read_text())
+    for rel, data in files.items():
+        digest = hashlib.sha256(data).hexdigest()
+        if rel not in pinned:
+            raise ValueError(f"{MANIFEST.relative_to(ROOT)}: no pinned sha256 for vendored file {rel}")
+        if pinned[rel] != digest:
+            raise ValueError(f"vendored {rel}: sha256 {digest} differs from the pinned {pinned[rel]}")
+    return files
+
+
+# -- 7. checks -----------------------------------------------------------------------------------
+
+class LinkCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        for key in ("href", "src"):
+            if attrs.get(key):
+                self.links.append(attrs[key])
+
+
+def check_site(files: dict[str, bytes], chapters: list[Chapter], options: Options) -> list[str]:
+    """Broken internal links and anchors, each named by source file and line where possible."""
+    parsed = {}
+    for rel, data in files.items():
+        if rel.endswith(".html"):
+            p = LinkCollector()
+            p.feed(data.decode("utf-8"))
+            parsed[rel] = p
+    by_page = {ch.filename: ch for ch in chapters}
+    errors = []
+    for rel, p in sorted(parsed.items()):
+        for link in p.links:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith("/"):
+                if not (options.pyodide_cdn and link.startswith(options.pyodide_cdn)) and parts.scheme != "mailto":
+                    errors.append(f"{where(rel, link, by_page)}: link leaves the site or is absolute: {link}")
+                continue
+            target = rel if not parts.path else resolve(rel, parts.path)
+            if target not in files:
+                errors.append(f"{where(rel, link, by_page)}: broken link {link} (no {target} in the site)")
+            elif parts.fragment and target in parsed and parts.fragment not in parsed[target].ids:
+                errors.append(f"{where(rel, link, by_page)}: broken anchor {link} (no id={parts.fragment!r} in {target})")
+    return errors
+
+
+def resolve(page: str, path: str) -> str:
+    parts = page.split("/")[:-1]
+    for seg in path.split("/"):
+        if seg == "..":
+            parts = parts[:-1]
+        elif seg not in ("", "."):
+            parts.append(seg)
+    target = "/".join(parts)
+    return target + "index.html" if path.endswith("/") or not target else target
+
+
+def where(page: str, link: str, by_page: dict[str, Chapter]) -> str:
+    ch = by_page.get(page)
+    if ch:
+        return f"{ch.path.relative_to(ROOT) if ch.path.is_relative_to(ROOT) else ch.path}:{line_of(ch, link)}"
+    return f"_site/{page}"
+
+
+# -- 8. write ------------------------------------------------------------------------------------
+
+def write_site(files: dict[str, bytes], out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    for rel in sorted(files):
+        dest = out / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(files[rel])
+
+
+def build(options: Options) -> dict[str, bytes]:
+    chapters = load_chapters(options.chapters)
+    widgets = load_widgets(options.widgets)
+    lock = runtime.pyodide_lock(ROOT / "node_modules")
+    vendored = vendor_runtime(lock, options)          # also makes the vocabularies llm_core reads below
+    computed = precompute_widgets(chapters, widgets)
+    wheel_files = build_wheel(lock)
+    wheel_name = next(k for k in wheel_files if k.endswith(".whl")).split("/")[-1]
+    pages = render_pages(chapters, widgets, computed, make_env(options.widgets), options, wheel_name)
+    files = {**collect_static(widgets), **vendored, **wheel_files, **pages}
+    if options.strict:
+        errors = check_site(files, chapters, options)
+        if errors:
+            raise SystemExit("build failed (strict):\n  " + "\n  ".join(errors))
+    write_site(files, options.out)
+    return files
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("command", nargs="?", default="build", choices=["build", "serve"])
+    ap.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (default _site/)")
+    ap.add_argument("--strict", action="store_true", help="fail on broken links/anchors")
+    ap.add_argument("--pyodide-cdn", metavar="URL",
+                    help="load Pyodide and numpy from this URL (e.g. the official CDN) instead of the site")
+    ap.add_argument("--chapters", type=Path, default=ROOT / "chapters", help=argparse.SUPPRESS)
+    ap.add_argument("--widgets", type=Path, default=ROOT / "widgets", help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--prefix", default="/", help="serve the site under this path, like GitHub Pages /REPO/")
+    args = ap.parse_args(argv)
+    cdn = args.pyodide_cdn.rstrip("/") + "/" if args.pyodide_cdn else None
+    options = Options(out=args.out, strict=args.strict, pyodide_cdn=cdn, chapters=args.chapters,
+                      widgets=args.widgets)
+    # Data files llm_core reads at build time are the ones this build vendors.
+    os.environ.setdefault("GLASSBOX_DATA", str(BUILD_DIR / "data"))
+    try:
+        files = build(options)
+    except SourceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"built {len(files)} files into {options.out}")
+    if args.command == "serve":
+        from sitebuild.serve import make_server
+        server = make_server(options.out, port=args.port, prefix=args.prefix)
+        print(f"Serving Glassbox at http://127.0.0.1:{args.port}{server.prefix}  (Ctrl+C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+/* Glassbox page runtime (main thread).
+
+   Starts one Web Worker that runs Pyodide + numpy + llm_core, and makes every widget on the page live:
+   <figure class="widget" data-widget="NAME" data-state="static|loading|live|error">.
+   Widgets register with glassbox.widget(NAME, {read, draw, mount}); see widgets/README.md.
+
+   window.glassbox.ready          Promise, resolves when the worker is live
+   window.glassbox.py(code)       runs Python in the worker; resolves to the last expression as plain data,
+                                  rejects with the Python traceback
+   window.glassbox.compute(name, params)   a widget's compute(params) in the worker (parsed JSON)
+   Nothing here needs SharedArrayBuffer, so the site works on hosts without COOP/COEP headers. */
+(function () {
+  "use strict";
+
+  const specs = {};             // widget name -> {read, draw, mount}
+  const instances = [];
+  const pending = new Map();    // message id -> {resolve, reject}
+  let worker = null;
+  let nextId = 1;
+  let readyResolve, readyReject;
+  const ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
+  ready.catch(() => {});        // failures are shown on each widget; no unhandled rejection
+
+  function send(message) {
+    if (!worker) return Promise.reject(new Error("Python is not running on this page"));
+    return new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage(Object.assign({ id }, message));
+    });
+  }
+
+  function py(code) {
+    return ready.then(() => send({ type: "py", code: String(code) }));
+  }
+
+  function repl(code) {
+    return ready.then(() => send({ type: "repl", code: String(code) })).then((text) => JSON.parse(text));
+  }
+
+  function compute(name, params) {
+    return ready.then(() => send({ type: "call", name, params: JSON.stringify(params) })).then((text) => JSON.parse(text));
+  }
+
+  function siteURL(relative) {
+    return new URL(relative, document.baseURI).href;
+  }
+
+  function startWorker() {
+    const body = document.body;
+    const words = (s) => (s || "").split(/\s+/).filter(Boolean);
+    const cdn = body.dataset.pyodideCdn === "true";
+    const index = siteURL(body.dataset.pyodideIndex || "pyodide/");
+    const wheelURL = siteURL("pyodide/" + body.dataset.wheel);
+    const config = {
+      indexURL: index,
+      // With the site's own lock, "llm_core" resolves to our wheel and brings numpy along.
+      lockFileURL: cdn ? null : siteURL("pyodide/pyodide-lock.json"),
+      packages: cdn ? ["numpy", wheelURL] : ["llm_core"],
+      runtimeURL: siteURL("static/py/glassbox_runtime.py"),
+      widgets: words(body.dataset.widgets).map((name) => ({ name, url: siteURL("widgets/" + name + ".py") })),
+      dataFiles: words(body.dataset.dataFiles).map((path) => ({ path, url: siteURL("data/" + path) })),
+    };
+    if (location.protocol === "file:") {
+      readyReject(new Error("pages opened from a file cannot start Python; serve the folder over HTTP (make serve)"));
+      return;
+    }
+    if (typeof WebAssembly !== "object" || typeof Worker !== "function") {
+      readyReject(new Error("this browser lacks WebAssembly or Web Workers"));
+      return;
+    }
+    try {
+      worker = new Worker(siteURL("static/js/worker.js"));
+    } catch (err) {
+      readyReject(new Error("the browser refused to start a worker (" + err.message + ")"));
+      return;
+    }
+    worker.onmessage = (event) => {
+      const msg = event.data;
+      if (msg.type === "ready") { readyResolve(); return; }
+      if (msg.type === "failed") { readyReject(new Error(msg.error)); return; }
+      const p = pending.get(msg.id);
+      if (!p) return;
+      pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.value); else p.reject(new Error(msg.error));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      const err = new Error("the Python worker stopped: " + (event.message || "unknown error"));
+      readyReject(err);
+      for (const p of pending.values()) p.reject(err);
+      pending.clear();
+    };
+    worker.postMessage({ type: "init", config });
+  }
+
+  // -- widgets -----------------------------------------------------------------------------------
+
+  function setStatus(inst, state, text) {
+    inst.el.dataset.state = state;
+    const t = inst.el.querySelector(".widget-status-text");
+    if (t) t.textContent = text;
+  }
+
+  function showError(inst, message) {
+    inst.el.classList.toggle("has-error", Boolean(message));
+    const t = inst.el.querySelector(".widget-status-text");
+    if (!t) return;
+    t.textContent = message ? message : "Live: computed in your browser by llm_core.";
+  }
+
+  function draw(inst, result, params) {
+    inst.result = result;
+    inst.params = params;
+    inst.spec.draw(inst.el, result, params);
+  }
+
+  // At most one call per widget in flight; while it runs, newer params replace older ones.
+  async function pump(inst) {
+    if (inst.inFlight) return;
+    while (inst.latest) {
+      const params = inst.latest;
+      inst.latest = null;
+      inst.inFlight = true;
+      const started = performance.now();
+      inst.calls += 1;
+      inst.el.dataset.calls = String(inst.calls);
+      try {
+        const result = await compute(inst.name, params);
+        if (result && typeof result === "object" && "error" in result && Object.keys(result).length === 1) {
+          showError(inst, result.error);
+        } else {
+          showError(inst, "");
+          draw(inst, result, params);
+        }
+        inst.el.dispatchEvent(new CustomEvent("glassbox:drawn", {
+          detail: { params, ms: performance.now() - started, error: result && result.error },
+        }));
+      } catch (err) {
+        showError(inst, "Could not compute: " + err.message);
+      } finally {
+        inst.inFlight = false;
+      }
+    }
+  }
+
+  function update(inst, params) {
+    inst.latest = params;
+    if (inst.el.dataset.state === "live") pump(inst);
+  }
+
+  function readParams(inst) {
+    return Object.assign({}, inst.params, inst.spec.read ? inst.spec.read(inst.el) : {});
+  }
+
+  function mountWidget(el) {
+    const name = el.dataset.widget;
+    let state = { params: {}, result: null };
+    try {
+      state = JSON.parse(el.querySelector("script.widget-data").textContent);
+    } catch (e) { /* keep the static figure */ }
+    const spec = specs[name];
+    const inst = { el, name, spec, params: state.params, result: state.result, latest: null, inFlight: false, calls: 0 };
+    instances.push(inst);
+    if (!spec) {
+      setStatus(inst, "error", "Live mode is unavailable: this widget's script did not load. The figure shows the pre-rendered result.");
+      return;
+    }
+    inst.api = {
+      get params() { return inst.params; },
+      get result() { return inst.result; },
+      update: (params) => update(inst, Object.assign({}, inst.params, params)),
+    };
+    const onInput = (event) => {
+      if (event.target.closest("[data-param]")) update(inst, readParams(inst));
+    };
+    el.addEventListener("input", onInput);
+    el.addEventListener("change", onInput);
+    if (spec.mount) spec.mount(el, inst.api);
+    setStatus(inst, "loading", "Loading Python in your browser…");
+    ready.then(() => {
+      setStatus(inst, "live", "Live: computed in your browser by llm_core.");
+      const now = readParams(inst);
+      if (inst.latest || JSON.stringify(now) !== JSON.stringify(inst.params)) update(inst, inst.latest || now);
+    }, (err) => {
+      setStatus(inst, "error", "Live mode is unavailable (" + err.message + "). The figure shows the pre-rendered result.");
+    });
+  }
+
+  function widget(name, spec) {
+    specs[name] = spec;
+  }
+
+  window.glassbox = { ready, py, repl, compute, widget, instances, siteURL };
+
+  document.addEventListener("DOMContentLoaded", () => {
+    startWorker();
+    document.querySelectorAll("figure.widget[data-widget]").forEach(mountWidget);
+  });
+})();

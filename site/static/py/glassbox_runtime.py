@@ -1,0 +1,101 @@
+"""The Python side of the Glassbox browser worker (also importable in CPython, where tests run it).
+
+The worker calls three entry points:
+  call_widget(name, params_json) -> JSON text of widgets/NAME.py's compute(params), or {"error": message}
+  run_py(code)                    -> the value of code's last expression, as plain data (glassbox.py)
+  run_repl(code)                  -> JSON text {stdout, result, error} for the in-page console
+"""
+
+import ast
+import contextlib
+import importlib
+import io
+import json
+import traceback
+
+import numpy as np
+
+import llm_core
+from llm_core import tokenizer
+
+# The console and glassbox.py share one namespace per page, with the usual imports already done.
+NAMESPACE = {"__name__": "__console__", "llm_core": llm_core, "np": np, "numpy": np, "tokenizer": tokenizer}
+for _name in ("bpe_train",):
+    try:
+        NAMESPACE[_name] = importlib.import_module(f"llm_core.{_name}")
+    except ImportError:
+        pass
+
+
+def call_widget(name: str, params_json: str) -> str:
+    """Run a widget's compute; a ValueError (bad input) comes back as {"error": message}, not a crash."""
+    # The worker writes each widgets/NAME/NAME.py of the page to glassbox_widgets/NAME.py.
+    module = importlib.import_module(f"glassbox_widgets.{name}")
+    try:
+        result = module.compute(json.loads(params_json))
+    except ValueError as e:
+        return json.dumps({"error": str(e)})
+    return json.dumps(result, allow_nan=False)
+
+
+def _split_last_expression(code: str):
+    """-> (module without its last expression, that expression or None), like the Python REPL does."""
+    tree = ast.parse(code, "<console>", "exec")
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+        return tree, last
+    return tree, None
+
+
+def _execute(code: str):
+    body, last = _split_last_expression(code)
+    exec(compile(body, "<console>", "exec"), NAMESPACE)
+    if last is None:
+        return None
+    return eval(compile(last, "<console>", "eval"), NAMESPACE)
+
+
+def to_plain(value):
+    """numpy arrays and scalars -> lists and numbers, recursively, so they cross into JavaScript as data."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return value
+    return repr(value)
+
+
+def run_py(code: str):
+    """glassbox.py(code): the value of the last expression as plain data (None if there is none)."""
+    return to_plain(_execute(code))
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback without this module's own frames: what a reader's code did, nothing more."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def run_repl(code: str) -> str:
+    out = io.StringIO()
+    result = error = None
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            value = _execute(code)
+        if value is not None:
+            result = repr(value)
+            if len(result) > 20000:
+                result = result[:20000] + f"... ({len(result) - 20000} more characters)"
+    except BaseException as e:  # noqa: BLE001 - a reader's SystemExit or KeyboardInterrupt must not kill the worker
+        error = _user_traceback(e)
+    text = out.getvalue()
+    if len(text) > 20000:
+        text = text[:20000] + f"\n... ({len(text) - 20000} more characters of output)"
+    return json.dumps({"stdout": text, "result": result, "error": error})
