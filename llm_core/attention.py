@@ -1,0 +1,129 @@
+"""Attention: each position gathers information from the positions it may look at.
+
+Every position emits a query (what it is looking for), a key (what it offers) and a value (what it
+passes on). Its output is the average of the values, weighted by softmax(q . k / sqrt(d_head)) over the
+keys: "Attention Is All You Need" (Vaswani et al. 2017, arXiv:1706.03762), eq. 1. The causal mask stops
+a position from seeing later ones, so the model cannot peek at the token it must predict.
+
+Multi-head attention runs n_head of these in parallel on slices of the vector (section 3.2.2).
+Grouped-query attention (Ainslie et al. 2023, arXiv:2305.13245) lets a group of n_head // n_kv_head
+query heads share one key/value head: query head h reads kv head h // (n_head // n_kv_head). It shrinks
+the KV cache by n_head / n_kv_head; n_kv_head = n_head is ordinary multi-head attention, n_kv_head = 1
+is multi-query attention (Shazeer 2019, arXiv:1911.02150).
+
+Weights are laid out for x @ w (w is [d_in, d_out]), as in GPT-2's checkpoint and picoGPT;
+torch.nn.Linear stores the transpose.
+
+>>> causal_mask(3).astype(int)  # row = query position, column = key position; 1 = may attend
+array([[1, 0, 0],
+       [1, 1, 0],
+       [1, 1, 1]])
+"""
+
+import numpy as np
+
+from .activations import softmax
+from .rope import apply_rope
+
+
+def causal_mask(n_q, n_k=None, offset=None):  # -> bool [n_q, n_k]
+    """True where query i may attend to key j: j <= offset + i.
+
+    The n_q queries are the last n_q of the n_k positions (offset = n_k - n_q by default), which is the
+    decode case with a KV cache: one new query at the end attends to every cached key.
+    """
+    n_k = n_q if n_k is None else n_k
+    offset = n_k - n_q if offset is None else offset
+    if n_q < 0 or n_k < 0 or offset < 0:
+        raise ValueError(f"need n_q, n_k, offset >= 0, got n_q={n_q}, n_k={n_k}, offset={offset}")
+    return np.arange(n_k)[None, :] <= np.arange(offset, offset + n_q)[:, None]
+
+
+def attention_scores(q, k):  # [..., n_q, d_head], [..., n_k, d_head] -> [..., n_q, n_k]
+    """q . k / sqrt(d_head) for every query-key pair.
+
+    Dividing by sqrt(d_head) keeps the scores' spread near 1 whatever d_head is (the dot product of two
+    random unit-variance vectors has variance d_head), so softmax does not saturate (Vaswani et al. 3.2.1).
+    """
+    return q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1]).astype(q.dtype)
+
+
+def attention_weights(scores, mask=None):  # [..., n_q, n_k], bool [n_q, n_k] -> [..., n_q, n_k]
+    """softmax over the keys, masked keys set to -inf first (weight 0). Each row sums to 1.
+
+    subtle: a row with every key masked sums to 0 instead (all-zero weights, output a zero vector),
+    not NaN; it cannot happen with a causal mask, where each query sees at least itself.
+    """
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    return softmax(scores, axis=-1)
+
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    """softmax(q k^T / sqrt(d_head)) v, for one head (or a stack of heads in the leading axes).
+
+    [n_q, d_head], [n_k, d_head], [n_k, d_head], bool [n_q, n_k] -> [n_q, d_head], [n_q, n_k]
+    Returns the output and the attention weights.
+    """
+    weights = attention_weights(attention_scores(q, k), mask)
+    return weights @ v, weights
+
+
+def multi_head_attention(x, w_q, w_k, w_v, w_o, n_head, n_kv_head=None, positions=None, rope_freqs=None,
+                         causal=True, kv_cache=None, layer=0):
+    """Grouped-query multi-head self-attention over a sequence, with optional RoPE and KV cache.
+
+    x [n_seq, d_model]; w_q [d_model, n_head * d_head]; w_k, w_v [d_model, n_kv_head * d_head];
+    w_o [n_head * d_head, d_model] -> out [n_seq, d_model], trace.
+
+    positions: the positions of x's rows (default: continuing after what the cache holds). rope_freqs:
+    rope_frequencies(d_head, ...) to rotate q and k, or None for no rotation. kv_cache: a KVCache, or
+    anything with .lengths and .update(layer, k, v) -> (k_all, v_all); the new keys (after RoPE) and
+    values are appended and attention runs over all n_k cached positions.
+
+    trace: q [n_head, n_seq, d_head] and k [n_kv_head, n_k, d_head] (both after RoPE),
+    v [n_kv_head, n_k, d_head], mask [n_seq, n_k], scores and weights [n_head, n_seq, n_k],
+    heads [n_head, n_seq, d_head] (each head's output, before w_o).
+    """
+    n_kv_head = n_head if n_kv_head is None else n_kv_head
+    if n_head <= 0 or n_kv_head <= 0 or n_head % n_kv_head:
+        raise ValueError(f"n_kv_head ({n_kv_head}) must be a positive divisor of n_head ({n_head})")
+    n_seq, d_model = x.shape
+    if w_q.shape[1] % n_head or w_k.shape[1] * n_head != w_q.shape[1] * n_kv_head:
+        raise ValueError(f"w_q {w_q.shape} and w_k {w_k.shape} do not fit n_head={n_head}, "
+                         f"n_kv_head={n_kv_head} with one d_head")
+    d_head = w_q.shape[1] // n_head
+    n_group = n_head // n_kv_head  # query heads per kv head
+
+    # [n_seq, d_model] @ [d_model, n_head * d_head] -> [n_seq, n_head, d_head] -> [n_head, n_seq, d_head]
+    q = (x @ w_q).reshape(n_seq, n_head, d_head).transpose(1, 0, 2)
+    k = (x @ w_k).reshape(n_seq, n_kv_head, d_head).transpose(1, 0, 2)  # [n_kv_head, n_seq, d_head]
+    v = (x @ w_v).reshape(n_seq, n_kv_head, d_head).transpose(1, 0, 2)  # [n_kv_head, n_seq, d_head]
+
+    n_past = 0 if kv_cache is None else int(kv_cache.lengths[layer])
+    if positions is None:
+        positions = np.arange(n_past, n_past + n_seq)
+    if rope_freqs is not None:
+        q, k = apply_rope(q, positions, rope_freqs), apply_rope(k, positions, rope_freqs)
+    if kv_cache is not None:
+        k, v = kv_cache.update(layer, k, v)  # -> [n_kv_head, n_k, d_head], earlier positions first
+    n_k = k.shape[1]
+
+    mask = causal_mask(n_seq, n_k) if causal else np.ones((n_seq, n_k), dtype=bool)
+    # Group the query heads by the kv head they share, so each kv head is used without being copied:
+    # [n_head, n_seq, d_head] -> [n_kv_head, n_group, n_seq, d_head]; k [n_kv_head, n_k, d_head] ->
+    # [n_kv_head, 1, n_k, d_head] broadcasts over the group. Query head h = kv head h // n_group.
+    q_grouped = q.reshape(n_kv_head, n_group, n_seq, d_head)
+    scores = attention_scores(q_grouped, k[:, None])  # [n_kv_head, n_group, n_seq, n_k]
+    weights = attention_weights(scores, mask)
+    heads = weights @ v[:, None]  # [n_kv_head, n_group, n_seq, d_head]
+    heads = heads.reshape(n_head, n_seq, d_head)
+    # [n_head, n_seq, d_head] -> [n_seq, n_head, d_head] -> [n_seq, n_head * d_head]: heads side by side
+    out = heads.transpose(1, 0, 2).reshape(n_seq, n_head * d_head) @ w_o
+    trace = {
+        "q": q, "k": k, "v": v, "mask": mask,
+        "scores": scores.reshape(n_head, n_seq, n_k),
+        "weights": weights.reshape(n_head, n_seq, n_k),
+        "heads": heads,
+    }
+    return out, trace

@@ -1,0 +1,50 @@
+"""The feed-forward network: the per-token part of a transformer block.
+
+Attention mixes information between positions; the feed-forward network then transforms each position
+on its own: widen the vector from d_model to d_ff hidden units, apply a nonlinearity, project back.
+
+- GPT-2 (Radford et al. 2019): linear -> GELU -> linear, with biases, d_ff = 4 * d_model.
+- Llama's SwiGLU (Shazeer 2020, "GLU Variants Improve Transformer", arXiv:2002.05202, eq. 6): two
+  projections up, one through SiLU acting as a gate on the other, then down:
+      swiglu(x) = (silu(x @ w_gate) * (x @ w_up)) @ w_down
+  Three matrices instead of two, so Llama picks d_ff ~ 8/3 * d_model to keep the parameter count.
+
+Weights are laid out for x @ w (w is [d_in, d_out]).
+
+>>> x, w = np.ones((1, 2)), np.ones((2, 3))
+>>> linear(x, w, np.arange(3.0))
+array([[2., 3., 4.]])
+"""
+
+import numpy as np
+
+from .activations import gelu_tanh, silu
+
+
+def linear(x, w, b=None):  # [n_seq, d_in], [d_in, d_out], [d_out] -> [n_seq, d_out]
+    """x @ w + b: every output unit is a weighted sum of every input, plus a bias."""
+    y = x @ w
+    return y if b is None else y + b
+
+
+def gelu_mlp(x, w_fc, b_fc, w_proj, b_proj):
+    """GPT-2's feed-forward network: gelu(x @ w_fc + b_fc) @ w_proj + b_proj.
+
+    [n_seq, d_model], [d_model, d_ff], [d_ff], [d_ff, d_model], [d_model] -> [n_seq, d_model], trace
+    trace: hidden [n_seq, d_ff] (after GELU). GPT-2 uses the tanh approximation of GELU.
+    """
+    hidden = gelu_tanh(linear(x, w_fc, b_fc))
+    return linear(hidden, w_proj, b_proj), {"hidden": hidden}
+
+
+def swiglu(x, w_gate, w_up, w_down):
+    """Llama's feed-forward network: (silu(x @ w_gate) * (x @ w_up)) @ w_down.
+
+    [n_seq, d_model], [d_model, d_ff], [d_model, d_ff], [d_ff, d_model] -> [n_seq, d_model], trace
+    trace: gate and up (the two projections, [n_seq, d_ff]) and hidden = silu(gate) * up [n_seq, d_ff],
+    the activations of the d_ff hidden neurons (the "most active neurons" are its largest entries).
+    """
+    gate = x @ w_gate
+    up = x @ w_up
+    hidden = silu(gate) * up
+    return hidden @ w_down, {"gate": gate, "up": up, "hidden": hidden}

@@ -1,0 +1,92 @@
+"""The KV cache: keep every layer's keys and values so each new token costs one position, not all.
+
+Generating token t needs the keys and values of positions 0..t-1 in every layer. They never change
+(a causal model's earlier positions cannot see later ones), so instead of recomputing them for the whole
+prefix at every step, inference engines store them: prefill fills the cache with the prompt, and each
+decode step appends one position. The price is memory, which grows linearly with the context:
+
+    bytes = 2 (K and V) * n_layer * n_kv_head * d_head * n_ctx * batch * bytes_per_value
+
+which is why grouped-query attention (fewer KV heads) matters at long contexts (Ainslie et al. 2023,
+arXiv:2305.13245; Pope et al. 2022, "Efficiently Scaling Transformer Inference", arXiv:2211.05102).
+
+>>> cache = KVCache(n_layer=2, n_kv_head=1, d_head=4, max_seq=8)
+>>> k_all, v_all = cache.update(0, np.ones((1, 3, 4)), np.ones((1, 3, 4)))
+>>> k_all.shape, cache.lengths.tolist()
+((1, 3, 4), [3, 0])
+"""
+
+import numpy as np
+
+
+class KVCache:
+    """Preallocated keys and values for every layer, [n_layer, n_kv_head, max_seq, d_head] each.
+
+    Like llama.cpp's and llama2.c's caches, the memory is allocated once for max_seq positions; each
+    layer's `update` writes the new positions after the ones it already holds. `lengths[layer]` is how
+    many positions that layer holds; `n_seq` is how many every layer holds.
+    """
+
+    def __init__(self, n_layer, n_kv_head, d_head, max_seq, dtype=np.float32):
+        shape = (n_layer, n_kv_head, max_seq, d_head)
+        self.k = np.zeros(shape, dtype=dtype)
+        self.v = np.zeros(shape, dtype=dtype)
+        self.lengths = np.zeros(n_layer, dtype=np.int64)
+        self.max_seq = max_seq
+
+    def update(self, layer, k_new, v_new):
+        """Append positions to one layer; return that layer's keys and values so far.
+
+        [n_kv_head, n_new, d_head] x 2 -> [n_kv_head, n_k, d_head] x 2, n_k = positions held after.
+        subtle: the returned arrays are views into the cache; a later update writes past their end, so
+        they stay valid, but copy them before changing them.
+        """
+        start = int(self.lengths[layer])
+        end = start + k_new.shape[1]
+        if end > self.max_seq:
+            raise ValueError(f"KV cache full: {start} + {k_new.shape[1]} positions > max_seq = {self.max_seq}")
+        self.k[layer, :, start:end] = k_new
+        self.v[layer, :, start:end] = v_new
+        self.lengths[layer] = end
+        return self.k[layer, :, :end], self.v[layer, :, :end]
+
+    @property
+    def n_seq(self):
+        """Positions cached in every layer (the next token's position)."""
+        return int(self.lengths.min())
+
+    @property
+    def nbytes(self):
+        """Bytes of keys and values actually stored (positions held, all layers)."""
+        n_layer, n_kv_head, _, d_head = self.k.shape
+        return 2 * int(self.lengths.sum()) * n_kv_head * d_head * self.k.itemsize
+
+    @property
+    def allocated_bytes(self):
+        """Bytes reserved for max_seq positions (what the cache costs in memory)."""
+        return self.k.nbytes + self.v.nbytes
+
+    def reset(self):
+        """Forget every position (the memory stays allocated)."""
+        self.lengths[:] = 0
+
+
+def kv_bytes_per_token(cfg, bytes_per_value=2):
+    """Cache bytes one position costs in every layer: 2 * n_layer * n_kv_head * d_head * bytes_per_value.
+
+    cfg: anything with n_layer, n_kv_head, d_head (an ArchConfig from llm_core.configs, the model's config).
+    """
+    return 2 * cfg.n_layer * cfg.n_kv_head * cfg.d_head * bytes_per_value
+
+
+def kv_cache_bytes(cfg, n_ctx, batch=1, bytes_per_value=2):
+    """Bytes of KV cache for `batch` sequences of n_ctx positions; bytes_per_value 2 = fp16/bf16.
+
+    >>> from llm_core.configs import CONFIGS  # Llama 3 8B: 2 * 32 * 8 * 128 * 2 = 128 KiB per token
+    >>> kv_cache_bytes(CONFIGS["llama-3-8b"], n_ctx=8192) / 2**30
+    1.0
+    """
+    if n_ctx < 0 or batch < 0 or bytes_per_value <= 0:
+        raise ValueError(f"need n_ctx, batch >= 0 and bytes_per_value > 0, "
+                         f"got {n_ctx}, {batch}, {bytes_per_value}")
+    return kv_bytes_per_token(cfg, bytes_per_value) * n_ctx * batch

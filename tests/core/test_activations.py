@@ -1,0 +1,102 @@
+"""llm_core.activations against math-module references, closed forms and (when installed) torch."""
+
+import doctest
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from llm_core import activations
+from llm_core.activations import ACTIVATIONS, gelu, gelu_tanh, relu, sigmoid, silu, softmax, tanh
+
+X = np.linspace(-8.0, 8.0, 161)
+
+# Scalar references written straight from the definitions, one value at a time.
+REFERENCE = {
+    "relu": lambda x: max(x, 0.0),
+    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
+    "tanh": math.tanh,
+    "gelu": lambda x: x * 0.5 * (1.0 + math.erf(x / math.sqrt(2.0))),
+    "gelu_tanh": lambda x: 0.5 * x * (1.0 + math.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3))),
+    "silu": lambda x: x / (1.0 + math.exp(-x)),
+}
+
+
+def test_docstring_examples():
+    assert doctest.testmod(activations).failed == 0
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_matches_scalar_definition(name):
+    expected = np.array([REFERENCE[name](float(x)) for x in X])
+    np.testing.assert_allclose(ACTIVATIONS[name](X), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_gelu_known_value():
+    # Phi(1) = 0.841344746068542948..., Phi(-1) = 1 - Phi(1)
+    assert gelu(np.array(1.0)) == pytest.approx(0.8413447460685429, abs=1e-16)
+    assert gelu(np.array(-1.0)) == pytest.approx(-(1 - 0.8413447460685429), abs=1e-16)
+
+
+def test_gelu_tanh_approximation_is_close():
+    x = np.linspace(-10, 10, 2001)
+    assert np.max(np.abs(gelu_tanh(x) - gelu(x))) < 1e-3
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_keeps_float32(name):
+    assert ACTIVATIONS[name](X.astype(np.float32)).dtype == np.float32
+
+
+def test_no_overflow_at_extremes():
+    big = np.array([-1e4, -800.0, 0.0, 800.0, 1e4])
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal(sigmoid(big), [0.0, 0.0, 0.5, 1.0, 1.0])
+        np.testing.assert_array_equal(silu(big), [-0.0, -0.0, 0.0, 800.0, 1e4])
+        np.testing.assert_array_equal(relu(big), [0.0, 0.0, 0.0, 800.0, 1e4])
+        np.testing.assert_array_equal(tanh(big), [-1.0, -1.0, 0.0, 1.0, 1.0])
+
+
+def test_stacked_linear_layers_collapse_without_a_nonlinearity():
+    rng = np.random.default_rng(0)
+    w1, w2, x = rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=(5, 3))
+    np.testing.assert_allclose((x @ w1) @ w2, x @ (w1 @ w2), rtol=1e-12)
+    assert not np.allclose(relu(x @ w1) @ w2, x @ (w1 @ w2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, st.integers(1, 20), elements=st.floats(-700, 700)))
+def test_softmax_is_a_distribution_and_matches_naive(x):
+    p = softmax(x)
+    assert np.all(p >= 0) and p.sum() == pytest.approx(1.0, abs=1e-12)
+    shifted = np.exp(x - x.max())  # naive, safe for this range once shifted
+    np.testing.assert_allclose(p, shifted / shifted.sum(), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(softmax(x + 123.0), p, rtol=1e-9, atol=1e-300)
+
+
+def test_softmax_masked_entries():
+    p = softmax(np.array([[0.0, -np.inf, 0.0], [-np.inf, -np.inf, -np.inf]]))
+    np.testing.assert_array_equal(p, [[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])  # masked row: zeros, not NaN
+
+
+def test_softmax_huge_logits_do_not_overflow():
+    with np.errstate(all="raise"):
+        np.testing.assert_allclose(softmax(np.array([1e308, 1e308])), [0.5, 0.5])
+
+
+def test_softmax_axis():
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(softmax(x, axis=0).sum(axis=0), np.ones(3))
+
+
+@pytest.mark.parametrize("name,torch_name", [("gelu", "gelu"), ("silu", "silu"), ("sigmoid", "sigmoid")])
+def test_against_torch(name, torch_name):
+    torch = pytest.importorskip("torch", reason="torch not installed; scalar references above still run")
+    expected = getattr(torch.nn.functional, torch_name)(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(ACTIVATIONS[name](X), expected, rtol=1e-12, atol=1e-15)
+    if name == "gelu":
+        approx = torch.nn.functional.gelu(torch.from_numpy(X), approximate="tanh").numpy()
+        np.testing.assert_allclose(gelu_tanh(X), approx, rtol=1e-12, atol=1e-15)

@@ -1,0 +1,105 @@
+"""llm_core.configs: parameter counts against every weight tensor listed checkpoint-style, and published sizes."""
+
+import dataclasses
+import doctest
+
+import pytest
+
+from llm_core import configs, kv_cache
+from llm_core.configs import CONFIGS, parameter_count, weights_bytes
+
+# Totals worked out by hand from each config.json, and the rounded size each model is published under
+# where there is one to check: openai/gpt-2's model names (download_model.py: 124M, 355M, 774M, 1558M)
+# and the parameter count shown on the Hugging Face model page.
+PUBLISHED = {
+    "gpt2": (124_439_808, "124M"), "gpt2-medium": (354_823_168, "355M"), "gpt2-large": (774_030_080, "774M"),
+    "gpt2-xl": (1_557_611_200, "1558M"), "llama-2-7b": (6_738_415_616, "6.74B"),
+    "llama-2-13b": (13_015_864_320, None), "llama-2-70b": (68_976_648_192, None),
+    "llama-3.2-1b": (1_235_814_400, "1.24B"), "llama-3-8b": (8_030_261_248, "8.03B"),
+    "llama-3-70b": (70_553_706_496, "70.6B"), "llama-3.1-405b": (405_853_388_800, None),
+    "mistral-7b": (7_241_732_096, "7.24B"), "qwen2.5-7b": (7_615_616_512, "7.62B"),
+}
+
+
+def checkpoint_shapes(cfg):
+    """Every weight tensor of the model, as its checkpoint lists them (GPT-2's or Llama's naming)."""
+    d, q, kv = cfg.d_model, cfg.n_head * cfg.d_head, cfg.n_kv_head * cfg.d_head
+    if cfg.ffn == "gelu":  # GPT-2: wte, wpe, h.{i}.ln_1/attn.c_attn/attn.c_proj/ln_2/mlp.c_fc/mlp.c_proj, ln_f
+        shapes = {"wte": (cfg.n_vocab, d), "wpe": (cfg.n_ctx, d), "ln_f.weight": (d,), "ln_f.bias": (d,)}
+        for i in range(cfg.n_layer):
+            shapes.update({f"h.{i}.ln_1.weight": (d,), f"h.{i}.ln_1.bias": (d,),
+                           f"h.{i}.attn.c_attn.weight": (d, 3 * d), f"h.{i}.attn.c_attn.bias": (3 * d,),
+                           f"h.{i}.attn.c_proj.weight": (d, d), f"h.{i}.attn.c_proj.bias": (d,),
+                           f"h.{i}.ln_2.weight": (d,), f"h.{i}.ln_2.bias": (d,),
+                           f"h.{i}.mlp.c_fc.weight": (d, cfg.d_ff), f"h.{i}.mlp.c_fc.bias": (cfg.d_ff,),
+                           f"h.{i}.mlp.c_proj.weight": (cfg.d_ff, d), f"h.{i}.mlp.c_proj.bias": (d,)})
+        return shapes
+    shapes = {"embed_tokens": (cfg.n_vocab, d), "norm": (d,)}
+    if not cfg.tied_embeddings:
+        shapes["lm_head"] = (cfg.n_vocab, d)
+    for i in range(cfg.n_layer):
+        p = f"layers.{i}."
+        shapes.update({p + "input_layernorm": (d,), p + "post_attention_layernorm": (d,),
+                       p + "q_proj": (q, d), p + "k_proj": (kv, d), p + "v_proj": (kv, d), p + "o_proj": (d, q),
+                       p + "gate_proj": (cfg.d_ff, d), p + "up_proj": (cfg.d_ff, d), p + "down_proj": (d, cfg.d_ff)})
+        if cfg.bias == "qkv":
+            shapes.update({p + "q_proj.bias": (q,), p + "k_proj.bias": (kv,), p + "v_proj.bias": (kv,)})
+    return shapes
+
+
+def size(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def test_docstring_examples():
+    assert doctest.testmod(configs).failed == 0
+
+
+@pytest.mark.parametrize("key", sorted(CONFIGS))
+def test_total_matches_checkpoint_listing_and_published_size(key):
+    cfg = CONFIGS[key]
+    counts = parameter_count(cfg)
+    assert counts["total"] == sum(size(s) for s in checkpoint_shapes(cfg).values())
+    total, shown = PUBLISHED[key]
+    assert counts["total"] == total
+    if shown:
+        number, unit = shown[:-1], {"M": 1e6, "B": 1e9}[shown[-1]]
+        assert f"{total / unit:.{len(number.partition('.')[2])}f}" == number
+
+
+@pytest.mark.parametrize("key", sorted(CONFIGS))
+def test_catalogue_is_consistent(key):
+    cfg = CONFIGS[key]
+    counts = parameter_count(cfg)
+    assert counts["total"] == sum(v for k, v in counts.items() if k not in ("total", "per_layer"))
+    assert cfg.n_head % cfg.n_kv_head == 0 and cfg.n_head * cfg.d_head == cfg.d_model
+    assert "config.json" in cfg.source
+    assert cfg.norm in ("layernorm", "rmsnorm") and cfg.ffn in ("gelu", "swiglu")
+    assert cfg.bias in ("all", "qkv", "none")
+    assert (cfg.position == "rope") == (cfg.rope_base is not None)
+
+
+def test_gpt2_without_position_table_is_nanogpt_count():
+    # nanoGPT's model.py reports GPT-2 small as 123.65M parameters: it leaves out the position table
+    counts = parameter_count(CONFIGS["gpt2"])
+    assert round((counts["total"] - counts["position"]) / 1e6, 2) == 123.65
+
+
+def test_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CONFIGS["gpt2"].n_layer = 1
+
+
+def test_weights_bytes():
+    n = PUBLISHED["llama-3-8b"][0]
+    assert weights_bytes(CONFIGS["llama-3-8b"], bits=16) == 2 * n
+    assert weights_bytes(CONFIGS["llama-3-8b"], bits=8) == n
+    assert weights_bytes(CONFIGS["llama-3-8b"], bits=4, group_size=32, scale_bytes=2) == n // 2 + 2 * (n // 32)
+
+
+def test_kv_cache_calculator_is_shared():
+    assert configs.kv_cache_bytes is kv_cache.kv_cache_bytes
+    assert configs.kv_cache_bytes(CONFIGS["llama-3-70b"], n_ctx=8192) == 2 * 80 * 8 * 128 * 8192 * 2

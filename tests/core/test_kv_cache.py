@@ -1,0 +1,91 @@
+"""llm_core.kv_cache: the cache object, cached = uncached attention, and the memory calculator."""
+
+import doctest
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from llm_core import kv_cache
+from llm_core.attention import multi_head_attention
+from llm_core.configs import CONFIGS
+from llm_core.kv_cache import KVCache, kv_bytes_per_token, kv_cache_bytes
+from llm_core.rope import rope_frequencies
+
+RNG = np.random.default_rng(5)
+
+
+def test_docstring_examples():
+    assert doctest.testmod(kv_cache).failed == 0
+
+
+def test_update_appends_per_layer():
+    cache = KVCache(n_layer=2, n_kv_head=2, d_head=3, max_seq=6, dtype=np.float64)
+    a, b = RNG.normal(size=(2, 2, 4, 3))
+    k, v = cache.update(0, a, b)
+    np.testing.assert_array_equal(k, a)
+    assert cache.lengths.tolist() == [4, 0] and cache.n_seq == 0
+    cache.update(1, a, b)
+    c, d = RNG.normal(size=(2, 2, 1, 3))
+    k, v = cache.update(0, c, d)
+    np.testing.assert_array_equal(k, np.concatenate([a, c], axis=1))
+    np.testing.assert_array_equal(v, np.concatenate([b, d], axis=1))
+    assert cache.n_seq == 4 and cache.lengths.tolist() == [5, 4]
+
+
+def test_byte_counts_and_overflow():
+    cache = KVCache(n_layer=3, n_kv_head=2, d_head=4, max_seq=10)
+    assert cache.allocated_bytes == 2 * 3 * 2 * 10 * 4 * 4  # K and V, float32
+    assert cache.nbytes == 0
+    for layer in range(3):
+        cache.update(layer, np.zeros((2, 7, 4)), np.zeros((2, 7, 4)))
+    cfg = SimpleNamespace(n_layer=3, n_kv_head=2, d_head=4)
+    assert cache.nbytes == kv_cache_bytes(cfg, n_ctx=7, bytes_per_value=4)
+    with pytest.raises(ValueError, match="max_seq"):
+        cache.update(0, np.zeros((2, 4, 4)), np.zeros((2, 4, 4)))
+    cache.reset()
+    assert cache.n_seq == 0 and cache.nbytes == 0
+
+
+@pytest.mark.parametrize("n_head,n_kv_head", [(4, 4), (4, 2), (4, 1)])
+def test_cached_decode_equals_full_pass(n_head, n_kv_head):
+    """Prefill 5 tokens, then decode 4 one at a time: the same outputs as one pass over all 9."""
+    d_model, d_head, n_seq, n_prefill, n_layer = 16, 4, 9, 5, 2
+    x = RNG.normal(size=(n_seq, d_model))
+    weights = [(RNG.normal(size=(d_model, n_head * d_head)), RNG.normal(size=(d_model, n_kv_head * d_head)),
+                RNG.normal(size=(d_model, n_kv_head * d_head)), RNG.normal(size=(n_head * d_head, d_model)))
+               for _ in range(n_layer)]
+    freqs = rope_frequencies(d_head)
+    for layer, w in enumerate(weights):  # layers side by side on the same input (no residual needed here)
+        full, full_trace = multi_head_attention(x, *w, n_head, n_kv_head, rope_freqs=freqs)
+        cache = KVCache(n_layer, n_kv_head, d_head, max_seq=n_seq, dtype=np.float64)
+        parts = [multi_head_attention(x[:n_prefill], *w, n_head, n_kv_head, rope_freqs=freqs,
+                                      kv_cache=cache, layer=layer)[0]]
+        for t in range(n_prefill, n_seq):
+            out, trace = multi_head_attention(x[t:t + 1], *w, n_head, n_kv_head, rope_freqs=freqs,
+                                              kv_cache=cache, layer=layer)
+            parts.append(out)
+            np.testing.assert_allclose(trace["weights"][:, 0], full_trace["weights"][:, t, :t + 1],
+                                       rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(np.concatenate(parts), full, rtol=1e-10, atol=1e-10)
+        assert int(cache.lengths[layer]) == n_seq
+
+
+def test_real_config_sizes():
+    # Llama 3 8B: 2 * 32 layers * 8 kv heads * 128 * 2 bytes = 128 KiB per token; 8192 tokens = 1 GiB
+    assert kv_bytes_per_token(CONFIGS["llama-3-8b"]) == 128 * 1024
+    assert kv_cache_bytes(CONFIGS["llama-3-8b"], n_ctx=8192) == 2 ** 30
+    # Llama 2 7B has 32 kv heads (no GQA): 512 KiB per token, 2 GiB at its 4096 context
+    assert kv_cache_bytes(CONFIGS["llama-2-7b"], n_ctx=4096) == 2 * 2 ** 30
+    assert kv_cache_bytes(CONFIGS["llama-3-8b"], 1000, batch=4, bytes_per_value=1) == 4 * 1000 * 64 * 1024
+
+
+def test_gqa_saves_by_the_group_size():
+    gqa = CONFIGS["llama-2-70b"]
+    mha = SimpleNamespace(n_layer=gqa.n_layer, n_kv_head=gqa.n_head, d_head=gqa.d_head)
+    assert kv_cache_bytes(mha, 4096) == (gqa.n_head // gqa.n_kv_head) * kv_cache_bytes(gqa, 4096)
+
+
+def test_invalid_sizes():
+    with pytest.raises(ValueError, match="n_ctx"):
+        kv_cache_bytes(CONFIGS["gpt2"], n_ctx=-1)
