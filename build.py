@@ -272,16 +272,17 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
 class LinkCollector(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.links: list[str] = []
+        self.links: list[tuple[str, str]] = []     # (how it is used: "follow" | "load", URL)
         self.ids: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if "id" in attrs:
             self.ids.add(attrs["id"])
-        for key in ("href", "src"):
-            if attrs.get(key):
-                self.links.append(attrs[key])
+        if attrs.get("href"):
+            self.links.append(("follow" if tag == "a" else "load", attrs["href"]))
+        if attrs.get("src"):
+            self.links.append(("load", attrs["src"]))
 
 
 def check_site(files: dict[str, bytes], chapters: list[Chapter], options: Options) -> list[str]:
@@ -295,11 +296,15 @@ def check_site(files: dict[str, bytes], chapters: list[Chapter], options: Option
     by_page = {ch.filename: ch for ch in chapters}
     errors = []
     for rel, p in sorted(parsed.items()):
-        for link in p.links:
+        for use, link in p.links:
             parts = urlsplit(link)
-            if parts.scheme or parts.netloc or link.startswith("/"):
-                if not (options.pyodide_cdn and link.startswith(options.pyodide_cdn)) and parts.scheme != "mailto":
-                    errors.append(f"{where(rel, link, by_page)}: link leaves the site or is absolute: {link}")
+            if parts.scheme or parts.netloc:
+                # A reader may follow a link to a source; the page itself never loads from elsewhere.
+                if use == "load":
+                    errors.append(f"{where(rel, link, by_page)}: page loads from outside the site: {link}")
+                continue
+            if link.startswith("/"):
+                errors.append(f"{where(rel, link, by_page)}: root-absolute URL breaks sub-path hosting: {link}")
                 continue
             target = rel if not parts.path else resolve(rel, parts.path)
             if target not in files:

@@ -58,6 +58,7 @@
       lockFileURL: cdn ? null : siteURL("pyodide/pyodide-lock.json"),
       packages: cdn ? ["numpy", wheelURL] : ["llm_core"],
       runtimeURL: siteURL("static/py/glassbox_runtime.py"),
+      dataURL: siteURL("data/"),
       widgets: words(body.dataset.widgets).map((name) => ({ name, url: siteURL("widgets/" + name + ".py") })),
       dataFiles: words(body.dataset.dataFiles).map((path) => ({ path, url: siteURL("data/" + path) })),
     };
@@ -77,7 +78,11 @@
     }
     worker.onmessage = (event) => {
       const msg = event.data;
-      if (msg.type === "ready") { readyResolve(); return; }
+      if (msg.type === "ready") {
+        performance.mark("glassbox:ready");
+        readyResolve();
+        return;
+      }
       if (msg.type === "failed") { readyReject(new Error(msg.error)); return; }
       const p = pending.get(msg.id);
       if (!p) return;
@@ -125,6 +130,8 @@
       const started = performance.now();
       inst.calls += 1;
       inst.el.dataset.calls = String(inst.calls);
+      inst.concurrent += 1;       // instrumentation for tests: must never exceed 1
+      inst.maxConcurrent = Math.max(inst.maxConcurrent, inst.concurrent);
       try {
         const result = await compute(inst.name, params);
         if (result && typeof result === "object" && "error" in result && Object.keys(result).length === 1) {
@@ -139,6 +146,7 @@
       } catch (err) {
         showError(inst, "Could not compute: " + err.message);
       } finally {
+        inst.concurrent -= 1;
         inst.inFlight = false;
       }
     }
@@ -160,7 +168,8 @@
       state = JSON.parse(el.querySelector("script.widget-data").textContent);
     } catch (e) { /* keep the static figure */ }
     const spec = specs[name];
-    const inst = { el, name, spec, params: state.params, result: state.result, latest: null, inFlight: false, calls: 0 };
+    const inst = { el, name, spec, params: state.params, result: state.result, latest: null, inFlight: false, calls: 0,
+                   concurrent: 0, maxConcurrent: 0 };
     instances.push(inst);
     if (!spec) {
       setStatus(inst, "error", "Live mode is unavailable: this widget's script did not load. The figure shows the pre-rendered result.");

@@ -37,6 +37,7 @@ async function init(config) {
   pyodide.runPython([
     "import os, sys",
     "os.environ['GLASSBOX_DATA'] = '/glassbox/data'",
+    "os.environ['GLASSBOX_DATA_URL'] = " + JSON.stringify(config.dataURL),
     "sys.path.insert(0, '/glassbox')",
   ].join("\n"));
   const mod = pyodide.pyimport("glassbox_runtime");

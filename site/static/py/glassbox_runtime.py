@@ -11,12 +11,13 @@ import contextlib
 import importlib
 import io
 import json
+import sys
 import traceback
 
 import numpy as np
 
 import llm_core
-from llm_core import tokenizer
+from llm_core import data, tokenizer
 
 # The console and glassbox.py share one namespace per page, with the usual imports already done.
 NAMESPACE = {"__name__": "__console__", "llm_core": llm_core, "np": np, "numpy": np, "tokenizer": tokenizer}
@@ -25,6 +26,36 @@ for _name in ("bpe_train",):
         NAMESPACE[_name] = importlib.import_module(f"llm_core.{_name}")
     except ImportError:
         pass
+
+
+def fetch_from_site(relpath: str) -> bytes:
+    """Fetch a data file the page did not preload (e.g. from the console), synchronously.
+
+    Synchronous XMLHttpRequest is allowed in a worker (never on the page's main thread), so llm_core can
+    stay ordinary blocking Python. The file is kept in the worker's file system for next time.
+    """
+    import os
+
+    from js import XMLHttpRequest  # only in the browser
+
+    base = os.environ.get("GLASSBOX_DATA_URL")
+    if not base or ".." in relpath.split("/"):
+        raise FileNotFoundError(relpath)
+    xhr = XMLHttpRequest.new()
+    xhr.open("GET", base + relpath, False)
+    xhr.responseType = "arraybuffer"
+    xhr.send(None)
+    if xhr.status != 200:
+        raise FileNotFoundError(f"{base}{relpath}: HTTP {xhr.status}")
+    content = xhr.response.to_py().tobytes()
+    path = data.data_dir() / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return content
+
+
+if sys.platform == "emscripten":
+    data.add_fallback(fetch_from_site)
 
 
 def call_widget(name: str, params_json: str) -> str:

@@ -1,0 +1,53 @@
+/* Token chips, drawn live: the same markup as the Jinja macros in site/templates/_tokens.html.
+   A chip is {id, segs: [[kind, text], ...], nl?, new?}; kind "t" is text, "w" a whitespace marker,
+   "x" bytes that are only part of a UTF-8 character. Reader text only ever goes in via textContent. */
+(function () {
+  "use strict";
+
+  const N_COLOURS = 5;
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function appendSegs(parent, segs) {
+    for (const [kind, text] of segs) {
+      if (kind === "t") parent.appendChild(document.createTextNode(text));
+      else parent.appendChild(el("span", kind === "w" ? "tok-w" : "tok-x", text));
+    }
+    return parent;
+  }
+
+  // One chip (plus its line break, if it holds one) appended to parent.
+  function appendChip(parent, c, i, showIds) {
+    const node = el("span", "tok tok-c" + (i % N_COLOURS) + (c.new ? " tok-new" : ""));
+    node.appendChild(appendSegs(el("span", "tok-s"), c.segs));
+    if (showIds) node.appendChild(el("span", "tok-id", c.id));
+    parent.appendChild(node);
+    if (c.nl) parent.appendChild(el("span", "tok-br"));
+    return node;
+  }
+
+  function chips(list, showIds, label) {
+    const box = el("div", "tok-chips");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", label || "Tokens");
+    const frag = document.createDocumentFragment();
+    list.forEach((c, i) => appendChip(frag, c, i, showIds));
+    box.appendChild(frag);
+    return box;
+  }
+
+  // Numbers as the Jinja side prints them: 12,345 and 2.50 (values arrive already rounded).
+  function int(n) {
+    return Number(n).toLocaleString("en-US");
+  }
+  function fixed(x, digits) {
+    return x === null || x === undefined ? "–" : Number(x).toFixed(digits);
+  }
+
+  window.glassboxTokens = { el, appendSegs, appendChip, chips, int, fixed, N_COLOURS };
+})();

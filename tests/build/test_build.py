@@ -1,0 +1,170 @@
+"""The static build: pages, determinism, strict-mode errors, sub-path serving."""
+
+import json
+import re
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import build
+from sitebuild.chapters import SourceError
+from sitebuild.serve import serve_in_thread
+
+ROOT = Path(build.__file__).resolve().parent
+
+
+def chapter_files():
+    return [build.parse_chapter(p) for p in sorted((ROOT / "chapters").glob("*.md"))]
+
+
+def test_every_chapter_and_the_index_are_built(site):
+    chapters = chapter_files()
+    assert chapters, "no chapters"
+    assert (site / "index.html").exists()
+    index = (site / "index.html").read_text()
+    for ch in chapters:
+        page = (site / ch.filename).read_text()
+        assert f"<h1>{ch.title}</h1>" in page
+        assert ch.level in page and f'href="{ch.filename}"' in index
+
+
+def test_widgets_are_prerendered_with_their_state(site):
+    widgets = build.load_widgets(ROOT / "widgets")
+    seen = set()
+    for page in site.glob("*.html"):
+        text = page.read_text()
+        for m in re.finditer(r'<figure class="widget" id="[^"]+" data-widget="(\w+)" data-state="static"', text):
+            seen.add(m.group(1))
+        for m in re.finditer(r'<script type="application/json" class="widget-data">(.*?)</script>', text, re.S):
+            state = json.loads(m.group(1))
+            assert set(state) == {"params", "result"}
+    assert seen == set(widgets), f"widgets never placed in a chapter: {set(widgets) - seen}"
+
+
+def test_vendored_runtime_is_pinned_and_present(site):
+    manifest = json.loads((ROOT / "site" / "vendor-manifest.json").read_text())
+    import hashlib
+    for rel, digest in manifest.items():
+        assert hashlib.sha256((site / rel).read_bytes()).hexdigest() == digest, rel
+    lock = json.loads((site / "pyodide" / "pyodide-lock.json").read_text())
+    assert lock["info"]["version"] == "0.27.7"
+    entry = lock["packages"]["llm-core"]
+    assert entry["depends"] == ["numpy"]
+    assert hashlib.sha256((site / "pyodide" / entry["file_name"]).read_bytes()).hexdigest() == entry["sha256"]
+    # numpy's entry is the official one, and the wheel we ship matches it
+    numpy = lock["packages"]["numpy"]
+    assert hashlib.sha256((site / "pyodide" / numpy["file_name"]).read_bytes()).hexdigest() == numpy["sha256"]
+
+
+def test_build_is_deterministic(site, tmp_path):
+    again = tmp_path / "again"
+    build.build(build.Options(out=again, strict=True))
+    first = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    second = {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert sorted(first) == sorted(second)
+    different = [k for k in first if first[k] != second[k]]
+    assert not different, f"files differ between two builds: {different}"
+
+
+class Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs = []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k in ("href", "src") and v:
+                self.refs.append(v)
+
+
+def test_only_relative_urls_and_everything_resolves_under_a_sub_path(site):
+    server, base = serve_in_thread(site, prefix="/glassbox/")
+    try:
+        assert base.endswith("/glassbox/")
+        for page in sorted(site.glob("*.html")):
+            text = page.read_text()
+            p = Refs()
+            p.feed(text)
+            for ref in p.refs:
+                assert not re.match(r"^(https?:)?//|^/", ref), f"{page.name}: non-relative URL {ref}"
+                target = ref.split("#")[0]
+                if target:
+                    with urllib.request.urlopen(base + target) as r:
+                        assert r.status == 200, ref
+            # the worker's URLs come from data attributes, resolved against the page
+            for attr in ("data-pyodide-index", "data-wheel"):
+                value = re.search(rf'{attr}="([^"]*)"', text).group(1)
+                assert not re.match(r"^(https?:)?//|^/", value)
+        # and the site root really is not served outside the prefix
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(base.replace("/glassbox/", "/index.html"))
+    finally:
+        server.shutdown()
+
+
+def test_pyodide_cdn_option_points_the_runtime_at_the_cdn(tmp_path):
+    cdn = "https://cdn.example.org/pyodide/v0.27.7/full/"
+    out = tmp_path / "cdn"
+    build.build(build.Options(out=out, strict=True, pyodide_cdn=cdn))
+    assert not (out / "pyodide" / "pyodide.asm.wasm").exists()
+    assert list((out / "pyodide").glob("llm_core-*.whl"))
+    page = (out / "index.html").read_text()
+    assert f'data-pyodide-index="{cdn}"' in page and 'data-pyodide-cdn="true"' in page
+
+
+# -- strict mode: errors name the file and line -------------------------------------------------
+
+GOOD_FRONT = "---\ntitle: T\nslug: t\norder: 1\nlevel: Beginner\nsummary: S\n---\n"
+
+
+def mini_site(tmp_path: Path, chapter_text: str) -> build.Options:
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    (chapters / "01-t.md").write_text(chapter_text)
+    return build.Options(out=tmp_path / "out", strict=True, chapters=chapters, widgets=ROOT / "widgets")
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("no front matter\n", 1, "front matter missing"),
+    ("---\ntitle: T\nslug: t\norder: 1\nlevel: Beginner\n---\n", 1, "lacks 'summary'"),
+    ("---\ntitle: T\nslug: t\norder: one\nlevel: Beginner\nsummary: S\n---\n", 4, "order must be"),
+    ("---\ntitle: T\nslug: t\norder: 1\nlevel: Expert\nsummary: S\n---\n", 5, "level must be"),
+    ("---\ntitle: T\nslug: Bad Slug\norder: 1\nlevel: Beginner\nsummary: S\n---\n", 3, "slug"),
+    ("---\ntitle: T\nslug: t\norder: 1\nlevel: Beginner\nsummary: S\ncolour: red\n---\n", 7, "unknown front matter"),
+    (GOOD_FRONT + "\nText.\n\n::: widget no_such_widget\nCaption\n:::\n", 11, "unknown widget 'no_such_widget'"),
+    (GOOD_FRONT + "\n::: widget tokenizer_compare {not json}\n:::\n", 9, "not valid JSON"),
+    (GOOD_FRONT + "\n::: widget tokenizer_compare {\"nope\": 1}\n:::\n", 9, "no parameter 'nope'"),
+    (GOOD_FRONT + "\n::: takeaway\nnever closed\n", 9, "never closed"),
+    (GOOD_FRONT + "\n::: sidebar\n:::\n", 9, "unknown directive"),
+])
+def test_strict_build_names_file_and_line(tmp_path, text, line, message):
+    options = mini_site(tmp_path, text)
+    with pytest.raises(SourceError) as err:
+        build.build(options)
+    assert f"01-t.md:{line}:" in str(err.value)
+    assert message in str(err.value)
+    assert not options.out.exists(), "nothing may be written when the build fails"
+
+
+@pytest.mark.parametrize("link, message", [
+    ("[x](missing.html)", "broken link missing.html"),
+    ("[x](#no-such-heading)", "broken anchor #no-such-heading"),
+    ("[x](index.html#nowhere)", "broken anchor index.html#nowhere"),
+    ("![x](https://example.com/a.png)", "loads from outside the site"),
+    ("[x](/index.html)", "root-absolute"),
+])
+def test_strict_build_fails_on_broken_links_and_anchors(tmp_path, link, message):
+    options = mini_site(tmp_path, GOOD_FRONT + "\n## Heading\n\nSome text\nand " + link + " here.\n")
+    with pytest.raises(SystemExit) as err:
+        build.build(options)
+    assert "01-t.md:12:" in str(err.value) and message in str(err.value)
+
+
+def test_valid_links_and_anchors_pass(tmp_path):
+    # Links to sources elsewhere are fine (a reader follows them); loading from elsewhere is not.
+    options = mini_site(tmp_path, GOOD_FRONT + "\n## Heading\n\nSee [above](#heading), [home](index.html#chapters)"
+                        " and [a paper](https://arxiv.org/abs/2203.15556).\n")
+    build.build(options)
+    assert (options.out / "t.html").exists()

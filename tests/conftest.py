@@ -1,0 +1,27 @@
+"""Shared fixtures: the built site (once per session, strict) and llm_core's data directory."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# llm_core reads its vocabularies from the build's data folder; make sure it exists before any test runs.
+os.environ.setdefault("GLASSBOX_DATA", str(ROOT / "_build" / "data"))
+
+
+def pytest_sessionstart(session):
+    from sitebuild.vocab import convert_vocabularies
+    convert_vocabularies(ROOT / "node_modules", Path(os.environ["GLASSBOX_DATA"]) / "vocab")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The real site, built in strict mode into a temporary folder."""
+    import build
+    out = tmp_path_factory.mktemp("site") / "_site"
+    build.build(build.Options(out=out, strict=True))
+    return out

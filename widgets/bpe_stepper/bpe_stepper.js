@@ -1,0 +1,120 @@
+/* BPE merge trace: the reader steps through the merges; compute returns the parts at `step`.
+   Same markup as bpe_stepper.html (chips from tokens.js / _tokens.html). */
+(function () {
+  "use strict";
+  const T = window.glassboxTokens;
+
+  function mini(segs, colour, isNew) {
+    const frag = document.createDocumentFragment();
+    T.appendChip(frag, { segs, id: 0, new: isNew }, colour, false);
+    return frag;
+  }
+
+  function mergeLine(parent, m, isNew) {
+    parent.append(mini(m.left, 0), " + ", mini(m.right, 1), " → ", mini(m.merged, 2, isNew));
+  }
+
+  function syncControls(el, result) {
+    const slider = el.querySelector('[data-param="step"]');
+    slider.max = String(result.n_steps);
+    slider.value = String(result.step);
+    slider.setAttribute("aria-valuetext", "step " + result.step + " of " + result.n_steps);
+    const at = { first: result.step <= 0, prev: result.step <= 0,
+                 next: result.step >= result.n_steps, last: result.step >= result.n_steps };
+    for (const btn of el.querySelectorAll("[data-go]")) btn.disabled = at[btn.dataset.go];
+  }
+
+  glassbox.widget("bpe_stepper", {
+    read(el) {
+      return {
+        text: el.querySelector('[data-param="text"]').value,
+        encoding: el.querySelector('[data-param="encoding"]').value,
+        step: Number(el.querySelector('[data-param="step"]').value),
+      };
+    },
+
+    mount(el) {
+      const slider = el.querySelector('[data-param="step"]');
+      // A new text or encoding starts again from the single bytes. Capture phase: this runs before
+      // the runtime reads the params (it listens in the bubble phase).
+      const restart = (event) => {
+        const p = event.target.dataset && event.target.dataset.param;
+        if (p === "text" || p === "encoding") slider.value = "0";
+      };
+      el.addEventListener("input", restart, true);
+      el.addEventListener("change", restart, true);
+      el.querySelector(".bs-stepper").addEventListener("click", (event) => {
+        const btn = event.target.closest("[data-go]");
+        if (!btn) return;
+        const step = Number(slider.value), max = Number(slider.max);
+        const to = { first: 0, prev: step - 1, next: step + 1, last: max }[btn.dataset.go];
+        slider.value = String(Math.min(Math.max(to, 0), max));
+        slider.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+      syncControls(el, { step: Number(slider.value), n_steps: Number(slider.max) });
+    },
+
+    draw(el, result) {
+      syncControls(el, result);
+      const out = el.querySelector(".widget-output");
+      const frag = document.createDocumentFragment();
+      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+
+      const count = T.el("p", "bs-count");
+      const plural = result.n_pretokens === 1 ? "" : "s";
+      count.append(T.el("strong", null, "Step " + result.step + " of " + result.n_steps),
+        " · " + result.n_bytes + " bytes in " + result.n_pretokens + " pre-token" + plural);
+      frag.appendChild(count);
+
+      const now = T.el("p", "bs-now");
+      if (result.current) {
+        now.append("Merged ");
+        mergeLine(now, result.current, true);
+        now.append(" at rank ", T.el("strong", null, T.int(result.current.rank)),
+          ": the lowest-ranked pair left in this pre-token. The rank is also the new token's id.");
+      } else if (result.n_bytes === 0) {
+        now.textContent = "Type a word above to watch it being merged.";
+      } else {
+        now.textContent = "Start: every byte is its own part. "
+          + "Each step merges the adjacent pair with the lowest rank in the vocabulary.";
+      }
+      frag.appendChild(now);
+
+      const groups = T.el("div", "bs-groups");
+      result.groups.forEach((g, i) => {
+        const box = T.el("div", "bs-group" + (g.active ? " bs-active" : ""));
+        box.appendChild(T.chips(g.chips, true, "Pre-token " + (i + 1) + " parts"));
+        groups.appendChild(box);
+      });
+      frag.appendChild(groups);
+
+      if (result.step === result.n_steps && result.n_bytes) {
+        frag.appendChild(T.el("p", "bs-done", "No adjacent pair is in the vocabulary any more: "
+          + "the parts are the tokens, " + result.ids.length + " in all."));
+      }
+      if (result.merges.length) {
+        const list = T.el("ol", "bs-merges");
+        list.tabIndex = 0;
+        list.setAttribute("aria-label", "All merges, in the order they are applied");
+        let current = null;
+        for (const m of result.merges) {
+          const li = T.el("li");
+          if (m.step === result.step) {
+            li.className = "bs-current";
+            li.setAttribute("aria-current", "step");
+            current = li;
+          }
+          mergeLine(li, m, false);
+          li.append(" ", T.el("span", "bs-rank", "rank " + T.int(m.rank)));
+          list.appendChild(li);
+        }
+        frag.appendChild(list);
+        out.replaceChildren(frag);
+        // Keep the current merge in view inside the list, without scrolling the page.
+        if (current) list.scrollTop = Math.max(0, current.offsetTop - list.clientHeight / 2);
+        return;
+      }
+      out.replaceChildren(frag);
+    },
+  });
+})();

@@ -1,0 +1,160 @@
+"""BPE merge trace: how one encoding turns a short text into tokens, one merge at a time.
+
+Each pre-token starts as single bytes; every step merges the adjacent pair whose concatenation has the
+lowest rank in the vocabulary, until no adjacent pair is a token. The view shows the parts after `step`
+merges (counted over the whole text, pre-token by pre-token, in the order encode applies them) and the
+full list of merges, so the static figure is complete without JavaScript.
+"""
+
+import math
+import unicodedata
+
+from llm_core.tokenizer import get_encoding, without_surrogates
+
+ENCODING_NAMES = ["o200k_base", "cl100k_base", "r50k_base"]
+MAX_CHARS = 64
+
+DEFAULTS = {"text": "unbelievably", "encoding": "o200k_base", "step": 0}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"text": " tokenization", "encoding": "r50k_base", "step": 4},
+    {"text": "👍🏽 ok, 12345!", "encoding": "cl100k_base", "step": 10_000},
+    {"text": "", "step": 3},
+]
+DATA = [f"vocab/{name}.tiktoken" for name in ENCODING_NAMES]
+CODE = [
+    "llm_core.tokenizer.get_encoding",
+    "llm_core.tokenizer.Encoding.encode_with_trace",
+    "llm_core.tokenizer.bpe",
+]
+
+MARKERS = {" ": "·", "\t": "→", "\n": "↵", "\r": "␍"}
+
+
+def token_segments(data: bytes) -> list[list[str]]:
+    """Bytes -> display segments [kind, text]: "t" text, "w" whitespace marker, "x" stray bytes as hex.
+
+    b" un" -> [["w", "·"], ["t", "un"]];  b"\\xf0\\x9f" -> [["x", "<F0 9F>"]].
+    The same display rules as the tokenizer_compare widget, with whitespace always shown.
+    """
+    segs: list[list[str]] = []
+    stray: list[int] = []
+
+    def flush() -> None:
+        if stray:
+            segs.append(["x", "<" + " ".join(f"{b:02X}" for b in stray) + ">"])
+            stray.clear()
+
+    def add(kind: str, s: str) -> None:
+        flush()
+        if segs and segs[-1][0] == kind:
+            segs[-1][1] += s
+        else:
+            segs.append([kind, s])
+
+    # surrogateescape maps each byte that is not part of a valid character to U+DC80..U+DCFF.
+    for ch in data.decode("utf-8", "surrogateescape"):
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            stray.append(o - 0xDC00)
+        elif ch in MARKERS:
+            add("w", MARKERS[ch])
+        elif o < 0x20 or o == 0x7F:
+            add("w", chr(0x2400 + o) if o < 0x20 else "\u2421")  # Unicode "control pictures"
+        elif ch.isspace():
+            add("w", "\u2423")                                   # ␣
+        elif unicodedata.category(ch) == "Cf":
+            add("w", f"\u27e8U+{o:04X}\u27e9")                    # ⟨U+200D⟩
+        else:
+            if unicodedata.category(ch).startswith("M") and not (segs and segs[-1][0] == "t" and not stray):
+                add("w", "\u25cc")                               # ◌: a combining mark on its own
+            add("t", ch)
+    flush()
+    return segs
+
+
+def as_step(value) -> int:
+    """The step parameter as an int (sliders may send floats or numeric strings)."""
+    if isinstance(value, bool):
+        raise ValueError("step must be a number")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"step must be a number, got {value!r}") from None
+    if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValueError(f"step must be a finite number, got {value!r}")
+    return int(value)
+
+
+def state_after(trace: list[dict], step: int, ranks: dict[bytes, int]) -> list[dict]:
+    """The parts of every pre-token after the first `step` merges of the whole text.
+
+    Pre-tokens are encoded one after another, so those before the active one are finished and those
+    after it are still single bytes. -> [{"active": bool, "chips": [{"id", "segs", "new"}]}]
+    """
+    groups, done = [], 0
+    for pretoken in trace:
+        steps = pretoken["steps"]
+        k = min(max(step - done, 0), len(steps))   # merges of this pre-token applied so far
+        start = [bytes([b]) for b in pretoken["bytes"]]
+        parts = steps[k - 1]["parts"] if k else start
+        active = done < step <= done + len(steps)    # this pre-token holds the latest merge
+        new = -1
+        if active:
+            before = steps[k - 2]["parts"] if k > 1 else start
+            new = next(i for i, (a, b) in enumerate(zip(parts, before)) if a != b)
+        groups.append({
+            "active": active,
+            "chips": [{"id": ranks[p], "segs": token_segments(p), "new": i == new}
+                      for i, p in enumerate(parts)],
+        })
+        done += len(steps)
+    return groups
+
+
+def compute(params: dict) -> dict:
+    p = {**DEFAULTS, **params}
+    text, name = p["text"], p["encoding"]
+    if not isinstance(text, str):
+        raise ValueError("text must be a string")
+    if name not in ENCODING_NAMES:
+        raise ValueError(f"encoding must be one of {', '.join(ENCODING_NAMES)}, got {name!r}")
+    step = as_step(p["step"])
+    notes = []
+    cleaned = without_surrogates(text)
+    if cleaned != text:
+        notes.append("Unpaired surrogates (half an emoji?) were replaced with U+FFFD.")
+    text = cleaned
+    if len(text) > MAX_CHARS:
+        notes.append(f"Showing the first {MAX_CHARS} of {len(text):,} characters: "
+                     "the step-by-step trace is for a word or a short phrase.")
+        text = text[:MAX_CHARS]
+    enc = get_encoding(name)
+    trace = enc.encode_with_trace(text)
+    merges = []
+    for i, pretoken in enumerate(trace):
+        for s in pretoken["steps"]:
+            merges.append({
+                "step": len(merges) + 1,
+                "pretoken": i,
+                "rank": s["rank"],
+                "left": token_segments(s["left"]),
+                "right": token_segments(s["right"]),
+                "merged": token_segments(s["left"] + s["right"]),
+            })
+    n_steps = len(merges)
+    step = min(max(step, 0), n_steps)
+    ids = [i for pretoken in trace for i in pretoken["ids"]]
+    return {
+        "encoding": name,
+        "note": " ".join(notes) or None,
+        "n_bytes": sum(len(pretoken["bytes"]) for pretoken in trace),
+        "n_pretokens": len(trace),
+        "n_steps": n_steps,
+        "step": step,
+        "groups": state_after(trace, step, enc.mergeable_ranks),
+        "current": merges[step - 1] if step else None,
+        "merges": merges,
+        "ids": ids,
+    }

@@ -1,0 +1,137 @@
+"""Live tokenizer: the reader's text encoded by o200k_base, cl100k_base and r50k_base, side by side.
+
+For each encoding: the tokens as chips (id + what the token's bytes say), the token count and characters
+per token. A token is a run of bytes, not of characters, so a chip can hold part of a character (an emoji
+split over several tokens); those bytes are shown as hex, like `<F0 9F>`.
+"""
+
+import unicodedata
+
+from llm_core.tokenizer import get_encoding, without_surrogates
+
+# (encoding, models that use it, per tiktoken/model.py)
+ENCODINGS = [
+    ("o200k_base", "GPT-4o, o1, o3, GPT-4.1, GPT-5"),
+    ("cl100k_base", "GPT-3.5 Turbo, GPT-4"),
+    ("r50k_base", "GPT-2, GPT-3 (davinci)"),
+]
+MAX_CHARS = 20_000
+
+DEFAULTS = {
+    "text": (
+        "Unbelievably, the strawberry costs $1234567.89!\n"
+        "Tokenizers    split ¿qué? and 你好世界 differently 👩🏽\u200d💻\n"
+        "def area(r):\n"
+        "\treturn 3.14159 * r ** 2\n"
+    ),
+    "show_whitespace": True,
+    "show_ids": False,
+}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"text": "", "show_whitespace": False},
+    {"text": "\U0001F469\u200d\U0001F469\u200d\U0001F467 e\u0301 naïve\u00a0café\r\n"
+             "\tمرحبا שלום\x00\x1b",
+     "show_whitespace": False, "show_ids": True},
+    {"text": "    for i in range(10):\n        print(i * 1234567)\n", "show_ids": True},
+]
+DATA = [f"vocab/{name}.tiktoken" for name, _ in ENCODINGS]
+CODE = [
+    "llm_core.tokenizer.get_encoding",
+    "llm_core.tokenizer.Encoding.encode",
+    "llm_core.tokenizer.Encoding.decode_tokens_bytes",
+]
+
+# What an invisible character looks like in a chip when whitespace is shown.
+MARKERS = {" ": "·", "\t": "→", "\n": "↵", "\r": "␍"}
+
+
+def token_segments(data: bytes, show_whitespace: bool) -> list[list[str]]:
+    """A token's bytes -> display segments [kind, text]: "t" text, "w" marker, "x" bytes as hex.
+
+    b"\\xf0\\x9f" -> [["x", "<F0 9F>"]];  b" hi" (whitespace shown) -> [["w", "·"], ["t", "hi"]].
+    """
+    segs: list[list[str]] = []
+    stray: list[int] = []                     # bytes that are not a whole UTF-8 character
+
+    def flush() -> None:
+        if stray:
+            segs.append(["x", "<" + " ".join(f"{b:02X}" for b in stray) + ">"])
+            stray.clear()
+
+    def add(kind: str, s: str) -> None:
+        flush()
+        if segs and segs[-1][0] == kind:
+            segs[-1][1] += s
+        else:
+            segs.append([kind, s])
+
+    # surrogateescape maps each byte that is not part of a valid character to U+DC80..U+DCFF.
+    for ch in data.decode("utf-8", "surrogateescape"):
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            stray.append(o - 0xDC00)
+        elif ch in MARKERS:
+            if show_whitespace:
+                add("w", MARKERS[ch])
+            elif ch in " \t":
+                add("t", ch)
+            # else: a line break is drawn as a break after the chip, not inside it
+        elif o < 0x20 or o == 0x7F:
+            add("w", chr(0x2400 + o) if o < 0x20 else "\u2421")  # Unicode "control pictures"
+        elif show_whitespace and ch.isspace():
+            add("w", "\u2423")                    # no-break space, ideographic space...: ␣
+        elif show_whitespace and unicodedata.category(ch) == "Cf":
+            add("w", f"\u27e8U+{o:04X}\u27e9")     # zero-width joiner, bidi marks...: ⟨U+200D⟩
+        else:
+            if unicodedata.category(ch).startswith("M") and not (segs and segs[-1][0] == "t" and not stray):
+                add("w", "\u25cc")                # ◌: a combining mark with nothing to sit on
+            add("t", ch)
+    flush()
+    return segs
+
+
+def chips(enc, ids: list[int], show_whitespace: bool) -> list[dict]:
+    """Token ids -> chips for the view: {"id", "segs", "nl" (the token holds a line break)}."""
+    return [
+        {"id": i, "segs": token_segments(b, show_whitespace), "nl": b"\n" in b}
+        for i, b in zip(ids, enc.decode_tokens_bytes(ids))
+    ]
+
+
+def compute(params: dict) -> dict:
+    p = {**DEFAULTS, **params}
+    text = p["text"]
+    if not isinstance(text, str):
+        raise ValueError("text must be a string")
+    show_whitespace, show_ids = bool(p["show_whitespace"]), bool(p["show_ids"])
+    notes = []
+    # subtle: a browser string can hold half of a UTF-16 surrogate pair (a paste cut mid-emoji), which
+    # UTF-8 cannot encode; llm_core replaces it with U+FFFD, as tiktoken does, and we say so.
+    cleaned = without_surrogates(text)
+    if cleaned != text:
+        notes.append("Unpaired surrogates (half an emoji?) were replaced with U+FFFD.")
+    text = cleaned
+    n_in = len(text)
+    if n_in > MAX_CHARS:
+        text = text[:MAX_CHARS]
+        notes.append(f"Showing the first {MAX_CHARS:,} of {n_in:,} characters.")
+    n_chars = len(text)
+    encodings = []
+    for name, models in ENCODINGS:
+        enc = get_encoding(name)
+        ids = enc.encode(text)
+        encodings.append({
+            "name": name,
+            "models": models,
+            "n_tokens": len(ids),
+            "chars_per_token": round(n_chars / len(ids), 2) if ids else None,
+            "tokens": chips(enc, ids, show_whitespace),
+        })
+    return {
+        "n_chars": n_chars,
+        "n_bytes": len(text.encode("utf-8")),
+        "note": " ".join(notes) or None,
+        "show_ids": show_ids,
+        "encodings": encodings,
+    }
