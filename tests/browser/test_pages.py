@@ -1,0 +1,156 @@
+"""Every page in headless Chromium: live widgets, no console errors, nothing fetched off the origin,
+browser results equal to CPython's, the glassbox.py contract, the console, and graceful failure."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+import build
+
+ROOT = Path(build.__file__).resolve().parent
+WIDGETS = build.load_widgets(ROOT / "widgets")
+PAGES = ["index.html"] + [build.parse_chapter(p).filename for p in sorted((ROOT / "chapters").glob("*.md"))]
+
+
+def page_with(widget_name: str) -> str:
+    for p in sorted((ROOT / "chapters").glob("*.md")):
+        ch = build.parse_chapter(p)
+        if any(b.kind == "widget" and b.name == widget_name for b in ch.blocks):
+            return ch.filename
+    raise LookupError(widget_name)
+
+
+def assert_same(browser_value, python_value, path="result", rel=1e-9):
+    """Exact for ints, strings and structure; floats within a stated relative tolerance."""
+    if isinstance(python_value, float) or isinstance(browser_value, float):
+        assert math.isclose(browser_value, python_value, rel_tol=rel, abs_tol=1e-12), path
+    elif isinstance(python_value, dict):
+        assert sorted(browser_value) == sorted(python_value), path
+        for k in python_value:
+            assert_same(browser_value[k], python_value[k], f"{path}.{k}", rel)
+    elif isinstance(python_value, list):
+        assert len(browser_value) == len(python_value), path
+        for i, (a, b) in enumerate(zip(browser_value, python_value)):
+            assert_same(a, b, f"{path}[{i}]", rel)
+    else:
+        assert browser_value == python_value, path
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_goes_live_without_errors_or_foreign_requests(page, path):
+    page.watch.open(path)
+    states = page.eval_on_selector_all("figure.widget", "els => els.map(e => e.dataset.state)")
+    assert all(s == "live" for s in states)
+    page.wait_for_timeout(300)
+    assert page.watch.errors == []
+    assert page.watch.foreign == []
+
+
+@pytest.mark.parametrize("name", sorted(WIDGETS))
+def test_widget_in_browser_equals_cpython(page, name):
+    module = WIDGETS[name].module
+    examples = [module.DEFAULTS] + list(getattr(module, "EXAMPLES", []))
+    assert len(examples) >= 3, f"{name}: give EXAMPLES (at least two param sets besides DEFAULTS)"
+    page.watch.open(page_with(name))
+    for params in examples:
+        params = {**module.DEFAULTS, **params}
+        in_browser = page.evaluate("([n, p]) => glassbox.compute(n, p)", [name, params])
+        in_python = json.loads(json.dumps(module.compute(params)))
+        assert_same(in_browser, in_python, f"{name}{params}")
+    assert page.watch.errors == []
+
+
+def test_glassbox_py_contract(page):
+    page.watch.open(PAGES[0])
+    assert page.evaluate("() => glassbox.py('1 + 1')") == 2
+    assert page.evaluate("() => glassbox.py('x = 3\\nx * 2.5')") == 7.5
+    assert page.evaluate("() => glassbox.py('np.arange(4).reshape(2, 2)')") == [[0, 1], [2, 3]]
+    assert page.evaluate("() => glassbox.py('{\"a\": (1, None), \"b\": [True]}')") == {"a": [1, None], "b": [True]}
+    assert page.evaluate("() => glassbox.py('import llm_core; llm_core.__version__')") == "0.1.0"
+    assert page.evaluate("() => glassbox.py('x = 1')") is None
+    err = page.evaluate("() => glassbox.py('1/0').then(() => 'resolved', e => e.message)")
+    assert "Traceback" in err and "ZeroDivisionError" in err
+    err = page.evaluate("() => glassbox.py('def (').then(() => 'resolved', e => e.message)")
+    assert "SyntaxError" in err
+    err = page.evaluate("() => glassbox.py('raise SystemExit(3)').then(() => 'resolved', e => e.message)")
+    assert "SystemExit" in err
+    # the worker survives all of that
+    assert page.evaluate("() => glassbox.py('x + 41')") == 42
+    assert page.watch.errors == []
+
+
+def test_console_runs_python_with_history_and_tracebacks(page):
+    page.watch.open(PAGES[-1])
+    page.click("#console summary")
+    box = page.locator("#console-input")
+    page.wait_for_function("() => !document.getElementById('console-input').disabled")
+    box.fill("enc = tokenizer.get_encoding('r50k_base')\nprint('hi')\nenc.encode('hello world')")
+    box.press("Enter")
+    log = page.locator(".console-log")
+    page.wait_for_function("() => document.querySelector('.console-log .console-result')")
+    assert "[31373, 995]" in log.inner_text() and "hi" in log.inner_text()
+    box.fill("undefined_name")
+    box.press("Enter")
+    page.wait_for_function("() => document.querySelector('.console-log .console-error')")
+    assert "NameError" in page.locator(".console-error").inner_text()
+    box.press("ArrowUp")
+    assert box.input_value() == "undefined_name"
+    box.press("ArrowUp")
+    assert box.input_value().startswith("enc = tokenizer")
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    assert box.input_value() == ""
+    assert page.watch.errors == []
+
+
+def test_rapid_input_keeps_one_call_in_flight_and_latest_wins(page):
+    name = "tokenizer_compare"
+    page.watch.open(page_with(name))
+    fig = page.locator(f'figure[data-widget="{name}"]').first
+    field = fig.locator("textarea[data-param], input[type=text][data-param]").first
+    texts = [f"draft number {i} of a sentence" for i in range(40)]
+    page.evaluate("""([sel, texts]) => {
+        const f = document.querySelector(sel);
+        for (const t of texts) { f.value = t; f.dispatchEvent(new Event('input', {bubbles: true})); }
+    }""", [f'figure[data-widget="{name}"] [data-param="text"]', texts])
+    page.wait_for_function("""(sel) => { const i = glassbox.instances.find(i => i.el.matches(sel));
+        return !i.inFlight && !i.latest && i.params.text === 'draft number 39 of a sentence'; }""",
+                           arg=f'figure[data-widget="{name}"]')
+    stats = page.evaluate("""(sel) => { const i = glassbox.instances.find(i => i.el.matches(sel));
+        return {calls: i.calls, max: i.maxConcurrent}; }""", f'figure[data-widget="{name}"]')
+    assert stats["max"] == 1
+    assert 1 <= stats["calls"] < len(texts), "intermediate params should have been coalesced"
+    assert page.watch.errors == []
+
+
+def test_without_javascript_every_page_is_complete(browser, base_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    for path in PAGES:
+        page.goto(base_url + path)
+        assert page.locator("h1").count() == 1
+        for fig in page.locator("figure.widget").all():
+            assert fig.get_attribute("data-state") == "static"
+            assert fig.locator(".widget-output").inner_text().strip(), f"{path}: empty pre-rendered widget"
+    context.close()
+
+
+def test_when_pyodide_cannot_load_widgets_say_why_and_keep_the_figure(browser, base_url):
+    context = browser.new_context()
+    context.route("**/pyodide/**", lambda route: route.abort())
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    path = PAGES[-1]
+    page.goto(base_url + path)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'error')", timeout=30_000)
+    for fig in page.locator("figure.widget").all():
+        assert "unavailable" in fig.locator(".widget-status-text").inner_text()
+        assert fig.locator(".widget-output").inner_text().strip()
+    page.click("#console summary")
+    assert "unavailable" in page.locator("#console-status").inner_text()
+    assert errors == []
+    context.close()

@@ -1,0 +1,143 @@
+"""The Tokenization chapter in the browser: the reader's text tokenized live, equal to CPython/tiktoken."""
+
+import json
+from pathlib import Path
+
+import pytest
+import tiktoken
+import tiktoken.load
+
+from llm_core import data, tokenizer
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "core" / "corpus"
+PAGE = "tokenization.html"
+NAMES = ["o200k_base", "cl100k_base", "r50k_base"]
+
+
+@pytest.fixture(scope="module")
+def tiktoken_encodings():
+    """tiktoken itself, built from the verified vocabulary files (tiktoken would otherwise download)."""
+    out = {}
+    for name in NAMES:
+        ours = tokenizer.get_encoding(name)
+        ranks = tiktoken.load.load_tiktoken_bpe(str(data.data_dir() / "vocab" / f"{name}.tiktoken"))
+        out[name] = tiktoken.Encoding(name=name, pat_str=ours.pat_str, mergeable_ranks=ranks, special_tokens={})
+    return out
+
+
+def widget(page, name="tokenizer_compare"):
+    return page.locator(f'figure[data-widget="{name}"]').first
+
+
+def wait_idle(page, name):
+    page.wait_for_function("""(n) => { const i = glassbox.instances.find(i => i.name === n);
+        return i && !i.inFlight && !i.latest; }""", arg=name)
+
+
+def test_typing_shows_the_ids_cpython_computes(page, tiktoken_encodings):
+    page.watch.open(PAGE)
+    fig = widget(page)
+    fig.locator('[data-param="show_ids"]').check()
+    text = "Héllo wörld!  Ça coûte 1234567 €\n\t👩🏽‍💻 ok 你好 שלום مرحبا\u0301"
+    field = fig.locator('[data-param="text"]')
+    field.fill("")
+    field.press_sequentially(text[:10])
+    field.fill(text)
+    wait_idle(page, "tokenizer_compare")
+    shown = page.evaluate("""() => [...document.querySelectorAll('figure[data-widget=tokenizer_compare] .tc-enc')]
+        .map(box => [...box.querySelectorAll('.tok-id')].map(e => Number(e.textContent)))""")
+    assert len(shown) == 3
+    for name, ids in zip(NAMES, shown):
+        assert ids == tiktoken_encodings[name].encode_ordinary(text), name
+    assert page.watch.errors == []
+
+
+def corpus_samples(n_chars=4000):
+    for path in sorted(CORPUS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        yield path.name, text[:n_chars]
+
+
+def test_glassbox_py_tokenization_equals_tiktoken_on_the_corpus(page, tiktoken_encodings):
+    page.watch.open(PAGE)
+    for fname, text in corpus_samples():
+        # repr() is a Python literal for any str, surrogates and all.
+        got = page.evaluate("(code) => glassbox.py(code)",
+                            f"_t = {text!r}\n[tokenizer.get_encoding(n).encode(_t) for n in {NAMES!r}]")
+        for name, ids in zip(NAMES, got):
+            assert ids == tiktoken_encodings[name].encode_ordinary(text), (fname, name)
+
+
+def test_lone_surrogates_and_odd_text_through_the_console(page, tiktoken_encodings):
+    page.watch.open(PAGE)
+    for text in ["a\ud800b", "\udfff", "\u200d\u200d", "e\u0301\u0301", "\x00\x01\x1f\x7f", "\u202eRTL\u202c", ""]:
+        got = page.evaluate("(code) => glassbox.py(code)", f"tokenizer.get_encoding('o200k_base').encode({text!r})")
+        assert got == tiktoken_encodings["o200k_base"].encode_ordinary(text), repr(text)
+
+
+def test_a_megabyte_paste_is_truncated_with_a_note_and_the_page_stays_responsive(page):
+    page.watch.open(PAGE)
+    big = ("All work and no play makes a model a dull tokenizer. 1234 ✨\n" * 20000)[:1_000_000]
+    page.evaluate("""(t) => { const f = document.querySelector('figure[data-widget=tokenizer_compare] [data-param=text]');
+        f.value = t; f.dispatchEvent(new Event('input', {bubbles: true})); }""", big)
+    # the main thread answers at once while the worker computes
+    assert page.evaluate("() => 1 + 1") == 2
+    wait_idle(page, "tokenizer_compare")
+    note = widget(page).locator(".tok-note").first.inner_text()
+    assert "1,000,000" in note
+    assert page.watch.errors == []
+
+
+def test_empty_text_gives_a_friendly_empty_state(page):
+    page.watch.open(PAGE)
+    field = widget(page).locator('[data-param="text"]')
+    field.fill("")
+    wait_idle(page, "tokenizer_compare")
+    out = widget(page).locator(".widget-output").inner_text()
+    assert "NaN" not in out and "undefined" not in out
+    assert page.watch.errors == []
+
+
+@pytest.mark.parametrize("name", ["tokenizer_compare", "bpe_stepper", "bpe_train"])
+def test_every_control_at_min_middle_max_changes_the_output_without_errors(page, name):
+    page.watch.open(PAGE)
+    fig = widget(page, name)
+    out = fig.locator(".widget-output")
+    controls = fig.locator("[data-param]").all()
+    kinds = [c.get_attribute("type") or c.evaluate("e => e.tagName.toLowerCase()") for c in controls]
+    # sliders first, on the default text; then the text fields, with strange input
+    order = sorted(range(len(controls)), key=lambda i: kinds[i] in ("text", "textarea"))
+    for control, kind in [(controls[i], kinds[i]) for i in order]:
+        if kind == "range":
+            lo, hi = float(control.get_attribute("min")), float(control.get_attribute("max"))
+            values = [hi, lo, (lo + hi) / 2]
+            for v in values:
+                before = out.inner_text()
+                control.evaluate("(e, v) => { e.value = v; e.dispatchEvent(new Event('input', {bubbles: true})); }", v)
+                wait_idle(page, name)
+                if lo != hi:
+                    assert out.inner_text() != before or v == values[-1], f"{name}: range at {v} changed nothing"
+        elif kind == "checkbox":
+            before = out.inner_text()
+            control.click()
+            wait_idle(page, name)
+            control.click()
+            wait_idle(page, name)
+        elif kind == "select":
+            for opt in control.locator("option").all():
+                control.select_option(opt.get_attribute("value"))
+                wait_idle(page, name)
+        else:
+            for v in ["", "x", "<img src=x onerror=alert(1)><script>alert(2)</script>", "🙂" * 500]:
+                control.fill(v)
+                wait_idle(page, name)
+        text = out.inner_text()
+        assert "NaN" not in text and "undefined" not in text, f"{name}: bad value on screen"
+    # reader text is never parsed as HTML
+    assert fig.locator(".widget-output img, .widget-output script").count() == 0
+    for button in fig.locator("button").all():
+        if button.is_enabled():
+            button.click()
+            wait_idle(page, name)
+    assert page.watch.errors == []
