@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llm_core import tokenizer
+from llm_core import pretokenizer, tokenizer
 from llm_core.tokenizer import Encoding, bpe, bpe_long, get_encoding, translate_pattern
 
 ENCODING_NAMES = ["o200k_base", "cl100k_base", "r50k_base"]
@@ -267,7 +267,7 @@ def test_load_tiktoken_bpe():
 
 def test_white_space_is_rusts_not_pythons():
     pythons = {cp for cp in range(0x110000) if chr(cp).isspace()}
-    ours = {cp for lo, hi in tokenizer.WHITE_SPACE for cp in range(lo, hi + 1)}
+    ours = {cp for lo, hi in pretokenizer.WHITE_SPACE for cp in range(lo, hi + 1)}
     assert pythons - ours == {0x1C, 0x1D, 0x1E, 0x1F} and ours <= pythons
     assert re.fullmatch(translate_pattern(r"\s"), "\x1c") is None
     assert re.fullmatch(translate_pattern(r"\S"), "\x1c")
@@ -308,15 +308,15 @@ def test_translate_pattern_rejects_what_it_cannot_translate(pattern):
 
 def test_category_scan_misses_only_private_use_and_unassigned():
     scanned = set()
-    for lo, hi in tokenizer.CATEGORY_SCAN:
+    for lo, hi in pretokenizer.CATEGORY_SCAN:
         scanned.update(range(lo, hi + 1))
     outside = {unicodedata.category(chr(cp)) for cp in range(0x110000) if cp not in scanned}
     assert outside <= {"Cn", "Co"}
 
 
 def test_category_ranges_are_unicodedata():
-    table = tokenizer.category_ranges()
-    for lo, hi in tokenizer.CATEGORY_SCAN:
+    table = pretokenizer.category_ranges()
+    for lo, hi in pretokenizer.CATEGORY_SCAN:
         expected = list(map(unicodedata.category, map(chr, range(lo, hi + 1))))
         got = [None] * len(expected)
         for cat, ranges in table.items():
@@ -327,13 +327,13 @@ def test_category_ranges_are_unicodedata():
 
 
 def test_bmp_stand_ins_share_the_category():
-    table = tokenizer.category_ranges()
+    table = pretokenizer.category_ranges()
     astral_categories = {cat for cat, ranges in table.items() if any(hi > 0xFFFF for lo, hi in ranges)}
     for category in astral_categories | {"Cn", "Co"}:
         example = next(c for c in map(chr, range(0x10000, 0x110000)) if unicodedata.category(c) == category)
-        stand_in = tokenizer.bmp_stand_in(example)
+        stand_in = pretokenizer.bmp_stand_in(example)
         assert unicodedata.category(stand_in) == category and 0x100 <= ord(stand_in) <= 0xFFFF
-        assert not stand_in.isspace() and stand_in not in tokenizer.CASE_PARTNERS.values()
+        assert not stand_in.isspace() and stand_in not in pretokenizer.CASE_PARTNERS.values()
 
 
 def test_unicode_16_only_code_points_are_unassigned_here():
@@ -377,7 +377,7 @@ def code_point_mismatches(name: str, code_points: list[int], encodings) -> list[
 @pytest.mark.parametrize("name", ENCODING_NAMES)
 def test_category_boundaries_match_tiktoken(name, encodings):
     # where categories change is where a table from another Unicode version would differ
-    edges = {cp for ranges in tokenizer.category_ranges().values() for lo, hi in ranges
+    edges = {cp for ranges in pretokenizer.category_ranges().values() for lo, hi in ranges
              for cp in (lo - 1, lo, hi, hi + 1) if 0 <= cp < 0x110000}
     edges.update(range(0, 0x300))
     edges -= {ord(c) for c in NEWER_UNICODE}

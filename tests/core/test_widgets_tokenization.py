@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from llm_core.bpe_train import train
-from llm_core.tokenizer import get_encoding
+from llm_core.tokenizer import get_encoding, render_token
 
 WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
 ENCODINGS = ["o200k_base", "cl100k_base", "r50k_base"]
@@ -103,11 +103,8 @@ def test_non_string_text_is_rejected(widget, bad):
     (b"\xe2\x80\x8d", True, [["w", "⟨U+200D⟩"]]),        # zero-width joiner
     (b"\xc2\xa0", True, [["w", "␣"]]),                  # no-break space
 ])
-def test_token_segments(data, shown, expected):
-    assert compare.token_segments(data, shown) == expected
-    if shown:
-        assert stepper.token_segments(data) == expected
-        assert trainer.token_segments(data) == expected
+def test_render_token(data, shown, expected):
+    assert render_token(data, shown) == expected
 
 
 # -- tokenizer_compare --------------------------------------------------------------------------
@@ -127,7 +124,7 @@ def test_compare_ids_equal_encode(text, show_whitespace):
         assert e["chars_per_token"] == round(len(text) / len(ids), 2)
         for chip, data in zip(e["tokens"], enc.decode_tokens_bytes(ids)):
             assert chip["nl"] == (b"\n" in data)
-            assert chip["segs"] == compare.token_segments(data, show_whitespace)
+            assert chip["segs"] == render_token(data, show_whitespace)
 
 
 def test_compare_chip_text_is_the_token_text_when_it_is_whole_characters():

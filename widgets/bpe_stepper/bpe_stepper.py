@@ -7,9 +7,8 @@ full list of merges, so the static figure is complete without JavaScript.
 """
 
 import math
-import unicodedata
 
-from llm_core.tokenizer import get_encoding, without_surrogates
+from llm_core.tokenizer import get_encoding, render_token, without_surrogates
 
 ENCODING_NAMES = ["o200k_base", "cl100k_base", "r50k_base"]
 MAX_CHARS = 64
@@ -26,52 +25,8 @@ CODE = [
     "llm_core.tokenizer.get_encoding",
     "llm_core.tokenizer.Encoding.encode_with_trace",
     "llm_core.tokenizer.bpe",
+    "llm_core.tokenizer.render_token",
 ]
-
-MARKERS = {" ": "·", "\t": "→", "\n": "↵", "\r": "␍"}
-
-
-def token_segments(data: bytes) -> list[list[str]]:
-    """Bytes -> display segments [kind, text]: "t" text, "w" whitespace marker, "x" stray bytes as hex.
-
-    b" un" -> [["w", "·"], ["t", "un"]];  b"\\xf0\\x9f" -> [["x", "<F0 9F>"]].
-    The same display rules as the tokenizer_compare widget, with whitespace always shown.
-    """
-    segs: list[list[str]] = []
-    stray: list[int] = []
-
-    def flush() -> None:
-        if stray:
-            segs.append(["x", "<" + " ".join(f"{b:02X}" for b in stray) + ">"])
-            stray.clear()
-
-    def add(kind: str, s: str) -> None:
-        flush()
-        if segs and segs[-1][0] == kind:
-            segs[-1][1] += s
-        else:
-            segs.append([kind, s])
-
-    # surrogateescape maps each byte that is not part of a valid character to U+DC80..U+DCFF.
-    for ch in data.decode("utf-8", "surrogateescape"):
-        o = ord(ch)
-        if 0xDC80 <= o <= 0xDCFF:
-            stray.append(o - 0xDC00)
-        elif ch in MARKERS:
-            add("w", MARKERS[ch])
-        elif o < 0x20 or o == 0x7F:
-            add("w", chr(0x2400 + o) if o < 0x20 else "\u2421")  # Unicode "control pictures"
-        elif ch.isspace():
-            add("w", "\u2423")                                   # ␣
-        elif unicodedata.category(ch) == "Cf":
-            add("w", f"\u27e8U+{o:04X}\u27e9")                    # ⟨U+200D⟩
-        else:
-            if unicodedata.category(ch).startswith("M") and not (segs and segs[-1][0] == "t" and not stray):
-                add("w", "\u25cc")                               # ◌: a combining mark on its own
-            add("t", ch)
-    flush()
-    return segs
-
 
 def as_step(value) -> int:
     """The step parameter as an int (sliders may send floats or numeric strings)."""
@@ -106,7 +61,7 @@ def state_after(trace: list[dict], step: int, ranks: dict[bytes, int]) -> list[d
             new = next(i for i, (a, b) in enumerate(zip(parts, before)) if a != b)
         groups.append({
             "active": active,
-            "chips": [{"id": ranks[p], "segs": token_segments(p), "new": i == new}
+            "chips": [{"id": ranks[p], "segs": render_token(p), "new": i == new}
                       for i, p in enumerate(parts)],
         })
         done += len(steps)
@@ -139,9 +94,9 @@ def compute(params: dict) -> dict:
                 "step": len(merges) + 1,
                 "pretoken": i,
                 "rank": s["rank"],
-                "left": token_segments(s["left"]),
-                "right": token_segments(s["right"]),
-                "merged": token_segments(s["left"] + s["right"]),
+                "left": render_token(s["left"]),
+                "right": render_token(s["right"]),
+                "merged": render_token(s["left"] + s["right"]),
             })
     n_steps = len(merges)
     step = min(max(step, 0), n_steps)

@@ -8,10 +8,9 @@ compression.
 """
 
 import math
-import unicodedata
 
 from llm_core.bpe_train import train
-from llm_core.tokenizer import get_encoding, without_surrogates
+from llm_core.tokenizer import get_encoding, render_token, without_surrogates
 
 MIN_VOCAB = 256          # the 256 single bytes: no merges yet
 MAX_VOCAB = 1024         # the slider's top: 768 merges
@@ -66,52 +65,8 @@ CODE = [
     "llm_core.bpe_train.train",
     "llm_core.tokenizer.Encoding.encode",
     "llm_core.tokenizer.get_encoding",
+    "llm_core.tokenizer.render_token",
 ]
-
-MARKERS = {" ": "·", "\t": "→", "\n": "↵", "\r": "␍"}
-
-
-def token_segments(data: bytes) -> list[list[str]]:
-    """Bytes -> display segments [kind, text]: "t" text, "w" whitespace marker, "x" stray bytes as hex.
-
-    b" the" -> [["w", "·"], ["t", "the"]];  b"\\xc3" -> [["x", "<C3>"]].
-    The same display rules as the tokenizer_compare widget, with whitespace always shown.
-    """
-    segs: list[list[str]] = []
-    stray: list[int] = []
-
-    def flush() -> None:
-        if stray:
-            segs.append(["x", "<" + " ".join(f"{b:02X}" for b in stray) + ">"])
-            stray.clear()
-
-    def add(kind: str, s: str) -> None:
-        flush()
-        if segs and segs[-1][0] == kind:
-            segs[-1][1] += s
-        else:
-            segs.append([kind, s])
-
-    # surrogateescape maps each byte that is not part of a valid character to U+DC80..U+DCFF.
-    for ch in data.decode("utf-8", "surrogateescape"):
-        o = ord(ch)
-        if 0xDC80 <= o <= 0xDCFF:
-            stray.append(o - 0xDC00)
-        elif ch in MARKERS:
-            add("w", MARKERS[ch])
-        elif o < 0x20 or o == 0x7F:
-            add("w", chr(0x2400 + o) if o < 0x20 else "\u2421")  # Unicode "control pictures"
-        elif ch.isspace():
-            add("w", "\u2423")                                   # ␣
-        elif unicodedata.category(ch) == "Cf":
-            add("w", f"\u27e8U+{o:04X}\u27e9")                    # ⟨U+200D⟩
-        else:
-            if unicodedata.category(ch).startswith("M") and not (segs and segs[-1][0] == "t" and not stray):
-                add("w", "\u25cc")                               # ◌: a combining mark on its own
-            add("t", ch)
-    flush()
-    return segs
-
 
 def as_vocab_size(value) -> int:
     """The slider value as an int in [MIN_VOCAB, MAX_VOCAB] (sliders may send floats or strings)."""
@@ -133,14 +88,14 @@ def tokenized(enc, text: str, n_bytes: int) -> dict:
     return {
         "n_tokens": len(ids),
         "bytes_per_token": round(n_bytes / len(ids), 2) if ids else None,
-        "tokens": [{"id": i, "segs": token_segments(b), "nl": b"\n" in b}
+        "tokens": [{"id": i, "segs": render_token(b), "nl": b"\n" in b}
                    for i, b in zip(ids, enc.decode_tokens_bytes(ids))],
     }
 
 
 def merge_row(m: dict) -> dict:
-    return {"rank": m["rank"], "count": m["count"], "left": token_segments(m["left"]),
-            "right": token_segments(m["right"]), "merged": token_segments(m["merged"])}
+    return {"rank": m["rank"], "count": m["count"], "left": render_token(m["left"]),
+            "right": render_token(m["right"]), "merged": render_token(m["merged"])}
 
 
 def compute(params: dict) -> dict:

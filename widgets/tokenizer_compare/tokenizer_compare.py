@@ -5,9 +5,8 @@ per token. A token is a run of bytes, not of characters, so a chip can hold part
 split over several tokens); those bytes are shown as hex, like `<F0 9F>`.
 """
 
-import unicodedata
 
-from llm_core.tokenizer import get_encoding, without_surrogates
+from llm_core.tokenizer import get_encoding, render_token, without_surrogates
 
 # (encoding, models that use it, per tiktoken/model.py)
 ENCODINGS = [
@@ -40,61 +39,13 @@ CODE = [
     "llm_core.tokenizer.get_encoding",
     "llm_core.tokenizer.Encoding.encode",
     "llm_core.tokenizer.Encoding.decode_tokens_bytes",
+    "llm_core.tokenizer.render_token",
 ]
-
-# What an invisible character looks like in a chip when whitespace is shown.
-MARKERS = {" ": "·", "\t": "→", "\n": "↵", "\r": "␍"}
-
-
-def token_segments(data: bytes, show_whitespace: bool) -> list[list[str]]:
-    """A token's bytes -> display segments [kind, text]: "t" text, "w" marker, "x" bytes as hex.
-
-    b"\\xf0\\x9f" -> [["x", "<F0 9F>"]];  b" hi" (whitespace shown) -> [["w", "·"], ["t", "hi"]].
-    """
-    segs: list[list[str]] = []
-    stray: list[int] = []                     # bytes that are not a whole UTF-8 character
-
-    def flush() -> None:
-        if stray:
-            segs.append(["x", "<" + " ".join(f"{b:02X}" for b in stray) + ">"])
-            stray.clear()
-
-    def add(kind: str, s: str) -> None:
-        flush()
-        if segs and segs[-1][0] == kind:
-            segs[-1][1] += s
-        else:
-            segs.append([kind, s])
-
-    # surrogateescape maps each byte that is not part of a valid character to U+DC80..U+DCFF.
-    for ch in data.decode("utf-8", "surrogateescape"):
-        o = ord(ch)
-        if 0xDC80 <= o <= 0xDCFF:
-            stray.append(o - 0xDC00)
-        elif ch in MARKERS:
-            if show_whitespace:
-                add("w", MARKERS[ch])
-            elif ch in " \t":
-                add("t", ch)
-            # else: a line break is drawn as a break after the chip, not inside it
-        elif o < 0x20 or o == 0x7F:
-            add("w", chr(0x2400 + o) if o < 0x20 else "\u2421")  # Unicode "control pictures"
-        elif show_whitespace and ch.isspace():
-            add("w", "\u2423")                    # no-break space, ideographic space...: ␣
-        elif show_whitespace and unicodedata.category(ch) == "Cf":
-            add("w", f"\u27e8U+{o:04X}\u27e9")     # zero-width joiner, bidi marks...: ⟨U+200D⟩
-        else:
-            if unicodedata.category(ch).startswith("M") and not (segs and segs[-1][0] == "t" and not stray):
-                add("w", "\u25cc")                # ◌: a combining mark with nothing to sit on
-            add("t", ch)
-    flush()
-    return segs
-
 
 def chips(enc, ids: list[int], show_whitespace: bool) -> list[dict]:
     """Token ids -> chips for the view: {"id", "segs", "nl" (the token holds a line break)}."""
     return [
-        {"id": i, "segs": token_segments(b, show_whitespace), "nl": b"\n" in b}
+        {"id": i, "segs": render_token(b, show_whitespace), "nl": b"\n" in b}
         for i, b in zip(ids, enc.decode_tokens_bytes(ids))
     ]
 
