@@ -80,6 +80,7 @@
       const msg = event.data;
       if (msg.type === "ready") {
         performance.mark("glassbox:ready");
+        window.glassbox.timing = msg.timing;   // worker start-up phases, ms since the worker began
         readyResolve();
         return;
       }
@@ -202,8 +203,10 @@
 
   window.glassbox = { ready, py, repl, compute, widget, instances, siteURL };
 
+  // This script is deferred, so the document is parsed: start Python at once, mount widgets once every
+  // widget script (also deferred, after this one) has registered.
+  startWorker();
   document.addEventListener("DOMContentLoaded", () => {
-    startWorker();
     document.querySelectorAll("figure.widget[data-widget]").forEach(mountWidget);
   });
 })();

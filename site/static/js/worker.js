@@ -16,24 +16,37 @@ function fetchBytes(url) {
   }).then((b) => new Uint8Array(b));
 }
 
+// Data files (vocabularies, model weights) arrive after Python starts; calls wait for them.
+let dataReady = Promise.resolve();
+let dataError = null;
+
+function writeFile(path, bytes) {
+  pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+  pyodide.FS.writeFile(path, bytes);
+}
+
 async function init(config) {
-  // Start every download at once; they overlap with Pyodide's own start-up.
-  const files = [["/glassbox/glassbox_runtime.py", config.runtimeURL],
-                 ["/glassbox/glassbox_widgets/__init__.py", null]];
-  for (const w of config.widgets) files.push(["/glassbox/glassbox_widgets/" + w.name + ".py", w.url]);
-  for (const d of config.dataFiles) files.push(["/glassbox/data/" + d.path, d.url]);
-  const downloads = files.map(([path, url]) => (url ? fetchBytes(url) : Promise.resolve(new Uint8Array())).then((b) => [path, b]));
-  downloads.forEach((p) => p.catch(() => {}));
+  const t0 = performance.now();
+  const timing = {};
+  // The runtime and the page's widget modules are small: fetch them at once, alongside Pyodide.
+  const code = [["/glassbox/glassbox_runtime.py", config.runtimeURL]];
+  for (const w of config.widgets) code.push(["/glassbox/glassbox_widgets/" + w.name + ".py", w.url]);
+  const codeFetched = Promise.all(code.map(([path, url]) => fetchBytes(url).then((b) => [path, b])));
+  codeFetched.catch(() => {});
 
   importScripts(config.indexURL + "pyodide.js");
   const options = { indexURL: config.indexURL, packages: [] };
   if (config.lockFileURL) options.lockFileURL = config.lockFileURL;
   pyodide = await loadPyodide(options);
+  timing.pyodide = performance.now() - t0;
+  // Data starts only now, so it does not compete with Pyodide's own downloads; Python is ready
+  // without it, and every call waits for it (a reader cannot type faster than it arrives).
+  dataReady = Promise.all(config.dataFiles.map((d) => fetchBytes(d.url).then((b) => writeFile("/glassbox/data/" + d.path, b))))
+    .then(() => { timing.data = performance.now() - t0; }, (err) => { dataError = err; });
   await pyodide.loadPackage(config.packages, { messageCallback: () => {}, errorCallback: (m) => console.warn(m) });
-  for (const [path, bytes] of await Promise.all(downloads)) {
-    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    pyodide.FS.writeFile(path, bytes);
-  }
+  timing.packages = performance.now() - t0;
+  for (const [path, bytes] of await codeFetched) writeFile(path, bytes);
+  writeFile("/glassbox/glassbox_widgets/__init__.py", new Uint8Array());
   pyodide.runPython([
     "import os, sys",
     "os.environ['GLASSBOX_DATA'] = '/glassbox/data'",
@@ -41,6 +54,8 @@ async function init(config) {
     "sys.path.insert(0, '/glassbox')",
   ].join("\n"));
   const mod = pyodide.pyimport("glassbox_runtime");
+  timing.runtime = performance.now() - t0;
+  self.glassboxTiming = timing;
   // subtle: attributes borrowed from a proxy die with it; copy them so they outlive the module proxy.
   runtime = { call: mod.call_widget.copy(), py: mod.run_py.copy(), repl: mod.run_repl.copy() };
   mod.destroy();
@@ -60,6 +75,8 @@ function toPlainJs(value) {
 
 async function handle(msg) {
   await ready;
+  await dataReady;
+  if (dataError && msg.type === "call") throw new Error("this page's data did not load: " + dataError.message);
   if (msg.type === "call") {
     return runtime.call(msg.name, msg.params);                 // JSON text
   }
@@ -77,7 +94,7 @@ self.onmessage = (event) => {
   if (msg.type === "init") {
     init(msg.config).then(() => {
       readyResolve();
-      self.postMessage({ type: "ready" });
+      self.postMessage({ type: "ready", timing: self.glassboxTiming });
     }, (err) => {
       readyReject(err);
       self.postMessage({ type: "failed", error: String((err && err.message) || err) });

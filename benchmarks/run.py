@@ -1,0 +1,319 @@
+"""Glassbox benchmarks: measured side by side in one run, written to benchmarks/RESULTS.md.
+
+    .venv/bin/python benchmarks/run.py [--site _site] [--runs 5]
+
+1. Time from navigation to the first live widget, cold (empty cache) and warm (a persistent profile, like
+   a returning reader), next to a bare page that only loads Pyodide and numpy in a worker (the floor).
+   Budget: ours / floor <= 1.3.
+2. Tokenizer throughput, o200k_base, 100 KB of English prose, in one page: llm_core in the page's worker
+   vs js-tiktoken (pure JS, npm) on the page's main thread; CPython tiktoken and llm_core for reference.
+   Budget: llm_core no more than 3x slower than js-tiktoken.
+3. Typing latency in the tokenizer widget on a 2 KB text: keystroke to updated chips, p50 and p95.
+   Budget: p95 <= 100 ms.
+
+Nothing here is asserted by the tests; the numbers depend on the machine, which the report describes.
+"""
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("GLASSBOX_DATA", str(ROOT / "_build" / "data"))
+
+from sitebuild import browser as chromium  # noqa: E402
+from sitebuild.serve import serve_in_thread  # noqa: E402
+
+CORPUS = ROOT / "tests" / "core" / "corpus"
+TOKENIZER_PAGE = "tokenization.html"
+
+FLOOR_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>floor</title>
+<script src="bench-floor.js" defer></script></head><body><p id="state">loading</p></body></html>
+"""
+# The floor page does only what any Pyodide page must: start a worker, load Pyodide and numpy.
+FLOOR_JS = """
+const w = new Worker("bench-floor-worker.js");
+w.onmessage = () => { performance.mark("floor:ready"); document.getElementById("state").textContent = "ready"; };
+"""
+FLOOR_WORKER = """
+importScripts("pyodide/pyodide.js");
+loadPyodide({indexURL: new URL("pyodide/", self.location).href}).then(async (py) => {
+  await py.loadPackage("numpy", {messageCallback: () => {}});
+  py.runPython("import numpy");
+  postMessage("ready");
+});
+"""
+# js-tiktoken is an ES module importing the CommonJS package base64-js; this shim stands in for it.
+BASE64_SHIM = """
+export function toByteArray(s) { const b = atob(s); const a = new Uint8Array(b.length);
+  for (let i = 0; i < b.length; i++) a[i] = b.charCodeAt(i); return a; }
+export function fromByteArray(a) { let s = ""; for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]); return btoa(s); }
+export default { toByteArray, fromByteArray };
+"""
+JS_TIKTOKEN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>js-tiktoken</title></head><body></body></html>
+"""
+
+
+def english_text(n_bytes: int) -> str:
+    """n_bytes of English prose from the committed test corpus (repeated if it is shorter)."""
+    files = sorted(p for p in CORPUS.glob("*") if p.is_file() and "english" in p.name.lower())
+    if not files:
+        files = sorted(p for p in CORPUS.glob("*.txt"))
+    text = "\n".join(p.read_text(encoding="utf-8") for p in files)
+    while len(text.encode()) < n_bytes:
+        text += "\n" + text
+    return text.encode()[:n_bytes].decode("utf-8", errors="ignore")
+
+
+def prepare_site(site: Path, tmp: Path) -> Path:
+    """A copy of _site plus the floor page and js-tiktoken, all served from one origin."""
+    root = tmp / "site"
+    shutil.copytree(site, root)
+    (root / "bench-floor.html").write_text(FLOOR_HTML)
+    (root / "bench-floor.js").write_text(FLOOR_JS)
+    (root / "bench-floor-worker.js").write_text(FLOOR_WORKER)
+    jt = root / "bench-js-tiktoken"
+    dist = ROOT / "node_modules" / "js-tiktoken" / "dist"
+    jt.mkdir()
+    for chunk in dist.glob("chunk-*.js"):
+        (jt / chunk.name).write_text(chunk.read_text().replace("from 'base64-js'", "from './base64.js'"))
+    shutil.copyfile(dist / "lite.js", jt / "lite.js")
+    shutil.copyfile(dist / "ranks" / "o200k_base.js", jt / "o200k_base.js")
+    (jt / "base64.js").write_text(BASE64_SHIM)
+    (jt / "index.html").write_text(JS_TIKTOKEN_PAGE)
+    return root
+
+
+def time_to_live(context, url: str, mark: str) -> float:
+    """ms from navigation start to the performance mark (set when the worker reports ready)."""
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function(f"() => performance.getEntriesByName('{mark}').length > 0", timeout=120_000,
+                           polling=20)
+    if mark == "glassbox:ready":
+        page.wait_for_function("() => !document.querySelector('figure.widget') || "
+                               "document.querySelector('figure.widget[data-state=live]')", polling=20)
+    ms = page.evaluate(f"() => performance.getEntriesByName('{mark}')[0].startTime")
+    page.close()
+    return ms
+
+
+def measure_startup(browser_factory, base: str, runs: int, tmp: Path) -> dict:
+    """Cold and warm load times of the floor page and ours, interleaved so both see the same machine."""
+    pages = {"floor (Pyodide + numpy only)": ("bench-floor.html", "floor:ready"),
+             f"Glassbox {TOKENIZER_PAGE}": (TOKENIZER_PAGE, "glassbox:ready")}
+    out = {label: {"cold": [], "warm": []} for label in pages}
+    for i in range(runs):
+        for label, (path, mark) in pages.items():
+            b = browser_factory()
+            ctx = b.new_context()
+            out[label]["cold"].append(time_to_live(ctx, base + path, mark))
+            ctx.close()
+            b.close()
+    contexts = {}
+    for label, (path, mark) in pages.items():
+        contexts[label] = browser_factory(persistent=tmp / f"profile-{path}")
+        time_to_live(contexts[label], base + path, mark)      # fill the cache, as a first visit would
+    for i in range(runs):
+        for label, (path, mark) in pages.items():
+            out[label]["warm"].append(time_to_live(contexts[label], base + path, mark))
+    for ctx in contexts.values():
+        ctx.close()
+    return out
+
+
+def measure_throughput(browser, base: str, text: str) -> dict:
+    import tiktoken
+    import tiktoken.load
+
+    from llm_core import data, tokenizer
+
+    out = {}
+    # CPython references
+    path = data.data_dir() / "vocab" / "o200k_base.tiktoken"
+    ref = tokenizer.get_encoding("o200k_base")
+    tk = tiktoken.Encoding(name="o200k_base", pat_str=ref.pat_str,
+                           mergeable_ranks=tiktoken.load.load_tiktoken_bpe(str(path)), special_tokens={})
+    t = time.perf_counter()
+    expected = tk.encode_ordinary(text)
+    out["CPython tiktoken (Rust)"] = time.perf_counter() - t
+    fresh = tokenizer.Encoding(ref.name, ref.pat_str, ref.mergeable_ranks, ref.special_tokens)
+    t = time.perf_counter()
+    ours = fresh.encode(text)
+    out["CPython llm_core (first pass)"] = time.perf_counter() - t
+    assert ours == expected
+
+    page = browser.new_page()
+    page.goto(base + TOKENIZER_PAGE)
+    page.evaluate("() => glassbox.ready.then(() => true)")
+    page.evaluate("(t) => glassbox.py('BENCH_TEXT = ' + JSON.stringify(t) + '; None')", text)
+    result = page.evaluate("""() => glassbox.py(`
+import time
+ref = tokenizer.get_encoding("o200k_base")
+enc = tokenizer.Encoding(ref.name, ref.pat_str, ref.mergeable_ranks, ref.special_tokens)
+t = time.perf_counter(); ids = enc.encode(BENCH_TEXT); first = time.perf_counter() - t
+t = time.perf_counter(); ids2 = enc.encode(BENCH_TEXT); again = time.perf_counter() - t
+[first, again, ids]`)""")
+    first, again, ids = result
+    assert ids == expected, "browser llm_core disagrees with tiktoken"
+    out["browser llm_core, worker (first pass)"] = first
+    out["browser llm_core, worker (warm piece cache)"] = again
+    page.close()
+
+    page = browser.new_page()
+    page.goto(base + "bench-js-tiktoken/index.html")
+    js = page.evaluate("""async (text) => {
+        const { Tiktoken } = await import('./lite.js');
+        const ranks = (await import('./o200k_base.js')).default;
+        const enc = new Tiktoken(ranks);
+        let t = performance.now(); const ids = enc.encode(text); const first = performance.now() - t;
+        t = performance.now(); enc.encode(text); const again = performance.now() - t;
+        return [first / 1000, again / 1000, Array.from(ids)];
+    }""", text)
+    assert js[2] == expected, "js-tiktoken disagrees with tiktoken"
+    out["browser js-tiktoken, main thread (first pass)"] = js[0]
+    out["browser js-tiktoken, main thread (second pass)"] = js[1]
+    page.close()
+    return out
+
+
+def measure_typing(browser, base: str, text: str, keystrokes: int) -> list[float]:
+    """ms from a keystroke to the widget's redraw (the glassbox:drawn event) in the tokenizer widget."""
+    page = browser.new_page()
+    page.goto(base + TOKENIZER_PAGE)
+    page.wait_for_function("() => document.querySelector('figure[data-widget=tokenizer_compare][data-state=live]')",
+                           timeout=120_000)
+    field = page.locator('figure[data-widget="tokenizer_compare"] [data-param="text"]').first
+    field.fill(text)
+    page.wait_for_function("""() => { const i = glassbox.instances.find(i => i.name === 'tokenizer_compare');
+        return !i.inFlight && !i.latest; }""")
+    page.evaluate("""() => {
+        window.__lat = [];
+        const fig = document.querySelector('figure[data-widget=tokenizer_compare]');
+        fig.addEventListener('glassbox:drawn', () => {
+            const t0 = window.__keyAt; if (t0 !== undefined) { window.__lat.push(performance.now() - t0); window.__keyAt = undefined; }
+        });
+        fig.querySelector('[data-param=text]').addEventListener('keydown', () => { window.__keyAt = performance.now(); }, true);
+    }""")
+    field.focus()
+    field.press("End")
+    latencies = []
+    for i in range(keystrokes):
+        n_before = page.evaluate("() => window.__lat.length")
+        page.keyboard.press("a" if i % 2 == 0 else "Backspace")
+        page.wait_for_function(f"() => window.__lat.length > {n_before}", polling=5)
+    latencies = page.evaluate("() => window.__lat")
+    page.close()
+    return latencies
+
+
+def pct(values, q):
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f", {kb / 2**20:.0f} GiB RAM"
+    except (OSError, AttributeError):
+        pass
+    browser = subprocess.run([chromium.chromium_path(), "--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores{mem}; "
+            f"{browser} headless; Python {platform.python_version()}")
+
+
+def report(startup, throughput, n_bytes, typing, runs) -> str:
+    lines = ["# Glassbox benchmark results", "",
+             f"Machine: {machine()}.", "",
+             "Regenerate with `make bench`. All numbers come from one run of `benchmarks/run.py`; "
+             "ratios compare measurements taken side by side in that run.", ""]
+    lines += ["## Time to the first live widget", "",
+              f"Navigation start to the worker being ready and the first widget live, median of {runs} loads "
+              "(cold: fresh browser, empty cache; warm: persistent profile after one visit). "
+              "The floor is a bare page whose worker only loads Pyodide and numpy; the two pages are loaded "
+              "alternately. Glassbox's worker is live once Python, numpy, llm_core and the widget code are "
+              "loaded; data files (the vocabularies) arrive right after, and widget calls wait for them.", "",
+              "| page | cold median (ms) | warm median (ms) |", "| --- | ---: | ---: |"]
+    meds = {}
+    for label, r in startup.items():
+        meds[label] = (statistics.median(r["cold"]), statistics.median(r["warm"]))
+        lines.append(f"| {label} | {meds[label][0]:.0f} | {meds[label][1]:.0f} |")
+    floor, ours = list(meds.values())
+    cold_ratio, warm_ratio = ours[0] / floor[0], ours[1] / floor[1]
+    ok = lambda good: "within budget" if good else "OVER BUDGET"  # noqa: E731
+    lines += ["", f"Ours / floor: cold **{cold_ratio:.2f}x**, warm **{warm_ratio:.2f}x** "
+              f"(budget 1.3x: {ok(cold_ratio <= 1.3 and warm_ratio <= 1.3)}).", ""]
+    lines += ["## Tokenizer throughput (o200k_base)", "",
+              f"{n_bytes / 1000:.0f} KB of English prose from the test corpus; every implementation's ids are "
+              "checked equal to tiktoken's in the run.", "",
+              "| implementation | seconds | MB/s |", "| --- | ---: | ---: |"]
+    for label, secs in throughput.items():
+        lines.append(f"| {label} | {secs:.3f} | {n_bytes / secs / 1e6:.2f} |")
+    ratio = throughput["browser llm_core, worker (first pass)"] / throughput["browser js-tiktoken, main thread (first pass)"]
+    lines += ["", f"llm_core in the worker / js-tiktoken in the same page, first pass: **{ratio:.2f}x** the time "
+              f"(budget 3x: {ok(ratio <= 3)}).", ""]
+    lines += ["## Typing latency in the tokenizer widget", "",
+              f"{len(typing)} keystrokes (alternately a letter and Backspace) at the end of a 2 KB text; "
+              "from keydown to the redrawn chips (three encodings).", "",
+              f"p50 **{pct(typing, 50):.1f} ms**, p95 **{pct(typing, 95):.1f} ms**, max {max(typing):.1f} ms "
+              f"(budget p95 <= 100 ms: {ok(pct(typing, 95) <= 100)}).", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--site", type=Path, default=ROOT / "_site")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+    with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as p:
+        tmp = Path(tmp_name)
+        root = prepare_site(args.site, tmp)
+        server, base = serve_in_thread(root)
+
+        def browser_factory(persistent: Path | None = None):
+            if persistent:
+                return p.chromium.launch_persistent_context(str(persistent), executable_path=chromium.chromium_path(),
+                                                            args=chromium.ARGS, headless=True)
+            return chromium.launch(p)
+
+        print("startup ...", flush=True)
+        startup = measure_startup(browser_factory, base, args.runs, tmp)
+        b = chromium.launch(p)
+        print("throughput ...", flush=True)
+        n_bytes = 100_000
+        throughput = measure_throughput(b, base, english_text(n_bytes))
+        print("typing ...", flush=True)
+        typing = measure_typing(b, base, english_text(2000), 60)
+        b.close()
+        server.shutdown()
+    text = report(startup, throughput, n_bytes, typing, args.runs)
+    args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
