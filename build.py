@@ -138,7 +138,8 @@ def script_json(value) -> str:
 def markdown_to_html(text: str) -> tuple[str, list[dict]]:
     md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty"],
                            extension_configs={"toc": {"toc_depth": "2-3"}})
-    body = md.convert(text)
+    # A code block may scroll sideways: make it focusable so keyboard users can scroll it too.
+    body = md.convert(text).replace("<pre>", '<pre tabindex="0">')
     return body, md.toc_tokens
 
 
