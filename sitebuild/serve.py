@@ -2,6 +2,7 @@
 
 import functools
 import http.server
+import sys
 import threading
 from pathlib import Path
 
@@ -25,18 +26,28 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A browser closing a page mid-download resets the connection: normal, not worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(directory: Path, port: int = 8000, prefix: str = "/", host: str = "127.0.0.1",
-                verbose: bool = False) -> http.server.ThreadingHTTPServer:
+                verbose: bool = False) -> QuietServer:
     """An HTTP server for directory at http://host:port{prefix}; port 0 picks a free port."""
     prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
     handler = functools.partial(type("Handler", (SiteHandler,), {"prefix": prefix}), directory=str(directory))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server = QuietServer((host, port), handler)
     server.verbose = verbose
     server.prefix = prefix
     return server
 
 
-def serve_in_thread(directory: Path, prefix: str = "/") -> tuple[http.server.ThreadingHTTPServer, str]:
+def serve_in_thread(directory: Path, prefix: str = "/") -> tuple[QuietServer, str]:
     """Start a server on a free port in a daemon thread; -> (server, base URL ending in '/')."""
     server = make_server(directory, port=0, prefix=prefix)
     threading.Thread(target=server.serve_forever, daemon=True).start()
