@@ -1,0 +1,298 @@
+"""The model: a small Llama-style decoder, assembled from the pieces of the earlier chapters.
+
+ids -> token embeddings -> n_layer blocks -> final RMSNorm -> logits over the vocabulary. Each block
+reads the residual stream through a pre-norm and adds its result back (Llama: Touvron et al. 2023,
+arXiv:2302.13971, section 2.2):
+
+    x = x + attention(rms_norm(x))    grouped-query attention with RoPE on queries and keys
+    x = x + swiglu(rms_norm(x))       the feed-forward network
+
+No biases anywhere; the output projection reuses the embedding table (tied embeddings, Press & Wolf
+2017, arXiv:1608.05859). Weights are a dict keyed like the weight file (`weight_shapes` lists them),
+laid out for x @ w. Everything runs in float32, as in training, and because float32 halves the work
+for the browser's numpy.
+
+forward() is one pure function for both phases of generation: prefill (the whole prompt at once,
+filling a KVCache) and decode (one new token, attending to the cache). With trace=True it also returns
+what the widgets draw: embeddings, the residual stream after every sub-layer, every head's attention
+weights, the FFN activations and the logit lens (nostalgebraist 2020, "interpreting GPT: the logit
+lens"): each layer's residual stream read out through the final norm and the unembedding.
+
+>>> cfg = ModelConfig(n_vocab=16, n_ctx=8, d_model=8, n_layer=1, n_head=2, n_kv_head=1, d_head=4, d_ff=8)
+>>> logits, _ = forward(random_weights(cfg, seed=0), cfg, [1, 2, 3])
+>>> logits.shape, logits.dtype
+((3, 16), dtype('float32'))
+"""
+
+import io
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .attention import multi_head_attention
+from .checkpoints import unpack_weights
+from .data import read_bytes
+from .ffn import swiglu
+from .kv_cache import KVCache
+from .norms import rms_norm
+from .rope import rope_frequencies
+from .sampling import as_generator, check_sampling_params, sample
+from .tokenizer import Encoding, load_tiktoken_bpe
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The shape of the model; the defaults are Glassbox's tiny model (models/tiny/config.json)."""
+    n_vocab: int = 4096  # tokens in the vocabulary: rows of the embedding table
+    n_ctx: int = 256  # longest sequence the model reads (prompt + generated tokens)
+    d_model: int = 128  # width of the residual stream
+    n_layer: int = 6  # transformer blocks
+    n_head: int = 4  # query heads per attention layer
+    n_kv_head: int = 2  # key/value heads; n_head // n_kv_head query heads share each one (GQA)
+    d_head: int = 32  # width of one head (even: RoPE rotates pairs)
+    d_ff: int = 384  # hidden units of the SwiGLU feed-forward network
+    rope_base: float = 10000.0  # RoPE base frequency (Llama 2's rope_theta)
+    norm_eps: float = 1e-5  # added to the mean square in RMSNorm (Llama's rms_norm_eps)
+    tied_embeddings: bool = True  # the output projection is the embedding table, transposed
+
+    def __post_init__(self):
+        for name in ("n_vocab", "n_ctx", "d_model", "n_layer", "n_head", "n_kv_head", "d_head", "d_ff"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.n_head % self.n_kv_head:
+            raise ValueError(f"n_kv_head ({self.n_kv_head}) must divide n_head ({self.n_head}): "
+                             "each key/value head serves a whole group of query heads")
+        if self.d_head % 2:
+            raise ValueError(f"d_head must be even (RoPE rotates pairs of coordinates), got {self.d_head}")
+        if not (self.rope_base > 1 and self.norm_eps > 0):
+            raise ValueError(f"need rope_base > 1 and norm_eps > 0, got {self.rope_base}, {self.norm_eps}")
+
+    @classmethod
+    def from_json(cls, text):  # str -> ModelConfig
+        return cls(**json.loads(text))
+
+    def to_json(self):  # -> str
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+
+def weight_shapes(cfg):  # -> {name: shape}, in the weight file's order
+    """Every weight's name and shape: "tok_emb", then "layers.{i}.{attn_norm,wq,...}", "final_norm"."""
+    d, q, kv = cfg.d_model, cfg.n_head * cfg.d_head, cfg.n_kv_head * cfg.d_head
+    shapes = {"tok_emb": (cfg.n_vocab, d)}
+    for i in range(cfg.n_layer):
+        shapes.update({
+            f"layers.{i}.attn_norm": (d,),
+            f"layers.{i}.wq": (d, q), f"layers.{i}.wk": (d, kv), f"layers.{i}.wv": (d, kv),
+            f"layers.{i}.wo": (q, d),
+            f"layers.{i}.ffn_norm": (d,),
+            f"layers.{i}.w_gate": (d, cfg.d_ff), f"layers.{i}.w_up": (d, cfg.d_ff),
+            f"layers.{i}.w_down": (cfg.d_ff, d),
+        })
+    shapes["final_norm"] = (d,)
+    if not cfg.tied_embeddings:
+        shapes["lm_head"] = (d, cfg.n_vocab)
+    return shapes
+
+
+def n_params(cfg):  # -> int
+    """Number of parameters (a tied output projection is not counted twice)."""
+    return sum(math.prod(shape) for shape in weight_shapes(cfg).values())
+
+
+def check_weights(weights, cfg):
+    """Raise a ValueError naming the first weight that is missing or has the wrong shape."""
+    for name, shape in weight_shapes(cfg).items():
+        if name not in weights:
+            raise ValueError(f"weight {name!r} is missing")
+        if tuple(weights[name].shape) != shape:
+            raise ValueError(f"weight {name!r} has shape {tuple(weights[name].shape)}, expected {shape}")
+
+
+def random_weights(cfg, seed=0):  # -> {name: float32 array}
+    """An untrained model: norm gains 1, matrices normal with std 0.02 (GPT-2's initialisation)."""
+    rng = np.random.default_rng(seed)
+    return {name: (np.ones(shape) if len(shape) == 1 else rng.normal(0.0, 0.02, shape)).astype(np.float32)
+            for name, shape in weight_shapes(cfg).items()}
+
+
+def unembed(x, weights):  # [n_seq, d_model] -> [n_seq, n_vocab]
+    """Logits: the similarity of each normed vector with every token's output vector."""
+    w_out = weights["lm_head"] if "lm_head" in weights else weights["tok_emb"].T  # [d_model, n_vocab]
+    return x @ w_out
+
+
+def forward(weights, cfg, ids, cache=None, trace=False):  # [n_seq] int -> [n_seq, n_vocab], trace
+    """Logits for every position of ids; the next token's logits are the last row.
+
+    cache: a KVCache holding the positions before ids (decode), or an empty one (prefill); it is
+    extended by ids. Without one, ids are the whole sequence. Returns (logits, trace or None).
+    trace: ids, positions; embeddings [n_seq, d_model]; residual [2 n_layer + 1, n_seq, d_model], the
+    stream after the embedding and after each sub-layer, named in residual_labels; attention
+    [n_layer, n_head, n_seq, n_k]; ffn_hidden [n_layer, n_seq, d_ff]; logit_lens
+    [n_layer, n_seq, n_vocab] (its last entry is the logits); layers, each layer's attention and ffn
+    traces (q, k, v, scores, gate, up, ...).
+    """
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    n_past = 0 if cache is None else cache.n_seq
+    if len(ids) == 0:
+        raise ValueError("ids must hold at least one token")
+    if ids.min() < 0 or ids.max() >= cfg.n_vocab:
+        raise ValueError(f"token ids must be in [0, {cfg.n_vocab}), got {ids.min()}..{ids.max()}")
+    if n_past + len(ids) > cfg.n_ctx:
+        raise ValueError(f"{n_past} cached + {len(ids)} new positions exceed the context n_ctx = {cfg.n_ctx}")
+    positions = np.arange(n_past, n_past + len(ids))
+    freqs = rope_frequencies(cfg.d_head, cfg.rope_base)
+
+    x = weights["tok_emb"][ids]  # [n_seq] -> [n_seq, d_model]
+    residual, layers = [x], []
+    for i in range(cfg.n_layer):
+        w = {name: weights[f"layers.{i}.{name}"] for name in ("attn_norm", "wq", "wk", "wv", "wo",
+                                                               "ffn_norm", "w_gate", "w_up", "w_down")}
+        attn_out, attn_trace = multi_head_attention(
+            rms_norm(x, w["attn_norm"], cfg.norm_eps), w["wq"], w["wk"], w["wv"], w["wo"],
+            cfg.n_head, cfg.n_kv_head, positions=positions, rope_freqs=freqs, kv_cache=cache, layer=i)
+        x = x + attn_out
+        residual.append(x)
+        ffn_out, ffn_trace = swiglu(rms_norm(x, w["ffn_norm"], cfg.norm_eps),
+                                    w["w_gate"], w["w_up"], w["w_down"])
+        x = x + ffn_out
+        residual.append(x)
+        layers.append({"attn": attn_trace, "ffn": ffn_trace})
+    logits = unembed(rms_norm(x, weights["final_norm"], cfg.norm_eps), weights)
+    if not trace:
+        return logits, None
+
+    residual = np.stack(residual)  # (2 n_layer + 1) x [n_seq, d_model] -> [2 n_layer + 1, n_seq, d_model]
+    # the logit lens reads each layer's output as if it were the last layer's
+    lens = [unembed(rms_norm(residual[2 * i + 2], weights["final_norm"], cfg.norm_eps), weights)
+            for i in range(cfg.n_layer)]
+    return logits, {
+        "ids": ids, "positions": positions,
+        "embeddings": residual[0],
+        "residual": residual,
+        "residual_labels": ["embedding"] + [f"layer {i} {part}" for i in range(cfg.n_layer)
+                                            for part in ("attention", "ffn")],
+        "attention": np.stack([layer["attn"]["weights"] for layer in layers]),
+        "ffn_hidden": np.stack([layer["ffn"]["hidden"] for layer in layers]),
+        "logit_lens": np.stack(lens),
+        "layers": layers,
+    }
+
+
+def truncate_prompt(prompt_ids, n_ctx, max_new_tokens):  # [n_prompt] -> [n_kept], note or None
+    """Keep the last n_ctx - max_new_tokens prompt tokens, so prompt and reply fit the context.
+
+    Cut from the left: the end of the prompt, right before the reply, matters most for what comes next.
+    """
+    keep = n_ctx - max_new_tokens
+    if len(prompt_ids) <= keep:
+        return list(prompt_ids), None
+    note = (f"The prompt is {len(prompt_ids)} tokens, but the model reads at most {n_ctx} and "
+            f"{max_new_tokens} are kept for new tokens: only the prompt's last {keep} tokens were used.")
+    return list(prompt_ids[len(prompt_ids) - keep:]), note
+
+
+def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, seed=0,
+             use_cache=True):
+    """Continue prompt (text or token ids) by max_new_tokens tokens, one sample() at a time.
+
+    With use_cache the prompt is prefilled into a KVCache and each step feeds only the newest token;
+    without, each step reruns forward over the whole sequence. Both give the same tokens (a test
+    checks). Returns a dict: prompt_ids (after truncation), new_ids, text (the new tokens decoded),
+    note (why the prompt was truncated, else None) and steps, one per new token: token, piece (its
+    text), prob (its probability after the filters), top_ids / top_probs (the 5 most likely tokens at
+    temperature 1), u (the uniform draw; None when greedy), logits [n_vocab].
+    """
+    cfg, enc = model.cfg, model.encoding
+    check_sampling_params(temperature, top_k, top_p, min_p)
+    if not (isinstance(max_new_tokens, int) and not isinstance(max_new_tokens, bool)
+            and 0 <= max_new_tokens <= cfg.n_ctx - 1):
+        raise ValueError(f"max_new_tokens must be an integer in [0, {cfg.n_ctx - 1}] (the context holds "
+                         f"{cfg.n_ctx} tokens, one at least for the prompt), got {max_new_tokens!r}")
+    if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+        raise ValueError(f"seed must be an integer >= 0 (or None for a fresh random one), got {seed!r}")
+    rng = as_generator(seed)
+
+    if isinstance(prompt, str) and enc is None:
+        raise ValueError("this model has no tokenizer: give the prompt as token ids")
+    ids = enc.encode(prompt) if isinstance(prompt, str) else [int(i) for i in prompt]
+    if not ids:  # nothing to continue from: start a new document, as after <|endoftext|> in training
+        if enc is None or "<|endoftext|>" not in enc.special_tokens:
+            raise ValueError("prompt must hold at least one token")
+        ids = [enc.special_tokens["<|endoftext|>"]]
+    ids, note = truncate_prompt(ids, cfg.n_ctx, max_new_tokens)
+    prompt_ids, steps = list(ids), []
+    cache = KVCache(cfg.n_layer, cfg.n_kv_head, cfg.d_head, cfg.n_ctx) if use_cache else None
+    feed = ids  # what the next forward() reads: the whole prompt first, then only the newest token
+    for _ in range(max_new_tokens):
+        logits, _ = forward(model.weights, cfg, feed if use_cache else ids, cache=cache)
+        logits = logits[-1]  # [n_seq, n_vocab] -> [n_vocab]: the prediction for the next position
+        out = sample(logits, temperature, top_k, top_p, min_p, rng)
+        token = out["token"]
+        top = np.argsort(-out["stages"]["softmax"], kind="stable")[:5]
+        steps.append({
+            "token": token,
+            "piece": enc.decode([token]) if enc is not None else None,
+            "prob": float(out["probs"][token]),
+            "top_ids": top.tolist(), "top_probs": out["stages"]["softmax"][top].tolist(),
+            "u": out["u"], "logits": logits,
+        })
+        ids.append(token)
+        feed = [token]
+    new_ids = ids[len(prompt_ids):]
+    return {"prompt_ids": prompt_ids, "new_ids": new_ids, "text": enc.decode(new_ids) if enc else None,
+            "note": note, "steps": steps}
+
+
+class Model:
+    """A loaded model: config, weights and the tokenizer its vocabulary comes from."""
+
+    def __init__(self, cfg, weights, encoding=None):
+        check_weights(weights, cfg)
+        if encoding is not None and encoding.n_vocab != cfg.n_vocab:
+            raise ValueError(f"the tokenizer has {encoding.n_vocab} token ids, the model n_vocab = {cfg.n_vocab}")
+        self.cfg, self.weights, self.encoding = cfg, weights, encoding
+
+    def __repr__(self):
+        return f"<Model {n_params(self.cfg):,} parameters, {self.cfg.n_layer} layers>"
+
+    def forward(self, ids, cache=None, trace=False):  # [n_seq] -> [n_seq, n_vocab], trace
+        return forward(self.weights, self.cfg, ids, cache, trace)
+
+    def new_cache(self):
+        return KVCache(self.cfg.n_layer, self.cfg.n_kv_head, self.cfg.d_head, self.cfg.n_ctx)
+
+    def generate(self, prompt, max_new_tokens=32, **sampling):
+        return generate(self, prompt, max_new_tokens, **sampling)
+
+
+def read_model_file(where, name):  # -> bytes
+    """A model file: from the folder `where` if it exists on disk, else llm_core data file where/name."""
+    folder = Path(where)
+    return (folder / name).read_bytes() if folder.is_dir() else read_bytes(f"{where}/{name}")
+
+
+def load_weights(data):  # .npz bytes -> {name: float32 array}
+    """Read a weight file; quantized entries (see checkpoints.py) are dequantized to float32."""
+    with np.load(io.BytesIO(data)) as npz:
+        return unpack_weights({name: npz[name] for name in npz.files})
+
+
+def load_encoding(where):  # -> Encoding
+    """The model's tokenizer: tokenizer.json (name, pattern, special tokens) + vocab.tiktoken."""
+    spec = json.loads(read_model_file(where, "tokenizer.json"))
+    ranks = load_tiktoken_bpe(read_model_file(where, spec["vocab_file"]))
+    return Encoding(spec["name"], spec["pat_str"], ranks, spec["special_tokens"])
+
+
+def load_model(where="models/tiny", weights_file="weights.npz"):  # -> Model
+    """config.json + weights.npz + tokenizer files, from a folder or the llm_core data folder.
+
+    weights_file may name a checkpoint instead, e.g. "checkpoints/step_000400.npz".
+    """
+    cfg = ModelConfig.from_json(read_model_file(where, "config.json"))
+    return Model(cfg, load_weights(read_model_file(where, weights_file)), load_encoding(where))
