@@ -11,7 +11,12 @@ STAMP := $(VENV)/.glassbox-installed
 NPM_STAMP := node_modules/.glassbox-installed
 PORT ?= 8000
 
-.PHONY: setup build serve test test-core bench clean
+# Training only: torch's CPU wheel on these machines is for Python 3.11.
+PYTHON_TRAIN ?= $(shell for p in python3.11 $$HOME/.pyenv/versions/3.11*/bin/python3.11; do \
+	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 11)' >/dev/null 2>&1; then echo $$p; break; fi; done)
+TRAIN_MINUTES ?= 40
+
+.PHONY: setup build serve test test-core bench train clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; }
@@ -40,6 +45,14 @@ test-core: setup
 
 bench: build
 	$(PY) benchmarks/run.py
+
+# Retrain the tiny model (about TRAIN_MINUTES on 2 CPU cores) and rewrite its report; the site never does this.
+train: setup
+	@test -n "$(PYTHON_TRAIN)" || { echo "error: Python 3.11 not found; run: make PYTHON_TRAIN=/path/to/python3.11 train"; exit 1; }
+	test -x .venv-train/bin/python || $(PYTHON_TRAIN) -m venv .venv-train
+	.venv-train/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 numpy==2.0.2
+	.venv-train/bin/python scripts/train.py --minutes $(TRAIN_MINUTES) --out models/tiny
+	$(PY) scripts/evaluate.py models/tiny
 
 clean:
 	rm -rf _site _build build dist *.egg-info

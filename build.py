@@ -12,7 +12,8 @@ written until the last step, so a failing check leaves the previous _site/ untou
   3. precompute_widgets   call every widget's compute(params) in CPython (the pre-rendered figures)
   4. render_pages         Jinja: index + one page per chapter, widgets drawn statically
   5. build_wheel          llm_core as a Pyodide-ready wheel, registered in a copy of Pyodide's lock
-  6. vendor_runtime       Pyodide core, numpy for Pyodide, vocabularies; each checked by sha256
+  6. vendor_runtime       Pyodide core, numpy for Pyodide, vocabularies; each checked by sha256;
+                          collect_model_data: the trained tiny model's shipped files (models/tiny/)
   7. check_site           (strict) internal links and #anchors resolve
   8. write_site           byte-identical output for identical inputs
 """
@@ -268,6 +269,20 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     return files
 
 
+def collect_model_data() -> dict[str, bytes]:
+    """The trained tiny model's files that the site serves (models/tiny/, committed; never retrained here)."""
+    folder = ROOT / "models" / "tiny"
+    files = {}
+    if not (folder / "config.json").exists():
+        return files
+    shipped = ["config.json", "weights.npz", "tokenizer.json", "vocab.tiktoken", "curves.json"]
+    paths = [folder / name for name in shipped] + sorted((folder / "checkpoints").glob("*.npz"))
+    for path in paths:
+        if path.exists():
+            files[f"data/models/tiny/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+    return files
+
+
 # -- 7. checks -----------------------------------------------------------------------------------
 
 class LinkCollector(HTMLParser):
@@ -353,7 +368,7 @@ def build(options: Options) -> dict[str, bytes]:
     wheel_files = build_wheel(lock)
     wheel_name = next(k for k in wheel_files if k.endswith(".whl")).split("/")[-1]
     pages = render_pages(chapters, widgets, computed, make_env(options.widgets), options, wheel_name)
-    files = {**collect_static(widgets), **vendored, **wheel_files, **pages}
+    files = {**collect_static(widgets), **vendored, **collect_model_data(), **wheel_files, **pages}
     if options.strict:
         errors = check_site(files, chapters, options)
         if errors:

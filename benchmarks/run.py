@@ -10,6 +10,9 @@
    Budget: llm_core no more than 3x slower than js-tiktoken.
 3. Typing latency in the tokenizer widget on a 2 KB text: keystroke to updated chips, p50 and p95.
    Budget: p95 <= 100 ms.
+4. The tiny model in the page: prefill of 128 tokens (GFLOP/s next to a plain numpy matmul in the same
+   page, the floor) and decode tokens/s with and without the KV cache at 64 and 256 tokens of context.
+   Budgets: decode with the cache >= 5x faster than without at 256 tokens; prefill >= 40% of the matmul.
 
 Nothing here is asserted by the tests; the numbers depend on the machine, which the report describes.
 """
@@ -218,6 +221,64 @@ def measure_typing(browser, base: str, text: str, keystrokes: int) -> list[float
     return latencies
 
 
+MODEL_BENCH = """
+import time
+import numpy as np
+from llm_core.model import forward, load_model
+
+tiny = load_model("models/tiny")
+cfg, w = tiny.cfg, tiny.weights
+rng = np.random.default_rng(0)
+
+def best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+    return min(times)
+
+def prefill_flops(n):
+    # 2 flops per multiply-add: every weight matrix once per token, the tied unembedding, attention
+    per_layer = cfg.d_model * (cfg.n_head + 2 * cfg.n_kv_head) * cfg.d_head + cfg.n_head * cfg.d_head * cfg.d_model
+    per_layer += 3 * cfg.d_model * cfg.d_ff
+    attn = 2 * cfg.n_head * cfg.d_head * n * n          # scores and weighted sum of values
+    return 2 * n * (cfg.n_layer * per_layer + cfg.d_model * cfg.n_vocab) + 2 * cfg.n_layer * attn
+
+out = {}
+ids = rng.integers(0, cfg.n_vocab, 256).tolist()
+forward(w, cfg, ids[:16])                                   # warm up
+secs = best(lambda: forward(w, cfg, ids[:128]), 5)
+out["prefill_128_s"] = secs
+out["prefill_gflops"] = prefill_flops(128) / secs / 1e9
+a = rng.standard_normal((128, cfg.d_model), dtype=np.float32)
+b = rng.standard_normal((cfg.d_model, cfg.n_vocab), dtype=np.float32)
+msecs = best(lambda: a @ b, 20)
+out["matmul_gflops"] = 2 * 128 * cfg.d_model * cfg.n_vocab / msecs / 1e9
+out["matmul_shape"] = [128, cfg.d_model, cfg.n_vocab]
+for n_ctx in (64, 256):
+    n_new = 16
+    prompt = ids[: n_ctx - n_new]
+    cached = best(lambda: tiny.generate(prompt, n_new, temperature=0, use_cache=True), 2)
+    uncached = best(lambda: tiny.generate(prompt, n_new, temperature=0, use_cache=False), 1)
+    # the prefill is common to both; time it alone and take it out, to compare the decode steps
+    pre = best(lambda: forward(w, cfg, prompt), 2)
+    out[f"decode_{n_ctx}"] = {"cached_tok_s": n_new / max(cached - pre, 1e-9),
+                              "uncached_tok_s": n_new / max(uncached - pre, 1e-9)}
+out
+"""
+
+
+def measure_model(browser, base: str) -> dict | None:
+    """Prefill and decode speed of the tiny model in the page's worker (None if it is not trained)."""
+    if not (ROOT / "models" / "tiny" / "config.json").exists():
+        return None
+    page = browser.new_page()
+    page.goto(base + "index.html")
+    page.evaluate("() => glassbox.ready.then(() => true)")
+    result = page.evaluate("(code) => glassbox.py(code)", MODEL_BENCH)
+    page.close()
+    return result
+
+
 def pct(values, q):
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
@@ -243,7 +304,7 @@ def machine() -> str:
             f"{browser} headless; Python {platform.python_version()}")
 
 
-def report(startup, throughput, n_bytes, typing, runs) -> str:
+def report(startup, throughput, n_bytes, typing, runs, model=None) -> str:
     lines = ["# Glassbox benchmark results", "",
              f"Machine: {machine()}.", "",
              "Regenerate with `make bench`. All numbers come from one run of `benchmarks/run.py`; "
@@ -278,6 +339,24 @@ def report(startup, throughput, n_bytes, typing, runs) -> str:
               "from keydown to the redrawn chips (three encodings).", "",
               f"p50 **{pct(typing, 50):.1f} ms**, p95 **{pct(typing, 95):.1f} ms**, max {max(typing):.1f} ms "
               f"(budget p95 <= 100 ms: {ok(pct(typing, 95) <= 100)}).", ""]
+    if model:
+        d64, d256 = model["decode_64"], model["decode_256"]
+        speedup = d256["cached_tok_s"] / d256["uncached_tok_s"]
+        share = model["prefill_gflops"] / model["matmul_gflops"]
+        lines += ["## The tiny model in the page", "",
+                  "The trained model (models/tiny) run by llm_core in the page's worker: best of several runs. "
+                  "Decode rates exclude the prompt's prefill, which both paths share.", "",
+                  "| measurement | value |", "| --- | ---: |",
+                  f"| prefill, 128 tokens | {model['prefill_128_s'] * 1000:.1f} ms |",
+                  f"| prefill rate | {model['prefill_gflops']:.2f} GFLOP/s |",
+                  f"| numpy matmul {'x'.join(map(str, model['matmul_shape']))} float32 (floor) | "
+                  f"{model['matmul_gflops']:.2f} GFLOP/s |",
+                  f"| decode at 64 tokens of context, with / without KV cache | {d64['cached_tok_s']:.0f} / "
+                  f"{d64['uncached_tok_s']:.0f} tokens/s |",
+                  f"| decode at 256 tokens of context, with / without KV cache | {d256['cached_tok_s']:.0f} / "
+                  f"{d256['uncached_tok_s']:.0f} tokens/s |", "",
+                  f"KV cache speed-up at 256 tokens: **{speedup:.1f}x** (budget >= 5x: {ok(speedup >= 5)}). "
+                  f"Prefill reaches **{share:.0%}** of the in-page matmul rate (budget >= 40%: {ok(share >= 0.4)}).", ""]
     return "\n".join(lines)
 
 
@@ -307,9 +386,11 @@ def main(argv=None) -> int:
         throughput = measure_throughput(b, base, english_text(n_bytes))
         print("typing ...", flush=True)
         typing = measure_typing(b, base, english_text(2000), 60)
+        print("model ...", flush=True)
+        model = measure_model(b, base)
         b.close()
         server.shutdown()
-    text = report(startup, throughput, n_bytes, typing, args.runs)
+    text = report(startup, throughput, n_bytes, typing, args.runs, model)
     args.out.write_text(text + "\n")
     print(text)
     return 0

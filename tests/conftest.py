@@ -5,6 +5,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# In CI (which sets GLASSBOX_REQUIRE_BROWSER) property tests draw the same examples every run, so a
+# result there can be reproduced here; locally they explore fresh examples each time.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("GLASSBOX_REQUIRE_BROWSER"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
