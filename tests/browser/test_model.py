@@ -33,9 +33,13 @@ def test_cached_and_uncached_generation_agree_in_the_browser(page):
             "import numpy as np\n"
             "diff = max(float(np.abs(np.asarray(x['logits']) - np.asarray(y['logits'])).max()) "
             "for x, y in zip(a['steps'], b['steps']))\n"
-            "[a['new_ids'] == b['new_ids'], diff, a['new_ids']]")
-    same, diff, ids = page.evaluate("(code) => glassbox.py(code)", code)
-    assert same and diff <= 1e-5
+            "scale = max(float(np.abs(np.asarray(x['logits'])).max()) for x in a['steps'])\n"
+            "[a['new_ids'] == b['new_ids'], diff, scale, a['new_ids']]")
+    same, diff, scale, ids = page.evaluate("(code) => glassbox.py(code)", code)
+    assert same
+    # float32 throughout; Pyodide's numpy has no BLAS, so sums run in another order than CPython's
+    # (where the core tests hold the absolute 1e-5): here 1e-5 relative to the largest logit.
+    assert diff <= 1e-5 * max(1.0, scale), (diff, scale)
     from llm_core.model import load_model
     ours = load_model(str(ROOT / "models" / "tiny")).generate("Fellow citizens", 24, temperature=0.8, top_k=40, seed=7)
     assert ids == ours["new_ids"], "seeded sampling must give the same tokens in the browser and in CPython"
