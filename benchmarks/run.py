@@ -251,8 +251,13 @@ out["prefill_128_s"] = secs
 out["prefill_gflops"] = prefill_flops(128) / secs / 1e9
 a = rng.standard_normal((128, cfg.d_model), dtype=np.float32)
 b = rng.standard_normal((cfg.d_model, cfg.n_vocab), dtype=np.float32)
-msecs = best(lambda: a @ b, 20)
-out["matmul_gflops"] = 2 * 128 * cfg.d_model * cfg.n_vocab / msecs / 1e9
+bt = np.ascontiguousarray(b.T)
+# subtle: Pyodide's numpy has no BLAS; its fallback loop is fast when the right operand's columns are
+# contiguous (b = bt.T) and slow otherwise. The floor is the better of the two layouts.
+flops = 2 * 128 * cfg.d_model * cfg.n_vocab
+out["matmul_gflops_c"] = flops / best(lambda: a @ b, 10) / 1e9
+out["matmul_gflops_f"] = flops / best(lambda: a @ bt.T, 10) / 1e9
+out["matmul_gflops"] = max(out["matmul_gflops_c"], out["matmul_gflops_f"])
 out["matmul_shape"] = [128, cfg.d_model, cfg.n_vocab]
 for n_ctx in (64, 256):
     n_new = 16
@@ -349,14 +354,15 @@ def report(startup, throughput, n_bytes, typing, runs, model=None) -> str:
                   "| measurement | value |", "| --- | ---: |",
                   f"| prefill, 128 tokens | {model['prefill_128_s'] * 1000:.1f} ms |",
                   f"| prefill rate | {model['prefill_gflops']:.2f} GFLOP/s |",
-                  f"| numpy matmul {'x'.join(map(str, model['matmul_shape']))} float32 (floor) | "
-                  f"{model['matmul_gflops']:.2f} GFLOP/s |",
+                  f"| numpy matmul {'x'.join(map(str, model['matmul_shape']))} float32, right operand "
+                  f"row-major / column-major | {model['matmul_gflops_c']:.2f} / {model['matmul_gflops_f']:.2f} GFLOP/s |",
                   f"| decode at 64 tokens of context, with / without KV cache | {d64['cached_tok_s']:.0f} / "
                   f"{d64['uncached_tok_s']:.0f} tokens/s |",
                   f"| decode at 256 tokens of context, with / without KV cache | {d256['cached_tok_s']:.0f} / "
                   f"{d256['uncached_tok_s']:.0f} tokens/s |", "",
                   f"KV cache speed-up at 256 tokens: **{speedup:.1f}x** (budget >= 5x: {ok(speedup >= 5)}). "
-                  f"Prefill reaches **{share:.0%}** of the in-page matmul rate (budget >= 40%: {ok(share >= 0.4)}).", ""]
+                  f"Prefill reaches **{share:.0%}** of the in-page matmul rate, the faster of the two layouts "
+                  f"(budget >= 40%: {ok(share >= 0.4)}).", ""]
     return "\n".join(lines)
 
 
