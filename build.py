@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import jinja2
 import markdown
 
+from sitebuild import math as mathtex
 from sitebuild import runtime, vocab
 from sitebuild.chapters import Chapter, SourceError, line_of, parse_chapter, placeholder
 
@@ -136,12 +137,19 @@ def script_json(value) -> str:
 
 # -- 4. pages ------------------------------------------------------------------------------------
 
-def markdown_to_html(text: str) -> tuple[str, list[dict]]:
+def markdown_to_html(text: str, chapter: Chapter | None = None) -> tuple[str, list[dict], bool]:
+    """Markdown (with $math$) -> (HTML, table of contents, whether it holds math)."""
+    text, formulas = mathtex.extract_math(text)
+    rendered = mathtex.render(formulas, ROOT / "node_modules")
+    for (tex, _), r in zip(formulas, rendered):
+        if "error" in r:
+            path, line = (chapter.path, line_of(chapter, tex)) if chapter else (Path("?"), 1)
+            raise SourceError(path, line, f"math does not render ({r['error']}): {tex}")
     md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty"],
                            extension_configs={"toc": {"toc_depth": "2-3"}})
     # A code block may scroll sideways: make it focusable so keyboard users can scroll it too.
     body = md.convert(text).replace("<pre>", '<pre tabindex="0">')
-    return body, md.toc_tokens
+    return mathtex.restore(body, rendered), md.toc_tokens, bool(formulas)
 
 
 def code_listing(dotted: str) -> dict:
@@ -186,11 +194,12 @@ def render_pages(chapters: list[Chapter], widgets: dict[str, Widget], computed: 
     base = {**page_context(chapters, options), "wheel": wheel_name}
     widget_tpl = env.get_template("_widget.html")
     for n, ch in enumerate(chapters):
-        body, toc = markdown_to_html(ch.body)
+        body, toc, has_math = markdown_to_html(ch.body, ch)
         used: list[str] = []
         data_files: list[str] = []
         for i, block in enumerate(ch.blocks):
-            caption, _ = markdown_to_html(block.body)
+            caption, _, caption_math = markdown_to_html(block.body, ch)
+            has_math = has_math or caption_math
             if block.kind == "widget":
                 widget = widgets[block.name]
                 c = computed[(ch.slug, i)]
@@ -214,10 +223,10 @@ def render_pages(chapters: list[Chapter], widgets: dict[str, Widget], computed: 
         html_text = env.get_template("chapter.html").render(
             **base, chapter=ch, content=body, toc=toc, minutes=reading_minutes(ch.body),
             prev=chapters[n - 1] if n > 0 else None, next=chapters[n + 1] if n + 1 < len(chapters) else None,
-            widgets_used=used, widget_css=css, data_files=data_files, page=ch.filename)
+            widgets_used=used, widget_css=css, data_files=data_files, page=ch.filename, math=has_math)
         pages[ch.filename] = html_text.encode("utf-8")
     pages["index.html"] = env.get_template("index.html").render(
-        **base, widgets_used=[], widget_css=[], data_files=[], page="index.html",
+        **base, widgets_used=[], widget_css=[], data_files=[], page="index.html", math=False,
         minutes_of={ch.slug: reading_minutes(ch.body) for ch in chapters}).encode("utf-8")
     return pages
 
@@ -249,7 +258,8 @@ def build_wheel(lock: dict) -> dict[str, bytes]:
 # -- 6. vendored runtime -------------------------------------------------------------------------
 
 def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
-    """Pyodide core + numpy wheel (unless loading from a CDN) and tokenizer vocabularies, sha256-checked."""
+    """Pyodide core + numpy wheel (unless loading from a CDN), KaTeX's CSS and fonts, and the tokenizer
+    vocabularies, each checked against the pinned sha256 manifest."""
     node_modules = ROOT / "node_modules"
     files = {}
     if not options.pyodide_cdn:
@@ -257,6 +267,10 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
             files[f"pyodide/{name}"] = (node_modules / "pyodide" / name).read_bytes()
         numpy_wheel = runtime.fetch_numpy_wheel(BUILD_DIR / "cache", lock)
         files[f"pyodide/{numpy_wheel.name}"] = numpy_wheel.read_bytes()
+    katex = node_modules / "katex" / "dist"
+    files["static/katex/katex.min.css"] = (katex / "katex.min.css").read_bytes()
+    for font in sorted((katex / "fonts").glob("*.woff2")):
+        files[f"static/katex/fonts/{font.name}"] = font.read_bytes()
     for name, path in vocab.convert_vocabularies(node_modules, BUILD_DIR / "data" / "vocab").items():
         files[f"data/vocab/{path.name}"] = path.read_bytes()
     pinned = json.loads(MANIFEST.read_text())

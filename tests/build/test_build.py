@@ -168,3 +168,24 @@ def test_valid_links_and_anchors_pass(tmp_path):
                         " and [a paper](https://arxiv.org/abs/2203.15556).\n")
     build.build(options)
     assert (options.out / "t.html").exists()
+
+
+def test_math_is_rendered_to_html_at_build_time(tmp_path):
+    text = (GOOD_FRONT + "\n## Softmax\n\nWith temperature $T$: $p_i = e^{z_i/T} / \\sum_j e^{z_j/T}$,"
+            " which costs $5 and $10 nothing. Code keeps `$x$`.\n\n$$H(p) = -\\sum_i p_i \\log p_i$$\n")
+    options = mini_site(tmp_path, text)
+    build.build(options)
+    page = (options.out / "t.html").read_text()
+    assert page.count('class="katex"') == 3 and 'class="math-display"' in page
+    assert "<math" in page, "MathML for screen readers"
+    assert "\\sum" not in page.split("<body")[1].replace("<annotation", "\0").split("\0")[0]
+    assert "$5 and $10" in page and "<code>$x$</code>" in page
+    assert 'href="static/katex/katex.min.css"' in page
+    assert (options.out / "static" / "katex" / "fonts" / "KaTeX_Main-Regular.woff2").exists()
+
+
+def test_bad_math_names_file_and_line(tmp_path):
+    options = mini_site(tmp_path, GOOD_FRONT + "\nFine.\n\nBroken: $\\frac{1}{$ here.\n")
+    with pytest.raises(SourceError) as err:
+        build.build(options)
+    assert "01-t.md:11:" in str(err.value) and "math does not render" in str(err.value)
