@@ -1,6 +1,5 @@
 """The Tokenization chapter in the browser: the reader's text tokenized live, equal to CPython/tiktoken."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -96,48 +95,4 @@ def test_empty_text_gives_a_friendly_empty_state(page):
     wait_idle(page, "tokenizer_compare")
     out = widget(page).locator(".widget-output").inner_text()
     assert "NaN" not in out and "undefined" not in out
-    assert page.watch.errors == []
-
-
-@pytest.mark.parametrize("name", ["tokenizer_compare", "bpe_stepper", "bpe_train"])
-def test_every_control_at_min_middle_max_changes_the_output_without_errors(page, name):
-    page.watch.open(PAGE)
-    fig = widget(page, name)
-    out = fig.locator(".widget-output")
-    controls = fig.locator("[data-param]").all()
-    kinds = [c.get_attribute("type") or c.evaluate("e => e.tagName.toLowerCase()") for c in controls]
-    # sliders first, on the default text; then the text fields, with strange input
-    order = sorted(range(len(controls)), key=lambda i: kinds[i] in ("text", "textarea"))
-    for control, kind in [(controls[i], kinds[i]) for i in order]:
-        if kind == "range":
-            lo, hi = float(control.get_attribute("min")), float(control.get_attribute("max"))
-            values = [hi, lo, (lo + hi) / 2]
-            for v in values:
-                before = out.inner_text()
-                control.evaluate("(e, v) => { e.value = v; e.dispatchEvent(new Event('input', {bubbles: true})); }", v)
-                wait_idle(page, name)
-                if lo != hi:
-                    assert out.inner_text() != before or v == values[-1], f"{name}: range at {v} changed nothing"
-        elif kind == "checkbox":
-            before = out.inner_text()
-            control.click()
-            wait_idle(page, name)
-            control.click()
-            wait_idle(page, name)
-        elif kind == "select":
-            for opt in control.locator("option").all():
-                control.select_option(opt.get_attribute("value"))
-                wait_idle(page, name)
-        else:
-            for v in ["", "x", "<img src=x onerror=alert(1)><script>alert(2)</script>", "🙂" * 500]:
-                control.fill(v)
-                wait_idle(page, name)
-        text = out.inner_text()
-        assert "NaN" not in text and "undefined" not in text, f"{name}: bad value on screen"
-    # reader text is never parsed as HTML
-    assert fig.locator(".widget-output img, .widget-output script").count() == 0
-    for button in fig.locator("button").all():
-        if button.is_enabled():
-            button.click()
-            wait_idle(page, name)
     assert page.watch.errors == []

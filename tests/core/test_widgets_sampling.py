@@ -1,0 +1,172 @@
+"""The sampling chapter's widgets, computed in CPython: next_token and generate.
+
+Checked against llm_core itself: temperature 0 and top-k 1 must pick the argmax of the model's own
+logits, top-p 0 must keep one token, and the same seed must give the same token; plus the limits,
+clamping and bad-input messages.
+"""
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
+
+
+def load_widget(name: str):
+    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+next_token = load_widget("next_token")
+generate = load_widget("generate")
+ALL = [next_token, generate]
+SHORT = {"n_tokens": 4}  # generate: keep the runs short
+
+
+def run(widget, **params):
+    extra = SHORT if widget is generate else {}
+    result = widget.compute({**extra, **params})
+    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
+    return result
+
+
+def argmax_next(prompt: str) -> int:
+    tiny = next_token.model()
+    logits, _ = tiny.forward(tiny.encoding.encode(prompt))
+    return int(np.argmax(logits[-1]))
+
+
+@pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
+@pytest.mark.parametrize("params", [{}, {"__examples__": True}])
+def test_defaults_and_examples_are_plain_json(widget, params):
+    sets = widget.EXAMPLES if params else [{}]
+    for p in sets:
+        result = widget.compute(p)
+        text = json.dumps(result, allow_nan=False)
+        assert json.loads(text) == result
+    assert len(widget.EXAMPLES) >= 2 and widget.DATA and widget.CODE
+
+
+def test_next_token_rows_are_ranked_and_probabilities_add_up():
+    r = run(next_token)
+    rows = r["rows"]
+    assert [row["rank"] for row in rows] == list(range(1, len(rows) + 1))
+    assert all(a["logit"] >= b["logit"] for a, b in zip(rows, rows[1:]))
+    assert math.isclose(sum(row["p_before"] for row in rows) + r["tail_before"], 1, rel_tol=1e-6)
+    assert math.isclose(sum(row["p_after"] for row in rows) + r["tail_after"], 1, rel_tol=1e-6)
+    assert all((row["p_after"] == 0) == bool(row["cut"]) for row in rows)
+    assert r["n_vocab"] == 4096 and 1 <= r["n_kept"] <= 4096
+    assert math.isclose(r["entropy_bits"], r["entropy_nats"] / math.log(2))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_same_seed_same_token(seed):
+    a = run(next_token, temperature=1.3, top_p=1, seed=seed)
+    b = run(next_token, temperature=1.3, top_p=1, seed=seed)
+    assert a == b
+    g1 = run(generate, temperature=1.3, seed=seed, n_tokens=6)
+    g2 = run(generate, temperature=1.3, seed=seed, n_tokens=6)
+    assert g1 == g2
+
+
+def test_different_seeds_can_differ():
+    tokens = {run(next_token, temperature=1.5, top_p=1, seed=s)["token"]["id"] for s in range(8)}
+    assert len(tokens) > 1
+
+
+@pytest.mark.parametrize("prompt", ["The President of the United States", "I ask the Congress to"])
+def test_temperature_zero_and_top_k_one_are_greedy(prompt):
+    best = argmax_next(prompt)
+    greedy = run(next_token, prompt=prompt, temperature=0)
+    assert greedy["token"]["id"] == best and greedy["n_kept"] == 1 and greedy["entropy_nats"] == 0
+    assert all(row["cut"] == "greedy" for row in greedy["rows"][1:])
+    top1 = run(next_token, prompt=prompt, temperature=1.7, top_k=1, top_p=1, seed=3)
+    assert top1["token"]["id"] == best and top1["n_kept"] == 1
+    gen = run(generate, prompt=prompt, temperature=0)
+    assert gen["tokens"][0]["id"] == best and gen["greedy"]
+    assert all(t["p"] == 1.0 for t in gen["tokens"])
+
+
+def test_top_p_zero_keeps_one_token():
+    r = run(next_token, temperature=2, top_p=0, seed=5)
+    assert r["n_kept"] == 1 and r["token"]["rank"] == 1 and r["token"]["p"] == 1.0
+    assert any("top-p" in line for line in r["filters"])
+
+
+def test_min_p_one_keeps_only_the_favourite():
+    r = run(next_token, min_p=1, top_p=1)
+    assert r["n_kept"] == 1 and r["rows"][0]["sampled"]
+
+
+def test_filters_report_what_they_removed():
+    r = run(next_token, top_k=10, top_p=1, min_p=0)
+    assert r["n_kept"] == 10
+    assert r["filters"][0].startswith("top-k 10 removed 4,086 tokens")
+    off = run(next_token, top_k=0, top_p=1, min_p=0)
+    assert off["n_kept"] == 4096 and "No filter" in off["filters"][0]
+
+
+@pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
+@pytest.mark.parametrize("params, key, expected", [
+    ({"temperature": -1}, "temperature", 0.0),
+    ({"temperature": 99}, "temperature", 2.0),
+    ({"temperature": "0.5"}, "temperature", 0.5),
+    ({"top_k": 5000}, "top_k", 100),
+    ({"top_k": -3}, "top_k", 0),
+    ({"top_p": 7}, "top_p", 1.0),
+    ({"min_p": -0.5}, "min_p", 0.0),
+    ({"seed": -1}, "seed", 0),
+    ({"seed": 2**40}, "seed", 2**32 - 1),
+])
+def test_extreme_values_are_clamped(widget, params, key, expected):
+    assert run(widget, **params)["params"][key] == expected
+
+
+def test_generate_n_tokens_is_clamped():
+    assert len(generate.compute({"n_tokens": 0})["tokens"]) == 1
+    assert generate.compute({"n_tokens": 1000, "temperature": 0})["params"]["n_tokens"] == generate.MAX_NEW_TOKENS
+
+
+@pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
+def test_empty_prompt_starts_a_document(widget):
+    r = run(widget, prompt="")
+    assert "empty" in r["note"] and r["n_prompt_tokens"] == 1
+
+
+@pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
+@pytest.mark.parametrize("prompt", ["the Union " * 400, "x" * 1_000_000])
+def test_long_prompts_are_cut_from_the_left_with_a_note(widget, prompt):
+    r = run(widget, prompt=prompt + "and the")
+    assert r["note"] and r["n_prompt_tokens"] <= 255
+    assert "last" in r["note"]
+
+
+@pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
+@pytest.mark.parametrize("text", ["👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "\n\n\t"])
+def test_awkward_text(widget, text):
+    run(widget, prompt=text)
+
+
+@pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
+@pytest.mark.parametrize("params, word", [
+    ({"prompt": None}, "prompt"),
+    ({"prompt": 42}, "prompt"),
+    ({"temperature": "hot"}, "temperature"),
+    ({"temperature": float("nan")}, "temperature"),
+    ({"temperature": True}, "temperature"),
+    ({"top_k": 2.5}, "top_k"),
+    ({"top_k": [3]}, "top_k"),
+    ({"top_p": None}, "top_p"),
+    ({"min_p": float("inf")}, "min_p"),
+    ({"seed": "abc"}, "seed"),
+    ({"seed": 1.5}, "seed"),
+])
+def test_bad_values_raise_a_readable_error(widget, params, word):
+    with pytest.raises(ValueError, match=word):
+        widget.compute(params)

@@ -1,0 +1,133 @@
+"""Generate: the tiny model continues the reader's prompt, one sampled token at a time.
+
+`llm_core.model.generate` prefills the prompt into a KV cache, then repeats: logits for the next
+position, `sample` (temperature, top-k, top-p, min-p, a seeded draw), append the token. Each new token
+is shown with the probability it had when it was drawn, and the text's perplexity under the model
+(at temperature 1, no filters) says how surprising the model finds its own output.
+"""
+
+import functools
+import math
+import numbers
+
+import numpy as np
+
+from llm_core.activations import softmax
+from llm_core.model import load_model
+from llm_core.tokenizer import render_token, without_surrogates
+
+MODEL = "models/tiny"
+MAX_PROMPT_CHARS = 2_000
+MAX_NEW_TOKENS = 64      # each token is one forward pass; 64 take ~0.6 s in CPython, ~3x that in a browser
+MAX_TEMPERATURE = 2.0
+MAX_TOP_K = 100
+MAX_SEED = 2**32 - 1
+# Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
+# to this relative tolerance (token ids, ranks and flags exactly).
+REL_TOL = 1e-3
+
+DEFAULTS = {
+    "prompt": "The President of the United States",
+    "n_tokens": 32,
+    "temperature": 0.8,
+    "top_k": 0,
+    "top_p": 0.95,
+    "min_p": 0.0,
+    "seed": 0,
+}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"temperature": 0, "n_tokens": 24},
+    {"prompt": "I ask the Congress to", "n_tokens": 12, "temperature": 1.2, "top_k": 40, "min_p": 0.1, "seed": 3},
+    {"prompt": "", "n_tokens": 8, "temperature": 2, "top_p": 1, "seed": 11},
+]
+DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
+        "models/tiny/vocab.tiktoken"]
+CODE = [
+    "llm_core.model.generate",
+    "llm_core.model.truncate_prompt",
+    "llm_core.sampling.sample",
+    "llm_core.sampling.draw",
+]
+
+
+@functools.cache
+def model():
+    return load_model(MODEL)
+
+
+def as_number(name: str, value, low: float, high: float) -> float:
+    """A control's value as a finite number clamped to [low, high] (sliders may send strings)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return min(max(float(value), low), high)
+
+
+def as_int(name: str, value, low: int, high: int) -> int:
+    """A control's value as a whole number clamped to [low, high]; 3.0 is fine, 3.5 is not."""
+    number = as_number(name, value, -math.inf, math.inf)
+    if number != int(number):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return min(max(int(number), low), high)
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped."""
+    p = {**DEFAULTS, **params}
+    if not isinstance(p["prompt"], str):
+        raise ValueError("the prompt must be text")
+    return {
+        "prompt": p["prompt"],
+        "n_tokens": as_int("n_tokens", p["n_tokens"], 1, MAX_NEW_TOKENS),
+        "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
+        "top_k": as_int("top_k", p["top_k"], 0, MAX_TOP_K),
+        "top_p": as_number("top_p", p["top_p"], 0.0, 1.0),
+        "min_p": as_number("min_p", p["min_p"], 0.0, 1.0),
+        "seed": as_int("seed", p["seed"], 0, MAX_SEED),
+    }
+
+
+def chip(token_id: int, **extra) -> dict:
+    """A token chip: its display segments, and whether it holds a line break."""
+    data = model().encoding.decode_tokens_bytes([token_id])[0]
+    return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data, **extra}
+
+
+def compute(params: dict) -> dict:
+    p = read_params(params)
+    tiny, notes = model(), []
+    prompt = without_surrogates(p["prompt"])
+    if len(prompt) > MAX_PROMPT_CHARS:
+        notes.append(f"The prompt is {len(prompt):,} characters: only its last {MAX_PROMPT_CHARS:,} "
+                     "were tokenized.")
+        prompt = prompt[-MAX_PROMPT_CHARS:]
+    if not prompt:
+        notes.append("The prompt is empty, so the model starts a new document from <|endoftext|>, the "
+                     "token that separated the addresses it was trained on.")
+    out = tiny.generate(prompt, p["n_tokens"], temperature=p["temperature"], top_k=p["top_k"],
+                        top_p=p["top_p"], min_p=p["min_p"], seed=p["seed"])
+    if out["note"]:
+        notes.append(out["note"])
+
+    tokens, surprise = [], []
+    for step in out["steps"]:
+        p_model = float(softmax(step["logits"] - step["logits"].max())[step["token"]])
+        surprise.append(-math.log(max(p_model, 1e-300)))
+        tokens.append(chip(step["token"], p=step["prob"], p_model=p_model, new=True))
+    perplexity = math.exp(float(np.mean(surprise)))
+    return {
+        "prompt_tokens": [chip(i) for i in out["prompt_ids"][-24:]],
+        "n_prompt_tokens": len(out["prompt_ids"]),
+        "tokens": tokens,
+        "text": out["text"],
+        "mean_p": float(np.mean([t["p"] for t in tokens])),
+        "perplexity": perplexity,
+        "greedy": p["temperature"] == 0,
+        "params": p,
+        "note": " ".join(notes) or None,
+    }

@@ -1,0 +1,195 @@
+"""The next token: the tiny model's real distribution for the reader's prompt, and one sampled token.
+
+The prompt is tokenized and run through the model once; the last position's logits (one per vocabulary
+entry) go through `llm_core.sampling.sample`: temperature, then top-k, top-p and min-p (Hugging Face
+transformers' order), then a seeded draw. The view lists the most likely tokens with their probability
+before the filters (after temperature) and after them, says which filter cut each one, and gives the
+entropy of the distribution the token is drawn from.
+"""
+
+import functools
+import math
+import numbers
+
+import numpy as np
+
+from llm_core.model import load_model, truncate_prompt
+from llm_core.sampling import entropy, sample
+from llm_core.tokenizer import render_token, without_surrogates
+
+MODEL = "models/tiny"
+MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke; the model reads at most 256 tokens anyway
+N_ROWS = 15               # tokens listed, most likely first
+MAX_TEMPERATURE = 2.0
+MAX_TOP_K = 100
+MAX_SEED = 2**32 - 1
+# Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
+# to this relative tolerance (token ids, ranks and flags exactly).
+REL_TOL = 1e-3
+
+DEFAULTS = {
+    "prompt": "The President of the United States",
+    "temperature": 1.0,
+    "top_k": 0,
+    "top_p": 0.8,
+    "min_p": 0.0,
+    "seed": 0,
+}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"temperature": 0},
+    {"prompt": "I ask the Congress to", "temperature": 1.5, "top_k": 20, "top_p": 1, "min_p": 0.05, "seed": 7},
+    {"prompt": "", "temperature": 0.7, "top_p": 0},
+]
+DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
+        "models/tiny/vocab.tiktoken"]
+CODE = [
+    "llm_core.model.load_model",
+    "llm_core.model.forward",
+    "llm_core.model.truncate_prompt",
+    "llm_core.sampling.sample",
+    "llm_core.sampling.top_p_mask",
+    "llm_core.sampling.entropy",
+]
+FILTERS = [("top_k", "top-k"), ("top_p", "top-p"), ("min_p", "min-p")]
+
+
+@functools.cache
+def model():
+    return load_model(MODEL)
+
+
+def as_number(name: str, value, low: float, high: float) -> float:
+    """A control's value as a finite number clamped to [low, high] (sliders may send strings)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return min(max(float(value), low), high)
+
+
+def as_int(name: str, value, low: int, high: int) -> int:
+    """A control's value as a whole number clamped to [low, high]; 3.0 is fine, 3.5 is not."""
+    number = as_number(name, value, -math.inf, math.inf)
+    if number != int(number):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return min(max(int(number), low), high)
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped."""
+    p = {**DEFAULTS, **params}
+    if not isinstance(p["prompt"], str):
+        raise ValueError("the prompt must be text")
+    return {
+        "prompt": p["prompt"],
+        "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
+        "top_k": as_int("top_k", p["top_k"], 0, MAX_TOP_K),
+        "top_p": as_number("top_p", p["top_p"], 0.0, 1.0),
+        "min_p": as_number("min_p", p["min_p"], 0.0, 1.0),
+        "seed": as_int("seed", p["seed"], 0, MAX_SEED),
+    }
+
+
+def prompt_ids(prompt: str, max_new_tokens: int):  # -> ids, notes
+    """The prompt's token ids as the model will read them, and notes on what was cut."""
+    tiny, notes = model(), []
+    prompt = without_surrogates(prompt)
+    if len(prompt) > MAX_PROMPT_CHARS:
+        notes.append(f"The prompt is {len(prompt):,} characters: only its last {MAX_PROMPT_CHARS:,} "
+                     "were tokenized.")
+        prompt = prompt[-MAX_PROMPT_CHARS:]
+    ids = tiny.encoding.encode(prompt)
+    if not ids:  # nothing to continue: start a new document, as after <|endoftext|> in training
+        notes.append("The prompt is empty, so the model starts a new document: it reads only "
+                     "<|endoftext|>, the token that separated the addresses it was trained on.")
+        ids = [tiny.encoding.special_tokens["<|endoftext|>"]]
+    ids, note = truncate_prompt(ids, tiny.cfg.n_ctx, max_new_tokens)
+    if note:
+        notes.append(note)
+    return ids, notes
+
+
+def token_view(token_id: int) -> list:
+    """A token's display segments (markers for spaces and line breaks, hex for partial characters)."""
+    return render_token(model().encoding.decode_tokens_bytes([token_id])[0])
+
+
+def cut_by(stages: dict, temperature: float) -> np.ndarray:  # -> [n_vocab] str, "" for kept tokens
+    """Which step removed each token: temperature (0 = greedy, or underflow), top-k, top-p or min-p."""
+    reason = np.full(len(stages["softmax"]), "", dtype=object)
+    previous = stages["temperature"]
+    reason[previous == 0] = "greedy" if temperature == 0 else "temperature"
+    for key, label in FILTERS:
+        reason[(previous > 0) & (stages[key] == 0)] = label
+        previous = stages[key]
+    return reason
+
+
+def filter_lines(stages: dict, params: dict) -> list:
+    """One line per active filter: how many tokens it removed and how much probability they held."""
+    if params["temperature"] == 0:
+        return ["Temperature 0 is greedy decoding: the single most likely token gets all the probability, "
+                "so the filters have nothing left to do."]
+    active = {"top_k": params["top_k"] > 0, "top_p": params["top_p"] < 1, "min_p": params["min_p"] > 0}
+    settings = {"top_k": f"top-k {params['top_k']}", "top_p": f"top-p {params['top_p']:.2f}",
+                "min_p": f"min-p {params['min_p']:.2f}"}
+    lines, previous = [], stages["temperature"]
+    for key, _ in FILTERS:
+        removed = (previous > 0) & (stages[key] == 0)
+        if active[key]:
+            n, mass = int(removed.sum()), float(previous[removed].sum())
+            lines.append(f"{settings[key]} removed {n:,} tokens holding {100 * mass:.1f}% of the "
+                         "probability left at that step." if n else f"{settings[key]} removed nothing.")
+        previous = stages[key]
+    return lines or ["No filter is on: the token is drawn from every token in the vocabulary."]
+
+
+def compute(params: dict) -> dict:
+    p = read_params(params)
+    tiny = model()
+    ids, notes = prompt_ids(p["prompt"], 1)
+    logits, _ = tiny.forward(ids)
+    logits = logits[-1]  # [n_seq, n_vocab] -> [n_vocab]: the scores for the next position
+    out = sample(logits, p["temperature"], p["top_k"], p["top_p"], p["min_p"], rng=p["seed"])
+    stages, final, token = out["stages"], out["probs"], out["token"]
+    reason = cut_by(stages, p["temperature"])
+
+    order = np.argsort(-logits, kind="stable")  # most likely first, at every temperature
+    rank_of_token = int(np.flatnonzero(order == token)[0]) + 1
+    rows = [{
+        "rank": rank + 1,
+        "id": int(i),
+        "segs": token_view(int(i)),
+        "logit": float(logits[i]),
+        "p_model": float(stages["softmax"][i]),
+        "p_before": float(stages["temperature"][i]),
+        "p_after": float(final[i]),
+        "cut": reason[i] or None,
+        "sampled": int(i) == token,
+    } for rank, i in enumerate(order[:N_ROWS])]
+
+    n_tail = len(logits) - N_ROWS
+    return {
+        "n_prompt_tokens": len(ids),
+        "prompt_tail": [{"id": int(i), "segs": token_view(int(i))} for i in ids[-8:]],
+        "n_vocab": len(logits),
+        "rows": rows,
+        "tail_before": float(stages["temperature"][order[N_ROWS:]].sum()),
+        "tail_after": float(final[order[N_ROWS:]].sum()),
+        "n_tail": n_tail,
+        "n_kept": int((final > 0).sum()),  # subtle: at tiny temperatures far tokens underflow to 0
+        "token": {"id": token, "segs": token_view(token), "rank": rank_of_token, "p": float(final[token]),
+                  "p_model": float(stages["softmax"][token])},
+        "u": out["u"],
+        "entropy_model": float(entropy(stages["softmax"])),
+        "entropy_nats": max(0.0, float(entropy(final))),
+        "entropy_bits": max(0.0, float(entropy(final, base=2))),
+        "perplexity": float(math.exp(entropy(final))),
+        "filters": filter_lines(stages, p),
+        "params": p,
+        "note": " ".join(notes) or None,
+    }
