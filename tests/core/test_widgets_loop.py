@@ -1,0 +1,108 @@
+"""Chapter 0's widget, model_pass, computed in CPython.
+
+Checked against llm_core itself: after k loop steps the sequence is the prompt plus the first k tokens
+of `generate` with the same seed, the sampled token is generate's next one, temperature 0 takes the
+argmax of the model's own logits, and the logit lens of the last block is the model's output; plus the
+limits, clamping and bad-input messages.
+"""
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
+PROMPT = "The President of the United States"
+
+
+def load_widget(name: str):
+    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+model_pass = load_widget("model_pass")
+
+
+def run(**params):
+    result = model_pass.compute(params)
+    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
+    return result
+
+
+def test_defaults_and_examples_are_plain_json():
+    for params in [{}, *model_pass.EXAMPLES]:
+        result = model_pass.compute(params)
+        assert json.loads(json.dumps(result, allow_nan=False)) == result
+    assert len(model_pass.EXAMPLES) >= 2 and model_pass.DATA and model_pass.CODE
+
+
+@pytest.mark.parametrize("step, temperature, seed", [(0, 0.8, 2), (3, 1.0, 5), (9, 1.5, 0), (16, 0.8, 2)])
+def test_step_k_is_the_prompt_plus_k_tokens_of_generate(step, temperature, seed):
+    tiny = model_pass.model()
+    r = run(prompt=PROMPT, step=step, temperature=temperature, seed=seed)
+    ref = tiny.generate(PROMPT, step + 1, temperature=temperature, seed=seed)
+    prompt_ids = tiny.encoding.encode(PROMPT)
+    sequence = prompt_ids + ref["new_ids"][:step]
+    assert r["n_seq"] == len(sequence) and r["n_prompt_tokens"] == len(prompt_ids)
+    assert [c["id"] for c in r["tokens"]] == sequence[-len(r["tokens"]):]
+    assert [c.get("new", False) for c in r["tokens"]] == [i >= len(prompt_ids) for i in range(len(sequence))][-len(r["tokens"]):]
+    assert r["next"]["id"] == ref["new_ids"][step]
+    assert r["generated"] == tiny.encoding.decode(ref["new_ids"][:step])
+    # a shorter run of generate gives the same first tokens: the loop does not depend on its length
+    assert tiny.generate(PROMPT, step, temperature=temperature, seed=seed)["new_ids"] == ref["new_ids"][:step]
+
+
+@pytest.mark.parametrize("step", [0, 4])
+def test_temperature_zero_takes_the_argmax(step):
+    tiny = model_pass.model()
+    r = run(step=step, temperature=0)
+    sequence = tiny.encoding.encode(PROMPT) + [c["id"] for c in r["tokens"] if c.get("new")]
+    logits, _ = tiny.forward(sequence)
+    assert r["greedy"] and r["next"]["id"] == int(np.argmax(logits[-1])) == r["top"][0]["id"]
+    assert r["next"]["p"] == 1.0 and r["next"]["rank"] == 1
+
+
+def test_pipeline_numbers_are_consistent():
+    r = run()
+    tiny = model_pass.model()
+    assert len(r["vector"]) == 8 and r["d_model"] == tiny.cfg.d_model and r["n_vocab"] == tiny.cfg.n_vocab
+    emb = tiny.weights["tok_emb"][tiny.encoding.encode(PROMPT)[-1]]
+    np.testing.assert_allclose(r["vector"], emb[:8], rtol=1e-6)
+    assert math.isclose(r["vector_norm"], float(np.linalg.norm(emb)), rel_tol=1e-5)
+    assert len(r["blocks"]) == tiny.cfg.n_layer and all(b["norm"] > 0 for b in r["blocks"])
+    # the logit lens after the last block is the model's own prediction
+    assert r["blocks"][-1]["lens"]["id"] == r["top"][0]["id"]
+    assert math.isclose(r["blocks"][-1]["lens"]["p"], r["top"][0]["p"], rel_tol=1e-4)
+    probs = [c["p"] for c in r["top"]]
+    assert probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
+    assert len(json.dumps(r)) < 10_000  # compact: no full arrays
+
+
+def test_empty_and_long_prompts_say_what_happened():
+    empty = run(prompt="", step=1)
+    assert "empty" in empty["note"] and empty["tokens"][0]["id"] == model_pass.model().encoding.special_tokens["<|endoftext|>"]
+    long = run(prompt="word " * 400, step=16)
+    assert "last" in long["note"] and long["n_seq"] == model_pass.model().cfg.n_ctx - 1
+    assert long["prompt_cut"] and len(long["tokens"]) == model_pass.N_SHOWN_TOKENS
+    assert run(prompt="x" * 5000, step=0)["note"].startswith("The prompt is 5,000 characters")
+
+
+def test_params_are_clamped():
+    r = run(step=99, temperature=7, seed=-3)
+    assert r["params"]["step"] == 16 and r["params"]["temperature"] == 2.0 and r["params"]["seed"] == 0
+    r = run(step="-2", temperature="-1", seed="4.0")
+    assert r["params"] == {"prompt": PROMPT, "step": 0, "temperature": 0.0, "seed": 4}
+
+
+@pytest.mark.parametrize("params", [
+    {"prompt": 3}, {"step": "two"}, {"step": 1.5}, {"temperature": float("nan")}, {"temperature": None},
+    {"seed": True}, {"seed": float("inf")},
+])
+def test_bad_values_raise_a_readable_error(params):
+    with pytest.raises(ValueError):
+        model_pass.compute(params)

@@ -1,0 +1,171 @@
+"""Model pass: one trip through the tiny model over the reader's prompt, then the loop that repeats it.
+
+The prompt is tokenized; `llm_core.model.generate` runs the loop `step` times (forward pass, sample,
+append) and once more for the token that comes next. One traced `forward` over the current sequence
+then shows what happens inside that last pass, for the last position only: its embedding vector, the
+size of the residual stream after each block, the logit lens (the block's output read as if it were
+the last), the final top five and the drawn token. Only a few numbers of each array are returned.
+"""
+
+import functools
+import math
+import numbers
+
+import numpy as np
+
+from llm_core.activations import softmax
+from llm_core.model import load_model, truncate_prompt
+from llm_core.tokenizer import render_token, without_surrogates
+
+MODEL = "models/tiny"
+MAX_PROMPT_CHARS = 2_000
+N_TEXT_CHARS = 200       # characters of the prompt shown, the last ones
+MAX_STEP = 16            # loop iterations the reader can run; each is one more forward pass
+N_SHOWN_TOKENS = 24      # chips shown, the last ones of the sequence
+N_VECTOR = 8             # numbers of the embedding vector shown
+N_TOP = 5
+MAX_TEMPERATURE = 2.0
+MAX_SEED = 2**32 - 1
+# Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
+# to this relative tolerance (token ids exactly).
+REL_TOL = 1e-3
+
+DEFAULTS = {
+    "prompt": "The President of the United States",
+    "step": 0,
+    "temperature": 0.8,
+    "seed": 2,
+}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"step": 5, "temperature": 0},
+    {"prompt": "I ask the Congress to", "step": 16, "temperature": 1.2, "seed": 3},
+    {"prompt": "", "step": 2, "seed": 11},
+]
+DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
+        "models/tiny/vocab.tiktoken"]
+CODE = [
+    "llm_core.tokenizer.Encoding.encode",
+    "llm_core.model.forward",
+    "llm_core.model.unembed",
+    "llm_core.model.generate",
+    "llm_core.sampling.sample",
+]
+
+
+@functools.cache
+def model():
+    return load_model(MODEL)
+
+
+def as_number(name: str, value, low: float, high: float) -> float:
+    """A control's value as a finite number clamped to [low, high] (sliders may send strings)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return min(max(float(value), low), high)
+
+
+def as_int(name: str, value, low: int, high: int) -> int:
+    """A control's value as a whole number clamped to [low, high]; 3.0 is fine, 3.5 is not."""
+    number = as_number(name, value, -math.inf, math.inf)
+    if number != int(number):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return min(max(int(number), low), high)
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped."""
+    p = {**DEFAULTS, **params}
+    if not isinstance(p["prompt"], str):
+        raise ValueError("the prompt must be text")
+    return {
+        "prompt": p["prompt"],
+        "step": as_int("step", p["step"], 0, MAX_STEP),
+        "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
+        "seed": as_int("seed", p["seed"], 0, MAX_SEED),
+    }
+
+
+def prompt_ids(prompt: str):  # -> ids, notes
+    """The prompt's token ids, cut so that the prompt and every loop step fit the context."""
+    tiny, notes = model(), []
+    prompt = without_surrogates(prompt)
+    if len(prompt) > MAX_PROMPT_CHARS:
+        notes.append(f"The prompt is {len(prompt):,} characters: only its last {MAX_PROMPT_CHARS:,} "
+                     "were tokenized.")
+        prompt = prompt[-MAX_PROMPT_CHARS:]
+    ids = tiny.encoding.encode(prompt)
+    if not ids:  # nothing to continue: start a new document, as after <|endoftext|> in training
+        notes.append("The prompt is empty, so the model starts a new document: it reads only "
+                     "<|endoftext|>, the token that separated the addresses it was trained on.")
+        ids = [tiny.encoding.special_tokens["<|endoftext|>"]]
+    # subtle: truncate for the largest step, so every step of the loop starts from the same prompt
+    ids, note = truncate_prompt(ids, tiny.cfg.n_ctx, MAX_STEP + 1)
+    if note:
+        notes.append(note)
+    return ids, notes
+
+
+def chip(token_id: int, **extra) -> dict:
+    """A token chip: its id, its display segments, and whether it holds a line break."""
+    data = model().encoding.decode_tokens_bytes([token_id])[0]
+    return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data, **extra}
+
+
+def top_token(logits: np.ndarray) -> dict:  # [n_vocab] -> the most likely token and its probability
+    probs = softmax(logits - logits.max())
+    i = int(np.argmax(probs))
+    return chip(i, p=float(probs[i]))
+
+
+def compute(params: dict) -> dict:
+    p = read_params(params)
+    tiny = model()
+    cfg = tiny.cfg
+    ids, notes = prompt_ids(p["prompt"])
+    # The loop: step tokens already appended, plus the one this pass is about to choose. The first
+    # step tokens of a longer run are the same as a shorter run's (same seed, same draws in order).
+    out = tiny.generate(ids, p["step"] + 1, temperature=p["temperature"], seed=p["seed"])
+    new_ids = out["new_ids"]
+    sequence = ids + new_ids[:p["step"]]
+
+    logits, trace = tiny.forward(sequence, trace=True)  # [n_seq] -> [n_seq, n_vocab]
+    last = logits[-1]                                      # [n_vocab]: the scores for the next position
+    probs = softmax(last - last.max())
+    top = np.argsort(-last, kind="stable")[:N_TOP]
+    embedding = trace["embeddings"][-1]                    # [d_model]
+    blocks = [{
+        "norm": float(np.linalg.norm(trace["residual"][2 * i + 2, -1])),  # the stream after block i
+        "lens": top_token(trace["logit_lens"][i, -1]),
+    } for i in range(cfg.n_layer)]
+
+    token = new_ids[p["step"]]
+    drawn = out["steps"][-1]
+    n_prompt = len(ids)
+    shown = [chip(int(t), new=k >= n_prompt) for k, t in enumerate(sequence)][-N_SHOWN_TOKENS:]
+    text = without_surrogates(p["prompt"])
+    return {
+        "prompt_tail": text[-N_TEXT_CHARS:],
+        "prompt_cut": len(text) > N_TEXT_CHARS,
+        "tokens": shown,
+        "n_seq": len(sequence),
+        "n_prompt_tokens": n_prompt,
+        "d_model": cfg.d_model,
+        "n_vocab": cfg.n_vocab,
+        "n_layer": cfg.n_layer,
+        "vector": [float(x) for x in embedding[:N_VECTOR]],
+        "vector_norm": float(np.linalg.norm(embedding)),
+        "blocks": blocks,
+        "top": [chip(int(i), p=float(probs[i])) for i in top],
+        "next": chip(token, p=float(drawn["prob"]), p_model=float(probs[token]),
+                     rank=int(np.sum(last > last[token])) + 1),
+        "generated": tiny.encoding.decode(new_ids[:p["step"]]),
+        "greedy": p["temperature"] == 0,
+        "params": p,
+        "note": " ".join(notes) or None,
+    }
