@@ -1,0 +1,72 @@
+"""Surprise: the loss of one prediction, -log p, for the probability p the model gave the right token.
+
+No model here: a slider sets p and `llm_core.loss.surprise` gives -ln p in nats (divide by ln 2 for bits).
+The curve of -ln p against p is sampled here, in Python, and the view only joins the points: the loss is
+0 when the model was certain (p = 1) and grows without limit as p falls towards 0.
+"""
+
+import math
+import numbers
+
+from llm_core.loss import surprise
+
+P_MIN = 0.001                 # the slider's low end; p = 0 would be an infinite loss
+N_POINTS = 121                # curve samples, spaced evenly in log p so the steep end is smooth
+# Plot box in SVG user units (the SVG scales to its container; the view only places these numbers).
+WIDTH, HEIGHT = 320, 200
+LEFT, RIGHT, TOP, BOTTOM = 40, 12, 10, 32
+Y_MAX = 7.0                   # nats at the top of the plot: -ln 0.001 = 6.91 fits
+
+DEFAULTS = {"p": 0.25}
+EXAMPLES = [{"p": 1}, {"p": 0.001}, {"p": "0.5"}]
+DATA: list[str] = []
+CODE = ["llm_core.loss.surprise"]
+
+
+def as_number(name: str, value, low: float, high: float) -> float:
+    """A control's value as a finite number clamped to [low, high] (sliders may send strings)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return min(max(float(value), low), high)
+
+
+def to_svg(p: float, nats: float) -> list:
+    """A point (p, -ln p) in plot units -> [x, y] in SVG units (y grows downwards)."""
+    x = LEFT + p * (WIDTH - LEFT - RIGHT)
+    y = TOP + (1 - min(nats, Y_MAX) / Y_MAX) * (HEIGHT - TOP - BOTTOM)
+    return [round(x, 2), round(y, 2)]
+
+
+def curve() -> list:  # -> [N_POINTS] of [x, y]
+    """-ln p at N_POINTS values of p from P_MIN to 1, evenly spaced in log p."""
+    ps = [P_MIN ** (1 - i / (N_POINTS - 1)) for i in range(N_POINTS)]
+    return [to_svg(p, float(surprise(p))) for p in ps]
+
+
+def axes() -> dict:
+    """Tick positions and labels: p along the bottom, nats up the side."""
+    x_ticks = [{"at": to_svg(p, Y_MAX)[0], "label": f"{p:g}"} for p in (0, 0.25, 0.5, 0.75, 1)]
+    y_ticks = [{"at": to_svg(1, n)[1], "label": str(n)} for n in range(0, int(Y_MAX) + 1)]
+    return {"x": x_ticks, "y": y_ticks, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
+            "bottom": HEIGHT - BOTTOM, "width": WIDTH, "height": HEIGHT}
+
+
+def compute(params: dict) -> dict:
+    p_in = {**DEFAULTS, **params}
+    p = as_number("p", p_in["p"], P_MIN, 1.0)  # subtle: p = 0 is clamped up, -ln 0 is infinite
+    nats = max(0.0, float(surprise(p)))       # max: -ln 1 is -0.0, which would print as "-0.00"
+    return {
+        "p": p,
+        "nats": nats,
+        "bits": nats / math.log(2),
+        "choices": 1 / p,  # -ln p = ln(1/p): as surprising as one pick among 1/p equal choices
+        "curve": curve(),
+        "marker": to_svg(p, nats),
+        "axes": axes(),
+        "params": {"p": p},
+    }

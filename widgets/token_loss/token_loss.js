@@ -1,0 +1,84 @@
+/* Per-token loss: redraws the loss-labelled chips, the legend, the totals and the most and least
+   surprising tokens from compute's result. Same markup as token_loss.html. */
+(function () {
+  "use strict";
+  const T = window.glassboxTokens;
+
+  function pct(p) {
+    // Small probabilities as odds, which stay readable: 1 in 318,472.
+    return p >= 0.001 ? (100 * p).toFixed(1) + "%" : "1 in " + T.int(Math.round(1 / p));
+  }
+
+  function tok(segs, cls) {
+    const node = T.el("span", "tok " + (cls || "tl-plain"));
+    node.appendChild(T.appendSegs(T.el("span", "tok-s"), segs));
+    return node;
+  }
+
+  function chips(tokens) {
+    const box = T.el("div", "tok-chips tl-chips");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Tokens, each labelled with its loss in nats");
+    for (const c of tokens) {
+      const chip = tok(c.segs, c.loss === null ? "tl-first" : "tl-b" + c.bucket);
+      chip.appendChild(T.el("span", "tok-id", c.loss === null ? "–" : c.loss.toFixed(2)));
+      box.appendChild(chip);
+      if (c.nl) box.appendChild(T.el("span", "tok-br"));
+    }
+    return box;
+  }
+
+  function legend(entries) {
+    const list = T.el("ul", "tl-legend");
+    list.setAttribute("aria-label", "Colour key: loss in nats");
+    for (const b of entries) {
+      const li = T.el("li");
+      const swatch = T.el("span", "tl-swatch tl-b" + b.bucket);
+      swatch.setAttribute("aria-hidden", "true");
+      li.append(swatch, b.label);
+      list.appendChild(li);
+    }
+    return list;
+  }
+
+  function extremes(result) {
+    const box = T.el("div", "tl-extremes");
+    for (const [title, rows] of [["Most surprising", result.most], ["Least surprising", result.least]]) {
+      const part = T.el("div", "tl-list");
+      const list = T.el("ol");
+      for (const r of rows) {
+        const li = T.el("li");
+        li.append(tok(r.segs), " ", T.el("strong", null, r.loss.toFixed(2)), " nats (p = " + pct(r.p)
+          + "); the model's top guess: ", tok(r.guess.segs), " " + pct(r.guess.p));
+        list.appendChild(li);
+      }
+      part.append(T.el("h4", "tl-head", title), list);
+      box.appendChild(part);
+    }
+    return box;
+  }
+
+  glassbox.widget("token_loss", {
+    read(el) {
+      return { text: el.querySelector('[data-param="text"]').value };
+    },
+
+    draw(el, result) {
+      const frag = document.createDocumentFragment();
+      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      frag.appendChild(chips(result.tokens));
+      if (result.message) {
+        frag.appendChild(T.el("p", "tok-empty", result.message));
+      } else {
+        const s = result.stats;
+        const stats = T.el("p", "tl-stats", "Mean loss over " + result.n_scored + " predicted token"
+          + (result.n_scored === 1 ? "" : "s") + " (the cross-entropy): ");
+        stats.append(T.el("strong", null, s.mean.toFixed(3) + " nats"),
+          " (" + s.bits_per_token.toFixed(2) + " bits) per token. Perplexity ", T.el("strong", null, s.perplexity.toFixed(1)),
+          ". Bits per byte ", T.el("strong", null, s.bits_per_byte.toFixed(3)), " (" + s.n_bytes + " bytes).");
+        frag.append(legend(result.legend), stats, extremes(result));
+      }
+      el.querySelector(".widget-output").replaceChildren(frag);
+    },
+  });
+})();
