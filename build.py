@@ -19,6 +19,7 @@ written until the last step, so a failing check leaves the previous _site/ untou
 """
 
 import argparse
+import fcntl
 import hashlib
 import os
 import importlib
@@ -55,8 +56,9 @@ class Options:
     out: Path = ROOT / "_site"
     strict: bool = False
     pyodide_cdn: str | None = None     # e.g. the official Pyodide CDN's URL for v0.27.7
-    chapters: Path = ROOT / "chapters"
-    widgets: Path = ROOT / "widgets"
+    # GLASSBOX_CHAPTERS / GLASSBOX_WIDGETS point a build (and the tests) at other folders, e.g. a subset.
+    chapters: Path = Path(os.environ.get("GLASSBOX_CHAPTERS", ROOT / "chapters"))
+    widgets: Path = Path(os.environ.get("GLASSBOX_WIDGETS", ROOT / "widgets"))
 
 
 @dataclass
@@ -250,9 +252,14 @@ def collect_static(widgets: dict[str, Widget]) -> dict[str, bytes]:
 # -- 5. wheel ------------------------------------------------------------------------------------
 
 def build_wheel(lock: dict) -> dict[str, bytes]:
-    wheel, new_lock = runtime.build_llm_core_wheel(ROOT, BUILD_DIR / "wheel", lock)
+    BUILD_DIR.mkdir(exist_ok=True)
+    # Two builds at once (a test run next to `make serve`) would overwrite each other's wheel: take turns.
+    with open(BUILD_DIR / "wheel.lock", "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        wheel, new_lock = runtime.build_llm_core_wheel(ROOT, BUILD_DIR / "wheel", lock)
+        wheel_bytes = wheel.read_bytes()
     lock_text = json.dumps(new_lock, sort_keys=True, indent=1) + "\n"
-    return {f"pyodide/{wheel.name}": wheel.read_bytes(), "pyodide/pyodide-lock.json": lock_text.encode()}
+    return {f"pyodide/{wheel.name}": wheel_bytes, "pyodide/pyodide-lock.json": lock_text.encode()}
 
 
 # -- 6. vendored runtime -------------------------------------------------------------------------
@@ -398,8 +405,8 @@ def main(argv=None) -> int:
     ap.add_argument("--strict", action="store_true", help="fail on broken links/anchors")
     ap.add_argument("--pyodide-cdn", metavar="URL",
                     help="load Pyodide and numpy from this URL (e.g. the official CDN) instead of the site")
-    ap.add_argument("--chapters", type=Path, default=ROOT / "chapters", help=argparse.SUPPRESS)
-    ap.add_argument("--widgets", type=Path, default=ROOT / "widgets", help=argparse.SUPPRESS)
+    ap.add_argument("--chapters", type=Path, default=Options.chapters, help=argparse.SUPPRESS)
+    ap.add_argument("--widgets", type=Path, default=Options.widgets, help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--prefix", default="/", help="serve the site under this path, like GitHub Pages /REPO/")
     args = ap.parse_args(argv)

@@ -40,7 +40,7 @@ from .kv_cache import KVCache
 from .norms import rms_norm
 from .rope import rope_frequencies
 from .sampling import as_generator, check_sampling_params, sample
-from .tokenizer import Encoding, load_tiktoken_bpe
+from .tokenizer import Encoding, load_tiktoken_bpe, without_surrogates
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,29 @@ def truncate_prompt(prompt_ids, n_ctx, max_new_tokens):  # [n_prompt] -> [n_kept
     note = (f"The prompt is {len(prompt_ids)} tokens, but the model reads at most {n_ctx} and "
             f"{max_new_tokens} are kept for new tokens: only the prompt's last {keep} tokens were used.")
     return list(prompt_ids[len(prompt_ids) - keep:]), note
+
+
+def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000):  # str -> [n_kept] ids, notes
+    """A reader's prompt as the token ids the model will read, with notes (plain sentences) on what changed.
+
+    Only the last `max_chars` characters are tokenized (the model reads at most n_ctx tokens anyway); an
+    empty prompt becomes <|endoftext|>, the token that separated the training documents, so the model starts
+    a new document; the ids are cut to leave room for `max_new_tokens`.
+    """
+    notes = []
+    prompt = without_surrogates(prompt)
+    if len(prompt) > max_chars:
+        notes.append(f"The prompt is {len(prompt):,} characters: only its last {max_chars:,} were tokenized.")
+        prompt = prompt[-max_chars:]
+    ids = model.encoding.encode(prompt)
+    if not ids:
+        notes.append("The prompt is empty, so the model starts a new document: it reads only "
+                     "<|endoftext|>, the token that separated the addresses it was trained on.")
+        ids = [model.encoding.special_tokens["<|endoftext|>"]]
+    ids, note = truncate_prompt(ids, model.cfg.n_ctx, max_new_tokens)
+    if note:
+        notes.append(note)
+    return ids, notes
 
 
 def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, seed=0,

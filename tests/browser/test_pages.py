@@ -10,12 +10,13 @@ import pytest
 import build
 
 ROOT = Path(build.__file__).resolve().parent
-WIDGETS = build.load_widgets(ROOT / "widgets")
-PAGES = ["index.html"] + [build.parse_chapter(p).filename for p in sorted((ROOT / "chapters").glob("*.md"))]
+CHAPTERS, WIDGETS_DIR = build.Options().chapters, build.Options().widgets
+WIDGETS = build.load_widgets(WIDGETS_DIR)
+PAGES = ["index.html"] + [build.parse_chapter(p).filename for p in sorted(CHAPTERS.glob("*.md"))]
 
 
 def page_with(widget_name: str) -> str:
-    for p in sorted((ROOT / "chapters").glob("*.md")):
+    for p in sorted(CHAPTERS.glob("*.md")):
         ch = build.parse_chapter(p)
         if any(b.kind == "widget" and b.name == widget_name for b in ch.blocks):
             return ch.filename

@@ -16,7 +16,7 @@ ROOT = Path(build.__file__).resolve().parent
 
 
 def chapter_files():
-    return [build.parse_chapter(p) for p in sorted((ROOT / "chapters").glob("*.md"))]
+    return [build.parse_chapter(p) for p in sorted(build.Options().chapters.glob("*.md"))]
 
 
 def test_every_chapter_and_the_index_are_built(site):
@@ -31,7 +31,7 @@ def test_every_chapter_and_the_index_are_built(site):
 
 
 def test_widgets_are_prerendered_with_their_state(site):
-    widgets = build.load_widgets(ROOT / "widgets")
+    widgets = build.load_widgets(build.Options().widgets)
     seen = set()
     for page in site.glob("*.html"):
         text = page.read_text()
