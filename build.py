@@ -121,6 +121,9 @@ def precompute_widgets(chapters: list[Chapter], widgets: dict[str, Widget]) -> d
                 result = widget.module.compute(params)
             except Exception as e:
                 raise SourceError(ch.path, block.line, f"widget {block.name!r} failed: {e!r}") from e
+            # Wall-clock measurements belong to the reader's browser, not to the build: leaving them out
+            # keeps the build byte-identical, and the static figure says they are measured live.
+            result.pop("measured", None)
             computed[(ch.slug, i)] = {"params": params, "result": json_safe(result, f"{ch.path}:{block.line}")}
     return computed
 
