@@ -8,10 +8,10 @@ is shown with the probability it had when it was drawn, and the text's perplexit
 
 import functools
 import math
-import numbers
 
 import numpy as np
 
+from llm_core.controls import as_int, as_number
 from llm_core.activations import softmax
 from llm_core.model import load_model
 from llm_core.tokenizer import render_token, without_surrogates
@@ -56,24 +56,6 @@ def model():
     return load_model(MODEL)
 
 
-def as_number(name: str, value, low: float, high: float) -> float:
-    """A control's value as a finite number clamped to [low, high] (sliders may send strings)."""
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return min(max(float(value), low), high)
-
-
-def as_int(name: str, value, low: int, high: int) -> int:
-    """A control's value as a whole number clamped to [low, high]; 3.0 is fine, 3.5 is not."""
-    number = as_number(name, value, -math.inf, math.inf)
-    if number != int(number):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    return min(max(int(number), low), high)
 
 
 def read_params(params: dict) -> dict:

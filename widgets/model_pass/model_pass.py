@@ -8,13 +8,12 @@ the last), the final top five and the drawn token. Only a few numbers of each ar
 """
 
 import functools
-import math
-import numbers
 
 import numpy as np
 
+from llm_core.controls import as_int, as_number
 from llm_core.activations import softmax
-from llm_core.model import load_model, truncate_prompt
+from llm_core.model import load_model, prompt_ids
 from llm_core.tokenizer import render_token, without_surrogates
 
 MODEL = "models/tiny"
@@ -58,24 +57,6 @@ def model():
     return load_model(MODEL)
 
 
-def as_number(name: str, value, low: float, high: float) -> float:
-    """A control's value as a finite number clamped to [low, high] (sliders may send strings)."""
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return min(max(float(value), low), high)
-
-
-def as_int(name: str, value, low: int, high: int) -> int:
-    """A control's value as a whole number clamped to [low, high]; 3.0 is fine, 3.5 is not."""
-    number = as_number(name, value, -math.inf, math.inf)
-    if number != int(number):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    return min(max(int(number), low), high)
 
 
 def read_params(params: dict) -> dict:
@@ -90,25 +71,6 @@ def read_params(params: dict) -> dict:
         "seed": as_int("seed", p["seed"], 0, MAX_SEED),
     }
 
-
-def prompt_ids(prompt: str):  # -> ids, notes
-    """The prompt's token ids, cut so that the prompt and every loop step fit the context."""
-    tiny, notes = model(), []
-    prompt = without_surrogates(prompt)
-    if len(prompt) > MAX_PROMPT_CHARS:
-        notes.append(f"The prompt is {len(prompt):,} characters: only its last {MAX_PROMPT_CHARS:,} "
-                     "were tokenized.")
-        prompt = prompt[-MAX_PROMPT_CHARS:]
-    ids = tiny.encoding.encode(prompt)
-    if not ids:  # nothing to continue: start a new document, as after <|endoftext|> in training
-        notes.append("The prompt is empty, so the model starts a new document: it reads only "
-                     "<|endoftext|>, the token that separated the addresses it was trained on.")
-        ids = [tiny.encoding.special_tokens["<|endoftext|>"]]
-    # subtle: truncate for the largest step, so every step of the loop starts from the same prompt
-    ids, note = truncate_prompt(ids, tiny.cfg.n_ctx, MAX_STEP + 1)
-    if note:
-        notes.append(note)
-    return ids, notes
 
 
 def chip(token_id: int, **extra) -> dict:
@@ -127,7 +89,7 @@ def compute(params: dict) -> dict:
     p = read_params(params)
     tiny = model()
     cfg = tiny.cfg
-    ids, notes = prompt_ids(p["prompt"])
+    ids, notes = prompt_ids(model(), p["prompt"], MAX_STEP + 1, MAX_PROMPT_CHARS)
     # The loop: step tokens already appended, plus the one this pass is about to choose. The first
     # step tokens of a longer run are the same as a shorter run's (same seed, same draws in order).
     out = tiny.generate(ids, p["step"] + 1, temperature=p["temperature"], seed=p["seed"])

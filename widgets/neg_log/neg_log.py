@@ -6,8 +6,8 @@ The curve of -ln p against p is sampled here, in Python, and the view only joins
 """
 
 import math
-import numbers
 
+from llm_core.controls import as_number
 from llm_core.loss import surprise
 
 P_MIN = 0.001                 # the slider's low end; p = 0 would be an infinite loss
@@ -22,17 +22,6 @@ EXAMPLES = [{"p": 1}, {"p": 0.001}, {"p": "0.5"}]
 DATA: list[str] = []
 CODE = ["llm_core.loss.surprise"]
 
-
-def as_number(name: str, value, low: float, high: float) -> float:
-    """A control's value as a finite number clamped to [low, high] (sliders may send strings)."""
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return min(max(float(value), low), high)
 
 
 def to_svg(p: float, nats: float) -> list:

@@ -9,13 +9,13 @@ entropy of the distribution the token is drawn from.
 
 import functools
 import math
-import numbers
 
 import numpy as np
 
-from llm_core.model import load_model, truncate_prompt
+from llm_core.controls import as_int, as_number
+from llm_core.model import load_model, prompt_ids
 from llm_core.sampling import entropy, sample
-from llm_core.tokenizer import render_token, without_surrogates
+from llm_core.tokenizer import render_token
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke; the model reads at most 256 tokens anyway
@@ -46,7 +46,7 @@ DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/token
 CODE = [
     "llm_core.model.load_model",
     "llm_core.model.forward",
-    "llm_core.model.truncate_prompt",
+    "llm_core.model.prompt_ids",
     "llm_core.sampling.sample",
     "llm_core.sampling.top_p_mask",
     "llm_core.sampling.entropy",
@@ -59,24 +59,6 @@ def model():
     return load_model(MODEL)
 
 
-def as_number(name: str, value, low: float, high: float) -> float:
-    """A control's value as a finite number clamped to [low, high] (sliders may send strings)."""
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return min(max(float(value), low), high)
-
-
-def as_int(name: str, value, low: int, high: int) -> int:
-    """A control's value as a whole number clamped to [low, high]; 3.0 is fine, 3.5 is not."""
-    number = as_number(name, value, -math.inf, math.inf)
-    if number != int(number):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    return min(max(int(number), low), high)
 
 
 def read_params(params: dict) -> dict:
@@ -93,24 +75,6 @@ def read_params(params: dict) -> dict:
         "seed": as_int("seed", p["seed"], 0, MAX_SEED),
     }
 
-
-def prompt_ids(prompt: str, max_new_tokens: int):  # -> ids, notes
-    """The prompt's token ids as the model will read them, and notes on what was cut."""
-    tiny, notes = model(), []
-    prompt = without_surrogates(prompt)
-    if len(prompt) > MAX_PROMPT_CHARS:
-        notes.append(f"The prompt is {len(prompt):,} characters: only its last {MAX_PROMPT_CHARS:,} "
-                     "were tokenized.")
-        prompt = prompt[-MAX_PROMPT_CHARS:]
-    ids = tiny.encoding.encode(prompt)
-    if not ids:  # nothing to continue: start a new document, as after <|endoftext|> in training
-        notes.append("The prompt is empty, so the model starts a new document: it reads only "
-                     "<|endoftext|>, the token that separated the addresses it was trained on.")
-        ids = [tiny.encoding.special_tokens["<|endoftext|>"]]
-    ids, note = truncate_prompt(ids, tiny.cfg.n_ctx, max_new_tokens)
-    if note:
-        notes.append(note)
-    return ids, notes
 
 
 def token_view(token_id: int) -> list:
@@ -151,7 +115,7 @@ def filter_lines(stages: dict, params: dict) -> list:
 def compute(params: dict) -> dict:
     p = read_params(params)
     tiny = model()
-    ids, notes = prompt_ids(p["prompt"], 1)
+    ids, notes = prompt_ids(model(), p["prompt"], 1, MAX_PROMPT_CHARS)
     logits, _ = tiny.forward(ids)
     logits = logits[-1]  # [n_seq, n_vocab] -> [n_vocab]: the scores for the next position
     out = sample(logits, p["temperature"], p["top_k"], p["top_p"], p["min_p"], rng=p["seed"])
