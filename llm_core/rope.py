@@ -76,3 +76,40 @@ def apply_rope(x, positions, freqs):  # [..., n_seq, d_head], [n_seq], [d_head /
     angles = np.concatenate([angles, angles], axis=-1)  # [n_seq, d_head // 2] -> [n_seq, d_head]
     cos, sin = np.cos(angles).astype(x.dtype), np.sin(angles).astype(x.dtype)
     return x * cos + rotate_half(x) * sin
+
+
+def rope_wavelengths(freqs):  # [d_head // 2] -> [d_head // 2]
+    """Tokens it takes each pair to turn a full circle: 2 pi / freq.
+
+    >>> rope_wavelengths(rope_frequencies(4)).round(1)  # 2 pi and 200 pi
+    array([  6.3, 628.3])
+    """
+    return 2 * np.pi / np.asarray(freqs, dtype=np.float64)
+
+
+def pair_dots(q, k, m, n, freqs):  # [d_head], [d_head], position, position, [d_head // 2] -> [d_head // 2]
+    """Each pair's share of the dot product of q rotated to position m with k rotated to position n.
+
+    The shares add up to the full q_m . k_n. Pair i contributes |q_i| |k_i| cos(phi_q - phi_k + (m - n) freq_i),
+    phi being the pair's angle before rotation: only m - n appears (RoFormer, eq. 16).
+    """
+    q, k = np.asarray(q, dtype=np.float64), np.asarray(k, dtype=np.float64)
+    q_m = apply_rope(q[None, :], [m], freqs)[0]  # [d_head] -> [1, d_head] -> [d_head]
+    k_n = apply_rope(k[None, :], [n], freqs)[0]
+    half = len(freqs)
+    products = q_m * k_n  # [d_head]: coordinate i and coordinate i + d_head/2 belong to pair i
+    return products[:half] + products[half:]
+
+
+def unseen_angle_pairs(freqs_trained, freqs_new, n_ctx_trained, n_ctx_new, rtol=1e-9):  # -> bool [d_head // 2]
+    """Which pairs reach angles at positions below n_ctx_new that they never reached in training.
+
+    In training, pair i saw the angles 0 .. n_ctx_trained * freq_i. If that is a full turn (2 pi) or
+    more, it has seen every direction and nothing is new; otherwise angles beyond it are new to the
+    model. With new frequencies (after scaling) and a longer context the pair reaches
+    n_ctx_new * freq_new_i. rtol absorbs rounding: position interpolation lands exactly on the old
+    largest angle.
+    """
+    seen = n_ctx_trained * np.asarray(freqs_trained, dtype=np.float64)
+    reached = n_ctx_new * np.asarray(freqs_new, dtype=np.float64)
+    return (seen < 2 * np.pi) & (reached > seen * (1 + rtol))

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from llm_core import rope
-from llm_core.rope import apply_rope, rope_angles, rope_frequencies, rotate_half
+from llm_core.rope import (apply_rope, pair_dots, rope_angles, rope_frequencies, rope_wavelengths, rotate_half,
+                           unseen_angle_pairs)
 
 RNG = np.random.default_rng(3)
 
@@ -141,3 +142,47 @@ def test_against_torch_rotate_half():
     expected = (x * emb.cos() + rotated * emb.sin()).numpy()
     np.testing.assert_allclose(apply_rope(x.numpy(), np.arange(9), rope_frequencies(d_head)), expected,
                                rtol=1e-12, atol=1e-12)
+
+
+def test_wavelengths_are_tokens_per_turn():
+    freqs = rope_frequencies(32)
+    waves = rope_wavelengths(freqs)
+    np.testing.assert_allclose(waves[0], 2 * math.pi, rtol=1e-15)
+    # after one wavelength of positions, every pair is back where it started
+    x = RNG.normal(size=(1, 32))
+    for i in (0, 5, 15):
+        turned = apply_rope(x, [waves[i]], freqs)[0]
+        np.testing.assert_allclose(turned[[i, i + 16]], x[0, [i, i + 16]], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("m, n", [(0, 0), (9, 4), (4, 9), (200, 3)])
+def test_pair_dots_add_up_and_match_the_closed_form(m, n):
+    d_head, freqs = 16, rope_frequencies(16)
+    q, k = RNG.normal(size=d_head), RNG.normal(size=d_head)
+    shares = pair_dots(q, k, m, n, freqs)
+    full = (apply_rope(q[None], [m], freqs) @ apply_rope(k[None], [n], freqs).T).item()
+    assert shares.sum() == pytest.approx(full, rel=1e-12, abs=1e-12)
+    half = d_head // 2
+    for i in range(half):
+        phi_q, phi_k = math.atan2(q[i + half], q[i]), math.atan2(k[i + half], k[i])
+        expected = math.hypot(q[i], q[i + half]) * math.hypot(k[i], k[i + half]) * math.cos(
+            phi_q - phi_k + (m - n) * freqs[i])
+        assert shares[i] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_unseen_angle_pairs():
+    d_head, n_ctx, factor = 32, 256, 4.0
+    plain = rope_frequencies(d_head)
+    long_ctx = int(n_ctx * factor)
+    # pairs whose wavelength exceeds the trained context never finished a turn: 7..15 for base 10000
+    slow = rope_wavelengths(plain) > n_ctx
+    assert slow.nonzero()[0].tolist() == list(range(7, 16))
+    # no scaling: every such pair goes past what it saw; position interpolation: none does
+    np.testing.assert_array_equal(unseen_angle_pairs(plain, plain, n_ctx, long_ctx), slow)
+    linear = rope_frequencies(d_head, scaling="linear", factor=factor)
+    assert not unseen_angle_pairs(plain, linear, n_ctx, long_ctx).any()
+    # NTK-aware: the slowest pair is slowed by exactly `factor`, the others by less, so they overshoot
+    ntk = rope_frequencies(d_head, scaling="ntk", factor=factor)
+    assert unseen_angle_pairs(plain, ntk, n_ctx, long_ctx).nonzero()[0].tolist() == list(range(7, 15))
+    # the same context as in training reaches nothing new
+    assert not unseen_angle_pairs(plain, plain, n_ctx, n_ctx).any()
