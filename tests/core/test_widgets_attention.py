@@ -1,0 +1,155 @@
+"""The attention chapter's widget, computed in CPython: attention_head.
+
+Checked against the model itself: the widget's q, k, weights and output must be the ones the float32
+forward pass used (its trace), and against a naive loop: dot products, the sqrt(d_head) scaling and a
+softmax written out by hand. Plus the causal mask switch, clamping and bad-input messages.
+"""
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
+
+
+def load_widget(name: str):
+    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+attention_head = load_widget("attention_head")
+
+
+def run(**params):
+    result = attention_head.compute(params)
+    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
+    return result
+
+
+def model_trace(prompt: str):
+    tiny = attention_head.model()
+    ids, _ = attention_head.sentence_ids(prompt)
+    _, trace = tiny.forward(ids, trace=True)  # the real model: float32
+    return ids, trace
+
+
+@pytest.mark.parametrize("params", [{}] + attention_head.EXAMPLES)
+def test_defaults_and_examples_are_plain_json(params):
+    result = attention_head.compute(params)
+    assert json.loads(json.dumps(result, allow_nan=False)) == result
+    assert len(attention_head.EXAMPLES) >= 2 and attention_head.DATA and attention_head.CODE
+
+
+CASES = [
+    {},
+    {"layer": 0, "head": 1, "query": 3},
+    {"layer": 5, "head": 3, "query": 9},
+    {"prompt": "The tariff is a tax. The tariff is paid by the people.", "layer": 2, "head": 2, "query": 13},
+]
+
+
+@pytest.mark.parametrize("params", CASES)
+def test_weights_and_output_are_the_models_own(params):
+    r = run(**params)
+    p = {**attention_head.DEFAULTS, **params}
+    ids, trace = model_trace(p["prompt"])
+    attn = trace["layers"][p["layer"]]["attn"]
+    h, i = p["head"], r["query"]
+    assert [t["id"] for t in r["tokens"]] == [int(x) for x in ids]
+    assert r["kv_head"] == h // 2  # 4 query heads share 2 kv heads
+    # q and every k, after RoPE, as the model computed them (float64 here vs float32 there)
+    np.testing.assert_allclose(r["q"], attn["q"][h, i], rtol=0, atol=2e-4)
+    np.testing.assert_allclose([k["k"] for k in r["rows"]], attn["k"][r["kv_head"]], rtol=0, atol=2e-4)
+    # the softmax weights the forward pass used, and this head's output before w_o
+    np.testing.assert_allclose([k["weight"] for k in r["rows"]], attn["weights"][h, i], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(r["out_head"], attn["heads"][h, i, :r["n_shown"]], rtol=0, atol=1e-4)
+    np.testing.assert_allclose([k["score"] for k in r["rows"][:i + 1]], attn["scores"][h, i, :i + 1],
+                               rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_scores_and_weights_against_a_naive_loop(causal):
+    r = run(query=6, causal=causal)
+    q, keys = r["q"], r["rows"]
+    dots = [sum(a * b for a, b in zip(q, k["k"])) for k in keys]
+    scores = [d / math.sqrt(32) for d in dots]
+    visible = [j for j in range(len(keys)) if not causal or j <= 6]
+    top = max(scores[j] for j in visible)
+    exps = {j: math.exp(scores[j] - top) for j in visible}
+    total = sum(exps.values())
+    for j, k in enumerate(keys):
+        assert math.isclose(k["dot"], dots[j], rel_tol=1e-9, abs_tol=1e-9)
+        assert math.isclose(k["score"], scores[j], rel_tol=1e-9, abs_tol=1e-9)
+        assert math.isclose(k["weight"], exps.get(j, 0.0) / total, rel_tol=1e-9, abs_tol=1e-12)
+        assert k["masked"] == (j not in visible)
+    assert r["n_visible"] == len(visible) and math.isclose(r["weight_sum"], 1.0, rel_tol=1e-12)
+    assert r["sqrt_d"] == math.sqrt(32) and r["d_head"] == 32
+
+
+def test_the_output_is_the_weighted_mix_of_the_values():
+    r = run()
+    p = attention_head.DEFAULTS
+    ids, _ = attention_head.sentence_ids(p["prompt"])
+    trace = attention_head.run(tuple(ids))
+    _, _, v, _ = attention_head.head_projections(trace, p["layer"], p["head"])
+    weights = np.array([k["weight"] for k in r["rows"]])
+    mix = sum(w * v[j] for j, w in enumerate(weights))
+    np.testing.assert_allclose(r["out_head"], mix[:r["n_shown"]], rtol=1e-12, atol=1e-12)
+    assert math.isclose(r["out_norm"], float(np.linalg.norm(mix)), rel_tol=1e-12)
+    top = r["top"][0]
+    np.testing.assert_allclose(top["v"], v[top["pos"], :r["n_shown"]], rtol=1e-12)
+
+
+def test_default_head_looks_at_the_previous_token():
+    # The chapter's claim: layer 4, head 0 puts almost all of " now"'s attention on " act" before it.
+    r = run()
+    assert r["query"] == 14 and r["top"][0]["pos"] == 13 and r["top"][0]["weight"] > 0.9
+
+
+def test_causal_mask_off_lets_the_query_see_later_tokens():
+    on, off = run(query=3), run(query=3, causal=False)
+    assert sum(k["weight"] for k in on["rows"][4:]) == 0 and all(k["masked"] for k in on["rows"][4:])
+    assert sum(k["weight"] for k in off["rows"][4:]) > 0 and not any(k["masked"] for k in off["rows"])
+    assert on["q"] == off["q"] and [k["k"] for k in on["rows"]] == [k["k"] for k in off["rows"]]
+    assert off["n_visible"] == off["n_tokens"] and on["n_visible"] == 4
+
+
+@pytest.mark.parametrize("params, key, expected", [
+    ({"layer": -3}, "layer", 0),
+    ({"layer": 99}, "layer", 5),
+    ({"head": "2"}, "head", 2),
+    ({"head": 17}, "head", 3),
+    ({"query": -1}, "query", 0),
+    ({"query": 500}, "query", 15),  # clamped to the last of the default sentence's 16 tokens
+    ({"causal": "false"}, "causal", False),
+])
+def test_clamping(params, key, expected):
+    assert run(**params)["params"][key] == expected
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"layer": ""}, "layer must be a number"),
+    ({"head": 1.5}, "head must be a whole number"),
+    ({"query": float("nan")}, "query must be a finite number"),
+    ({"causal": "maybe"}, "causal must be on or off"),
+    ({"prompt": 3}, "prompt must be text"),
+])
+def test_bad_input_is_rejected_with_a_message(params, message):
+    with pytest.raises(ValueError, match=message):
+        attention_head.compute(params)
+
+
+@pytest.mark.parametrize("prompt", ["", "🙂" * 300, "x" * 1_000_000, "مرحبا بالعالم \u202e\x00\x07 hi",
+                                    "\ud800 lone"])
+def test_strange_prompts_give_a_figure(prompt):
+    r = run(prompt=prompt, query=63)
+    assert 1 <= r["n_tokens"] <= attention_head.MAX_TOKENS
+    assert r["query"] == r["n_tokens"] - 1 and len(r["rows"]) == r["n_tokens"]
+    if len(prompt) > attention_head.MAX_PROMPT_CHARS:
+        assert "characters" in r["note"]

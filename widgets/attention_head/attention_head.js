@@ -1,0 +1,191 @@
+/* One attention head: redraws the query, the key table (dot products, scaling, softmax weights) and the
+   weighted mix of the values from compute's result. Same markup as attention_head.html. */
+(function () {
+  "use strict";
+  const T = window.glassboxTokens;
+  const SVG = "http://www.w3.org/2000/svg";
+
+  const num = (x) => x.toFixed(2);
+  function pct(p) {
+    if (p === 0) return "0%";
+    if (p < 0.001) return "<0.1%";
+    return (100 * p).toFixed(1) + "%";
+  }
+
+  function tok(segs) {
+    const node = T.el("span", "tok ah-tok");
+    node.appendChild(T.appendSegs(T.el("span", "tok-s"), segs));
+    return node;
+  }
+
+  function strip(vec, scale, label) {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "ah-strip");
+    svg.setAttribute("viewBox", "0 0 " + vec.length + " 1");
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", label);
+    vec.forEach((x, i) => {
+      const rect = document.createElementNS(SVG, "rect");
+      rect.setAttribute("x", i);
+      rect.setAttribute("y", 0);
+      rect.setAttribute("width", 1);
+      rect.setAttribute("height", 1);
+      rect.setAttribute("class", x >= 0 ? "ah-pos" : "ah-neg");
+      rect.setAttribute("fill-opacity", Math.min(1, Math.abs(x) / scale).toFixed(2));
+      svg.appendChild(rect);
+    });
+    return svg;
+  }
+
+  function cell(cls, content) {
+    const td = T.el("td", cls);
+    if (content !== undefined) td.append(content);
+    return td;
+  }
+
+  function keyRow(k, r) {
+    const tr = T.el("tr", (k.masked ? "ah-masked" : "") + (k.pos === r.query ? " ah-self" : ""));
+    tr.append(cell("ah-n", String(k.pos)), cell(null, tok(k.segs)), cell("ah-n", num(k.dot)));
+    if (k.masked) {
+      tr.append(cell("ah-n", "−∞"), cell("ah-wcell", "0 (masked)"));
+    } else {
+      const w = cell("ah-wcell");
+      const box = T.el("span", "ah-bar-box");
+      box.setAttribute("aria-hidden", "true");
+      const bar = T.el("span", "ah-bar");
+      bar.style.width = (100 * k.weight).toFixed(1) + "%";
+      box.appendChild(bar);
+      w.append(box, T.el("span", "ah-w", pct(k.weight)));
+      tr.append(cell("ah-n", num(k.score)), w);
+    }
+    tr.appendChild(cell("ah-kcell", strip(k.k, r.scale, "k of position " + k.pos)));
+    return tr;
+  }
+
+  function keyNumbers(r) {
+    const details = T.el("details", "ah-details");
+    details.appendChild(T.el("summary", null, "The " + r.d_head + " numbers of every key k"));
+    details.appendChild(table("ah-table ah-ktable", null,
+      r.rows.map((k) => valueRow([k.pos + " ", tok(k.segs)], k.k))));
+    return details;
+  }
+
+  function table(cls, head, rows, caption) {
+    const box = T.el("div", "ah-table-box");
+    const t = T.el("table", cls);
+    if (caption) t.appendChild(T.el("caption", null, caption));
+    if (head) {
+      const tr = T.el("tr");
+      for (const h of head) {
+        const th = T.el("th", null, h);
+        th.scope = "col";
+        tr.appendChild(th);
+      }
+      t.appendChild(T.el("thead")).appendChild(tr);
+    }
+    const body = T.el("tbody");
+    rows.forEach((row) => body.appendChild(row));
+    t.appendChild(body);
+    box.appendChild(t);
+    return box;
+  }
+
+  function valueRow(label, values, cls) {
+    const tr = T.el("tr", cls);
+    const th = T.el("th");
+    th.scope = "row";
+    th.append(...label);
+    tr.appendChild(th);
+    for (const x of values) tr.appendChild(cell("ah-n", num(x)));
+    return tr;
+  }
+
+  function showQuery(el) {
+    const input = el.querySelector('[data-param="query"]');
+    input.nextElementSibling.textContent = input.value;
+  }
+
+  glassbox.widget("attention_head", {
+    read(el) {
+      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
+      return {
+        prompt: value("prompt"),
+        layer: Number(value("layer")),
+        head: Number(value("head")),
+        query: Number(value("query")),
+        causal: el.querySelector('[data-param="causal"]').checked,
+      };
+    },
+
+    mount(el) {
+      el.querySelector('[data-param="query"]').addEventListener("input", () => showQuery(el));
+    },
+
+    draw(el, r) {
+      // The slider spans the sentence's tokens (a shorter sentence pulls the thumb back to its last token).
+      el.querySelector('[data-param="query"]').max = String(r.n_tokens - 1);
+      showQuery(el);
+
+      const frag = document.createDocumentFragment();
+      if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
+      const chips = T.el("div", "tok-chips ah-chips");
+      chips.setAttribute("role", "group");
+      chips.setAttribute("aria-label", "The sentence's tokens; the query is marked with a box, hidden tokens are struck through");
+      r.tokens.forEach((c, i) => {
+        const extra = i === r.query ? " ah-q" : r.rows[i].masked ? " ah-hidden" : "";
+        const chip = T.el("span", "tok tok-c" + (i % T.N_COLOURS) + extra);
+        chip.append(T.appendSegs(T.el("span", "tok-s"), c.segs), T.el("span", "tok-id", i));
+        chips.appendChild(chip);
+      });
+      frag.appendChild(chips);
+
+      if (!r.params.causal) {
+        const after = r.n_tokens - 1 - r.query;
+        const warn = T.el("p", "ah-warn");
+        warn.append(T.el("strong", null, "Causal mask off."), " The query now also sees the " + after + " token"
+          + (after === 1 ? "" : "s") + " after it. The real model never does this: it could not, because when it "
+          + "writes a token the later ones do not exist yet. Only this one head is changed; every layer before "
+          + "it still ran with the mask on.");
+        frag.appendChild(warn);
+      }
+
+      const step1 = T.el("h4", "ah-step", "1. The query: what ");
+      step1.append(tok(r.query_segs), " (position " + r.query + ") is looking for");
+      const line = T.el("p", "ah-vec-line");
+      line.appendChild(strip(r.q, r.scale, "q as a colour strip; its numbers follow"));
+      const nums = T.el("ol", "ah-nums");
+      nums.setAttribute("aria-label", "The " + r.d_head + " numbers of q");
+      for (const x of r.q) nums.appendChild(T.el("li", null, num(x)));
+      frag.append(step1, line, T.el("p", "ah-vec-note", "q of layer " + r.layer + ", query head " + r.head
+        + ", after RoPE: " + r.d_head + " numbers, length " + num(r.q_norm) + ". Orange cells are negative, "
+        + "blue positive; the stronger the colour, the larger the number."), nums);
+
+      const d = r.d_head;
+      frag.append(T.el("h4", "ah-step", "2. Every key, its score and its weight"),
+        T.el("p", "ah-vec-note", "Each row: a token, the dot product q·k of the query with that token's key, "
+          + "the dot product divided by √" + d + " = " + num(r.sqrt_d) + ", the softmax weight, and the key k "
+          + "itself as a colour strip (from key/value head " + r.kv_head + ", after RoPE; its numbers are listed "
+          + "below the table)."),
+        table("ah-table", ["pos", "token", "q·k", "÷ √" + d, "weight", "k"], r.rows.map((k) => keyRow(k, r))),
+        keyNumbers(r),
+        T.el("p", "ah-sum", "The weights of the " + r.n_visible + " visible tokens add up to "
+          + r.weight_sum.toFixed(3) + "."));
+
+      const mix = T.el("p", "ah-mix", "output = ");
+      r.top.forEach((t, i) => {
+        mix.append(t.weight.toFixed(3) + " × v(", tok(t.segs), ")" + (i < r.top.length - 1 ? " + " : ""));
+      });
+      if (r.n_visible > r.top.length) mix.append(" + … (" + (r.n_visible - r.top.length) + " more)");
+      const rows = r.top.map((t) => valueRow([t.weight.toFixed(3) + " × v(", tok(t.segs), ")"], t.v));
+      rows.push(valueRow(["output"], r.out_head, "ah-out"));
+      frag.append(T.el("h4", "ah-step", "3. The output: the values, mixed by the weights"), mix,
+        table("ah-table ah-vtable", null, rows,
+          "The first " + r.n_shown + " of " + d + " numbers of each value vector v and of the output"),
+        T.el("p", "ah-sum", "The output has " + d + " numbers and length " + num(r.out_norm) + ". It is this "
+          + "head's contribution; the four heads' outputs are put side by side and projected back into the "
+          + "residual stream."));
+      el.querySelector(".widget-output").replaceChildren(frag);
+    },
+  });
+})();

@@ -1,0 +1,185 @@
+"""One attention head, one query token: q, every k, the dot products, the scaling, the softmax, the mix of v.
+
+The reader's sentence runs through the tiny model once (`forward(..., trace=True)`, in float64). At the chosen layer
+the widget takes the residual stream that enters the block, RMS-normalises it with the layer's own gain,
+and projects it with the layer's own w_q, w_k, w_v onto one query head and the key/value head that query
+head shares (grouped-query attention: query heads 0 and 1 read kv head 0, heads 2 and 3 kv head 1).
+q and k are rotated by RoPE for their positions. Then, for the chosen query token:
+
+    scores_j = q . k_j / sqrt(d_head),   weights = softmax(scores over the visible j),   out = sum_j weights_j v_j
+
+The tests check that these weights and this output are exactly the ones the model's forward pass used.
+With the causal mask off, the query also sees the tokens after it: the real model never does that, and
+everything before this head was still computed with the mask on.
+"""
+
+import functools
+import math
+
+import numpy as np
+
+from llm_core.attention import attention_scores, attention_weights, causal_mask
+from llm_core.controls import as_bool, as_int, as_text
+from llm_core.model import forward, load_model, prompt_ids
+from llm_core.norms import rms_norm
+from llm_core.rope import apply_rope, rope_frequencies
+from llm_core.tokenizer import render_token
+
+MODEL = "models/tiny"
+MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke
+MAX_TOKENS = 40           # tokens shown (and run): the last 40 of a longer text
+N_SHOWN = 8               # leading numbers of the output vector listed
+# subtle: the widget runs the model's weights in float64. In float32, the browser (numpy without BLAS)
+# and CPython sum in different orders and differ by about 1e-6, which is a large relative error for the
+# few q and k numbers that land near 0; in float64 they agree to about 1e-15. The float64 pass matches
+# the float32 model to about 1e-6 (a test checks). Floats are compared to this relative tolerance.
+REL_TOL = 1e-3
+
+DEFAULTS = {
+    "prompt": "I ask the Congress to act, and I ask the Congress to act now.",
+    "layer": 4,
+    "head": 0,
+    "query": 14,
+    "causal": True,
+}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"layer": 4, "head": 2, "query": 12},
+    {"prompt": "The tariff is a tax. The tariff is paid by the people.", "layer": 0, "head": 3,
+     "query": 5, "causal": False},
+    {"prompt": "", "query": 40},
+]
+DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
+        "models/tiny/vocab.tiktoken"]
+CODE = [
+    "llm_core.model.forward",
+    "llm_core.norms.rms_norm",
+    "llm_core.rope.apply_rope",
+    "llm_core.attention.attention_scores",
+    "llm_core.attention.attention_weights",
+    "llm_core.attention.causal_mask",
+]
+
+
+@functools.cache
+def model():
+    return load_model(MODEL)
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped (the query is clamped to the text later)."""
+    p = {**DEFAULTS, **params}
+    cfg = model().cfg
+    prompt, note = as_text("prompt", p["prompt"], MAX_PROMPT_CHARS)
+    return {
+        "prompt": prompt,
+        "layer": as_int("layer", p["layer"], 0, cfg.n_layer - 1),
+        "head": as_int("head", p["head"], 0, cfg.n_head - 1),
+        "query": as_int("query", p["query"], 0, MAX_TOKENS - 1),
+        "causal": as_bool("causal", p["causal"]),
+    }, note
+
+
+def sentence_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
+    """The sentence's token ids as the model reads them, and notes on what was cut."""
+    ids, notes = prompt_ids(model(), prompt, 1, MAX_PROMPT_CHARS)
+    if len(ids) > MAX_TOKENS:
+        notes.append(f"The text is {len(ids):,} tokens: only its last {MAX_TOKENS} are run and shown.")
+        ids = ids[-MAX_TOKENS:]
+    return ids, notes
+
+
+def token_view(token_id: int) -> list:
+    """A token's display segments (markers for spaces and line breaks, hex for partial characters)."""
+    return render_token(model().encoding.decode_tokens_bytes([token_id])[0])
+
+
+@functools.cache
+def weights64() -> dict:
+    """The tiny model's weights, in float64 (see REL_TOL)."""
+    return {name: w.astype(np.float64) for name, w in model().weights.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def run(ids: tuple):  # -> trace of forward(ids)
+    """One traced forward pass per sentence: moving the layer, head or query slider reuses it."""
+    _, trace = forward(weights64(), model().cfg, list(ids), trace=True)
+    return trace
+
+
+def head_projections(trace: dict, layer: int, head: int):  # -> q [n_seq, d_head], k, v [n_seq, d_head]
+    """This head's q, k, v, recomputed from the residual stream entering the layer, as the model does.
+
+    x -> rms_norm(x, attn_norm) -> x @ w_q, w_k, w_v, sliced to this head -> RoPE on q and k.
+    """
+    cfg, w = model().cfg, weights64()
+    x = trace["residual"][2 * layer]  # [n_seq, d_model]: the embeddings, or the stream after layer - 1
+    xn = rms_norm(x, w[f"layers.{layer}.attn_norm"], cfg.norm_eps)
+    kv = head // (cfg.n_head // cfg.n_kv_head)  # the key/value head this query head shares
+    q_cols = slice(head * cfg.d_head, (head + 1) * cfg.d_head)
+    kv_cols = slice(kv * cfg.d_head, (kv + 1) * cfg.d_head)
+    q = xn @ w[f"layers.{layer}.wq"][:, q_cols]  # [n_seq, d_model] @ [d_model, d_head] -> [n_seq, d_head]
+    k = xn @ w[f"layers.{layer}.wk"][:, kv_cols]
+    v = xn @ w[f"layers.{layer}.wv"][:, kv_cols]
+    freqs = rope_frequencies(cfg.d_head, cfg.rope_base)
+    positions = trace["positions"]
+    return apply_rope(q, positions, freqs), apply_rope(k, positions, freqs), v, kv
+
+
+def floats(a) -> list:
+    return [float(x) for x in a]
+
+
+def compute(params: dict) -> dict:
+    p, text_note = read_params(params)
+    cfg = model().cfg
+    ids, notes = sentence_ids(p["prompt"])
+    if text_note:
+        notes.insert(0, text_note)
+    n = len(ids)
+    query = min(p["query"], n - 1)
+    trace = run(tuple(ids))
+    q, k, v, kv = head_projections(trace, p["layer"], p["head"])
+
+    dots = k @ q[query]  # [n_seq, d_head] @ [d_head] -> [n_seq]: q . k_j for every token j
+    scores = attention_scores(q[query:query + 1], k)[0]  # [1, n_seq] -> [n_seq]: divided by sqrt(d_head)
+    mask = causal_mask(n)[query] if p["causal"] else np.ones(n, dtype=bool)  # [n_seq] keys it may see
+    weights = attention_weights(scores[None], mask[None])[0]  # [n_seq], 0 where masked
+    out = weights @ v  # [n_seq] @ [n_seq, d_head] -> [d_head]: the weighted mix of the values
+
+    keys = [{
+        "pos": j,
+        "id": int(ids[j]),
+        "segs": token_view(int(ids[j])),
+        "k": floats(k[j]),
+        "dot": float(dots[j]),
+        "score": float(scores[j]),
+        "weight": float(weights[j]),
+        "masked": not bool(mask[j]),
+    } for j in range(n)]
+    visible = [j for j in range(n) if mask[j]]
+    top = sorted(visible, key=lambda j: (-weights[j], j))[:3]
+    return {
+        "tokens": [{"id": int(i), "segs": token_view(int(i))} for i in ids],
+        "n_tokens": n,
+        "query": query,
+        "query_segs": token_view(int(ids[query])),
+        "layer": p["layer"],
+        "head": p["head"],
+        "kv_head": kv,
+        "d_head": cfg.d_head,
+        "sqrt_d": math.sqrt(cfg.d_head),
+        "q": floats(q[query]),
+        "q_norm": float(np.linalg.norm(q[query])),
+        "scale": float(max(np.abs(q[query]).max(), np.abs(k).max(), 1e-6)),  # shared colour scale of q and k strips
+        "rows": keys,
+        "n_visible": len(visible),
+        "weight_sum": float(weights.sum()),
+        "top": [{"pos": j, "segs": token_view(int(ids[j])), "weight": float(weights[j]),
+                 "v": floats(v[j][:N_SHOWN])} for j in top],
+        "out_head": floats(out[:N_SHOWN]),
+        "out_norm": float(np.linalg.norm(out)),
+        "n_shown": N_SHOWN,
+        "params": {**p, "query": query},
+        "note": " ".join(notes) or None,
+    }
