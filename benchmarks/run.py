@@ -13,6 +13,9 @@
 4. The tiny model in the page: prefill of 128 tokens (GFLOP/s next to a plain numpy matmul in the same
    page, the floor) and decode tokens/s with and without the KV cache at 64 and 256 tokens of context.
    Budgets: decode with the cache >= 5x faster than without at 256 tokens; prefill >= 40% of the matmul.
+5. Update latency of every widget on every chapter page while its controls move: from the input event to
+   the redrawn figure, p50 and p95 per widget. Widgets that run the model are measured with a prompt of
+   about 64 tokens. Budgets: p95 <= 50 ms without the model, <= 200 ms with it.
 
 Nothing here is asserted by the tests; the numbers depend on the machine, which the report describes.
 """
@@ -221,6 +224,94 @@ def measure_typing(browser, base: str, text: str, keystrokes: int) -> list[float
     return latencies
 
 
+LONG_PROMPT = ("The President of the United States shall from time to time give to the Congress information of "
+               "the State of the Union, and recommend to their Consideration such Measures as he shall judge "
+               "necessary and expedient. Tonight I ask the Congress to work with me on the budget, on")
+MOVES_PER_CONTROL = 16
+
+
+def widget_instances() -> list[tuple[str, str]]:
+    """(page, widget) for the first place each widget appears, in chapter order."""
+    import build
+    seen, out = set(), []
+    for path in sorted(build.Options().chapters.glob("*.md")):
+        ch = build.parse_chapter(path)
+        for block in ch.blocks:
+            if block.kind == "widget" and block.name not in seen:
+                seen.add(block.name)
+                out.append((ch.filename, block.name))
+    return out
+
+
+def runs_model(name: str) -> bool:
+    import build
+    module = build.load_widgets(build.Options().widgets)[name].module
+    return any(f.startswith("models/") for f in module.DATA)
+
+
+DRAG_JS = """async ([name, key, values]) => {
+    const fig = document.querySelector(`figure[data-widget="${name}"]`);
+    const control = fig.querySelectorAll('[data-param]')[key];
+    const out = [];
+    for (const v of values) {
+        const drawn = new Promise((resolve) => fig.addEventListener('glassbox:drawn', resolve, { once: true }));
+        const t0 = performance.now();
+        if (control.tagName === 'SELECT') control.value = v; else control.value = String(v);
+        control.dispatchEvent(new Event('input', { bubbles: true }));
+        control.dispatchEvent(new Event('change', { bubbles: true }));
+        await drawn;
+        out.push(performance.now() - t0);
+        await new Promise((r) => requestAnimationFrame(() => r()));
+    }
+    return out;
+}"""
+
+
+def measure_drag(browser, base: str) -> list[dict]:
+    """Per widget: ms from a control's input event to the redrawn figure, over every range, number and
+    select control (MOVES_PER_CONTROL values spread over each range), one move at a time."""
+    rows = []
+    for page_name, name in widget_instances():
+        page = browser.new_page()
+        page.goto(base + page_name)
+        page.wait_for_function("() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')",
+                               timeout=120_000)
+        fig = page.locator(f'figure[data-widget="{name}"]').first
+        model = runs_model(name)
+        controls = fig.locator("[data-param]").all()
+        if model:  # a prompt of about 64 tokens in the first text field, if the widget takes one
+            for c in controls:
+                if (c.get_attribute("type") or "text") == "text" or c.evaluate("e => e.tagName") == "TEXTAREA":
+                    c.fill(LONG_PROMPT)
+                    page.wait_for_function("""(n) => { const i = glassbox.instances.find(i => i.name === n);
+                        return !i.inFlight && !i.latest; }""", arg=name, timeout=120_000)
+                    break
+        times = []
+        for key, c in enumerate(controls):
+            tag = c.evaluate("e => e.tagName")
+            kind = c.get_attribute("type") or tag.lower()
+            if tag == "SELECT":
+                values = [o.get_attribute("value") for o in c.locator("option").all()] * 2
+            elif kind in ("range", "number"):
+                lo, hi = float(c.get_attribute("min") or 0), float(c.get_attribute("max") or 100)
+                step = c.get_attribute("step")
+                values = [lo + (hi - lo) * ((7 * i) % MOVES_PER_CONTROL) / (MOVES_PER_CONTROL - 1)
+                          for i in range(MOVES_PER_CONTROL)]
+                if step and step != "any":
+                    values = [round(v / float(step)) * float(step) for v in values]
+            else:
+                continue
+            original = c.input_value()
+            times += page.evaluate(DRAG_JS, [name, key, values])
+            page.evaluate(DRAG_JS, [name, key, [original]])
+        page.close()
+        if times:
+            rows.append({"page": page_name, "widget": name, "model": model, "moves": len(times),
+                         "p50": pct(times, 50), "p95": pct(times, 95), "max": max(times)})
+        print(f"  {name}: {rows[-1] if times else 'no range/number/select control'}", flush=True)
+    return rows
+
+
 MODEL_BENCH = """
 import time
 import numpy as np
@@ -309,7 +400,7 @@ def machine() -> str:
             f"{browser} headless; Python {platform.python_version()}")
 
 
-def report(startup, throughput, n_bytes, typing, runs, model=None) -> str:
+def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None) -> str:
     lines = ["# Glassbox benchmark results", "",
              f"Machine: {machine()}.", "",
              "Regenerate with `make bench`. All numbers come from one run of `benchmarks/run.py`; "
@@ -363,6 +454,22 @@ def report(startup, throughput, n_bytes, typing, runs, model=None) -> str:
                   f"KV cache speed-up at 256 tokens: **{speedup:.1f}x** (budget >= 5x: {ok(speedup >= 5)}). "
                   f"Prefill reaches **{share:.0%}** of the in-page matmul rate, the faster of the two layouts "
                   f"(budget >= 40%: {ok(share >= 0.4)}).", ""]
+    if drag:
+        over = [r["widget"] for r in drag if r["p95"] > (200 if r["model"] else 50)]
+        lines += ["## Update latency per widget", "",
+                  f"Every range, number and select control of each widget moved through {MOVES_PER_CONTROL} "
+                  "values spread over its range (menus: every option, twice), one move at a time, on the "
+                  "page where the widget first appears; from the input event to the redrawn figure "
+                  "(compute in the worker + draw). Model widgets are measured with a prompt of about 64 "
+                  "tokens. Budget p95: 50 ms without the model, 200 ms with it.", "",
+                  "| page | widget | runs the model | moves | p50 (ms) | p95 (ms) | max (ms) | budget |",
+                  "| --- | --- | :-: | ---: | ---: | ---: | ---: | --- |"]
+        for r in drag:
+            budget = 200 if r["model"] else 50
+            lines.append(f"| {r['page']} | {r['widget']} | {'yes' if r['model'] else 'no'} | {r['moves']} | "
+                         f"{r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | {ok(r['p95'] <= budget)} |")
+        lines += ["", f"{len(drag) - len(over)} of {len(drag)} widgets within budget"
+                  + (f"; over: {', '.join(over)}." if over else "."), ""]
     return "\n".join(lines)
 
 
@@ -394,9 +501,11 @@ def main(argv=None) -> int:
         typing = measure_typing(b, base, english_text(2000), 60)
         print("model ...", flush=True)
         model = measure_model(b, base)
+        print("drag latency ...", flush=True)
+        drag = measure_drag(b, base)
         b.close()
         server.shutdown()
-    text = report(startup, throughput, n_bytes, typing, args.runs, model)
+    text = report(startup, throughput, n_bytes, typing, args.runs, model, drag)
     args.out.write_text(text + "\n")
     print(text)
     return 0

@@ -300,9 +300,17 @@ def read_model_file(where, name):  # -> bytes
 
 
 def load_weights(data):  # .npz bytes -> {name: float32 array}
-    """Read a weight file; quantized entries (see checkpoints.py) are dequantized to float32."""
+    """Read a weight file; quantized entries (see checkpoints.py) are dequantized to float32.
+
+    The matrices that right-multiply activations (x @ w) are stored column-major: the values and every
+    result are the same, but numpy without BLAS (as in Pyodide) multiplies about 5x faster when each
+    output's column is contiguous in memory (benchmarks/RESULTS.md). The embedding table stays row-major:
+    its rows are looked up, and its transpose (the tied unembedding) is column-major already.
+    """
     with np.load(io.BytesIO(data)) as npz:
-        return unpack_weights({name: npz[name] for name in npz.files})
+        weights = unpack_weights({name: npz[name] for name in npz.files})
+    return {name: np.asfortranarray(w) if w.ndim == 2 and name != "tok_emb" else w
+            for name, w in weights.items()}
 
 
 def load_encoding(where):  # -> Encoding
