@@ -203,3 +203,27 @@ def test_when_pyodide_cannot_load_widgets_say_why_and_keep_the_figure(browser, b
     assert "unavailable" in page.locator("#console-status").inner_text()
     assert errors == []
     context.close()
+
+
+def test_a_dead_or_stuck_worker_is_offered_a_restart(page):
+    page.watch.open("loss.html")
+    fig = page.locator('figure[data-widget="neg_log"]').first
+    # An uncaught error in the worker's own event loop: to the page, the worker has died.
+    page.evaluate("""() => glassbox.py("import js\\njs.eval('setTimeout(() => { throw new Error(\\"boom\\"); }, 0)')")""")
+    restart = fig.locator(".widget-restart")
+    restart.wait_for()
+    assert "Python stopped in this page" in fig.locator(".widget-status").inner_text()
+    restart.click()
+    page.wait_for_function("() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')")
+    assert page.evaluate("() => glassbox.compute('neg_log', {p: 0.5}).then(r => r.nats)") == pytest.approx(math.log(2))
+    # An endless loop typed in the console: the widget's next call waits, then offers the restart.
+    page.evaluate("() => { glassbox.stuckAfterMs = 1000; glassbox.py('while True: pass').catch(() => {}); }")
+    fig.locator('[data-param="p"]').evaluate("e => { e.value = 0.7; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+    restart.wait_for()
+    assert "Still computing" in fig.locator(".widget-status").inner_text()
+    restart.click()
+    page.wait_for_function("() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')")
+    wait_idle(page, "neg_log")
+    assert fig.locator(".widget-restart").count() == 0
+    assert page.evaluate("() => glassbox.instances.find(i => i.name === 'neg_log').result.p") == pytest.approx(0.7)
+    assert page.watch.errors == []

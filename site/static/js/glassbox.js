@@ -8,6 +8,7 @@
    window.glassbox.py(code)       runs Python in the worker; resolves to the last expression as plain data,
                                   rejects with the Python traceback
    window.glassbox.compute(name, params)   a widget's compute(params) in the worker (parsed JSON)
+   window.glassbox.restart()      a fresh worker (offered on every widget if the worker dies or gets stuck)
    Nothing here needs SharedArrayBuffer, so the site works on hosts without COOP/COEP headers. */
 (function () {
   "use strict";
@@ -16,10 +17,14 @@
   const instances = [];
   const pending = new Map();    // message id -> {resolve, reject}
   let worker = null;
+  let dead = false;             // the worker stopped after it was live (crash, fatal error): offer a restart
   let nextId = 1;
-  let readyResolve, readyReject;
-  const ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
-  ready.catch(() => {});        // failures are shown on each widget; no unhandled rejection
+  let ready, readyResolve, readyReject;
+  function newReady() {
+    ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
+    ready.catch(() => {});      // failures are shown on each widget; no unhandled rejection
+  }
+  newReady();
 
   function send(message) {
     if (!worker) return Promise.reject(new Error("Python is not running on this page"));
@@ -85,6 +90,7 @@
         return;
       }
       if (msg.type === "failed") { readyReject(new Error(msg.error)); return; }
+      if (msg.type === "dead") { workerDied(msg.error); return; }
       const p = pending.get(msg.id);
       if (!p) return;
       pending.delete(msg.id);
@@ -92,12 +98,52 @@
     };
     worker.onerror = (event) => {
       event.preventDefault();
-      const err = new Error("the Python worker stopped: " + (event.message || "unknown error"));
-      readyReject(err);
-      for (const p of pending.values()) p.reject(err);
-      pending.clear();
+      workerDied(event.message || "unknown error");
     };
     worker.postMessage({ type: "init", config });
+  }
+
+  // The worker can die (Pyodide's fatal error, a crash) or get stuck (an endless loop typed in the
+  // console). Either way the page stays readable; each widget says what happened and offers a restart.
+  function workerDied(reason) {
+    if (dead) return;
+    dead = true;
+    if (worker) worker.terminate();
+    worker = null;
+    const err = new Error("the Python worker stopped: " + reason);
+    readyReject(err);
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    for (const inst of instances) offerRestart(inst, "Python stopped in this page (" + reason + ").", "error");
+  }
+
+  function restart() {
+    if (worker) worker.terminate();
+    worker = null;
+    dead = false;
+    const err = new Error("Python was restarted");
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    newReady();
+    for (const inst of instances) {
+      const button = inst.el.querySelector(".widget-restart");
+      if (button) button.remove();
+      if (inst.spec) goLiveWhenReady(inst);
+    }
+    startWorker();
+    return ready;
+  }
+
+  function offerRestart(inst, text, state) {
+    setStatus(inst, state || inst.el.dataset.state, text + " The figure keeps its last result.");
+    const status = inst.el.querySelector(".widget-status");
+    if (!status || status.querySelector(".widget-restart")) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "widget-restart";
+    button.textContent = "Restart Python";
+    button.addEventListener("click", () => restart());
+    status.appendChild(button);
   }
 
   // -- widgets -----------------------------------------------------------------------------------
@@ -133,6 +179,9 @@
       inst.el.dataset.calls = String(inst.calls);
       inst.concurrent += 1;       // instrumentation for tests: must never exceed 1
       inst.maxConcurrent = Math.max(inst.maxConcurrent, inst.concurrent);
+      const stuck = setTimeout(() => offerRestart(inst, "Still computing after " +
+        Math.round(api.stuckAfterMs / 1000) + " s: Python may be stuck (an endless loop in the console?)."),
+        api.stuckAfterMs);
       try {
         const result = await compute(inst.name, params);
         if (result && typeof result === "object" && "error" in result && Object.keys(result).length === 1) {
@@ -147,6 +196,7 @@
       } catch (err) {
         showError(inst, "Could not compute: " + err.message);
       } finally {
+        clearTimeout(stuck);
         inst.concurrent -= 1;
         inst.inFlight = false;
       }
@@ -187,12 +237,19 @@
     el.addEventListener("input", onInput);
     el.addEventListener("change", onInput);
     if (spec.mount) spec.mount(el, inst.api);
+    goLiveWhenReady(inst);
+  }
+
+  function goLiveWhenReady(inst) {
+    inst.el.classList.remove("has-error");
     setStatus(inst, "loading", "Loading Python in your browser…");
+    const waitingFor = ready;
     ready.then(() => {
       setStatus(inst, "live", "Live: computed in your browser by llm_core.");
       const now = readParams(inst);
       if (inst.latest || JSON.stringify(now) !== JSON.stringify(inst.params)) update(inst, inst.latest || now);
     }, (err) => {
+      if (dead || waitingFor !== ready) return;   // a death after going live is shown by workerDied
       setStatus(inst, "error", "Live mode is unavailable (" + err.message + "). The figure shows the pre-rendered result.");
     });
   }
@@ -201,7 +258,9 @@
     specs[name] = spec;
   }
 
-  window.glassbox = { ready, py, repl, compute, widget, instances, siteURL };
+  const api = { py, repl, compute, widget, instances, siteURL, restart, stuckAfterMs: 20000 };
+  Object.defineProperty(api, "ready", { get: () => ready, enumerable: true });
+  window.glassbox = api;
 
   // This script is deferred, so the document is parsed: start Python at once, mount widgets once every
   // widget script (also deferred, after this one) has registered.

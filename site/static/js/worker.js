@@ -103,6 +103,11 @@ self.onmessage = (event) => {
   }
   handle(msg).then(
     (value) => self.postMessage({ id: msg.id, ok: true, value }),
-    (err) => self.postMessage({ id: msg.id, ok: false, error: String((err && err.message) || err) }),
+    (err) => {
+      const error = String((err && err.message) || err);
+      self.postMessage({ id: msg.id, ok: false, error });
+      // After a fatal error (e.g. the WebAssembly stack overflowed) Pyodide cannot run anything again.
+      if (/fatal(ly)? (error|failed)/i.test(error)) self.postMessage({ type: "dead", error: "Pyodide hit a fatal error" });
+    },
   );
 };
