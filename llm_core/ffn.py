@@ -14,6 +14,9 @@ Weights are laid out for x @ w (w is [d_in, d_out]).
 >>> x, w = np.ones((1, 2)), np.ones((2, 3))
 >>> linear(x, w, np.arange(3.0))
 array([[2., 3., 4.]])
+>>> linear_terms(np.array([2.0, 3.0]), np.array([[1.0, 0.0], [10.0, -1.0]]))
+array([[ 2.,  0.],
+       [30., -3.]])
 """
 
 import numpy as np
@@ -25,6 +28,23 @@ def linear(x, w, b=None):  # [n_seq, d_in], [d_in, d_out], [d_out] -> [n_seq, d_
     """x @ w + b: every output unit is a weighted sum of every input, plus a bias."""
     y = x @ w
     return y if b is None else y + b
+
+
+def linear_terms(x, w):  # [d_in], [d_in, d_out] -> [d_in, d_out]
+    """The products behind x @ w for one vector: terms[i, j] = x[i] * w[i, j].
+
+    Output j is the sum of column j, terms[:, j].sum() == (x @ w)[j]: one multiply-add per weight.
+    """
+    return x[:, None] * w  # [d_in] -> [d_in, 1], broadcast against [d_in, d_out]
+
+
+def top_neurons(hidden, k):  # [d_ff], int -> [k] indices
+    """The k hidden units with the largest |activation|, largest first (ties: lower index first).
+
+    A SwiGLU unit can be strongly negative as well as positive (silu(gate) * up has either sign),
+    and either way it pushes its row of w_down into the output, so size is |value|.
+    """
+    return np.argsort(-np.abs(hidden), kind="stable")[:k]
 
 
 def gelu_mlp(x, w_fc, b_fc, w_proj, b_proj):

@@ -54,3 +54,19 @@ def test_linear_and_float32():
     x, w = RNG.normal(size=(2, 3)).astype(np.float32), RNG.normal(size=(3, 5)).astype(np.float32)
     np.testing.assert_allclose(linear(x, w), x @ w)
     assert swiglu(x, w, w, w.T)[0].dtype == np.float32
+
+
+def test_linear_terms_sum_to_linear():
+    x, w = RNG.normal(size=5), RNG.normal(size=(5, 3))
+    terms = ffn.linear_terms(x, w)
+    assert terms.shape == (5, 3)
+    for i in range(5):
+        for j in range(3):
+            assert terms[i, j] == x[i] * w[i, j]
+    np.testing.assert_allclose(terms.sum(axis=0), naive_matmul(x[None, :], w)[0], rtol=1e-12)
+
+
+def test_top_neurons_by_magnitude_ties_to_lower_index():
+    hidden = np.array([0.5, -3.0, 2.0, -2.0, 0.0, 3.0])
+    assert ffn.top_neurons(hidden, 3).tolist() == [1, 5, 2]  # |-3| = |3|: index 1 first; then |2| at 2
+    assert ffn.top_neurons(hidden, 10).tolist() == [1, 5, 2, 3, 0, 4]

@@ -1,0 +1,140 @@
+"""SwiGLU FFN: the tiny model's feed-forward network in one layer, on one token of the reader's prompt.
+
+One traced forward pass gives the residual stream after each layer's attention: the FFN's input. For the
+chosen layer and token, `llm_core.norms.rms_norm` with the layer's ffn_norm gain gives the normalised
+vector x [d_model], and `llm_core.ffn.swiglu` the rest: gate = x W_gate and up = x W_up [d_ff], the
+hidden activations silu(gate) * up [d_ff], and the output hidden W_down [d_model], which is added to
+the residual stream. `llm_core.ffn.top_neurons` picks the hidden units with the largest |activation|,
+each of which adds its row of W_down, scaled by its activation, to the output.
+"""
+
+import functools
+
+import numpy as np
+
+from llm_core.activations import silu
+from llm_core.controls import as_int
+from llm_core.ffn import swiglu, top_neurons
+from llm_core.model import load_model, prompt_ids
+from llm_core.norms import rms_norm
+from llm_core.tokenizer import render_token
+
+MODEL = "models/tiny"
+MAX_PROMPT_CHARS = 2_000
+MAX_TOKENS = 64          # tokens read (the last ones of the prompt): one forward pass stays cheap
+N_TOP = 10               # most active neurons listed
+SNAP = 1e-3              # strip values under SNAP * max |value| are sent as 0 (see shown())
+# Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
+# to this relative tolerance (token ids and neuron indices exactly).
+REL_TOL = 1e-3
+
+DEFAULTS = {"prompt": "The President of the United States", "layer": 3, "position": 2}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"layer": 0, "position": 6},
+    {"prompt": "I ask the Congress to", "layer": 5, "position": 4},
+    {"prompt": "", "layer": 2, "position": 0},
+]
+DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
+        "models/tiny/vocab.tiktoken"]
+CODE = [
+    "llm_core.model.forward",
+    "llm_core.norms.rms_norm",
+    "llm_core.ffn.swiglu",
+    "llm_core.activations.silu",
+    "llm_core.ffn.top_neurons",
+]
+
+
+@functools.cache
+def model():
+    return load_model(MODEL)
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped (position is clamped again to the prompt)."""
+    p = {**DEFAULTS, **params}
+    if not isinstance(p["prompt"], str):
+        raise ValueError("the prompt must be text")
+    return {
+        "prompt": p["prompt"],
+        "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
+        "position": as_int("position", p["position"], 0, MAX_TOKENS - 1),
+    }
+
+
+def read_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
+    """The prompt's token ids (its last MAX_TOKENS), with notes on what was cut."""
+    ids, notes = prompt_ids(model(), prompt, 1, MAX_PROMPT_CHARS)
+    if len(ids) > MAX_TOKENS:
+        notes.append(f"The prompt is {len(ids)} tokens: this figure reads only its last {MAX_TOKENS}.")
+        ids = ids[-MAX_TOKENS:]
+    return ids, notes
+
+
+@functools.cache
+def token_segs(token_id: int) -> list:
+    return render_token(model().encoding.decode_tokens_bytes([token_id])[0])
+
+
+def shown(values: np.ndarray) -> list:
+    """Values for a strip, with those under SNAP of the largest set to 0.
+
+    subtle: the browser's numpy sums in another order, so a value near 0 can differ there by more than
+    REL_TOL relative; at the strip's resolution such values are 0 anyway.
+    """
+    values = values.astype(np.float64)
+    scale = float(np.abs(values).max())
+    return np.where(np.abs(values) < SNAP * scale, 0.0, values).tolist()
+
+
+def strip(key: str, label: str, values: np.ndarray) -> dict:
+    """One row of the figure: d_ff values and the largest |value| (the row's scale)."""
+    return {"key": key, "label": label, "values": shown(values), "max": float(np.abs(values).max())}
+
+
+def compute(params: dict) -> dict:
+    p = read_params(params)
+    tiny = model()
+    cfg, weights = tiny.cfg, tiny.weights
+    ids, notes = read_ids(p["prompt"])
+    pos, layer = min(p["position"], len(ids) - 1), p["layer"]
+    p["position"] = pos
+    _, trace = tiny.forward(ids, trace=True)
+
+    w = {name: weights[f"layers.{layer}.{name}"] for name in ("ffn_norm", "w_gate", "w_up", "w_down")}
+    residual = trace["residual"][2 * layer + 1][pos]  # [d_model]: the stream after this layer's attention
+    x = rms_norm(residual, w["ffn_norm"], cfg.norm_eps)  # [d_model]
+    out, ffn = swiglu(x[None, :], w["w_gate"], w["w_up"], w["w_down"])  # [1, d_model], [1, d_ff] each
+    out, gate, up, hidden = out[0], ffn["gate"][0], ffn["up"][0], ffn["hidden"][0]
+    gated = silu(gate)
+
+    top = top_neurons(hidden, N_TOP)
+    row_norms = np.linalg.norm(w["w_down"][top], axis=-1)  # [N_TOP]: |row k of W_down|
+    energy = float(np.sum(hidden.astype(np.float64) ** 2))
+    neurons = [{
+        "index": int(k), "gate": float(gate[k]), "silu": float(gated[k]), "up": float(up[k]),
+        "value": float(hidden[k]), "write": float(abs(hidden[k]) * row_norms[n]),
+    } for n, k in enumerate(top)]
+
+    new_residual = residual + out
+    cos = float(np.dot(out, residual) / (np.linalg.norm(out) * np.linalg.norm(residual)))
+    return {
+        "tokens": [{"id": int(i), "segs": token_segs(int(i))} for i in ids],
+        "token": {"id": int(ids[pos]), "segs": token_segs(int(ids[pos])), "position": pos},
+        "n_tokens": len(ids), "n_layer": cfg.n_layer, "d_model": cfg.d_model, "d_ff": cfg.d_ff,
+        "residual_norm": float(np.linalg.norm(residual)),
+        "x_norm": float(np.linalg.norm(x)),
+        "strips": [strip("gate", "gate = x W_gate", gate), strip("silu", "SiLU(gate)", gated),
+                   strip("up", "up = x W_up", up), strip("hidden", "hidden = SiLU(gate) × up", hidden)],
+        "n_gate_negative": int((gate < 0).sum()),
+        "n_small": int((np.abs(hidden) < 0.1 * np.abs(hidden).max()).sum()),
+        "top_share": float(np.sum(hidden[top].astype(np.float64) ** 2) / energy) if energy else 0.0,
+        "neurons": neurons,
+        "out_norm": float(np.linalg.norm(out)),
+        "new_norm": float(np.linalg.norm(new_residual)),
+        "ratio": float(np.linalg.norm(out) / np.linalg.norm(residual)),
+        "cos": cos,
+        "params": p,
+        "note": " ".join(notes) or None,
+    }
