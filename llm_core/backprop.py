@@ -116,3 +116,18 @@ def gradient_check(params, x, target, eps=1e-6):  # -> {name: {"analytic", "nume
         report[name] = {"analytic": grads[name], "numerical": numerical,
                         "max_abs_diff": float(np.max(np.abs(grads[name] - numerical)))}
     return report
+
+
+def chain_rule_w1(params, trace, target, i, j):  # -> [(factor name, value)] for one example, n_out = 1
+    """The gradient of one first-layer weight w1[i, j] as the product of its chain-rule factors.
+
+    dL/dw1[i,j] = dL/dy * dy/dz2 * dz2/dh_j * dh_j/dz1_j * dz1_j/dw1[i,j]
+                = 2 (y - t) / N * y (1 - y) * w2[j] * (1 - h_j^2) * x_i
+    Their product is grads["w1"][i, j]: the backward pass computes exactly this, for all weights at once.
+    """
+    x, h, y = trace["x"], trace["h"], trace["y"]
+    if y.shape != (1, 1):
+        raise ValueError(f"chain_rule_w1 is for one example and one output, got y of shape {y.shape}")
+    y_, t = float(y[0, 0]), float(np.asarray(target, dtype=np.float64).reshape(-1)[0])
+    return [("dL/dy", 2.0 * (y_ - t)), ("dy/dz2", y_ * (1.0 - y_)), ("dz2/dh", float(params["w2"][j, 0])),
+            ("dh/dz1", 1.0 - float(h[0, j]) ** 2), ("dz1/dw1", float(x[0, i]))]

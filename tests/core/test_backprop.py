@@ -7,8 +7,8 @@ import pytest
 
 from llm_core import backprop
 from llm_core.activations import sigmoid
-from llm_core.backprop import (gradient_check, init_mlp, mlp_backward, mlp_forward, mse_loss, numerical_gradient,
-                               sgd_update, train_step)
+from llm_core.backprop import (chain_rule_w1, gradient_check, init_mlp, mlp_backward, mlp_forward, mse_loss,
+                               numerical_gradient, sgd_update, train_step)
 
 
 def test_docstring_examples():
@@ -92,3 +92,17 @@ def test_against_torch_autograd():
     _, grads = mlp_backward(params, mlp_forward(params, x)[1], target)
     for k in params:
         np.testing.assert_allclose(grads[k], t[k].grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("i, j", [(0, 0), (1, 2), (0, 1)])
+def test_chain_rule_factors_multiply_to_the_backprop_gradient(i, j):
+    rng = np.random.default_rng(7)
+    params, x, target = init_mlp(2, 3, 1, rng), np.array([[0.8, -1.3]]), np.array([[0.2]])
+    _, trace = mlp_forward(params, x)
+    _, grads = mlp_backward(params, trace, target)
+    factors = chain_rule_w1(params, trace, target, i, j)
+    assert [name for name, _ in factors] == ["dL/dy", "dy/dz2", "dz2/dh", "dh/dz1", "dz1/dw1"]
+    assert np.prod([v for _, v in factors]) == pytest.approx(grads["w1"][i, j], rel=1e-12)
+    assert factors[-1][1] == x[0, i] and factors[2][1] == params["w2"][j, 0]
+    with pytest.raises(ValueError, match="one example"):
+        chain_rule_w1(params, mlp_forward(params, np.ones((2, 2)))[1], target, i, j)
