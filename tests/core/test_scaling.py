@@ -52,3 +52,44 @@ def test_scaling_exponents():
 def test_invalid_budget():
     with pytest.raises(ValueError, match="flops"):
         compute_optimal(0)
+
+
+@pytest.mark.parametrize("flops", [1e15, 5.88e23, 1e26])
+def test_rule_of_thumb_spends_the_budget_at_twenty_tokens_per_parameter(flops):
+    r = scaling.rule_of_thumb(flops)
+    assert 6 * r["n_params"] * r["n_tokens"] == pytest.approx(flops, rel=1e-12)
+    assert r["n_tokens"] / r["n_params"] == pytest.approx(20, rel=1e-12) and r["tokens_per_param"] == 20
+    assert r["loss"] == pytest.approx(chinchilla_loss(r["n_params"], r["n_tokens"]), rel=1e-14)
+    assert r["loss"] >= compute_optimal(flops)["loss"] - 1e-12  # the fit's optimum is the fit's best
+    with pytest.raises(ValueError, match="flops"):
+        scaling.rule_of_thumb(-1)
+
+
+@pytest.mark.parametrize("loss", [1.9, 2.2, 3.0, 6.0])
+def test_tokens_for_loss_is_on_the_iso_loss_contour(loss):
+    n = np.logspace(6, 12, 61)
+    d = scaling.tokens_for_loss(loss, n)
+    reachable = np.isfinite(d)
+    assert reachable.any()
+    assert chinchilla_loss(n[reachable], d[reachable]) == pytest.approx(np.full(reachable.sum(), loss), rel=1e-12)
+    # unreachable exactly where the model-size term alone already exceeds the target
+    assert np.array_equal(~reachable, CHINCHILLA.e + CHINCHILLA.a / n ** CHINCHILLA.alpha >= loss)
+    assert np.all(np.diff(d[reachable]) < 0)  # a bigger model needs fewer tokens for the same loss
+    assert isinstance(scaling.tokens_for_loss(loss, 1e9), float)
+
+
+def test_gpu_days_by_hand():
+    # 1e23 FLOPs on a 989e12 FLOP/s chip at 40% utilisation
+    assert scaling.gpu_days(1e23, 989e12, 0.4) == pytest.approx(1e23 / (989e12 * 0.4) / 86400, rel=1e-14)
+    with pytest.raises(ValueError):
+        scaling.gpu_days(1e23, 989e12, 0)
+
+
+def test_trained_models_are_sourced():
+    names = {m.name for m in scaling.TRAINED_MODELS}
+    assert {"Chinchilla", "Gopher", "GPT-3", "Llama 2 7B", "Llama 3 8B", "Glassbox tiny"} <= names
+    for m in scaling.TRAINED_MODELS:
+        assert m.source and m.n_params > 0 and m.n_tokens > 0
+        assert m.url.startswith(("https://arxiv.org/", "https://huggingface.co/")) or m.name == "Glassbox tiny"
+    chinchilla = next(m for m in scaling.TRAINED_MODELS if m.name == "Chinchilla")
+    assert chinchilla.n_tokens / chinchilla.n_params == pytest.approx(20)
