@@ -227,3 +227,43 @@ def test_a_dead_or_stuck_worker_is_offered_a_restart(page):
     assert fig.locator(".widget-restart").count() == 0
     assert page.evaluate("() => glassbox.instances.find(i => i.name === 'neg_log').result.p") == pytest.approx(0.7)
     assert page.watch.errors == []
+
+
+MOVES_JS = """async ([name, n]) => {
+    const fig = document.querySelector(`figure[data-widget="${name}"]`);
+    const ranges = [...fig.querySelectorAll('input[type=range][data-param]')];
+    for (let i = 0; i < n; i++) {
+        const r = ranges[i % ranges.length];
+        const lo = Number(r.min), hi = Number(r.max);
+        const drawn = new Promise((resolve) => fig.addEventListener('glassbox:drawn', resolve, { once: true }));
+        r.value = String(lo + (hi - lo) * ((i * 7919) % 101) / 100);
+        r.dispatchEvent(new Event('input', { bubbles: true }));
+        await Promise.race([drawn, new Promise((res) => setTimeout(res, 5000))]);
+    }
+}"""
+WORKER_MEMORY = """import gc, pyodide_js
+gc.collect()
+[pyodide_js._module.HEAPU8.length, len(gc.get_objects())]"""
+
+
+@pytest.mark.parametrize("path, name", [("sampling.html", "next_token"), ("tokenization.html", "bpe_stepper")])
+def test_hundreds_of_moves_do_not_grow_memory(page, path, name):
+    """After a warm-up, 200 more slider moves leave the page's JS heap, the worker's WebAssembly memory and
+    its count of Python objects where they were (no leaked PyProxies, results or caches)."""
+    page.watch.open(path)
+    cdp = page.context.new_cdp_session(page)
+
+    def measure():
+        cdp.send("HeapProfiler.collectGarbage")
+        heap = cdp.send("Runtime.getHeapUsage")["usedSize"]
+        wasm, objects = page.evaluate("(c) => glassbox.py(c)", WORKER_MEMORY)
+        return heap, wasm, objects
+
+    page.evaluate(MOVES_JS, [name, 60])
+    heap0, wasm0, objects0 = measure()
+    page.evaluate(MOVES_JS, [name, 200])
+    heap1, wasm1, objects1 = measure()
+    assert heap1 - heap0 < 2 * 2**20, f"JS heap grew {heap0:,} -> {heap1:,} bytes"
+    assert wasm1 - wasm0 <= 8 * 2**20, f"worker memory grew {wasm0:,} -> {wasm1:,} bytes"
+    assert objects1 - objects0 < 500, f"Python objects grew {objects0:,} -> {objects1:,}"
+    assert page.watch.errors == []
