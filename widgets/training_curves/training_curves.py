@@ -1,0 +1,173 @@
+"""Training curves: the tiny model's real training and validation loss, step by step, from its training run.
+
+Nothing is simulated. The training script wrote `curves.json` as it ran: the training loss (the mean
+cross-entropy of the last 20 batches, each 16 windows of 256 tokens), the validation loss (the mean
+cross-entropy on 128 fixed windows of held-out addresses, measured now and then) and the steps at which
+it saved a checkpoint. This widget reads that file, places every point in the plot box (log or linear
+step axis) and reads off the logged values nearest to the reader's step. The one reference line, a
+uniform guess over the vocabulary, is ln n_vocab with n_vocab from the model's config.json.
+"""
+
+import functools
+import json
+import math
+
+from llm_core.controls import as_choice, as_int
+from llm_core.loss import perplexity
+from llm_core.model import ModelConfig, n_params, read_model_file
+from llm_core.scaling import training_flops
+
+MODEL = "models/tiny"
+AXES = ("log", "linear")
+LOG_FIRST_STEP = 10     # the log axis starts here: step 0 (the untrained model) has no logarithm
+# Plot box in SVG user units (the SVG scales to its container; the view only places these numbers).
+WIDTH, HEIGHT = 480, 300
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+LEFT, RIGHT, TOP, BOTTOM = 40, 24, 12, 42
+
+DEFAULTS = {"step": 333, "axis": "log"}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"step": 0, "axis": "linear"},
+    {"step": 4160, "axis": "linear"},
+    {"step": "1456", "axis": "log"},
+]
+DATA = ["models/tiny/curves.json", "models/tiny/config.json"]
+CODE = ["llm_core.model.read_model_file", "llm_core.loss.perplexity", "llm_core.model.n_params",
+        "llm_core.scaling.training_flops"]
+
+
+@functools.cache
+def curves() -> dict:
+    """curves.json as the training script wrote it: train, val ({step, tokens, loss}) and checkpoints."""
+    return json.loads(read_model_file(MODEL, "curves.json"))
+
+
+@functools.cache
+def config() -> ModelConfig:
+    return ModelConfig.from_json(read_model_file(MODEL, "config.json"))
+
+
+def n_vocab() -> int:
+    return config().n_vocab
+
+
+def last_step() -> int:
+    c = curves()
+    return max(c["train"]["step"][-1], c["val"]["step"][-1])
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped."""
+    p = {**DEFAULTS, **params}
+    return {"step": as_int("step", p["step"], 0, last_step()),
+            "axis": as_choice("axis", p["axis"], AXES)}
+
+
+def y_range() -> tuple:
+    """Whole nats below and above every loss in the file and the reference line."""
+    c = curves()
+    losses = c["train"]["loss"] + c["val"]["loss"] + [math.log(n_vocab())]
+    return math.floor(min(losses)), math.ceil(max(losses))
+
+
+def x_of(step: float, axis: str) -> float:
+    """A training step -> x in SVG units, on a log or linear axis."""
+    span = WIDTH - LEFT - RIGHT
+    if axis == "linear":
+        return LEFT + step / last_step() * span
+    lo, hi = math.log10(LOG_FIRST_STEP), math.log10(last_step())
+    return LEFT + (math.log10(max(step, LOG_FIRST_STEP)) - lo) / (hi - lo) * span
+
+
+def y_of(loss: float) -> float:
+    lo, hi = y_range()
+    return TOP + (hi - loss) / (hi - lo) * (HEIGHT - TOP - BOTTOM)
+
+
+def point(step: float, loss: float, axis: str) -> list:
+    return [round(x_of(step, axis), 2), round(y_of(loss), 2)]
+
+
+def line(curve: dict, axis: str) -> list:  # -> [n_points] of [x, y]
+    """A logged curve in SVG units; on the log axis, points before LOG_FIRST_STEP are left out."""
+    return [point(s, l, axis) for s, l in zip(curve["step"], curve["loss"])
+            if axis == "linear" or s >= LOG_FIRST_STEP]
+
+
+def axes(axis: str) -> dict:
+    """Tick positions and labels: steps along the bottom, nats up the side."""
+    if axis == "linear":
+        steps = range(0, last_step() + 1, 1000)
+        x_ticks = [{"at": round(x_of(s, axis), 2), "label": f"{s:,}", "major": True} for s in steps]
+    else:
+        steps = [m * 10 ** e for e in range(1, 4) for m in (1, 2, 5)] + [10_000]
+        x_ticks = [{"at": round(x_of(s, axis), 2), "label": f"{s:,}" if str(s)[0] == "1" else "",
+                    "major": str(s)[0] == "1"} for s in steps if s <= last_step()]
+        x_ticks.append({"at": round(x_of(last_step(), axis), 2), "label": f"{last_step():,}", "major": True})
+    lo, hi = y_range()
+    y_ticks = [{"at": round(y_of(n), 2), "label": str(n)} for n in range(lo, hi + 1)]
+    return {"x": x_ticks, "y": y_ticks, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
+            "bottom": HEIGHT - BOTTOM, "width": WIDTH, "height": HEIGHT,
+            "x_label": "training step" + (" (log scale)" if axis == "log" else "")}
+
+
+def nearest(curve: dict, step: int) -> int:
+    """The index of the logged point closest to step (the earlier one on a tie)."""
+    return min(range(len(curve["step"])), key=lambda i: (abs(curve["step"][i] - step), curve["step"][i]))
+
+
+def reading(curve: dict, step: int, axis: str) -> dict:
+    i = nearest(curve, step)
+    s, loss = curve["step"][i], curve["loss"][i]
+    visible = axis == "linear" or s >= LOG_FIRST_STEP
+    return {"step": s, "tokens": curve["tokens"][i], "loss": loss, "perplexity": perplexity(loss),
+            "at": point(s, loss, axis) if visible else None}
+
+
+def sci(x: float) -> str:
+    """1.74e14 -> "1.7 × 10¹⁴" (for the readout; 0 stays "0")."""
+    if x == 0:
+        return "0"
+    exponent = math.floor(math.log10(x))
+    return f"{x / 10 ** exponent:.1f} × 10{str(exponent).translate(SUPERSCRIPTS)}"
+
+
+def compute(params: dict) -> dict:
+    p = read_params(params)
+    c, axis, step = curves(), p["axis"], p["step"]
+    uniform = math.log(n_vocab())
+    train, val = reading(c["train"], step, axis), reading(c["val"], step, axis)
+    tokens_per_step = c["train"]["tokens"][0] // c["train"]["step"][0]
+    params_count = n_params(config())
+    checkpoints = [{"step": k["step"], "tokens": k["tokens"], "file": k["file"], "format": k["format"],
+                    "val_loss": k["val_loss"], "perplexity": perplexity(k["val_loss"]),
+                    "at": point(k["step"], k["val_loss"], axis),
+                    "selected": k["step"] == val["step"]} for k in c["checkpoints"]]
+    return {
+        "params": p,
+        "axes": axes(axis),
+        "train_line": line(c["train"], axis),
+        "val_line": line(c["val"], axis),
+        "checkpoints": checkpoints,
+        "reference": {"loss": uniform, "perplexity": n_vocab(), "y": round(y_of(uniform), 2),
+                      "label": f"uniform guess: ln {n_vocab():,} = {uniform:.2f}"},
+        "cursor": round(x_of(step, axis), 2),
+        "step": step,
+        "tokens": step * tokens_per_step,
+        "tokens_per_step": tokens_per_step,
+        "n_params": params_count,
+        "tokens_per_param": step * tokens_per_step / params_count,
+        "flops": training_flops(params_count, step * tokens_per_step),
+        "flops_text": sci(training_flops(params_count, step * tokens_per_step)),
+        "train": train,
+        "val": val,
+        "gap": val["loss"] - train["loss"],
+        "first": {"step": c["val"]["step"][0], "loss": c["val"]["loss"][0],
+                  "perplexity": perplexity(c["val"]["loss"][0])},
+        "last": {"step": last_step(), "train": c["train"]["loss"][-1], "val": c["val"]["loss"][-1]},
+        "n_train_points": len(c["train"]["step"]),
+        "n_val_points": len(c["val"]["step"]),
+        "note": (f"Step {step} is left of the log axis, which starts at step {LOG_FIRST_STEP}: switch to the "
+                 "linear axis to see it." if axis == "log" and step < LOG_FIRST_STEP else None),
+    }
