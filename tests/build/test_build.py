@@ -1,7 +1,10 @@
 """The static build: pages, determinism, strict-mode errors, sub-path serving."""
 
 import json
+import os
 import re
+import shutil
+import subprocess
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -123,7 +126,7 @@ def mini_site(tmp_path: Path, chapter_text: str) -> build.Options:
     chapters = tmp_path / "chapters"
     chapters.mkdir()
     (chapters / "01-t.md").write_text(chapter_text)
-    return build.Options(out=tmp_path / "out", strict=True, chapters=chapters, widgets=ROOT / "widgets")
+    return build.Options(out=tmp_path / "out", strict=True, chapters=chapters, widgets=build.Options().widgets)
 
 
 @pytest.mark.parametrize("text, line, message", [
@@ -189,3 +192,15 @@ def test_bad_math_names_file_and_line(tmp_path):
     with pytest.raises(SourceError) as err:
         build.build(options)
     assert "01-t.md:11:" in str(err.value) and "math does not render" in str(err.value)
+
+
+def test_every_page_is_valid_html(site):
+    """The Nu HTML Checker (npm vnu-jar, run with the system Java) reports no errors on the built site."""
+    java, jar = shutil.which("java"), ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    if not java or not jar.exists():
+        if os.environ.get("GLASSBOX_REQUIRE_BROWSER"):
+            pytest.fail("the HTML check needs Java and node_modules/vnu-jar (npm ci)")
+        pytest.skip("no Java or vnu.jar here: the HTML check is skipped")
+    out = subprocess.run([java, "-jar", str(jar), "--errors-only", "--skip-non-html", "--format", "gnu",
+                          str(site)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr.replace(str(site) + "/", "")

@@ -52,7 +52,7 @@
           + "); the model's top guess: ", tok(r.guess.segs), " " + pct(r.guess.p));
         list.appendChild(li);
       }
-      part.append(T.el("h4", "tl-head", title), list);
+      part.append(T.el("h3", "tl-head", title), list);
       box.appendChild(part);
     }
     return box;
