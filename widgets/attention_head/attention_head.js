@@ -67,12 +67,15 @@
     const details = T.el("details", "ah-details");
     details.appendChild(T.el("summary", null, "The " + r.d_head + " numbers of every key k"));
     details.appendChild(table("ah-table ah-ktable", null,
-      r.rows.map((k) => valueRow([k.pos + " ", tok(k.segs)], k.k))));
+      r.rows.map((k) => valueRow([k.pos + " ", tok(k.segs)], k.k)), null, "The numbers of every key"));
     return details;
   }
 
-  function table(cls, head, rows, caption) {
+  function table(cls, head, rows, caption, label) {
     const box = T.el("div", "ah-table-box");
+    box.tabIndex = 0;  // it scrolls sideways on a phone: reachable by keyboard
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", label);
     const t = T.el("table", cls);
     if (caption) t.appendChild(T.el("caption", null, caption));
     if (head) {
@@ -167,7 +170,8 @@
           + "the dot product divided by √" + d + " = " + num(r.sqrt_d) + ", the softmax weight, and the key k "
           + "itself as a colour strip (from key/value head " + r.kv_head + ", after RoPE; its numbers are listed "
           + "below the table)."),
-        table("ah-table", ["pos", "token", "q·k", "÷ √" + d, "weight", "k"], r.rows.map((k) => keyRow(k, r))),
+        table("ah-table", ["pos", "token", "q·k", "÷ √" + d, "weight", "k"], r.rows.map((k) => keyRow(k, r)), null,
+          "Scores and weights of every key"),
         keyNumbers(r),
         T.el("p", "ah-sum", "The weights of the " + r.n_visible + " visible tokens add up to "
           + r.weight_sum.toFixed(3) + "."));
@@ -181,7 +185,8 @@
       rows.push(valueRow(["output"], r.out_head, "ah-out"));
       frag.append(T.el("h4", "ah-step", "3. The output: the values, mixed by the weights"), mix,
         table("ah-table ah-vtable", null, rows,
-          "The first " + r.n_shown + " of " + d + " numbers of each value vector v and of the output"),
+          "The first " + r.n_shown + " of " + d + " numbers of each value vector v and of the output",
+          "Value vectors and the output"),
         T.el("p", "ah-sum", "The output has " + d + " numbers and length " + num(r.out_norm) + ". It is this "
           + "head's contribution; the four heads' outputs are put side by side and projected back into the "
           + "residual stream."));
