@@ -1,0 +1,250 @@
+"""The embeddings chapter's widgets, computed in CPython: token_vector, embedding_map and vector_math.
+
+Checked against the model's own embedding table with naive numpy: the strip is the table's row, cosines
+are dot / (norm * norm), neighbours and ranks come from sorting every row, PCA's explained variance
+matches the eigenvalues of the covariance, and the 3-D turn keeps distances; plus limits, clamping and
+bad-input messages.
+"""
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
+
+
+def load_widget(name: str):
+    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+token_vector = load_widget("token_vector")
+embedding_map = load_widget("embedding_map")
+vector_math = load_widget("vector_math")
+ALL = [token_vector, embedding_map, vector_math]
+
+
+def run(widget, **params):
+    result = widget.compute(params)
+    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
+    return result
+
+
+def table() -> np.ndarray:  # [n_vocab, d_model] float64, straight from the weights
+    return token_vector.model().weights["tok_emb"].astype(np.float64)
+
+
+def token(word: str) -> int:
+    ids = token_vector.model().encoding.encode(word)
+    assert len(ids) == 1, word
+    return ids[0]
+
+
+def naive_cosines(vector) -> np.ndarray:  # [n_vocab]
+    t = table()
+    return np.array([float(row @ vector) / (np.linalg.norm(row) * np.linalg.norm(vector)) for row in t])
+
+
+@pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
+def test_defaults_and_examples_are_plain_json(widget):
+    for p in [{}, *widget.EXAMPLES]:
+        result = widget.compute(p)
+        assert json.loads(json.dumps(result, allow_nan=False)) == result
+    assert len(widget.EXAMPLES) >= 2 and widget.DATA and widget.CODE
+
+
+# token_vector
+
+def test_the_strip_is_the_tables_row():
+    r = run(token_vector)
+    v = r["vector"]
+    assert r["position"] == 3 and v["id"] == token(" war")
+    assert v["values"] == [float(x) for x in token_vector.model().weights["tok_emb"][v["id"]]]
+    assert len(v["values"]) == r["d_model"] == 128
+    assert math.isclose(v["norm"], float(np.linalg.norm(v["values"])), rel_tol=1e-12)
+    assert v["max"] == max(v["values"]) and v["values"][v["argmax"]] == v["max"]
+    assert v["min"] == min(v["values"]) and v["values"][v["argmin"]] == v["min"]
+    shades = np.array(v["shades"])
+    assert shades.min() >= -4 and shades.max() <= 4 and 4 in np.abs(shades)
+    assert all(np.sign(s) in (0, np.sign(x)) for s, x in zip(shades, v["values"]))
+
+
+@pytest.mark.parametrize("a, b", [(" January", " July"), (" war", " peace"), (" France", " Spain")])
+def test_cosine_and_neighbours_match_a_naive_search(a, b):
+    r = run(token_vector, a=a, b=b)
+    ia, ib = token(a), token(b)
+    t = table()
+    expected = float(t[ia] @ t[ib]) / (np.linalg.norm(t[ia]) * np.linalg.norm(t[ib]))
+    assert math.isclose(r["cosine"], expected, rel_tol=1e-9)
+    sims = naive_cosines(t[ia])
+    sims[ia] = -np.inf  # the token itself is left out
+    best = np.argsort(-sims, kind="stable")[:10]
+    assert [n["id"] for n in r["neighbours"]] == best.tolist()
+    assert all(math.isclose(n["cosine"], sims[n["id"]], rel_tol=1e-9) for n in r["neighbours"])
+
+
+def test_months_are_each_others_nearest_neighbours():
+    r = run(token_vector)
+    months = {token(" " + m) for m in "February April July December October March November August".split()}
+    assert {n["id"] for n in r["neighbours"][:8]} == months
+
+
+@pytest.mark.parametrize("position, shown", [(1, 1), (7, 7), (16, 7), (0, 1), (-5, 1), (99, 7)])
+def test_position_is_clamped_to_the_text(position, shown):
+    assert run(token_vector, position=position)["position"] == shown
+
+
+def test_empty_fields_and_text_get_messages():
+    r = run(token_vector, text="", a="", b=" war")
+    assert r["vector"] is None and "Type a word" in r["message"]
+    assert r["a"]["token"] is None and "empty" in r["a"]["message"]
+    assert r["cosine"] is None and r["neighbours"] == []
+
+
+def test_a_multi_token_word_uses_its_first_token_and_hints_at_the_space():
+    r = run(token_vector, a="January")
+    ids = token_vector.model().encoding.encode("January")
+    assert len(ids) > 1 and r["a"]["token"]["id"] == ids[0]
+    assert "first" in r["a"]["message"] and '" January" is a single token' in r["a"]["tip"]
+
+
+@pytest.mark.parametrize("text", ["🙂" * 500, "x" * 1_000_000, "\u202eabc\x00\ud800", "<script>"])
+def test_strange_and_huge_text(text):
+    r = run(token_vector, text=text, a=text, b=text)
+    assert len(r["tokens"]) <= token_vector.MAX_TOKENS_SHOWN
+    assert r["vector"] is not None and r["cosine"] is not None
+
+
+@pytest.mark.parametrize("params", [{"position": ""}, {"position": 2.5}, {"text": 5}, {"a": None}])
+def test_bad_values_raise_plain_errors(params):
+    with pytest.raises(ValueError):
+        token_vector.compute(params)
+
+
+# embedding_map
+
+def test_explained_variance_matches_the_covariance_eigenvalues():
+    r = run(embedding_map, dims=3)
+    ids = [p["id"] for p in sorted(r["points"], key=lambda p: p["index"])]
+    x = table()[ids]
+    eig = np.sort(np.linalg.eigvalsh(np.cov(x, rowvar=False)))[::-1]
+    assert np.allclose(r["explained"], eig[:3] / eig.sum(), rtol=1e-9)
+    assert math.isclose(r["explained_total"], sum(r["explained"]))
+    assert r["n_points"] == 32 and len(r["groups"]) == 4
+
+
+def test_the_turn_keeps_distances_and_zero_angles_give_the_flat_view():
+    flat = run(embedding_map, dims=2)
+    straight = run(embedding_map, dims=3, yaw=0, pitch=0)
+    turned = run(embedding_map, dims=3, yaw=75, pitch=-40)
+    by_id = lambda r: {p["id"]: p for p in r["points"]}  # noqa: E731
+    f, s = by_id(flat), by_id(straight)
+    assert all(f[i]["pc"] == s[i]["pc"][:2] for i in f)  # same PC1, PC2 in both views
+    # at yaw = pitch = 0, the screen shows PC1 and PC2 (scaled by the 3-D reach instead of the 2-D one)
+    sx = np.array([[s[i]["x"], s[i]["y"]] for i in f])
+    pcs = np.array([s[i]["pc"][:2] for i in f])
+    scale = embedding_map.RADIUS / max(np.linalg.norm(p["pc"]) for p in straight["points"])
+    assert np.allclose(sx, np.stack([embedding_map.WIDTH / 2 + scale * pcs[:, 0],
+                                     embedding_map.HEIGHT / 2 - scale * pcs[:, 1]], axis=1))
+    pc3 = np.array([p["pc"] for p in turned["points"]])
+    rot = embedding_map.rotate(pc3, 75, -40)
+    distances = lambda x: np.linalg.norm(x[:, None] - x[None], axis=-1)  # noqa: E731
+    assert np.allclose(distances(rot), distances(pc3))  # turning moves no point closer to another
+    R = embedding_map.rotate(np.eye(3), 75, -40)
+    assert np.allclose(R @ R.T, np.eye(3))  # a rotation: orthonormal
+    assert math.isclose(np.linalg.det(R), 1.0)
+
+
+def test_points_are_drawn_far_to_near():
+    r = run(embedding_map, yaw=40, pitch=10)
+    radii = [p["r"] for p in r["points"]]
+    assert radii == sorted(radii)
+
+
+def test_word_list_parsing_and_skipped_words():
+    r = run(embedding_map, words="gold, silver;\n England , war, war, ,", dims=2)
+    assert [g["words"] for g in r["groups"]] == [["gold", "silver"], ["war"]]
+    assert "England" in r["note"]
+    assert r["n_points"] == 3
+
+
+@pytest.mark.parametrize("words, dims", [("", 2), ("one, two", 2), ("one, two, three", 3), ("🙂, <b>", 2)])
+def test_too_few_words_get_a_message(words, dims):
+    r = run(embedding_map, words=words, dims=dims)
+    assert r["message"] and r["points"] == []
+
+
+def test_long_lists_are_cut():
+    r = run(embedding_map, words=", ".join(["one", "two", "three", "four"] * 40) + "x" * 1_000_000)
+    assert r["note"] and r["n_points"] <= embedding_map.MAX_WORDS
+
+
+@pytest.mark.parametrize("params, key, expected", [
+    ({"dims": 9}, "dims", 3), ({"dims": "2"}, "dims", 2), ({"yaw": 999}, "yaw", 180.0),
+    ({"pitch": -999}, "pitch", -90.0), ({"pitch": "15"}, "pitch", 15.0),
+])
+def test_map_controls_are_clamped(params, key, expected):
+    assert run(embedding_map, **params)["params"][key] == expected
+
+
+@pytest.mark.parametrize("params", [{"yaw": ""}, {"dims": "3-D"}, {"words": 3}])
+def test_map_bad_values_raise_plain_errors(params):
+    with pytest.raises(ValueError):
+        embedding_map.compute(params)
+
+
+# vector_math
+
+@pytest.mark.parametrize("a, b, c, expect", [
+    (" French", " France", " Germany", " German"),
+    (" peace", " war", " enemy", " friend"),
+    (" February", " January", " March", " April"),
+])
+def test_arithmetic_matches_a_naive_search(a, b, c, expect):
+    r = run(vector_math, a=a, b=b, c=c, expect=expect)
+    t = table()
+    ids = [token(w) for w in (a, b, c)]
+    target = t[ids[0]] - t[ids[1]] + t[ids[2]]
+    sims = naive_cosines(target)
+    raw = np.argsort(-sims, kind="stable")
+    left = [int(i) for i in raw if i not in ids]
+    assert [x["id"] for x in r["results"]] == left[:10]
+    assert all(math.isclose(x["cosine"], sims[x["id"]], rel_tol=1e-9) for x in r["results"])
+    assert [x["id"] for x in r["raw"]] == raw[:5].tolist()
+    assert [x["input"] for x in r["raw"]] == [int(i) in ids for i in raw[:5]]
+    assert r["expect_rank"] == left.index(token(expect)) + 1
+    assert np.allclose(r["input_cosines"], [sims[i] for i in ids], rtol=1e-9)
+
+
+def test_the_default_analogy_is_reported_honestly():
+    r = run(vector_math)
+    assert r["results"][0]["expected"] and r["expect_rank"] == 1
+    assert r["raw"][0]["input"]  # left in, the nearest token to the sum is one of the inputs
+
+
+def test_missing_fields_get_a_message():
+    r = run(vector_math, c="", expect="")
+    assert r["message"] and r["results"] == [] and r["expect"] is None
+    assert "empty" in r["fields"][2]["message"]
+
+
+def test_expected_token_among_the_inputs_is_explained():
+    r = run(vector_math, expect=" Germany")
+    assert r["expect_rank"] is None and "left out" in r["expect"]["message"]
+
+
+@pytest.mark.parametrize("word", ["🙂" * 500, "x" * 1_000_000, "\u202e\x00", "<img src=x>"])
+def test_vector_math_strange_input(word):
+    r = run(vector_math, a=word, b=word, c=word, expect=word)
+    assert r["note"] or r["results"] or r["message"]
+
+
+def test_vector_math_bad_values_raise_plain_errors():
+    with pytest.raises(ValueError):
+        vector_math.compute({"a": 1})

@@ -1,0 +1,131 @@
+/* Token vector: redraws the chips, the strip of 128 numbers, the cosine of two tokens and the nearest
+   neighbours from compute's result. Same markup as token_vector.html (chips from tokens.js). */
+(function () {
+  "use strict";
+  const T = window.glassboxTokens;
+
+  // Signed numbers as the Jinja side prints them: +0.123, −0.045.
+  function sign(x, digits) {
+    const s = x.toFixed(digits === undefined ? 3 : digits);
+    return s[0] === "-" ? "−" + s.slice(1) : "+" + s;
+  }
+
+  function tok(c, cls) {
+    const node = T.el("span", "tok " + (cls || "tv-plain"));
+    node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
+    return node;
+  }
+
+  function field(f, letter) {
+    if (!f.token) return T.el("p", "tv-field tok-empty", letter + ": " + f.message);
+    const p = T.el("p", "tv-field", letter + ": ");
+    p.append(tok(f.token), " id " + f.token.id + (f.message ? ". " + f.message : "") + (f.tip ? " " + f.tip : ""));
+    return p;
+  }
+
+  function vectorView(result, frag) {
+    const v = result.vector;
+    const chips = T.el("div", "tok-chips");
+    chips.setAttribute("role", "group");
+    chips.setAttribute("aria-label", "Tokens of the text");
+    result.tokens.forEach((c, i) => {
+      const picked = i + 1 === result.position;
+      const chip = T.el("span", "tok tok-c" + (i % T.N_COLOURS) + (picked ? " tok-new tv-picked" : ""));
+      chip.append(T.appendSegs(T.el("span", "tok-s"), c.segs), T.el("span", "tok-id", i + 1));
+      chips.appendChild(chip);
+    });
+    const head = T.el("p", "tv-head", "Token " + result.position + " of " + result.n_tokens + ": ");
+    head.append(tok(v), " id " + v.id + ", row " + v.id + " of the " + T.int(result.n_vocab) + "-row table. Its "
+      + result.d_model + " numbers:");
+    const strip = T.el("div", "tv-strip");
+    strip.setAttribute("role", "img");
+    strip.setAttribute("aria-label", result.d_model + " numbers, from " + sign(v.min) + " (dimension " + v.argmin
+      + ") to " + sign(v.max) + " (dimension " + v.argmax + "); length " + v.norm.toFixed(3));
+    v.values.forEach((x, i) => {
+      const cell = T.el("span", "tv-cell tv-s" + v.shades[i]);
+      cell.title = "dimension " + i + ": " + sign(x);
+      strip.appendChild(cell);
+    });
+    const key = T.el("p", "tv-key");
+    const swatch = (cls) => { const s = T.el("span", "tv-swatch " + cls); s.setAttribute("aria-hidden", "true"); return s; };
+    key.append(swatch("tv-s-4"), " negative, ", swatch("tv-s4"), " positive, darker = larger. Largest " + sign(v.max)
+      + " (dimension " + v.argmax + "), smallest " + sign(v.min) + " (dimension " + v.argmin + "), length "
+      + v.norm.toFixed(3) + ".");
+    const details = T.el("details", "tv-numbers");
+    details.appendChild(T.el("summary", null, "All " + result.d_model + " numbers"));
+    const table = T.el("table", "tv-table");
+    const headRow = T.el("tr");
+    headRow.appendChild(Object.assign(T.el("th", null, "dims"), { scope: "col" }));
+    for (let j = 0; j < 8; j++) headRow.appendChild(Object.assign(T.el("th", null, "+" + j), { scope: "col" }));
+    const thead = T.el("thead");
+    thead.appendChild(headRow);
+    const tbody = T.el("tbody");
+    for (let i = 0; i < v.values.length; i += 8) {
+      const tr = T.el("tr");
+      tr.appendChild(Object.assign(T.el("th", null, i), { scope: "row" }));
+      for (const x of v.values.slice(i, i + 8)) tr.appendChild(T.el("td", null, sign(x)));
+      tbody.appendChild(tr);
+    }
+    table.append(thead, tbody);
+    const scroll = T.el("div", "tv-scroll");
+    scroll.appendChild(table);
+    details.appendChild(scroll);
+    frag.append(chips, head, strip, key, details);
+  }
+
+  function pairView(result, frag) {
+    frag.append(T.el("p", "tv-sub", "Two tokens: cosine similarity"), field(result.a, "A"), field(result.b, "B"));
+    if (result.cosine !== null) {
+      const p = T.el("p", "tv-cos", "cos(A, B) = ");
+      const meter = T.el("span", "tv-meter");
+      meter.setAttribute("aria-hidden", "true");
+      const dot = T.el("span", "tv-meter-dot");
+      dot.style.left = (50 + 50 * result.cosine).toFixed(1) + "%";
+      meter.append(T.el("span", "tv-meter-mid"), dot);
+      p.append(T.el("strong", null, sign(result.cosine)), " ", meter, " ",
+        T.el("span", "tv-scale", "(−1 opposite, 0 unrelated, +1 same direction)"));
+      frag.appendChild(p);
+    }
+    if (result.neighbours.length) {
+      frag.appendChild(T.el("p", "tv-sub", "Nearest to A among all " + T.int(result.n_vocab) + " tokens"));
+      const list = T.el("ol", "tv-neighbours");
+      for (const n of result.neighbours) {
+        const li = T.el("li");
+        const bar = T.el("span", "tv-bar");
+        bar.setAttribute("aria-hidden", "true");
+        const fill = T.el("span");
+        fill.style.width = (100 * Math.max(n.cosine, 0)).toFixed(1) + "%";
+        bar.appendChild(fill);
+        li.append(tok(n), " ", T.el("span", "tv-num", n.cosine.toFixed(3)), bar);
+        list.appendChild(li);
+      }
+      frag.appendChild(list);
+    }
+  }
+
+  function showValue(el) {
+    const input = el.querySelector('[data-param="position"]');
+    input.nextElementSibling.textContent = input.value;
+  }
+
+  glassbox.widget("token_vector", {
+    read(el) {
+      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
+      return { text: value("text"), position: Number(value("position")), a: value("a"), b: value("b") };
+    },
+
+    mount(el) {
+      el.querySelector(".tv-controls").addEventListener("input", () => showValue(el));
+    },
+
+    draw(el, result) {
+      showValue(el);
+      const frag = document.createDocumentFragment();
+      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      if (result.message) frag.appendChild(T.el("p", "tok-empty", result.message));
+      else vectorView(result, frag);
+      pairView(result, frag);
+      el.querySelector(".widget-output").replaceChildren(frag);
+    },
+  });
+})();

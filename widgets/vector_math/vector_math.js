@@ -1,0 +1,80 @@
+/* Vector arithmetic: redraws A - B + C, the nearest tokens to it and the honest extras (the expected
+   token's rank, the nearest tokens with the inputs left in) from compute's result. Same markup as
+   vector_math.html. */
+(function () {
+  "use strict";
+  const T = window.glassboxTokens;
+  const num = (x) => x.toFixed(3).replace("-", "−");
+
+  function tok(c) {
+    const node = T.el("span", "tok vm-plain");
+    node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
+    return node;
+  }
+
+  function bar(x) {
+    const box = T.el("span", "vm-bar");
+    box.setAttribute("aria-hidden", "true");
+    const fill = T.el("span");
+    fill.style.width = (100 * Math.max(x, 0)).toFixed(1) + "%";
+    box.appendChild(fill);
+    return box;
+  }
+
+  function answer(result, frag) {
+    frag.appendChild(T.el("p", "vm-sub", "Nearest tokens to the result, leaving out A, B and C"));
+    const list = T.el("ol", "vm-results");
+    for (const r of result.results) {
+      const li = T.el("li", r.expected ? "vm-expected" : null);
+      li.append(tok(r), " ", T.el("span", "vm-num", num(r.cosine)), bar(r.cosine));
+      if (r.expected) li.append(" ", T.el("strong", null, "◀ expected"));
+      list.appendChild(li);
+    }
+    frag.appendChild(list);
+    const e = result.expect;
+    if (e) {
+      const p = T.el("p", "vm-expect", "Expected: ");
+      if (e.token) {
+        p.appendChild(tok(e.token));
+        if (result.expect_rank !== null) {
+          p.append(", rank ", T.el("strong", null, result.expect_rank), " of " + T.int(result.n_vocab - 3)
+            + " (cosine " + num(result.expect_cosine) + ").");
+        }
+      }
+      if (e.message) p.append(" " + e.message);
+      frag.appendChild(p);
+    }
+    const raw = T.el("p", "vm-raw", "Without leaving them out, the nearest tokens are: ");
+    result.raw.forEach((r, i) => {
+      raw.append(tok(r), " " + num(r.cosine));
+      if (r.input) raw.append(" ", T.el("strong", null, "(an input)"));
+      raw.append(i + 1 < result.raw.length ? ", " : ".");
+    });
+    const [ca, cb, cc] = result.input_cosines;
+    frag.append(raw, T.el("p", "vm-inputs", "Cosine of the result with A " + num(ca) + ", with B " + num(cb)
+      + ", with C " + num(cc) + "."));
+  }
+
+  glassbox.widget("vector_math", {
+    read(el) {
+      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
+      return { a: value("a"), b: value("b"), c: value("c"), expect: value("expect") };
+    },
+
+    draw(el, result) {
+      const frag = document.createDocumentFragment();
+      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const sum = T.el("p", "vm-sum");
+      result.fields.forEach((f, i) => {
+        if (i) sum.append(f.key === "b" ? " − " : " + ");
+        sum.appendChild(f.token ? tok(f.token) : T.el("span", "vm-missing", f.label + "?"));
+      });
+      sum.append(" = ?");
+      frag.appendChild(sum);
+      for (const f of result.fields) if (f.message) frag.appendChild(T.el("p", "vm-msg", f.message));
+      if (result.message) frag.appendChild(T.el("p", "tok-empty", result.message));
+      else answer(result, frag);
+      el.querySelector(".widget-output").replaceChildren(frag);
+    },
+  });
+})();
