@@ -16,7 +16,7 @@ PYTHON_TRAIN ?= $(shell for p in python3.11 $$HOME/.pyenv/versions/3.11*/bin/pyt
 	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 11)' >/dev/null 2>&1; then echo $$p; break; fi; done)
 TRAIN_MINUTES ?= 40
 
-.PHONY: setup build serve test test-core bench train clean
+.PHONY: setup build serve test test-core bench audit train clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; }
@@ -45,6 +45,9 @@ test-core: setup
 
 bench: build
 	$(PY) benchmarks/run.py
+
+audit: build
+	$(PY) benchmarks/audit.py
 
 # Retrain the tiny model (about TRAIN_MINUTES on 2 CPU cores) and rewrite its report; the site never does this.
 train: setup

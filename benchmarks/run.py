@@ -13,7 +13,9 @@
 4. The tiny model in the page: prefill of 128 tokens (GFLOP/s next to a plain numpy matmul in the same
    page, the floor) and decode tokens/s with and without the KV cache at 64 and 256 tokens of context.
    Budgets: decode with the cache >= 5x faster than without at 256 tokens; prefill >= 40% of the matmul.
-5. Update latency of every widget on every chapter page while its controls move: from the input event to
+5. Every page, cold and warm: time to readable (first contentful paint), to the first live widget, and
+   bytes transferred (first visit, return visit). Budgets: readable < 1 s; first live <= 1.3x the floor.
+6. Update latency of every widget on every chapter page while its controls move: from the input event to
    the redrawn figure, p50 and p95 per widget. Widgets that run the model are measured with a prompt of
    about 64 tokens. Budgets: p95 <= 50 ms without the model, <= 200 ms with it.
 
@@ -136,6 +138,65 @@ def measure_startup(browser_factory, base: str, runs: int, tmp: Path) -> dict:
             out[label]["warm"].append(time_to_live(contexts[label], base + path, mark))
     for ctx in contexts.values():
         ctx.close()
+    return out
+
+
+PAGE_JS = """() => {
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+    return { fcp: fcp ? fcp.startTime : null, live: window.__firstLive ?? null,
+             widgets: document.querySelectorAll('figure.widget').length };
+}"""
+FIRST_LIVE_JS = """(() => {
+    const mark = () => {
+        if (window.__firstLive === undefined && document.querySelector('figure.widget[data-state=live]'))
+            window.__firstLive = performance.now();
+    };
+    new MutationObserver(mark).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+    document.addEventListener('DOMContentLoaded', () => {
+        if (!document.querySelector('figure.widget')) window.__firstLive = performance.now();
+    });
+})()"""
+
+
+def page_visit(context, url: str) -> dict:
+    """One visit: ms to first contentful paint and to the first live widget, and bytes over the network."""
+    page = context.new_page()
+    sizes = []
+
+    def finished(request):
+        try:
+            s = request.sizes()
+            sizes.append(s["responseBodySize"] + s["responseHeadersSize"])
+        except Exception:  # a request the browser served from its cache has no sizes to report
+            pass
+    context.on("requestfinished", finished)
+    page.add_init_script(FIRST_LIVE_JS)
+    page.goto(url)
+    page.wait_for_function("() => window.__firstLive !== undefined", timeout=120_000, polling=20)
+    page.wait_for_load_state("networkidle")
+    out = page.evaluate(PAGE_JS)
+    context.remove_listener("requestfinished", finished)
+    page.close()
+    return {**out, "bytes": sum(sizes)}
+
+
+def measure_pages(browser_factory, base: str, tmp: Path) -> dict:
+    """Cold (fresh browser) and warm (persistent profile, second visit) for every page of the site."""
+    import build
+    pages = ["index.html"] + [build.parse_chapter(p).filename for p in sorted(build.Options().chapters.glob("*.md"))]
+    out = {}
+    for name in pages:
+        b = browser_factory()
+        ctx = b.new_context()
+        cold = page_visit(ctx, base + name)
+        ctx.close()
+        b.close()
+        warm_ctx = browser_factory(persistent=tmp / f"profile-page-{name}")
+        page_visit(warm_ctx, base + name)            # the first visit fills the cache
+        warm = page_visit(warm_ctx, base + name)
+        warm_ctx.close()
+        out[name] = {"cold": cold, "warm": warm}
+        print(f"  {name}: {out[name]}", flush=True)
     return out
 
 
@@ -400,7 +461,7 @@ def machine() -> str:
             f"{browser} headless; Python {platform.python_version()}")
 
 
-def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None) -> str:
+def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pages=None) -> str:
     lines = ["# Glassbox benchmark results", "",
              f"Machine: {machine()}.", "",
              "Regenerate with `make bench`. All numbers come from one run of `benchmarks/run.py`; "
@@ -454,6 +515,31 @@ def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None) ->
                   f"KV cache speed-up at 256 tokens: **{speedup:.1f}x** (budget >= 5x: {ok(speedup >= 5)}). "
                   f"Prefill reaches **{share:.0%}** of the in-page matmul rate, the faster of the two layouts "
                   f"(budget >= 40%: {ok(share >= 0.4)}).", ""]
+    if pages:
+        floor_cold, floor_warm = (statistics.median(v) for v in startup["floor (Pyodide + numpy only)"].values())
+        lines += ["## Every page, cold and warm", "",
+                  "One visit per page in a fresh browser (cold), then a return visit with a persistent profile "
+                  "(warm). Readable: first contentful paint. Live: the first widget computed in the browser "
+                  f"(pages without widgets: none). Floor: the bare Pyodide + numpy page above, {floor_cold:.0f} ms "
+                  f"cold, {floor_warm:.0f} ms warm. Bytes: request and response sizes over the network "
+                  "(a return visit revalidates from the cache).", "",
+                  "| page | readable cold / warm (ms) | first live cold / warm (ms) | live / floor cold / warm | "
+                  "KB first visit / return |", "| --- | ---: | ---: | ---: | ---: |"]
+        slow_fcp, slow_live = [], []
+        for name, r in pages.items():
+            c, w = r["cold"], r["warm"]
+            live = c["widgets"] > 0
+            ratio = f"{c['live'] / floor_cold:.2f} / {w['live'] / floor_warm:.2f}" if live else "-"
+            if max(c["fcp"], w["fcp"]) >= 1000:
+                slow_fcp.append(name)
+            if live and (c["live"] / floor_cold > 1.3 or w["live"] / floor_warm > 1.3):
+                slow_live.append(name)
+            live_ms = f"{c['live']:.0f} / {w['live']:.0f}" if live else "no widgets"
+            lines.append(f"| {name} | {c['fcp']:.0f} / {w['fcp']:.0f} | {live_ms} | {ratio} | "
+                         f"{c['bytes'] / 1024:,.0f} / {w['bytes'] / 1024:,.0f} |")
+        lines += ["", f"Readable in under 1 s: {len(pages) - len(slow_fcp)} of {len(pages)} pages"
+                  + (f" (over: {', '.join(slow_fcp)})" if slow_fcp else "") + f". First live widget within 1.3x the "
+                  f"floor: {len(pages) - len(slow_live)} of {len(pages)}" + (f" (over: {', '.join(slow_live)})" if slow_live else "") + ".", ""]
     if drag:
         over = [r["widget"] for r in drag if r["p95"] > (200 if r["model"] else 50)]
         lines += ["## Update latency per widget", "",
@@ -494,6 +580,8 @@ def main(argv=None) -> int:
         print("startup ...", flush=True)
         startup = measure_startup(browser_factory, base, args.runs, tmp)
         b = chromium.launch(p)
+        print("pages ...", flush=True)
+        pages = measure_pages(browser_factory, base, tmp)
         print("throughput ...", flush=True)
         n_bytes = 100_000
         throughput = measure_throughput(b, base, english_text(n_bytes))
@@ -505,7 +593,7 @@ def main(argv=None) -> int:
         drag = measure_drag(b, base)
         b.close()
         server.shutdown()
-    text = report(startup, throughput, n_bytes, typing, args.runs, model, drag)
+    text = report(startup, throughput, n_bytes, typing, args.runs, model, drag, pages)
     args.out.write_text(text + "\n")
     print(text)
     return 0

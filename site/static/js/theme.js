@@ -12,7 +12,8 @@
   function show(btn) {
     var mode = current();
     btn.querySelector(".theme-label").textContent = LABELS[mode];
-    btn.setAttribute("aria-label", "Colour theme: " + (mode === "auto" ? "follows your system" : LABELS[mode].toLowerCase()) + ". Activate to change.");
+    // The accessible name starts with the visible word, so speech users can say what they see.
+    btn.setAttribute("aria-label", LABELS[mode] + " colour theme" + (mode === "auto" ? ", following your system" : "") + ". Activate to change.");
   }
   document.addEventListener("DOMContentLoaded", function () {
     var btn = document.querySelector(".theme-toggle");
