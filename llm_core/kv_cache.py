@@ -16,6 +16,8 @@ arXiv:2305.13245; Pope et al. 2022, "Efficiently Scaling Transformer Inference",
 ((1, 3, 4), [3, 0])
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 
@@ -90,3 +92,17 @@ def kv_cache_bytes(cfg, n_ctx, batch=1, bytes_per_value=2):
         raise ValueError(f"need n_ctx, batch >= 0 and bytes_per_value > 0, "
                          f"got {n_ctx}, {batch}, {bytes_per_value}")
     return kv_bytes_per_token(cfg, bytes_per_value) * n_ctx * batch
+
+
+def attention_variants(cfg):  # -> {"MHA": cfg, "GQA": cfg, "MQA": cfg}
+    """The same model with its key/value heads rewritten: MHA (n_kv_head = n_head), GQA as published, MQA (1).
+
+    Only n_kv_head changes, so the three differ only in KV-cache size (and a few parameters in w_k, w_v).
+    A model published with multi-head attention gives the same config for "MHA" and "GQA".
+    cfg: a frozen dataclass with n_head and n_kv_head (an ArchConfig, the model's ModelConfig).
+
+    >>> from llm_core.configs import CONFIGS  # Llama 2 70B: 64 query heads share 8 kv heads
+    >>> {name: c.n_kv_head for name, c in attention_variants(CONFIGS["llama-2-70b"]).items()}
+    {'MHA': 64, 'GQA': 8, 'MQA': 1}
+    """
+    return {"MHA": replace(cfg, n_kv_head=cfg.n_head), "GQA": cfg, "MQA": replace(cfg, n_kv_head=1)}

@@ -9,7 +9,7 @@ import pytest
 from llm_core import kv_cache
 from llm_core.attention import multi_head_attention
 from llm_core.configs import CONFIGS
-from llm_core.kv_cache import KVCache, kv_bytes_per_token, kv_cache_bytes
+from llm_core.kv_cache import KVCache, attention_variants, kv_bytes_per_token, kv_cache_bytes
 from llm_core.rope import rope_frequencies
 
 RNG = np.random.default_rng(5)
@@ -89,3 +89,21 @@ def test_gqa_saves_by_the_group_size():
 def test_invalid_sizes():
     with pytest.raises(ValueError, match="n_ctx"):
         kv_cache_bytes(CONFIGS["gpt2"], n_ctx=-1)
+
+
+@pytest.mark.parametrize("key", sorted(CONFIGS))
+def test_attention_variants_change_only_the_kv_heads(key):
+    cfg = CONFIGS[key]
+    variants = attention_variants(cfg)
+    assert list(variants) == ["MHA", "GQA", "MQA"] and variants["GQA"] is cfg
+    assert [v.n_kv_head for v in variants.values()] == [cfg.n_head, cfg.n_kv_head, 1]
+    for v in variants.values():
+        assert v.n_head == cfg.n_head and v.n_layer == cfg.n_layer and v.d_head == cfg.d_head
+        # closed form, written out: K and V, every layer, every kv head, d_head values of 2 bytes
+        assert kv_cache_bytes(v, 1000) == 2 * cfg.n_layer * v.n_kv_head * cfg.d_head * 2 * 1000
+
+
+def test_attention_variants_of_the_model_config():
+    from llm_core.model import ModelConfig
+    variants = attention_variants(ModelConfig())  # the tiny model: 4 query heads, 2 kv heads
+    assert [v.n_kv_head for v in variants.values()] == [4, 2, 1]
