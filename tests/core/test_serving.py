@@ -1,0 +1,82 @@
+"""llm_core.serving: the roofline estimates against their closed forms, worked by hand."""
+
+import doctest
+
+import pytest
+
+from llm_core import serving
+from llm_core.serving import HARDWARE, Hardware, compute_bound_batch, decode_step, prefill_seconds, simulate, stream_timeline
+
+HW = Hardware("test chip", bandwidth=1e12, flops_per_s=100e12, memory=80e9, source="made up for the test")
+
+
+def test_docstring_examples():
+    assert doctest.testmod(serving).failed == 0
+
+
+def test_presets_are_sourced():
+    for hw in HARDWARE.values():
+        assert hw.source.startswith("https://") and hw.bandwidth > 0 and hw.flops_per_s > 0 and hw.memory > 0
+    assert (HARDWARE["h100-sxm"].bandwidth, HARDWARE["a100-80gb"].bandwidth) == (3.35e12, 2.039e12)
+
+
+def test_prefill_is_two_flops_per_parameter_per_token():
+    assert prefill_seconds(7e9, 1000, 100e12) == pytest.approx(2 * 7e9 * 1000 / 100e12, rel=1e-15)
+    # one token still reads every weight once
+    assert prefill_seconds(7e9, 1, 100e12, 14e9, 1e12) == pytest.approx(14e9 / 1e12, rel=1e-15)
+    with pytest.raises(ValueError):
+        prefill_seconds(0, 10, 1e12)
+
+
+def test_single_sequence_decode_is_bandwidth_over_bytes():
+    step = decode_step(14e9, 5e5, 7e9, [2000], HW.bandwidth, HW.flops_per_s)
+    assert step["bytes"] == 14e9 + 5e5 * 2000
+    assert step["tokens_per_s"] == pytest.approx(1e12 / (14e9 + 1e9), rel=1e-15)
+    assert step["bound"] == "memory" and step["flops"] == 2 * 7e9
+
+
+@pytest.mark.parametrize("batch", [1, 2, 8, 64, 512])
+def test_batching_reads_the_weights_once_per_step(batch):
+    step = decode_step(14e9, 5e4, 7e9, [1000] * batch, HW.bandwidth, HW.flops_per_s)
+    memory = (14e9 + batch * 5e4 * 1000) / 1e12
+    compute = batch * 2 * 7e9 / 100e12
+    assert step["seconds"] == pytest.approx(max(memory, compute), rel=1e-15)
+    assert step["aggregate_tokens_per_s"] == pytest.approx(batch * step["tokens_per_s"], rel=1e-15)
+    assert step["bound"] == ("memory" if memory >= compute else "compute") == ("memory" if batch < 156 else "compute")
+
+
+def test_compute_bound_batch_is_where_the_two_times_cross():
+    b = compute_bound_batch(14e9, 5e4, 7e9, 1000, HW.bandwidth, HW.flops_per_s)
+    assert (14e9 + b * 5e4 * 1000) / 1e12 == pytest.approx(b * 2 * 7e9 / 100e12, rel=1e-12)
+    # without a KV cache: FLOPs per byte of the chip times bytes per weight, over 2
+    assert compute_bound_batch(14e9, 0, 7e9, 1000, 1e12, 100e12) == pytest.approx(100 * 2 / 2, rel=1e-12)
+    # a huge context: every sequence's own KV reads cost more than its compute, never compute-bound
+    assert compute_bound_batch(14e9, 5e5, 7e9, 10**6, HW.bandwidth, HW.flops_per_s) is None
+
+
+def test_stream_timeline_is_a_running_sum():
+    assert stream_timeline(0.5, [0.1, 0.2, 0.3]) == pytest.approx([0.5, 0.6, 0.8, 1.1])
+    assert stream_timeline(0.5, []) == [0.5]
+
+
+def test_simulate_matches_the_arithmetic_series():
+    # memory-bound throughout: step j reads W + kv (P + j) bytes, so arrivals are a closed-form sum
+    w, kv, n, p, out = 14e9, 5e5, 7e9, 300, 50
+    r = simulate(n, w, kv, p, out, 1, HW)
+    assert r["ttft"] == pytest.approx(max(2 * n * p / 100e12, w / 1e12), rel=1e-15)
+    for k in (1, 2, 10, out):
+        j = k - 1  # decode steps before token k
+        expected = r["ttft"] + (j * w + kv * (j * p + j * (j + 1) / 2)) / 1e12
+        assert r["arrivals"][k - 1] == pytest.approx(expected, rel=1e-12)
+    assert r["kv_bytes"] == kv * (p + out) and r["memory_bytes"] == w + kv * (p + out) and r["fits"]
+    assert len(r["steps"]) == out - 1 and r["total_seconds"] == r["arrivals"][-1]
+
+
+def test_simulate_batch_shares_prefill_and_memory():
+    one, many = simulate(7e9, 14e9, 5e5, 300, 20, 1, HW), simulate(7e9, 14e9, 5e5, 300, 20, 64, HW)
+    assert many["ttft"] == pytest.approx(max(2 * 7e9 * 300 * 64 / 100e12, 14e9 / 1e12), rel=1e-15)
+    assert many["kv_bytes"] == 64 * one["kv_bytes"]
+    assert many["steps"][0]["aggregate_tokens_per_s"] > 10 * one["steps"][0]["aggregate_tokens_per_s"]
+    assert not simulate(7e9, 14e9, 5e5, 300, 20, 4000, HW)["fits"]
+    with pytest.raises(ValueError):
+        simulate(7e9, 14e9, 5e5, 0, 20, 1, HW)

@@ -1,0 +1,161 @@
+"""The using-models chapter's widgets, computed in CPython: diagnose and serving_sim.
+
+diagnose is checked against its own answer key, a naive n-gram count and the tiny model's own greedy and
+seeded generations; serving_sim against the roofline closed forms worked by hand (2 N P / FLOP/s,
+bandwidth / bytes per step, the weights read once per batch step) with parameter and KV counts from
+llm_core.configs; plus clamping and the bad-input messages.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from llm_core.configs import CONFIGS, parameter_count, weights_bytes
+from llm_core.kv_cache import kv_bytes_per_token
+from llm_core.serving import HARDWARE
+
+WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
+
+
+def load_widget(name: str):
+    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+diagnose = load_widget("diagnose")
+serving_sim = load_widget("serving_sim")
+
+
+def run(widget, **params):
+    result = widget.compute(params)
+    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
+    return result
+
+
+@pytest.mark.parametrize("widget", [diagnose, serving_sim], ids=lambda w: w.__name__)
+def test_defaults_and_examples_are_plain_json(widget):
+    for p in [{}, *widget.EXAMPLES]:
+        result = widget.compute(p)
+        assert json.loads(json.dumps(result, allow_nan=False)) == result
+    assert len(widget.EXAMPLES) >= 2 and widget.CODE
+
+
+# diagnose
+
+@pytest.mark.parametrize("scenario", list(diagnose.SCENARIOS))
+@pytest.mark.parametrize("lens", ["", *diagnose.LENSES])
+def test_diagnose_answer_key(scenario, lens):
+    r = run(diagnose, scenario=scenario, lens=lens)
+    accept = diagnose.SCENARIOS[scenario]["accept"]
+    assert r["answered"] == (lens != "") and r["correct"] == (lens in accept)
+    assert r["verdict"].startswith("Pick" if not lens else "Yes" if lens in accept else "Not quite")
+    assert r["why"] and (r["demo"] is not None) == (scenario in ("repeat", "vary"))
+
+
+def naive_repeats(ids, n):
+    return [i >= n - 1 and any(ids[j:j + n] == ids[i - n + 1:i + 1] for j in range(0, i - n + 1)) for i in range(len(ids))]
+
+
+@pytest.mark.parametrize("ids", [[5, 6, 7, 5, 6, 7], [1, 1, 1, 1], [1, 2, 3], [], [4, 5, 4, 5, 4, 5, 4]])
+def test_repeated_matches_a_naive_search(ids):
+    assert diagnose.repeated(ids, 3) == naive_repeats(ids, 3)
+    assert diagnose.repeated(ids, 2) == naive_repeats(ids, 2)
+
+
+def test_diagnose_repeat_demo_is_the_tiny_models_greedy_loop():
+    d = run(diagnose)["demo"]
+    greedy, sampled = d["runs"]
+    tiny = diagnose.model()
+    ids, _ = diagnose.prompt_ids(tiny, diagnose.REPEAT_PROMPT, diagnose.REPEAT_TOKENS)
+    out = tiny.generate(ids, diagnose.REPEAT_TOKENS, temperature=0)
+    assert [c["id"] for c in greedy["tokens"]] == out["new_ids"]
+    flags = naive_repeats(out["prompt_ids"] + out["new_ids"], 3)[len(out["prompt_ids"]):]
+    assert [c["repeat"] for c in greedy["tokens"]] == flags and greedy["n_repeated"] == sum(flags)
+    assert greedy["n_repeated"] == 8 and sampled["n_repeated"] == 0  # the numbers the chapter quotes
+    assert greedy["mean_p"] == 1.0 and 0 < sampled["mean_p"] < 1
+
+
+def test_diagnose_vary_demo_gives_different_text_per_seed():
+    runs = run(diagnose, scenario="vary")["demo"]["runs"]
+    texts = {tuple(c["id"] for c in r["tokens"]) for r in runs}
+    assert len(texts) == len(diagnose.VARY_SEEDS) and [r["seed"] for r in runs] == list(diagnose.VARY_SEEDS)
+
+
+@pytest.mark.parametrize("params, message", [({"scenario": "nope"}, "scenario"), ({"lens": "vibes"}, "lens"),
+                                              ({"lens": None}, "lens"), ({"scenario": "<script>"}, "scenario")])
+def test_diagnose_rejects_bad_values(params, message):
+    with pytest.raises(ValueError, match=message):
+        diagnose.compute(params)
+
+
+# serving_sim
+
+def test_serving_defaults_by_hand():
+    r = run(serving_sim)
+    cfg, hw = CONFIGS["llama-3-8b"], HARDWARE["h100-sxm"]
+    n, w, kv = parameter_count(cfg)["total"], weights_bytes(cfg, bits=16), kv_bytes_per_token(cfg, 2)
+    assert r["ttft"] == pytest.approx(2 * n * 1000 / hw.flops_per_s, rel=1e-12)
+    assert r["step"]["seconds"] == pytest.approx((w + kv * 1001) / hw.bandwidth, rel=1e-12)
+    decode = sum((w + kv * (1000 + j)) / hw.bandwidth for j in range(1, 200))
+    assert r["total_seconds"] == pytest.approx(r["ttft"] + decode, rel=1e-12)
+    assert r["per_seq_tokens_per_s"] == pytest.approx(199 / decode, rel=1e-12)
+    assert r["memory"]["weights"] == w and r["memory"]["kv"] == kv * 1200
+    assert len(r["arrivals"]) == 200 and len(r["timeline"]["ticks"]) == 200
+    # the numbers the chapter quotes
+    assert (r["ttft_text"], r["per_seq_text"], r["total_text"]) == ("16.2 ms", "207", "979 ms")
+    assert (r["memory"]["weights_text"], r["kv_per_position_text"]) == ("16.1 GB", "128 KiB")
+    b64 = run(serving_sim, batch=64)
+    assert (b64["per_seq_text"], b64["aggregate_text"]) == ("132", "8,478")
+
+
+@pytest.mark.parametrize("batch", [1, 4, 64, 256])
+def test_serving_batching_reads_weights_once(batch):
+    r = run(serving_sim, batch=batch, prompt_tokens=100)
+    cfg, hw = CONFIGS["llama-3-8b"], HARDWARE["h100-sxm"]
+    n, w, kv = parameter_count(cfg)["total"], weights_bytes(cfg, bits=16), kv_bytes_per_token(cfg, 2)
+    row = next(b for b in r["batching"] if b["batch"] == batch)
+    step = max((w + batch * kv * 101) / hw.bandwidth, batch * 2 * n / hw.flops_per_s)
+    assert row["aggregate_tokens_per_s"] == pytest.approx(batch / step, rel=1e-12) and row["yours"]
+    assert r["ttft"] == pytest.approx(max(2 * n * 100 * batch / hw.flops_per_s, w / hw.bandwidth), rel=1e-12)
+    crossover = r["crossover"]
+    assert (w + crossover * kv * 101) / hw.bandwidth == pytest.approx(crossover * 2 * n / hw.flops_per_s, rel=1e-9)
+
+
+def test_serving_precision_and_custom_hardware():
+    r = run(serving_sim, precision="int4", hardware="custom", bandwidth_gbs=1000, tflops=100)
+    w = weights_bytes(CONFIGS["llama-3-8b"], bits=4, group_size=32, scale_bytes=2)
+    assert r["memory"]["weights"] == w and r["hardware"]["bandwidth_text"] == "1,000"
+    assert r["step"]["seconds"] == pytest.approx((w + kv_bytes_per_token(CONFIGS["llama-3-8b"], 2) * 1001) / 1e12)
+    assert run(serving_sim, hardware="custom", bandwidth_gbs="", tflops="")["hardware"]["tflops_text"] == "989"
+    # presets ignore the number boxes
+    assert run(serving_sim, hardware="a100-80gb", bandwidth_gbs=1)["params"]["bandwidth_gbs"] == 2039
+
+
+def test_serving_tiny_model_and_context_limit():
+    r = run(serving_sim, model="tiny", prompt_tokens=5000, output_tokens=512)
+    assert r["model"]["n_params"] == 1_705_600 and r["n_out"] == 255 and r["n_prompt"] == 1
+    assert "256" in r["note"]
+    big = run(serving_sim, model="llama-3-70b")
+    assert not big["memory"]["fits"] and "80 GB" in big["note"]
+
+
+@pytest.mark.parametrize("params, key, expected", [
+    ({"batch": 0}, "batch", 1), ({"batch": 10**9}, "batch", 256), ({"output_tokens": -5}, "output_tokens", 1),
+    ({"prompt_tokens": 10**12}, "prompt_tokens", 131072), ({"batch": "8"}, "batch", 8),
+])
+def test_serving_clamps(params, key, expected):
+    assert run(serving_sim, **params)["params"][key] == expected
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"model": "gpt-9"}, "model"), ({"precision": "int3"}, "precision"), ({"batch": 2.5}, "batch"),
+    ({"prompt_tokens": ""}, "prompt"), ({"hardware": "custom", "bandwidth_gbs": "fast"}, "bandwidth"),
+    ({"output_tokens": float("nan")}, "output"),
+])
+def test_serving_rejects_bad_values(params, message):
+    with pytest.raises(ValueError, match=message):
+        serving_sim.compute(params)

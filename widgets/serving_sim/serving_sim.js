@@ -1,0 +1,195 @@
+/* Serving simulator: redraws the numbers, the streaming timeline and the batching table from compute's
+   result (same markup as serving_sim.html). A Play button, added here, replays the token arrival times
+   compute gave (sped up when the answer takes longer than 10 s); it computes nothing itself. */
+(function () {
+  "use strict";
+  const SVG = "http://www.w3.org/2000/svg";
+  const MAX_PLAY_S = 10;
+
+  function make(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  const field = (el, key) => el.querySelector('[data-param="' + key + '"]');
+
+  function read(el) {
+    const num = (key) => { const v = field(el, key).value; return v === "" ? "" : Number(v); };
+    const whole = (key) => { const v = num(key); return v === "" ? "" : Math.round(v); };
+    return {
+      model: field(el, "model").value, precision: field(el, "precision").value, hardware: field(el, "hardware").value,
+      bandwidth_gbs: num("bandwidth_gbs"), tflops: num("tflops"), prompt_tokens: whole("prompt_tokens"),
+      output_tokens: whole("output_tokens"), batch: whole("batch"),
+    };
+  }
+
+  function showValues(el) {
+    for (const key of ["output_tokens", "batch"]) {
+      const input = field(el, key);
+      input.nextElementSibling.textContent = input.value;
+    }
+  }
+
+  function stats(r) {
+    const dl = make("dl", "ss-stats");
+    const rows = [["Time to first token", r.ttft_text], ["Tokens/s, each request", r.per_seq_text || "–"],
+      ["Tokens/s, all " + r.batch, r.aggregate_text || "–"], ["Whole answer (" + r.n_out + " tokens)", r.total_text],
+      ["Memory: weights + KV cache", r.memory.weights_text + " + " + r.memory.kv_text]];
+    for (const [term, value] of rows) {
+      const div = make("div");
+      div.append(make("dt", null, term), make("dd", null, value));
+      dl.appendChild(div);
+    }
+    return dl;
+  }
+
+  function explain(r) {
+    const p = make("p", "ss-explain");
+    let hw = r.hardware.name;
+    if (r.hardware.source) {
+      hw = make("a", null, r.hardware.name);
+      hw.href = r.hardware.source;
+    }
+    p.append(r.model.name + " (" + r.model.n_params_text + " parameters, " + r.precision + ") on ", hw,
+      " (" + r.hardware.bandwidth_text + " GB/s, " + r.hardware.tflops_text + " TFLOP/s"
+      + (r.hardware.memory_text ? ", " + r.hardware.memory_text : "") + "). Prefill: " + r.batch + " × " + r.n_prompt_text
+      + " prompt tokens at 2 FLOPs per parameter each, " + r.prefill_flops.mantissa + " × 10",
+      make("sup", null, r.prefill_flops.exponent),
+      " FLOPs: " + r.ttft_text + ", " + r.prefill_bound + "-bound. Each decode step reads " + r.step.bytes_text
+      + " (the weights once, plus " + r.kv_per_position_text + " of KV cache per position per request): " + r.step.text
+      + " for the first step, " + r.step.bound + "-bound. Upper bounds from the roofline: real servers are slower.");
+    return p;
+  }
+
+  function timeline(r) {
+    const t = r.timeline;
+    const box = svg("svg", { class: "ss-plot", viewBox: "0 0 " + t.width + " " + t.height, role: "img",
+      "aria-label": "Streaming timeline: the first token arrives at " + r.ttft_text + ", then one token every "
+        + r.step.text + " or so, the last of " + r.n_out + " at " + r.total_text + "." });
+    box.append(
+      svg("rect", { class: "ss-prefill", x: t.left, y: t.top, width: (t.prefill_end - t.left).toFixed(2), height: t.bottom - t.top }),
+      svg("text", { class: "ss-tick", x: t.left, y: t.top - 8 }, "prefill ▸ first token at " + r.ttft_text));
+    for (const x of t.ticks) box.appendChild(svg("line", { class: "ss-token", x1: x, y1: t.top, x2: x, y2: t.bottom }));
+    box.appendChild(svg("line", { class: "ss-axis", x1: t.left, y1: t.bottom, x2: t.right, y2: t.bottom }));
+    t.axis.forEach((a, i) => box.appendChild(svg("text", { class: "ss-tick", x: a.at, y: t.bottom + 14,
+      "text-anchor": i === 0 ? "start" : "middle" }, a.label)));
+    const wrap = make("div", "ss-timeline");
+    wrap.appendChild(box);
+    return wrap;
+  }
+
+  function batching(r) {
+    const wrap = make("div", "ss-table-wrap");
+    const table = make("table", "ss-table");
+    table.appendChild(make("caption", null, "Batching: one decode step with every request at " + r.step_positions_text
+      + " positions" + (r.crossover_text ? "; compute-bound from about " + r.crossover_text + " requests"
+        : "; the KV reads keep it memory-bound at any batch")));
+    const head = make("tr");
+    for (const c of ["Batch", "Tokens/s each", "Tokens/s all", "Limited by"]) {
+      const th = make("th", null, c);
+      th.scope = "col";
+      head.appendChild(th);
+    }
+    const thead = make("thead");
+    thead.appendChild(head);
+    const body = make("tbody");
+    for (const b of r.batching) {
+      const tr = make("tr", b.yours ? "ss-yours" : null);
+      const th = make("th", null, b.batch + (b.yours ? " (yours)" : ""));
+      th.scope = "row";
+      tr.append(th, make("td", null, b.per_seq), make("td", null, b.aggregate), make("td", null, b.bound));
+      body.appendChild(tr);
+    }
+    table.append(thead, body);
+    wrap.appendChild(table);
+    return wrap;
+  }
+
+  let frame = null;  // the running replay, per page (one replay at a time)
+
+  function stop() {
+    if (frame !== null) cancelAnimationFrame(frame);
+    frame = null;
+  }
+
+  function play(el, api, status) {
+    stop();
+    const r = api.result;
+    if (!r) return;
+    const ticks = [...el.querySelectorAll(".ss-token")];
+    const arrivals = r.arrivals;
+    const speed = Math.max(1, r.total_seconds / MAX_PLAY_S);
+    const reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    const done = "Replayed " + r.n_out + " tokens: the whole answer took " + r.total_text
+      + (speed > 1 ? " (shown " + Math.round(speed) + "× faster)." : " (in real time).");
+    if (reduced) {
+      status.textContent = done;
+      return;
+    }
+    ticks.forEach((t) => t.classList.add("ss-pending"));
+    status.textContent = "Replaying" + (speed > 1 ? " " + Math.round(speed) + "× faster" : " in real time") + "…";
+    const start = performance.now();
+    let shown = 0;
+    const step = (now) => {
+      const elapsed = (now - start) / 1000 * speed;
+      while (shown < arrivals.length && arrivals[shown] <= elapsed) {
+        if (ticks[shown]) ticks[shown].classList.remove("ss-pending");
+        shown += 1;
+      }
+      if (shown < arrivals.length) {
+        frame = requestAnimationFrame(step);
+      } else {
+        frame = null;
+        status.textContent = done;
+      }
+    };
+    frame = requestAnimationFrame(step);
+  }
+
+  glassbox.widget("serving_sim", {
+    read,
+
+    mount(el, api) {
+      el.querySelector(".ss-controls").addEventListener("input", () => showValues(el));
+      // Typing your own bandwidth or FLOP/s means custom hardware (this runs before the runtime reads).
+      for (const key of ["bandwidth_gbs", "tflops"]) {
+        field(el, key).addEventListener("input", () => { field(el, "hardware").value = "custom"; });
+      }
+      const bar = make("div", "ss-player");
+      const button = make("button", "ss-play", "Play the stream");
+      button.type = "button";
+      const status = make("span", "ss-status");
+      status.setAttribute("aria-live", "polite");
+      button.addEventListener("click", () => play(el, api, status));
+      bar.append(button, status);
+      el.querySelector(".ss-controls").after(bar);
+    },
+
+    draw(el, result) {
+      stop();
+      showValues(el);
+      if (result.params.hardware !== "custom") {
+        field(el, "bandwidth_gbs").value = String(result.params.bandwidth_gbs);
+        field(el, "tflops").value = String(result.params.tflops);
+      }
+      const out = [];
+      if (result.note) out.push(make("p", "ss-note", result.note));
+      const caption = make("p", "ss-caption", "Each tick is one token of the answer arriving at the reader"
+        + (result.batch > 1 ? " (each of the " + result.batch + " requests gets its tokens at these times)" : "")
+        + "; the shaded bar is the prefill.");
+      out.push(stats(result), explain(result), timeline(result), caption, batching(result));
+      el.querySelector(".widget-output").replaceChildren(...out);
+      const status = el.querySelector(".ss-status");
+      if (status) status.textContent = "";
+    },
+  });
+})();
