@@ -28,6 +28,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "_screenshots")
     ap.add_argument("--widths", default=",".join(map(str, WIDTHS)))
     ap.add_argument("--schemes", default=",".join(SCHEMES))
+    ap.add_argument("--figures", action="store_true",
+                    help="also one PNG per widget figure (PAGE-WIDTH-SCHEME-figN.png), legible at full size")
     args = ap.parse_args(argv)
     pages = args.pages or sorted(p.name for p in args.site.glob("*.html"))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -52,6 +54,9 @@ def main(argv=None) -> int:
                     page.wait_for_timeout(300)
                     shot = args.out / f"{Path(name).stem}-{width}-{scheme}.png"
                     page.screenshot(path=str(shot), full_page=True)
+                    if args.figures:
+                        for i, fig in enumerate(page.locator("figure.widget").all()):
+                            fig.screenshot(path=str(shot.with_name(f"{shot.stem}-fig{i}.png")))
                     wide = page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
                     print(f"{shot}{'  WIDER THAN THE SCREEN' if wide else ''}"
                           + "".join(f"\n  console error: {e}" for e in errors))
