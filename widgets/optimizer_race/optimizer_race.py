@@ -1,0 +1,213 @@
+"""Optimizer race: SGD, momentum and Adam from the same start on the same 2-D loss surface.
+
+A toy on purpose: a real model's loss surface has millions of dimensions; these have two, so the whole
+surface fits on a contour plot and every step of every optimizer can be drawn. Each path is
+`llm_core.optimizers.optimize` with the reader's learning rate, step count and betas; a run that flies
+off stops early (`diverge_at`) and the widget says so in words. The contour lines are computed here
+(marching squares over a grid of the surface's own loss function, `contour_paths`), once per surface,
+and the view only draws them.
+"""
+
+import functools
+
+import numpy as np
+
+from llm_core.controls import as_choice, as_int, as_number
+from llm_core.optimizers import SURFACES, optimize
+
+METHODS = [("sgd", "SGD"), ("momentum", "Momentum"), ("adam", "Adam")]
+MAX_STEPS = 100          # 3 runs x 100 steps keeps an update well inside 50 ms in Pyodide
+DIVERGE_AT = 1000.0      # |position| beyond this counts as flown off (the views span at most 10)
+N_GRID = 41              # contour grid points per axis
+# Contour levels per surface: plain numbers (not computed with exp/log, so CPython and Pyodide agree
+# on which side of a level every grid value lies).
+LEVELS = {
+    "bowl": (0.05, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0),
+    "valley": (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 35.0, 50.0),
+    "rosenbrock": (0.5, 2.0, 5.0, 15.0, 40.0, 100.0, 250.0, 500.0, 1000.0, 2000.0),
+    "saddle": (-0.2, -0.1, 0.05, 0.25, 0.5, 1.0, 1.5, 2.0),
+    "himmelblau": (1.0, 5.0, 15.0, 40.0, 80.0, 150.0, 250.0, 400.0, 600.0),
+}
+ABOUT = {
+    "bowl": "A round bowl, (x² + y²)/2: every direction has the same curvature",
+    "valley": "A long narrow valley, (x² + 25y²)/2: 25 times steeper across than along",
+    "rosenbrock": "Rosenbrock's curved valley with a flat floor; minimum at (1, 1)",
+    "saddle": "A saddle point at (0, 0) between two minima at (0, ±1)",
+    "himmelblau": "Himmelblau's function: four minima, all with loss 0",
+}
+# Plot box in SVG user units; the height follows each surface's aspect ratio.
+PLOT_W, LEFT, RIGHT, TOP, BOTTOM = 400, 30, 14, 8, 22
+
+DEFAULTS = {"surface": "valley", "x0": -4.0, "y0": 1.0, "lr_exp": -1.1, "steps": 50, "beta": 0.9,
+            "beta1": 0.9, "beta2": 0.999}
+EXAMPLES = [{"surface": "rosenbrock", "x0": -1.5, "y0": 2.0, "lr_exp": -3, "steps": 100},
+            {"surface": "bowl", "x0": 1.5, "y0": 1.5, "lr_exp": 0.3, "steps": 20},
+            {"surface": "saddle", "x0": 1.5, "y0": 0.0, "lr_exp": "-1", "steps": "80", "beta": 0.5},
+            {"surface": "himmelblau", "x0": 0, "y0": 0, "lr_exp": -2, "beta1": 0.5, "beta2": 0.95}]
+DATA: list[str] = []
+CODE = ["llm_core.optimizers.optimize", "llm_core.optimizers.sgd_step", "llm_core.optimizers.momentum_step",
+        "llm_core.optimizers.adam_step", "llm_core.optimizers.valley"]
+
+
+def num(v: float) -> str:
+    """A loss or coordinate as the figure prints it: about 3 significant digits, true minus."""
+    a = abs(v)
+    if a < 5e-13:
+        return "0"
+    if a >= 100_000 or a < 0.001:
+        mantissa, exponent = f"{v:.1e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    else:
+        text = f"{v:.0f}" if a >= 100 else f"{v:#.3g}"
+    return text.replace("-", "−")
+
+
+@functools.cache
+def view(name):  # -> plot geometry for one surface
+    (x_lo, x_hi), (y_lo, y_hi) = SURFACES[name].bounds
+    plot_h = round(PLOT_W * (y_hi - y_lo) / (x_hi - x_lo))
+    return {"x_lo": x_lo, "x_hi": x_hi, "y_lo": y_lo, "y_hi": y_hi, "left": LEFT, "top": TOP,
+            "right": LEFT + PLOT_W, "bottom": TOP + plot_h, "width": LEFT + PLOT_W + RIGHT,
+            "height": TOP + plot_h + BOTTOM}
+
+
+def to_svg(name, points):  # [n, 2] in surface units -> [n, 2] in SVG units (y grows downwards)
+    v = view(name)
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    sx = v["left"] + (points[:, 0] - v["x_lo"]) / (v["x_hi"] - v["x_lo"]) * (v["right"] - v["left"])
+    sy = v["top"] + (v["y_hi"] - points[:, 1]) / (v["y_hi"] - v["y_lo"]) * (v["bottom"] - v["top"])
+    return np.stack([sx, sy], axis=-1)
+
+
+def marching_squares(values, xs, ys, level):  # [ny, nx], [nx], [ny], float -> [n_segments, 2, 2]
+    """Line segments where `values` crosses `level`, one or two per grid cell (Lorensen & Cline 1987, in 2-D).
+
+    Each cell's four edges are checked for a sign change of values - level; the crossing point is placed
+    by linear interpolation along the edge. A cell with two crossings gets one segment; a cell with four
+    (opposite corners on the same side) is split by the value at its centre.
+    """
+    above = values > level
+    gx, gy = np.meshgrid(xs, ys)  # [ny, nx] each
+    corners = [(slice(None, -1), slice(None, -1)), (slice(None, -1), slice(1, None)),  # a (x_i, y_j), b
+               (slice(1, None), slice(1, None)), (slice(1, None), slice(None, -1))]    # c, d: the row above
+    points, crosses = [], []
+    for k in range(4):  # edges a-b, b-c, c-d, d-a
+        p, q = corners[k], corners[(k + 1) % 4]
+        vp, vq = values[p], values[q]
+        cross = above[p] != above[q]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(cross, (level - vp) / np.where(cross, vq - vp, 1.0), 0.0)
+        points.append(np.stack([gx[p] + t * (gx[q] - gx[p]), gy[p] + t * (gy[q] - gy[p])], axis=-1))
+        crosses.append(cross)
+    points, crosses = np.stack(points, axis=2), np.stack(crosses, axis=2)  # [ny-1, nx-1, 4, 2], [ny-1, nx-1, 4]
+    count = crosses.sum(axis=2)
+    two = count == 2
+    edge_pair = np.argsort(~crosses[two], axis=1, kind="stable")[:, :2]  # the two crossed edges of each cell
+    segments = [np.take_along_axis(points[two], edge_pair[:, :, None], axis=1)]
+    four = count == 4
+    if four.any():
+        centre = (values[:-1, :-1] + values[:-1, 1:] + values[1:, 1:] + values[1:, :-1])[four] / 4 > level
+        same_as_a = centre == above[:-1, :-1][four]
+        p4 = points[four]
+        # centre on a's side: corners b and d are cut off (edges 0-1 and 2-3), else a and c (3-0 and 1-2)
+        first = np.where(same_as_a[:, None, None], p4[:, [0, 1]], p4[:, [3, 0]])
+        second = np.where(same_as_a[:, None, None], p4[:, [2, 3]], p4[:, [1, 2]])
+        segments += [first, second]
+    return np.concatenate(segments, axis=0)
+
+
+@functools.cache
+def contour_paths(name):  # -> tuple of (level, SVG path data), cached per surface
+    surface, v = SURFACES[name], view(name)
+    xs = np.linspace(v["x_lo"], v["x_hi"], N_GRID)
+    ys = np.linspace(v["y_lo"], v["y_hi"], N_GRID)
+    values = surface.f(np.stack(np.meshgrid(xs, ys), axis=-1))  # [ny, nx]
+    paths = []
+    for level in LEVELS[name]:
+        segments = to_svg(name, marching_squares(values, xs, ys, level).reshape(-1, 2)).reshape(-1, 2, 2)
+        paths.append((level, "".join(f"M{a:.1f} {b:.1f}L{c:.1f} {d:.1f}" for (a, b), (c, d) in segments)))
+    return tuple(paths)
+
+
+def tick_values(lo, hi):  # -> whole numbers in [lo, hi], every 1 or every 2 units
+    step = 1 if hi - lo <= 4 else 2
+    return np.arange(np.ceil(lo / step) * step, hi + 1e-9, step)
+
+
+@functools.cache
+def ticks(name):  # -> x ticks, y ticks for one surface's view
+    v = view(name)
+    xt, yt = tick_values(v["x_lo"], v["x_hi"]), tick_values(v["y_lo"], v["y_hi"])
+    x_at = to_svg(name, np.stack([xt, np.full_like(xt, v["y_lo"])], axis=-1))[:, 0]
+    y_at = to_svg(name, np.stack([np.full_like(yt, v["x_lo"]), yt], axis=-1))[:, 1]
+
+    def label(t):  # "−2", "0", "3"
+        return f"{t:g}".replace("-", "−")
+    return (tuple({"at": round(float(a), 2), "label": label(t)} for a, t in zip(x_at, xt)),
+            tuple({"at": round(float(a), 2), "label": label(t)} for a, t in zip(y_at, yt)))
+
+
+def markers(kind, points, every):  # -> SVG path data: a marker at every `every`-th point and at the last
+    picked = list(points[::every])
+    if (len(points) - 1) % every:
+        picked.append(points[-1])
+    r = 3.5
+    shapes = {"sgd": "M{x:.1f} {y:.1f}m-{r} 0a{r} {r} 0 1 0 {d} 0a{r} {r} 0 1 0 -{d} 0Z",
+              "momentum": "M{x:.1f} {y:.1f}m-{r} -{r}h{d}v{d}h-{d}Z",
+              "adam": "M{x:.1f} {y:.1f}m0 -{t}l{r} {h}h-{d}Z"}
+    return "".join(shapes[kind].format(x=x, y=y, r=r, d=2 * r, t=4.2, h=7.6) for x, y in picked)
+
+
+def compute(params: dict) -> dict:
+    p = {**DEFAULTS, **params}
+    name = as_choice("surface", p["surface"], list(SURFACES))
+    surface = SURFACES[name]
+    (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+    x0 = as_number("x0", p["x0"], x_lo, x_hi)  # subtle: the sliders span -5..5; each surface's view is smaller
+    y0 = as_number("y0", p["y0"], y_lo, y_hi)
+    lr_exp = as_number("lr_exp", p["lr_exp"], -3.0, 0.5)
+    lr = 10.0 ** lr_exp
+    steps = as_int("steps", p["steps"], 0, MAX_STEPS)
+    beta = as_number("beta", p["beta"], 0.0, 0.99)
+    beta1 = as_number("beta1", p["beta1"], 0.0, 0.99)
+    beta2 = as_number("beta2", p["beta2"], 0.9, 0.9999)
+    hyper = {"sgd": {}, "momentum": {"beta": beta}, "adam": {"beta1": beta1, "beta2": beta2}}
+
+    start = np.array([x0, y0])
+    start_loss = float(surface.f(start))
+    runs, messages = [], []
+    for kind, label in METHODS:
+        path = optimize(surface.f, surface.grad, start, kind, lr=lr, steps=steps, diverge_at=DIVERGE_AT,
+                        **hyper[kind])
+        diverged = len(path) < steps + 1
+        end = path[-1]
+        final = float(surface.f(end))
+        svg = np.round(to_svg(name, path), 2)
+        if diverged:
+            messages.append(f"{label} diverged: after {len(path) - 1} step{'' if len(path) == 2 else 's'} it was "
+                            f"more than {DIVERGE_AT:,.0f} away from the origin, so the run stopped. Lower the "
+                            "learning rate.")
+        runs.append({
+            "method": kind, "label": label, "path": path.tolist(), "points": svg.tolist(),
+            "markers": markers(kind, svg, max(1, steps // 10)), "diverged": diverged, "n_steps": len(path) - 1,
+            "final_loss": final, "final_text": num(final), "end_text": f"({num(end[0])}, {num(end[1])})",
+            "key": markers(kind, np.array([[15.0, 7.0]]), 1),  # the legend's sample marker
+        })
+    x_ticks, y_ticks = ticks(name)
+    mins = to_svg(name, surface.minima)
+    return {
+        "params": {"surface": name, "x0": x0, "y0": y0, "lr_exp": lr_exp, "steps": steps, "beta": beta,
+                   "beta1": beta1, "beta2": beta2},
+        "lr": lr,
+        "lr_text": num(lr),
+        "about": ABOUT[name],
+        "start_loss": start_loss,
+        "start_text": num(start_loss),
+        "view": {**view(name), "x": [dict(t) for t in x_ticks], "y": [dict(t) for t in y_ticks]},
+        "contours": [{"level": level, "d": d} for level, d in contour_paths(name)],
+        "minima": np.round(mins, 2).tolist(),
+        "start": np.round(to_svg(name, start)[0], 2).tolist(),
+        "runs": runs,
+        "messages": messages,
+        "starts": {n: list(s.start) for n, s in SURFACES.items()},
+    }
