@@ -1,0 +1,108 @@
+"""Model size: how much memory a model's weights take at fp32, fp16, int8 and int4, next to real devices.
+
+Two models side by side: a published one, its parameters counted from its config
+(`llm_core.configs.parameter_count`, source named in the config), and one of any size set with a slider.
+Bytes come from `llm_core.configs.weights_bytes` / `llm_core.quantization.quantized_bytes`: bits per weight,
+plus, for int8 and int4, one fp16 scale per group of group_size weights (int4 in groups of 32 is
+4.5 bits a weight). Only the weights are counted: running a model also needs its KV cache and activations.
+"""
+
+import math
+import re
+
+from llm_core.configs import CONFIGS, parameter_count, weights_bytes
+from llm_core.controls import as_choice, as_int, as_number
+from llm_core.quantization import quantized_bytes
+
+FORMATS = [("fp32", 32), ("fp16", 16), ("int8", 8), ("int4", 4)]  # (name, bits per weight)
+GROUP_SIZES = [32, 64, 128]
+SCALE_BYTES = 2  # fp16 scales, as llama.cpp's Q8_0 / Q4_0 blocks and Glassbox's checkpoints store them
+MODELS = ["llama-3.2-1b", "llama-2-7b", "mistral-7b", "qwen2.5-7b", "llama-3-8b", "llama-2-13b",
+          "llama-2-70b", "llama-3-70b", "llama-3.1-405b", "gpt2-xl"]
+MIN_B, MAX_B = 0.5, 100.0  # the slider's range, in billions of parameters
+# Memory of common devices, in GB (10^9 bytes), with where the number comes from.
+DEVICES = [
+    {"name": "Google Pixel 8 phone", "gb": 8, "source": "https://store.google.com/product/pixel_8_specs"},
+    {"name": "16 GB laptop", "gb": 16, "source": None},
+    {"name": "NVIDIA RTX 4090", "gb": 24,
+     "source": "https://www.nvidia.com/en-us/geforce/graphics-cards/40-series/rtx-4090/"},
+    {"name": "NVIDIA H100", "gb": 80, "source": "https://www.nvidia.com/en-us/data-center/h100/"},
+    {"name": "NVIDIA H200", "gb": 141, "source": "https://www.nvidia.com/en-us/data-center/h200/"},
+    {"name": "8 × H100 server", "gb": 640, "source": "https://www.nvidia.com/en-us/data-center/h100/"},
+]
+# Bars on a log scale from 0.1 GB to 2,000 GB (the view sets widths from "frac").
+LOG_LO, LOG_HI = math.log10(0.1), math.log10(2000)
+
+DEFAULTS = {"model": "llama-3-8b", "billions": 70, "group_size": 32}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"model": "llama-3.2-1b", "billions": 1, "group_size": 128},
+    {"model": "llama-3.1-405b", "billions": 100, "group_size": 64},
+    {"model": "llama-2-70b", "billions": "13.5"},
+]
+DATA: list[str] = []
+CODE = [
+    "llm_core.configs.parameter_count",
+    "llm_core.configs.weights_bytes",
+    "llm_core.quantization.quantized_bytes",
+]
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped."""
+    p = {**DEFAULTS, **params}
+    return {
+        "model": as_choice("model", p["model"], MODELS),
+        "billions": round(as_number("billions", p["billions"], MIN_B, MAX_B), 1),
+        "group_size": as_choice("group_size", as_int("group_size", p["group_size"], 0, 10 ** 6), GROUP_SIZES),
+    }
+
+
+def frac(n_bytes: int) -> float:
+    """Where n_bytes falls on the log axis, 0 (0.1 GB) to 1 (2,000 GB)."""
+    gb = max(n_bytes / 1e9, 10 ** LOG_LO)
+    return min((math.log10(gb) - LOG_LO) / (LOG_HI - LOG_LO), 1.0)
+
+
+def source_links(source: str) -> list:  # a config's source text -> [{"label", "url"}]
+    """Links for the paper (arXiv:ID) and the Hugging Face config.json named in a config's source."""
+    links = [{"label": "paper", "url": f"https://arxiv.org/abs/{m}"}
+             for m in re.findall(r"arXiv:(\d{4}\.\d{4,5})", source)]
+    links += [{"label": "config.json", "url": f"https://huggingface.co/{m}/blob/main/config.json"}
+              for m in re.findall(r"Hugging Face (\S+/\S+) config\.json", source)]
+    return links
+
+
+def rows(sizes: dict) -> list:  # {format: bytes} -> one row per format
+    out = []
+    for name, bits in FORMATS:
+        n = sizes[name]
+        fits = next((d for d in DEVICES if n <= d["gb"] * 1e9), None)
+        out.append({"format": name, "bits": bits, "bytes": n, "gb": n / 1e9, "frac": frac(n),
+                    "fits": fits["name"] if fits else None, "fits_gb": fits["gb"] if fits else None})
+    return out
+
+
+def compute(params: dict) -> dict:
+    p = read_params(params)
+    g = p["group_size"]
+    cfg = CONFIGS[p["model"]]
+    n_real = parameter_count(cfg)["total"]
+    real = {name: weights_bytes(cfg, bits, g if bits < 16 else None) for name, bits in FORMATS}
+    n_any = round(p["billions"] * 1e9)
+    scales = -(-n_any // g)  # ceil(n / group_size) groups
+    any_size = {name: quantized_bytes(n_any, bits, scales if bits < 16 else 0, SCALE_BYTES) for name, bits in FORMATS}
+    return {
+        "real": {"key": p["model"], "name": cfg.name, "n_params": n_real, "source": cfg.source,
+                 "links": source_links(cfg.source),
+                 "rows": rows(real)},
+        "any": {"name": f"Any model of {p['billions']:g} billion parameters", "n_params": n_any,
+                "rows": rows(any_size)},
+        "int4_bits": 8 * real["int4"] / n_real,  # bits a weight, scales included
+        "int8_bits": 8 * real["int8"] / n_real,
+        "devices": [{**d, "frac": frac(d["gb"] * 10 ** 9)} for d in DEVICES],
+        "ticks": [{"label": label, "frac": frac(gb * 10 ** 9)} for label, gb in
+                  [("0.1", 0.1), ("1", 1), ("10", 10), ("100", 100), ("1,000", 1000)]],
+        "models": [{"key": k, "name": CONFIGS[k].name} for k in MODELS],
+        "params": p,
+    }

@@ -1,0 +1,104 @@
+/* Quantized model: redraws the two greedy continuations (marking where they part) and the perplexity table
+   from compute's result. Same markup as quantized_model.html. */
+(function () {
+  "use strict";
+  const T = window.glassboxTokens;
+
+  function read(el) {
+    const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
+    return { prompt: value("prompt"), n_tokens: Number(value("n_tokens")), format: value("format"),
+             group_size: Number(value("group_size")) };
+  }
+
+  function chip(c, cls) {
+    const node = T.el("span", cls);
+    node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
+    return node;
+  }
+
+  function row(box, tokens, first) {
+    tokens.forEach((c, i) => {
+      if (c.differs && i === first) {
+        const mark = T.el("span", "qm-mark", "▶");
+        mark.setAttribute("aria-hidden", "true");
+        box.appendChild(mark);
+      }
+      box.appendChild(chip(c, "tok" + (c.differs ? " qm-diff" : "")));
+      if (c.nl) box.appendChild(T.el("span", "tok-br"));
+    });
+    return box;
+  }
+
+  function mb(n) { return (n / 1e6).toFixed(2) + " MB"; }
+
+  function cells(tr, head, values) {
+    const th = T.el("th", null, head);
+    th.scope = "row";
+    tr.appendChild(th);
+    for (const v of values) tr.appendChild(T.el("td", null, v));
+    return tr;
+  }
+
+  glassbox.widget("quantized_model", {
+    read,
+
+    mount(el) {
+      const n = el.querySelector('[data-param="n_tokens"]');
+      n.addEventListener("input", () => { n.nextElementSibling.textContent = n.value; });
+    },
+
+    draw(el, result) {
+      const p = result.params;
+      el.querySelector('[data-param="n_tokens"]').nextElementSibling.textContent = String(p.n_tokens);
+      const frag = document.createDocumentFragment();
+      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const line = T.el("p", "qm-prompt-line");
+      const shown = result.prompt_tokens.length;
+      line.append(T.el("span", "qm-tag", "Prompt" + (result.n_prompt_tokens > shown ? " (last " + shown + " of "
+        + result.n_prompt_tokens + " tokens)" : "") + ":"), " ");
+      const chips = T.el("span", "tok-chips qm-chips");
+      for (const c of result.prompt_tokens) chips.appendChild(chip(c, "tok qm-prompt-tok"));
+      line.appendChild(chips);
+      frag.appendChild(line);
+
+      const rows = T.el("div", "qm-rows");
+      const label = p.format + (p.format !== "fp16" ? ", groups of " + p.group_size : "");
+      for (const [title, tokens, aria] of [["Model as shipped (fp16 weights)", result.full, "the model as shipped"],
+                                           [label, result.quant, "the " + p.format + " model"]]) {
+        const box = T.el("div", "tok-chips qm-chips");
+        box.setAttribute("role", "group");
+        box.setAttribute("aria-label", "Greedy continuation by " + aria);
+        const r = T.el("div", "qm-row");
+        r.append(T.el("h3", "qm-tag", title), row(box, tokens, result.first_difference));
+        rows.appendChild(r);
+      }
+      frag.appendChild(rows);
+      frag.appendChild(T.el("p", "qm-verdict", result.first_difference === null
+        ? "The two continuations are identical for all " + result.full.length + " tokens."
+        : "They part at new token " + (result.first_difference + 1)
+          + " (marked ▶; every token from there on is outlined with a dashed border)."));
+
+      const table = T.el("table", "qm-table");
+      table.appendChild(T.el("caption", null, "Held-out perplexity on " + T.int(result.n_eval_tokens) + " tokens ("
+        + result.n_eval_windows + " windows of text the model never saw in training)"));
+      const head = T.el("tr");
+      for (const h of ["Weights", "Stored", "Weight error", "Perplexity"]) {
+        const th = T.el("th", null, h);
+        th.scope = "col";
+        head.appendChild(th);
+      }
+      const thead = T.el("thead");
+      thead.appendChild(head);
+      const change = 100 * result.ppl_change;
+      const body = T.el("tbody");
+      body.append(
+        cells(T.el("tr"), "as shipped (fp32 in memory)", [mb(result.bytes_fp32), "–", result.ppl_full.toFixed(2)]),
+        cells(T.el("tr"), p.format + (p.format !== "fp16" ? " (g" + p.group_size + ")" : ""),
+          [mb(result.bytes_quant), (100 * result.weight_error).toFixed(2) + "%",
+           result.ppl_quant.toFixed(2) + " (" + (change >= 0 ? "+" : "") + change.toFixed(1) + "%)"]));
+      table.append(thead, body);
+      frag.appendChild(table);
+      el.querySelector(".widget-output").replaceChildren(frag);
+    },
+  });
+})();
