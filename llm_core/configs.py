@@ -15,6 +15,7 @@ table n_ctx * d_model, and an output projection n_vocab * d_model unless it is t
 124439808
 """
 
+import re
 from dataclasses import dataclass
 
 from .kv_cache import kv_cache_bytes  # noqa: F401 (a calculator of this module too, for configs)
@@ -117,6 +118,30 @@ def parameter_count(cfg):  # -> dict of ints
     parts["total"] = sum(parts.values())
     parts["per_layer"] = attention + ffn + 2 * norm
     return parts
+
+
+def arch_from_model(cfg, name, source):  # ModelConfig -> ArchConfig
+    """A Llama-style model's shape (llm_core.model.ModelConfig, e.g. the tiny model's) as an ArchConfig.
+
+    RMSNorm, SwiGLU, RoPE, no biases: what llm_core.model builds, so parameter_count(result)["total"]
+    equals llm_core.model.n_params(cfg).
+    """
+    return ArchConfig(name, cfg.d_model, cfg.n_layer, cfg.n_head, cfg.n_kv_head, cfg.d_head, cfg.d_ff,
+                      cfg.n_vocab, cfg.n_ctx, cfg.tied_embeddings, "rmsnorm", "swiglu", "rope", "none",
+                      cfg.rope_base, source)
+
+
+def source_links(source):  # str -> [(label, url)]
+    """Links for the references a `source` string names: arXiv ids and Hugging Face config.json files.
+
+    >>> source_links("Touvron et al. 2023, arXiv:2307.09288; Hugging Face meta-llama/Llama-2-7b-hf config.json")
+    [('arXiv:2307.09288', 'https://arxiv.org/abs/2307.09288'), ('meta-llama/Llama-2-7b-hf config.json', \
+'https://huggingface.co/meta-llama/Llama-2-7b-hf/blob/main/config.json')]
+    """
+    links = [(f"arXiv:{n}", f"https://arxiv.org/abs/{n}") for n in re.findall(r"arXiv:(\d{4}\.\d{4,5})", source)]
+    links += [(f"{repo} config.json", f"https://huggingface.co/{repo}/blob/main/config.json")
+              for repo in re.findall(r"Hugging Face ([\w.-]+/[\w.-]+) config\.json", source)]
+    return links
 
 
 def weights_bytes(cfg, bits=16, group_size=None, scale_bytes=2):  # -> int

@@ -103,3 +103,22 @@ def test_weights_bytes():
 def test_kv_cache_calculator_is_shared():
     assert configs.kv_cache_bytes is kv_cache.kv_cache_bytes
     assert configs.kv_cache_bytes(CONFIGS["llama-3-70b"], n_ctx=8192) == 2 * 80 * 8 * 128 * 8192 * 2
+
+
+def test_arch_from_model_counts_what_llm_core_model_builds():
+    from llm_core.model import ModelConfig, n_params
+    for cfg in [ModelConfig(), ModelConfig(n_vocab=50, d_model=16, n_layer=3, n_head=4, n_kv_head=1, d_head=4,
+                                           d_ff=40, tied_embeddings=False)]:
+        arch = configs.arch_from_model(cfg, "x", "y")
+        assert parameter_count(arch)["total"] == n_params(cfg)
+    assert parameter_count(configs.arch_from_model(ModelConfig(), "tiny", "models/tiny"))["total"] == 1_705_600
+
+
+def test_source_links():
+    links = configs.source_links(CONFIGS["mistral-7b"].source)
+    assert links == [("arXiv:2310.06825", "https://arxiv.org/abs/2310.06825"),
+                     ("mistralai/Mistral-7B-v0.1 config.json",
+                      "https://huggingface.co/mistralai/Mistral-7B-v0.1/blob/main/config.json")]
+    assert configs.source_links("Radford et al. 2019") == []
+    for cfg in CONFIGS.values():  # every real config links its config.json
+        assert any(url.endswith("/blob/main/config.json") for _, url in configs.source_links(cfg.source))

@@ -1,0 +1,215 @@
+"""The transformer-block chapter's widgets, computed in CPython: block_walk, logit_lens and param_counter.
+
+block_walk is checked against the block recomputed from llm_core's pieces (rms_norm, the attention
+heads times W_o, swiglu) on the traced stream, and its two adds against the stream the forward pass
+recorded; logit_lens against the model's own logits (its last depth is the real prediction) and a
+readout done by hand; param_counter against the tiny model's weight file (1,705,600 values) and the
+published sizes of real models; plus the limits, clamping and bad-input messages.
+"""
+
+import importlib.util
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llm_core.activations import softmax
+from llm_core.configs import CONFIGS, parameter_count
+from llm_core.ffn import swiglu
+from llm_core.model import n_params, read_model_file
+from llm_core.norms import rms_norm
+
+WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
+
+
+def load_widget(name: str):
+    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+block_walk = load_widget("block_walk")
+logit_lens = load_widget("logit_lens")
+param_counter = load_widget("param_counter")
+ALL = [block_walk, logit_lens, param_counter]
+PROMPTS = [block_walk, logit_lens]  # the widgets that read a prompt
+
+
+def run(widget, **params):
+    result = widget.compute(params)
+    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
+    return result
+
+
+@pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
+def test_defaults_and_examples_are_plain_json(widget):
+    for p in [{}] + widget.EXAMPLES:
+        result = widget.compute(p)
+        assert json.loads(json.dumps(result, allow_nan=False)) == result
+    assert len(widget.EXAMPLES) >= 2 and widget.CODE and widget.DATA
+
+
+# --- block_walk --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("params", [{}, *block_walk.EXAMPLES, {"layer": 4, "position": 0}])
+def test_block_walk_recomputes_the_block_from_llm_core(params):
+    r = run(block_walk, **params)
+    layer, pos = r["params"]["layer"], r["params"]["position"]
+    tiny = block_walk.model()
+    ids, _ = block_walk.read_ids(r["params"]["prompt"])
+    _, trace = tiny.forward(ids, trace=True)
+    w = {k: tiny.weights[f"layers.{layer}.{k}"] for k in ("attn_norm", "wo", "ffn_norm", "w_gate", "w_up", "w_down")}
+    eps = tiny.cfg.norm_eps
+    x = trace["residual"][2 * layer]                                       # [n_seq, d_model]
+    heads = trace["layers"][layer]["attn"]["heads"]                        # [n_head, n_seq, d_head]
+    attn_out = heads.transpose(1, 0, 2).reshape(len(ids), -1) @ w["wo"]    # -> [n_seq, n_head * d_head] -> [n_seq, d_model]
+    h = x + attn_out
+    np.testing.assert_allclose(h, trace["residual"][2 * layer + 1], rtol=1e-5, atol=1e-5)
+    ffn_out, _ = swiglu(rms_norm(h, w["ffn_norm"], eps), w["w_gate"], w["w_up"], w["w_down"])
+    y = h + ffn_out
+    np.testing.assert_allclose(y, trace["residual"][2 * layer + 2], rtol=1e-5, atol=1e-5)
+
+    expected = [x[pos], rms_norm(x[pos], w["attn_norm"], eps), attn_out[pos], h[pos],
+                rms_norm(h[pos], w["ffn_norm"], eps), ffn_out[pos], y[pos]]
+    assert [s["key"] for s in r["steps"]] == ["input", "norm1", "attention", "add1", "norm2", "ffn", "add2"]
+    for step, vector in zip(r["steps"], expected):
+        assert step["norm"] == pytest.approx(float(np.linalg.norm(vector)), rel=1e-5)
+        assert step["shape"] == {"names": "[n_seq, d_model]", "sizes": [len(ids), 128]}
+    looked = trace["attention"][layer][:, pos, :].mean(axis=0)
+    assert r["steps"][2]["attends"]["position"] == int(np.argmax(looked)) <= pos  # causal: never a later token
+    assert len(r["stream"]) == 2 * tiny.cfg.n_layer + 1
+    assert [s["in_block"] for s in r["stream"]].count(True) == 3
+    assert r["stream"][2 * layer + 2]["norm"] == pytest.approx(r["steps"][-1]["norm"], rel=1e-6)
+
+
+def test_block_walk_default_token_attends_to_president():
+    r = run(block_walk)
+    assert r["token"]["segs"] == [["w", "·"], ["t", "United"]]
+    assert r["steps"][2]["attends"]["position"] == 2  # " President"
+
+
+def test_block_walk_clamps():
+    r = run(block_walk, prompt="I ask the Congress to", layer=99, position=63)
+    assert r["params"]["layer"] == 5 and r["params"]["position"] == 4 == r["n_tokens"] - 1
+    assert run(block_walk, layer=-3, position=-1)["params"]["position"] == 0
+
+
+# --- logit_lens --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("params", [{}, *logit_lens.EXAMPLES])
+def test_logit_lens_last_depth_is_the_models_real_prediction(params):
+    r = run(logit_lens, **params)
+    tiny = logit_lens.model()
+    ids, _ = logit_lens.read_ids(r["params"]["prompt"])
+    logits, _ = tiny.forward(ids)
+    probs = softmax(logits.astype(np.float64))
+    assert len(r["depths"]) == tiny.cfg.n_layer + 1 == 7 and r["n_tokens"] == len(ids) == len(r["rows"])
+    for t, row in enumerate(r["rows"]):
+        final = row["cells"][-1]
+        assert final["id"] == int(np.argmax(logits[t]))
+        assert final["p"] == pytest.approx(float(probs[t].max()), rel=1e-6)
+        assert row["id"] == ids[t]
+        assert row["next"] == (None if t == len(ids) - 1 else {"id": ids[t + 1], "segs": row["next"]["segs"]})
+    assert r["final"] == r["rows"][-1]["cells"][-1]
+
+
+def test_logit_lens_every_depth_matches_a_readout_by_hand():
+    r = run(logit_lens)
+    tiny = logit_lens.model()
+    ids, _ = logit_lens.read_ids(r["params"]["prompt"])
+    _, trace = tiny.forward(ids, trace=True)
+    for d in range(7):  # depth 0 reads the embedding, depth d the stream after layer d - 1
+        stream = trace["residual"][2 * d]
+        logits = rms_norm(stream, tiny.weights["final_norm"], tiny.cfg.norm_eps) @ tiny.weights["tok_emb"].T
+        probs = softmax(logits.astype(np.float64))
+        for t, row in enumerate(r["rows"]):
+            assert row["cells"][d]["id"] == int(np.argmax(logits[t]))
+            assert row["cells"][d]["p"] == pytest.approx(float(probs[t].max()), rel=1e-5)
+    hits = [sum(row["cells"][d]["hit"] for row in r["rows"]) for d in range(7)]
+    assert hits == r["hits"] and r["n_scored"] == len(ids) - 1
+    assert hits[-1] > hits[0]  # deeper readouts predict the next token better than the embedding
+
+
+def test_logit_lens_shows_at_most_64_positions():
+    r = run(logit_lens, prompt="the Union " * 100)
+    assert r["n_tokens"] == 64 and "last 64" in r["note"]
+
+
+# --- param_counter -----------------------------------------------------------------------------------
+
+def test_tiny_model_count_equals_its_weight_file():
+    r = run(param_counter)
+    assert r["total"] == 1_705_600 == n_params(param_counter.model_config())
+    with np.load(io.BytesIO(read_model_file("models/tiny", "weights.npz"))) as npz:
+        stored = {name: npz[name] for name in npz.files}
+    from llm_core.checkpoints import unpack_weights
+    weights = unpack_weights(stored)
+    assert sum(int(np.prod(v.shape)) for v in weights.values()) == 1_705_600
+    parts = {p["key"]: p["count"] for p in r["parts"]}
+    assert parts == {"embedding": 524_288, "position": 0, "attention": 294_912, "ffn": 884_736, "norms": 1_664,
+                     "lm_head": 0}
+    assert r["per_layer"] == 196_864 and sum(parts.values()) == r["total"]
+
+
+# Published sizes: the parameter counts shown on the Hugging Face model pages (safetensors metadata)
+# and GPT-2's released model names; the tolerance allows for their rounding (3 significant digits).
+PUBLISHED = {"llama-3-8b": 8.03e9, "llama-2-7b": 6.74e9, "mistral-7b": 7.24e9, "gpt2": 124e6,
+             "llama-3.2-1b": 1.24e9, "qwen2.5-7b": 7.62e9}
+
+
+@pytest.mark.parametrize("key", sorted(PUBLISHED))
+def test_published_totals_within_rounding(key):
+    r = run(param_counter, config=key)
+    assert r["total"] == parameter_count(CONFIGS[key])["total"]
+    assert math.isclose(r["total"], PUBLISHED[key], rel_tol=0.005)
+    assert r["links"] and all(link["url"].startswith("https://") for link in r["links"])
+    assert any("huggingface.co" in link["url"] and link["url"].endswith("config.json") for link in r["links"])
+
+
+def test_custom_shape_uses_the_same_count():
+    cfg = CONFIGS["llama-3-8b"]
+    r = run(param_counter, **param_counter.EXAMPLES[2])
+    assert r["total"] == parameter_count(cfg)["total"] == 8_030_261_248
+    tiny = run(param_counter, config="custom")  # the custom boxes start at the tiny model's shape
+    assert tiny["total"] == 1_705_600
+
+
+def test_custom_shape_notes_and_clamps():
+    r = run(param_counter, config="custom", n_head=5, n_kv_head=9)
+    assert r["params"]["n_kv_head"] == 5 and "not a multiple" in r["note"]
+    r = run(param_counter, config="custom", d_model=10**9, n_layer=0)
+    assert r["params"]["d_model"] == 65_536 and r["params"]["n_layer"] == 1
+
+
+@pytest.mark.parametrize("params, word", [
+    ({"config": "gpt-5"}, "config"), ({"d_model": ""}, "d_model"), ({"n_layer": 2.5}, "n_layer"),
+    ({"n_vocab": "many"}, "n_vocab"), ({"tied": "maybe"}, "tied"),
+])
+def test_param_counter_bad_values(params, word):
+    with pytest.raises(ValueError, match=word):
+        param_counter.compute(params)
+
+
+# --- prompts -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("widget", PROMPTS, ids=lambda w: w.__name__)
+def test_empty_and_huge_prompts(widget):
+    assert "empty" in run(widget, prompt="")["note"]
+    assert "characters" in run(widget, prompt="x" * 1_000_000)["note"]
+
+
+@pytest.mark.parametrize("widget", PROMPTS, ids=lambda w: w.__name__)
+@pytest.mark.parametrize("text", ["👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "\n\n\t"])
+def test_awkward_text(widget, text):
+    run(widget, prompt=text)
+
+
+@pytest.mark.parametrize("widget", PROMPTS, ids=lambda w: w.__name__)
+@pytest.mark.parametrize("prompt", [None, 42, ["a"]])
+def test_prompt_must_be_text(widget, prompt):
+    with pytest.raises(ValueError, match="prompt"):
+        widget.compute({"prompt": prompt})

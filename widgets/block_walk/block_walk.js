@@ -1,0 +1,94 @@
+/* Block walk: redraws the six steps of one block and the stream overview from compute's result (same
+   markup as block_walk.html). Bar lengths are compute's norms relative to the largest shown. */
+(function () {
+  "use strict";
+  const T = window.glassboxTokens;
+
+  function tok(t, cls) {
+    const node = T.el("span", "tok bw-tok " + (cls || ""));
+    node.appendChild(T.appendSegs(T.el("span", "tok-s"), t.segs));
+    return node;
+  }
+
+  function bar(fraction) {
+    const box = T.el("span", "bw-bar");
+    box.setAttribute("aria-hidden", "true");
+    box.appendChild(T.el("span")).style.width = (100 * fraction).toFixed(1) + "%";
+    return box;
+  }
+
+  function showValues(el) {
+    for (const key of ["layer", "position"]) {
+      const input = el.querySelector('[data-param="' + key + '"]');
+      input.nextElementSibling.textContent = input.value;
+    }
+  }
+
+  glassbox.widget("block_walk", {
+    read(el) {
+      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
+      return { prompt: value("prompt"), layer: Number(value("layer")), position: Number(value("position")) };
+    },
+
+    mount(el) {
+      el.querySelector(".bw-controls").addEventListener("input", () => showValues(el));
+    },
+
+    draw(el, result) {
+      const pos = el.querySelector('[data-param="position"]');
+      pos.max = String(result.n_tokens - 1);  // the slider spans the prompt's tokens
+      pos.value = String(result.params.position);
+      showValues(el);
+      const p = result.token.position;
+      const frag = document.createDocumentFragment();
+      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const chips = T.el("div", "tok-chips bw-chips");
+      chips.setAttribute("role", "group");
+      chips.setAttribute("aria-label", "Prompt tokens; the chosen one is marked");
+      result.tokens.forEach((t, i) => {
+        const chip = tok(t, i === p ? "bw-chosen" : "bw-other");
+        chip.classList.remove("bw-tok");
+        chip.appendChild(T.el("span", "tok-id", i));
+        chips.appendChild(chip);
+      });
+      frag.appendChild(chips);
+      const where = T.el("p", "bw-where", "Layer " + result.params.layer + " on all " + result.n_tokens + " token"
+        + (result.n_tokens === 1 ? "" : "s") + " at once; the sizes are those of token " + p + " ");
+      where.append(tok(result.token, "bw-chosen"), ".");
+      frag.appendChild(where);
+
+      const top = Math.max(...result.steps.map((s) => s.norm));
+      const steps = T.el("ol", "bw-steps");
+      for (const s of result.steps) {
+        const li = T.el("li", "bw-step bw-" + s.key);
+        const head = T.el("div", "bw-step-head");
+        head.append(T.el("span", "bw-name", s.name), " ", T.el("code", "bw-formula", s.formula));
+        const row = T.el("div", "bw-normrow");
+        row.append(T.el("span", "bw-normlabel", "norm of this token's vector"), bar(s.norm / top),
+          T.el("span", "bw-num", s.norm.toFixed(2)));
+        const detail = T.el("div", "bw-detail", s.detail);
+        if (s.attends) {
+          detail.append("; token " + p + " attends most to position " + s.attends.position + " ");
+          detail.append(tok(s.attends), " (" + (100 * s.attends.weight).toFixed(0) + "%, mean over the heads)");
+        }
+        detail.append(".");
+        li.append(head, T.el("div", "bw-shape", s.shape.names + " = [" + s.shape.sizes.join(", ") + "]"), row, detail);
+        steps.appendChild(li);
+      }
+      frag.appendChild(steps);
+
+      frag.appendChild(T.el("h3", "bw-head", "The residual stream of token " + p + ", through the whole model"));
+      const streamTop = Math.max(...result.stream.map((r) => r.norm));
+      const stream = T.el("ol", "bw-stream");
+      stream.setAttribute("aria-label", "Norm of the token's vector after the embedding and after each sub-layer");
+      for (const r of result.stream) {
+        const li = T.el("li", "bw-srow" + (r.in_block ? " bw-in" : ""));
+        li.append(T.el("span", "bw-slabel", r.label), bar(r.norm / streamTop), T.el("span", "bw-num", r.norm.toFixed(2)),
+          T.el("span", "bw-mark", r.mark));
+        stream.appendChild(li);
+      }
+      frag.appendChild(stream);
+      el.querySelector(".widget-output").replaceChildren(frag);
+    },
+  });
+})();
