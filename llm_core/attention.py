@@ -69,6 +69,23 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     return weights @ v, weights
 
 
+def attention_distance(weights):  # [..., n_q, n_k] -> [..., n_q]
+    """How far back each query looks, on average: sum_j weights_ij * (position_i - j), in positions.
+
+    The n_q queries are the last n_q of the n_k positions, as in causal_mask. A head that always attends
+    to the previous token scores 1, one that attends to itself 0, one that spreads evenly over a causal
+    prefix of n tokens (n - 1) / 2. Used to summarise what a head does (e.g. Vig & Belinkov 2019,
+    "Analyzing the Structure of Attention in a Transformer Language Model", arXiv:1906.04284).
+
+    >>> attention_distance(np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.5, 0.5]]))
+    array([0. , 1. , 0.5])
+    """
+    n_q, n_k = weights.shape[-2:]
+    # [n_q, 1] - [1, n_k] -> [n_q, n_k]: how many positions key j lies before query i
+    offsets = np.arange(n_k - n_q, n_k)[:, None] - np.arange(n_k)[None, :]
+    return (weights * offsets).sum(axis=-1)
+
+
 def multi_head_attention(x, w_q, w_k, w_v, w_o, n_head, n_kv_head=None, positions=None, rope_freqs=None,
                          causal=True, kv_cache=None, layer=0):
     """Grouped-query multi-head self-attention over a sequence, with optional RoPE and KV cache.

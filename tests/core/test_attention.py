@@ -148,3 +148,26 @@ def test_against_torch_sdpa():
     expected = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).numpy()
     out, _ = scaled_dot_product_attention(q.numpy(), k.numpy(), v.numpy(), causal_mask(5))
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_q, n_k", [(1, 1), (5, 5), (2, 7)])
+def test_attention_distance_matches_a_loop(n_q, n_k):
+    rng = np.random.default_rng(n_q * 10 + n_k)
+    scores = rng.normal(size=(3, n_q, n_k))
+    weights = attention_weights(scores, causal_mask(n_q, n_k))
+    expected = np.zeros((3, n_q))
+    for h in range(3):
+        for i in range(n_q):
+            position = n_k - n_q + i
+            expected[h, i] = sum(weights[h, i, j] * (position - j) for j in range(n_k))
+    np.testing.assert_allclose(attention.attention_distance(weights), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_attention_distance_of_simple_patterns():
+    n = 6
+    previous = np.eye(n, k=-1)
+    previous[0, 0] = 1.0  # the first token can only look at itself
+    assert attention.attention_distance(previous).tolist() == [0, 1, 1, 1, 1, 1]
+    assert attention.attention_distance(np.eye(n)).tolist() == [0] * n
+    uniform = causal_mask(n) / causal_mask(n).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(attention.attention_distance(uniform), np.arange(n) / 2)

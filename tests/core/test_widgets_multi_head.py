@@ -24,8 +24,9 @@ def load_widget(name: str):
     return module
 
 
+attention_maps = load_widget("attention_maps")
 kv_memory = load_widget("kv_memory")
-ALL = [kv_memory]
+ALL = [attention_maps, kv_memory]
 
 
 def run(widget, **params):
@@ -40,6 +41,97 @@ def test_defaults_and_examples_are_plain_json(widget):
         result = widget.compute(p)
         assert json.loads(json.dumps(result, allow_nan=False)) == result
     assert len(widget.EXAMPLES) >= 2 and widget.CODE
+
+
+# ---- attention_maps ------------------------------------------------------------------------------
+
+def model_weights(prompt: str):  # -> ids, [n_layer, n_head, n_seq, n_seq] from the model's forward pass
+    tiny = attention_maps.model()
+    ids, _ = attention_maps.text_ids(prompt)
+    _, trace = tiny.forward(ids, trace=True)
+    return ids, trace["attention"]
+
+
+@pytest.mark.parametrize("params", [{}, {"layer": 0, "head": 3},
+                                    {"prompt": "The tariff is a tax. The tariff is paid by the people.",
+                                     "layer": 5, "head": 1}])
+def test_maps_are_the_models_own_weights(params):
+    r = run(attention_maps, **params)
+    p = {**attention_maps.DEFAULTS, **params}
+    ids, weights = model_weights(p["prompt"])
+    n = len(ids)
+    assert [t["id"] for t in r["tokens"]] == [int(i) for i in ids] and r["n_tokens"] == n
+    assert len(r["heads"]) == 6 * 4 and r["heads"][r["chosen"]]["layer"] == p["layer"]
+    assert r["heads"][r["chosen"]]["head"] == p["head"]
+    chosen = weights[p["layer"], p["head"]]
+    for i, row in enumerate(r["rows"]):  # the enlarged head, row by row: exactly the forward pass's weights
+        assert row == [float(x) for x in chosen[i, :i + 1]]
+        assert abs(sum(row) - 1) < 1e-5
+    for m in r["heads"]:
+        w = weights[m["layer"], m["head"]]
+        expected = [[i, j, float(w[i, j])] for i in range(n) for j in range(n) if w[i, j] >= attention_maps.MIN_CELL]
+        assert m["cells"] == expected
+        assert all(j <= i for i, j, _ in m["cells"])  # the causal mask: nothing above the diagonal
+    for f in r["focus"]:
+        assert f["weight"] == float(chosen[f["query"]].max()) and f["key"] == int(np.argmax(chosen[f["query"]]))
+
+
+def test_query_heads_are_grouped_by_the_kv_head_they_share():
+    r = run(attention_maps)
+    assert r["n_kv_head"] == 2 and r["group"] == 2
+    assert [m["kv_head"] for m in r["heads"][:4]] == [0, 0, 1, 1]
+
+
+def test_head_summaries_against_naive_loops():
+    r = run(attention_maps)
+    _, weights = model_weights(attention_maps.DEFAULTS["prompt"])
+    n = weights.shape[-1]
+    for m in r["heads"]:
+        w = weights[m["layer"], m["head"]].astype(np.float64)
+        queries = range(1, n)
+        prev = sum(w[i, i - 1] for i in queries) / (n - 1)
+        first = sum(w[i, 0] for i in queries) / (n - 1)
+        itself = sum(w[i, i] for i in queries) / (n - 1)
+        distance = sum(sum(w[i, j] * (i - j) for j in range(i + 1)) for i in queries) / (n - 1)
+        for got, want in [(m["prev"], prev), (m["first"], first), (m["self"], itself), (m["distance"], distance)]:
+            assert abs(got - want) < 1e-5
+        assert f"average distance {distance:.1f} tokens" in m["text"]
+
+
+def test_the_default_enlarged_head_is_a_previous_token_head():
+    # The chapter's claim: layer 4, head 0 looks mostly at the previous token.
+    m = run(attention_maps)["heads"][4 * 4 + 0]
+    assert m["text"].startswith("looks mostly at the previous token") and m["prev"] > 0.6 and m["distance"] < 2
+
+
+def test_a_single_token_and_long_texts():
+    one = run(attention_maps, prompt="")
+    assert one["n_tokens"] == 1 and one["rows"] == [[1.0]] and "empty" in one["note"]
+    assert all(m["cells"] == [[0, 0, 1.0]] for m in one["heads"])
+    long = run(attention_maps, prompt="The Congress shall act. " * 100)
+    assert long["n_tokens"] == attention_maps.MAX_TOKENS and "last 64" in long["note"]
+
+
+@pytest.mark.parametrize("params, key, expected", [
+    ({"layer": -1}, "layer", 0), ({"layer": 9}, "layer", 5), ({"head": 7}, "head", 3), ({"head": "1"}, "head", 1),
+])
+def test_attention_maps_clamping(params, key, expected):
+    assert run(attention_maps, **params)["params"][key] == expected
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"layer": ""}, "layer must be a number"), ({"head": 0.5}, "head must be a whole number"),
+    ({"prompt": None}, "prompt must be text"),
+])
+def test_attention_maps_bad_input(params, message):
+    with pytest.raises(ValueError, match=message):
+        attention_maps.compute(params)
+
+
+@pytest.mark.parametrize("prompt", ["🙂" * 300, "x" * 1_000_000, "مرحبا \u202e\x00\x07 hi", "\ud800 lone"])
+def test_attention_maps_strange_prompts(prompt):
+    r = run(attention_maps, prompt=prompt)
+    assert 1 <= r["n_tokens"] <= attention_maps.MAX_TOKENS and len(r["rows"]) == r["n_tokens"]
 
 
 # ---- kv_memory -------------------------------------------------------------------------------------
