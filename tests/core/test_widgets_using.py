@@ -75,6 +75,7 @@ def test_diagnose_repeat_demo_is_the_tiny_models_greedy_loop():
     assert [c["id"] for c in greedy["tokens"]] == out["new_ids"]
     flags = naive_repeats(out["prompt_ids"] + out["new_ids"], 3)[len(out["prompt_ids"]):]
     assert [c["repeat"] for c in greedy["tokens"]] == flags and greedy["n_repeated"] == sum(flags)
+    assert sampled["n_tokens"] == diagnose.REPEAT_SAMPLED_TOKENS
     assert greedy["n_repeated"] == 8 and sampled["n_repeated"] == 0  # the numbers the chapter quotes
     assert greedy["mean_p"] == 1.0 and 0 < sampled["mean_p"] < 1
 

@@ -21,8 +21,8 @@
 
   function demo(d) {
     const box = T.el("div", "dg-demo");
-    const head = T.el("p", "dg-demo-head", "On the tiny model: the prompt “" + d.prompt + "”, continued " + d.runs[0].n_tokens
-      + " tokens" + (d.kind === "repeat" ? " greedily and then sampled" : " with three seeds") + ". ");
+    const head = T.el("p", "dg-demo-head", "On the tiny model: the prompt “" + d.prompt + "”, continued "
+      + (d.kind === "repeat" ? "greedily and then sampled" : "with three seeds") + ". ");
     head.append(T.el("span", "dg-rep-key", "Underlined"), " tokens end a " + d.ngram + "-token phrase that already appeared.");
     box.appendChild(head);
     for (const r of d.runs) box.appendChild(run(r));
