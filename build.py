@@ -152,8 +152,11 @@ def markdown_to_html(text: str, chapter: Chapter | None = None) -> tuple[str, li
             raise SourceError(path, line, f"math does not render ({r['error']}): {tex}")
     md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty"],
                            extension_configs={"toc": {"toc_depth": "2-3"}})
-    # A code block may scroll sideways: make it focusable so keyboard users can scroll it too.
+    # A code block or a table may scroll sideways on a phone: make it focusable so keyboard users can
+    # scroll it too (a table gets a labelled scrolling box around it).
     body = md.convert(text).replace("<pre>", '<pre tabindex="0">')
+    body = body.replace("<table>", '<div class="table-scroll" tabindex="0" role="region" aria-label="Table">'
+                                   "<table>").replace("</table>", "</table></div>")
     return mathtex.restore(body, rendered), md.toc_tokens, bool(formulas)
 
 

@@ -78,6 +78,9 @@ class Refs(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         for k, v in attrs:
+            # A link a reader may follow to a source (a paper, a model card) is not something the page loads.
+            if tag == "a" and k == "href" and v and v.startswith("https://"):
+                continue
             if k in ("href", "src") and v:
                 self.refs.append(v)
 
