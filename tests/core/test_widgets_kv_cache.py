@@ -1,0 +1,146 @@
+"""The KV-cache chapter's widget, computed in CPython: cached_generation.
+
+Checked against llm_core itself: the tokens with and without the cache are identical and equal to
+llm_core.model.generate's (both ways); the cache's size after every step equals the closed form
+2 * n_layer * n_kv_head * d_head * 4 bytes per position; the positions each way computed follow their
+formulas; the wall-clock numbers live only under "measured". Plus limits, clamping and bad input.
+"""
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
+
+
+def load_widget(name: str):
+    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cached_generation = load_widget("cached_generation")
+SHORT = {"n_tokens": 4}  # keep the runs short: the uncached side reruns the whole sequence every step
+
+
+def run(**params):
+    result = cached_generation.compute({**SHORT, **params})
+    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
+    return result
+
+
+def test_defaults_and_examples_are_plain_json():
+    for p in [{}] + cached_generation.EXAMPLES:
+        result = cached_generation.compute(p)
+        assert json.loads(json.dumps(result, allow_nan=False)) == result
+    assert len(cached_generation.EXAMPLES) >= 2 and cached_generation.DATA and cached_generation.CODE
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"temperature": 0, "n_tokens": 12},
+    {"prompt": "I ask the Congress to", "temperature": 1.5, "seed": 3, "n_tokens": 10},
+    {"prompt": "", "seed": 9, "n_tokens": 6},
+])
+def test_same_tokens_with_and_without_the_cache_and_as_generate(params):
+    r = run(**params)
+    p = r["params"]
+    cached = [t["id"] for t in r["tokens"]]
+    assert r["identical"] and r["first_difference"] is None
+    assert [t["id"] for t in r["tokens_uncached"]] == cached
+    tiny = cached_generation.model()
+    for use_cache in (True, False):
+        out = tiny.generate(p["prompt"], p["n_tokens"], temperature=p["temperature"], seed=p["seed"],
+                            use_cache=use_cache)
+        assert out["new_ids"] == cached
+        assert len(out["prompt_ids"]) == r["n_prompt_tokens"]
+
+
+@pytest.mark.parametrize("n_tokens", [1, 5, 16])
+def test_cache_bytes_follow_the_closed_form(n_tokens):
+    r = run(n_tokens=n_tokens)
+    cfg = cached_generation.model().cfg
+    per_position = 2 * cfg.n_layer * cfg.n_kv_head * cfg.d_head * 4
+    assert r["bytes_per_position"] == per_position == 3072
+    n_prompt = r["n_prompt_tokens"]
+    for k, step in enumerate(r["steps"]):
+        assert step["step"] == k and step["phase"] == ("prefill" if k == 0 else "decode")
+        assert step["fed"] == (n_prompt if k == 0 else 1)  # prefill reads the prompt, decode one token
+        assert step["fed_uncached"] == n_prompt + k        # without the cache: everything so far
+        assert step["cache_positions"] == n_prompt + k
+        assert step["cache_bytes"] == per_position * (n_prompt + k)
+    assert r["cache_bytes"] == r["steps"][-1]["cache_bytes"]
+    assert r["allocated_bytes"] == per_position * cfg.n_ctx == 786_432
+    assert r["positions_cached"] == n_prompt + n_tokens - 1
+    assert r["positions_uncached"] == n_tokens * n_prompt + n_tokens * (n_tokens - 1) // 2
+    bars = r["bytes_chart"]["bars"]
+    assert len(bars) == n_tokens and all(a["h"] <= b["h"] for a, b in zip(bars, bars[1:]))
+
+
+def test_work_numbers():
+    r = run()
+    tiny = cached_generation.model()
+    assert r["weight_bytes"] == 1_705_600 * 4
+    assert r["weight_flops_per_token"] == 2 * (1_705_600 - 13 * 128)  # every weight but the 13 norm gains
+    assert math.isclose(r["decode_flops_per_byte"], r["weight_flops_per_token"] / r["weight_bytes"])
+    assert math.isclose(r["prefill_flops_per_byte"], r["decode_flops_per_byte"] * r["n_prompt_tokens"])
+    assert tiny.cfg.n_layer == 6
+
+
+def test_wall_clock_numbers_only_under_measured():
+    r = run(n_tokens=3)
+    m = r.pop("measured")
+    assert len(m["ms_cached"]) == len(m["ms_uncached"]) == 3
+    assert all(t >= 0 for t in m["ms_cached"] + m["ms_uncached"])
+    assert math.isclose(m["total_ms_cached"], sum(m["ms_cached"]))
+    assert m["prefill_ms"] == m["ms_cached"][0] and len(m["bars"]) == 2
+    # the rest is deterministic: two runs give the same result once the times are dropped
+    again = run(n_tokens=3)
+    again.pop("measured")
+    assert again == r
+    assert run(n_tokens=1)["measured"]["decode_ms"] is None
+
+
+@pytest.mark.parametrize("params, key, expected", [
+    ({"n_tokens": 0}, "n_tokens", 1), ({"n_tokens": 1000}, "n_tokens", 64),
+    ({"temperature": -1}, "temperature", 0.0), ({"temperature": 9}, "temperature", 2.0),
+    ({"temperature": "0.5"}, "temperature", 0.5), ({"seed": -1}, "seed", 0), ({"seed": 2**40}, "seed", 2**32 - 1),
+])
+def test_clamping(params, key, expected):
+    if key == "n_tokens" and expected == 64:
+        r = cached_generation.compute({**params, "temperature": 0})
+    else:
+        r = run(**params)
+    assert r["params"][key] == expected
+
+
+@pytest.mark.parametrize("prompt", ["", "\n\n\t", "👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "x" * 1_000_000,
+                                    "the Union " * 400])
+def test_awkward_prompts(prompt):
+    r = run(prompt=prompt, n_tokens=2)
+    assert r["identical"] and 1 <= r["n_prompt_tokens"] <= cached_generation.MAX_PROMPT_TOKENS
+    if prompt == "" or len(prompt) > 2000:  # started from <|endoftext|>, or cut: the view says so
+        assert r["note"]
+
+
+@pytest.mark.parametrize("params, word", [
+    ({"prompt": None}, "prompt"), ({"prompt": 42}, "prompt"), ({"temperature": "hot"}, "temperature"),
+    ({"temperature": float("nan")}, "temperature"), ({"n_tokens": 2.5}, "n_tokens"), ({"n_tokens": [3]}, "n_tokens"),
+    ({"seed": "abc"}, "seed"), ({"seed": True}, "seed"),
+])
+def test_bad_values_raise_a_readable_error(params, word):
+    with pytest.raises(ValueError, match=word):
+        cached_generation.compute(params)
+
+
+def test_long_prompts_keep_their_last_tokens_with_a_note():
+    r = run(prompt="the Union and the Congress " * 20, n_tokens=3)
+    assert r["n_prompt_tokens"] == cached_generation.MAX_PROMPT_TOKENS and "last 32" in r["note"]
+    tiny = cached_generation.model()
+    ids = tiny.encoding.encode("the Union and the Congress " * 20)[-32:]
+    out = tiny.generate(ids, 3, temperature=0.8, seed=0)
+    assert out["new_ids"] == [t["id"] for t in r["tokens"]]
