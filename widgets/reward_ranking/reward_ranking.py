@@ -1,0 +1,103 @@
+"""Reward ranking: scores for several answers to one prompt, and what Bradley-Terry makes of them.
+
+A reward model gives each (prompt, answer) one number; only differences matter, through
+P(i preferred to j) = sigmoid(r_i - r_j) (`llm_core.preference.preference_matrix`). Glassbox has no reward
+model, and this widget does not pretend to: the scores are either set by the reader (toy numbers) or,
+as a stand-in that is plainly not a reward model, the tiny model's mean log-probability per token of each
+answer after the prompt (`sequence_logprob` / number of tokens): how typical the answer is of its
+training text, not how good it is. The reward-model loss line shows what training would do if a labeller
+had ranked the answers in the order listed.
+"""
+
+import functools
+
+from llm_core.controls import as_choice, as_number, as_text
+from llm_core.model import load_model, prompt_ids
+from llm_core.preference import preference_matrix, reward_model_loss, sequence_logprob
+
+MODEL = "models/tiny"
+MODES = ("model", "set")    # the menu lists "model" first, so the default (set) is its last option
+NAMES = ("a", "b", "c", "d")
+SCORE_MIN, SCORE_MAX = -5.0, 5.0
+MAX_TEXT_CHARS = 500
+MAX_ANSWER_TOKENS = 64
+# Model mode runs the float32 model: the browser test compares floats to this relative tolerance.
+REL_TOL = 1e-3
+
+DEFAULTS = {
+    "mode": "set",
+    "prompt": "The condition of the Treasury",
+    "a": " is sound: the revenue exceeded the expenditures, and the public debt was reduced.",
+    "b": " is good.",
+    "c": " is the Treasury of the Treasury of the Treasury.",
+    "d": " is purple and sings at night.",
+    "score_a": 2.0, "score_b": 0.5, "score_c": -1.5, "score_d": -3.0,
+}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"score_a": 0, "score_b": 0, "score_c": 5, "score_d": -5},
+    {"mode": "model"},
+    {"mode": "model", "prompt": "", "b": "", "c": "🙂"},
+]
+DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
+        "models/tiny/vocab.tiktoken"]
+CODE = [
+    "llm_core.preference.bradley_terry",
+    "llm_core.preference.preference_matrix",
+    "llm_core.preference.reward_model_loss",
+    "llm_core.preference.sequence_logprob",
+]
+
+
+@functools.cache
+def model():
+    return load_model(MODEL)
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped."""
+    p = {**DEFAULTS, **params}
+    out = {"mode": as_choice("mode", p["mode"], MODES), "prompt": as_text("prompt", p["prompt"], MAX_TEXT_CHARS)[0]}
+    for name in NAMES:
+        out[name] = as_text(f"answer {name.upper()}", p[name], MAX_TEXT_CHARS)[0]
+        out[f"score_{name}"] = as_number(f"score of {name.upper()}", p[f"score_{name}"], SCORE_MIN, SCORE_MAX)
+    return out
+
+
+def model_scores(p: dict) -> tuple:  # -> [4] scores, [4] token counts, notes
+    """The stand-in score: mean log-probability per token of each answer after the prompt (0 if empty)."""
+    tiny, notes = model(), []
+    answers = [tiny.encoding.encode(p[name])[:MAX_ANSWER_TOKENS] for name in NAMES]
+    context, notes = prompt_ids(tiny, p["prompt"], max(max(map(len, answers)), 1), MAX_TEXT_CHARS)
+    scores = []
+    for name, ids in zip(NAMES, answers):
+        total, _ = sequence_logprob(tiny, context, ids)
+        scores.append(total / len(ids) if ids else 0.0)
+        if not ids:
+            notes.append(f"Answer {name.upper()} is empty: it gets score 0, the most likely possible, which shows "
+                         "how far likelihood is from quality.")
+    return scores, [len(ids) for ids in answers], notes
+
+
+def compute(params: dict) -> dict:
+    p = read_params(params)
+    if p["mode"] == "model":
+        scores, n_tokens, notes = model_scores(p)
+    else:
+        scores, n_tokens, notes = [p[f"score_{name}"] for name in NAMES], None, []
+    prefs = preference_matrix(scores)  # [4, 4]
+    order = sorted(range(len(NAMES)), key=lambda i: -scores[i])  # stable: ties keep the listed order
+    pairs = [(i, j) for i in range(len(NAMES)) for j in range(i + 1, len(NAMES))]  # A>B, A>C, ... as listed
+    return {
+        "params": p,
+        "answers": [{"name": name.upper(), "text": p[name], "score": float(s), "rank": order.index(i) + 1,
+                     "n_tokens": n_tokens[i] if n_tokens else None}
+                    for i, (name, s) in enumerate(zip(NAMES, scores))],
+        "prefs": [[float(x) for x in row] for row in prefs],
+        "ranking": [NAMES[i].upper() for i in order],
+        "listed_loss": reward_model_loss([scores[i] for i, _ in pairs], [scores[j] for _, j in pairs]),
+        "n_pairs": len(pairs),
+        "tie_loss": reward_model_loss([0.0], [0.0]),   # = ln 2: every pair a coin flip
+        "stand_in": p["mode"] == "model",
+        "note": " ".join(notes) or None,
+    }
