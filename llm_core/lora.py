@@ -65,3 +65,41 @@ def low_rank_approximation(m, rank):  # [d_in, d_out] -> a [d_in, rank], b [rank
         "singular_values": s,
     }
     return a, b, error
+
+
+# Which matrices of each block get a LoRA update: the paper's choice (query and value, section 7.1), all
+# of attention, or every linear layer (QLoRA found all of them needed to match full fine-tuning,
+# Dettmers et al. 2023, arXiv:2305.14314, section 4).
+TARGETS = {"qv": ("wq", "wv"), "attention": ("wq", "wk", "wv", "wo"),
+           "all": ("wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down")}
+
+
+def block_linear_shapes(cfg):  # -> {name: (d_in, d_out)} for one block's matrices
+    """The [d_in, d_out] shape of each linear layer in one block (a GELU MLP has no w_gate)."""
+    d, q, kv = cfg.d_model, cfg.n_head * cfg.d_head, cfg.n_kv_head * cfg.d_head
+    shapes = {"wq": (d, q), "wk": (d, kv), "wv": (d, kv), "wo": (q, d),
+              "w_gate": (d, cfg.d_ff), "w_up": (d, cfg.d_ff), "w_down": (cfg.d_ff, d)}
+    if getattr(cfg, "ffn", "swiglu") != "swiglu":
+        del shapes["w_gate"]
+    return shapes
+
+
+def lora_model_parameter_count(cfg, rank, targets="qv"):  # -> dict of ints
+    """Trainable LoRA numbers over all n_layer blocks, for the target matrices at this rank.
+
+    Each target matrix [d_in, d_out] gets rank * (d_in + d_out); rank is capped at min(d_in, d_out) per
+    matrix. Returns lora (all layers), targeted (the full size of those matrices, all layers) and
+    per_matrix {name: lora numbers for one block}.
+    >>> from llm_core.model import ModelConfig
+    >>> lora_model_parameter_count(ModelConfig(), rank=8)["lora"]  # 6 layers x (8 x (128+128) + 8 x (128+64))
+    21504
+    """
+    if targets not in TARGETS:
+        raise ValueError(f"targets must be one of {', '.join(TARGETS)}, got {targets!r}")
+    if not (isinstance(rank, int) and rank >= 1):
+        raise ValueError(f"rank must be a positive integer, got {rank!r}")
+    shapes = block_linear_shapes(cfg)
+    per_matrix = {name: min(rank, *shapes[name]) * sum(shapes[name]) for name in TARGETS[targets] if name in shapes}
+    targeted = sum(shapes[name][0] * shapes[name][1] for name in per_matrix)
+    return {"lora": cfg.n_layer * sum(per_matrix.values()), "targeted": cfg.n_layer * targeted,
+            "per_matrix": per_matrix}

@@ -58,3 +58,29 @@ def test_lora_starts_as_the_frozen_model_and_merges():
     b = RNG.normal(size=b.shape)  # as if trained
     np.testing.assert_allclose(lora_forward(x, w, a, b, alpha=8.0), x @ merge_lora(w, a, b, alpha=8.0), rtol=1e-12)
     np.testing.assert_allclose(merge_lora(w, a, b, alpha=8.0) - w, 2.0 * a @ b)  # alpha / rank = 2
+
+
+def test_lora_model_parameter_count_matches_a_sum_over_real_matrices():
+    from llm_core.configs import CONFIGS
+    from llm_core.lora import TARGETS, lora_model_parameter_count
+    from llm_core.model import ModelConfig, weight_shapes
+    cfg = ModelConfig()  # the tiny model: sum over its actual weight shapes, layer by layer
+    for targets, names in TARGETS.items():
+        for rank in (1, 8, 64, 500):
+            shapes = [s for n, s in weight_shapes(cfg).items() if n.split(".")[-1] in names]
+            expected = sum(min(rank, *s) * (s[0] + s[1]) for s in shapes)
+            count = lora_model_parameter_count(cfg, rank, targets)
+            assert count["lora"] == expected
+            assert count["targeted"] == sum(s[0] * s[1] for s in shapes)
+    # Llama 2 7B, rank 8 on q and v: 32 layers x 2 x 8 x (4096 + 4096) = 4,194,304 (the well-known PEFT count)
+    assert lora_model_parameter_count(CONFIGS["llama-2-7b"], 8, "qv")["lora"] == 4_194_304
+    # GPT-2 has a GELU MLP: no gate matrix
+    assert "w_gate" not in lora_model_parameter_count(CONFIGS["gpt2"], 4, "all")["per_matrix"]
+
+
+@pytest.mark.parametrize("rank, targets", [(0, "qv"), (2.5, "qv"), (4, "everything")])
+def test_lora_model_parameter_count_rejects_bad_input(rank, targets):
+    from llm_core.lora import lora_model_parameter_count
+    from llm_core.model import ModelConfig
+    with pytest.raises(ValueError):
+        lora_model_parameter_count(ModelConfig(), rank, targets)

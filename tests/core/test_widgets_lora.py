@@ -1,0 +1,148 @@
+"""The LoRA chapter's widgets, computed in CPython: lora_rank and lora_params.
+
+Checked against references: the rank-r error against numpy's own SVD and a direct ||W - AB|| / ||W||,
+Eckart-Young (no other rank-r matrix does better than the truncated SVD), the parameter counts against
+sums over the real matrix shapes and the well-known counts for Llama 2 7B and Llama 3 8B; plus clamping
+and bad-input messages.
+"""
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llm_core.configs import CONFIGS, parameter_count
+
+WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
+
+
+def load_widget(name: str):
+    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+lora_rank = load_widget("lora_rank")
+lora_params = load_widget("lora_params")
+ALL = [lora_rank, lora_params]
+
+
+def run(widget, **params):
+    result = widget.compute(params)
+    json.dumps(result, allow_nan=False)
+    return result
+
+
+@pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
+def test_defaults_and_examples_are_plain_json(widget):
+    for p in [{}, *widget.EXAMPLES]:
+        result = widget.compute(p)
+        assert json.loads(json.dumps(result, allow_nan=False)) == result
+    assert len(widget.EXAMPLES) >= 2 and widget.CODE
+
+
+# -- lora_rank ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layer, matrix, rank", [(0, "wq", 8), (3, "w_down", 32), (5, "wk", 1), (2, "w_up", 100)])
+def test_error_matches_numpy_svd_and_a_direct_reconstruction(layer, matrix, rank):
+    r = run(lora_rank, layer=layer, matrix=matrix, rank=rank)
+    w = lora_rank.model().weights[f"layers.{layer}.{matrix}"].astype(np.float64)
+    u, s, vt = np.linalg.svd(w, full_matrices=False)
+    approx = (u[:, :rank] * s[:rank]) @ vt[:rank]
+    assert math.isclose(r["relative"], np.linalg.norm(w - approx) / np.linalg.norm(w), rel_tol=1e-6)
+    assert math.isclose(r["energy"], np.sum(s[:rank] ** 2) / np.sum(s ** 2), rel_tol=1e-9)
+    assert math.isclose(r["spectrum"]["max"], s[0], rel_tol=1e-9) and r["spectrum"]["n"] == len(s)
+    assert [b["kept"] for b in r["spectrum"]["bars"]] == [i < rank for i in range(len(s))]
+    assert r["lora"] == rank * sum(w.shape) and r["full"] == w.size
+
+
+def test_eckart_young_no_other_rank_r_matrix_does_better():
+    r = run(lora_rank, rank=8)
+    w = lora_rank.model().weights["layers.0.wq"].astype(np.float64)
+    rng = np.random.default_rng(1)
+    for _ in range(5):  # random rank-8 products, and a perturbed SVD solution
+        a, b = rng.normal(size=(128, 8)), rng.normal(size=(8, 128))
+        scale = np.sum(w * (a @ b)) / np.sum((a @ b) ** 2)  # the best multiple of a @ b
+        assert np.linalg.norm(w - scale * a @ b) / np.linalg.norm(w) > r["relative"]
+
+
+def test_error_falls_with_rank_and_reaches_zero_at_full_rank():
+    errors = [run(lora_rank, rank=k)["relative"] for k in (1, 4, 16, 64, 128)]
+    assert all(x > y for x, y in zip(errors, errors[1:]))
+    full = run(lora_rank, rank=128)
+    assert full["relative"] == 0.0 and full["energy"] == 1.0 and full["fraction"] == 2.0
+
+
+def test_rank_is_capped_by_the_smaller_side_with_a_note():
+    r = run(lora_rank, matrix="wv", rank=100)
+    assert r["rank"] == 64 and r["max_rank"] == 64 and "64" in r["note"]
+    assert run(lora_rank, rank=0)["rank"] == 1 and run(lora_rank, rank=10 ** 6)["rank"] == 128
+
+
+def test_trained_query_matrix_is_more_compressible_than_random():
+    r = run(lora_rank, rank=8)
+    assert r["relative"] < r["random_relative"] and 1 <= r["rank_for_90"] <= 128
+
+
+@pytest.mark.parametrize("params, word", [
+    ({"matrix": "tok_emb"}, "matrix"), ({"rank": "eight"}, "rank"), ({"rank": 2.5}, "rank"),
+    ({"layer": None}, "layer"), ({"rank": float("inf")}, "rank"),
+])
+def test_lora_rank_bad_values_raise_a_readable_error(params, word):
+    with pytest.raises(ValueError, match=word):
+        lora_rank.compute(params)
+
+
+# -- lora_params -------------------------------------------------------------------------------------
+
+def test_llama_2_7b_rank_8_on_q_and_v_is_4_194_304():
+    r = run(lora_params)
+    assert r["lora"] == 4_194_304 and r["total"] == parameter_count(CONFIGS["llama-2-7b"])["total"]
+    assert math.isclose(r["fraction"], 4_194_304 / r["total"])
+    assert r["full_bytes"] == 16 * r["total"] and r["lora_bytes"] == 2 * r["total"] + 16 * r["lora"]
+    assert r["adapter_bytes"] == 2 * 4_194_304
+
+
+def test_llama_3_8b_rank_16_on_every_linear_layer_is_41_943_040():
+    assert run(lora_params, model="llama-3-8b", rank=16, targets="all")["lora"] == 41_943_040
+
+
+@pytest.mark.parametrize("key", lora_params.MODELS)
+@pytest.mark.parametrize("targets", ["qv", "attention", "all"])
+def test_counts_are_sums_over_the_target_matrices(key, targets):
+    cfg = CONFIGS[key]
+    r = run(lora_params, model=key, rank=16, targets=targets)
+    shapes = {m["name"]: m["shape"] for m in r["matrices"]}
+    assert sum(m["lora"] for m in r["matrices"]) * cfg.n_layer == r["lora"]
+    assert all(m["lora"] == 16 * sum(m["shape"]) for m in r["matrices"])
+    assert set(shapes) <= {"wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down"}
+    assert r["lora"] < r["targeted"] <= r["total"]
+    assert 0 < r["lora_bar"] < 1
+
+
+def test_more_targets_train_more():
+    counts = [run(lora_params, targets=t)["lora"] for t in ("qv", "attention", "all")]
+    assert counts[0] < counts[1] < counts[2]
+
+
+@pytest.mark.parametrize("params, key, expected", [({"rank": 0}, "rank", 1), ({"rank": 10 ** 9}, "rank", 256),
+                                                   ({"rank": "32"}, "rank", 32)])
+def test_lora_params_clamps(params, key, expected):
+    assert run(lora_params, **params)["params"][key] == expected
+
+
+@pytest.mark.parametrize("params, word", [({"model": "gpt-5"}, "model"), ({"targets": "mlp"}, "targets"),
+                                          ({"rank": ""}, "rank")])
+def test_lora_params_bad_values_raise_a_readable_error(params, word):
+    with pytest.raises(ValueError, match=word):
+        lora_params.compute(params)
+
+
+def test_lora_params_links_its_sources():
+    links = run(lora_params)["links"]
+    assert {link["url"] for link in links} == {"https://arxiv.org/abs/2307.09288",
+                                               "https://huggingface.co/meta-llama/Llama-2-7b-hf/blob/main/config.json"}

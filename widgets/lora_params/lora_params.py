@@ -1,0 +1,81 @@
+"""LoRA parameters: what full fine-tuning trains and stores, against LoRA, for published model shapes.
+
+Full fine-tuning trains every parameter (`llm_core.configs.parameter_count`). LoRA freezes them and
+trains rank * (d_in + d_out) numbers for each target matrix of every block
+(`llm_core.lora.lora_model_parameter_count`). Memory for training with Adam in mixed precision follows
+ZeRO's accounting (Rajbhandari et al. 2019, arXiv:1910.02054, section 3.1): 16 bytes per trained
+parameter (fp16 weight and gradient, 2 + 2; fp32 master weight, momentum and variance, 4 + 4 + 4) and, for
+LoRA, 2 bytes per frozen fp16 weight. Activations are left out: they depend on batch and sequence length.
+"""
+
+import re
+
+from llm_core.configs import CONFIGS, parameter_count
+from llm_core.controls import as_choice, as_int
+from llm_core.lora import TARGETS, block_linear_shapes, lora_model_parameter_count
+
+MODELS = ["llama-3.2-1b", "llama-2-7b", "mistral-7b", "llama-3-8b", "qwen2.5-7b", "llama-2-13b", "llama-2-70b",
+          "llama-3-70b", "gpt2"]
+TARGET_LABELS = {"qv": "query and value (the LoRA paper)", "attention": "all of attention (q, k, v, o)",
+                 "all": "every linear layer (attention and FFN)"}
+MAX_RANK = 256
+TRAINED_BYTES = 16  # per trained parameter with Adam in mixed precision (ZeRO, section 3.1)
+FROZEN_BYTES = 2    # per frozen fp16 weight
+
+DEFAULTS = {"model": "llama-2-7b", "rank": 8, "targets": "qv"}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"model": "llama-3-70b", "rank": 64, "targets": "all"},
+    {"model": "gpt2", "rank": 256, "targets": "attention"},
+    {"model": "llama-3.2-1b", "rank": 1, "targets": "all"},
+]
+DATA: list[str] = []
+CODE = ["llm_core.lora.lora_model_parameter_count", "llm_core.lora.block_linear_shapes",
+        "llm_core.configs.parameter_count"]
+
+
+def source_links(source: str) -> list:  # a config's source text -> [{"label", "url"}]
+    """Links for the paper (arXiv:ID) and the Hugging Face config.json named in a config's source."""
+    links = [{"label": "paper", "url": f"https://arxiv.org/abs/{m}"}
+             for m in re.findall(r"arXiv:(\d{4}\.\d{4,5})", source)]
+    links += [{"label": "config.json", "url": f"https://huggingface.co/{m}/blob/main/config.json"}
+              for m in re.findall(r"Hugging Face (\S+/\S+) config\.json", source)]
+    return links
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped."""
+    p = {**DEFAULTS, **params}
+    return {
+        "model": as_choice("model", p["model"], MODELS),
+        "rank": as_int("rank", p["rank"], 1, MAX_RANK),
+        "targets": as_choice("targets", p["targets"], list(TARGETS)),
+    }
+
+
+def compute(params: dict) -> dict:
+    p = read_params(params)
+    cfg = CONFIGS[p["model"]]
+    total = parameter_count(cfg)["total"]
+    count = lora_model_parameter_count(cfg, p["rank"], p["targets"])
+    shapes = block_linear_shapes(cfg)
+    full_bytes = TRAINED_BYTES * total
+    lora_bytes = FROZEN_BYTES * total + TRAINED_BYTES * count["lora"]
+    return {
+        "name": cfg.name,
+        "source": cfg.source,
+        "links": source_links(cfg.source),
+        "n_layer": cfg.n_layer,
+        "total": total,
+        "lora": count["lora"],
+        "fraction": count["lora"] / total,
+        "targeted": count["targeted"],
+        "matrices": [{"name": n, "shape": list(shapes[n]), "lora": v} for n, v in count["per_matrix"].items()],
+        "full_bytes": full_bytes,
+        "lora_bytes": lora_bytes,
+        "adapter_bytes": FROZEN_BYTES * count["lora"],  # the trained update saved in fp16
+        "lora_bar": lora_bytes / full_bytes,
+        "targets_label": TARGET_LABELS[p["targets"]],
+        "models": [{"key": k, "name": CONFIGS[k].name} for k in MODELS],
+        "params": p,
+    }

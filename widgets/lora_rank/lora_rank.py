@@ -1,0 +1,106 @@
+"""LoRA rank: how much of a real weight matrix of the tiny model a rank-r product a @ b can hold.
+
+`llm_core.lora.low_rank_approximation` takes the truncated SVD, the best rank-r approximation in the
+Frobenius norm (Eckart & Young 1936). The view shows the singular value spectrum with the kept ones
+marked, the relative error of the approximation, the fraction of the squared singular values kept, and
+the numbers the two factors hold, r (d_in + d_out), against the full matrix's d_in d_out. For contrast,
+the same rank applied to a random Gaussian matrix of the same shape and RMS (seeded).
+"""
+
+import functools
+
+import numpy as np
+
+from llm_core.controls import as_choice, as_int
+from llm_core.lora import lora_parameter_count, low_rank_approximation
+from llm_core.model import load_model
+
+MODEL = "models/tiny"
+MATRICES = ["wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down"]
+MAX_RANK = 128  # the slider's top: min(d_in, d_out) for every matrix but wk and wv (64)
+# Spectrum plot in SVG user units (the SVG scales to its container; the view only places these numbers).
+WIDTH, HEIGHT = 320, 160
+LEFT, RIGHT, TOP, BOTTOM = 36, 16, 10, 30
+
+DEFAULTS = {"layer": 0, "matrix": "wq", "rank": 8}
+# More param sets, for the browser test that compares the browser's results with CPython's.
+EXAMPLES = [
+    {"layer": 3, "matrix": "w_down", "rank": 32},
+    {"layer": 5, "matrix": "wv", "rank": 100},
+    {"matrix": "w_up", "rank": 1},
+]
+DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
+        "models/tiny/vocab.tiktoken"]
+CODE = ["llm_core.lora.low_rank_approximation", "llm_core.lora.lora_parameter_count"]
+
+
+@functools.cache
+def model():
+    return load_model(MODEL)
+
+
+@functools.cache
+def random_spectrum(shape: tuple, rms: float):  # -> singular values of a seeded Gaussian matrix
+    rng = np.random.default_rng(0)
+    return np.linalg.svd(rng.normal(0.0, rms, shape), compute_uv=False)
+
+
+def read_params(params: dict) -> dict:
+    """DEFAULTS overridden by params, validated and clamped (rank to the matrix's smaller side)."""
+    p = {**DEFAULTS, **params}
+    return {
+        "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
+        "matrix": as_choice("matrix", p["matrix"], MATRICES),
+        "rank": as_int("rank", p["rank"], 1, MAX_RANK),
+    }
+
+
+def spectrum(s: np.ndarray, rank: int) -> dict:
+    """Bars for the singular values (largest first), the kept ones flagged, with axis ticks in SVG units."""
+    n, top = len(s), float(s[0]) if len(s) and s[0] > 0 else 1.0
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    bar_w = plot_w / n
+    bars = [{"x": round(LEFT + i * bar_w, 2), "w": round(bar_w, 2), "y": round(TOP + plot_h * (1 - v / top), 2),
+             "h": round(plot_h * v / top, 2), "kept": i < rank} for i, v in enumerate(s)]
+    return {"bars": bars, "cut": round(LEFT + rank * bar_w, 2), "max": top, "n": n,
+            "x_ticks": [{"at": round(LEFT + (i - 0.5) * bar_w, 2), "label": str(i)} for i in (1, n // 2, n)],
+            "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
+            "bottom": HEIGHT - BOTTOM}
+
+
+def compute(params: dict) -> dict:
+    p = read_params(params)
+    name = f"layers.{p['layer']}.{p['matrix']}"
+    w = model().weights[name].astype(np.float64)  # [d_in, d_out]
+    d_in, d_out = w.shape
+    notes = []
+    rank = min(p["rank"], d_in, d_out)
+    if rank < p["rank"]:
+        notes.append(f"This matrix is {d_in} × {d_out}, so its rank is at most {min(d_in, d_out)}: rank "
+                     f"{p['rank']} is used as {rank}.")
+    a, b, error = low_rank_approximation(w, rank)
+    s = error["singular_values"]
+    counts = lora_parameter_count(d_in, d_out, rank)
+    rms = float(np.sqrt(np.mean(w ** 2)))
+    s_rand = random_spectrum((d_in, d_out), rms)
+    random_kept = float(np.sum(s_rand[:rank] ** 2) / np.sum(s_rand ** 2))
+    energy = np.cumsum(s ** 2) / np.sum(s ** 2)
+    return {
+        "name": name,
+        "shape": [d_in, d_out],
+        "rank": rank,
+        "max_rank": min(d_in, d_out),
+        "relative": error["relative"],
+        "energy": error["energy"],
+        "random_relative": float(np.sqrt(max(1.0 - random_kept, 0.0))),
+        "random_energy": random_kept,
+        "rank_for_90": int(np.searchsorted(energy, 0.9) + 1),  # smallest rank keeping 90% of sum s^2
+        "s_first": float(s[0]),
+        "s_last": float(s[-1]),
+        "full": counts["full"],
+        "lora": counts["lora"],
+        "fraction": counts["fraction"],
+        "spectrum": spectrum(s, rank),
+        "params": p,
+        "note": " ".join(notes) or None,
+    }
