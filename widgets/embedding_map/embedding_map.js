@@ -4,6 +4,15 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
+
+  // A box that may scroll sideways on a phone: focusable and labelled, so a keyboard can scroll it too.
+  function region(cls, label) {
+    const box = T.el("div", cls);
+    box.tabIndex = 0;
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", label);
+    return box;
+  }
   const SVG = "http://www.w3.org/2000/svg";
 
   function svg(tag, attrs, text) {
@@ -82,7 +91,7 @@
       tbody.appendChild(tr);
     }
     tbl.append(thead, tbody);
-    const scroll = T.el("div", "em-scroll");
+    const scroll = region("em-scroll", "Coordinates");
     scroll.appendChild(tbl);
     details.appendChild(scroll);
     return details;

@@ -4,6 +4,15 @@
   "use strict";
   const T = window.glassboxTokens;
 
+  // A box that may scroll sideways on a phone: focusable and labelled, so a keyboard can scroll it too.
+  function region(cls, label) {
+    const box = T.el("div", cls);
+    box.tabIndex = 0;
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", label);
+    return box;
+  }
+
   // Signed numbers as the Jinja side prints them: +0.123, −0.045.
   function sign(x, digits) {
     const s = x.toFixed(digits === undefined ? 3 : digits);
@@ -67,7 +76,7 @@
       tbody.appendChild(tr);
     }
     table.append(thead, tbody);
-    const scroll = T.el("div", "tv-scroll");
+    const scroll = region("tv-scroll", "The " + result.d_model + " numbers");
     scroll.appendChild(table);
     details.appendChild(scroll);
     frag.append(chips, head, strip, key, details);
