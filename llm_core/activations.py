@@ -84,6 +84,86 @@ def softmax(x, axis=-1):  # [..., n] -> [..., n]
     return e / np.where(total > 0, total, 1)
 
 
+def identity(x):  # [...] -> [...]
+    """x unchanged: "no activation", which makes a neuron purely linear."""
+    return x
+
+
+# Derivatives, each from its closed form; tests check them against central finite differences.
+
+def relu_grad(x):  # [...] -> [...]
+    """1 for x > 0, else 0. subtle: ReLU has no derivative at 0; 0 is the usual choice (PyTorch's too)."""
+    return (np.asarray(x) > 0).astype(np.result_type(x, np.float32))
+
+
+def sigmoid_grad(x):  # [...] -> [...]
+    """sigmoid(x) (1 - sigmoid(x)): at most 1/4, at x = 0."""
+    s = sigmoid(x)
+    return s * (1.0 - s)
+
+
+def tanh_grad(x):  # [...] -> [...]
+    """1 - tanh(x)^2: 1 at x = 0, vanishing for large |x| (the saturation that slows deep tanh nets)."""
+    return 1.0 - np.tanh(x) ** 2
+
+
+def gelu_grad(x):  # [...] -> [...]
+    """d/dx x Phi(x) = Phi(x) + x phi(x), phi the standard normal density."""
+    x = np.asarray(x)
+    phi = np.exp(-0.5 * x ** 2) / math.sqrt(2.0 * math.pi)
+    big_phi = 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
+    return (big_phi + x * phi).astype(np.result_type(x, np.float32), copy=False)
+
+
+def silu_grad(x):  # [...] -> [...]
+    """d/dx x sigmoid(x) = sigmoid(x) (1 + x (1 - sigmoid(x))); slightly negative for x below about -1.28."""
+    s = sigmoid(x)
+    return s * (1.0 + x * (1.0 - s))
+
+
+def identity_grad(x):  # [...] -> [...]
+    return np.ones_like(x, dtype=np.result_type(x, np.float32))
+
+
+def neuron(x, w, b, activation="relu"):  # [n_in], [n_in], float -> products [n_in], z, y
+    """One artificial neuron: y = f(w . x + b), with the steps returned.
+
+    products[i] = w[i] x[i] is each input's contribution, z = sum(products) + b the pre-activation,
+    y = f(z) the output; f is named from ACTIVATIONS ("identity" for none).
+
+    >>> neuron(np.array([1.0, 2.0]), np.array([0.5, -1.0]), 0.25)
+    (array([ 0.5, -2. ]), -1.25, 0.0)
+    """
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    if x.shape != w.shape or x.ndim != 1:
+        raise ValueError(f"x and w must be vectors of the same length, got shapes {x.shape} and {w.shape}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; one of {', '.join(ACTIVATIONS)}")
+    products = w * x
+    z = float(np.sum(products) + b)
+    return products, z, float(ACTIVATIONS[activation](np.array(z)))
+
+
+def two_layers(x, w1, b1, w2, b2, activation="identity"):  # [n, d_in] -> [n, d_out]
+    """Two linear layers with f between them: f(x W1^T + b1) W2^T + b2.
+
+    w1 [d_hidden, d_in], b1 [d_hidden], w2 [d_out, d_hidden], b2 [d_out] (rows are output units).
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; one of {', '.join(ACTIVATIONS)}")
+    hidden = ACTIVATIONS[activation](x @ w1.T + b1)  # [n, d_in] -> [n, d_hidden]
+    return hidden @ w2.T + b2                        # [n, d_hidden] -> [n, d_out]
+
+
+def compose_linear(w1, b1, w2, b2):  # -> w [d_out, d_in], b [d_out]
+    """The single layer equal to two stacked linear layers: W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2).
+
+    >>> compose_linear(np.array([[2.0]]), np.array([1.0]), np.array([[3.0]]), np.array([0.5]))
+    (array([[6.]]), array([3.5]))
+    """
+    return w2 @ w1, w2 @ b1 + b2
+
+
 # Name -> function, in the order the activation explorer lists them.
 ACTIVATIONS = {
     "relu": relu,
@@ -92,4 +172,15 @@ ACTIVATIONS = {
     "silu": silu,
     "tanh": tanh,
     "sigmoid": sigmoid,
+    "identity": identity,
+}
+
+# Name -> derivative (gelu_tanh, an approximation used for speed, has none here).
+GRADIENTS = {
+    "relu": relu_grad,
+    "gelu": gelu_grad,
+    "silu": silu_grad,
+    "tanh": tanh_grad,
+    "sigmoid": sigmoid_grad,
+    "identity": identity_grad,
 }

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from llm_core import activations
-from llm_core.activations import ACTIVATIONS, gelu, gelu_tanh, relu, sigmoid, silu, softmax, tanh
+from llm_core.activations import (ACTIVATIONS, GRADIENTS, compose_linear, gelu, gelu_tanh, neuron, relu, sigmoid,
+                                  silu, softmax, tanh, two_layers)
 
 X = np.linspace(-8.0, 8.0, 161)
 
@@ -22,6 +23,7 @@ REFERENCE = {
     "gelu": lambda x: x * 0.5 * (1.0 + math.erf(x / math.sqrt(2.0))),
     "gelu_tanh": lambda x: 0.5 * x * (1.0 + math.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3))),
     "silu": lambda x: x / (1.0 + math.exp(-x)),
+    "identity": lambda x: x,
 }
 
 
@@ -100,3 +102,57 @@ def test_against_torch(name, torch_name):
     if name == "gelu":
         approx = torch.nn.functional.gelu(torch.from_numpy(X), approximate="tanh").numpy()
         np.testing.assert_allclose(gelu_tanh(X), approx, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(GRADIENTS))
+def test_gradients_match_central_differences(name):
+    x = X[np.abs(X) > 1e-3]  # away from ReLU's kink at 0, where it has no derivative
+    h = 1e-6
+    f = ACTIVATIONS[name]
+    numerical = (f(x + h) - f(x - h)) / (2 * h)
+    np.testing.assert_allclose(GRADIENTS[name](x), numerical, rtol=1e-6, atol=1e-8)
+
+
+def test_gradient_closed_forms_at_zero():
+    zero = np.array(0.0)
+    assert GRADIENTS["sigmoid"](zero) == 0.25 and GRADIENTS["tanh"](zero) == 1.0
+    assert GRADIENTS["silu"](zero) == 0.5 and GRADIENTS["gelu"](zero) == 0.5
+    assert GRADIENTS["relu"](zero) == 0.0  # the convention at the kink
+
+
+@pytest.mark.parametrize("name", sorted(GRADIENTS))
+def test_gradients_keep_float32(name):
+    assert GRADIENTS[name](X.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_neuron_against_a_loop(activation):
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=3), rng.normal(size=3), 0.7
+    products, z, y = neuron(x, w, b, activation)
+    z_loop = b
+    for xi, wi in zip(x, w):
+        z_loop += xi * wi
+    assert products.tolist() == [xi * wi for xi, wi in zip(x, w)]
+    assert z == pytest.approx(z_loop, abs=1e-15)
+    assert y == pytest.approx(REFERENCE[activation](z_loop), abs=1e-15)
+
+
+def test_neuron_rejects_bad_shapes_and_names():
+    with pytest.raises(ValueError):
+        neuron(np.ones(2), np.ones(3), 0.0)
+    with pytest.raises(ValueError):
+        neuron(np.ones(2), np.ones(2), 0.0, "swish")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_two_linear_layers_equal_their_composition(seed):
+    rng = np.random.default_rng(seed)
+    w1, b1, w2, b2 = rng.normal(size=(5, 3)), rng.normal(size=5), rng.normal(size=(2, 5)), rng.normal(size=2)
+    x = rng.normal(size=(7, 3))
+    w, b = compose_linear(w1, b1, w2, b2)
+    naive = np.array([[sum(w2[o, h] * (sum(w1[h, i] * xi[i] for i in range(3)) + b1[h]) for h in range(5)) + b2[o]
+                       for o in range(2)] for xi in x])
+    np.testing.assert_allclose(two_layers(x, w1, b1, w2, b2), naive, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x @ w.T + b, naive, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(two_layers(x, w1, b1, w2, b2, "relu"), x @ w.T + b)
