@@ -28,10 +28,14 @@
       final.append(tok(result.final), " at " + (100 * result.final.p).toFixed(1) + "%.");
       frag.appendChild(final);
 
-      const table = T.el("table", "ll-grid");
-      table.appendChild(T.el("caption", "ll-caption", "Each row is one position of the prompt; each column a depth. A cell "
+      const wid = el.querySelector('[data-param="prompt"]').id.replace(/-prompt$/, "");
+      const cap = T.el("p", "ll-caption", "Each row is one position of the prompt; each column a depth. A cell "
         + "holds the token the model would predict next if the residual stream stopped there, and its probability. "
-        + "✓ marks the token that actually comes next in the prompt."));
+        + "✓ marks the token that actually comes next in the prompt.");
+      cap.id = wid + "-cap";
+      frag.appendChild(cap);
+      const table = T.el("table", "ll-grid");
+      table.setAttribute("aria-labelledby", cap.id);
       const head = T.el("tr");
       head.appendChild(th("col", "token"));
       result.depths.forEach((d, i) => head.appendChild(th("col", d + (i === result.depths.length - 1 ? " (output)" : ""))));

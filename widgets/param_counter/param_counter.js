@@ -52,7 +52,7 @@
 
       const table = T.el("table", "pc-table");
       const hr = T.el("tr");
-      for (const h of ["part", "how it is counted", "per layer", "all", "share"]) hr.appendChild(th(h, "col"));
+      for (const h of ["part (how it is counted)", "per layer", "all", "share"]) hr.appendChild(th(h, "col"));
       table.appendChild(T.el("thead")).appendChild(hr);
       const body = T.el("tbody");
       for (const part of result.parts) {
@@ -62,7 +62,9 @@
         bar.setAttribute("aria-hidden", "true");
         bar.appendChild(T.el("span")).style.width = (100 * part.share).toFixed(1) + "%";
         share.append(bar, pct(part.share));
-        tr.append(th(part.label, "row"), T.el("td", "pc-formula", part.formula),
+        const name = th(part.label, "row");
+        name.appendChild(T.el("span", "pc-formula", part.formula));
+        tr.append(name,
           T.el("td", null, part.per_layer === null ? "–" : T.int(part.per_layer)), T.el("td", null, T.int(part.count)), share);
         body.appendChild(tr);
       }
@@ -70,7 +72,7 @@
       const foot = T.el("tr");
       const total = T.el("td");
       total.appendChild(T.el("strong", null, T.int(result.total)));
-      foot.append(th("total", "row"), T.el("td", "pc-formula", "the sum"), T.el("td", null, T.int(result.per_layer)), total,
+      foot.append(th("total", "row"), T.el("td", null, T.int(result.per_layer)), total,
         T.el("td", null, "100%"));
       table.appendChild(T.el("tfoot")).appendChild(foot);
       const scroll = T.el("div", "pc-scroll");
