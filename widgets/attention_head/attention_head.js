@@ -153,7 +153,7 @@
         frag.appendChild(warn);
       }
 
-      const step1 = T.el("h4", "ah-step", "1. The query: what ");
+      const step1 = T.el("h3", "ah-step", "1. The query: what ");
       step1.append(tok(r.query_segs), " (position " + r.query + ") is looking for");
       const line = T.el("p", "ah-vec-line");
       line.appendChild(strip(r.q, r.scale, "q as a colour strip; its numbers follow"));
@@ -165,7 +165,7 @@
         + "blue positive; the stronger the colour, the larger the number."), nums);
 
       const d = r.d_head;
-      frag.append(T.el("h4", "ah-step", "2. Every key, its score and its weight"),
+      frag.append(T.el("h3", "ah-step", "2. Every key, its score and its weight"),
         T.el("p", "ah-vec-note", "Each row: a token, the dot product q·k of the query with that token's key, "
           + "the dot product divided by √" + d + " = " + num(r.sqrt_d) + ", the softmax weight, and the key k "
           + "itself as a colour strip (from key/value head " + r.kv_head + ", after RoPE; its numbers are listed "
@@ -183,7 +183,7 @@
       if (r.n_visible > r.top.length) mix.append(" + … (" + (r.n_visible - r.top.length) + " more)");
       const rows = r.top.map((t) => valueRow([t.weight.toFixed(3) + " × v(", tok(t.segs), ")"], t.v));
       rows.push(valueRow(["output"], r.out_head, "ah-out"));
-      frag.append(T.el("h4", "ah-step", "3. The output: the values, mixed by the weights"), mix,
+      frag.append(T.el("h3", "ah-step", "3. The output: the values, mixed by the weights"), mix,
         table("ah-table ah-vtable", null, rows,
           "The first " + r.n_shown + " of " + d + " numbers of each value vector v and of the output",
           "Value vectors and the output"),

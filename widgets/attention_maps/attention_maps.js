@@ -130,7 +130,7 @@
         grid(r));
 
       const m = r.heads[r.chosen];
-      frag.append(T.el("h4", "am-title", "Layer " + m.layer + ", query head " + m.head + " (key/value head "
+      frag.append(T.el("h3", "am-title", "Layer " + m.layer + ", query head " + m.head + " (key/value head "
           + m.kv_head + ")"),
         T.el("p", "am-summary", "It " + m.text + ". On average its queries put " + pct(m.prev) + " of their weight "
           + "on the previous token, " + pct(m.first) + " on the first token and " + pct(m.self) + " on themselves."),
