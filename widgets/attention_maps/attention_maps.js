@@ -124,7 +124,7 @@
       const n = r.n_tokens;
       frag.append(T.chips(r.tokens, false, "The text's tokens"),
         T.el("p", "am-how", n + " token" + (n === 1 ? "" : "s") + ". Each small map is one head: row = the token that "
-          + "looks (the query), column = the token it looks at (the key), darker = more weight; only the triangle "
+          + "looks (the query), column = the token it looks at (the key), stronger colour = more weight; only the triangle "
           + "below the diagonal can be filled (the causal mask). Boxes group the query heads that share one "
           + "key/value head. Choose a map to enlarge it."),
         grid(r));
