@@ -248,3 +248,11 @@ def test_model_size_clamps(params, key, expected):
 def test_model_size_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         model_size.compute(params)
+
+
+def test_int4_per_tensor_grid_lines_are_the_15_storable_values():
+    r = run(weight_quantizer)
+    h = r["weights"]
+    assert len(r["grid"]) == 15 and r["grid"][0] == h["left"] and r["grid"][-1] == h["right"]
+    assert math.isclose(r["grid"][7], (h["left"] + h["right"]) / 2)  # q = 0 sits at w = 0
+    assert run(weight_quantizer, format="int8")["grid"] == [] == run(weight_quantizer, granularity="group-wise")["grid"]

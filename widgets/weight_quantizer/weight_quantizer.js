@@ -18,8 +18,9 @@
     return x < 0.001 ? x.toExponential(2) : x.toFixed(4);
   }
 
-  function hist(h, label, unit) {
+  function hist(h, label, unit, grid) {
     const root = svg("svg", { class: "wqz-hist", viewBox: "0 0 " + h.width + " " + h.height, role: "img", "aria-label": label });
+    for (const x of grid || []) root.appendChild(svg("line", { class: "wqz-grid", x1: x, y1: h.top, x2: x, y2: h.bottom }));
     for (const b of h.bars) {
       const rect = svg("rect", { class: "wqz-bar", x: b.x, y: b.y, width: b.w, height: b.h });
       rect.appendChild(svg("title", {}, String(b.count)));
@@ -68,9 +69,14 @@
         + ", RMS " + result.rms.toFixed(4) + ".");
       frag.appendChild(head);
       const plots = T.el("div", "wqz-plots");
+      const original = plot("Original weights", hist(result.weights, "Histogram of the " + T.int(result.n_weights)
+        + " weights, from " + (-result.absmax).toFixed(3) + " to " + result.absmax.toFixed(3), "weight value", result.grid));
+      if (result.grid.length) {
+        original.appendChild(T.el("p", "wqz-gridnote", "Dashed lines: the " + result.grid.length + " values " + p.format
+          + " can store with this one scale."));
+      }
       plots.append(
-        plot("Original weights", hist(result.weights, "Histogram of the " + T.int(result.n_weights) + " weights, from "
-          + (-result.absmax).toFixed(3) + " to " + result.absmax.toFixed(3), "weight value")),
+        original,
         plot("Error after " + p.format + " (w\u0302 − w)", hist(result.errors, "Histogram of the quantization error; largest "
           + num(e.max_abs), "error")));
       frag.appendChild(plots);

@@ -94,6 +94,18 @@ def histogram(values: np.ndarray, limit: float) -> dict:  # [n] -> counts and SV
             "top": TOP, "bottom": HEIGHT - BOTTOM}
 
 
+def grid_lines(hist: dict, absmax: float, bits: int) -> list:  # -> x positions (SVG units) of the grid
+    """Where the values one per-tensor scale can store fall on the weight histogram (int4: 15 of them).
+
+    With 255 values (int8) the lines would fill the plot, so only grids of at most 15 values are drawn.
+    """
+    qmax = 2 ** (bits - 1) - 1
+    if 2 * qmax + 1 > 15 or absmax <= 0:
+        return []
+    plot_w = hist["right"] - hist["left"]
+    return [round(hist["left"] + plot_w * (q / qmax + 1) / 2, 2) for q in range(-qmax, qmax + 1)]
+
+
 def quantize(w: np.ndarray, p: dict):  # -> w_hat, error, bits, n_scales, notes
     """w in the chosen format: (its dequantized values, the error, bits a weight, scales stored, notes)."""
     fmt, notes = p["format"], []
@@ -133,6 +145,7 @@ def compute(params: dict) -> dict:
         notes.append("Every weight came back exactly: the tiny model's weights are shipped in fp16, so they "
                      "already are fp16 numbers and rounding to fp16 changes nothing.")
     integer = p["format"].startswith("int")
+    weights = histogram(w, absmax)
     return {
         "name": name,
         "label": LABELS[p["matrix"]],
@@ -140,7 +153,8 @@ def compute(params: dict) -> dict:
         "n_weights": int(w.size),
         "absmax": absmax,
         "rms": float(np.sqrt(np.mean(np.square(w, dtype=np.float64)))),
-        "weights": histogram(w, absmax),
+        "weights": weights,
+        "grid": grid_lines(weights, absmax, bits) if integer and p["granularity"] == "per-tensor" else [],
         "errors": histogram(diff, error["max_abs"]),
         "error": {key: float(error[key]) for key in ("max_abs", "mean_abs", "rmse", "relative")},
         "bits": bits,
