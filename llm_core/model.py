@@ -125,7 +125,7 @@ def unembed(x, weights):  # [n_seq, d_model] -> [n_seq, n_vocab]
     return x @ w_out
 
 
-def forward(weights, cfg, ids, cache=None, trace=False):  # [n_seq] int -> [n_seq, n_vocab], trace
+def forward(weights, cfg, ids, cache=None, trace=False, lens=True):  # [n_seq] int -> [n_seq, n_vocab], trace
     """Logits for every position of ids; the next token's logits are the last row.
 
     cache: a KVCache holding the positions before ids (decode), or an empty one (prefill); it is
@@ -134,7 +134,8 @@ def forward(weights, cfg, ids, cache=None, trace=False):  # [n_seq] int -> [n_se
     stream after the embedding and after each sub-layer, named in residual_labels; attention
     [n_layer, n_head, n_seq, n_k]; ffn_hidden [n_layer, n_seq, d_ff]; logit_lens
     [n_layer, n_seq, n_vocab] (its last entry is the logits); layers, each layer's attention and ffn
-    traces (q, k, v, scores, gate, up, ...).
+    traces (q, k, v, scores, gate, up, ...). lens=False leaves logit_lens out (None): it costs n_layer more
+    unembeddings, more than the rest of the pass on short prompts.
     """
     ids = np.asarray(ids, dtype=np.int64).reshape(-1)
     n_past = 0 if cache is None else cache.n_seq
@@ -169,7 +170,7 @@ def forward(weights, cfg, ids, cache=None, trace=False):  # [n_seq] int -> [n_se
     residual = np.stack(residual)  # (2 n_layer + 1) x [n_seq, d_model] -> [2 n_layer + 1, n_seq, d_model]
     # the logit lens reads each layer's output as if it were the last layer's
     lens = [unembed(rms_norm(residual[2 * i + 2], weights["final_norm"], cfg.norm_eps), weights)
-            for i in range(cfg.n_layer)]
+            for i in range(cfg.n_layer)] if lens else None
     return logits, {
         "ids": ids, "positions": positions,
         "embeddings": residual[0],
@@ -178,7 +179,7 @@ def forward(weights, cfg, ids, cache=None, trace=False):  # [n_seq] int -> [n_se
                                             for part in ("attention", "ffn")],
         "attention": np.stack([layer["attn"]["weights"] for layer in layers]),
         "ffn_hidden": np.stack([layer["ffn"]["hidden"] for layer in layers]),
-        "logit_lens": np.stack(lens),
+        "logit_lens": np.stack(lens) if lens else None,
         "layers": layers,
     }
 
@@ -283,8 +284,8 @@ class Model:
     def __repr__(self):
         return f"<Model {n_params(self.cfg):,} parameters, {self.cfg.n_layer} layers>"
 
-    def forward(self, ids, cache=None, trace=False):  # [n_seq] -> [n_seq, n_vocab], trace
-        return forward(self.weights, self.cfg, ids, cache, trace)
+    def forward(self, ids, cache=None, trace=False, lens=True):  # [n_seq] -> [n_seq, n_vocab], trace
+        return forward(self.weights, self.cfg, ids, cache, trace, lens)
 
     def new_cache(self):
         return KVCache(self.cfg.n_layer, self.cfg.n_kv_head, self.cfg.d_head, self.cfg.n_ctx)

@@ -342,3 +342,14 @@ def test_shipped_files_fit_the_budget_and_checkpoints_load(tiny):
     assert len(snapshots) >= 6
     first = load_model(str(TINY), snapshots[0]["file"])
     assert first.weights.keys() == tiny.weights.keys()
+
+
+def test_trace_without_the_logit_lens_is_the_same_pass():
+    tiny = load_model("models/tiny")
+    ids = tiny.encoding.encode("The President of the United States")
+    logits, full = tiny.forward(ids, trace=True)
+    logits2, light = tiny.forward(ids, trace=True, lens=False)
+    assert light["logit_lens"] is None
+    np.testing.assert_array_equal(logits, logits2)
+    np.testing.assert_array_equal(full["residual"], light["residual"])
+    np.testing.assert_array_equal(full["logit_lens"][-1], logits)
