@@ -103,7 +103,7 @@ def weights64() -> dict:
 @functools.lru_cache(maxsize=8)
 def run(ids: tuple):  # -> trace of forward(ids)
     """One traced forward pass per sentence: moving the layer, head or query slider reuses it."""
-    _, trace = forward(weights64(), model().cfg, list(ids), trace=True)
+    _, trace = forward(weights64(), model().cfg, list(ids), trace=True, lens=False)
     return trace
 
 

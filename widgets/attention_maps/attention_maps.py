@@ -81,7 +81,7 @@ def text_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
 @functools.lru_cache(maxsize=8)
 def attention(ids: tuple):  # -> [n_layer, n_head, n_seq, n_seq] float32
     """Every head's weights, from one traced forward pass per text (a click on a head reuses it)."""
-    _, trace = model().forward(list(ids), trace=True)
+    _, trace = model().forward(list(ids), trace=True, lens=False)
     return trace["attention"]
 
 

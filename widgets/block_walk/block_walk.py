@@ -88,7 +88,7 @@ def compute(params: dict) -> dict:
     pos = p["position"] = min(p["position"], n - 1)
     # The model is causal: the vectors at `pos` depend only on the tokens up to pos, so the traced pass
     # reads just those (same numbers, less work); the shapes below are those of the whole prompt.
-    _, trace = tiny.forward(ids[:pos + 1], trace=True)
+    _, trace = tiny.forward(ids[:pos + 1], trace=True, lens=False)
     w = {name: tiny.weights[f"layers.{layer}.{name}"] for name in ("attn_norm", "wo", "ffn_norm", "w_down")}
     attn, ffn = trace["layers"][layer]["attn"], trace["layers"][layer]["ffn"]
 

@@ -85,7 +85,7 @@ def read_params(params: dict) -> dict:
 def attention_inputs(ids: tuple):  # -> [n_layer, n_seq, d_model]
     """What each layer's attention reads: the residual stream before it, after its rms_norm."""
     tiny = model()
-    _, trace = tiny.forward(list(ids), trace=True)
+    _, trace = tiny.forward(list(ids), trace=True, lens=False)
     return np.stack([rms_norm(trace["residual"][2 * i], tiny.weights[f"layers.{i}.attn_norm"], tiny.cfg.norm_eps)
                      for i in range(tiny.cfg.n_layer)])
 

@@ -104,7 +104,7 @@ def compute(params: dict) -> dict:
     # The model is causal, so the FFN input at `pos` in `layer` depends only on the tokens up to pos and
     # the layers up to this one: trace just those (the numbers are the same, the work much smaller).
     upto = dataclasses.replace(cfg, n_layer=layer + 1)
-    _, trace = forward(weights, upto, ids[:pos + 1], trace=True)
+    _, trace = forward(weights, upto, ids[:pos + 1], trace=True, lens=False)
 
     w = {name: weights[f"layers.{layer}.{name}"] for name in ("ffn_norm", "w_gate", "w_up", "w_down")}
     residual = trace["residual"][2 * layer + 1][pos]  # [d_model]: the stream after this layer's attention

@@ -264,8 +264,30 @@
 
   // This script is deferred, so the document is parsed: start Python at once, mount widgets once every
   // widget script (also deferred, after this one) has registered.
+  // A display formula wider than the screen scrolls sideways: keyboard users must be able to reach it.
+  function focusableWhenScrolling() {
+    document.querySelectorAll(".math-display").forEach((el) => {
+      const scrolls = el.scrollWidth > el.clientWidth + 1;
+      if (scrolls && !el.hasAttribute("tabindex")) {
+        el.tabIndex = 0;
+        el.setAttribute("role", "region");
+        el.setAttribute("aria-label", "Formula (scrolls sideways)");
+      } else if (!scrolls && el.hasAttribute("tabindex")) {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("role");
+        el.removeAttribute("aria-label");
+      }
+    });
+  }
+
   startWorker();
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("figure.widget[data-widget]").forEach(mountWidget);
+    focusableWhenScrolling();
+    let pendingResize = null;
+    window.addEventListener("resize", () => {
+      cancelAnimationFrame(pendingResize);
+      pendingResize = requestAnimationFrame(focusableWhenScrolling);
+    });
   });
 })();
