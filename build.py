@@ -157,7 +157,19 @@ def markdown_to_html(text: str, chapter: Chapter | None = None) -> tuple[str, li
     body = md.convert(text).replace("<pre>", '<pre tabindex="0">')
     body = body.replace("<table>", '<div class="table-scroll" tabindex="0" role="region" aria-label="Table">'
                                    "<table>").replace("</table>", "</table></div>")
-    return mathtex.restore(body, rendered), md.toc_tokens, bool(formulas)
+    return link_arxiv(mathtex.restore(body, rendered)), md.toc_tokens, bool(formulas)
+
+
+ARXIV = re.compile(r"(?<![\w/.])arXiv:(\d{4}\.\d{4,5})(v\d+)?")
+NO_LINKS_INSIDE = re.compile(r"(<a[\s>].*?</a>|<code>.*?</code>|<pre.*?</pre>|<[^>]*>)", re.S)
+
+
+def link_arxiv(html: str) -> str:
+    """Plain-text citations like arXiv:2203.15556 become links to the paper (not inside links, code or tags)."""
+    parts = NO_LINKS_INSIDE.split(html)
+    for i in range(0, len(parts), 2):   # even parts are text between tags, links and code
+        parts[i] = ARXIV.sub(lambda m: f'<a href="https://arxiv.org/abs/{m[1]}{m[2] or ""}">{m[0]}</a>', parts[i])
+    return "".join(parts)
 
 
 def code_listing(dotted: str) -> dict:

@@ -207,3 +207,9 @@ def test_every_page_is_valid_html(site):
     out = subprocess.run([java, "-jar", str(jar), "--errors-only", "--skip-non-html", "--format", "gnu",
                           str(site)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr.replace(str(site) + "/", "")
+
+
+def test_arxiv_citations_become_links_except_in_links_and_code():
+    html = '<p>arXiv:2203.15556, <a href="x">arXiv:1706.03762</a>, <code>arXiv:2001.08361</code></p>'
+    assert build.link_arxiv(html) == ('<p><a href="https://arxiv.org/abs/2203.15556">arXiv:2203.15556</a>, '
+                                      '<a href="x">arXiv:1706.03762</a>, <code>arXiv:2001.08361</code></p>')
