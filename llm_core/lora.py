@@ -57,14 +57,21 @@ def low_rank_approximation(m, rank):  # [d_in, d_out] -> a [d_in, rank], b [rank
     root = np.sqrt(s[:rank])
     a = u[:, :rank] * root  # [d_in, rank]
     b = root[:, None] * vt[:rank]  # [rank, d_out]
+    return a, b, {**low_rank_error(s, rank), "singular_values": s}
+
+
+def low_rank_error(singular_values, rank):  # [n] descending -> {"relative", "energy"}
+    """The error of the best rank-`rank` approximation, from the singular values alone (Eckart-Young).
+
+    relative = sqrt(sum of the left-out s_i^2 / sum of all s_i^2); energy = the fraction of sum s_i^2 kept.
+    >>> low_rank_error(np.array([3.0, 4.0]), 1)["relative"]
+    0.8
+    """
+    s = np.asarray(singular_values, dtype=np.float64)
     total = float(np.sum(s ** 2))
     kept = float(np.sum(s[:rank] ** 2))
-    error = {
-        "relative": float(np.sqrt(max(total - kept, 0.0) / total)) if total > 0 else 0.0,
-        "energy": kept / total if total > 0 else 1.0,
-        "singular_values": s,
-    }
-    return a, b, error
+    return {"relative": float(np.sqrt(max(total - kept, 0.0) / total)) if total > 0 else 0.0,
+            "energy": kept / total if total > 0 else 1.0}
 
 
 # Which matrices of each block get a LoRA update: the paper's choice (query and value, section 7.1), all

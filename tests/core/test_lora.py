@@ -84,3 +84,12 @@ def test_lora_model_parameter_count_rejects_bad_input(rank, targets):
     from llm_core.model import ModelConfig
     with pytest.raises(ValueError):
         lora_model_parameter_count(ModelConfig(), rank, targets)
+
+
+@pytest.mark.parametrize("rank", [1, 3, 8, 16])
+def test_low_rank_error_matches_the_approximation(rank):
+    from llm_core.lora import low_rank_error
+    a, b, error = low_rank_approximation(M, rank)
+    direct = low_rank_error(np.linalg.svd(M, compute_uv=False), rank)
+    assert np.isclose(direct["relative"], np.linalg.norm(M - a @ b) / np.linalg.norm(M))
+    assert all(np.isclose(direct[k], error[k], rtol=1e-12) for k in ("relative", "energy"))

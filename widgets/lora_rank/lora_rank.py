@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from llm_core.controls import as_choice, as_int
-from llm_core.lora import lora_parameter_count, low_rank_approximation
+from llm_core.lora import lora_parameter_count, low_rank_approximation, low_rank_error
 from llm_core.model import load_model
 
 MODEL = "models/tiny"
@@ -31,12 +31,19 @@ EXAMPLES = [
 ]
 DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
         "models/tiny/vocab.tiktoken"]
-CODE = ["llm_core.lora.low_rank_approximation", "llm_core.lora.lora_parameter_count"]
+CODE = ["llm_core.lora.low_rank_approximation", "llm_core.lora.low_rank_error", "llm_core.lora.lora_parameter_count"]
 
 
 @functools.cache
 def model():
     return load_model(MODEL)
+
+
+@functools.cache
+def singular_values(name: str):  # -> [min(d_in, d_out)], largest first
+    """One SVD per matrix (the slow step in the browser); every rank's error follows from these."""
+    w = model().weights[name].astype(np.float64)
+    return low_rank_approximation(w, 1)[2]["singular_values"]
 
 
 @functools.cache
@@ -78,8 +85,8 @@ def compute(params: dict) -> dict:
     if rank < p["rank"]:
         notes.append(f"This matrix is {d_in} × {d_out}, so its rank is at most {min(d_in, d_out)}: rank "
                      f"{p['rank']} is used as {rank}.")
-    a, b, error = low_rank_approximation(w, rank)
-    s = error["singular_values"]
+    s = singular_values(name)
+    error = low_rank_error(s, rank)  # the same numbers low_rank_approximation(w, rank) reports
     counts = lora_parameter_count(d_in, d_out, rank)
     rms = float(np.sqrt(np.mean(w ** 2)))
     s_rand = random_spectrum((d_in, d_out), rms)
