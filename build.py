@@ -314,7 +314,7 @@ def collect_model_data() -> dict[str, bytes]:
     files = {}
     if not (folder / "config.json").exists():
         return files
-    shipped = ["config.json", "weights.npz", "tokenizer.json", "vocab.tiktoken", "curves.json"]
+    shipped = ["config.json", "weights.npz", "tokenizer.json", "vocab.tiktoken", "curves.json", "val_windows.npy"]
     paths = [folder / name for name in shipped] + sorted((folder / "checkpoints").glob("*.npz"))
     for path in paths:
         if path.exists():

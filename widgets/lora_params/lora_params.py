@@ -8,8 +8,8 @@ parameter (fp16 weight and gradient, 2 + 2; fp32 master weight, momentum and var
 LoRA, 2 bytes per frozen fp16 weight. Activations are left out: they depend on batch and sequence length.
 """
 
-import re
 
+from llm_core import configs
 from llm_core.configs import CONFIGS, parameter_count
 from llm_core.controls import as_choice, as_int
 from llm_core.lora import TARGETS, block_linear_shapes, lora_model_parameter_count
@@ -35,12 +35,9 @@ CODE = ["llm_core.lora.lora_model_parameter_count", "llm_core.lora.block_linear_
 
 
 def source_links(source: str) -> list:  # a config's source text -> [{"label", "url"}]
-    """Links for the paper (arXiv:ID) and the Hugging Face config.json named in a config's source."""
-    links = [{"label": "paper", "url": f"https://arxiv.org/abs/{m}"}
-             for m in re.findall(r"arXiv:(\d{4}\.\d{4,5})", source)]
-    links += [{"label": "config.json", "url": f"https://huggingface.co/{m}/blob/main/config.json"}
-              for m in re.findall(r"Hugging Face (\S+/\S+) config\.json", source)]
-    return links
+    """The paper and the Hugging Face config.json a config's source names, labelled for the figure."""
+    return [{"label": "paper" if label.startswith("arXiv") else "config.json", "url": url}
+            for label, url in configs.source_links(source)]
 
 
 def read_params(params: dict) -> dict:

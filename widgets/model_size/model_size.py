@@ -8,8 +8,8 @@ plus, for int8 and int4, one fp16 scale per group of group_size weights (int4 in
 """
 
 import math
-import re
 
+from llm_core import configs
 from llm_core.configs import CONFIGS, parameter_count, weights_bytes
 from llm_core.controls import as_choice, as_int, as_number
 from llm_core.quantization import quantized_bytes
@@ -65,12 +65,9 @@ def frac(n_bytes: int) -> float:
 
 
 def source_links(source: str) -> list:  # a config's source text -> [{"label", "url"}]
-    """Links for the paper (arXiv:ID) and the Hugging Face config.json named in a config's source."""
-    links = [{"label": "paper", "url": f"https://arxiv.org/abs/{m}"}
-             for m in re.findall(r"arXiv:(\d{4}\.\d{4,5})", source)]
-    links += [{"label": "config.json", "url": f"https://huggingface.co/{m}/blob/main/config.json"}
-              for m in re.findall(r"Hugging Face (\S+/\S+) config\.json", source)]
-    return links
+    """The paper and the Hugging Face config.json a config's source names, labelled for the figure."""
+    return [{"label": "paper" if label.startswith("arXiv") else "config.json", "url": url}
+            for label, url in configs.source_links(source)]
 
 
 def rows(sizes: dict) -> list:  # {format: bytes} -> one row per format
