@@ -146,6 +146,7 @@
   }
 
   glassbox.widget("cached_generation", {
+    stuckAfterMs: 60000,   // 64 tokens without the cache take seconds on a slow machine: not stuck
     read,
 
     mount(el, api) {

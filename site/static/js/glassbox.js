@@ -179,9 +179,10 @@
       inst.el.dataset.calls = String(inst.calls);
       inst.concurrent += 1;       // instrumentation for tests: must never exceed 1
       inst.maxConcurrent = Math.max(inst.maxConcurrent, inst.concurrent);
+      // A widget that is slow on purpose (generating without a KV cache) may ask for more patience.
+      const patience = Math.max(api.stuckAfterMs, (inst.spec && inst.spec.stuckAfterMs) || 0);
       const stuck = setTimeout(() => offerRestart(inst, "Still computing after " +
-        Math.round(api.stuckAfterMs / 1000) + " s: Python may be stuck (an endless loop in the console?)."),
-        api.stuckAfterMs);
+        Math.round(patience / 1000) + " s: Python may be stuck (an endless loop in the console?)."), patience);
       try {
         const result = await compute(inst.name, params);
         if (result && typeof result === "object" && "error" in result && Object.keys(result).length === 1) {
