@@ -5,22 +5,12 @@ forward pass used (its trace), and against a naive loop: dot products, the sqrt(
 softmax written out by hand. Plus the causal mask switch, clamping and bad-input messages.
 """
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 attention_head = load_widget("attention_head")

@@ -6,23 +6,13 @@ the chain-rule product equals the backprop gradient on its edge; every update is
 falls for a small learning rate; plus clamping and the bad-input messages.
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from llm_core.backprop import gradient_check, init_mlp, mlp_forward, mse_loss, train_step
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 backprop_step = load_widget("backprop_step")

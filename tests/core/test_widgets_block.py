@@ -7,11 +7,9 @@ readout done by hand; param_counter against the tiny model's weight file (1,705,
 published sizes of real models; plus the limits, clamping and bad-input messages.
 """
 
-import importlib.util
 import io
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,15 +19,7 @@ from llm_core.configs import CONFIGS, parameter_count
 from llm_core.ffn import swiglu
 from llm_core.model import n_params, read_model_file
 from llm_core.norms import rms_norm
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 block_walk = load_widget("block_walk")

@@ -6,10 +6,8 @@ forward pass's own FFN input, and against the trace's gate, up and hidden activa
 clamping and bad-input messages.
 """
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,15 +15,7 @@ import pytest
 from llm_core.activations import silu
 from llm_core.ffn import swiglu
 from llm_core.norms import rms_norm
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 dense_layer = load_widget("dense_layer")

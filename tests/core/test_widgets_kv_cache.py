@@ -6,21 +6,11 @@ llm_core.model.generate's (both ways); the cache's size after every step equals 
 formulas; the wall-clock numbers live only under "measured". Plus limits, clamping and bad input.
 """
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import pytest
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 cached_generation = load_widget("cached_generation")

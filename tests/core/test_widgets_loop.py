@@ -6,23 +6,14 @@ argmax of the model's own logits, and the logit lens of the last block is the mo
 limits, clamping and bad-input messages.
 """
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from widget_loader import load_widget
 
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
 PROMPT = "The President of the United States"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 model_pass = load_widget("model_pass")

@@ -5,24 +5,14 @@ is -log softmax of the previous position's logits at that token), llm_core.loss.
 mean, and exp(mean) for the perplexity; plus clamping, the limits and the bad-input messages.
 """
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from llm_core.loss import cross_entropy
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 neg_log = load_widget("neg_log")

@@ -5,23 +5,13 @@ loops for its per-head summaries; kv_memory against the closed form written out 
 published examples. Plus clamping and bad-input messages.
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from llm_core.configs import CONFIGS
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 attention_maps = load_widget("attention_maps")

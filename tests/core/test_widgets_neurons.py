@@ -4,22 +4,12 @@ Checked against hand-worked sums, the scalar definitions of each activation (mat
 differences for the slopes, and a naive loop for the two layers; plus limits, clamping and bad input.
 """
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 neuron = load_widget("neuron")

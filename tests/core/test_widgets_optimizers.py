@@ -6,23 +6,13 @@ the contour lines must lie on their levels (exactly, for a linear function); plu
 chapter quotes, clamping and the bad-input messages.
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from llm_core.optimizers import SURFACES
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 race = load_widget("optimizer_race")

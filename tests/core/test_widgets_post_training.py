@@ -5,7 +5,6 @@ llm_core.preference, and against the tiny model's own log-probabilities computed
 clamping and bad-input messages.
 """
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -15,16 +14,9 @@ import pytest
 
 from llm_core.activations import softmax
 from llm_core.model import load_model
+from widget_loader import load_widget
 
 ROOT = Path(__file__).resolve().parents[2]
-WIDGETS = ROOT / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 dpo_loss = load_widget("dpo_loss")

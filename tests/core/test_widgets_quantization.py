@@ -6,7 +6,6 @@ against a direct cross-entropy over the same held-out windows, the sizes against
 bits; plus clamping and bad-input messages.
 """
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -17,15 +16,7 @@ import pytest
 from llm_core.checkpoints import pack_weights, unpack_weights
 from llm_core.configs import CONFIGS, parameter_count
 from llm_core.loss import cross_entropy
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 weight_quantizer = load_widget("weight_quantizer")

@@ -6,25 +6,15 @@ property; rope_frequencies against the frequency formula, the two scalings and a
 pairs that reach new angles. Plus the limits, clamping and bad-input messages.
 """
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from llm_core.configs import CONFIGS
 from llm_core.rope import apply_rope, rope_frequencies
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 rope_rotation = load_widget("rope_rotation")

@@ -6,24 +6,14 @@ IsoFLOP curve; scaling_map against the published numbers of each model and the f
 plus clamping and the bad-input messages.
 """
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from llm_core.scaling import CHINCHILLA, TRAINED_MODELS, chinchilla_loss, loss_at_budget
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 compute_optimal = load_widget("compute_optimal")

@@ -4,7 +4,6 @@ Token ids are checked for exact equality with llm_core's own encode (which tests
 tiktoken); the display rules, limits, clamping and bad-input messages are checked by hand-worked cases.
 """
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,16 +11,9 @@ import pytest
 
 from llm_core.bpe_train import train
 from llm_core.tokenizer import get_encoding, render_token
+from widget_loader import load_widget
 
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
 ENCODINGS = ["o200k_base", "cl100k_base", "r50k_base"]
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 compare = load_widget("tokenizer_compare")

@@ -6,7 +6,6 @@ against llm_core (the checkpoint it loads is the file curves.json names, greedy 
 checkpoint's logits, the prompt loss equals cross_entropy), plus limits and bad-input messages.
 """
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -16,17 +15,10 @@ import pytest
 
 from llm_core.loss import cross_entropy
 from llm_core.model import load_model, n_params
+from widget_loader import load_widget
 
 ROOT = Path(__file__).resolve().parents[2]
-WIDGETS = ROOT / "widgets"
 CURVES = json.loads((ROOT / "models" / "tiny" / "curves.json").read_text())
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 training_curves = load_widget("training_curves")

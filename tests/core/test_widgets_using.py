@@ -6,24 +6,14 @@ bandwidth / bytes per step, the weights read once per batch step) with parameter
 llm_core.configs; plus clamping and the bad-input messages.
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from llm_core.configs import CONFIGS, parameter_count, weights_bytes
 from llm_core.kv_cache import kv_bytes_per_token
 from llm_core.serving import HARDWARE
-
-WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
-
-
-def load_widget(name: str):
-    spec = importlib.util.spec_from_file_location(f"widget_{name}", WIDGETS / name / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from widget_loader import load_widget
 
 
 diagnose = load_widget("diagnose")

@@ -56,8 +56,6 @@ def model():
     return load_model(MODEL)
 
 
-
-
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped."""
     p = {**DEFAULTS, **params}
