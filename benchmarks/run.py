@@ -342,7 +342,7 @@ def measure_drag(browser, base: str) -> list[dict]:
         controls = fig.locator("[data-param]").all()
         if model:  # a prompt of about 64 tokens in the first text field, if the widget takes one
             for c in controls:
-                if (c.get_attribute("type") or "text") == "text" or c.evaluate("e => e.tagName") == "TEXTAREA":
+                if c.evaluate("e => e.tagName === 'TEXTAREA' || (e.tagName === 'INPUT' && e.type === 'text')"):
                     c.fill(LONG_PROMPT)
                     page.wait_for_function("""(n) => { const i = glassbox.instances.find(i => i.name === n);
                         return !i.inFlight && !i.latest; }""", arg=name, timeout=120_000)

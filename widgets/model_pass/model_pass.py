@@ -13,7 +13,8 @@ import numpy as np
 
 from llm_core.controls import as_int, as_number
 from llm_core.activations import softmax
-from llm_core.model import load_model, prompt_ids
+from llm_core.model import load_model, prompt_ids, unembed
+from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token, without_surrogates
 
 MODEL = "models/tiny"
@@ -96,14 +97,16 @@ def compute(params: dict) -> dict:
     new_ids = out["new_ids"]
     sequence = ids + new_ids[:p["step"]]
 
-    logits, trace = tiny.forward(sequence, trace=True)  # [n_seq] -> [n_seq, n_vocab]
+    logits, trace = tiny.forward(sequence, trace=True, lens=False)  # [n_seq] -> [n_seq, n_vocab]
     last = logits[-1]                                      # [n_vocab]: the scores for the next position
     probs = softmax(last - last.max())
     top = np.argsort(-last, kind="stable")[:N_TOP]
     embedding = trace["embeddings"][-1]                    # [d_model]
     blocks = [{
         "norm": float(np.linalg.norm(trace["residual"][2 * i + 2, -1])),  # the stream after block i
-        "lens": top_token(trace["logit_lens"][i, -1]),
+        # the logit lens, for the last position only: the stream after block i, read as the output
+        "lens": top_token(unembed(rms_norm(trace["residual"][2 * i + 2, -1:], tiny.weights["final_norm"],
+                                           cfg.norm_eps), tiny.weights)[0]),
     } for i in range(cfg.n_layer)]
 
     token = new_ids[p["step"]]
