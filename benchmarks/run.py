@@ -465,7 +465,8 @@ def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pa
     lines = ["# Glassbox benchmark results", "",
              f"Machine: {machine()}.", "",
              "Regenerate with `make bench`. All numbers come from one run of `benchmarks/run.py`; "
-             "ratios compare measurements taken side by side in that run.", ""]
+             "ratios compare measurements taken side by side in that run. Lighthouse scores per page "
+             "(accessibility, performance) are in `benchmarks/LIGHTHOUSE.md` (`make audit`).", ""]
     lines += ["## Time to the first live widget", "",
               f"Navigation start to the worker being ready and the first widget live, median of {runs} loads "
               "(cold: fresh browser, empty cache; warm: persistent profile after one visit). "
