@@ -4,16 +4,11 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SVG = "http://www.w3.org/2000/svg";
   const C = 16, LW = 96, TH = 96;  // enlarged map: cell size, room for the row and column labels
 
   const pct = (w) => (100 * w).toFixed(1) + "%";
 
-  function svg(tag, attrs) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   // The causal triangle: row i may hold keys 0..i.
   function stairs(n, c, x0, y0) {

@@ -3,23 +3,12 @@
    Python; this only places them. A "Next step" button, added here, moves the step slider on by one. */
 (function () {
   "use strict";
-  const SVG = "http://www.w3.org/2000/svg";
   const SLIDERS = { seed: 0, x1: 1, x2: 1, target: 2, lr: 2, step: 0 };  // param -> digits shown
   const MAX_STEP = 50;
 
-  function make(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const make = window.glassboxTokens.el;
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function scrollable(node, label) {  // a box that may scroll sideways: reachable by keyboard
     node.tabIndex = 0;

@@ -4,19 +4,13 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SVG = "http://www.w3.org/2000/svg";
   const SLIDERS = { n_tokens: 0, temperature: 2 };  // param -> digits shown
   const MAX_SEED = 4294967295;
   const n = (x) => Number(x).toLocaleString("en-US");
   const ms = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)) + " ms";
   const plural = (k, word) => k + " " + word + (k === 1 ? "" : "s");
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function read(el) {
     const value = (key) => el.querySelector('[data-param="' + key + '"]').value;

@@ -2,21 +2,10 @@
    compute's result (same markup as compute_optimal.html). Every coordinate comes from Python. */
 (function () {
   "use strict";
-  const SVG = "http://www.w3.org/2000/svg";
 
-  function make(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const make = window.glassboxTokens.el;
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function pow10(t) {
     const frag = document.createDocumentFragment();

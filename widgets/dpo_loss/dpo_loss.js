@@ -3,16 +3,10 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SVG = "http://www.w3.org/2000/svg";
   const SLIDERS = { policy_chosen: 1, policy_rejected: 1, ref_chosen: 1, ref_rejected: 1, beta: 2 };
   const TEXTS = ["prompt", "chosen", "rejected"];
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
   const num = (x) => x.toFixed(3);
   const signed = (x) => (x === 0 ? "0.000" : (x > 0 ? "+" : "") + x.toFixed(3));
   const signed2 = (x) => (x === 0 ? "0.00" : (x > 0 ? "+" : "") + x.toFixed(2));

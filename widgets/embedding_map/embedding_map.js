@@ -13,14 +13,8 @@
     box.setAttribute("aria-label", label);
     return box;
   }
-  const SVG = "http://www.w3.org/2000/svg";
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
   const pct = (x) => (100 * x).toFixed(1) + "%";
   const deg = (x) => Math.trunc(x) + "°";  // as Jinja's "%d"
 

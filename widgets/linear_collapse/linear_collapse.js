@@ -12,16 +12,11 @@
     box.setAttribute("aria-label", label);
     return box;
   }
-  const SVG = "http://www.w3.org/2000/svg";
   const n = (x) => x.toFixed(3).replace("-", "−");
   // Python's "%.1e": 2.2e-16, 0.0e+00 (JS writes 2.2e-16 and 0.0e+0)
   const sci = (x) => x.toExponential(1).replace(/e([+-])(\d)$/, "e$10$2");
 
-  function svg(tag, attrs) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function verdict(result) {
     const p = T.el("p", "lc-verdict");

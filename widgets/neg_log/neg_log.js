@@ -2,21 +2,10 @@
    The curve's points come from Python; this only joins them. */
 (function () {
   "use strict";
-  const SVG = "http://www.w3.org/2000/svg";
 
-  function make(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const make = window.glassboxTokens.el;
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function showValue(el) {
     const input = el.querySelector('[data-param="p"]');

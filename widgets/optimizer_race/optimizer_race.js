@@ -2,23 +2,12 @@
    markup as optimizer_race.html). Contours, paths and markers arrive as SVG coordinates from Python. */
 (function () {
   "use strict";
-  const SVG = "http://www.w3.org/2000/svg";
   const SLIDERS = { x0: 1, y0: 1, steps: 0, beta: 2, beta1: 2, beta2: 4 };  // param -> digits shown
   const STYLE = { sgd: "solid line, circles", momentum: "dashed line, squares", adam: "dotted line, triangles" };
 
-  function make(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const make = window.glassboxTokens.el;
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function input(el, key) {
     return el.querySelector('[data-param="' + key + '"]');

@@ -3,17 +3,11 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SVG = "http://www.w3.org/2000/svg";
   const NAMES = { none: "No scaling", linear: "Position interpolation", ntk: "NTK-aware" };
   const big = (x) => Math.round(x).toLocaleString("en-US");
   const g = (x) => String(Number(x));
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function marker(scheme, x, y, unseen) {
     const cls = "rf-pt rf-" + scheme + (unseen ? " rf-unseen" : "");

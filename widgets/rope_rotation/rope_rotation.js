@@ -3,19 +3,13 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SVG = "http://www.w3.org/2000/svg";
   const SLIDERS = ["layer", "head", "pair", "m", "n"];
   const NUMBERS = ["q_token", "k_token"];
 
   const num = (x, d) => Number(x).toFixed(d === undefined ? 3 : d).replace("-", "−");
   const deg = (x) => num(x, 1) + "°";
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function v(text) {
     return T.el("var", null, text);

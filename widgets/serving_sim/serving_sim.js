@@ -3,22 +3,11 @@
    compute gave (sped up when the answer takes longer than 10 s); it computes nothing itself. */
 (function () {
   "use strict";
-  const SVG = "http://www.w3.org/2000/svg";
   const MAX_PLAY_S = 10;
 
-  function make(tag, cls, text) {
-    const node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  const make = window.glassboxTokens.el;
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   const field = (el, key) => el.querySelector('[data-param="' + key + '"]');
 

@@ -4,18 +4,13 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SVG = "http://www.w3.org/2000/svg";
 
   function num(v, d) {
     d = d === undefined ? 2 : d;
     return Math.abs(v) < 0.5 * Math.pow(10, -d) ? (0).toFixed(d) : v.toFixed(d).replace("-", "−");
   }
 
-  function svg(tag, attrs) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function tok(t, cls) {
     const node = T.el("span", "tok sf-tok " + (cls || ""));

@@ -3,14 +3,8 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SVG = "http://www.w3.org/2000/svg";
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   const pts = (points) => points.map(([x, y]) => x.toFixed(2) + "," + y.toFixed(2)).join(" ");
   const signed = (x, digits) => (x >= 0 ? "+" : "") + x.toFixed(digits);

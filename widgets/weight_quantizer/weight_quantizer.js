@@ -3,15 +3,9 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SVG = "http://www.w3.org/2000/svg";
   const PARAMS = ["layer", "matrix", "format", "granularity", "group_size"];
 
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const svg = window.glassboxTokens.svg;
 
   function num(x) {
     if (x === 0) return "0";

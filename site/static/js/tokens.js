@@ -13,6 +13,14 @@
     return node;
   }
 
+  // An SVG element with attributes (and text): the charts' building block, shared by every widget.
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
   function appendSegs(parent, segs) {
     for (const [kind, text] of segs) {
       if (kind === "t") parent.appendChild(document.createTextNode(text));
@@ -49,5 +57,5 @@
     return x === null || x === undefined ? "–" : Number(x).toFixed(digits);
   }
 
-  window.glassboxTokens = { el, appendSegs, appendChip, chips, int, fixed, N_COLOURS };
+  window.glassboxTokens = { el, svg, appendSegs, appendChip, chips, int, fixed, N_COLOURS };
 })();
