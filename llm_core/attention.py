@@ -23,7 +23,7 @@ array([[1, 0, 0],
 import numpy as np
 
 from .activations import softmax
-from .rope import apply_rope
+from .rope import rope_cos_sin, rotate_pairs
 
 
 def causal_mask(n_q, n_k=None, offset=None):  # -> bool [n_q, n_k]
@@ -87,14 +87,16 @@ def attention_distance(weights):  # [..., n_q, n_k] -> [..., n_q]
 
 
 def multi_head_attention(x, w_q, w_k, w_v, w_o, n_head, n_kv_head=None, positions=None, rope_freqs=None,
-                         causal=True, kv_cache=None, layer=0):
+                         causal=True, kv_cache=None, layer=0, rope=None):
     """Grouped-query multi-head self-attention over a sequence, with optional RoPE and KV cache.
 
     x [n_seq, d_model]; w_q [d_model, n_head * d_head]; w_k, w_v [d_model, n_kv_head * d_head];
     w_o [n_head * d_head, d_model] -> out [n_seq, d_model], trace.
 
     positions: the positions of x's rows (default: continuing after what the cache holds). rope_freqs:
-    rope_frequencies(d_head, ...) to rotate q and k, or None for no rotation. kv_cache: a KVCache, or
+    rope_frequencies(d_head, ...) to rotate q and k, or None for no rotation; rope: instead, the
+    (cos, sin) tables of rope.rope_cos_sin(positions, rope_freqs), which every layer shares, so a forward
+    pass computes them once. kv_cache: a KVCache, or
     anything with .lengths and .update(layer, k, v) -> (k_all, v_all); the new keys (after RoPE) and
     values are appended and attention runs over all n_k cached positions.
 
@@ -120,8 +122,13 @@ def multi_head_attention(x, w_q, w_k, w_v, w_o, n_head, n_kv_head=None, position
     n_past = 0 if kv_cache is None else int(kv_cache.lengths[layer])
     if positions is None:
         positions = np.arange(n_past, n_past + n_seq)
-    if rope_freqs is not None:
-        q, k = apply_rope(q, positions, rope_freqs), apply_rope(k, positions, rope_freqs)
+    if rope is None and rope_freqs is not None:
+        if len(rope_freqs) * 2 != d_head or len(positions) != n_seq:
+            raise ValueError(f"rope_freqs ({len(rope_freqs)} pairs) and positions ({len(positions)}) must "
+                             f"fit d_head = {d_head} and n_seq = {n_seq}")
+        rope = rope_cos_sin(positions, rope_freqs, q.dtype)  # [n_seq, d_head] x 2
+    if rope is not None:  # the same rotation as rope.apply_rope, for queries and keys
+        q, k = rotate_pairs(q, *rope), rotate_pairs(k, *rope)
     if kv_cache is not None:
         k, v = kv_cache.update(layer, k, v)  # -> [n_kv_head, n_k, d_head], earlier positions first
     n_k = k.shape[1]

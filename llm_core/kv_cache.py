@@ -72,6 +72,54 @@ class KVCache:
         """Forget every position (the memory stays allocated)."""
         self.lengths[:] = 0
 
+    def crop(self, n_seq):
+        """Keep only the first n_seq positions of every layer (what transformers' DynamicCache.crop does);
+        the next update writes after them."""
+        if not 0 <= n_seq <= self.n_seq:
+            raise ValueError(f"can crop to 0..{self.n_seq} positions, got {n_seq}")
+        self.lengths[:] = n_seq
+
+    def copy(self):
+        """An independent cache holding the same positions (extending one leaves the other as it was)."""
+        other = KVCache.__new__(KVCache)
+        other.k, other.v, other.lengths, other.max_seq = self.k.copy(), self.v.copy(), self.lengths.copy(), self.max_seq
+        return other
+
+
+class PrefixCache:
+    """Prompts read before, each with the KV cache and next-token logits its prefill left: prefix caching.
+
+    A prompt that comes again (the reader moved a sampling slider, not the text) skips its prefill, as
+    serving engines reuse the keys and values of a prompt prefix they have already computed (vLLM's
+    automatic prefix caching, Kwon et al. 2023, arXiv:2309.06180; SGLang's RadixAttention, Zheng et al.
+    2023, arXiv:2312.07104). This one matches whole prompts exactly, so a hit gives bit for bit what a
+    fresh prefill would; it keeps the `size` most recently used. Entries are copied in and out: callers
+    extend what they get without changing what is kept.
+
+    >>> prefixes = PrefixCache(size=2)
+    >>> prefixes.store([1, 2], KVCache(1, 1, 2, 4), np.zeros(3))
+    >>> prefixes.lookup([1, 2])[1].tolist(), prefixes.lookup([1]) is None
+    ([0.0, 0.0, 0.0], True)
+    """
+
+    def __init__(self, size=8):
+        if not (isinstance(size, int) and size > 0):
+            raise ValueError(f"size must be a positive integer, got {size!r}")
+        self.size, self.entries = size, {}  # (ids) -> (KVCache, logits [n_vocab]), least recent first
+
+    def lookup(self, ids):  # [n_seq] -> (KVCache, logits [n_vocab]) or None
+        key = tuple(int(i) for i in ids)
+        if key not in self.entries:
+            return None
+        cache, logits = self.entries[key] = self.entries.pop(key)  # now the most recently used
+        return cache.copy(), logits.copy()
+
+    def store(self, ids, cache, logits):  # [n_seq], KVCache holding them, [n_vocab]
+        self.entries.pop(tuple(int(i) for i in ids), None)
+        self.entries[tuple(int(i) for i in ids)] = (cache.copy(), np.array(logits, copy=True))
+        while len(self.entries) > self.size:
+            del self.entries[next(iter(self.entries))]
+
 
 def kv_bytes_per_token(cfg, bytes_per_value=2):
     """Cache bytes one position costs in every layer: 2 * n_layer * n_kv_head * d_head * bytes_per_value.

@@ -38,8 +38,8 @@ from .data import read_bytes
 from .ffn import swiglu
 from .kv_cache import KVCache
 from .norms import rms_norm
-from .rope import rope_frequencies
-from .sampling import as_generator, check_sampling_params, sample
+from .rope import rope_cos_sin, rope_frequencies
+from .sampling import as_generator, check_sampling_params, sample, top_tokens
 from .tokenizer import Encoding, load_tiktoken_bpe, without_surrogates
 
 
@@ -125,8 +125,10 @@ def unembed(x, weights):  # [n_seq, d_model] -> [n_seq, n_vocab]
     return x @ w_out
 
 
-def forward(weights, cfg, ids, cache=None, trace=False, lens=True):  # [n_seq] int -> [n_seq, n_vocab], trace
+def forward(weights, cfg, ids, cache=None, trace=False, lens=True, logits_to_keep=0):
     """Logits for every position of ids; the next token's logits are the last row.
+
+    [n_seq] int -> [n_seq, n_vocab] (or [logits_to_keep, n_vocab]), trace
 
     cache: a KVCache holding the positions before ids (decode), or an empty one (prefill); it is
     extended by ids. Without one, ids are the whole sequence. Returns (logits, trace or None).
@@ -136,6 +138,9 @@ def forward(weights, cfg, ids, cache=None, trace=False, lens=True):  # [n_seq] i
     [n_layer, n_seq, n_vocab] (its last entry is the logits); layers, each layer's attention and ffn
     traces (q, k, v, scores, gate, up, ...). lens=False leaves logit_lens out (None): it costs n_layer more
     unembeddings, more than the rest of the pass on short prompts.
+    logits_to_keep: 0 unembeds every position; n > 0 only the last n (as in transformers'
+    `logits_to_keep`): generation reads only the last row, and the unembedding of a long prompt's every
+    position is about a third of its prefill.
     """
     ids = np.asarray(ids, dtype=np.int64).reshape(-1)
     n_past = 0 if cache is None else cache.n_seq
@@ -149,13 +154,14 @@ def forward(weights, cfg, ids, cache=None, trace=False, lens=True):  # [n_seq] i
     freqs = rope_frequencies(cfg.d_head, cfg.rope_base)
 
     x = weights["tok_emb"][ids]  # [n_seq] -> [n_seq, d_model]
+    rope = rope_cos_sin(positions, freqs, x.dtype)  # [n_seq, d_head] x 2, the same in every layer
     residual, layers = [x], []
     for i in range(cfg.n_layer):
         w = {name: weights[f"layers.{i}.{name}"] for name in ("attn_norm", "wq", "wk", "wv", "wo",
                                                                "ffn_norm", "w_gate", "w_up", "w_down")}
         attn_out, attn_trace = multi_head_attention(
             rms_norm(x, w["attn_norm"], cfg.norm_eps), w["wq"], w["wk"], w["wv"], w["wo"],
-            cfg.n_head, cfg.n_kv_head, positions=positions, rope_freqs=freqs, kv_cache=cache, layer=i)
+            cfg.n_head, cfg.n_kv_head, positions=positions, kv_cache=cache, layer=i, rope=rope)
         x = x + attn_out
         residual.append(x)
         ffn_out, ffn_trace = swiglu(rms_norm(x, w["ffn_norm"], cfg.norm_eps),
@@ -163,7 +169,8 @@ def forward(weights, cfg, ids, cache=None, trace=False, lens=True):  # [n_seq] i
         x = x + ffn_out
         residual.append(x)
         layers.append({"attn": attn_trace, "ffn": ffn_trace})
-    logits = unembed(rms_norm(x, weights["final_norm"], cfg.norm_eps), weights)
+    kept = x[-logits_to_keep:] if logits_to_keep > 0 else x  # [n_seq, d_model] -> [n_kept, d_model]
+    logits = unembed(rms_norm(kept, weights["final_norm"], cfg.norm_eps), weights)
     if not trace:
         return logits, None
 
@@ -220,16 +227,35 @@ def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000):  # str -> [n_k
     return ids, notes
 
 
+def prefill(model, ids, prefix_cache=None):  # [n_prompt] -> KVCache holding them, logits [n_vocab]
+    """Read the whole prompt in one pass, filling a fresh KV cache; the logits predict the next token.
+
+    prefix_cache: a kv_cache.PrefixCache; a prompt found there skips the pass (same values, bit for bit),
+    one not found is stored in it.
+    """
+    hit = prefix_cache.lookup(ids) if prefix_cache is not None else None
+    if hit is not None:
+        return hit
+    cache = model.new_cache()
+    logits, _ = forward(model.weights, model.cfg, ids, cache=cache, logits_to_keep=1)
+    if prefix_cache is not None:
+        prefix_cache.store(ids, cache, logits[-1])
+    return cache, logits[-1]
+
+
 def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, seed=0,
-             use_cache=True):
+             use_cache=True, prefix_cache=None):
     """Continue prompt (text or token ids) by max_new_tokens tokens, one sample() at a time.
 
     With use_cache the prompt is prefilled into a KVCache and each step feeds only the newest token;
     without, each step reruns forward over the whole sequence. Both give the same tokens (a test
-    checks). Returns a dict: prompt_ids (after truncation), new_ids, text (the new tokens decoded),
+    checks). prefix_cache (a kv_cache.PrefixCache, with use_cache) skips the prefill of a prompt read
+    before. Returns a dict: prompt_ids (after truncation), new_ids, text (the new tokens decoded),
     note (why the prompt was truncated, else None) and steps, one per new token: token, piece (its
-    text), prob (its probability after the filters), top_ids / top_probs (the 5 most likely tokens at
-    temperature 1), u (the uniform draw; None when greedy), logits [n_vocab].
+    text), prob (its probability after the filters), p_model (its probability at temperature 1, no
+    filters), top_ids / top_probs (the 5 most likely tokens at temperature 1), u (the uniform draw; None
+    when greedy), logits [n_vocab]; and cache, the KVCache after the last step (the prompt and every new
+    token but the last, which no pass has read yet; None without use_cache).
     """
     cfg, enc = model.cfg, model.encoding
     check_sampling_params(temperature, top_k, top_p, min_p)
@@ -250,26 +276,28 @@ def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1
         ids = [enc.special_tokens["<|endoftext|>"]]
     ids, note = truncate_prompt(ids, cfg.n_ctx, max_new_tokens)
     prompt_ids, steps = list(ids), []
-    cache = KVCache(cfg.n_layer, cfg.n_kv_head, cfg.d_head, cfg.n_ctx) if use_cache else None
-    feed = ids  # what the next forward() reads: the whole prompt first, then only the newest token
+    cache, logits = prefill(model, ids, prefix_cache) if use_cache and max_new_tokens else (None, None)
     for _ in range(max_new_tokens):
-        logits, _ = forward(model.weights, cfg, feed if use_cache else ids, cache=cache)
-        logits = logits[-1]  # [n_seq, n_vocab] -> [n_vocab]: the prediction for the next position
+        if logits is None:  # with the cache, feed only the newest token; without, the whole sequence
+            logits, _ = forward(model.weights, cfg, ids[-1:] if use_cache else ids, cache=cache,
+                                logits_to_keep=1)
+            logits = logits[-1]  # [1, n_vocab] -> [n_vocab]: the prediction for the next position
         out = sample(logits, temperature, top_k, top_p, min_p, rng)
-        token = out["token"]
-        top = np.argsort(-out["stages"]["softmax"], kind="stable")[:5]
+        token, softmax = out["token"], out["stages"]["softmax"]
+        top = top_tokens(softmax, 5)
         steps.append({
             "token": token,
             "piece": enc.decode([token]) if enc is not None else None,
             "prob": float(out["probs"][token]),
-            "top_ids": top.tolist(), "top_probs": out["stages"]["softmax"][top].tolist(),
+            "p_model": float(softmax[token]),
+            "top_ids": top.tolist(), "top_probs": softmax[top].tolist(),
             "u": out["u"], "logits": logits,
         })
         ids.append(token)
-        feed = [token]
+        logits = None
     new_ids = ids[len(prompt_ids):]
     return {"prompt_ids": prompt_ids, "new_ids": new_ids, "text": enc.decode(new_ids) if enc else None,
-            "note": note, "steps": steps}
+            "note": note, "steps": steps, "cache": cache}
 
 
 class Model:
@@ -284,8 +312,8 @@ class Model:
     def __repr__(self):
         return f"<Model {n_params(self.cfg):,} parameters, {self.cfg.n_layer} layers>"
 
-    def forward(self, ids, cache=None, trace=False, lens=True):  # [n_seq] -> [n_seq, n_vocab], trace
-        return forward(self.weights, self.cfg, ids, cache, trace, lens)
+    def forward(self, ids, cache=None, trace=False, lens=True, logits_to_keep=0):  # [n_seq] -> [n_seq, n_vocab], trace
+        return forward(self.weights, self.cfg, ids, cache, trace, lens, logits_to_keep)
 
     def new_cache(self):
         return KVCache(self.cfg.n_layer, self.cfg.n_kv_head, self.cfg.d_head, self.cfg.n_ctx)

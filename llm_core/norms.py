@@ -18,7 +18,8 @@ import numpy as np
 
 def rms(x, eps=1e-5):  # [..., d_model] -> [..., 1]
     """Root mean square of each vector, sqrt(mean(x^2) + eps); what rms_norm divides by."""
-    return np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps)
+    # the mean of the squares, written as sum / n: the same float value as np.mean, with less call overhead
+    return np.sqrt(np.sum(x * x, axis=-1, keepdims=True) / x.shape[-1] + eps)
 
 
 def rms_norm(x, weight, eps=1e-5):  # [..., d_model], [d_model] -> [..., d_model]

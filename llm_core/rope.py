@@ -59,6 +59,21 @@ def rotate_half(x):  # [..., d_head] -> [..., d_head]
     return np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
 
 
+def rope_cos_sin(positions, freqs, dtype=np.float64):  # [n_seq], [d_head // 2] -> cos, sin [n_seq, d_head]
+    """The cosines and sines apply_rope multiplies by: each pair's angle, written at both its coordinates.
+
+    They depend only on the positions, so a forward pass computes them once for every layer and head.
+    """
+    angles = rope_angles(positions, freqs)  # [n_seq, d_head // 2]
+    angles = np.concatenate([angles, angles], axis=-1)  # [n_seq, d_head // 2] -> [n_seq, d_head]
+    return np.cos(angles).astype(dtype), np.sin(angles).astype(dtype)
+
+
+def rotate_pairs(x, cos, sin):  # [..., n_seq, d_head], cos and sin [n_seq, d_head] -> same as x
+    """Per pair the 2x2 rotation (a, b) -> (a cos t - b sin t, a sin t + b cos t), for all pairs at once."""
+    return x * cos + rotate_half(x) * sin
+
+
 def apply_rope(x, positions, freqs):  # [..., n_seq, d_head], [n_seq], [d_head // 2] -> same as x
     """Rotate each pair (x_i, x_{i + d_head/2}) of each position by the angle position * freq_i.
 
@@ -72,10 +87,7 @@ def apply_rope(x, positions, freqs):  # [..., n_seq, d_head], [n_seq], [d_head /
         raise ValueError(f"x has d_head = {d_head} but freqs has {len(freqs)} pairs (need d_head / 2)")
     if len(positions) != n_seq:
         raise ValueError(f"positions has {len(positions)} entries but x has n_seq = {n_seq}")
-    angles = rope_angles(positions, freqs)  # [n_seq, d_head // 2]
-    angles = np.concatenate([angles, angles], axis=-1)  # [n_seq, d_head // 2] -> [n_seq, d_head]
-    cos, sin = np.cos(angles).astype(x.dtype), np.sin(angles).astype(x.dtype)
-    return x * cos + rotate_half(x) * sin
+    return rotate_pairs(x, *rope_cos_sin(positions, freqs, x.dtype))
 
 
 def rope_wavelengths(freqs):  # [d_head // 2] -> [d_head // 2]

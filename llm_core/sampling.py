@@ -49,6 +49,8 @@ def check_logits(logits):  # [n_vocab] -> [n_vocab] float64
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 1 or logits.size == 0:
         raise ValueError(f"logits must be a non-empty 1-D array [n_vocab], got shape {logits.shape}")
+    if np.isfinite(logits).all():  # the usual case, one pass; the checks below say what is wrong
+        return logits
     if np.isnan(logits).any():
         raise ValueError(f"logits must not contain NaN (first at index {int(np.argmax(np.isnan(logits)))})")
     if np.isposinf(logits).any():
@@ -98,13 +100,29 @@ def top_p_mask(probs, top_p):  # [n_vocab], float -> bool [n_vocab]
     """
     if top_p >= 1:
         return np.ones(len(probs), dtype=bool)
-    order = np.argsort(-probs, kind="stable")  # most likely first
-    sorted_probs = probs[order]
-    mass_above = np.cumsum(sorted_probs) - sorted_probs
-    keep = np.zeros(len(probs), dtype=bool)
-    keep[order] = mass_above < top_p
-    keep[order[0]] = True
+    sorted_probs = np.sort(probs)[::-1]  # most likely first
+    mass_above = np.cumsum(sorted_probs) - sorted_probs  # nondecreasing: the kept tokens come first
+    n_keep = max(1, int(np.count_nonzero(mass_above < top_p)))
+    cut = sorted_probs[n_keep - 1]  # the least likely kept probability
+    keep = probs > cut
+    # tokens tied at the cut fill the remaining places, lowest index first (a stable ranking)
+    keep[np.flatnonzero(probs == cut)[:n_keep - int(keep.sum())]] = True
     return keep
+
+
+def top_tokens(probs, n):  # [n_vocab], int -> [min(n, n_vocab)] token ids, most likely first
+    """The n most likely tokens in order, ties to the lower index: argsort(-probs, stable)[:n] without
+    sorting the whole vocabulary (partition finds the n-th largest, then only the candidates are sorted).
+
+    >>> top_tokens(np.array([0.1, 0.4, 0.1, 0.4]), 3).tolist()
+    [1, 3, 0]
+    """
+    n = min(int(n), len(probs))
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    nth_largest = np.partition(probs, len(probs) - n)[len(probs) - n]
+    candidates = np.flatnonzero(probs >= nth_largest)  # ascending ids, at least n of them
+    return candidates[np.argsort(-probs[candidates], kind="stable")][:n]
 
 
 def min_p_mask(probs, min_p):  # [n_vocab], float -> bool [n_vocab]
@@ -154,19 +172,27 @@ def sample(logits, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, rng=None):
     logits = check_logits(logits)
     rng = as_generator(rng)
     stages = {"softmax": softmax(logits - logits.max())}
-    probs = apply_temperature(logits, temperature)
+    # dividing by 1 changes nothing: at temperature 1 the distribution is the softmax already computed
+    probs = stages["softmax"] if temperature == 1 else apply_temperature(logits, temperature)
     stages["temperature"] = probs
     if temperature == 0:
         kept = probs > 0
         stages.update(top_k=probs, top_p=probs, min_p=probs)
         return {"token": greedy(logits), "probs": probs, "kept": kept, "stages": stages, "u": None}
 
+    # a filter that is off keeps every token: its stage is the previous one, nothing to renormalise
     kept = top_k_mask(logits, top_k)
-    probs = stages["top_k"] = renormalise(probs, kept)
-    kept &= top_p_mask(probs, top_p)
-    probs = stages["top_p"] = renormalise(probs, kept)
-    kept &= min_p_mask(probs, min_p)
-    probs = stages["min_p"] = renormalise(probs, kept)
+    if top_k:
+        probs = renormalise(probs, kept)
+    stages["top_k"] = probs
+    if top_p < 1:
+        kept &= top_p_mask(probs, top_p)
+        probs = renormalise(probs, kept)
+    stages["top_p"] = probs
+    if min_p > 0:
+        kept &= min_p_mask(probs, min_p)
+        probs = renormalise(probs, kept)
+    stages["min_p"] = probs
     token, u = draw(probs, rng)
     return {"token": token, "probs": probs, "kept": kept, "stages": stages, "u": u}
 

@@ -171,3 +171,17 @@ def test_attention_distance_of_simple_patterns():
     assert attention.attention_distance(np.eye(n)).tolist() == [0] * n
     uniform = causal_mask(n) / causal_mask(n).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(attention.attention_distance(uniform), np.arange(n) / 2)
+
+
+def test_shared_rope_tables_give_the_same_attention():
+    from llm_core.rope import rope_cos_sin, rope_frequencies
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(6, 16))
+    w_q, w_k, w_v, w_o = (rng.normal(size=s) for s in [(16, 16), (16, 8), (16, 8), (16, 16)])
+    freqs, positions = rope_frequencies(4), np.arange(6)
+    a, _ = multi_head_attention(x, w_q, w_k, w_v, w_o, 4, 2, positions=positions, rope_freqs=freqs)
+    b, _ = multi_head_attention(x, w_q, w_k, w_v, w_o, 4, 2, positions=positions,
+                                rope=rope_cos_sin(positions, freqs))
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="rope_freqs"):
+        multi_head_attention(x, w_q, w_k, w_v, w_o, 4, 2, positions=positions, rope_freqs=rope_frequencies(8))

@@ -107,3 +107,28 @@ def test_attention_variants_of_the_model_config():
     from llm_core.model import ModelConfig
     variants = attention_variants(ModelConfig())  # the tiny model: 4 query heads, 2 kv heads
     assert [v.n_kv_head for v in variants.values()] == [4, 2, 1]
+
+
+def test_copy_is_independent():
+    cache = KVCache(n_layer=1, n_kv_head=1, d_head=2, max_seq=4)
+    cache.update(0, np.ones((1, 2, 2)), np.ones((1, 2, 2)))
+    other = cache.copy()
+    other.update(0, np.full((1, 1, 2), 5.0), np.full((1, 1, 2), 5.0))
+    assert cache.n_seq == 2 and other.n_seq == 3 and cache.k[0, 0, 2].tolist() == [0.0, 0.0]
+    np.testing.assert_array_equal(other.k[0, 0, :2], cache.k[0, 0, :2])
+
+
+def test_prefix_cache_size_is_checked():
+    with pytest.raises(ValueError, match="positive integer"):
+        kv_cache.PrefixCache(size=0)
+
+
+def test_crop_keeps_the_first_positions():
+    cache = KVCache(n_layer=2, n_kv_head=1, d_head=2, max_seq=4)
+    for layer in range(2):
+        cache.update(layer, np.arange(6.0).reshape(1, 3, 2), np.zeros((1, 3, 2)))
+    cache.crop(1)
+    k, _ = cache.update(0, np.full((1, 1, 2), 9.0), np.zeros((1, 1, 2)))
+    assert k[0].tolist() == [[0.0, 1.0], [9.0, 9.0]] and cache.lengths.tolist() == [2, 1]
+    with pytest.raises(ValueError, match="crop"):
+        cache.crop(3)

@@ -17,6 +17,7 @@ import pytest
 from llm_core import checkpoints, model as model_module
 from llm_core.bpe_train import train as train_bpe
 from llm_core.checkpoints import pack_weights, unpack_weights
+from llm_core.kv_cache import PrefixCache
 from llm_core.configs import ArchConfig, parameter_count
 from llm_core.loss import cross_entropy
 from llm_core.model import (Model, ModelConfig, forward, generate, load_model, n_params, random_weights,
@@ -151,6 +152,38 @@ def test_cached_and_uncached_generation_agree(small, params):
         np.testing.assert_allclose(a["logits"], b["logits"], atol=1e-5, rtol=0)
     assert len(cached["new_ids"]) == 20 and cached["note"] is None
     assert cached["text"] == small.encoding.decode(cached["new_ids"])
+
+
+def test_logits_to_keep_gives_the_last_rows(small):
+    ids = [7, 8, 9, 10, 11, 12]
+    full, _ = forward(small.weights, SMALL, ids)
+    for n in (1, 3, 6):
+        kept, _ = forward(small.weights, SMALL, ids, logits_to_keep=n)
+        np.testing.assert_allclose(kept, full[-n:], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("params", [{"temperature": 0}, {"temperature": 0.9, "top_p": 0.9, "seed": 4}])
+def test_a_prefix_cache_hit_changes_nothing(small, params):
+    fresh = generate(small, "Call me Ishmael", 12, **params)
+    prefixes = PrefixCache(size=2)
+    first = generate(small, "Call me Ishmael", 12, prefix_cache=prefixes, **params)
+    again = generate(small, "Call me Ishmael", 12, prefix_cache=prefixes, **params)  # a hit: no prefill
+    assert list(prefixes.entries) == [tuple(fresh["prompt_ids"])]
+    for run in (first, again):
+        assert run["new_ids"] == fresh["new_ids"]
+        for a, b in zip(run["steps"], fresh["steps"]):
+            np.testing.assert_array_equal(a["logits"], b["logits"])  # the stored values, bit for bit
+    # what is kept is not changed by the generations that started from it
+    cache, logits = prefixes.lookup(fresh["prompt_ids"])
+    assert cache.n_seq == len(fresh["prompt_ids"])
+    np.testing.assert_array_equal(logits, fresh["steps"][0]["logits"])
+
+
+def test_prefix_cache_keeps_the_most_recent(small):
+    prefixes = PrefixCache(size=2)
+    for prompt in ("a", "b", "a", "c"):
+        generate(small, prompt, 1, prefix_cache=prefixes)
+    assert [small.encoding.decode(list(k)) for k in prefixes.entries] == ["a", "c"]
 
 
 def test_same_seed_same_tokens(small):

@@ -186,3 +186,14 @@ def test_unseen_angle_pairs():
     assert unseen_angle_pairs(plain, ntk, n_ctx, long_ctx).nonzero()[0].tolist() == list(range(7, 15))
     # the same context as in training reaches nothing new
     assert not unseen_angle_pairs(plain, plain, n_ctx, n_ctx).any()
+
+
+def test_cos_sin_tables_rotate_like_apply_rope():
+    from llm_core.rope import rope_cos_sin, rotate_pairs
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 5, 8))
+    positions, freqs = [0, 1, 7, 30, 2.5], rope_frequencies(8)
+    np.testing.assert_array_equal(rotate_pairs(x, *rope_cos_sin(positions, freqs)), apply_rope(x, positions, freqs))
+    cos, sin = rope_cos_sin(positions, freqs, np.float32)
+    assert cos.dtype == sin.dtype == np.float32 and cos.shape == (5, 8)
+    np.testing.assert_allclose(cos ** 2 + sin ** 2, 1.0, atol=1e-6)  # one angle per pair, at both coordinates

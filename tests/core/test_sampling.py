@@ -214,3 +214,32 @@ def test_entropy():
     assert entropy(np.full(4, 0.25), base=2) == pytest.approx(2.0)
     assert entropy(np.array([1.0, 0.0, 0.0])) == 0.0
     np.testing.assert_allclose(entropy(np.array([[0.5, 0.5], [1.0, 0.0]])), [math.log(2), 0.0])
+
+
+def stable_rank_top_p(probs, top_p):
+    """The nucleus by its definition: rank every token (ties by index), keep while the mass above < top_p."""
+    order = sorted(range(len(probs)), key=lambda i: (-probs[i], i))
+    keep, mass = np.zeros(len(probs), dtype=bool), 0.0
+    for rank, i in enumerate(order):
+        if rank == 0 or mass < top_p:
+            keep[i] = True
+        mass += probs[i]
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_top_p_matches_a_stable_ranking_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    values = rng.choice([0.05, 0.1, 0.2, 0.3], size=int(rng.integers(1, 30)))  # many exact ties
+    probs = values / values.sum()
+    for top_p in [0.0, 0.05, 0.3, 0.5, 0.77, 0.95, 0.999]:
+        assert top_p_mask(probs, top_p).tolist() == stable_rank_top_p(probs, top_p).tolist()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_top_tokens_is_the_head_of_a_stable_argsort(seed):
+    from llm_core.sampling import top_tokens
+    rng = np.random.default_rng(seed)
+    probs = rng.choice([0.0, 0.1, 0.2, 0.5], size=int(rng.integers(1, 50)))  # many ties
+    for n in [0, 1, 3, 5, 60]:
+        assert top_tokens(probs, n).tolist() == np.argsort(-probs, kind="stable")[:n].tolist()
