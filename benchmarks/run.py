@@ -317,7 +317,7 @@ DRAG_JS = """async ([name, key, values]) => {
     for (const v of values) {
         const drawn = new Promise((resolve) => fig.addEventListener('glassbox:drawn', resolve, { once: true }));
         const t0 = performance.now();
-        if (control.tagName === 'SELECT') control.value = v; else control.value = String(v);
+        if (control.type === 'checkbox') control.checked = Boolean(v); else control.value = String(v);
         control.dispatchEvent(new Event('input', { bubbles: true }));
         control.dispatchEvent(new Event('change', { bubbles: true }));
         await drawn;
@@ -328,11 +328,40 @@ DRAG_JS = """async ([name, key, values]) => {
 }"""
 
 
-def measure_drag(browser, base: str) -> list[dict]:
-    """Per widget: ms from a control's input event to the redrawn figure, over every range, number and
-    select control (MOVES_PER_CONTROL values spread over each range), one move at a time."""
+def control_values(c) -> tuple[str, list]:
+    """("drag", values) for a range or number control (MOVES_PER_CONTROL values spread over its range),
+    ("choice", values) for a menu (every option, twice) or a checkbox (flipped and back, twice), else ("", [])."""
+    tag = c.evaluate("e => e.tagName")
+    kind = c.get_attribute("type") or tag.lower()
+    if tag == "SELECT":
+        return "choice", [o.get_attribute("value") for o in c.locator("option").all()] * 2
+    if kind == "checkbox":
+        return "choice", [not c.is_checked(), c.is_checked()] * 2
+    if kind in ("range", "number"):
+        lo, hi = float(c.get_attribute("min") or 0), float(c.get_attribute("max") or 100)
+        step = c.get_attribute("step")
+        values = [lo + (hi - lo) * ((7 * i) % MOVES_PER_CONTROL) / (MOVES_PER_CONTROL - 1)
+                  for i in range(MOVES_PER_CONTROL)]
+        if step and step != "any":
+            values = [round(v / float(step)) * float(step) for v in values]
+        return "drag", values
+    return "", []
+
+
+EDIT_WORDS = ["the", "nation", "must", "act", "now", "and", "the", "people", "will", "decide"]
+
+
+def measure_drag(browser, base: str, only: set | None = None) -> list[dict]:
+    """Per widget: ms from a control's input event to the redrawn figure, one move at a time.
+
+    Drags: every range and number control through MOVES_PER_CONTROL values spread over its range. Choices:
+    every menu option and every checkbox state, twice. A widget whose only control is text gets edits
+    instead (a word added at a time). A widget with a checkbox is measured again with each box flipped,
+    as its own row: a box can switch on work that is slow on purpose."""
     rows = []
     for page_name, name in widget_instances():
+        if only and name not in only:
+            continue
         page = browser.new_page()
         page.goto(base + page_name)
         page.wait_for_function("() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')",
@@ -340,36 +369,46 @@ def measure_drag(browser, base: str) -> list[dict]:
         fig = page.locator(f'figure[data-widget="{name}"]').first
         model = runs_model(name)
         controls = fig.locator("[data-param]").all()
-        if model:  # a prompt of about 64 tokens in the first text field, if the widget takes one
-            for c in controls:
-                if c.evaluate("e => e.tagName === 'TEXTAREA' || (e.tagName === 'INPUT' && e.type === 'text')"):
-                    c.fill(LONG_PROMPT)
-                    page.wait_for_function("""(n) => { const i = glassbox.instances.find(i => i.name === n);
-                        return !i.inFlight && !i.latest; }""", arg=name, timeout=120_000)
-                    break
-        times = []
-        for key, c in enumerate(controls):
-            tag = c.evaluate("e => e.tagName")
-            kind = c.get_attribute("type") or tag.lower()
-            if tag == "SELECT":
-                values = [o.get_attribute("value") for o in c.locator("option").all()] * 2
-            elif kind in ("range", "number"):
-                lo, hi = float(c.get_attribute("min") or 0), float(c.get_attribute("max") or 100)
-                step = c.get_attribute("step")
-                values = [lo + (hi - lo) * ((7 * i) % MOVES_PER_CONTROL) / (MOVES_PER_CONTROL - 1)
-                          for i in range(MOVES_PER_CONTROL)]
-                if step and step != "any":
-                    values = [round(v / float(step)) * float(step) for v in values]
+        idle = """(n) => { const i = glassbox.instances.find(i => i.name === n); return !i.inFlight && !i.latest; }"""
+        texts = [k for k, c in enumerate(controls) if c.evaluate(
+            "e => e.tagName === 'TEXTAREA' || (e.tagName === 'INPUT' && e.type === 'text')")]
+        if model and texts:  # a prompt of about 64 tokens in the first text field
+            controls[texts[0]].fill(LONG_PROMPT)
+            page.wait_for_function(idle, arg=name, timeout=120_000)
+
+        def sweep(label: str) -> None:
+            times = {"drag": [], "choice": []}
+            for key, c in enumerate(controls):
+                kind, values = control_values(c)
+                if not kind:
+                    continue
+                original = c.input_value() if kind == "drag" or c.evaluate("e => e.tagName") == "SELECT" else c.is_checked()
+                times[kind] += page.evaluate(DRAG_JS, [name, key, values])
+                page.evaluate(DRAG_JS, [name, key, [original]])
+            if not times["drag"] and not times["choice"] and texts:  # text only: add a word at a time
+                start = controls[texts[0]].input_value()
+                values = [(start + " " + " ".join(EDIT_WORDS[:i + 1])).strip() for i in range(len(EDIT_WORDS))]
+                times["drag"] = page.evaluate(DRAG_JS, [name, texts[0], values])
+                page.evaluate(DRAG_JS, [name, texts[0], [start]])
+                label += " (text edits)"
+            if times["drag"] or times["choice"]:
+                d, ch = times["drag"], times["choice"]
+                rows.append({"page": page_name, "widget": label, "model": model,
+                             "moves": len(d), "p50": pct(d, 50) if d else None, "p95": pct(d, 95) if d else None,
+                             "max": max(d) if d else None, "choices": len(ch),
+                             "choice_p95": pct(ch, 95) if ch else None})
+                print(f"  {rows[-1]}", flush=True)
             else:
-                continue
-            original = c.input_value()
-            times += page.evaluate(DRAG_JS, [name, key, values])
-            page.evaluate(DRAG_JS, [name, key, [original]])
+                print(f"  {label}: no control to move", flush=True)
+
+        sweep(name)
+        for key, c in enumerate(controls):
+            if c.get_attribute("type") == "checkbox":
+                page.evaluate(DRAG_JS, [name, key, [not c.is_checked()]])
+                box = c.evaluate("e => (e.labels && e.labels[0] ? e.labels[0].textContent : e.dataset.param).trim()")
+                sweep(f"{name}, with \"{box[:40]}\" {'ticked' if c.is_checked() else 'unticked'}")
+                page.evaluate(DRAG_JS, [name, key, [not c.is_checked()]])
         page.close()
-        if times:
-            rows.append({"page": page_name, "widget": name, "model": model, "moves": len(times),
-                         "p50": pct(times, 50), "p95": pct(times, 95), "max": max(times)})
-        print(f"  {name}: {rows[-1] if times else 'no range/number/select control'}", flush=True)
     return rows
 
 
@@ -461,6 +500,33 @@ def machine() -> str:
             f"{browser} headless; Python {platform.python_version()}")
 
 
+def drag_report(drag: list[dict]) -> list[str]:
+    ok = lambda good: "within budget" if good else "OVER BUDGET"  # noqa: E731
+    budget = lambda r: 200 if r["model"] else 50  # noqa: E731
+    over = [r["widget"] for r in drag if r["p95"] is not None and r["p95"] > budget(r)]
+    slow_choices = [r["widget"] for r in drag if r["choice_p95"] is not None and r["choice_p95"] > budget(r)]
+    measured = [r for r in drag if r["p95"] is not None]
+    lines = ["## Update latency per widget", "",
+              f"Drags: every range and number control of each widget moved through {MOVES_PER_CONTROL} "
+              "values spread over its range, one move at a time, on the page where the widget first appears; "
+              "from the input event to the redrawn figure (compute in the worker + draw). A widget whose only "
+              "control is text is measured on edits instead (a word added at a time). Choices: every menu "
+              "option and every checkbox state, twice; they are not dragged, and are listed beside. A widget "
+              "with a checkbox is measured again with the box flipped. Model widgets are measured with a "
+              "prompt of about 64 tokens. Budget, drag p95: 50 ms without the model, 200 ms with it.", "",
+              "| page | widget | runs the model | drag moves | p50 (ms) | p95 (ms) | max (ms) | budget | choices | choice p95 (ms) |",
+              "| --- | --- | :-: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
+    f = lambda x: "-" if x is None else f"{x:.0f}"  # noqa: E731
+    for r in drag:
+        verdict = "-" if r["p95"] is None else ok(r["p95"] <= budget(r))
+        lines.append(f"| {r['page']} | {r['widget']} | {'yes' if r['model'] else 'no'} | {r['moves']} | "
+                     f"{f(r['p50'])} | {f(r['p95'])} | {f(r['max'])} | {verdict} | {r['choices']} | {f(r['choice_p95'])} |")
+    lines += ["", f"Drags: {len(measured) - len(over)} of {len(measured)} rows within budget"
+              + (f"; over: {', '.join(over)}." if over else "."),
+              "Choices slower than the drag budget: " + (", ".join(slow_choices) if slow_choices else "none") + ".", ""]
+    return lines
+
+
 def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pages=None) -> str:
     lines = ["# Glassbox benchmark results", "",
              f"Machine: {machine()}.", "",
@@ -542,21 +608,7 @@ def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pa
                   + (f" (over: {', '.join(slow_fcp)})" if slow_fcp else "") + f". First live widget within 1.3x the "
                   f"floor: {len(pages) - len(slow_live)} of {len(pages)}" + (f" (over: {', '.join(slow_live)})" if slow_live else "") + ".", ""]
     if drag:
-        over = [r["widget"] for r in drag if r["p95"] > (200 if r["model"] else 50)]
-        lines += ["## Update latency per widget", "",
-                  f"Every range, number and select control of each widget moved through {MOVES_PER_CONTROL} "
-                  "values spread over its range (menus: every option, twice), one move at a time, on the "
-                  "page where the widget first appears; from the input event to the redrawn figure "
-                  "(compute in the worker + draw). Model widgets are measured with a prompt of about 64 "
-                  "tokens. Budget p95: 50 ms without the model, 200 ms with it.", "",
-                  "| page | widget | runs the model | moves | p50 (ms) | p95 (ms) | max (ms) | budget |",
-                  "| --- | --- | :-: | ---: | ---: | ---: | ---: | --- |"]
-        for r in drag:
-            budget = 200 if r["model"] else 50
-            lines.append(f"| {r['page']} | {r['widget']} | {'yes' if r['model'] else 'no'} | {r['moves']} | "
-                         f"{r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | {ok(r['p95'] <= budget)} |")
-        lines += ["", f"{len(drag) - len(over)} of {len(drag)} widgets within budget"
-                  + (f"; over: {', '.join(over)}." if over else "."), ""]
+        lines += drag_report(drag)
     return "\n".join(lines)
 
 
@@ -565,7 +617,19 @@ def main(argv=None) -> int:
     ap.add_argument("--site", type=Path, default=ROOT / "_site")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    ap.add_argument("--drag-only", metavar="WIDGETS", nargs="*",
+                    help="only the update latency of these widgets (all if none named), printed, not written")
     args = ap.parse_args(argv)
+    if args.drag_only is not None:
+        from playwright.sync_api import sync_playwright
+        with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as p:
+            server, base = serve_in_thread(prepare_site(args.site, Path(tmp_name)))
+            b = chromium.launch(p)
+            drag = measure_drag(b, base, set(args.drag_only))
+            b.close()
+            server.shutdown()
+        print("\n".join(drag_report(drag)))
+        return 0
     from playwright.sync_api import sync_playwright
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as p:
         tmp = Path(tmp_name)

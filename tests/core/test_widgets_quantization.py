@@ -247,3 +247,15 @@ def test_int4_per_tensor_grid_lines_are_the_15_storable_values():
     assert len(r["grid"]) == 15 and r["grid"][0] == h["left"] and r["grid"][-1] == h["right"]
     assert math.isclose(r["grid"][7], (h["left"] + h["right"]) / 2)  # q = 0 sits at w = 0
     assert run(weight_quantizer, format="int8")["grid"] == [] == run(weight_quantizer, granularity="group-wise")["grid"]
+
+
+@pytest.mark.parametrize("n_tokens", [1, 9, 32])
+def test_cut_continuations_equal_runs_of_that_length(n_tokens):
+    from llm_core.model import generate, prompt_ids
+    params = {**quantized_model.DEFAULTS, "n_tokens": n_tokens, "format": "int8", "group_size": 64}
+    r = quantized_model.compute(params)
+    tiny = quantized_model.model()
+    ids, _ = prompt_ids(tiny, params["prompt"], quantized_model.MAX_NEW_TOKENS)
+    for key, m in [("full", tiny), ("quant", quantized_model.quantized("int8", 64)[0])]:
+        direct = generate(m, ids, n_tokens, temperature=0)["new_ids"]
+        assert [c["id"] for c in r[key]] == direct

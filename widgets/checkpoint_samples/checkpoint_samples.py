@@ -15,6 +15,7 @@ import numpy as np
 
 from llm_core.controls import as_int, as_number, as_text
 from llm_core.loss import cross_entropy, perplexity
+from llm_core.kv_cache import PrefixCache
 from llm_core.model import load_model, prompt_ids, read_model_file
 from llm_core.tokenizer import render_token
 
@@ -99,9 +100,16 @@ def prompt_losses(ids: tuple) -> tuple:  # [n_seq] ids -> one (mean loss, n scor
 
 
 @functools.cache
+def prefixes(weights_file: str) -> PrefixCache:
+    """Each snapshot's prefilled prompts: moving the length, temperature or seed keeps the prompt."""
+    return PrefixCache(size=2)
+
+
+@functools.cache
 def sample(weights_file: str, ids: tuple, n_tokens: int, temperature: float, seed: int) -> tuple:
     """The new token ids and the probability each had when drawn (cached: the slider revisits snapshots)."""
-    out = model_at(weights_file).generate(list(ids), n_tokens, temperature=temperature, seed=seed)
+    out = model_at(weights_file).generate(list(ids), n_tokens, temperature=temperature, seed=seed,
+                                          prefix_cache=prefixes(weights_file))
     return tuple((s["token"], s["prob"]) for s in out["steps"])
 
 

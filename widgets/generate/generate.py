@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from llm_core.controls import as_int, as_number
-from llm_core.activations import softmax
+from llm_core.kv_cache import PrefixCache
 from llm_core.model import load_model
 from llm_core.tokenizer import render_token, without_surrogates
 
@@ -56,6 +56,10 @@ def model():
     return load_model(MODEL)
 
 
+# Moving a sampling slider keeps the prompt: its prefill (the KV cache and the first logits) is reused.
+PREFIXES = PrefixCache(size=4)
+
+
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped."""
     p = {**DEFAULTS, **params}
@@ -90,15 +94,14 @@ def compute(params: dict) -> dict:
         notes.append("The prompt is empty, so the model starts a new document from <|endoftext|>, the "
                      "token that separated the addresses it was trained on.")
     out = tiny.generate(prompt, p["n_tokens"], temperature=p["temperature"], top_k=p["top_k"],
-                        top_p=p["top_p"], min_p=p["min_p"], seed=p["seed"])
+                        top_p=p["top_p"], min_p=p["min_p"], seed=p["seed"], prefix_cache=PREFIXES)
     if out["note"]:
         notes.append(out["note"])
 
     tokens, surprise = [], []
     for step in out["steps"]:
-        p_model = float(softmax(step["logits"] - step["logits"].max())[step["token"]])
-        surprise.append(-math.log(max(p_model, 1e-300)))
-        tokens.append(chip(step["token"], p=step["prob"], p_model=p_model, new=True))
+        surprise.append(-math.log(max(step["p_model"], 1e-300)))
+        tokens.append(chip(step["token"], p=step["prob"], p_model=step["p_model"], new=True))
     perplexity = math.exp(float(np.mean(surprise)))
     return {
         "prompt_tokens": [chip(i) for i in out["prompt_ids"][-24:]],

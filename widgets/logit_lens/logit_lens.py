@@ -12,7 +12,6 @@ import functools
 
 import numpy as np
 
-from llm_core.activations import softmax
 from llm_core.model import load_model, prompt_ids, unembed
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token
@@ -37,7 +36,6 @@ CODE = [
     "llm_core.model.forward",
     "llm_core.model.unembed",
     "llm_core.norms.rms_norm",
-    "llm_core.activations.softmax",
 ]
 
 
@@ -66,10 +64,11 @@ def read_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
     return ids, notes
 
 
-def lens_logits(ids):  # -> [n_layer + 1, n_seq, n_vocab], [n_seq, n_vocab]
-    """Each depth's logits (the embedding, then after each layer) and the model's own logits."""
+def lens_logits(ids):  # -> [n_layer + 1, n_seq, n_vocab], [1, n_vocab]
+    """Each depth's logits (the embedding, then after each layer) and the model's own for the last position."""
     tiny = model()
-    logits, trace = tiny.forward(ids, trace=True)
+    # the lens's last depth is the model's own logits: unembedding every position once more is not needed
+    logits, trace = tiny.forward(ids, trace=True, logits_to_keep=1)
     embedding = unembed(rms_norm(trace["residual"][0], tiny.weights["final_norm"], tiny.cfg.norm_eps), tiny.weights)
     return np.concatenate([embedding[None], trace["logit_lens"]]), logits  # [1 + n_layer, n_seq, n_vocab]
 
@@ -79,8 +78,8 @@ def compute(params: dict) -> dict:
     ids, notes = read_ids(p["prompt"])
     lens, _ = lens_logits(ids)
     best = np.argmax(lens, axis=-1)                       # [depth, n_seq]
-    probs = softmax(lens.astype(np.float64), axis=-1)     # [depth, n_seq, n_vocab]
-    p_best = np.take_along_axis(probs, best[..., None], axis=-1)[..., 0]  # [depth, n_seq]
+    # softmax at the most likely token: exp(0) / sum(exp(logits - max)), without the whole distribution
+    p_best = 1.0 / np.exp(lens - lens.max(axis=-1, keepdims=True)).sum(axis=-1, dtype=np.float64)  # [depth, n_seq]
     n_depth, n = best.shape
     depths = ["embedding"] + [f"layer {i}" for i in range(n_depth - 1)]
     rows = []

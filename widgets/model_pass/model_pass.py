@@ -1,8 +1,9 @@
 """Model pass: one trip through the tiny model over the reader's prompt, then the loop that repeats it.
 
 The prompt is tokenized; `llm_core.model.generate` runs the loop `step` times (forward pass, sample,
-append) and once more for the token that comes next. One traced `forward` over the current sequence
-then shows what happens inside that last pass, for the last position only: its embedding vector, the
+append) and once more for the token that comes next. The pass that chose it is rerun with a trace
+(`forward` on the sequence's last token, reading the KV cache of the positions before it), which
+shows what happens inside that pass, for the last position: its embedding vector, the
 size of the residual stream after each block, the logit lens (the block's output read as if it were
 the last), the final top five and the drawn token. Only a few numbers of each array are returned.
 """
@@ -13,6 +14,7 @@ import numpy as np
 
 from llm_core.controls import as_int, as_number
 from llm_core.activations import softmax
+from llm_core.kv_cache import PrefixCache
 from llm_core.model import load_model, prompt_ids, unembed
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token, without_surrogates
@@ -58,6 +60,10 @@ def model():
     return load_model(MODEL)
 
 
+# Moving the step or temperature slider keeps the prompt: its prefill is reused (prefix caching).
+PREFIXES = PrefixCache(size=4)
+
+
 
 
 def read_params(params: dict) -> dict:
@@ -93,11 +99,16 @@ def compute(params: dict) -> dict:
     ids, notes = prompt_ids(model(), p["prompt"], MAX_STEP + 1, MAX_PROMPT_CHARS)
     # The loop: step tokens already appended, plus the one this pass is about to choose. The first
     # step tokens of a longer run are the same as a shorter run's (same seed, same draws in order).
-    out = tiny.generate(ids, p["step"] + 1, temperature=p["temperature"], seed=p["seed"])
+    out = tiny.generate(ids, p["step"] + 1, temperature=p["temperature"], seed=p["seed"],
+                        prefix_cache=PREFIXES)
     new_ids = out["new_ids"]
     sequence = ids + new_ids[:p["step"]]
 
-    logits, trace = tiny.forward(sequence, trace=True, lens=False)  # [n_seq] -> [n_seq, n_vocab]
+    # The pass drawn here is the one that read the sequence's last token: rerun it with a trace, against
+    # the KV cache of every position before it (the cache after generating holds the whole sequence).
+    cache = out["cache"]
+    cache.crop(len(sequence) - 1)
+    logits, trace = tiny.forward(sequence[-1:], cache=cache, trace=True, lens=False)  # [1] -> [1, n_vocab]
     last = logits[-1]                                      # [n_vocab]: the scores for the next position
     probs = softmax(last - last.max())
     top = np.argsort(-last, kind="stable")[:N_TOP]
