@@ -156,6 +156,21 @@ def test_console_runs_python_with_history_and_tracebacks(page):
     assert page.watch.errors == []
 
 
+def test_a_page_without_widgets_starts_python_only_when_the_console_opens(page):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.watch.open("index.html", live=False)
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(500)
+    assert not any("/pyodide/" in url for url in requests), "the contents page downloaded Python"
+    assert page.evaluate("() => glassbox.started") is False
+    assert "open the console" in page.locator("#console-status").text_content()
+    page.click("#console summary")
+    page.wait_for_function("() => !document.getElementById('console-input').disabled", timeout=90_000)
+    assert any("/pyodide/" in url for url in requests)
+    assert page.watch.errors == []
+
+
 def test_rapid_input_keeps_one_call_in_flight_and_latest_wins(page):
     name = "tokenizer_compare"
     page.watch.open(page_with(name))

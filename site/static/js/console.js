@@ -33,13 +33,23 @@
       setTimeout(() => input.focus(), 0);
     }));
 
-    window.glassbox.ready.then(() => {
-      input.disabled = false;
-      run.disabled = false;
-      status.textContent = "Ready: Python " + "with llm_core, in this page's worker.";
-    }, (err) => {
-      status.textContent = "The console is unavailable: " + err.message;
-    });
+    // Python starts with the page's widgets; on a page without any, when the console is first opened.
+    let waiting = false;
+    function whenPythonReady() {
+      if (waiting) return;
+      waiting = true;
+      status.textContent = "Loading Python in your browser…";
+      window.glassbox.ready.then(() => {
+        input.disabled = false;
+        run.disabled = false;
+        status.textContent = "Ready: Python " + "with llm_core, in this page's worker.";
+      }, (err) => {
+        status.textContent = "The console is unavailable: " + err.message;
+      });
+    }
+    if (window.glassbox.started) whenPythonReady();
+    else status.textContent = "Python starts when you open the console.";
+    root.addEventListener("toggle", () => { if (root.open) whenPythonReady(); });
 
     async function submit() {
       const code = input.value;

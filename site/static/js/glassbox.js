@@ -4,7 +4,8 @@
    <figure class="widget" data-widget="NAME" data-state="static|loading|live|error">.
    Widgets register with glassbox.widget(NAME, {read, draw, mount}); see widgets/README.md.
 
-   window.glassbox.ready          Promise, resolves when the worker is live
+   window.glassbox.ready          Promise, resolves when the worker is live (asking for it starts Python
+                                  on a page without widgets, where it does not start by itself)
    window.glassbox.py(code)       runs Python in the worker; resolves to the last expression as plain data,
                                   rejects with the Python traceback
    window.glassbox.compute(name, params)   a widget's compute(params) in the worker (parsed JSON)
@@ -19,6 +20,7 @@
   let worker = null;
   let dead = false;             // the worker stopped after it was live (crash, fatal error): offer a restart
   let nextId = 1;
+  let started = false;          // a page with widgets starts Python at once; others when first asked
   let ready, readyResolve, readyReject;
   function newReady() {
     ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
@@ -35,16 +37,21 @@
     });
   }
 
+  function whenReady() {
+    if (!started) startWorker();
+    return ready;
+  }
+
   function py(code) {
-    return ready.then(() => send({ type: "py", code: String(code) }));
+    return whenReady().then(() => send({ type: "py", code: String(code) }));
   }
 
   function repl(code) {
-    return ready.then(() => send({ type: "repl", code: String(code) })).then((text) => JSON.parse(text));
+    return whenReady().then(() => send({ type: "repl", code: String(code) })).then((text) => JSON.parse(text));
   }
 
   function compute(name, params) {
-    return ready.then(() => send({ type: "call", name, params: JSON.stringify(params) })).then((text) => JSON.parse(text));
+    return whenReady().then(() => send({ type: "call", name, params: JSON.stringify(params) })).then((text) => JSON.parse(text));
   }
 
   function siteURL(relative) {
@@ -52,6 +59,7 @@
   }
 
   function startWorker() {
+    started = true;
     const body = document.body;
     const words = (s) => (s || "").split(/\s+/).filter(Boolean);
     const cdn = body.dataset.pyodideCdn === "true";
@@ -260,11 +268,15 @@
   }
 
   const api = { py, repl, compute, widget, instances, siteURL, restart, stuckAfterMs: 20000 };
-  Object.defineProperty(api, "ready", { get: () => ready, enumerable: true });
+  Object.defineProperty(api, "ready", { get: whenReady, enumerable: true });
+  // Whether Python has been started on this page (the console waits to be opened on a page without widgets).
+  Object.defineProperty(api, "started", { get: () => started, enumerable: true });
   window.glassbox = api;
 
-  // This script is deferred, so the document is parsed: start Python at once, mount widgets once every
-  // widget script (also deferred, after this one) has registered.
+  // This script is deferred, so the document is parsed: on a page with widgets, start Python at once;
+  // mount widgets once every widget script (also deferred, after this one) has registered. A page without
+  // widgets (the contents) starts it only when the console is opened or code asks for it: a reader who
+  // only looks at the contents does not download Python.
   // A display formula wider than the screen scrolls sideways: keyboard users must be able to reach it.
   function focusableWhenScrolling() {
     document.querySelectorAll(".math-display").forEach((el) => {
@@ -281,7 +293,7 @@
     });
   }
 
-  startWorker();
+  if (document.querySelector("figure.widget[data-widget]")) startWorker();
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("figure.widget[data-widget]").forEach(mountWidget);
     focusableWhenScrolling();
