@@ -213,3 +213,26 @@ def test_arxiv_citations_become_links_except_in_links_and_code():
     html = '<p>arXiv:2203.15556, <a href="x">arXiv:1706.03762</a>, <code>arXiv:2001.08361</code></p>'
     assert build.link_arxiv(html) == ('<p><a href="https://arxiv.org/abs/2203.15556">arXiv:2203.15556</a>, '
                                       '<a href="x">arXiv:1706.03762</a>, <code>arXiv:2001.08361</code></p>')
+
+
+def test_the_server_gzips_text_like_github_pages_and_revalidates(site):
+    import gzip
+    server, base = serve_in_thread(site, prefix="/glassbox/")
+    try:
+        def get(path, **headers):
+            return urllib.request.urlopen(urllib.request.Request(base + path, headers=headers))
+
+        with get("index.html", **{"Accept-Encoding": "gzip"}) as r:
+            assert r.headers["Content-Encoding"] == "gzip" and r.headers["Vary"] == "Accept-Encoding"
+            assert gzip.decompress(r.read()) == (site / "index.html").read_bytes()
+            modified = r.headers["Last-Modified"]
+        with get("index.html") as r:  # a client that does not ask for gzip gets the plain file
+            assert r.headers["Content-Encoding"] is None and r.read() == (site / "index.html").read_bytes()
+        wasm = next(site.rglob("*.wasm")).relative_to(site).as_posix()
+        with get(wasm, **{"Accept-Encoding": "gzip"}) as r:  # binary files are sent as they are
+            assert r.headers["Content-Encoding"] is None
+        with pytest.raises(urllib.error.HTTPError) as not_modified:
+            get("index.html", **{"Accept-Encoding": "gzip", "If-Modified-Since": modified})
+        assert not_modified.value.code == 304
+    finally:
+        server.shutdown()
