@@ -157,7 +157,7 @@ def markdown_to_html(text: str, chapter: Chapter | None = None) -> tuple[str, li
     body = md.convert(text).replace("<pre>", '<pre tabindex="0">')
     body = body.replace("<table>", '<div class="table-scroll" tabindex="0" role="region" aria-label="Table">'
                                    "<table>").replace("</table>", "</table></div>")
-    return link_arxiv(mathtex.restore(body, rendered)), md.toc_tokens, bool(formulas)
+    return link_arxiv(mathtex.restore(body, rendered, formulas)), md.toc_tokens, bool(formulas)
 
 
 ARXIV = re.compile(r"(?<![\w/.])arXiv:(\d{4}\.\d{4,5})(v\d+)?")

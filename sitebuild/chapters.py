@@ -148,13 +148,18 @@ def parse_blocks(path: Path, lines: list[str], first_line: int) -> tuple[str, li
     return "\n".join(out), blocks
 
 
+def apostrophes(text: str) -> str:
+    """model's -> model’s: front matter is shown as written, while Markdown's smarty curls the body's."""
+    return re.sub(r"(?<=\w)'(?=\w)", "\u2019", text)
+
+
 def parse_chapter(path: Path) -> Chapter:
     text = path.read_text(encoding="utf-8")
     meta, body_start = parse_front_matter(path, text)
     lines = text.split("\n")[body_start:]
     body, blocks = parse_blocks(path, lines, body_start + 1)
-    return Chapter(path=path, title=meta["title"], slug=meta["slug"], order=int(meta["order"]),
-                   level=meta["level"], summary=meta["summary"], body=body, body_line=body_start + 1,
+    return Chapter(path=path, title=apostrophes(meta["title"]), slug=meta["slug"], order=int(meta["order"]),
+                   level=meta["level"], summary=apostrophes(meta["summary"]), body=body, body_line=body_start + 1,
                    blocks=blocks, source=text)
 
 

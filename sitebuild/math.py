@@ -74,10 +74,26 @@ def render(formulas: list[tuple[str, bool]], node_modules: Path) -> list[dict]:
     return json.loads(proc.stdout)
 
 
-def restore(html: str, rendered: list[dict]) -> str:
-    """Put rendered formulas back in place of their placeholders."""
+# An opening bracket or quote right before an inline formula, closing punctuation right after it.
+BEFORE = r"(?:[(\[]|&[lr]dquo;|&lsquo;)"
+AFTER = r"(?:[.,;:!?)\]]|&rsquo;|&rdquo;)+"
+NOWRAP_MAX_TEX = 40  # longer formulas keep the line breaks KaTeX allows inside them
+
+
+def restore(html: str, rendered: list[dict], formulas: list[tuple[str, bool]] | None = None) -> str:
+    """Put rendered formulas back in place of their placeholders.
+
+    Browsers may break a line between an inline formula and a bracket or punctuation mark touching it,
+    leaving "(" at the end of a line or "." at the start of the next: a short formula is glued to them
+    in a <span class="math-nowrap">.
+    """
     for i, r in enumerate(rendered):
         mark = placeholder(i)
         block = f'<div class="math-display">{r["html"]}</div>'
-        html = html.replace(f"<p>{mark}</p>", block).replace(mark, r["html"])
+        html = html.replace(f"<p>{mark}</p>", block)
+        if formulas is None or len(formulas[i][0]) <= NOWRAP_MAX_TEX:
+            html = re.sub(f"({BEFORE}?){mark}({AFTER})?",
+                          lambda m, h=r["html"]: (f'<span class="math-nowrap">{m.group(1)}{h}{m.group(2) or ""}</span>'
+                                                  if m.group(1) or m.group(2) else h), html)
+        html = html.replace(mark, r["html"])
     return html

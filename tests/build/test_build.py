@@ -188,6 +188,16 @@ def test_math_is_rendered_to_html_at_build_time(tmp_path):
     assert "$5 and $10" in page and "<code>$x$</code>" in page
     assert 'href="static/katex/katex.min.css"' in page
     assert (options.out / "static" / "katex" / "fonts" / "KaTeX_Main-Regular.woff2").exists()
+    # a short formula stays on one line with the punctuation touching it: no "," alone at a line start
+    assert re.search(r'<span class="math-nowrap"><span class="katex">.*?</span>,</span>', page)
+
+
+def test_short_formulas_are_glued_to_brackets_and_punctuation():
+    from sitebuild.math import placeholder, restore
+    html = f"<p>a ({placeholder(0)}), b {placeholder(1)} c &ldquo;{placeholder(2)}&rdquo;.</p>"
+    out = restore(html, [{"html": "<M0>"}, {"html": "<M1>"}, {"html": "<M2>"}],
+                  [("x", False), ("y", False), ("z" * 60, False)])
+    assert out == '<p>a <span class="math-nowrap">(<M0>),</span> b <M1> c &ldquo;<M2>&rdquo;.</p>'
 
 
 def test_bad_math_names_file_and_line(tmp_path):
