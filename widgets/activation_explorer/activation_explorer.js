@@ -4,7 +4,9 @@
   "use strict";
   const T = window.glassboxTokens;
   const KEYS = ["relu", "gelu", "silu", "tanh", "sigmoid"];
-  const n = (x) => x.toFixed(3).replace("-", "−");
+  // A formatted number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as the .html's m).
+  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
+  const n = (x) => m(x.toFixed(3));
   const pts = (points) => points.map(([x, y]) => x.toFixed(2) + "," + y.toFixed(2)).join(" ");
 
   const svg = window.glassboxTokens.svg;
@@ -19,11 +21,11 @@
     const a = result.axes;
     const box = svg("svg", { class: "actx-plot", viewBox: "0 0 " + a.width + " " + a.height, role: "img",
       "aria-label": "Curves of " + result.curves.map((c) => c.label).join(", ") + " from x = −4 to 4, with a marker and tangent at x = "
-        + result.x.toFixed(1) + "; the table gives the values" });
+        + m(result.x.toFixed(1)) + "; the table gives the values" });
     box.append(svg("line", { class: "actx-zero", x1: a.left, y1: a.zero_y.toFixed(2), x2: a.right, y2: a.zero_y.toFixed(2) }),
       svg("line", { class: "actx-zero", x1: a.zero_x.toFixed(2), y1: a.top, x2: a.zero_x.toFixed(2), y2: a.bottom }));
-    for (const t of a.x) box.appendChild(svg("text", { class: "actx-tick", x: t.at.toFixed(2), y: a.bottom + 15, "text-anchor": "middle" }, t.label));
-    for (const t of a.y) box.appendChild(svg("text", { class: "actx-tick", x: a.left - 5, y: (t.at + 4).toFixed(2), "text-anchor": "end" }, t.label));
+    for (const t of a.x) box.appendChild(svg("text", { class: "actx-tick", x: t.at.toFixed(2), y: a.bottom + 15, "text-anchor": "middle" }, m(t.label)));
+    for (const t of a.y) box.appendChild(svg("text", { class: "actx-tick", x: a.left - 5, y: (t.at + 4).toFixed(2), "text-anchor": "end" }, m(t.label)));
     for (const c of result.curves) {
       const g = svg("g", { class: "actx-f" + c.index });
       g.append(svg("polyline", { class: "actx-curve", points: pts(c.points) }),
@@ -36,7 +38,7 @@
 
   function table(result) {
     const tbl = T.el("table", "actx-table");
-    tbl.appendChild(T.el("caption", null, "At x = " + result.x.toFixed(1)));
+    tbl.appendChild(T.el("caption", null, "At x = " + m(result.x.toFixed(1))));
     const head = T.el("tr");
     for (const label of ["function", "value f(x)", "slope f′(x)"]) head.appendChild(Object.assign(T.el("th", null, label), { scope: "col" }));
     const thead = T.el("thead");
@@ -55,7 +57,7 @@
 
   function showValue(el) {
     const input = el.querySelector('[data-param="x"]');
-    input.nextElementSibling.textContent = Number(input.value).toFixed(1);
+    input.nextElementSibling.textContent = m(Number(input.value).toFixed(1));
   }
 
   glassbox.widget("activation_explorer", {

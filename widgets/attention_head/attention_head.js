@@ -5,7 +5,9 @@
   const T = window.glassboxTokens;
   const SVG = "http://www.w3.org/2000/svg";
 
-  const num = (x) => x.toFixed(2);
+  // A number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as attention_head.html's m).
+  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
+  const num = (x) => m(x.toFixed(2));
   function pct(p) {
     if (p === 0) return "0%";
     if (p < 0.001) return "<0.1%";
@@ -134,7 +136,7 @@
       if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
       const chips = T.el("div", "tok-chips ah-chips");
       chips.setAttribute("role", "group");
-      chips.setAttribute("aria-label", "The sentence's tokens; the query is marked with a box, hidden tokens are struck through");
+      chips.setAttribute("aria-label", "The sentence’s tokens; the query is marked with a box, hidden tokens are struck through");
       r.tokens.forEach((c, i) => {
         const extra = i === r.query ? " ah-q" : r.rows[i].masked ? " ah-hidden" : "";
         const chip = T.el("span", "tok tok-c" + (i % T.N_COLOURS) + extra);
@@ -166,7 +168,7 @@
 
       const d = r.d_head;
       frag.append(T.el("h3", "ah-step", "2. Every key, its score and its weight"),
-        T.el("p", "ah-vec-note", "Each row: a token, the dot product q·k of the query with that token's key, "
+        T.el("p", "ah-vec-note", "Each row: a token, the dot product q·k of the query with that token’s key, "
           + "the dot product divided by √" + d + " = " + num(r.sqrt_d) + ", the softmax weight, and the key k "
           + "itself as a colour strip (from key/value head " + r.kv_head + ", after RoPE; its numbers are listed "
           + "below the table)."),
@@ -188,7 +190,7 @@
           "The first " + r.n_shown + " of " + d + " numbers of each value vector v and of the output",
           "Value vectors and the output"),
         T.el("p", "ah-sum", "The output has " + d + " numbers and length " + num(r.out_norm) + ". It is this "
-          + "head's contribution; the four heads' outputs are put side by side and projected back into the "
+          + "head’s contribution; the four heads’ outputs are put side by side and projected back into the "
           + "residual stream."));
       el.querySelector(".widget-output").replaceChildren(frag);
     },

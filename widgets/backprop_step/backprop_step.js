@@ -32,7 +32,7 @@
   function showValues(el) {
     for (const [key, digits] of Object.entries(SLIDERS)) {
       const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = Number(input.value).toFixed(digits);
+      input.nextElementSibling.textContent = Number(input.value).toFixed(digits).replace("-", "−");  // true minus
     }
     const next = el.querySelector(".bps-next");
     if (next) next.disabled = Number(el.querySelector('[data-param="step"]').value) >= MAX_STEP;
@@ -43,7 +43,7 @@
     const box = svg("svg", { class: "bps-graph", viewBox: "0 0 " + g.width + " " + g.height, role: "img",
       "aria-label": "The network at step " + result.step + ": inputs x₁ and x₂, three hidden units, output y = "
         + result.y_text + ", loss " + result.loss_text + ". Each node shows its value and, below it, the gradient "
-        + "of the loss with respect to it; each edge shows its weight w and that weight's gradient ∂. "
+        + "of the loss with respect to it; each edge shows its weight w and that weight’s gradient ∂. "
         + "The table below lists the same numbers." });
     for (const e of g.edges) box.appendChild(svg("line", { class: "bps-edge", x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 }));
     for (const e of g.edges) {
@@ -80,7 +80,7 @@
 
   function table(result, params) {
     const t = make("table", "bps-table");
-    t.appendChild(make("caption", null, "Every parameter's update at step " + result.step + ": new w = w − "
+    t.appendChild(make("caption", null, "Every parameter’s update at step " + result.step + ": new w = w − "
       + params.lr.toFixed(2) + " × ∂L/∂w"));
     const head = make("tr");
     const cols = ["Parameter", "w", "∂L/∂w", "−lr × ∂L/∂w", "new w"].concat(result.check ? ["finite diff."] : []);
@@ -128,7 +128,7 @@
       const P = result.params;
       const readout = make("p", "bps-readout", "Step " + result.step + ": the network outputs y = " + result.y_text
         + " for target " + P.target.toFixed(2) + ", a loss of ");
-      readout.append(make("strong", null, result.loss_text), ". This step's update (learning rate " + P.lr.toFixed(2)
+      readout.append(make("strong", null, result.loss_text), ". This step’s update (learning rate " + P.lr.toFixed(2)
         + ") brings the loss to ", make("strong", null, result.loss_next_text), ".");
       const c = result.chain;
       const chain = make("p", "bps-chain", "Chain rule for the weight x₁→h₁: ∂L/∂w = "

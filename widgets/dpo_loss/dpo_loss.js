@@ -7,9 +7,12 @@
   const TEXTS = ["prompt", "chosen", "rejected"];
 
   const svg = window.glassboxTokens.svg;
-  const num = (x) => x.toFixed(3);
-  const signed = (x) => (x === 0 ? "0.000" : (x > 0 ? "+" : "") + x.toFixed(3));
-  const signed2 = (x) => (x === 0 ? "0.00" : (x > 0 ? "+" : "") + x.toFixed(2));
+  // A formatted number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as dpo_loss.html's m).
+  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
+  const num = (x) => m(x.toFixed(3));
+  const num2 = (x) => m(x.toFixed(2));
+  const signed = (x) => (x === 0 ? "0.000" : m((x > 0 ? "+" : "") + x.toFixed(3)));
+  const signed2 = (x) => (x === 0 ? "0.00" : m((x > 0 ? "+" : "") + x.toFixed(2)));
   const pts = (points) => points.map(([x, y]) => x.toFixed(2) + "," + y.toFixed(2)).join(" ");
 
   // "log π" with a subscript: the label text, built from nodes (no HTML strings).
@@ -30,7 +33,7 @@
   function showValues(el) {
     for (const [key, digits] of Object.entries(SLIDERS)) {
       const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = Number(input.value).toFixed(digits);
+      input.nextElementSibling.textContent = m(Number(input.value).toFixed(digits));
     }
   }
 
@@ -43,7 +46,7 @@
     tokens.forEach((c, i) => {
       const chip = T.el("span", withLogp ? "tok tok-c" + (i % T.N_COLOURS) : "tok dpo-prompt-tok");
       chip.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
-      if (withLogp) chip.appendChild(T.el("span", "tok-id", c.logp.toFixed(2)));
+      if (withLogp) chip.appendChild(T.el("span", "tok-id", num2(c.logp)));
       box.appendChild(chip);
     });
     row.append(T.el("span", "dpo-seq-label", label), box);
@@ -70,7 +73,7 @@
       const tr = T.el("tr");
       const th = T.el("th", null, name);
       th.scope = "row";
-      tr.append(th, T.el("td", null, pol.toFixed(2)), T.el("td", null, ref.toFixed(2)), T.el("td", null, signed2(ratio)),
+      tr.append(th, T.el("td", null, num2(pol)), T.el("td", null, num2(ref)), T.el("td", null, signed2(ratio)),
         T.el("td", null, signed(reward)));
       body.appendChild(tr);
     }
@@ -100,8 +103,8 @@
       svg("line", { class: "dpo-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
       svg("line", { class: "dpo-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }),
       svg("line", { class: "dpo-zero", x1: a.zero, y1: a.top, x2: a.zero, y2: a.bottom }));
-    for (const t of a.x) box.appendChild(svg("text", { class: "dpo-tick", x: t.at, y: a.bottom + 14, "text-anchor": "middle" }, t.label));
-    for (const t of a.y) box.appendChild(svg("text", { class: "dpo-tick", x: a.left - 6, y: t.at + 4, "text-anchor": "end" }, t.label));
+    for (const t of a.x) box.appendChild(svg("text", { class: "dpo-tick", x: t.at, y: a.bottom + 14, "text-anchor": "middle" }, m(String(t.label))));
+    for (const t of a.y) box.appendChild(svg("text", { class: "dpo-tick", x: a.left - 6, y: t.at + 4, "text-anchor": "end" }, m(String(t.label))));
     box.append(
       svg("text", { class: "dpo-tick", x: (a.left + a.right) / 2, y: a.height - 3, "text-anchor": "middle" }, "margin (nats of implicit reward)"),
       svg("text", { class: "dpo-tick", x: a.left + 40, y: a.top + 10 }, "loss (nats)"),

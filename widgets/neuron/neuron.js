@@ -12,7 +12,9 @@
     return box;
   }
   const KEYS = ["x1", "w1", "x2", "w2", "x3", "w3", "bias"];
-  const n = (x) => x.toFixed(2).replace("-", "−");
+  // A formatted number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as neuron.html's m).
+  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
+  const n = (x) => m(x.toFixed(2));
 
   function bar(b) {
     const box = T.el("span", "nrn-bar");
@@ -38,7 +40,7 @@
   function showValues(el) {
     for (const key of KEYS) {
       const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = Number(input.value).toFixed(1);
+      input.nextElementSibling.textContent = m(Number(input.value).toFixed(1));
     }
   }
 

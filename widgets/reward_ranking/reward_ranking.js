@@ -5,6 +5,8 @@
   const T = window.glassboxTokens;
   const NAMES = ["a", "b", "c", "d"];
   const pct = (p) => (100 * p).toFixed(1) + "%";
+  // A formatted number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as the .html's m).
+  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
 
   function read(el) {
     const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
@@ -19,7 +21,7 @@
   function showValues(el) {
     for (const n of NAMES) {
       const input = el.querySelector('[data-param="score_' + n + '"]');
-      input.nextElementSibling.textContent = Number(input.value).toFixed(1);
+      input.nextElementSibling.textContent = m(Number(input.value).toFixed(1));
     }
   }
 
@@ -54,7 +56,7 @@
       const tr = T.el("tr");
       const name = th("", "row");
       name.append(T.el("span", "rr-name", a.name), " ", T.el("span", "rr-answer", a.text));
-      tr.append(T.el("td", null, a.rank), name, T.el("td", null, a.score.toFixed(3)));
+      tr.append(T.el("td", null, a.rank), name, T.el("td", null, m(a.score.toFixed(3))));
       if (r.stand_in) tr.appendChild(T.el("td", null, a.n_tokens));
       body.appendChild(tr);
     }
@@ -95,7 +97,7 @@
       const parts = [];
       const source = T.el("p", "rr-source");
       if (r.stand_in) {
-        source.append(T.el("strong", null, "Not a reward model."), " Each score is the tiny model's mean log-probability per "
+        source.append(T.el("strong", null, "Not a reward model."), " Each score is the tiny model’s mean log-probability per "
           + "token of the answer after the prompt: how typical its words are of State of the Union addresses, not how good "
           + "the answer is. The sliders are not used.");
       } else {
@@ -107,7 +109,7 @@
       const ranking = T.el("p", "rr-ranking");
       ranking.append("Ranking: ", T.el("strong", null, r.ranking.join(" > ")));
       const bt = T.el("p", "rr-ranking");
-      bt.append("Bradley-Terry: the probability that the row's answer is preferred to the column's is σ(score",
+      bt.append("Bradley-Terry: the probability that the row’s answer is preferred to the column’s is σ(score",
         T.el("sub", null, "row"), " − score", T.el("sub", null, "column"), ").");
       parts.push(ranking, bt, scroll(prefsTable(r)));
       const loss = T.el("p", "rr-loss");
