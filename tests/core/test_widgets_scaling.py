@@ -43,7 +43,7 @@ def test_compute_optimal_by_hand(log10_flops):
         assert 6 * split["n_params"] * split["n_tokens"] == pytest.approx(c, rel=1e-12)
         assert split["loss"] == pytest.approx(chinchilla_loss(split["n_params"], split["n_tokens"]), rel=1e-14)
     assert r["rule"]["n_params"] == pytest.approx(math.sqrt(c / 120), rel=1e-12)
-    assert r["rule"]["tokens_per_param"] == 20 and r["fit"]["label"] == "The fit's optimum"
+    assert r["rule"]["tokens_per_param"] == 20 and r["fit"]["label"] == "The fit’s optimum"
     # the fit's optimum is the bottom of its own IsoFLOP curve (brute force over 4 decades)
     n = np.logspace(math.log10(r["fit"]["n_params"]) - 2, math.log10(r["fit"]["n_params"]) + 2, 20001)
     assert n[np.argmin(loss_at_budget(n, c))] == pytest.approx(r["fit"]["n_params"], rel=2e-3)

@@ -34,7 +34,7 @@
     const t = make("table", "co-table");
     const cap = make("caption");
     cap.append("Two ways to spend the budget: parameters ", make("var", null, "N"), ", tokens ", make("var", null, "D"),
-      ", tokens per parameter, the Chinchilla fit's loss in nats");
+      ", tokens per parameter, the Chinchilla fit’s loss in nats");
     const head = make("tr");
     const cols = [["Split"], [make("var", null, "N")], [make("var", null, "D")],
       [make("var", null, "D"), "/", make("var", null, "N")], ["Loss"]];
@@ -109,7 +109,7 @@
         " (" + result.gpu.tflops.toFixed(0) + " TFLOP/s peak) at " + result.utilization_pct
         + "% utilisation" + (result.gpus_for_30_days_text ? ", or " + result.gpus_for_30_days_text + " of them for 30 days" : "") + ".");
       const legend = make("p", "co-legend");
-      legend.append(key(1), "the fit's optimum, ", key(2), "20 tokens per parameter. Every point on the curve spends the same ",
+      legend.append(key(1), "the fit’s optimum, ", key(2), "20 tokens per parameter. Every point on the curve spends the same ",
         make("var", null, "C"), ": left of the valley the model is too small, right of it too few tokens are left to train it.");
       el.querySelector(".widget-output").replaceChildren(readout, table(result), plot(result), legend);
     },

@@ -129,7 +129,7 @@ def compute(params: dict) -> dict:
         "gpus_for_30_days": days / 30,
         # "or 9.75 of them for 30 days", only when one accelerator would take longer than that
         "gpus_for_30_days_text": (f"{days / 30:,.3g}" if days < 30e5 else f"{days / 30:,.0f}") if days > 30 else "",
-        "fit": split(best, "The fit's optimum"),
+        "fit": split(best, "The fit’s optimum"),
         "rule": split(rule, "20 tokens per parameter"),
         "plot": plot(flops, best, rule),
         "params": p,

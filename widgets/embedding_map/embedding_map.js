@@ -27,7 +27,7 @@
 
   function readout(result) {
     const p = result.params;
-    const node = T.el("p", "em-readout", result.n_points + " tokens, " + p.dims + "-D. Share of these vectors' "
+    const node = T.el("p", "em-readout", result.n_points + " tokens, " + p.dims + "-D. Share of these vectors’ "
       + "variance along each direction: " + result.explained.map((e, i) => "PC" + (i + 1) + " " + pct(e)).join(", ")
       + "; together ");
     node.append(T.el("strong", null, pct(result.explained_total)), ", so the picture leaves out "

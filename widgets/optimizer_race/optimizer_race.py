@@ -31,9 +31,9 @@ LEVELS = {
 ABOUT = {
     "bowl": "A round bowl, (x² + y²)/2: every direction has the same curvature",
     "valley": "A long narrow valley, (x² + 25y²)/2: 25 times steeper across than along",
-    "rosenbrock": "Rosenbrock's curved valley with a flat floor; minimum at (1, 1)",
+    "rosenbrock": "Rosenbrock’s curved valley with a flat floor; minimum at (1, 1)",
     "saddle": "A saddle point at (0, 0) between two minima at (0, ±1)",
-    "himmelblau": "Himmelblau's function: four minima, all with loss 0",
+    "himmelblau": "Himmelblau’s function: four minima, all with loss 0",
 }
 # Plot box in SVG user units; the height follows each surface's aspect ratio.
 PLOT_W, LEFT, RIGHT, TOP, BOTTOM = 400, 30, 14, 8, 22

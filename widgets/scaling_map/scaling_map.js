@@ -16,7 +16,7 @@
       " = " + y.flops_text + " FLOPs, " + y.tpp_text + " tokens per parameter (" + y.ratio_text
       + "× the rule of 20): ", make("strong", null, y.word), ". Fitted loss " + y.loss.toFixed(3)
       + " nats. The same compute at 20 tokens per parameter: " + y.rule.n_text + " on " + y.rule.d_text + " ("
-      + y.rule.loss.toFixed(3) + "); at the fit's optimum: " + y.best.n_text + " on " + y.best.d_text + " ("
+      + y.rule.loss.toFixed(3) + "); at the fit’s optimum: " + y.best.n_text + " on " + y.best.d_text + " ("
       + y.best.loss.toFixed(3) + ").");
     return p;
   }
@@ -24,7 +24,7 @@
   function plot(result) {
     const a = result.axes, y = result.yours;
     const box = svg("svg", { class: "sm-plot", viewBox: "0 0 " + a.width + " " + a.height, role: "img",
-      "aria-label": "Parameters against training tokens, both on log scales, with contours of the Chinchilla fit's "
+      "aria-label": "Parameters against training tokens, both on log scales, with contours of the Chinchilla fit’s "
         + "loss. The models and their positions are listed in the table below; your model is the diamond at "
         + y.n_text + " parameters and " + y.d_text + " tokens." });
     for (const t of a.x) {
@@ -60,9 +60,9 @@
   function legend() {
     const p = make("p", "sm-legend");
     const k = (cls) => { const s = make("span", "sm-k " + cls); s.setAttribute("aria-hidden", "true"); return s; };
-    p.append("Thin curves: the fit's loss (nats) is the same all along each one. ", k("sm-k-frontier"),
-      "solid: the fit's compute-optimal models. ", k("sm-k-rule"), "dashed: 20 tokens per parameter; above it, over-trained. ",
-      k("sm-k-iso"), "dotted: every model with your model's compute. Dots: filled, over-trained; grey, about "
+    p.append("Thin curves: the fit’s loss (nats) is the same all along each one. ", k("sm-k-frontier"),
+      "solid: the fit’s compute-optimal models. ", k("sm-k-rule"), "dashed: 20 tokens per parameter; above it, over-trained. ",
+      k("sm-k-iso"), "dotted: every model with your model’s compute. Dots: filled, over-trained; grey, about "
       + "compute-optimal; hollow, under-trained (the table says which).");
     return p;
   }

@@ -130,7 +130,7 @@ def compute(params: dict) -> dict:
     if n_out < p["output_tokens"]:
         notes.append(f"{cfg.name} reads at most {n_ctx:,} positions, so the answer stops at {n_out:,} tokens.")
     if n_prompt < p["prompt_tokens"]:
-        notes.append(f"Prompt and answer must fit in {n_ctx:,} positions: only the prompt's last {n_prompt:,} "
+        notes.append(f"Prompt and answer must fit in {n_ctx:,} positions: only the prompt’s last {n_prompt:,} "
                      "tokens are kept.")
     label, bits, group = PRECISIONS[p["precision"]]
     n_params = parameter_count(cfg)["total"]

@@ -142,7 +142,7 @@ def compute(params: dict) -> dict:
     fp32 = quantized_bytes(w.size, 32)
     after = quantized_bytes(w.size, bits, n_scales, SCALE_BYTES)
     if error["max_abs"] == 0:
-        notes.append("Every weight came back exactly: the tiny model's weights are shipped in fp16, so they "
+        notes.append("Every weight came back exactly: the tiny model’s weights are shipped in fp16, so they "
                      "already are fp16 numbers and rounding to fp16 changes nothing.")
     integer = p["format"].startswith("int")
     weights = histogram(w, absmax)
