@@ -23,8 +23,9 @@
     root.appendChild(svg("line", { class: "wqz-axis", x1: h.left, y1: h.bottom, x2: h.right, y2: h.bottom }));
     root.appendChild(svg("line", { class: "wqz-axis", x1: h.left, y1: h.top, x2: h.left, y2: h.bottom }));
     const anchors = ["start", "middle", "end"];
-    h.x_ticks.forEach((t, i) => root.appendChild(svg("text", { class: "wqz-tick", x: t.at, y: h.bottom + 13, "text-anchor": anchors[i % 3] }, t.label)));
+    h.x_ticks.forEach((t, i) => root.appendChild(svg("text", { class: "wqz-tick", x: t.at, y: h.bottom + 13, "text-anchor": anchors[i % 3] }, t.label.replace("-", "−"))));
     root.appendChild(svg("text", { class: "wqz-tick", x: h.left - 4, y: h.top + 8, "text-anchor": "end" }, T.int(h.max_count)));
+    root.appendChild(svg("text", { class: "wqz-tick wqz-ylabel", x: h.left + 4, y: h.top + 8 }, "weights"));
     root.appendChild(svg("text", { class: "wqz-tick", x: h.left - 4, y: h.bottom, "text-anchor": "end" }, "0"));
     root.appendChild(svg("text", { class: "wqz-tick", x: (h.left + h.right) / 2, y: h.height - 2, "text-anchor": "middle" }, unit));
     return root;
@@ -64,7 +65,7 @@
       frag.appendChild(head);
       const plots = T.el("div", "wqz-plots");
       const original = plot("Original weights", hist(result.weights, "Histogram of the " + T.int(result.n_weights)
-        + " weights, from " + (-result.absmax).toFixed(3) + " to " + result.absmax.toFixed(3), "weight value", result.grid));
+        + " weights, from −" + result.absmax.toFixed(3) + " to " + result.absmax.toFixed(3), "weight value", result.grid));
       if (result.grid.length) {
         original.appendChild(T.el("p", "wqz-gridnote", "Dashed lines: the " + result.grid.length + " values " + p.format
           + " can store with this one scale."));
