@@ -56,7 +56,9 @@
         svg("path", { class: "opt-mark opt-" + r.method, d: r.markers }));
     }
     g.appendChild(svg("circle", { class: "opt-start", cx: result.start[0], cy: result.start[1], r: 6 }));
-    box.appendChild(g);
+    box.append(g,  // the axis names, in the plot's corners
+      svg("text", { class: "opt-tick opt-axis-name", x: v.right - 5, y: v.bottom - 5, "text-anchor": "end" }, "x →"),
+      svg("text", { class: "opt-tick opt-axis-name", x: v.left + 5, y: v.top + 13 }, "y ↑"));
     return box;
   }
 
