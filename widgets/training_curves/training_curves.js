@@ -46,6 +46,7 @@
       svg("line", { class: "tc-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }),
       svg("text", { class: "tc-tick", x: (a.left + a.right) / 2, y: a.height - 4, "text-anchor": "middle" }, a.x_label),
       svg("text", { class: "tc-tick", x: a.left + 4, y: a.top + 10 }, "nats"),
+      svg("line", { class: "tc-cursor", x1: r.cursor, y1: a.top, x2: r.cursor, y2: a.bottom }),  // under the label
       svg("line", { class: "tc-ref", x1: a.left, y1: r.reference.y, x2: a.right, y2: r.reference.y }),
       svg("text", { class: "tc-tick tc-ref-label", x: a.right - 2, y: r.reference.y - 4, "text-anchor": "end" }, r.reference.label),
       svg("polyline", { class: "tc-train", points: pts(r.train_line) }),
@@ -57,7 +58,6 @@
       mark.appendChild(svg("title", {}, "checkpoint at step " + T.int(k.step) + ": validation loss " + k.val_loss.toFixed(3)));
       box.appendChild(mark);
     }
-    box.appendChild(svg("line", { class: "tc-cursor", x1: r.cursor, y1: a.top, x2: r.cursor, y2: a.bottom }));
     if (r.train.at) box.appendChild(svg("circle", { class: "tc-dot-train", cx: r.train.at[0], cy: r.train.at[1], r: 4 }));
     if (r.val.at) box.appendChild(svg("circle", { class: "tc-dot-val", cx: r.val.at[0], cy: r.val.at[1], r: 4 }));
     return box;
