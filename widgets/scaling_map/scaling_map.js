@@ -9,11 +9,17 @@
 
   const pts = (points) => points.map(([x, y]) => x.toFixed(2) + "," + y.toFixed(2)).join(" ");
 
+  function pow10(t) {  // "6.00 × 10²¹", as scaling_map.html's pow10
+    const frag = document.createDocumentFragment();
+    frag.append(t.mantissa + " × 10", make("sup", null, t.exponent));
+    return frag;
+  }
+
   function readout(y) {
     const p = make("p", "sm-readout");
     p.append("Your model, ", make("strong", null, y.n_text), " parameters on ", make("strong", null, y.d_text),
       " tokens: ", make("var", null, "C"), " = 6", make("var", null, "N"), make("var", null, "D"),
-      " = " + y.flops_text + " FLOPs, " + y.tpp_text + " tokens per parameter (" + y.ratio_text
+      " = ", pow10(y.flops_text), " FLOPs, " + y.tpp_text + " tokens per parameter (" + y.ratio_text
       + "× the rule of 20): ", make("strong", null, y.word), ". Fitted loss " + y.loss.toFixed(3)
       + " nats. The same compute at 20 tokens per parameter: " + y.rule.n_text + " on " + y.rule.d_text + " ("
       + y.rule.loss.toFixed(3) + "); at the fit’s optimum: " + y.best.n_text + " on " + y.best.d_text + " ("
@@ -93,8 +99,10 @@
       } else {
         src.textContent = m.source;
       }
+      const flops = make("td");
+      flops.appendChild(pow10(m.flops_text));
       tr.append(th, make("td", null, m.n_text), make("td", null, m.d_text), make("td", null, m.tpp_text),
-        make("td", null, m.word), make("td", null, m.flops_text), make("td", null, m.loss.toFixed(2)), src);
+        make("td", null, m.word), flops, make("td", null, m.loss.toFixed(2)), src);
       body.appendChild(tr);
     }
     t.append(thead, body);

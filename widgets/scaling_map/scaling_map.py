@@ -72,6 +72,15 @@ def number(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
 
 
+def power_of_ten(x: float) -> dict:
+    """x as mantissa and exponent, for "6.00 × 10^21" (as compute_optimal prints a budget)."""
+    exponent = math.floor(math.log10(x))
+    mantissa = x / 10 ** exponent
+    if round(mantissa, 2) >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return {"mantissa": f"{mantissa:.2f}", "exponent": str(exponent)}
+
+
 def verdict(n_params: float, n_tokens: float) -> dict:
     """How a model's tokens per parameter compare with 20, and what the same compute would buy."""
     ratio = n_tokens / n_params / TOKENS_PER_PARAM
@@ -80,7 +89,7 @@ def verdict(n_params: float, n_tokens: float) -> dict:
     flops = training_flops(n_params, n_tokens)
     return {"tokens_per_param": n_tokens / n_params, "ratio": ratio, "tpp_text": number(n_tokens / n_params),
             "ratio_text": number(ratio), "kind": kind, "word": word, "flops": flops,
-            "flops_text": f"{flops:.2g}".replace("e+", "e"), "loss": chinchilla_loss(n_params, n_tokens)}
+            "flops_text": power_of_ten(flops), "loss": chinchilla_loss(n_params, n_tokens)}
 
 
 def contours() -> list:
