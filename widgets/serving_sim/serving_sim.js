@@ -31,7 +31,7 @@
   function stats(r) {
     const dl = make("dl", "ss-stats");
     const rows = [["Time to first token", r.ttft_text], ["Tokens/s, each request", r.per_seq_text || "–"],
-      ["Tokens/s, all " + r.batch, r.aggregate_text || "–"], ["Whole answer (" + r.n_out + " tokens)", r.total_text],
+      ["Tokens/s, all " + r.batch + (r.batch === 1 ? " request" : " requests"), r.aggregate_text || "–"], ["Whole answer (" + r.n_out + " tokens)", r.total_text],
       ["Memory: weights + KV cache", r.memory.weights_text + " + " + r.memory.kv_text]];
     for (const [term, value] of rows) {
       const div = make("div");
