@@ -3,7 +3,9 @@
 Checked against llm_core itself: the tokens with and without the cache are identical and equal to
 llm_core.model.generate's (both ways); the cache's size after every step equals the closed form
 2 * n_layer * n_kv_head * d_head * 4 bytes per position; the positions each way computed follow their
-formulas; the wall-clock numbers live only under "measured". Plus limits, clamping and bad input.
+formulas; the wall-clock numbers live only under "measured". With the compare box unticked the run
+without the cache does not happen (its tokens, verdict and times are None) and the cached run is unchanged.
+Plus limits, clamping and bad input.
 """
 
 import json
@@ -28,6 +30,8 @@ def test_defaults_and_examples_are_plain_json():
         result = cached_generation.compute(p)
         assert json.loads(json.dumps(result, allow_nan=False)) == result
     assert len(cached_generation.EXAMPLES) >= 2 and cached_generation.DATA and cached_generation.CODE
+    assert cached_generation.DEFAULTS["compare"] is True  # the page opens on the race
+    assert any(e.get("compare") is False for e in cached_generation.EXAMPLES)  # the browser test checks both
 
 
 @pytest.mark.parametrize("params", [
@@ -48,6 +52,56 @@ def test_same_tokens_with_and_without_the_cache_and_as_generate(params):
                             use_cache=use_cache)
         assert out["new_ids"] == cached
         assert len(out["prompt_ids"]) == r["n_prompt_tokens"]
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"temperature": 0, "n_tokens": 12},
+    {"prompt": "I ask the Congress to", "temperature": 1.5, "seed": 3, "n_tokens": 10},
+    {"prompt": "", "seed": 9, "n_tokens": 6},
+])
+def test_compare_off_runs_only_the_cache_and_gives_the_same_tokens(params, monkeypatch):
+    on = run(**params, compare=True)
+    with monkeypatch.context() as m:  # unticked, the slow run must not happen at all
+        m.setattr(cached_generation, "run_uncached", lambda *a: pytest.fail("ran without the cache"))
+        off = run(**params, compare=False)
+    assert off["params"]["compare"] is False and on["params"]["compare"] is True
+    assert off["tokens"] == on["tokens"] and off["prompt_tokens"] == on["prompt_tokens"]
+    assert off["tokens_uncached"] is None and off["identical"] is None and off["first_difference"] is None
+    # the counts without the cache are arithmetic, the same whether that run happened or not
+    assert off["steps"] == on["steps"] and off["positions_uncached"] == on["positions_uncached"]
+    m_on, m_off = on.pop("measured"), off.pop("measured")
+    assert m_off["ms_uncached"] is None and m_off["total_ms_uncached"] is None
+    assert len(m_off["ms_cached"]) == len(m_on["ms_uncached"]) == on["params"]["n_tokens"]
+    assert len(m_off["bars"]) == 1 and len(m_on["bars"]) == 2  # one series per run
+    for key in ("tokens_uncached", "identical", "first_difference", "params"):
+        on.pop(key), off.pop(key)
+    assert off == on  # everything else is the same
+
+
+@pytest.mark.parametrize("value, expected", [
+    (True, True), (False, False), ("true", True), ("FALSE", False), (1, True), (0, False),
+])
+def test_compare_accepts_what_a_checkbox_sends(value, expected):
+    assert run(compare=value, n_tokens=2)["params"]["compare"] is expected
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "", 2, -1, 0.5, None, [True]])
+def test_compare_rejects_anything_else(value):
+    with pytest.raises(ValueError, match="compare must be on or off"):
+        cached_generation.compute({"compare": value})
+
+
+def test_time_bars_share_one_scale():
+    m = run(n_tokens=6)["measured"]
+    top = max(m["ms_cached"] + m["ms_uncached"])
+    bars = [bar for series in m["bars"] for bar in series]
+    assert max(bar["h"] for bar in bars) == pytest.approx(cached_generation.HEIGHT - cached_generation.TOP
+                                                          - cached_generation.BOTTOM, abs=0.01)
+    for series, times in zip(m["bars"], (m["ms_cached"], m["ms_uncached"])):
+        assert [bar["h"] for bar in series] == pytest.approx(
+            [t / top * (cached_generation.HEIGHT - cached_generation.TOP - cached_generation.BOTTOM) for t in times],
+            abs=0.01)
 
 
 @pytest.mark.parametrize("n_tokens", [1, 5, 16])

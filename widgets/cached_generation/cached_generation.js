@@ -1,6 +1,8 @@
 /* Cached generation: redraws both token sequences, the verdict, the per-step table, the cache-size bars
    and, live only, the times measured in this browser (result.measured) from compute's result. Same markup
-   as cached_generation.html, plus the time columns and chart the static page cannot have. */
+   as cached_generation.html, plus the time columns and chart the static page cannot have. With the
+   compare box unticked, the run without the cache did not happen (result.tokens_uncached is null): a line
+   says so in its place, and the times show the cached run alone. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;
@@ -20,6 +22,7 @@
       n_tokens: Number(value("n_tokens")),
       temperature: Number(value("temperature")),
       seed: seed === "" ? 0 : Math.round(Number(seed)),
+      compare: el.querySelector('[data-param="compare"]').checked,
     };
   }
 
@@ -48,15 +51,28 @@
     return box;
   }
 
+  function verdict(r, k) {
+    const p = T.el("p", "cg-verdict");
+    if (r.identical) {
+      p.append(T.el("strong", null, "Identical:"), " all " + plural(k, "new token") + (k === 1 ? " is" : " are")
+        + " the same with and without the cache.");
+    } else {
+      p.append(T.el("strong", null, "Different"), " from new token " + (r.first_difference + 1)
+        + " on: two logits were so close that float rounding swapped them.");
+    }
+    return p;
+  }
+
   function table(r) {
-    const m = r.measured;
+    const m = r.measured, raced = Boolean(m && m.ms_uncached);
     const wrap = T.el("div", "cg-table-box");
     wrap.tabIndex = 0;
     wrap.setAttribute("role", "region");
     wrap.setAttribute("aria-label", "Work per step");
     const t = T.el("table", "cg-table");
     const heads = ["step", "phase", "positions run, with cache", "positions run, without", "cache holds", "cache bytes"];
-    if (m) heads.push("time with cache", "time without");
+    if (m) heads.push("time with cache");
+    if (raced) heads.push("time without");
     const head = T.el("tr");
     for (const h of heads) {
       const th = T.el("th", null, h);
@@ -69,7 +85,8 @@
     r.steps.forEach((s, k) => {
       const tr = T.el("tr");
       const cells = [s.step, s.phase, s.fed, s.fed_uncached, s.cache_positions, n(s.cache_bytes)];
-      if (m) cells.push(ms(m.ms_cached[k]), ms(m.ms_uncached[k]));
+      if (m) cells.push(ms(m.ms_cached[k]));
+      if (raced) cells.push(ms(m.ms_uncached[k]));
       for (const c of cells) tr.appendChild(T.el("td", null, c));
       body.appendChild(tr);
     });
@@ -78,7 +95,8 @@
     th.scope = "row";
     th.colSpan = 2;
     foot.append(th, T.el("td", null, r.positions_cached), T.el("td", null, r.positions_uncached), T.el("td"), T.el("td"));
-    if (m) foot.append(T.el("td", null, ms(m.total_ms_cached)), T.el("td", null, ms(m.total_ms_uncached)));
+    if (m) foot.append(T.el("td", null, ms(m.total_ms_cached)));
+    if (raced) foot.append(T.el("td", null, ms(m.total_ms_uncached)));
     const tfoot = T.el("tfoot");
     tfoot.appendChild(foot);
     t.append(thead, body, tfoot);
@@ -101,10 +119,10 @@
   }
 
   function timeChart(r) {
-    const b = r.bytes_chart, m = r.measured;
+    const b = r.bytes_chart, m = r.measured, all = m.ms_cached.concat(m.ms_uncached || []);
     const box = svg("svg", { class: "cg-chart", viewBox: "0 0 " + b.width + " " + b.height, role: "img",
       "aria-label": "Time of each step measured in this browser: with the cache " + ms(m.total_ms_cached)
-        + " in all, without it " + ms(m.total_ms_uncached) });
+        + " in all" + (m.ms_uncached ? ", without it " + ms(m.total_ms_uncached) : " (the run without it is off)") });
     box.appendChild(svg("line", { class: "cg-axis", x1: b.left, y1: b.bottom, x2: b.right, y2: b.bottom }));
     m.bars.forEach((series, s) => {
       for (const bar of series) {
@@ -114,15 +132,16 @@
     });
     box.append(svg("text", { class: "cg-tick", x: b.left, y: b.height - 3 }, "step 0"),
       svg("text", { class: "cg-tick", x: b.right, y: b.height - 3, "text-anchor": "end" },
-        "tallest: " + ms(Math.max(...m.ms_cached, ...m.ms_uncached))));
+        "tallest: " + ms(Math.max(...all))));
     return box;
   }
 
   function times(r) {
     const m = r.measured, frag = document.createDocumentFragment();
     const p = T.el("p", "cg-line cg-times", "Measured in your browser just now: ");
-    p.append(T.el("strong", null, ms(m.total_ms_cached)), " with the cache, ", T.el("strong", null, ms(m.total_ms_uncached)),
-      " without it. Prefill: " + ms(m.prefill_ms) + " for " + plural(r.n_prompt_tokens, "prompt token") + " ("
+    p.append(T.el("strong", null, ms(m.total_ms_cached)), " with the cache");
+    if (m.ms_uncached) p.append(", ", T.el("strong", null, ms(m.total_ms_uncached)), " without it");
+    p.append(". Prefill: " + ms(m.prefill_ms) + " for " + plural(r.n_prompt_tokens, "prompt token") + " ("
       + ms(m.prefill_ms_per_token) + " per token)"
       + (m.decode_ms === null ? "." : "; decode: " + ms(m.decode_ms) + " per token on average."));
     const legend = T.el("p", "cg-legend");
@@ -133,8 +152,9 @@
       span.append(icon, " " + label);
       return span;
     };
-    legend.append(key("cg-with", "with the cache (filled)"), " ", key("cg-without", "without it (outlined)"),
-      ". Times vary from run to run: the browser does other work too.");
+    legend.append(key("cg-with", "with the cache (filled)"));
+    if (m.ms_uncached) legend.append(" ", key("cg-without", "without it (outlined)"));
+    legend.append(". Times vary from run to run: the browser does other work too.");
     frag.append(p, timeChart(r), legend);
     return frag;
   }
@@ -163,17 +183,15 @@
       if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
       frag.append(T.el("p", "cg-head", "With the KV cache"),
         chips(r.tokens, "Prompt and the tokens generated with the cache", r.prompt_tokens, r.n_prompt_tokens),
-        T.el("p", "cg-head", "Without it (new tokens only)"),
-        chips(r.tokens_uncached, "The tokens generated without the cache"));
-      const verdict = T.el("p", "cg-verdict");
-      if (r.identical) {
-        verdict.append(T.el("strong", null, "Identical:"), " all " + plural(k, "new token") + (k === 1 ? " is" : " are")
-          + " the same with and without the cache.");
+        T.el("p", "cg-head", "Without it (new tokens only)"));
+      if (r.tokens_uncached === null) {  // the box is unticked: that run did not happen
+        const off = T.el("p", "cg-off", "Not run: tick ");
+        off.append(T.el("em", null, "Also generate without the cache"), " to race the two.");
+        frag.appendChild(off);
       } else {
-        verdict.append(T.el("strong", null, "Different"), " from new token " + (r.first_difference + 1)
-          + " on: two logits were so close that float rounding swapped them.");
+        frag.append(chips(r.tokens_uncached, "The tokens generated without the cache"), verdict(r, k));
       }
-      frag.append(verdict, table(r), bytesChart(r));
+      frag.append(table(r), bytesChart(r));
       frag.appendChild(T.el("p", "cg-line", "The cache after each step: " + n(r.bytes_per_position)
         + " bytes per position (2 for K and V × " + f.n_layer + " layers × " + f.n_kv_head + " KV heads × " + f.d_head
         + " numbers × " + f.bytes_per_value + " bytes), " + n(r.steps[0].cache_bytes) + " after the prefill of "

@@ -8,6 +8,11 @@ positions each way computed, and how many bytes the cache holds after each step 
 2 * n_layer * n_kv_head * d_head * 4 bytes per position, float32). The forward passes are timed with
 time.perf_counter; those wall-clock numbers go under "measured" (the build drops them, the browser test
 ignores them), so the static page only says they are measured live.
+
+The run without the cache is slow on purpose (its work grows with the square of the length), so it runs
+only while the `compare` box is ticked. Unticked, only the cached run happens: the uncached tokens, the
+verdict and the uncached times are None; the positions it would have run are still given, since they are
+arithmetic (prompt + k at step k), not a measurement.
 """
 
 import functools
@@ -15,9 +20,9 @@ import time
 
 import numpy as np
 
-from llm_core.controls import as_int, as_number, as_text
+from llm_core.controls import as_bool, as_int, as_number, as_text
 from llm_core.kv_cache import kv_bytes_per_token
-from llm_core.model import forward, load_model, n_params, prompt_ids
+from llm_core.model import forward, load_model, n_params, prefill, prompt_ids
 from llm_core.sampling import as_generator, sample
 from llm_core.tokenizer import render_token
 
@@ -35,17 +40,22 @@ REL_TOL = 1e-3
 WIDTH, HEIGHT = 360, 120
 LEFT, RIGHT, TOP, BOTTOM = 8, 8, 8, 18
 
-DEFAULTS = {"prompt": "The President of the United States", "n_tokens": 16, "temperature": 0.8, "seed": 0}
+# compare: also run without the cache. On by default, so the page opens on the race and the two identical
+# rows of tokens; a reader who unticks it gets the cached run alone, fast enough to drag the sliders.
+DEFAULTS = {"prompt": "The President of the United States", "n_tokens": 16, "temperature": 0.8, "seed": 0,
+            "compare": True}
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
     {"temperature": 0, "n_tokens": 8},
     {"prompt": "I ask the Congress to", "n_tokens": 5, "temperature": 1.3, "seed": 7},
     {"prompt": "", "n_tokens": 3, "seed": 2},
+    {"n_tokens": 40, "temperature": 1.1, "seed": 5, "compare": False},
 ]
 DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
         "models/tiny/vocab.tiktoken"]
 CODE = [
     "llm_core.kv_cache.KVCache",
+    "llm_core.model.prefill",
     "llm_core.model.forward",
     "llm_core.model.generate",
     "llm_core.kv_cache.kv_bytes_per_token",
@@ -67,38 +77,47 @@ def read_params(params: dict):  # -> params, prompt, note
         "n_tokens": as_int("n_tokens", p["n_tokens"], 1, MAX_NEW_TOKENS),
         "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
         "seed": as_int("seed", p["seed"], 0, MAX_SEED),
+        "compare": as_bool("compare", p["compare"]),
     }, note
 
 
-def run_cached(tiny, ids, n_tokens, temperature, seed):  # -> tokens, steps, seconds per step
-    """Prefill the prompt into a KV cache, then decode one token per step, feeding only that token."""
-    rng, cache = as_generator(seed), tiny.new_cache()
+def run_cached(tiny, ids, n_tokens, temperature, seed):  # -> tokens, steps, seconds per step, cache
+    """Prefill the prompt into a fresh KV cache, then decode one token per step, feeding only that token.
+
+    Step 0 is timed as a real prefill: no kv_cache.PrefixCache here, since a prompt found there would skip
+    the very pass the view times. Every pass unembeds only its last position (logits_to_keep=1): the next
+    token is read from the last row alone.
+    """
+    rng = as_generator(seed)
     tokens, steps, seconds = [], [], []
-    feed = list(ids)
-    for _ in range(n_tokens):
+    for k in range(n_tokens):
         start = time.perf_counter()
-        logits, _ = forward(tiny.weights, tiny.cfg, feed, cache=cache)
+        if k == 0:
+            cache, logits = prefill(tiny, ids)  # [n_prompt] -> cache of n_prompt positions, [n_vocab]
+        else:
+            logits = forward(tiny.weights, tiny.cfg, [tokens[-1]], cache=cache, logits_to_keep=1)[0][-1]
         seconds.append(time.perf_counter() - start)
-        token = sample(logits[-1], temperature, rng=rng)["token"]
-        steps.append({"fed": len(feed), "cache_positions": cache.n_seq, "cache_bytes": cache.nbytes})
-        tokens.append(token)
-        feed = [token]
+        steps.append({"fed": len(ids) if k == 0 else 1, "cache_positions": cache.n_seq, "cache_bytes": cache.nbytes})
+        tokens.append(sample(logits, temperature, rng=rng)["token"])
     return tokens, steps, seconds, cache
 
 
-def run_uncached(tiny, ids, n_tokens, temperature, seed):  # -> tokens, positions per step, seconds per step
-    """Every step runs the model over the whole sequence so far: prompt plus every token made so far."""
+def run_uncached(tiny, ids, n_tokens, temperature, seed):  # -> tokens, seconds per step
+    """Every step runs the model over the whole sequence so far: prompt plus every token made so far.
+
+    Only the last position is unembedded (logits_to_keep=1), as in run_cached: both ways compute the same
+    thing, and the difference left is the one the cache makes, rerunning every earlier position's layers.
+    """
     rng, seq = as_generator(seed), list(ids)
-    tokens, fed, seconds = [], [], []
+    tokens, seconds = [], []
     for _ in range(n_tokens):
         start = time.perf_counter()
-        logits, _ = forward(tiny.weights, tiny.cfg, seq)
+        logits, _ = forward(tiny.weights, tiny.cfg, seq, logits_to_keep=1)
         seconds.append(time.perf_counter() - start)
         token = sample(logits[-1], temperature, rng=rng)["token"]
-        fed.append(len(seq))
         tokens.append(token)
         seq.append(token)
-    return tokens, fed, seconds
+    return tokens, seconds
 
 
 def bar_chart(series: list, top: float) -> list:  # [[value per step] per series] -> bars in SVG units
@@ -128,30 +147,40 @@ def compute(params: dict) -> dict:
         notes.append(f"The prompt is {len(ids)} tokens: only its last {MAX_PROMPT_TOKENS} are used here, so "
                      "that the run without the cache stays within seconds.")
         ids = ids[-MAX_PROMPT_TOKENS:]
-    n = p["n_tokens"]
+    n, compare = p["n_tokens"], p["compare"]
     # One untimed pass first: the first call of each numpy routine can pay one-off start-up costs (more so
-    # in the browser), which would otherwise land on whichever run is timed first.
-    forward(tiny.weights, cfg, ids)
+    # in the browser, where WebAssembly code is compiled on first use), which would otherwise land on
+    # whichever pass is timed first. Those costs are per routine, not per position: a pass calls the same
+    # routines whatever its length, and a one-token prefill calls all of them (the cache's update included),
+    # so one token is enough, at about the cost of one decode step. (Measured in Chromium on the default
+    # prompt: without a warm-up the first prefill's time per token came out nearly double; a one-token
+    # warm-up did as well as one over the whole prompt.)
+    prefill(tiny, ids[-1:])
     cached, steps, t_cached, cache = run_cached(tiny, ids, n, p["temperature"], p["seed"])
-    uncached, fed_uncached, t_uncached = run_uncached(tiny, ids, n, p["temperature"], p["seed"])
-    first_difference = next((k for k, (a, b) in enumerate(zip(cached, uncached)) if a != b), None)
+    if compare:
+        uncached, t_uncached = run_uncached(tiny, ids, n, p["temperature"], p["seed"])
+        first_difference = next((k for k, (a, b) in enumerate(zip(cached, uncached)) if a != b), None)
+    else:  # not run: nothing to compare, no times
+        uncached = t_uncached = first_difference = None
 
     per_position = kv_bytes_per_token(cfg, BYTES_PER_VALUE)
     for k, step in enumerate(steps):
-        step.update({"step": k, "phase": "prefill" if k == 0 else "decode", "fed_uncached": fed_uncached[k]})
+        # without the cache, step k reruns the prompt and the k tokens made so far (a count, run or not)
+        step.update({"step": k, "phase": "prefill" if k == 0 else "decode", "fed_uncached": len(ids) + k})
     weight_flops = 2 * (n_params(cfg) - (2 * cfg.n_layer + 1) * cfg.d_model)  # every matrix: a multiply-add per weight
     bytes_bars = bar_chart([[s["cache_bytes"] for s in steps]], cache.nbytes)
-    ms_c, ms_u = [1000 * t for t in t_cached], [1000 * t for t in t_uncached]
+    ms_c = [1000 * t for t in t_cached]
+    ms_u = [1000 * t for t in t_uncached] if compare else None
     return {
         "prompt_tokens": [chip(i) for i in ids[-24:]],
         "n_prompt_tokens": len(ids),
         "tokens": [chip(t) for t in cached],
-        "tokens_uncached": [chip(t) for t in uncached],
-        "identical": first_difference is None,
+        "tokens_uncached": [chip(t) for t in uncached] if compare else None,
+        "identical": first_difference is None if compare else None,
         "first_difference": first_difference,
         "steps": steps,
         "positions_cached": sum(s["fed"] for s in steps),
-        "positions_uncached": sum(fed_uncached),
+        "positions_uncached": sum(s["fed_uncached"] for s in steps),
         "bytes_per_position": per_position,
         "cache_formula": {"n_layer": cfg.n_layer, "n_kv_head": cfg.n_kv_head, "d_head": cfg.d_head,
                           "bytes_per_value": BYTES_PER_VALUE},
@@ -170,10 +199,11 @@ def compute(params: dict) -> dict:
             "ms_cached": ms_c,
             "ms_uncached": ms_u,
             "total_ms_cached": sum(ms_c),
-            "total_ms_uncached": sum(ms_u),
+            "total_ms_uncached": sum(ms_u) if compare else None,
             "prefill_ms": ms_c[0],
             "prefill_ms_per_token": ms_c[0] / len(ids),
             "decode_ms": float(np.mean(ms_c[1:])) if n > 1 else None,
-            "bars": bar_chart([ms_c, ms_u], max(ms_c + ms_u)),
+            # one series per run: [with] or [with, without], on one scale
+            "bars": bar_chart([ms_c, ms_u] if compare else [ms_c], max(ms_c + (ms_u or []))),
         },
     }
