@@ -189,6 +189,33 @@ def test_rapid_input_keeps_one_call_in_flight_and_latest_wins(page):
     assert page.watch.errors == []
 
 
+def test_a_change_after_the_same_input_computes_once(page):
+    """Releasing a slider fires "change" with the value its last "input" already sent: one call, not two;
+    a change to a new value is still computed."""
+    name = "tokenizer_compare"
+    page.watch.open(page_with(name))
+    sel = f'figure[data-widget="{name}"]'
+    calls = page.evaluate("""async ([sel, texts]) => {
+        const fig = document.querySelector(sel), f = fig.querySelector('[data-param="text"]');
+        const inst = glassbox.instances.find((i) => i.el === fig), before = inst.calls;
+        const idle = () => new Promise((resolve) => { const t = setInterval(() => {
+            if (!inst.inFlight && !inst.latest) { clearInterval(t); resolve(); } }, 20); });
+        f.value = texts[0];
+        f.dispatchEvent(new Event('input', {bubbles: true}));
+        f.dispatchEvent(new Event('change', {bubbles: true}));   // in flight: the same params
+        await idle();
+        f.dispatchEvent(new Event('change', {bubbles: true}));   // drawn: still the same params
+        await idle();
+        const same = inst.calls - before;
+        f.value = texts[1];
+        f.dispatchEvent(new Event('change', {bubbles: true}));   // a new value, by change alone
+        await idle();
+        return [same, inst.calls - before, inst.params.text];
+    }""", [sel, ["released here", "then changed"]])
+    assert calls == [1, 2, "then changed"]
+    assert page.watch.errors == []
+
+
 def test_without_javascript_every_page_is_complete(browser, base_url):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

@@ -85,7 +85,7 @@ def chip(token_id: int, **extra) -> dict:
     return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data, **extra}
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # keyed by reader input: bounded
 def prompt_losses(ids: tuple) -> tuple:  # [n_seq] ids -> one (mean loss, n scored) per checkpoint
     """The mean loss of each checkpoint on the prompt's own tokens (each predicted from those before it)."""
     ids = ids[-MAX_PROMPT_SCORED:]
@@ -105,7 +105,7 @@ def prefixes(weights_file: str) -> PrefixCache:
     return PrefixCache(size=2)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # keyed by reader input: bounded
 def sample(weights_file: str, ids: tuple, n_tokens: int, temperature: float, seed: int) -> tuple:
     """The new token ids and the probability each had when drawn (cached: the slider revisits snapshots)."""
     out = model_at(weights_file).generate(list(ids), n_tokens, temperature=temperature, seed=seed,

@@ -65,7 +65,7 @@ def held_out():  # -> int64 [len(WINDOWS), n_ctx + 1]
     return windows[WINDOWS, :N_PREDICT + 1].astype(np.int64)  # [4, 257] -> [4, 129]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=3)  # a float32 copy of the model each (about 7 MB)
 def quantized(fmt: str, group_size: int):  # -> Model, {"bytes", "relative", "max_abs", "kept_fp16"}
     """The tiny model with every weight stored as fmt and read back; what that storage costs and loses."""
     tiny = model()

@@ -182,6 +182,7 @@
       const params = inst.latest;
       inst.latest = null;
       inst.inFlight = true;
+      inst.sent = params;
       const started = performance.now();
       inst.calls += 1;
       inst.el.dataset.calls = String(inst.calls);
@@ -206,6 +207,9 @@
         showError(inst, "Could not compute: " + err.message);
       } finally {
         clearTimeout(stuck);
+        // A slow call that was offered a restart has finished after all: Python was not stuck.
+        const offered = inst.el.querySelector(".widget-restart");
+        if (offered && !dead) offered.remove();
         inst.concurrent -= 1;
         inst.inFlight = false;
       }
@@ -241,7 +245,13 @@
       update: (params) => update(inst, Object.assign({}, inst.params, params)),
     };
     const onInput = (event) => {
-      if (event.target.closest("[data-param]")) update(inst, readParams(inst));
+      if (!event.target.closest("[data-param]")) return;
+      const params = readParams(inst);
+      // A "change" follows the "input" that already sent the same value (a slider released, a box
+      // ticked, a menu picked): computing it again would only make the reader wait twice.
+      const asked = inst.latest || (inst.inFlight ? inst.sent : inst.params);
+      if (event.type === "change" && JSON.stringify(params) === JSON.stringify(asked)) return;
+      update(inst, params);
     };
     el.addEventListener("input", onInput);
     el.addEventListener("change", onInput);
