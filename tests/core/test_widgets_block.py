@@ -124,9 +124,10 @@ def test_logit_lens_every_depth_matches_a_readout_by_hand():
     assert hits[-1] > hits[0]  # deeper readouts predict the next token better than the embedding
 
 
-def test_logit_lens_shows_at_most_64_positions():
+def test_logit_lens_shows_at_most_max_tokens_positions():
     r = run(logit_lens, prompt="the Union " * 100)
-    assert r["n_tokens"] == 64 and "last 64" in r["note"]
+    n = logit_lens.MAX_TOKENS
+    assert r["n_tokens"] == n and f"last {n}" in r["note"]
 
 
 # --- param_counter -----------------------------------------------------------------------------------

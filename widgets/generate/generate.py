@@ -45,6 +45,7 @@ DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/token
         "models/tiny/vocab.tiktoken"]
 CODE = [
     "llm_core.model.generate",
+    "llm_core.model.prefill",
     "llm_core.model.truncate_prompt",
     "llm_core.sampling.sample",
     "llm_core.sampling.draw",

@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from llm_core.controls import as_int, as_number
-from llm_core.model import load_model, prompt_ids
+from llm_core.kv_cache import PrefixCache
+from llm_core.model import load_model, prefill, prompt_ids
 from llm_core.sampling import entropy, sample
 from llm_core.tokenizer import render_token
 
@@ -46,6 +47,7 @@ DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/token
 CODE = [
     "llm_core.model.load_model",
     "llm_core.model.forward",
+    "llm_core.model.prefill",
     "llm_core.model.prompt_ids",
     "llm_core.sampling.sample",
     "llm_core.sampling.top_p_mask",
@@ -57,6 +59,10 @@ FILTERS = [("top_k", "top-k"), ("top_p", "top-p"), ("min_p", "min-p")]
 @functools.cache
 def model():
     return load_model(MODEL)
+
+
+# Moving a slider keeps the prompt: its pass is read once (prefix caching, chapter 19).
+PREFIXES = PrefixCache(size=4)
 
 
 
@@ -116,8 +122,8 @@ def compute(params: dict) -> dict:
     p = read_params(params)
     tiny = model()
     ids, notes = prompt_ids(model(), p["prompt"], 1, MAX_PROMPT_CHARS)
-    logits, _ = tiny.forward(ids)
-    logits = logits[-1]  # [n_seq, n_vocab] -> [n_vocab]: the scores for the next position
+    # the prompt's pass, kept while the reader moves the sampling sliders: [n_vocab], the next position's scores
+    _, logits = prefill(tiny, ids, PREFIXES)
     out = sample(logits, p["temperature"], p["top_k"], p["top_p"], p["min_p"], rng=p["seed"])
     stages, final, token = out["stages"], out["probs"], out["token"]
     reason = cut_by(stages, p["temperature"])
