@@ -5,7 +5,7 @@
   const T = window.glassboxTokens;
   const KEYS = ["relu", "gelu", "silu", "tanh", "sigmoid"];
   // A formatted number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as the .html's m).
-  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
+  const m = T.minus;  // a true minus sign, never −0.00
   const n = (x) => m(x.toFixed(3));
   const pts = (points) => points.map(([x, y]) => x.toFixed(2) + "," + y.toFixed(2)).join(" ");
 

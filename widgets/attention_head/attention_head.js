@@ -6,7 +6,7 @@
   const SVG = "http://www.w3.org/2000/svg";
 
   // A number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as attention_head.html's m).
-  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
+  const m = T.minus;  // a true minus sign, never −0.00
   const num = (x) => m(x.toFixed(2));
   function pct(p) {
     if (p === 0) return "0%";

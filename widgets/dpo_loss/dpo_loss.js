@@ -8,7 +8,7 @@
 
   const svg = window.glassboxTokens.svg;
   // A formatted number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as dpo_loss.html's m).
-  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
+  const m = T.minus;  // a true minus sign, never −0.00
   const num = (x) => m(x.toFixed(3));
   const num2 = (x) => m(x.toFixed(2));
   const signed = (x) => (x === 0 ? "0.000" : m((x > 0 ? "+" : "") + x.toFixed(3)));

@@ -13,7 +13,7 @@
   }
   const KEYS = ["x1", "w1", "x2", "w2", "x3", "w3", "bias"];
   // A formatted number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as neuron.html's m).
-  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
+  const m = T.minus;  // a true minus sign, never −0.00
   const n = (x) => m(x.toFixed(2));
 
   function bar(b) {

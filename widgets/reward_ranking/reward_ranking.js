@@ -6,7 +6,7 @@
   const NAMES = ["a", "b", "c", "d"];
   const pct = (p) => (100 * p).toFixed(1) + "%";
   // A formatted number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as the .html's m).
-  const m = (s) => (/^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "−"));
+  const m = T.minus;  // a true minus sign, never −0.00
 
   function read(el) {
     const value = (key) => el.querySelector('[data-param="' + key + '"]').value;

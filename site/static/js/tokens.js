@@ -57,5 +57,10 @@
     return x === null || x === undefined ? "–" : Number(x).toFixed(digits);
   }
 
-  window.glassboxTokens = { el, svg, appendSegs, appendChip, chips, int, fixed, N_COLOURS };
+  // A formatted number as printed for readers: a true minus sign (−), and never "−0.00".
+  function minus(s) {
+    return /^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "\u2212");
+  }
+
+  window.glassboxTokens = { el, svg, appendSegs, appendChip, chips, int, fixed, minus, N_COLOURS };
 })();
