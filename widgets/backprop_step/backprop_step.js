@@ -7,6 +7,7 @@
   const MAX_STEP = 50;
 
   const make = window.glassboxTokens.el;
+  const m = window.glassboxTokens.minus;  // a true minus sign, never −0.0 (as the .html's m)
 
   const svg = window.glassboxTokens.svg;
 
@@ -32,7 +33,7 @@
   function showValues(el) {
     for (const [key, digits] of Object.entries(SLIDERS)) {
       const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = Number(input.value).toFixed(digits).replace("-", "−");  // true minus
+      input.nextElementSibling.textContent = m(Number(input.value).toFixed(digits));
     }
     const next = el.querySelector(".bps-next");
     if (next) next.disabled = Number(el.querySelector('[data-param="step"]').value) >= MAX_STEP;

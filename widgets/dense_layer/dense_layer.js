@@ -6,9 +6,8 @@
   const T = window.glassboxTokens;
   const ACT = { none: "none", relu: "ReLU", silu: "SiLU" };
 
-  function num(v) {
-    return Math.abs(v) < 0.005 ? "0.00" : v.toFixed(2).replace("-", "−");
-  }
+  // A number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as dense_layer.html's num).
+  const num = (v) => T.minus(v.toFixed(2));
 
   function sub(parent, base, index) {  // "x" + subscript index
     parent.append(base);

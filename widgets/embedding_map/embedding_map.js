@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
+  const m = T.minus;  // a true minus sign, never −0.00
 
   // A box that may scroll sideways on a phone: focusable and labelled, so a keyboard can scroll it too.
   function region(cls, label) {
@@ -16,7 +17,7 @@
 
   const svg = window.glassboxTokens.svg;
   const pct = (x) => (100 * x).toFixed(1) + "%";
-  const deg = (x) => Math.trunc(x) + "°";  // as Jinja's "%d"
+  const deg = (x) => m(String(Math.trunc(x))) + "°";  // as the .html's m("%d" | format(x))
 
   function showValues(el) {
     for (const key of ["yaw", "pitch"]) {
@@ -81,7 +82,7 @@
     for (const pt of [...result.points].sort((a, b) => a.index - b.index)) {
       const tr = T.el("tr");
       tr.appendChild(Object.assign(T.el("th", null, pt.word), { scope: "row" }));
-      for (const c of pt.pc) tr.appendChild(T.el("td", null, c.toFixed(3).replace("-", "−")));
+      for (const c of pt.pc) tr.appendChild(T.el("td", null, m(c.toFixed(3))));
       tbody.appendChild(tr);
     }
     tbl.append(thead, tbody);

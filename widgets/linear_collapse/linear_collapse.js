@@ -12,7 +12,7 @@
     box.setAttribute("aria-label", label);
     return box;
   }
-  const n = (x) => x.toFixed(3).replace("-", "−");
+  const n = (x) => T.minus(x.toFixed(3));  // a true minus sign, never −0.000 (as the .html's n)
   // Python's "%.1e": 2.2e-16, 0.0e+00 (JS writes 2.2e-16 and 0.0e+0)
   const sci = (x) => x.toExponential(1).replace(/e([+-])(\d)$/, "e$10$2");
 

@@ -6,6 +6,7 @@
   const STYLE = { sgd: "solid line, circles", momentum: "dashed line, squares", adam: "dotted line, triangles" };
 
   const make = window.glassboxTokens.el;
+  const minus = window.glassboxTokens.minus;  // a true minus sign, never −0.0 (as the .html's minus)
 
   const svg = window.glassboxTokens.svg;
 
@@ -22,7 +23,7 @@
   function showValues(el) {
     for (const [key, digits] of Object.entries(SLIDERS)) {
       const node = input(el, key);
-      node.nextElementSibling.textContent = Number(node.value).toFixed(digits);
+      node.nextElementSibling.textContent = minus(Number(node.value).toFixed(digits));
     }
     const lr = input(el, "lr_exp");
     lr.nextElementSibling.textContent = Math.pow(10, Number(lr.value)).toPrecision(3);  // as Python's "%#.3g"
@@ -108,8 +109,8 @@
       // a start outside this surface's view was clamped: move the slider to where the run really began
       for (const k of ["x0", "y0"]) if (params && Number(params[k]) !== P[k]) input(el, k).value = String(P[k]);
       showValues(el);
-      const readout = make("p", "opt-readout", result.about + ". All three start at (" + P.x0.toFixed(1) + ", "
-        + P.y0.toFixed(1) + "), where the loss is " + result.start_text + ", with learning rate ");
+      const readout = make("p", "opt-readout", result.about + ". All three start at (" + minus(P.x0.toFixed(1)) + ", "
+        + minus(P.y0.toFixed(1)) + "), where the loss is " + result.start_text + ", with learning rate ");
       readout.append(make("strong", null, result.lr_text), " for " + P.steps + " step" + (P.steps === 1 ? "" : "s") + ".");
       const parts = [readout];
       for (const m of result.messages) parts.push(make("p", "opt-warn", "⚠ " + m));

@@ -6,8 +6,11 @@
   const SLIDERS = ["layer", "head", "pair", "m", "n"];
   const NUMBERS = ["q_token", "k_token"];
 
-  const num = (x, d) => Number(x).toFixed(d === undefined ? 3 : d).replace("-", "−");
+  // A number with a true minus sign (U+2212), never −0.000 (as rope_rotation.html's num).
+  const num = (x, d) => T.minus(Number(x).toFixed(d === undefined ? 3 : d));
   const deg = (x) => num(x, 1) + "°";
+  // Python's "%.1e": 2.2e-16, 0.0e+00 (JS writes 2.2e-16 and 0.0e+0)
+  const sci = (x) => x.toExponential(1).replace(/e([+-])(\d)$/, "e$10$2");
 
   const svg = window.glassboxTokens.svg;
 
@@ -152,17 +155,17 @@
 
       const row2 = T.el("div", "rr-row");
       row2.append(
-        table(["Same offset ", v("m"), " − ", v("n"), " = " + r.offset + ", other positions"],
+        table(["Same offset ", v("m"), " − ", v("n"), " = " + T.minus(String(r.offset)) + ", other positions"],
           [[v("m")], [v("n")], ["score"]],
           r.same_offset.map((row) => [row.m, row.n, num(row.score, 12)]),
           (i) => r.same_offset[i].m === p.m && r.same_offset[i].n === p.n),
         table(["Other offsets, same ", v("n")],
           [[v("m")], [v("n")], [v("m"), " − ", v("n")], ["score"]],
-          r.other_offsets.map((row) => [row.m, row.n, row.offset, num(row.score, 6)])));
+          r.other_offsets.map((row) => [row.m, row.n, T.minus(String(row.offset)), num(row.score, 6)])));
       frag.appendChild(row2);
 
       const spread = T.el("p", "rr-line", "Along the same offset the scores differ by at most ");
-      spread.append(T.el("strong", null, r.spread.toExponential(1)),
+      spread.append(T.el("strong", null, sci(r.spread)),
         ": the rounding of 64-bit floats, nothing else. A different offset gives a different score.");
       frag.append(spread, bars(r), T.el("p", "rr-line", "Each bar is one pair's share of q·k (up: positive). "
         + "The 16 shares add up to q·k = " + num(r.score_dot) + "; divided by √32 that is the score."));

@@ -5,10 +5,8 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  function num(v, d) {
-    d = d === undefined ? 2 : d;
-    return Math.abs(v) < 0.5 * Math.pow(10, -d) ? (0).toFixed(d) : v.toFixed(d).replace("-", "−");
-  }
+  // A number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as swiglu_ffn.html's num).
+  const num = (v, d) => T.minus(v.toFixed(d === undefined ? 2 : d));
 
   const svg = window.glassboxTokens.svg;
 

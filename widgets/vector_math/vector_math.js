@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const num = (x) => x.toFixed(3).replace("-", "−");
+  const num = (x) => T.minus(x.toFixed(3));  // a true minus sign, never −0.000 (as the .html's num)
 
   function tok(c) {
     const node = T.el("span", "tok vm-plain");

@@ -7,9 +7,13 @@
 
   const svg = window.glassboxTokens.svg;
 
+  // A formatted number with a true minus sign (U+2212) in the mantissa and the exponent: "−4.9e−05" (as the .html's sci).
+  const sci = (s) => s.split("e").map(T.minus).join("e");
+
   function num(x) {
     if (x === 0) return "0";
-    return x < 0.001 ? x.toExponential(2) : x.toFixed(4);
+    // Python's "%.2e" writes two exponent digits (6.10e-05), JS one (6.10e-5)
+    return x < 0.001 ? sci(x.toExponential(2).replace(/e([+-])(\d)$/, "e$10$2")) : x.toFixed(4);
   }
 
   function hist(h, label, unit, grid) {
@@ -23,7 +27,7 @@
     root.appendChild(svg("line", { class: "wqz-axis", x1: h.left, y1: h.bottom, x2: h.right, y2: h.bottom }));
     root.appendChild(svg("line", { class: "wqz-axis", x1: h.left, y1: h.top, x2: h.left, y2: h.bottom }));
     const anchors = ["start", "middle", "end"];
-    h.x_ticks.forEach((t, i) => root.appendChild(svg("text", { class: "wqz-tick", x: t.at, y: h.bottom + 13, "text-anchor": anchors[i % 3] }, t.label.replace("-", "−"))));
+    h.x_ticks.forEach((t, i) => root.appendChild(svg("text", { class: "wqz-tick", x: t.at, y: h.bottom + 13, "text-anchor": anchors[i % 3] }, sci(t.label))));
     root.appendChild(svg("text", { class: "wqz-tick", x: h.left - 4, y: h.top + 8, "text-anchor": "end" }, T.int(h.max_count)));
     root.appendChild(svg("text", { class: "wqz-tick wqz-ylabel", x: h.left + 4, y: h.top + 8 }, "weights"));
     root.appendChild(svg("text", { class: "wqz-tick", x: h.left - 4, y: h.bottom, "text-anchor": "end" }, "0"));
