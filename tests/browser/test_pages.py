@@ -171,6 +171,27 @@ def test_a_page_without_widgets_starts_python_only_when_the_console_opens(page):
     assert page.watch.errors == []
 
 
+def test_python_starts_before_the_chapter_is_parsed_and_data_waits_for_the_packages(page):
+    # The worker is created from the page's head, so Python downloads while the chapter is parsed; data
+    # files (here three vocabularies) start only once numpy and llm_core are in, and calls wait for them.
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.watch.open("tokenization.html")
+    t = page.evaluate("""() => ({
+        worker: performance.getEntriesByName('glassbox:worker')[0].startTime,
+        parsed: performance.getEntriesByType('navigation')[0].domInteractive,
+        timing: glassbox.timing })""")
+    assert t["worker"] < t["parsed"]
+    assert 0 < t["timing"]["pyodide"] <= t["timing"]["packages"] <= t["timing"]["runtime"]
+    vocab = [u for u in requests if u.endswith(".tiktoken")]
+    llm_core = [u for u in requests if "/llm_core-" in u]
+    assert len(vocab) == 3 and llm_core and requests.index(llm_core[0]) < requests.index(vocab[0])
+    # the first call waits for them: the reader's text comes back encoded with all three
+    result = page.evaluate("() => glassbox.compute('tokenizer_compare', {text: 'hello world'})")
+    assert len(result["encodings"]) == 3
+    assert page.watch.errors == []
+
+
 def test_rapid_input_keeps_one_call_in_flight_and_latest_wins(page):
     name = "tokenizer_compare"
     page.watch.open(page_with(name))

@@ -60,11 +60,11 @@
 
   function startWorker() {
     started = true;
-    const body = document.body;
+    const page = document.documentElement.dataset;   // the build writes the page's needs on <html>
     const words = (s) => (s || "").split(/\s+/).filter(Boolean);
-    const cdn = body.dataset.pyodideCdn === "true";
-    const index = siteURL(body.dataset.pyodideIndex || "pyodide/");
-    const wheelURL = siteURL("pyodide/" + body.dataset.wheel);
+    const cdn = page.pyodideCdn === "true";
+    const index = siteURL(page.pyodideIndex || "pyodide/");
+    const wheelURL = siteURL("pyodide/" + page.wheel);
     const config = {
       indexURL: index,
       // With the site's own lock, "llm_core" resolves to our wheel and brings numpy along.
@@ -72,8 +72,8 @@
       packages: cdn ? ["numpy", wheelURL] : ["llm_core"],
       runtimeURL: siteURL("static/py/glassbox_runtime.py"),
       dataURL: siteURL("data/"),
-      widgets: words(body.dataset.widgets).map((name) => ({ name, url: siteURL("widgets/" + name + ".py") })),
-      dataFiles: words(body.dataset.dataFiles).map((path) => ({ path, url: siteURL("data/" + path) })),
+      widgets: words(page.widgets).map((name) => ({ name, url: siteURL("widgets/" + name + ".py") })),
+      dataFiles: words(page.dataFiles).map((path) => ({ path, url: siteURL("data/" + path) })),
     };
     if (location.protocol === "file:") {
       readyReject(new Error("pages opened from a file cannot start Python; serve the folder over HTTP (make serve)"));
@@ -84,6 +84,7 @@
       return;
     }
     try {
+      performance.mark("glassbox:worker");
       worker = new Worker(siteURL("static/js/worker.js"));
     } catch (err) {
       readyReject(new Error("the browser refused to start a worker (" + err.message + ")"));
@@ -283,10 +284,6 @@
   Object.defineProperty(api, "started", { get: () => started, enumerable: true });
   window.glassbox = api;
 
-  // This script is deferred, so the document is parsed: on a page with widgets, start Python at once;
-  // mount widgets once every widget script (also deferred, after this one) has registered. A page without
-  // widgets (the contents) starts it only when the console is opened or code asks for it: a reader who
-  // only looks at the contents does not download Python.
   // A display formula wider than the screen scrolls sideways: keyboard users must be able to reach it.
   function focusableWhenScrolling() {
     document.querySelectorAll(".math-display").forEach((el) => {
@@ -303,7 +300,12 @@
     });
   }
 
-  if (document.querySelector("figure.widget[data-widget]")) startWorker();
+  // This script runs in the page's head, before the body is parsed: on a page with widgets, Python starts
+  // downloading while the browser still reads the chapter; widgets mount once the document is parsed and
+  // every widget script (deferred, after this one) has registered. A page without widgets (the contents)
+  // starts Python only when the console is opened or code asks for it: a reader who only looks at the
+  // contents does not download Python.
+  if (document.documentElement.dataset.widgets) startWorker();
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("figure.widget[data-widget]").forEach(mountWidget);
     focusableWhenScrolling();

@@ -27,7 +27,7 @@ function writeFile(path, bytes) {
 
 async function init(config) {
   const t0 = performance.now();
-  const timing = {};
+  const timing = { since: performance.timeOrigin + t0 };   // phases below: ms after this moment (epoch ms)
   // The runtime and the page's widget modules are small: fetch them at once, alongside Pyodide.
   const code = [["/glassbox/glassbox_runtime.py", config.runtimeURL]];
   for (const w of config.widgets) code.push(["/glassbox/glassbox_widgets/" + w.name + ".py", w.url]);
@@ -39,12 +39,13 @@ async function init(config) {
   if (config.lockFileURL) options.lockFileURL = config.lockFileURL;
   pyodide = await loadPyodide(options);
   timing.pyodide = performance.now() - t0;
-  // Data starts only now, so it does not compete with Pyodide's own downloads; Python is ready
-  // without it, and every call waits for it (a reader cannot type faster than it arrives).
-  dataReady = Promise.all(config.dataFiles.map((d) => fetchBytes(d.url).then((b) => writeFile("/glassbox/data/" + d.path, b))))
-    .then(() => { timing.data = performance.now() - t0; }, (err) => { dataError = err; });
   await pyodide.loadPackage(config.packages, { messageCallback: () => {}, errorCallback: (m) => console.warn(m) });
   timing.packages = performance.now() - t0;
+  // Data starts only now, so it does not compete with the downloads and unpacking of Pyodide, numpy
+  // and llm_core; Python is ready without it, and every call waits for it (a reader cannot type
+  // faster than it arrives).
+  dataReady = Promise.all(config.dataFiles.map((d) => fetchBytes(d.url).then((b) => writeFile("/glassbox/data/" + d.path, b))))
+    .then(() => { timing.data = performance.now() - t0; }, (err) => { dataError = err; });
   for (const [path, bytes] of await codeFetched) writeFile(path, bytes);
   writeFile("/glassbox/glassbox_widgets/__init__.py", new Uint8Array());
   pyodide.runPython([
