@@ -1,6 +1,6 @@
-/* Embedding map: redraws the PCA picture from compute's result. Every position (the projection and the
-   3-D turn included) comes from Python; this only places dots, labels and axes. Same markup as
-   embedding_map.html. */
+/* Embedding map: redraws the PCA picture from compute's result. Every position (the projection, the
+   3-D turn and where each word's label goes included) comes from Python; this only places dots, labels,
+   leader lines and axes. Same markup as embedding_map.html. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;
@@ -34,7 +34,9 @@
     node.append(T.el("strong", null, pct(result.explained_total)), ", so the picture leaves out "
       + pct(1 - result.explained_total) + ". " + (p.dims === 3
         ? "Seen from yaw " + deg(p.yaw) + ", pitch " + deg(p.pitch) + "; bigger dots are nearer to you."
-        : "Yaw and pitch turn the 3-D view (now " + deg(p.yaw) + ", " + deg(p.pitch) + ")."));
+        : "Yaw and pitch turn the 3-D view (now " + deg(p.yaw) + ", " + deg(p.pitch) + ").")
+      + (result.crowded_labels === 1 ? " One word has no room for its label: hover over its dot to see it, or open the coordinates below."
+        : result.crowded_labels ? " " + result.crowded_labels + " words have no room for their labels: hover over a dot to see its word, or open the coordinates below." : ""));
     return node;
   }
 
@@ -45,10 +47,14 @@
       box.append(svg("line", { class: "em-axis", x1: a.x1.toFixed(2), y1: a.y1.toFixed(2), x2: a.x2.toFixed(2), y2: a.y2.toFixed(2) }),
         svg("text", { class: "em-axis-label", x: a.x2.toFixed(2), y: a.y2.toFixed(2) }, a.label));
     }
+    // Leader lines first, under every dot and word; a word that found no room is drawn on hover only.
+    for (const pt of result.points.filter((q) => q.label.leader)) {
+      box.append(svg("line", { class: "em-leader em-g" + pt.group, x1: pt.x.toFixed(2), y1: pt.y.toFixed(2), x2: pt.label.x2.toFixed(2), y2: pt.label.y2.toFixed(2) }));
+    }
     for (const pt of result.points) {
-      const g = svg("g", { class: "em-g" + pt.group });
+      const g = svg("g", { class: "em-g" + pt.group + (pt.label.crowded ? " em-crowded" : "") });
       g.append(svg("circle", { class: "em-dot", cx: pt.x.toFixed(2), cy: pt.y.toFixed(2), r: pt.r.toFixed(2) }),
-        svg("text", { class: "em-word", x: (pt.x + pt.r + 2).toFixed(2), y: (pt.y + 4).toFixed(2) }, pt.word));
+        svg("text", { class: "em-word", x: pt.label.x.toFixed(2), y: pt.label.y.toFixed(2), "text-anchor": pt.label.anchor }, pt.word));
       box.appendChild(g);
     }
     const wrap = T.el("div", "em-box");
