@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import build
+from tests.browser.conftest import memory
 
 ROOT = Path(build.__file__).resolve().parent
 CHAPTERS, WIDGETS_DIR = build.Options().chapters, build.Options().widgets
@@ -304,29 +305,16 @@ MOVES_JS = """async ([name, n]) => {
         await Promise.race([drawn, new Promise((res) => setTimeout(res, 5000))]);
     }
 }"""
-WORKER_MEMORY = """import gc, pyodide_js
-gc.collect()
-[pyodide_js._module.HEAPU8.length, len(gc.get_objects())]"""
-
-
 @pytest.mark.parametrize("path, name", [("sampling.html", "next_token"), ("tokenization.html", "bpe_stepper")])
 def test_hundreds_of_moves_do_not_grow_memory(page, path, name):
-    """After a warm-up, 200 more slider moves leave the page's JS heap, the worker's WebAssembly memory and
-    its count of Python objects where they were (no leaked PyProxies, results or caches)."""
+    """After a warm-up, 200 more slider moves leave the page's JS heap, the worker's memory in use and its
+    count of Python objects where they were (no leaked PyProxies, results or caches)."""
     page.watch.open(path)
-    cdp = page.context.new_cdp_session(page)
-
-    def measure():
-        cdp.send("HeapProfiler.collectGarbage")
-        heap = cdp.send("Runtime.getHeapUsage")["usedSize"]
-        wasm, objects = page.evaluate("(c) => glassbox.py(c)", WORKER_MEMORY)
-        return heap, wasm, objects
-
     page.evaluate(MOVES_JS, [name, 60])
-    heap0, wasm0, objects0 = measure()
+    m0 = memory(page)
     page.evaluate(MOVES_JS, [name, 200])
-    heap1, wasm1, objects1 = measure()
-    assert heap1 - heap0 < 2 * 2**20, f"JS heap grew {heap0:,} -> {heap1:,} bytes"
-    assert wasm1 - wasm0 <= 8 * 2**20, f"worker memory grew {wasm0:,} -> {wasm1:,} bytes"
-    assert objects1 - objects0 < 500, f"Python objects grew {objects0:,} -> {objects1:,}"
+    m1 = memory(page)
+    assert m1["heap"] - m0["heap"] < 2 * 2**20, f"JS heap grew {m0['heap']:,} -> {m1['heap']:,} bytes"
+    assert m1["used"] - m0["used"] <= 2**20, f"worker memory in use grew {m0['used']:,} -> {m1['used']:,} bytes"
+    assert m1["objects"] - m0["objects"] < 500, f"Python objects grew {m0['objects']:,} -> {m1['objects']:,}"
     assert page.watch.errors == []

@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import build
+from tests.browser.conftest import memory
 from tests.browser.test_pages import CHAPTERS
 
 PAGES = [ch.filename for ch in map(build.parse_chapter, sorted(CHAPTERS.glob("*.md")))
@@ -118,25 +119,6 @@ SCREEN_JS = """() => [...document.querySelectorAll('figure.widget')].map((f) => 
     message: f.classList.contains('has-error') ? f.querySelector('.widget-status-text').textContent : null,
 }))"""
 
-# The worker's memory in use and its count of Python objects, once the collector has run. Not the size
-# of the WebAssembly memory (test_pages' measure): that never shrinks, so it is a high-water mark, and a
-# random move that needs more room than any before (the longest prompt at the most tokens) raises it by
-# a growth step of 12 MB or more while keeping nothing. malloc's own count of the bytes it has handed
-# out (mallinfo's uordblks) goes down again when results, arrays and PyProxies are freed.
-# The functools caches of llm_core and the widgets are emptied first: compute is deterministic, so they
-# only memoize, and some are large by design (quantized_model keeps a 7 MB model per format and group
-# size picked so far). What is left is what the page keeps for good. -> [bytes, objects, cache sizes]
-WORKER_MEMORY = """import functools, gc, numpy, pyodide_js
-caches = {}
-for f in gc.get_objects():
-    if isinstance(f, functools._lru_cache_wrapper) and f.__module__.startswith(("llm_core", "glassbox_widgets")):
-        caches[f"{f.__module__}.{f.__qualname__}"] = f.cache_info().currsize
-        f.cache_clear()
-gc.collect()
-info = numpy.zeros(10, dtype=numpy.uint32)  # struct mallinfo
-pyodide_js._module._mallinfo(info.__array_interface__["data"][0])
-[int(info[7]), len(gc.get_objects()), caches]"""
-
 CALLS_JS = "() => glassbox.instances.reduce((n, i) => n + i.calls, 0)"
 
 
@@ -185,13 +167,10 @@ def test_every_control_moved_hard_keeps_the_page_clean_and_memory_bounded(page, 
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.watch.open(path)
-    cdp = page.context.new_cdp_session(page)
 
     def measure():
-        cdp.send("HeapProfiler.collectGarbage")
-        heap = cdp.send("Runtime.getHeapUsage")["usedSize"]
-        used, objects, caches = page.evaluate("(c) => glassbox.py(c)", WORKER_MEMORY)
-        return heap, used, objects, caches
+        m = memory(page)
+        return m["heap"], m["used"], m["objects"], m["caches"]
 
     figures = page.evaluate(CONTROLS_JS, CONTROLS)
     batches, warm_up = plan(random.Random(zlib.crc32(path.encode())), figures)
