@@ -5,21 +5,18 @@ forward pass used (its trace), and against a naive loop: dot products, the sqrt(
 softmax written out by hand. Plus the causal mask switch, clamping and bad-input messages.
 """
 
-import json
 import math
 
 import numpy as np
 import pytest
-from widget_loader import load_widget
+from widget_loader import load_widget, run as run_widget
 
 
 attention_head = load_widget("attention_head")
 
 
-def run(**params):
-    result = attention_head.compute(params)
-    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
-    return result
+def run(**params):  # this file's one widget
+    return run_widget(attention_head, **params)
 
 
 def model_trace(prompt: str):
@@ -29,11 +26,8 @@ def model_trace(prompt: str):
     return ids, trace
 
 
-@pytest.mark.parametrize("params", [{}] + attention_head.EXAMPLES)
-def test_defaults_and_examples_are_plain_json(params):
-    result = attention_head.compute(params)
-    assert json.loads(json.dumps(result, allow_nan=False)) == result
-    assert len(attention_head.EXAMPLES) >= 2 and attention_head.DATA and attention_head.CODE
+def test_declares_its_data_files():
+    assert attention_head.DATA  # the tiny model's files, which the page loads before calling compute
 
 
 CASES = [

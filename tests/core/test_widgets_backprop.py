@@ -6,22 +6,19 @@ the chain-rule product equals the backprop gradient on its edge; every update is
 falls for a small learning rate; plus clamping and the bad-input messages.
 """
 
-import json
 
 import numpy as np
 import pytest
 
 from llm_core.backprop import gradient_check, init_mlp, mlp_forward, mse_loss, train_step
-from widget_loader import load_widget
+from widget_loader import load_widget, run as run_widget
 
 
 backprop_step = load_widget("backprop_step")
 
 
-def run(**params):
-    result = backprop_step.compute(params)
-    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
-    return result
+def run(**params):  # this file's one widget
+    return run_widget(backprop_step, **params)
 
 
 def reference(seed=0, x1=1.0, x2=-0.5, target=0.9, lr=0.5, step=3):  # -> params at `step`, x, t
@@ -36,11 +33,8 @@ def flat(params):  # -> the 13 parameters in the widget's table order
     return np.concatenate([params["w1"].ravel(), params["b1"], params["w2"].ravel(), params["b2"]])
 
 
-def test_defaults_and_examples_are_plain_json():
-    for p in [{}, *backprop_step.EXAMPLES]:
-        result = backprop_step.compute(p)
-        assert json.loads(json.dumps(result, allow_nan=False)) == result
-    assert len(backprop_step.EXAMPLES) >= 2 and backprop_step.CODE and backprop_step.DATA == []
+def test_needs_no_data_files():
+    assert backprop_step.DATA == []
 
 
 @pytest.mark.parametrize("settings", [{}, {"step": 0}, {"seed": 5, "x1": -1.3, "x2": 2, "target": 0.2, "lr": 3,

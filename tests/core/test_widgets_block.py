@@ -8,7 +8,6 @@ published sizes of real models; plus the limits, clamping and bad-input messages
 """
 
 import io
-import json
 import math
 
 import numpy as np
@@ -19,7 +18,7 @@ from llm_core.configs import CONFIGS, parameter_count
 from llm_core.ffn import swiglu
 from llm_core.model import n_params, read_model_file
 from llm_core.norms import rms_norm
-from widget_loader import load_widget
+from widget_loader import load_widget, run
 
 
 block_walk = load_widget("block_walk")
@@ -29,18 +28,9 @@ ALL = [block_walk, logit_lens, param_counter]
 PROMPTS = [block_walk, logit_lens]  # the widgets that read a prompt
 
 
-def run(widget, **params):
-    result = widget.compute(params)
-    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
-    return result
-
-
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
-def test_defaults_and_examples_are_plain_json(widget):
-    for p in [{}] + widget.EXAMPLES:
-        result = widget.compute(p)
-        assert json.loads(json.dumps(result, allow_nan=False)) == result
-    assert len(widget.EXAMPLES) >= 2 and widget.CODE and widget.DATA
+def test_declares_its_data_files(widget):
+    assert widget.DATA  # the tiny model's files, which the page loads before calling compute
 
 
 # --- block_walk --------------------------------------------------------------------------------------

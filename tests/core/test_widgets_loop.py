@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from widget_loader import load_widget
+from widget_loader import load_widget, run as run_widget
 
 PROMPT = "The President of the United States"
 
@@ -19,17 +19,12 @@ PROMPT = "The President of the United States"
 model_pass = load_widget("model_pass")
 
 
-def run(**params):
-    result = model_pass.compute(params)
-    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
-    return result
+def run(**params):  # this file's one widget
+    return run_widget(model_pass, **params)
 
 
-def test_defaults_and_examples_are_plain_json():
-    for params in [{}, *model_pass.EXAMPLES]:
-        result = model_pass.compute(params)
-        assert json.loads(json.dumps(result, allow_nan=False)) == result
-    assert len(model_pass.EXAMPLES) >= 2 and model_pass.DATA and model_pass.CODE
+def test_declares_its_data_files():
+    assert model_pass.DATA  # the tiny model's files, which the page loads before calling compute
 
 
 @pytest.mark.parametrize("step, temperature, seed", [(0, 0.8, 2), (3, 1.0, 5), (9, 1.5, 0), (16, 0.8, 2)])

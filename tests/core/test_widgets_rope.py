@@ -6,7 +6,6 @@ property; rope_frequencies against the frequency formula, the two scalings and a
 pairs that reach new angles. Plus the limits, clamping and bad-input messages.
 """
 
-import json
 import math
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 
 from llm_core.configs import CONFIGS
 from llm_core.rope import apply_rope, rope_frequencies
-from widget_loader import load_widget
+from widget_loader import load_widget, run
 
 
 rope_rotation = load_widget("rope_rotation")
@@ -22,18 +21,9 @@ rope_frequencies_widget = load_widget("rope_frequencies")
 ALL = [rope_rotation, rope_frequencies_widget]
 
 
-def run(widget, **params):
-    result = widget.compute(params)
-    json.dumps(result, allow_nan=False)  # plain JSON: no NaN/inf, no numpy types, no bytes
-    return result
-
-
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
-def test_defaults_and_examples_are_plain_json(widget):
-    for p in [{}] + widget.EXAMPLES:
-        result = widget.compute(p)
-        assert json.loads(json.dumps(result, allow_nan=False)) == result
-    assert len(widget.EXAMPLES) >= 2 and widget.DATA and widget.CODE
+def test_declares_its_data_files(widget):
+    assert widget.DATA  # the tiny model's files, which the page loads before calling compute
 
 
 # rope_rotation
