@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from llm_core.scaling import CHINCHILLA, TRAINED_MODELS, chinchilla_loss, loss_at_budget
+from llm_core.scaling import TRAINED_MODELS, chinchilla_loss, loss_at_budget
 from widget_loader import load_widget, run
 
 
