@@ -193,8 +193,7 @@ def best_spot(x, y, r, width, out, in_the_way, labels, lines, leaders):  # -> (b
     for box, end, u, leader in candidates(x, y, r, width, out):
         if leader and not leaders:
             break
-        x0, y0, x1, y1 = box
-        if inside(box) and not any(b[0] < x1 and x0 < b[2] and b[1] < y1 and y0 < b[3] for b in in_the_way):
+        if inside(box) and not any(overlaps(box, b) for b in in_the_way):
             line = (x + r * u[0], y + r * u[1], *end) if leader else None
             tangled = tangles(box, line, labels, lines, least)
             if tangled < least:
