@@ -40,7 +40,7 @@ import jinja2
 import markdown
 
 from sitebuild import math as mathtex
-from sitebuild import runtime, vocab
+from sitebuild import runtime, smollm2, vocab
 from sitebuild.chapters import Chapter, SourceError, line_of, parse_chapter, placeholder
 
 ROOT = Path(__file__).resolve().parent
@@ -298,6 +298,7 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
         files[f"static/katex/fonts/{font.name}"] = font.read_bytes()
     for name, path in vocab.convert_vocabularies(node_modules, BUILD_DIR / "data" / "vocab").items():
         files[f"data/vocab/{path.name}"] = path.read_bytes()
+    smollm2.fetch_smollm2(BUILD_DIR / "cache")  # obtained once, cached; the tests read it from there
     pinned = json.loads(MANIFEST.read_text())
     for rel, data in files.items():
         digest = hashlib.sha256(data).hexdigest()

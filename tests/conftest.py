@@ -32,3 +32,15 @@ def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site") / "_site"
     build.build(build.Options(out=out, strict=True))
     return out
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct's GGUF file, as the build obtained it (sitebuild/smollm2.py); tests never download."""
+    from sitebuild.smollm2 import FILE_NAME
+    path = ROOT / "_build" / "cache" / "smollm2" / FILE_NAME
+    if not path.exists():
+        if os.environ.get("GLASSBOX_REQUIRE_BROWSER"):
+            pytest.fail(f"{path} missing: `make build` obtains it")
+        pytest.skip(f"{path} missing: run `make build` once to obtain it")
+    return path

