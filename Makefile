@@ -11,12 +11,14 @@ STAMP := $(VENV)/.glassbox-installed
 NPM_STAMP := node_modules/.glassbox-installed
 PORT ?= 8000
 
-# Training only: torch's CPU wheel on these machines is for Python 3.11.
+# Training and the SmolLM2 reference only: torch's CPU wheel on these machines is for Python 3.11.
 PYTHON_TRAIN ?= $(shell for p in python3.11 $$HOME/.pyenv/versions/3.11*/bin/python3.11; do \
 	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 11)' >/dev/null 2>&1; then echo $$p; break; fi; done)
 TRAIN_MINUTES ?= 40
+# The SmolLM2 reference's packages (torch is installed first, alone, so nothing pulls in a CUDA build).
+REFERENCE_PACKAGES := transformers==4.57.6 gguf==0.19.0 tokenizers==0.22.2 accelerate==1.15.0
 
-.PHONY: setup build serve test test-core bench audit train clean
+.PHONY: setup build serve test test-core bench audit train reference clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; }
@@ -56,6 +58,15 @@ train: setup
 	.venv-train/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 numpy==2.0.2
 	.venv-train/bin/python scripts/train.py --minutes $(TRAIN_MINUTES) --out models/tiny
 	$(PY) scripts/evaluate.py models/tiny
+
+# Rewrite tests/core/fixtures/smollm2_reference.{npz,json}: SmolLM2's logits, greedy continuations and token ids
+# from Hugging Face transformers (torch float32, CPU) reading the same GGUF file (about 2 minutes); the tests never need torch.
+reference:
+	@test -n "$(PYTHON_TRAIN)" || { echo "error: Python 3.11 not found; run: make PYTHON_TRAIN=/path/to/python3.11 reference"; exit 1; }
+	test -x .venv-train/bin/python || $(PYTHON_TRAIN) -m venv .venv-train
+	.venv-train/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 numpy==2.0.2
+	.venv-train/bin/pip install --quiet --disable-pip-version-check $(REFERENCE_PACKAGES)
+	.venv-train/bin/python scripts/reference_smollm2.py
 
 clean:
 	rm -rf _site _build build dist *.egg-info
