@@ -299,7 +299,9 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     for name, path in vocab.convert_vocabularies(node_modules, BUILD_DIR / "data" / "vocab").items():
         files[f"data/vocab/{path.name}"] = path.read_bytes()
     # SmolLM2's GGUF, in parts, downloaded only when a reader asks for it (the tests read the cached file)
-    files.update(smollm2.site_files(smollm2.fetch_smollm2(BUILD_DIR / "cache")))
+    gguf_file = smollm2.fetch_smollm2(BUILD_DIR / "cache")
+    smollm2.place_in_data(gguf_file, BUILD_DIR / "data")
+    files.update(smollm2.site_files(gguf_file))
     pinned = json.loads(MANIFEST.read_text())
     for rel, data in files.items():
         digest = hashlib.sha256(data).hexdigest()

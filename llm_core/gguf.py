@@ -33,9 +33,13 @@ Other types (the K-quants Q4_K, Q6_K, ..., the IQ types) are listed but raise a 
 import math
 import os
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from .bpe_merges import encoding_from_gguf_metadata
+from .data import data_dir
+from .model import Model, ModelConfig, weight_shapes
 
 GGUF_MAGIC = b"GGUF"
 GGUF_VERSION = 3
@@ -432,3 +436,181 @@ def read_gguf(source):  # path or bytes-like -> GGUFFile
     else:
         buf = memoryview(source).cast("B")
     return parse_gguf(buf)
+
+
+# -- a Llama-architecture model from a GGUF file -------------------------------------------------
+
+# The tensors of one block: llm_core's name -> the GGUF name (llama.cpp's naming), for x @ w after .T
+LLAMA_LAYER_TENSORS = {
+    "attn_norm": "attn_norm", "wq": "attn_q", "wk": "attn_k", "wv": "attn_v", "wo": "attn_output",
+    "ffn_norm": "ffn_norm", "w_gate": "ffn_gate", "w_up": "ffn_up", "w_down": "ffn_down",
+}
+DEFAULT_N_CTX = 2048  # positions the KV cache holds unless asked: 2 * 30 * 3 * 64 * 2048 * 4 B = 94 MB for SmolLM2
+
+
+def config_from_gguf(metadata, n_ctx=None):  # -> ModelConfig
+    """The model's shape from a llama-architecture GGUF's metadata (llama.cpp's key names).
+
+    n_ctx: how many positions to allow (the KV cache is allocated for all of them); default the
+    trained context or DEFAULT_N_CTX, whichever is smaller. The file's tensors decide tied_embeddings
+    (see load_gguf), not the metadata.
+    """
+    arch = metadata.get("general.architecture")
+    if arch != "llama":
+        raise ValueError(f"this GGUF holds a {arch!r} model; llm_core runs the 'llama' architecture only")
+
+    def key(name, default=None):
+        value = metadata.get(f"llama.{name}", default)
+        if value is None:
+            raise ValueError(f"the GGUF's metadata has no llama.{name}")
+        return value
+
+    n_head = int(key("attention.head_count"))
+    d_model = int(key("embedding_length"))
+    d_head = int(key("rope.dimension_count", d_model // n_head))
+    if d_head * n_head != d_model and "llama.attention.key_length" not in metadata:
+        raise ValueError(f"heads of {d_head} x {n_head} do not fill d_model = {d_model}")
+    d_head = int(metadata.get("llama.attention.key_length", d_head))
+    scaling = metadata.get("llama.rope.scaling.type", "none")
+    if scaling not in ("none", None):
+        raise ValueError(f"RoPE scaling {scaling!r} is not supported (llm_core runs unscaled RoPE)")
+    trained_ctx = int(key("context_length"))
+    n_vocab = int(metadata.get("llama.vocab_size", len(metadata.get("tokenizer.ggml.tokens", ()))))
+    return ModelConfig(
+        n_vocab=n_vocab,
+        n_ctx=int(n_ctx) if n_ctx is not None else min(trained_ctx, DEFAULT_N_CTX),
+        d_model=d_model, n_layer=int(key("block_count")),
+        n_head=n_head, n_kv_head=int(key("attention.head_count_kv", n_head)), d_head=d_head,
+        d_ff=int(key("feed_forward_length")),
+        rope_base=float(key("rope.freq_base", 10000.0)),
+        norm_eps=float(key("attention.layer_norm_rms_epsilon", 1e-5)),
+    )
+
+
+def rope_rows_to_halves(w, n_head):  # [n_head * d_head, d_in] -> same shape
+    """Undo llama.cpp's permutation of a query or key matrix's rows, back to the rotate-half layout.
+
+    RoPE rotates pairs of a head's coordinates; which coordinates form a pair is a convention. Hugging
+    Face's Llama (and llm_core.rope) pairs coordinate i with i + d_head/2 ("rotate half"); ggml rotates
+    neighbours (2i, 2i + 1), as Meta's original Llama code did. A checkpoint trained in one layout runs
+    in the other if the rows of W_q and W_k that make each head's coordinates are reordered, so that the
+    coordinates a pair needs sit where the other convention expects them; llama.cpp's converter
+    (convert_hf_to_gguf.py, `permute`) does exactly this to Hugging Face weights: within each head, row
+    i goes to 2i and row i + d_head/2 to 2i + 1. Here it is undone, so the GGUF's weights run through
+    the same attention code as every other model in Glassbox. Scores are unchanged: q . k sums over the
+    same coordinate products in another order (tests prove it on the real file).
+    """
+    rows, d_in = w.shape
+    d_head = rows // n_head
+    # row h*d_head + 2i + j (pair i, member j) -> [h, i, j] -> [h, j, i] -> row h*d_head + j*d_head/2 + i
+    return w.reshape(n_head, d_head // 2, 2, d_in).swapaxes(1, 2).reshape(rows, d_in)
+
+
+def rope_rows_to_pairs(w, n_head):  # [n_head * d_head, d_in] -> same shape
+    """What llama.cpp's converter does (the inverse of rope_rows_to_halves): halves -> neighbour pairs."""
+    rows, d_in = w.shape
+    d_head = rows // n_head
+    return w.reshape(n_head, 2, d_head // 2, d_in).swapaxes(1, 2).reshape(rows, d_in)
+
+
+def layer_weights_from_gguf(gguf, cfg, i):  # -> {"layers.{i}.name": float32 array}, laid out for x @ w
+    """Block i's weights, dequantized to float32, in llm_core's names and layout.
+
+    GGUF matrices are [d_out, d_in] (a row per output); llm_core multiplies x @ w with w [d_in, d_out],
+    so each is transposed, which leaves it column-major: the layout numpy without BLAS multiplies fastest
+    (see model.load_weights). Query and key rows are put back in the rotate-half layout.
+    """
+    weights = {}
+    for name, gguf_name in LLAMA_LAYER_TENSORS.items():
+        w = gguf.tensor(f"blk.{i}.{gguf_name}.weight")
+        if name == "wq":
+            w = rope_rows_to_halves(w, cfg.n_head)
+        elif name == "wk":
+            w = rope_rows_to_halves(w, cfg.n_kv_head)
+        weights[f"layers.{i}.{name}"] = w.T if w.ndim == 2 else w
+    return weights
+
+
+def outer_weights_from_gguf(gguf):  # -> {"tok_emb", "final_norm"[, "lm_head"]: float32 array}
+    """The embedding table (row-major: rows are looked up), the final norm, and the unembedding if the
+    file has its own (output.weight); without it the unembedding is the embedding, transposed (tied)."""
+    weights = {"tok_emb": gguf.tensor("token_embd.weight"), "final_norm": gguf.tensor("output_norm.weight")}
+    if "output.weight" in gguf.tensors:
+        weights["lm_head"] = gguf.tensor("output.weight").T
+    return weights
+
+
+def load_gguf_steps(path_or_bytes, n_ctx=None, name=None):  # yields (done, total, None) ..., then (total, total, Model)
+    """load_gguf one layer at a time, for a caller that must stay responsive (the browser worker).
+
+    Everything that can be refused is checked before any weight is read: the architecture, the
+    tokenizer, every tensor's presence and type (a file with K-quants is refused at once, not after
+    a minute of work).
+    """
+    gguf = read_gguf(path_or_bytes)
+    cfg = config_from_gguf(gguf.metadata, n_ctx)
+    cfg = replace(cfg, tied_embeddings="output.weight" not in gguf.tensors)
+    encoding = encoding_from_gguf_metadata(gguf.metadata)
+    names = ["token_embd.weight", "output_norm.weight"] + [
+        f"blk.{i}.{t}.weight" for i in range(cfg.n_layer) for t in LLAMA_LAYER_TENSORS.values()]
+    missing = [n for n in names if n not in gguf.tensors]
+    if missing:
+        raise ValueError(f"this GGUF lacks tensor {missing[0]!r} of a llama model ({len(missing)} missing)")
+    unsupported = {n: t for n, t in gguf.unsupported_tensors().items() if n in names or n == "output.weight"}
+    if unsupported:
+        name, kind = next(iter(unsupported.items()))
+        raise ValueError(f"tensor {name!r} is stored as {kind} ({len(unsupported)} tensors in types llm_core "
+                         f"cannot read; it reads {', '.join(DEQUANTIZE)})")
+    expected = weight_shapes(cfg)
+    weights = {}
+    for i in range(cfg.n_layer):
+        weights.update(layer_weights_from_gguf(gguf, cfg, i))
+        yield i + 1, cfg.n_layer + 1, None
+    weights.update(outer_weights_from_gguf(gguf))
+    for name, shape in expected.items():
+        if tuple(weights[name].shape) != shape:
+            raise ValueError(f"tensor for {name!r} has shape {weights[name].shape}, the metadata implies {shape}")
+    name = name or str(gguf.metadata.get("general.name") or gguf.metadata.get("general.basename") or "GGUF model")
+    yield cfg.n_layer + 1, cfg.n_layer + 1, Model(cfg, weights, encoding, name=name)
+
+
+def load_gguf(path_or_bytes, n_ctx=None, name=None):  # -> model.Model
+    """A Llama-architecture GGUF file as an llm_core Model: config, float32 weights and its tokenizer.
+
+    The same Model the tiny model is: model.forward, model.generate and the KV cache run it unchanged.
+    path_or_bytes: a path, or the file's bytes. n_ctx: positions to allow (see config_from_gguf). name:
+    what to call it (default: the metadata's general.name).
+
+        model = load_gguf("SmolLM2-135M-Instruct.Q4_1.gguf")
+        generate(model, "The capital of France is", max_new_tokens=8, temperature=0)["text"]
+    """
+    for _, _, model in load_gguf_steps(path_or_bytes, n_ctx, name):
+        pass
+    return model
+
+
+SMOLLM2 = "models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"  # where the site keeps it, in the data folder
+DATA_MODEL_NAMES = {SMOLLM2: "SmolLM2-135M-Instruct"}  # its metadata calls it "Smollm2 135M 8k Lc100K Mix1 Ep2"
+_data_models = {}  # data-folder relpath -> Model: a file is loaded once per process
+
+
+def load_data_model_steps(relpath=SMOLLM2, n_ctx=None):  # like load_gguf_steps, and remembered
+    """load_gguf_steps for a file in llm_core's data folder; data_model(relpath) returns it afterwards."""
+    for done, total, model in load_gguf_steps(data_dir() / relpath, n_ctx, DATA_MODEL_NAMES.get(relpath)):
+        if model is not None:
+            _data_models[relpath] = model
+        yield done, total, model
+
+
+def data_model(relpath=SMOLLM2):  # -> Model
+    """The model of a GGUF file in llm_core's data folder, loaded on first use (build time, tests).
+
+    In the browser the reader chooses to load it (the worker reads it one layer at a time); before that
+    the file is not there and a widget asking for it gets a ValueError it shows to the reader.
+    """
+    if relpath not in _data_models:
+        if not (data_dir() / relpath).exists():
+            raise ValueError("SmolLM2-135M-Instruct is not loaded yet: press its Load button first")
+        for _ in load_data_model_steps(relpath):
+            pass
+    return _data_models[relpath]

@@ -303,14 +303,14 @@ def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1
 class Model:
     """A loaded model: config, weights and the tokenizer its vocabulary comes from."""
 
-    def __init__(self, cfg, weights, encoding=None):
+    def __init__(self, cfg, weights, encoding=None, name="Glassbox tiny model"):
         check_weights(weights, cfg)
         if encoding is not None and encoding.n_vocab != cfg.n_vocab:
             raise ValueError(f"the tokenizer has {encoding.n_vocab} token ids, the model n_vocab = {cfg.n_vocab}")
-        self.cfg, self.weights, self.encoding = cfg, weights, encoding
+        self.cfg, self.weights, self.encoding, self.name = cfg, weights, encoding, name
 
     def __repr__(self):
-        return f"<Model {n_params(self.cfg):,} parameters, {self.cfg.n_layer} layers>"
+        return f"<Model {self.name}: {n_params(self.cfg):,} parameters, {self.cfg.n_layer} layers>"
 
     def forward(self, ids, cache=None, trace=False, lens=True, logits_to_keep=0):  # [n_seq] -> [n_seq, n_vocab], trace
         return forward(self.weights, self.cfg, ids, cache, trace, lens, logits_to_keep)

