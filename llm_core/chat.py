@@ -1,0 +1,179 @@
+"""Chat templates: a conversation -> the token ids a chat model was fine-tuned to continue.
+
+An instruct model learns conversations in one fixed format. SmolLM2-Instruct's is ChatML:
+
+    <|im_start|>system
+    You are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>
+    <|im_start|>user
+    Hi!<|im_end|>
+    <|im_start|>assistant
+
+where "<|im_start|>" and "<|im_end|>" are control tokens (ids 1 and 2), and the model ends its own turn
+by producing "<|im_end|>", the stop token (`stop_token_id`). A GGUF file carries the format as a Jinja
+template (`tokenizer.chat_template`); llm_core runs no Jinja (the browser's Python has none), so
+`chat_template` recognises ChatML templates by their source and `chat_parts` renders them in Python (a
+test renders SmolLM2's template with jinja2 and compares).
+
+Content is encoded as plain text: a reader who types "<|im_end|>" gets those characters, never the
+control token that would end the turn. Hugging Face's apply_chat_template and llama.cpp render the text
+first and then parse every special-token string in it, typed ones included; apart from that, the ids
+are theirs: each stretch of text between control tokens is encoded in one piece, as they do.
+
+>>> parts = chat_parts(ChatTemplate(default_system=None), [{"role": "user", "content": "Hi!"}], True)
+>>> "".join(p["text"] for p in parts)
+'<|im_start|>user\\nHi!<|im_end|>\\n<|im_start|>assistant\\n'
+"""
+
+import numbers
+import re
+from dataclasses import dataclass
+
+IM_START, IM_END = "<|im_start|>", "<|im_end|>"
+ROLES = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True)
+class ChatTemplate:
+    """A ChatML template."""
+    default_system: str | None  # the system turn put first when the first message is not one; None: none
+
+
+def chatml_source(default_system: str | None) -> str:
+    """The Jinja source of the ChatML template, as SmolLM2 (and Hugging Face's ChatML default) write it."""
+    if default_system is not None and ("'" in default_system or "\\" in default_system):
+        raise ValueError("a default system message with ' or \\ would need escaping in the template")
+    turn = ("{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}")
+    if default_system is not None:
+        turn = ("{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n"
+                + default_system + "<|im_end|>\n' }}{% endif %}" + turn)
+    return ("{% for message in messages %}" + turn + "{% endfor %}"
+            "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+
+def chat_template(metadata: dict) -> ChatTemplate:
+    """The chat template of a GGUF file's metadata; ValueError if it is not a ChatML template we render."""
+    source = metadata.get("tokenizer.chat_template")
+    if not isinstance(source, str):
+        raise ValueError("GGUF metadata has no 'tokenizer.chat_template'")
+    # subtle: a candidate default system message is accepted only if it regenerates the source exactly
+    candidates = [None, *re.findall(r"<\|im_start\|>system\n([^'\\]*?)<\|im_end\|>", source)]
+    for default_system in candidates:
+        if chatml_source(default_system) == source:
+            return ChatTemplate(default_system)
+    raise ValueError(f"chat template not supported (only ChatML, as SmolLM2 writes it): {source[:80]!r}...")
+
+
+def check_messages(messages) -> None:
+    """ValueError, naming the message, for anything but a list of {"role": one of ROLES, "content": str}."""
+    if not isinstance(messages, (list, tuple)):
+        raise ValueError(f"messages must be a list of {{'role', 'content'}} dicts, "
+                         f"got {type(messages).__name__}")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or "role" not in message or "content" not in message:
+            raise ValueError(f"message {i} must be a dict with 'role' and 'content'")
+        if message["role"] not in ROLES:
+            raise ValueError(f"message {i}: role must be one of {', '.join(ROLES)}, "
+                             f"got {message['role']!r}")
+        if not isinstance(message["content"], str):
+            raise ValueError(f"message {i}: content must be a string, "
+                             f"got {type(message['content']).__name__}")
+
+
+def chat_parts(template: ChatTemplate, messages: list[dict],
+               add_generation_prompt: bool = False) -> list[dict]:
+    """The prompt as parts {"kind", "message", "text"}, in order: their texts joined are the prompt.
+
+    kind: "control" (a control token's text), "template" (role names, newlines) or "content" (a message's
+    content); message: the index in messages, or None for what the template adds by itself (the
+    default system turn, the generation prompt "<|im_start|>assistant\\n").
+    """
+    check_messages(messages)
+    turns = [(i, m["role"], m["content"]) for i, m in enumerate(messages)]
+    if messages and messages[0]["role"] != "system" and template.default_system is not None:
+        turns.insert(0, (None, "system", template.default_system))
+    parts = []
+    for i, role, content in turns:
+        parts += [{"kind": "control", "message": i, "text": IM_START},
+                  {"kind": "template", "message": i, "text": role + "\n"},
+                  {"kind": "content", "message": i, "text": content},
+                  {"kind": "control", "message": i, "text": IM_END},
+                  {"kind": "template", "message": i, "text": "\n"}]
+    if add_generation_prompt:
+        parts += [{"kind": "control", "message": None, "text": IM_START},
+                  {"kind": "template", "message": None, "text": "assistant\n"}]
+    return parts
+
+
+def render_chat(template: ChatTemplate, messages: list[dict], add_generation_prompt: bool = False) -> str:
+    """The prompt text, as the Jinja template renders it."""
+    return "".join(p["text"] for p in chat_parts(template, messages, add_generation_prompt))
+
+
+def encode_chat(encoding, template: ChatTemplate, messages: list[dict],
+                add_generation_prompt: bool = False) -> dict:
+    """messages -> {"text", "ids", "spans"}: the prompt, its ids, and which ids came from what.
+
+    Control tokens become their ids; each stretch of text between them ("user\\n" and the content) is
+    encoded with the plain `encoding.encode`. spans: [{"kind", "message", "start", "end"}], one for
+    each part that has ids (ids[start:end]), consecutive and covering all ids. A token holding both
+    template and content bytes (the content starts with white space: "\\n" + "  hi" gives "\\n " and
+    " hi") counts as content: every token that carries a reader's text is marked as such.
+    """
+    parts = chat_parts(template, messages, add_generation_prompt)
+    ids: list[int] = []
+    owners: list[dict] = []  # the part each id belongs to
+    run: list[dict] = []
+
+    def flush() -> None:
+        text_ids = encoding.encode("".join(p["text"] for p in run))
+        ids.extend(text_ids)
+        owners.extend(token_owners(encoding, run, text_ids))
+        run.clear()
+
+    for part in parts:
+        if part["kind"] != "control":
+            run.append(part)
+            continue
+        flush()
+        if part["text"] not in encoding.special_tokens:
+            raise ValueError(f"the vocabulary of {encoding.name} has no control token {part['text']}")
+        ids.append(encoding.special_tokens[part["text"]])
+        owners.append(part)
+    flush()
+    spans: list[dict] = []
+    for position, part in enumerate(owners):
+        if position and owners[position - 1] is part:
+            spans[-1]["end"] = position + 1
+        else:
+            spans.append({"kind": part["kind"], "message": part["message"],
+                          "start": position, "end": position + 1})
+    return {"text": "".join(p["text"] for p in parts), "ids": ids, "spans": spans}
+
+
+def token_owners(encoding, run: list[dict], ids: list[int]) -> list[dict]:
+    """For each token of the run's joined text, the part it came from (a content part if it overlaps one)."""
+    # Byte offsets in what the tokens hold. An encoding may drop bytes it has no token for, so each
+    # part's length is measured on its own encoding, which drops the same bytes.
+    ends, end = [], 0
+    for part in run:
+        end += len(encoding.decode_bytes(encoding.encode(part["text"])))
+        ends.append(end)
+    starts = [0] + ends[:-1]
+    owners, start = [], 0
+    for data in encoding.decode_tokens_bytes(ids):
+        stop = start + len(data)
+        overlapping = [p for p, a, b in zip(run, starts, ends) if a < stop and b > start]
+        owners.append(next((p for p in overlapping if p["kind"] == "content"), overlapping[0]))
+        start = stop
+    return owners
+
+
+def stop_token_id(metadata: dict) -> int:
+    """The id that ends the model's turn: the GGUF's end-of-sequence token (SmolLM2: 2, <|im_end|>)."""
+    eos = metadata.get("tokenizer.ggml.eos_token_id")
+    if not isinstance(eos, numbers.Integral) or isinstance(eos, bool):
+        raise ValueError("GGUF metadata has no integer 'tokenizer.ggml.eos_token_id'")
+    n_vocab = len(metadata.get("tokenizer.ggml.tokens", ()))
+    if n_vocab and not 0 <= int(eos) < n_vocab:
+        raise ValueError(f"eos_token_id {int(eos)} is outside the vocabulary (n_vocab {n_vocab})")
+    return int(eos)
