@@ -567,9 +567,9 @@ def load_gguf_steps(path_or_bytes, n_ctx=None, name=None):  # yields (done, tota
         weights.update(layer_weights_from_gguf(gguf, cfg, i))
         yield i + 1, cfg.n_layer + 1, None
     weights.update(outer_weights_from_gguf(gguf))
-    for name, shape in expected.items():
-        if tuple(weights[name].shape) != shape:
-            raise ValueError(f"tensor for {name!r} has shape {weights[name].shape}, the metadata implies {shape}")
+    for key, shape in expected.items():
+        if tuple(weights[key].shape) != shape:
+            raise ValueError(f"tensor for {key!r} has shape {weights[key].shape}, the metadata implies {shape}")
     name = name or str(gguf.metadata.get("general.name") or gguf.metadata.get("general.basename") or "GGUF model")
     yield cfg.n_layer + 1, cfg.n_layer + 1, Model(cfg, weights, encoding, name=name)
 

@@ -77,6 +77,7 @@ def test_a_written_llama_file_gives_the_logits_of_the_same_weights(tmp_path, sma
     path = write_llama_gguf(tmp_path / "small.gguf", small_weights, SMALL)
     model = gguf.load_gguf(path, n_ctx=SMALL.n_ctx)
     assert model.cfg == SMALL
+    assert model.name == "GGUF model"  # the writer set no general.name
     for name, w in small_weights.items():
         np.testing.assert_array_equal(model.weights[name], w, err_msg=name)  # F32: exact, layout and all
     ids = [5, 77, 200, 3, 3, 9, 140, 255]
@@ -188,6 +189,7 @@ def test_a_file_that_is_not_gguf_is_refused(tmp_path):
 
 
 def test_smollm2_answers_paris(smollm2_gguf):
-    model = gguf.load_gguf(smollm2_gguf)
+    model = gguf.load_gguf(smollm2_gguf, name="SmolLM2-135M-Instruct")
+    assert model.name == "SmolLM2-135M-Instruct"
     out = generate(model, "The capital of France is", max_new_tokens=2, temperature=0)
     assert out["text"].startswith(" Paris")

@@ -10,6 +10,8 @@
                                   rejects with the Python traceback
    window.glassbox.compute(name, params)   a widget's compute(params) in the worker (parsed JSON)
    window.glassbox.restart()      a fresh worker (offered on every widget if the worker dies or gets stuck)
+   window.glassbox.models         real models loaded on the reader's request: .load(name), .cancel(),
+                                  .state(name); each change is a "glassbox:model" event on document
    Nothing here needs SharedArrayBuffer, so the site works on hosts without COOP/COEP headers. */
 (function () {
   "use strict";
@@ -28,11 +30,11 @@
   }
   newReady();
 
-  function send(message) {
+  function send(message, progress) {
     if (!worker) return Promise.reject(new Error("Python is not running on this page"));
     return new Promise((resolve, reject) => {
       const id = nextId++;
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject, progress });
       worker.postMessage(Object.assign({ id }, message));
     });
   }
@@ -102,6 +104,7 @@
       if (msg.type === "dead") { workerDied(msg.error); return; }
       const p = pending.get(msg.id);
       if (!p) return;
+      if (msg.type === "progress") { if (p.progress) p.progress(msg); return; }
       pending.delete(msg.id);
       if (msg.ok) p.resolve(msg.value); else p.reject(new Error(msg.error));
     };
@@ -123,6 +126,7 @@
     readyReject(err);
     for (const p of pending.values()) p.reject(err);
     pending.clear();
+    forgetModels("Python stopped; load the model again after restarting.");
     for (const inst of instances) offerRestart(inst, "Python stopped in this page (" + reason + ").", "error");
   }
 
@@ -133,6 +137,7 @@
     const err = new Error("Python was restarted");
     for (const p of pending.values()) p.reject(err);
     pending.clear();
+    forgetModels("");
     newReady();
     for (const inst of instances) {
       const button = inst.el.querySelector(".widget-restart");
@@ -223,7 +228,105 @@
   }
 
   function readParams(inst) {
-    return Object.assign({}, inst.params, inst.spec.read ? inst.spec.read(inst.el) : {});
+    const params = Object.assign({}, inst.params, inst.spec.read ? inst.spec.read(inst.el) : {});
+    const chosen = inst.el.querySelector("[data-model-switch] input[data-param='model']:checked");
+    if (chosen) params.model = chosen.value;
+    return params;
+  }
+
+  // -- real models, loaded on the reader's request ---------------------------------------------------
+  // One download per page, whichever widget asked; every model switch on the page shows its progress.
+  const models = {};    // name -> {state: "loading"|"ready"|"failed", phase, loaded, total, info, error}
+  const MB = (n) => (n / 1e6).toFixed(1);
+
+  function modelState(name) {
+    return models[name] || { state: "absent" };
+  }
+
+  function announce(name) {
+    document.dispatchEvent(new CustomEvent("glassbox:model", { detail: Object.assign({ name }, modelState(name)) }));
+    document.querySelectorAll("[data-model-switch]").forEach(showSwitch);
+  }
+
+  function loadModel(name) {
+    const known = models[name];
+    if (known && (known.state === "loading" || known.state === "ready")) return known.promise;
+    if (!started) startWorker();
+    const entry = { state: "loading", phase: "download", loaded: 0, total: 0 };
+    models[name] = entry;
+    entry.promise = send({ type: "load-model", name, dataURL: siteURL("data/") }, (p) => {
+      Object.assign(entry, { phase: p.phase, loaded: p.loaded, total: p.total });
+      announce(name);
+    }).then((info) => {
+      Object.assign(entry, { state: "ready", info });
+      announce(name);
+      return info;
+    }, (err) => {
+      if (models[name] !== entry) throw err;                 // restarted meanwhile: already forgotten
+      if (/cancelled|aborted/i.test(err.message)) delete models[name];
+      else Object.assign(entry, { state: "failed", error: err.message });
+      announce(name);
+      throw err;
+    });
+    entry.promise.catch(() => {});
+    announce(name);
+    return entry.promise;
+  }
+
+  function cancelLoad() {
+    if (worker) worker.postMessage({ type: "cancel-load" });
+  }
+
+  function forgetModels(why) {
+    for (const name of Object.keys(models)) {
+      if (why) models[name] = { state: "failed", error: why };
+      else delete models[name];
+      announce(name);
+    }
+  }
+
+  function switchStatus(m) {
+    if (m.state === "loading" && m.phase === "download") {
+      return "Downloading: " + MB(m.loaded) + " of " + MB(m.total) + " MB";
+    }
+    if (m.state === "loading") return "Reading the weights: layer " + m.loaded + " of " + m.total;
+    if (m.state === "ready") {
+      return "Loaded: " + m.info.params_text + (m.info.fromCache ? " (from your browser's cache)" : "") + ".";
+    }
+    if (m.state === "failed") return "Could not load it: " + m.error + " The tiny model keeps working.";
+    return "";
+  }
+
+  function showSwitch(box) {
+    const m = modelState("smollm2");
+    const load = box.querySelector(".model-load");
+    const cancel = box.querySelector(".model-cancel");
+    const bar = box.querySelector(".model-progress");
+    const real = box.querySelector("input[value='smollm2']");
+    load.hidden = m.state === "loading" || m.state === "ready";
+    load.disabled = false;
+    load.textContent = m.state === "failed" ? "Try again: load SmolLM2-135M-Instruct, 98 MB"
+      : "Load SmolLM2-135M-Instruct, 98 MB";
+    cancel.hidden = m.state !== "loading";
+    bar.hidden = m.state !== "loading";
+    if (m.state === "loading" && m.total) { bar.max = m.total; bar.value = m.loaded; }
+    real.disabled = m.state !== "ready";
+    if (real.disabled && real.checked) {                     // the model went away (restart): back to tiny
+      box.querySelector("input[value='tiny']").checked = true;
+      box.querySelector("input[value='tiny']").dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    box.querySelector(".model-load-status").textContent = switchStatus(m);
+  }
+
+  function mountSwitch(box) {
+    box.querySelector(".model-load").addEventListener("click", () => {
+      loadModel("smollm2").then(() => {                       // the widget that asked switches to it
+        const real = box.querySelector("input[value='smollm2']");
+        if (!real.checked) { real.checked = true; real.dispatchEvent(new Event("input", { bubbles: true })); }
+      }, () => {});
+    });
+    box.querySelector(".model-cancel").addEventListener("click", cancelLoad);
+    showSwitch(box);
   }
 
   function mountWidget(el) {
@@ -256,6 +359,7 @@
     };
     el.addEventListener("input", onInput);
     el.addEventListener("change", onInput);
+    el.querySelectorAll("[data-model-switch]").forEach(mountSwitch);
     if (spec.mount) spec.mount(el, inst.api);
     goLiveWhenReady(inst);
   }
@@ -278,7 +382,8 @@
     specs[name] = spec;
   }
 
-  const api = { py, repl, compute, widget, instances, siteURL, restart, stuckAfterMs: 20000 };
+  const api = { py, repl, compute, widget, instances, siteURL, restart, stuckAfterMs: 20000,
+                models: { load: loadModel, cancel: cancelLoad, state: modelState } };
   Object.defineProperty(api, "ready", { get: whenReady, enumerable: true });
   // Whether Python has been started on this page (the console waits to be opened on a page without widgets).
   Object.defineProperty(api, "started", { get: () => started, enumerable: true });

@@ -1,6 +1,8 @@
 /* Glassbox worker: loads Pyodide, numpy and llm_core off the main thread, then answers calls.
    Messages in:  {type: "init", config} then {id, type: "call"|"py"|"repl", ...}
-   Messages out: {type: "ready"} | {type: "failed", error} | {id, ok, value} | {id, ok: false, error} */
+                 {id, type: "load-model", name, dataURL}, {type: "cancel-load"}
+   Messages out: {type: "ready"} | {type: "failed", error} | {id, ok, value} | {id, ok: false, error}
+                 {id, type: "progress", phase, loaded, total} while a model loads */
 "use strict";
 
 let runtime = null;      // glassbox_runtime's entry points, PyProxies kept for the page's life
@@ -58,7 +60,8 @@ async function init(config) {
   timing.runtime = performance.now() - t0;
   self.glassboxTiming = timing;
   // subtle: attributes borrowed from a proxy die with it; copy them so they outlive the module proxy.
-  runtime = { call: mod.call_widget.copy(), py: mod.run_py.copy(), repl: mod.run_repl.copy() };
+  runtime = { call: mod.call_widget.copy(), py: mod.run_py.copy(), repl: mod.run_repl.copy(),
+              modelStep: mod.load_model_step.copy() };
   mod.destroy();
 }
 
@@ -74,7 +77,88 @@ function toPlainJs(value) {
   return value;
 }
 
+// -- a real model, loaded on the reader's request -----------------------------------------------
+// The file comes in parts (static hosts refuse very large files); each part is kept in the browser's
+// Cache Storage, so a return visit reads it from disk instead of the network. Then Python reads it
+// one layer per step; between steps the worker answers other calls, so the page's other widgets keep
+// working while the model loads.
+const MODEL_CACHE = "glassbox-models-v1";
+let loadAbort = null;
+
+async function cachedPart(url, signal, onBytes) {
+  const cache = (typeof caches === "object") ? await caches.open(MODEL_CACHE).catch(() => null) : null;
+  const hit = cache && await cache.match(url);
+  if (hit) {
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    onBytes(bytes.length, true);
+    return bytes;
+  }
+  const response = await fetch(url, { signal });
+  if (!response.ok) throw new Error("could not download " + url + " (HTTP " + response.status + ")");
+  const reader = response.body.getReader();
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    n += value.length;
+    onBytes(value.length, false);
+  }
+  const bytes = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) { bytes.set(c, at); at += c.length; }
+  if (cache) await cache.put(url, new Response(bytes)).catch(() => {});   // full quota: next visit downloads again
+  return bytes;
+}
+
+async function hexDigest(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function loadModel(msg) {
+  const post = (phase, loaded, total) => self.postMessage({ id: msg.id, type: "progress", phase, loaded, total });
+  loadAbort = new AbortController();
+  const signal = loadAbort.signal;
+  const base = msg.dataURL;   // part paths in model.json are relative to the site's data folder
+  const manifest = await (await fetch(base + "models/" + msg.name + "/model.json", { signal })).json();
+  let loaded = 0;
+  let fromCache = 0;
+  const parts = [];
+  for (const part of manifest.parts) {
+    const bytes = await cachedPart(base + part.path, signal, (n, cached) => {
+      loaded += n;
+      if (cached) fromCache += n;
+      post("download", loaded, manifest.bytes);
+    });
+    if (bytes.length !== part.bytes || (await hexDigest(bytes)) !== part.sha256) {
+      if (typeof caches === "object") await caches.open(MODEL_CACHE).then((c) => c.delete(base + part.path)).catch(() => {});
+      throw new Error(part.path + " arrived damaged (wrong size or sha256); try again");
+    }
+    parts.push(bytes);
+  }
+  await ready;
+  const relpath = "models/" + msg.name + "/" + manifest.file;
+  const path = "/glassbox/data/" + relpath;
+  pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+  const stream = pyodide.FS.open(path, "w");
+  for (const bytes of parts) pyodide.FS.write(stream, bytes, 0, bytes.length);
+  pyodide.FS.close(stream);
+  parts.length = 0;
+  // One layer per step; a cancel between steps stops it, and other calls run in between.
+  for (;;) {
+    if (signal.aborted) { runtime.modelStep(relpath, true); throw new Error("cancelled"); }
+    const step = JSON.parse(runtime.modelStep(relpath, false));
+    if (step.error) throw new Error(step.error);
+    post("unpack", step.done, step.total);
+    if (step.model) return Object.assign(step.model, { bytes: manifest.bytes, fromCache });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
 async function handle(msg) {
+  if (msg.type === "load-model") return loadModel(msg);
   await ready;
   await dataReady;
   if (dataError && msg.type === "call") throw new Error("this page's data did not load: " + dataError.message);
@@ -92,6 +176,10 @@ async function handle(msg) {
 
 self.onmessage = (event) => {
   const msg = event.data;
+  if (msg.type === "cancel-load") {
+    if (loadAbort) loadAbort.abort();
+    return;
+  }
   if (msg.type === "init") {
     init(msg.config).then(() => {
       readyResolve();

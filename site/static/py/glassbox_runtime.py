@@ -1,9 +1,11 @@
 """The Python side of the Glassbox browser worker (also importable in CPython, where tests run it).
 
-The worker calls three entry points:
+The worker calls four entry points:
   call_widget(name, params_json) -> JSON text of widgets/NAME.py's compute(params), or {"error": message}
   run_py(code)                    -> the value of code's last expression, as plain data (glassbox.py)
   run_repl(code)                  -> JSON text {stdout, result, error} for the in-page console
+  load_model_step(relpath, cancel) -> JSON text {done, total} after reading one more layer of a GGUF file
+                                     in the data folder, {..., model: {...}} once it is loaded, or {error}
 """
 
 import ast
@@ -17,6 +19,7 @@ import traceback
 import numpy as np
 
 import llm_core
+import llm_core.model
 from llm_core import data, tokenizer
 
 # The console and glassbox.py share one namespace per page, with the usual imports already done.
@@ -67,6 +70,40 @@ def call_widget(name: str, params_json: str) -> str:
     except ValueError as e:
         return json.dumps({"error": str(e)})
     return json.dumps(result, allow_nan=False)
+
+
+_loading = {}  # data-folder relpath -> the generator reading that GGUF file, one layer per step
+
+
+def load_model_step(relpath: str, cancel: bool = False) -> str:
+    """Read one more layer of the GGUF file at llm_core's data folder / relpath (the worker wrote it there).
+
+    The worker calls this until the answer holds "model", answering other widgets' calls in between, so
+    they keep working on the tiny model while the real one loads. Once loaded, widgets get the model from
+    gguf.data_model(relpath). A device without memory for it gets a message, and the tiny model stays.
+    """
+    from llm_core import gguf
+
+    if cancel:
+        _loading.pop(relpath, None)
+        return json.dumps({"cancelled": True})
+    try:
+        if relpath not in _loading:
+            _loading[relpath] = gguf.load_data_model_steps(relpath)
+        done, total, model = next(_loading[relpath])
+    except (ValueError, MemoryError, OSError) as e:
+        _loading.pop(relpath, None)
+        if isinstance(e, MemoryError):
+            return json.dumps({"error": "this device could not give Python enough memory to hold the model "
+                                        "(it needs about 0.6 GB)."})
+        return json.dumps({"error": str(e)})
+    if model is None:
+        return json.dumps({"done": done, "total": total})
+    del _loading[relpath]
+    return json.dumps({"done": done, "total": total, "model": {
+        "name": model.name, "params": llm_core.model.n_params(model.cfg),
+        "params_text": f"{model.name}, {llm_core.model.n_params(model.cfg) / 1e6:.0f}M parameters, "
+                       f"{model.cfg.n_layer} layers"}})
 
 
 def _split_last_expression(code: str):
