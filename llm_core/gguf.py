@@ -446,6 +446,9 @@ LLAMA_LAYER_TENSORS = {
     "ffn_norm": "ffn_norm", "w_gate": "ffn_gate", "w_up": "ffn_up", "w_down": "ffn_down",
 }
 DEFAULT_N_CTX = 2048  # positions the KV cache holds unless asked: 2 * 30 * 3 * 64 * 2048 * 4 B = 94 MB for SmolLM2
+# In the page a KV cache is allocated per generation and a prompt's is kept for the next slider move: the
+# site's copy of SmolLM2 reads up to 1,024 tokens (47 MB of cache instead of 94), room for a long chat.
+DATA_MODEL_N_CTX = 1024
 
 
 def config_from_gguf(metadata, n_ctx=None):  # -> ModelConfig
@@ -594,7 +597,7 @@ DATA_MODEL_NAMES = {SMOLLM2: "SmolLM2-135M-Instruct"}  # its metadata calls it "
 _data_models = {}  # data-folder relpath -> Model: a file is loaded once per process
 
 
-def load_data_model_steps(relpath=SMOLLM2, n_ctx=None):  # like load_gguf_steps, and remembered
+def load_data_model_steps(relpath=SMOLLM2, n_ctx=DATA_MODEL_N_CTX):  # like load_gguf_steps, and remembered
     """load_gguf_steps for a file in llm_core's data folder; data_model(relpath) returns it afterwards."""
     for done, total, model in load_gguf_steps(data_dir() / relpath, n_ctx, DATA_MODEL_NAMES.get(relpath)):
         if model is not None:

@@ -219,7 +219,7 @@ def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000):  # str -> [n_k
     ids = model.encoding.encode(prompt)
     if not ids:
         notes.append("The prompt is empty, so the model starts a new document: it reads only "
-                     "<|endoftext|>, the token that separated the addresses it was trained on.")
+                     "<|endoftext|>, the token that separated the documents it was trained on.")
         ids = [model.encoding.special_tokens["<|endoftext|>"]]
     ids, note = truncate_prompt(ids, model.cfg.n_ctx, max_new_tokens)
     if note:

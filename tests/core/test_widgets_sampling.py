@@ -151,3 +151,23 @@ def test_awkward_text(widget, text):
 def test_bad_values_raise_a_readable_error(widget, params, word):
     with pytest.raises(ValueError, match=word):
         widget.compute(params)
+
+
+def test_next_token_on_smollm2_is_its_real_distribution(smollm2_gguf):
+    """With the model switched to SmolLM2, the rows are the softmax of SmolLM2's own logits for the prompt."""
+    from llm_core.activations import softmax
+    r = run(next_token, model="smollm2", prompt="The capital of France is", temperature=0)
+    smol = next_token.model("smollm2")
+    logits, _ = smol.forward(smol.encoding.encode("The capital of France is"))
+    probs = softmax(logits[-1].astype(np.float64))
+    assert r["model_name"] == "SmolLM2-135M-Instruct" and r["n_vocab"] == 49152
+    assert r["token"]["id"] == int(np.argmax(logits[-1])) == smol.encoding.encode(" Paris")[0]
+    for row in r["rows"]:
+        assert row["p_model"] == pytest.approx(probs[row["id"]], rel=1e-4)
+    # the tiny model's cache of prompts does not answer for SmolLM2, nor the other way round
+    assert run(next_token, prompt="The capital of France is", temperature=0)["n_vocab"] == 4096
+
+
+def test_next_token_refuses_an_unknown_model():
+    with pytest.raises(ValueError, match="model must be one of tiny, smollm2"):
+        run(next_token, model="gpt-5")

@@ -67,7 +67,7 @@
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
       const context = T.el("div", "smp-context",
-        "The model reads " + result.n_prompt_tokens + " token" + (result.n_prompt_tokens === 1 ? "" : "s") + ", ending ");
+        result.model_name + " reads " + result.n_prompt_tokens + " token" + (result.n_prompt_tokens === 1 ? "" : "s") + ", ending ");
       context.appendChild(T.chips(result.prompt_tail, false, "Last prompt tokens"));
       frag.appendChild(context);
 

@@ -1,24 +1,24 @@
-"""The next token: the tiny model's real distribution for the reader's prompt, and one sampled token.
+"""The next token: a real model's distribution for the reader's prompt, and one sampled token.
 
 The prompt is tokenized and run through the model once; the last position's logits (one per vocabulary
 entry) go through `llm_core.sampling.sample`: temperature, then top-k, top-p and min-p (Hugging Face
 transformers' order), then a seeded draw. The view lists the most likely tokens with their probability
 before the filters (after temperature) and after them, says which filter cut each one, and gives the
-entropy of the distribution the token is drawn from.
+entropy of the distribution the token is drawn from. The model is Glassbox's tiny one, or SmolLM2-135M-Instruct
+once the reader has loaded it (llm_core.models).
 """
 
-import functools
 import math
 
 import numpy as np
 
-from llm_core.controls import as_int, as_number
+from llm_core.controls import as_choice, as_int, as_number
 from llm_core.kv_cache import PrefixCache
-from llm_core.model import load_model, prefill, prompt_ids
+from llm_core.model import prefill, prompt_ids
+from llm_core.models import MODEL_NAMES, get_model
 from llm_core.sampling import entropy, sample
 from llm_core.tokenizer import render_token
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke; the model reads at most 256 tokens anyway
 N_ROWS = 15               # tokens listed, most likely first
 MAX_TEMPERATURE = 2.0
@@ -35,6 +35,7 @@ DEFAULTS = {
     "top_p": 0.8,
     "min_p": 0.0,
     "seed": 0,
+    "model": "tiny",
 }
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
@@ -56,13 +57,14 @@ CODE = [
 FILTERS = [("top_k", "top-k"), ("top_p", "top-p"), ("min_p", "min-p")]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
+def model(name="tiny"):
+    return get_model(name)
 
 
-# Moving a slider keeps the prompt: its pass is read once (prefix caching, chapter 19).
-PREFIXES = PrefixCache(size=4)
+# Moving a slider keeps the prompt: its pass is read once (prefix caching, chapter 19). One cache per
+# model (the same ids mean other tokens in another vocabulary); SmolLM2's entries hold 47 MB of keys
+# and values each, so it keeps fewer.
+PREFIXES = {"tiny": PrefixCache(size=4), "smollm2": PrefixCache(size=2)}
 
 
 
@@ -79,13 +81,14 @@ def read_params(params: dict) -> dict:
         "top_p": as_number("top_p", p["top_p"], 0.0, 1.0),
         "min_p": as_number("min_p", p["min_p"], 0.0, 1.0),
         "seed": as_int("seed", p["seed"], 0, MAX_SEED),
+        "model": as_choice("model", p["model"], list(MODEL_NAMES)),
     }
 
 
 
-def token_view(token_id: int) -> list:
+def token_view(chosen, token_id: int) -> list:
     """A token's display segments (markers for spaces and line breaks, hex for partial characters)."""
-    return render_token(model().encoding.decode_tokens_bytes([token_id])[0])
+    return render_token(chosen.encoding.decode_tokens_bytes([token_id])[0])
 
 
 def cut_by(stages: dict, temperature: float) -> np.ndarray:  # -> [n_vocab] str, "" for kept tokens
@@ -120,10 +123,10 @@ def filter_lines(stages: dict, params: dict) -> list:
 
 def compute(params: dict) -> dict:
     p = read_params(params)
-    tiny = model()
-    ids, notes = prompt_ids(model(), p["prompt"], 1, MAX_PROMPT_CHARS)
+    chosen = model(p["model"])
+    ids, notes = prompt_ids(chosen, p["prompt"], 1, MAX_PROMPT_CHARS)
     # the prompt's pass, kept while the reader moves the sampling sliders: [n_vocab], the next position's scores
-    _, logits = prefill(tiny, ids, PREFIXES)
+    _, logits = prefill(chosen, ids, PREFIXES[p["model"]])
     out = sample(logits, p["temperature"], p["top_k"], p["top_p"], p["min_p"], rng=p["seed"])
     stages, final, token = out["stages"], out["probs"], out["token"]
     reason = cut_by(stages, p["temperature"])
@@ -133,7 +136,7 @@ def compute(params: dict) -> dict:
     rows = [{
         "rank": rank + 1,
         "id": int(i),
-        "segs": token_view(int(i)),
+        "segs": token_view(chosen, int(i)),
         "logit": float(logits[i]),
         "p_model": float(stages["softmax"][i]),
         "p_before": float(stages["temperature"][i]),
@@ -145,14 +148,14 @@ def compute(params: dict) -> dict:
     n_tail = len(logits) - N_ROWS
     return {
         "n_prompt_tokens": len(ids),
-        "prompt_tail": [{"id": int(i), "segs": token_view(int(i))} for i in ids[-8:]],
+        "prompt_tail": [{"id": int(i), "segs": token_view(chosen, int(i))} for i in ids[-8:]],
         "n_vocab": len(logits),
         "rows": rows,
         "tail_before": float(stages["temperature"][order[N_ROWS:]].sum()),
         "tail_after": float(final[order[N_ROWS:]].sum()),
         "n_tail": n_tail,
         "n_kept": int((final > 0).sum()),  # subtle: at tiny temperatures far tokens underflow to 0
-        "token": {"id": token, "segs": token_view(token), "rank": rank_of_token, "p": float(final[token]),
+        "token": {"id": token, "segs": token_view(chosen, token), "rank": rank_of_token, "p": float(final[token]),
                   "p_model": float(stages["softmax"][token])},
         "u": out["u"],
         "entropy_model": float(entropy(stages["softmax"])),
@@ -160,6 +163,7 @@ def compute(params: dict) -> dict:
         "entropy_bits": max(0.0, float(entropy(final, base=2))),
         "perplexity": float(math.exp(entropy(final))),
         "filters": filter_lines(stages, p),
+        "model_name": MODEL_NAMES[p["model"]],
         "params": p,
         "note": " ".join(notes) or None,
     }
