@@ -7,7 +7,9 @@ by the widget's name. Checked:
   json.dumps(allow_nan=False) accepts it (no NaN/inf, no numpy types, no bytes) and json.loads gives it
   back unchanged (no tuples, no int keys);
 - every DEFAULTS key is accepted: compute(DEFAULTS) == compute({}) (wall-clock times under "measured" aside);
-- at least two EXAMPLES, each setting only parameters DEFAULTS has;
+- at least two EXAMPLES, each setting only parameters DEFAULTS has; SMOLLM2_EXAMPLES (optional: param
+  sets that need SmolLM2 loaded, run in the page by tests/browser/test_smollm2.py) give plain JSON too and
+  set only parameters DEFAULTS has;
 - CODE is not empty and every entry is an llm_core name that the build's "view the code" resolves
   (build.code_listing: import the dotted name, read its source);
 - every DATA entry is a file the site ships under data/: one in llm_core's data dir (the vocabularies), or
@@ -61,6 +63,17 @@ def test_defaults_and_examples_give_plain_json(name):
         except (TypeError, ValueError) as e:
             pytest.fail(f"{name}.compute({label}) is not plain JSON: {e}")
         assert json.loads(text) == result, f"{name}.compute({label}) changes in a JSON round trip"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if getattr(widget(n), "SMOLLM2_EXAMPLES", None)])
+def test_smollm2_examples_give_plain_json(name, smollm2_gguf):
+    w = widget(name)
+    for i, params in enumerate(w.SMOLLM2_EXAMPLES):
+        unknown = set(params) - set(w.DEFAULTS)
+        assert not unknown, f"{name}.SMOLLM2_EXAMPLES[{i}] sets {unknown}, which DEFAULTS lacks"
+        result = w.compute(dict(params))
+        text = json.dumps(result, allow_nan=False)
+        assert json.loads(text) == result, f"{name}.compute(SMOLLM2_EXAMPLES[{i}]) changes in a JSON round trip"
 
 
 @pytest.mark.parametrize("name", NAMES)

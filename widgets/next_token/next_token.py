@@ -43,6 +43,11 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "temperature": 1.5, "top_k": 20, "top_p": 1, "min_p": 0.05, "seed": 7},
     {"prompt": "", "temperature": 0.7, "top_p": 0},
 ]
+# Run in the page once SmolLM2 is loaded (tests/browser/test_smollm2.py), and in CPython.
+SMOLLM2_EXAMPLES = [
+    {"model": "smollm2", "prompt": "The capital of France is", "temperature": 0},
+    {"model": "smollm2", "prompt": "Once upon a time", "temperature": 0.7, "top_k": 40, "seed": 3},
+]
 DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
         "models/tiny/vocab.tiktoken"]
 CODE = [

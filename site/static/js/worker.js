@@ -158,7 +158,11 @@ async function loadModel(msg) {
 }
 
 async function handle(msg) {
-  if (msg.type === "load-model") return loadModel(msg);
+  if (msg.type === "load-model") {
+    return loadModel(msg).catch((err) => {
+      throw (loadAbort && loadAbort.signal.aborted) ? new Error("cancelled") : err;
+    });
+  }
   await ready;
   await dataReady;
   if (dataError && msg.type === "call") throw new Error("this page's data did not load: " + dataError.message);

@@ -1,0 +1,198 @@
+"""SmolLM2-135M-Instruct in the page: loaded on request, verified, cached, cancellable, and equal to CPython.
+
+One page loads the real model once (from the test server: the same parts, sizes and sha256 a reader
+gets); the tests that need it share that page. The failure paths (cancel, a damaged part, too little
+memory) each use a page of their own, so a broken load never leaks into another test.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import build
+
+FIXTURES = Path(__file__).resolve().parents[1] / "core" / "fixtures"
+WIDGETS = build.load_widgets(build.Options().widgets)
+PAGE = "sampling.html"  # a chapter with a model switch (next_token) and a tiny-model widget (generate)
+
+STATE = "(n) => glassbox.models.state(n).state"
+
+
+def same(browser_value, python_value, rel, path="result"):  # -> list of differences (empty: equal)
+    """Ints, strings and structure exactly; floats within rel (the widget's REL_TOL)."""
+    if isinstance(python_value, float) or isinstance(browser_value, float):
+        ok = isinstance(browser_value, (int, float)) and math.isclose(browser_value, python_value, rel_tol=rel,
+                                                                       abs_tol=1e-12)
+        return [] if ok else [f"{path}: {browser_value!r} in the browser, {python_value!r} in CPython"]
+    if isinstance(python_value, dict):
+        if not isinstance(browser_value, dict) or sorted(browser_value) != sorted(python_value):
+            return [f"{path}: keys differ"]
+        return [d for k in python_value for d in same(browser_value[k], python_value[k], rel, f"{path}.{k}")]
+    if isinstance(python_value, list):
+        if not isinstance(browser_value, list) or len(browser_value) != len(python_value):
+            return [f"{path}: lengths differ"]
+        return [d for i, (a, b) in enumerate(zip(browser_value, python_value))
+                for d in same(a, b, rel, f"{path}[{i}]")]
+    return [] if browser_value == python_value else [f"{path}: {browser_value!r} != {python_value!r}"]
+
+
+@pytest.fixture(scope="module")
+def loaded(browser, base_url, smollm2_gguf):
+    """A page of PAGE with SmolLM2 loaded through the page's own API, and what it reported meanwhile."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.goto(base_url + PAGE)
+    page.evaluate("""() => { window.modelEvents = [];
+        document.addEventListener('glassbox:model', (e) => window.modelEvents.push(
+            [e.detail.state, e.detail.phase || null, e.detail.loaded || 0, e.detail.total || 0])); }""")
+    info = page.evaluate("() => glassbox.models.load('smollm2')")
+    page.errors = errors
+    yield page, info
+    context.close()
+
+
+def test_loading_reports_bytes_then_layers_then_ready(loaded):
+    page, info = loaded
+    from sitebuild.smollm2 import FILE_SIZE
+    assert info["bytes"] == FILE_SIZE and info["fromCache"] == 0 and info["params"] == 134_515_008
+    events = page.evaluate("() => window.modelEvents")
+    downloads = [e for e in events if e[1] == "download" and e[3]]
+    assert downloads and downloads[-1][2] == downloads[-1][3] == FILE_SIZE
+    assert [e[2] for e in downloads] == sorted(e[2] for e in downloads)  # bytes only go up
+    layers = [e for e in events if e[0] == "loading" and e[1] == "unpack"]
+    assert [e[2] for e in layers] == list(range(1, 32)) and all(e[3] == 31 for e in layers)
+    assert events[-1][0] == "ready"
+    assert page.errors == []
+
+
+def test_greedy_continuation_in_the_page_equals_the_reference(loaded):
+    page, _ = loaded
+    with np.load(FIXTURES / "smollm2_reference.npz") as npz:
+        for prompt in ("france", "chat"):
+            ids, expected = npz[f"ids_{prompt}"].tolist(), npz[f"greedy_{prompt}"].tolist()
+            got = page.evaluate("""(ids) => glassbox.py(`
+from llm_core.models import get_model
+from llm_core.model import generate
+generate(get_model('smollm2'), ${JSON.stringify(ids)}, max_new_tokens=32, temperature=0)['new_ids']`)""", ids)
+            assert got == expected, prompt
+
+
+def test_worker_memory_stays_under_a_gigabyte(loaded):
+    page, _ = loaded
+    # the WebAssembly memory is Python's whole heap; it only grows, so this is the high-water mark
+    wasm = page.evaluate("() => glassbox.py('import pyodide_js; pyodide_js._module.HEAP8.length')")
+    assert wasm < 1e9, f"{wasm / 1e6:.0f} MB"
+
+
+def test_widgets_on_smollm2_equal_cpython(loaded):
+    page, _ = loaded
+    problems, checked = [], 0
+    for name, w in sorted(WIDGETS.items()):
+        for params in getattr(w.module, "SMOLLM2_EXAMPLES", []):
+            params = {**w.module.DEFAULTS, **params}
+            in_browser = page.evaluate("([n, p]) => glassbox.compute(n, p)", [name, params])
+            in_python = json.loads(json.dumps(w.module.compute(params)))
+            in_browser.pop("measured", None), in_python.pop("measured", None)
+            problems += same(in_browser, in_python, getattr(w.module, "REL_TOL", 1e-9), f"{name}{params}")
+            checked += 1
+    assert problems == []
+    assert checked >= 1
+
+
+def test_the_switch_runs_the_widget_on_smollm2(loaded):
+    page, _ = loaded
+    fig = page.locator("figure[data-widget=next_token]").first
+    fig.locator("input[value=smollm2]").check()
+    page.wait_for_function("""() => document.querySelector('figure[data-widget=next_token] .smp-context')
+        .textContent.startsWith('SmolLM2-135M-Instruct reads')""")
+    assert "49,152" in fig.locator(".smp-stats").text_content()
+
+
+def test_a_return_visit_reads_the_model_from_the_browsers_cache(loaded):
+    page, _ = loaded
+    again = page.context.new_page()  # same browser profile: Cache Storage is shared
+    again.goto(page.url)
+    info = again.evaluate("() => glassbox.models.load('smollm2')")
+    assert info["fromCache"] == info["bytes"]
+    again.close()
+
+
+def fresh_page(browser, base_url):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(base_url + PAGE)
+    page.evaluate("() => glassbox.ready.then(() => true)")
+    return context, page
+
+
+def test_cancel_stops_the_download_and_the_tiny_model_keeps_working(browser, base_url, smollm2_gguf):
+    context, page = fresh_page(browser, base_url)
+    try:
+        # a slow network (2 MB/s), so there is a download to cancel
+        page.context.new_cdp_session(page).send("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 20, "downloadThroughput": 2e6, "uploadThroughput": -1})
+        page.evaluate("() => { window.loading = glassbox.models.load('smollm2').then(() => 'loaded', (e) => e.message); }")
+        page.wait_for_function(f"() => ({STATE})('smollm2') === 'loading'")
+        fig = page.locator("figure[data-widget=next_token]").first
+        assert fig.locator(".model-cancel").is_visible()
+        fig.locator(".model-cancel").click()
+        assert page.evaluate("() => window.loading") == "cancelled"
+        assert page.evaluate(STATE, "smollm2") == "absent"
+        assert fig.locator(".model-load").is_visible() and fig.locator("input[value=smollm2]").is_disabled()
+        result = page.evaluate("() => glassbox.compute('next_token', {prompt: 'The President'})")
+        assert result["model_name"] == "Glassbox's tiny model"
+    finally:
+        context.close()
+
+
+def test_a_damaged_part_is_refused_with_a_message(browser, base_url, smollm2_gguf):
+    context, page = fresh_page(browser, base_url)
+    try:
+        def damage(route):
+            body = bytearray(route.fetch().body())
+            body[1000] ^= 0xFF
+            route.fulfill(body=bytes(body), headers={"content-type": "application/octet-stream"})
+        page.route("**/*.gguf.part1", damage)
+        message = page.evaluate("() => glassbox.models.load('smollm2').then(() => 'loaded', (e) => e.message)")
+        assert "arrived damaged" in message
+        fig = page.locator("figure[data-widget=next_token]").first
+        assert "Could not load it" in fig.locator(".model-load-status").text_content()
+        assert "Try again" in fig.locator(".model-load").text_content()
+        result = page.evaluate("() => glassbox.compute('next_token', {})")
+        assert result["model_name"] == "Glassbox's tiny model"
+    finally:
+        context.close()
+
+
+def test_too_little_memory_gets_a_clear_message(browser, base_url, smollm2_gguf):
+    context, page = fresh_page(browser, base_url)
+    try:
+        # a device that cannot hold the model: the first layer's allocation fails
+        page.evaluate("""() => glassbox.py(`
+import llm_core.gguf as g
+def no_room(*args, **kwargs):
+    raise MemoryError
+g.layer_weights_from_gguf = no_room`)""")
+        message = page.evaluate("() => glassbox.models.load('smollm2').then(() => 'loaded', (e) => e.message)")
+        assert "could not give Python enough memory" in message
+        result = page.evaluate("() => glassbox.compute('next_token', {})")
+        assert result["model_name"] == "Glassbox's tiny model"
+    finally:
+        context.close()
+
+
+def test_asking_for_smollm2_before_loading_it_says_what_to_do(browser, base_url):
+    context, page = fresh_page(browser, base_url)
+    try:
+        result = page.evaluate("() => glassbox.compute('next_token', {model: 'smollm2'})")
+        assert "not loaded yet" in result["error"]
+    finally:
+        context.close()
