@@ -39,7 +39,7 @@ import numpy as np
 
 from .bpe_merges import encoding_from_gguf_metadata
 from .data import data_dir
-from .model import Model, ModelConfig, weight_shapes
+from .model import Model, ModelConfig, n_params, weight_shapes
 
 GGUF_MAGIC = b"GGUF"
 GGUF_VERSION = 3
@@ -395,7 +395,10 @@ class GGUFFile:
         return {name: info.type for name, info in self.tensors.items() if info.type not in DEQUANTIZE}
 
 
-def parse_gguf(buf):  # memoryview of the whole file -> GGUFFile
+def parse_gguf(buf, file_size=None):  # memoryview of the file (or of its first bytes) -> GGUFFile
+    """file_size: the whole file's size when buf holds only its beginning (to check a file before reading
+    it all): the tensors are then checked against file_size, and only the metadata and tensor list are
+    read from buf."""
     version, tensor_count, kv_count, pos = read_header(buf)
     metadata, pos = read_metadata(buf, pos, kv_count)
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
@@ -412,7 +415,10 @@ def parse_gguf(buf):  # memoryview of the whole file -> GGUFFile
         if info.offset % alignment:
             raise ValueError(f"tensor {info.name!r} starts at offset {info.offset}, which is not a "
                              f"multiple of the alignment ({alignment})")
-        need(buf, data_start + info.offset, info.n_bytes, f"the data of tensor {info.name!r}")
+        start, size = data_start + info.offset, len(buf) if file_size is None else file_size
+        if start + info.n_bytes > size:  # as need(), against the whole file's size
+            raise ValueError(f"truncated GGUF file: reading the data of tensor {info.name!r} needs "
+                             f"{info.n_bytes} bytes at offset {start}, but the file ends at byte {size}")
     return GGUFFile(version, metadata, tensors, alignment, data_start, buf)
 
 
@@ -543,14 +549,11 @@ def outer_weights_from_gguf(gguf):  # -> {"tok_emb", "final_norm"[, "lm_head"]: 
     return weights
 
 
-def load_gguf_steps(path_or_bytes, n_ctx=None, name=None):  # yields (done, total, None) ..., then (total, total, Model)
-    """load_gguf one layer at a time, for a caller that must stay responsive (the browser worker).
-
-    Everything that can be refused is checked before any weight is read: the architecture, the
-    tokenizer, every tensor's presence and type (a file with K-quants is refused at once, not after
-    a minute of work).
+def check_runnable(gguf, n_ctx=None, max_weight_bytes=None):  # -> (ModelConfig, encoding)
+    """Everything that can refuse a file, from its metadata and tensor list alone (no weight is read):
+    the architecture, the tokenizer, every tensor's presence and type (a file with K-quants is refused
+    at once, not after a minute of work), and, with max_weight_bytes, the memory its float32 weights need.
     """
-    gguf = read_gguf(path_or_bytes)
     cfg = config_from_gguf(gguf.metadata, n_ctx)
     cfg = replace(cfg, tied_embeddings="output.weight" not in gguf.tensors)
     encoding = encoding_from_gguf_metadata(gguf.metadata)
@@ -561,9 +564,42 @@ def load_gguf_steps(path_or_bytes, n_ctx=None, name=None):  # yields (done, tota
         raise ValueError(f"this GGUF lacks tensor {missing[0]!r} of a llama model ({len(missing)} missing)")
     unsupported = {n: t for n, t in gguf.unsupported_tensors().items() if n in names or n == "output.weight"}
     if unsupported:
-        name, kind = next(iter(unsupported.items()))
-        raise ValueError(f"tensor {name!r} is stored as {kind} ({len(unsupported)} tensors in types llm_core "
+        first, kind = next(iter(unsupported.items()))
+        raise ValueError(f"tensor {first!r} is stored as {kind} ({len(unsupported)} tensors in types llm_core "
                          f"cannot read; it reads {', '.join(DEQUANTIZE)})")
+    n = n_params(cfg)
+    if max_weight_bytes is not None and 4 * n > max_weight_bytes:
+        raise ValueError(f"this model has {n / 1e6:,.0f}M parameters: as float32, the form llm_core computes in, "
+                         f"they need {4 * n / 1e9:.1f} GB, more than the {max_weight_bytes / 1e9:.1f} GB a page "
+                         "can give Python; a model of up to about "
+                         f"{max_weight_bytes / 4e6:,.0f}M parameters fits")
+    return cfg, encoding
+
+
+def check_gguf_head(head, file_size, max_weight_bytes=None):  # -> {"more": n_bytes} | {"model": {...}}
+    """Whether a GGUF file can run, from its first bytes only: the page checks a reader's file this way
+    before reading all of it. {"more": n}: the metadata goes on past head, read its first n bytes;
+    {"model": {name, n_params, n_layer, d_model, n_vocab, bytes}}: it can run; a ValueError says why not.
+    """
+    try:
+        gguf = parse_gguf(memoryview(head).cast("B"), file_size)
+    except ValueError as e:
+        if len(head) < file_size and str(e).startswith("truncated GGUF file"):
+            return {"more": min(file_size, 4 * len(head))}
+        raise
+    cfg, encoding = check_runnable(gguf, max_weight_bytes=max_weight_bytes)
+    name = str(gguf.metadata.get("general.name") or gguf.metadata.get("general.basename") or "GGUF model")
+    return {"model": {"name": name, "n_params": n_params(cfg), "n_layer": cfg.n_layer, "d_model": cfg.d_model,
+                      "n_vocab": cfg.n_vocab, "bytes": file_size}}
+
+
+def load_gguf_steps(path_or_bytes, n_ctx=None, name=None):  # yields (done, total, None) ..., then (total, total, Model)
+    """load_gguf one layer at a time, for a caller that must stay responsive (the browser worker).
+
+    check_runnable refuses what cannot run before any weight is read.
+    """
+    gguf = read_gguf(path_or_bytes)
+    cfg, encoding = check_runnable(gguf, n_ctx)
     expected = weight_shapes(cfg)
     weights = {}
     for i in range(cfg.n_layer):
@@ -593,6 +629,10 @@ def load_gguf(path_or_bytes, n_ctx=None, name=None):  # -> model.Model
 
 
 SMOLLM2 = "models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"  # where the site keeps it, in the data folder
+READER_FILE = "models/file/model.gguf"  # where the page puts a GGUF file the reader opened from their disk
+# A reader's own file must fit beside everything else in the worker: float32 weights of at most 1.2 GB
+# (about 300M parameters); SmolLM2's are 0.54 GB.
+BROWSER_MAX_WEIGHT_BYTES = 1.2e9
 DATA_MODEL_NAMES = {SMOLLM2: "SmolLM2-135M-Instruct"}  # its metadata calls it "Smollm2 135M 8k Lc100K Mix1 Ep2"
 _data_models = {}  # data-folder relpath -> Model: a file is loaded once per process
 

@@ -303,7 +303,7 @@ def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1
 class Model:
     """A loaded model: config, weights and the tokenizer its vocabulary comes from."""
 
-    def __init__(self, cfg, weights, encoding=None, name="Glassbox tiny model"):
+    def __init__(self, cfg, weights, encoding=None, name="Glassbox's tiny model"):
         check_weights(weights, cfg)
         if encoding is not None and encoding.n_vocab != cfg.n_vocab:
             raise ValueError(f"the tokenizer has {encoding.n_vocab} token ids, the model n_vocab = {cfg.n_vocab}")

@@ -196,3 +196,71 @@ def test_asking_for_smollm2_before_loading_it_says_what_to_do(browser, base_url)
         assert "not loaded yet" in result["error"]
     finally:
         context.close()
+
+
+# -- a GGUF file from the reader's own disk --------------------------------------------------------
+
+def small_llama_file(tmp_path, **kwargs):
+    """A small random llama GGUF, written as llama.cpp's converter writes one (tests/core/test_gguf_model)."""
+    from llm_core.model import random_weights
+    from tests.core.test_gguf_model import SMALL, write_llama_gguf
+    return write_llama_gguf(tmp_path / "mine.gguf", random_weights(SMALL, seed=5), SMALL, **kwargs)
+
+
+def open_file(page, path):
+    fig = page.locator("figure[data-widget=next_token]").first
+    fig.locator(".model-file").set_input_files(str(path))
+    page.wait_for_function(f"() => ['ready', 'failed'].includes(({STATE})('file'))")
+    return fig
+
+
+def test_a_readers_own_gguf_file_runs_in_the_widgets(browser, base_url, tmp_path):
+    from llm_core import gguf
+    path = small_llama_file(tmp_path)
+    context, page = fresh_page(browser, base_url)
+    try:
+        fig = open_file(page, path)
+        assert page.evaluate(STATE, "file") == "ready"
+        page.wait_for_function("""() => document.querySelector('figure[data-widget=next_token] input[value=file]').checked""")
+        params = {**WIDGETS["next_token"].module.DEFAULTS, "model": "file", "prompt": "abc abc", "temperature": 0}
+        in_browser = page.evaluate("([n, p]) => glassbox.compute(n, p)", ["next_token", params])
+        gguf._data_models[gguf.READER_FILE] = gguf.load_gguf(path, n_ctx=gguf.DATA_MODEL_N_CTX)
+        try:
+            in_python = json.loads(json.dumps(WIDGETS["next_token"].module.compute(params)))
+        finally:
+            del gguf._data_models[gguf.READER_FILE]
+        assert same(in_browser, in_python, 1e-3) == []
+        assert "Your file" in fig.locator(".model-file-name").text_content()
+        # a second file in the same visit is refused with a reason; the first keeps working
+        message = page.evaluate("() => glassbox.models.load('file', new File([new Uint8Array(8)], 'x.gguf'))"
+                                ".then(() => 'loaded', (e) => e.message)")
+        assert "reload the page" in message
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("not gguf", "not a GGUF file"),
+    ("Q6_K", "is stored as Q6_K"),
+])
+def test_a_file_that_cannot_run_is_refused_at_once_with_the_reason(browser, base_url, tmp_path, kind, expected):
+    if kind == "not gguf":
+        path = tmp_path / "photo.gguf"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(5000))
+    else:
+        import gguf as gguf_writer
+        from llm_core.model import ModelConfig, random_weights
+        from tests.core.test_gguf_model import write_llama_gguf
+        cfg = ModelConfig(n_vocab=260, n_ctx=8, d_model=256, n_layer=1, n_head=4, n_kv_head=2, d_head=64, d_ff=256)
+        path = write_llama_gguf(tmp_path / "k.gguf", random_weights(cfg), cfg,
+                                tensor_type=gguf_writer.GGMLQuantizationType.Q6_K)
+    context, page = fresh_page(browser, base_url)
+    try:
+        fig = open_file(page, path)
+        assert page.evaluate(STATE, "file") == "failed"
+        status = fig.locator(".model-file-status").text_content()
+        assert expected in status and "The tiny model keeps working" in status
+        assert fig.locator("input[value=file]").is_disabled()
+        assert page.evaluate("() => glassbox.compute('next_token', {})")["model_name"] == "Glassbox's tiny model"
+    finally:
+        context.close()

@@ -13,7 +13,7 @@ gguf_writer = pytest.importorskip("gguf")
 
 from llm_core import gguf  # noqa: E402
 from llm_core.bpe_merges import bytes_to_unicode  # noqa: E402
-from llm_core.model import ModelConfig, forward, generate, random_weights  # noqa: E402
+from llm_core.model import ModelConfig, forward, generate, n_params, random_weights  # noqa: E402
 from llm_core.rope import rope_frequencies  # noqa: E402
 
 SMALL = ModelConfig(n_vocab=260, n_ctx=32, d_model=16, n_layer=2, n_head=4, n_kv_head=2, d_head=4, d_ff=24,
@@ -193,3 +193,19 @@ def test_smollm2_answers_paris(smollm2_gguf):
     assert model.name == "SmolLM2-135M-Instruct"
     out = generate(model, "The capital of France is", max_new_tokens=2, temperature=0)
     assert out["text"].startswith(" Paris")
+
+
+def test_a_file_is_checked_from_its_first_bytes(tmp_path, small_weights, smollm2_gguf):
+    data = write_llama_gguf(tmp_path / "small.gguf", small_weights, SMALL).read_bytes()
+    assert gguf.check_gguf_head(data[:64], len(data)) == {"more": 256}  # the metadata goes on: read more
+    assert gguf.check_gguf_head(data, len(data))["model"]["n_params"] == n_params(SMALL)
+    # SmolLM2's metadata and tensor list fit in its first 2 MB (49,152 tokens and 48,900 merges)
+    head = smollm2_gguf.open("rb").read(2 << 20)
+    info = gguf.check_gguf_head(head, smollm2_gguf.stat().st_size, gguf.BROWSER_MAX_WEIGHT_BYTES)["model"]
+    assert (info["n_params"], info["n_layer"], info["n_vocab"]) == (134_515_008, 30, 49152)
+    with pytest.raises(ValueError, match=r"135M parameters: as float32.*need 0.5 GB, more than the 0.4 GB"):
+        gguf.check_gguf_head(head, smollm2_gguf.stat().st_size, max_weight_bytes=0.4e9)
+    with pytest.raises(ValueError, match="not a GGUF file"):
+        gguf.check_gguf_head(b"\x89PNG\r\n\x1a\n" + bytes(100), 108)
+    with pytest.raises(ValueError, match="truncated GGUF file"):  # the whole file was given: truly cut short
+        gguf.check_gguf_head(data[:64], 64)

@@ -69,7 +69,7 @@ def model(name="tiny"):
 # Moving a slider keeps the prompt: its pass is read once (prefix caching, chapter 19). One cache per
 # model (the same ids mean other tokens in another vocabulary); SmolLM2's entries hold 47 MB of keys
 # and values each, so it keeps fewer.
-PREFIXES = {"tiny": PrefixCache(size=4), "smollm2": PrefixCache(size=2)}
+PREFIXES = {"tiny": PrefixCache(size=4), "smollm2": PrefixCache(size=2), "file": PrefixCache(size=1)}
 
 
 
@@ -168,7 +168,7 @@ def compute(params: dict) -> dict:
         "entropy_bits": max(0.0, float(entropy(final, base=2))),
         "perplexity": float(math.exp(entropy(final))),
         "filters": filter_lines(stages, p),
-        "model_name": MODEL_NAMES[p["model"]],
+        "model_name": chosen.name,
         "params": p,
         "note": " ".join(notes) or None,
     }

@@ -248,13 +248,19 @@
     document.querySelectorAll("[data-model-switch]").forEach(showSwitch);
   }
 
-  function loadModel(name) {
+  // name: "smollm2" (the site's copy), or "file" with file: a File the reader picked (read, never uploaded).
+  function loadModel(name, file) {
     const known = models[name];
-    if (known && (known.state === "loading" || known.state === "ready")) return known.promise;
+    if (known && known.state === "loading") return known.promise;
+    if (known && known.state === "ready") {
+      if (!file) return known.promise;
+      return Promise.reject(new Error("one file per visit: reload the page to open another"));
+    }
     if (!started) startWorker();
-    const entry = { state: "loading", phase: "download", loaded: 0, total: 0 };
+    const entry = { state: "loading", phase: file ? "check" : "download", loaded: 0, total: 0 };
     models[name] = entry;
-    entry.promise = send({ type: "load-model", name, dataURL: siteURL("data/") }, (p) => {
+    const message = file ? { type: "load-file", file } : { type: "load-model", name, dataURL: siteURL("data/") };
+    entry.promise = send(message, (p) => {
       Object.assign(entry, { phase: p.phase, loaded: p.loaded, total: p.total });
       announce(name);
     }).then((info) => {
@@ -289,6 +295,10 @@
     if (m.state === "loading" && m.phase === "download") {
       return "Downloading: " + MB(m.loaded) + " of " + MB(m.total) + " MB";
     }
+    if (m.state === "loading" && m.phase === "check") return "Checking the file…";
+    if (m.state === "loading" && m.phase === "read") {
+      return "Reading your file: " + MB(m.loaded) + " of " + MB(m.total) + " MB";
+    }
     if (m.state === "loading") return "Reading the weights: layer " + m.loaded + " of " + m.total;
     if (m.state === "ready") {
       return "Loaded: " + m.info.params_text + (m.info.fromCache ? " (from your browser's cache)" : "") + ".";
@@ -301,21 +311,33 @@
     const m = modelState("smollm2");
     const load = box.querySelector(".model-load");
     const cancel = box.querySelector(".model-cancel");
+    const busy = m.state === "loading" || modelState("file").state === "loading";
     const bar = box.querySelector(".model-progress");
     const real = box.querySelector("input[value='smollm2']");
     load.hidden = m.state === "loading" || m.state === "ready";
     load.disabled = false;
     load.textContent = m.state === "failed" ? "Try again: load SmolLM2-135M-Instruct, 98 MB"
       : "Load SmolLM2-135M-Instruct, 98 MB";
-    cancel.hidden = m.state !== "loading";
-    bar.hidden = m.state !== "loading";
-    if (m.state === "loading" && m.total) { bar.max = m.total; bar.value = m.loaded; }
+    cancel.hidden = !busy;
+    const shown = m.state === "loading" ? m : modelState("file");
+    bar.hidden = !busy;
+    if (busy && shown.total) { bar.max = shown.total; bar.value = shown.loaded; }
     real.disabled = m.state !== "ready";
     if (real.disabled && real.checked) {                     // the model went away (restart): back to tiny
       box.querySelector("input[value='tiny']").checked = true;
       box.querySelector("input[value='tiny']").dispatchEvent(new Event("input", { bubbles: true }));
     }
     box.querySelector(".model-load-status").textContent = switchStatus(m);
+    const f = modelState("file");
+    const mine = box.querySelector("input[value='file']");
+    mine.disabled = f.state !== "ready";
+    if (mine.disabled && mine.checked) {
+      box.querySelector("input[value='tiny']").checked = true;
+      box.querySelector("input[value='tiny']").dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    box.querySelector(".model-file-name").textContent = f.state === "ready" ? "Your file: " + f.info.name : "Your own GGUF file";
+    box.querySelector(".model-file").disabled = f.state === "loading" || f.state === "ready";
+    box.querySelector(".model-file-status").textContent = switchStatus(f);
   }
 
   function mountSwitch(box) {
@@ -326,6 +348,15 @@
       }, () => {});
     });
     box.querySelector(".model-cancel").addEventListener("click", cancelLoad);
+    const picker = box.querySelector(".model-file");
+    picker.addEventListener("change", () => {
+      const file = picker.files && picker.files[0];
+      if (!file) return;
+      loadModel("file", file).then(() => {
+        const mine = box.querySelector("input[value='file']");
+        if (!mine.checked) { mine.checked = true; mine.dispatchEvent(new Event("input", { bubbles: true })); }
+      }, () => {});
+    });
     showSwitch(box);
   }
 

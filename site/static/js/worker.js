@@ -1,6 +1,6 @@
 /* Glassbox worker: loads Pyodide, numpy and llm_core off the main thread, then answers calls.
    Messages in:  {type: "init", config} then {id, type: "call"|"py"|"repl", ...}
-                 {id, type: "load-model", name, dataURL}, {type: "cancel-load"}
+                 {id, type: "load-model", name, dataURL}, {id, type: "load-file", file}, {type: "cancel-load"}
    Messages out: {type: "ready"} | {type: "failed", error} | {id, ok, value} | {id, ok: false, error}
                  {id, type: "progress", phase, loaded, total} while a model loads */
 "use strict";
@@ -61,7 +61,7 @@ async function init(config) {
   self.glassboxTiming = timing;
   // subtle: attributes borrowed from a proxy die with it; copy them so they outlive the module proxy.
   runtime = { call: mod.call_widget.copy(), py: mod.run_py.copy(), repl: mod.run_repl.copy(),
-              modelStep: mod.load_model_step.copy() };
+              modelStep: mod.load_model_step.copy(), checkFile: mod.check_model_file.copy() };
   mod.destroy();
 }
 
@@ -140,26 +140,70 @@ async function loadModel(msg) {
   }
   await ready;
   const relpath = "models/" + msg.name + "/" + manifest.file;
-  const path = "/glassbox/data/" + relpath;
+  writeParts("/glassbox/data/" + relpath, parts);
+  parts.length = 0;
+  const model = await readLayers(relpath, signal, post);
+  return Object.assign(model, { bytes: manifest.bytes, fromCache });
+}
+
+function writeParts(path, parts) {
   pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
   const stream = pyodide.FS.open(path, "w");
   for (const bytes of parts) pyodide.FS.write(stream, bytes, 0, bytes.length);
   pyodide.FS.close(stream);
-  parts.length = 0;
-  // One layer per step; a cancel between steps stops it, and other calls run in between.
+}
+
+// One layer per step; a cancel between steps stops it, and other calls run in between.
+async function readLayers(relpath, signal, post) {
   for (;;) {
     if (signal.aborted) { runtime.modelStep(relpath, true); throw new Error("cancelled"); }
     const step = JSON.parse(runtime.modelStep(relpath, false));
     if (step.error) throw new Error(step.error);
     post("unpack", step.done, step.total);
-    if (step.model) return Object.assign(step.model, { bytes: manifest.bytes, fromCache });
+    if (step.model) return step.model;
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
 
+// A GGUF file from the reader's own disk (a File; nothing leaves the device). Checked from its first
+// bytes before the rest is read: a file that is not GGUF, another architecture, an unsupported tensor
+// type or too large for the page is refused at once.
+const READER_FILE = "models/file/model.gguf";
+
+async function loadFile(msg) {
+  const post = (phase, loaded, total) => self.postMessage({ id: msg.id, type: "progress", phase, loaded, total });
+  loadAbort = new AbortController();
+  const signal = loadAbort.signal;
+  const file = msg.file;
+  await ready;
+  let n = Math.min(file.size, 1 << 20);
+  let info = null;
+  while (!info) {
+    const head = new Uint8Array(await file.slice(0, n).arrayBuffer());
+    const answer = JSON.parse(runtime.checkFile(head, file.size));
+    if (answer.error) throw new Error(answer.error);
+    if (answer.more) n = answer.more; else info = answer.model;
+  }
+  const parts = [];
+  let loaded = 0;
+  const reader = file.stream().getReader();
+  for (;;) {
+    if (signal.aborted) { reader.cancel(); throw new Error("cancelled"); }
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.length;
+    post("read", loaded, file.size);
+  }
+  writeParts("/glassbox/data/" + READER_FILE, parts);
+  parts.length = 0;
+  const model = await readLayers(READER_FILE, signal, post);
+  return Object.assign(model, { bytes: file.size, file: file.name });
+}
+
 async function handle(msg) {
-  if (msg.type === "load-model") {
-    return loadModel(msg).catch((err) => {
+  if (msg.type === "load-model" || msg.type === "load-file") {
+    return (msg.type === "load-model" ? loadModel(msg) : loadFile(msg)).catch((err) => {
       throw (loadAbort && loadAbort.signal.aborted) ? new Error("cancelled") : err;
     });
   }

@@ -6,6 +6,8 @@ The worker calls four entry points:
   run_repl(code)                  -> JSON text {stdout, result, error} for the in-page console
   load_model_step(relpath, cancel) -> JSON text {done, total} after reading one more layer of a GGUF file
                                      in the data folder, {..., model: {...}} once it is loaded, or {error}
+  check_model_file(head, size)    -> JSON text: can a reader's GGUF file run? {more: n} (send its first n
+                                     bytes), {model: {...}} or {error}, from its first bytes only
 """
 
 import ast
@@ -104,6 +106,17 @@ def load_model_step(relpath: str, cancel: bool = False) -> str:
         "name": model.name, "params": llm_core.model.n_params(model.cfg),
         "params_text": f"{model.name}, {llm_core.model.n_params(model.cfg) / 1e6:.0f}M parameters, "
                        f"{model.cfg.n_layer} layers"}})
+
+
+def check_model_file(head, file_size) -> str:
+    """Whether the GGUF file a reader opened can run here, from its first bytes, before reading it all."""
+    from llm_core import gguf
+
+    data = head.to_py() if hasattr(head, "to_py") else head  # a JS Uint8Array arrives as a proxy
+    try:
+        return json.dumps(gguf.check_gguf_head(data, int(file_size), gguf.BROWSER_MAX_WEIGHT_BYTES))
+    except ValueError as e:
+        return json.dumps({"error": str(e)})
 
 
 def _split_last_expression(code: str):
