@@ -217,6 +217,9 @@ def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000):  # str -> [n_k
         notes.append(f"The prompt is {len(prompt):,} characters: only its last {max_chars:,} were tokenized.")
         prompt = prompt[-max_chars:]
     ids = model.encoding.encode(prompt)
+    if not ids and "<|endoftext|>" not in model.encoding.special_tokens:
+        raise ValueError("the prompt is empty, and this model has no <|endoftext|> token to start a new "
+                         "document from: type a prompt")
     if not ids:
         notes.append("The prompt is empty, so the model starts a new document: it reads only "
                      "<|endoftext|>, the token that separated the documents it was trained on.")
