@@ -40,7 +40,7 @@ import jinja2
 import markdown
 
 from sitebuild import math as mathtex
-from sitebuild import runtime, smollm2, vocab
+from sitebuild import runtime, smollm2, smollm2_tokenizer, vocab
 from sitebuild.chapters import Chapter, SourceError, line_of, parse_chapter, placeholder
 
 ROOT = Path(__file__).resolve().parent
@@ -302,6 +302,7 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     gguf_file = smollm2.fetch_smollm2(BUILD_DIR / "cache")
     smollm2.place_in_data(gguf_file, BUILD_DIR / "data")
     files.update(smollm2.site_files(gguf_file))
+    files.update(smollm2_tokenizer.site_files(gguf_file, BUILD_DIR / "data"))  # its tokenizer alone, 1.2 MB
     pinned = json.loads(MANIFEST.read_text())
     for rel, data in files.items():
         digest = hashlib.sha256(data).hexdigest()

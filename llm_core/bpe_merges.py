@@ -37,9 +37,11 @@ queue of (rank, position)); llama.cpp src/llama-vocab.cpp (`llm_tokenizer_bpe`, 
 """
 
 import heapq
+import json
 
 import numpy as np
 
+from llm_core.data import read_bytes
 from llm_core.tokenizer import Encoding
 
 
@@ -247,3 +249,13 @@ def encoding_from_gguf_metadata(metadata: dict, name: str | None = None) -> Merg
         raise ValueError("the merge list names a pair twice")
     label = name or metadata.get("general.basename") or metadata.get("general.name") or f"gguf {pre}"
     return MergesEncoding(label, pat_str, token_ids, merge_ranks, special_tokens, ignore_merges)
+
+
+def load_merges_encoding(relpath: str, name: str | None = None) -> MergesEncoding:
+    """A tokenizer kept as a data file of its own: the JSON of the five GGUF metadata keys it is made of
+    (tokenizer.ggml.model, .pre, .tokens, .token_type, .merges), read with llm_core.data.read_bytes.
+
+    The site ships SmolLM2's as "models/smollm2/tokenizer.json" (written by the build from the GGUF,
+    sitebuild/smollm2_tokenizer.py), so a page can tokenize as SmolLM2 does without its 98 MB of weights.
+    """
+    return encoding_from_gguf_metadata(json.loads(read_bytes(relpath)), name)

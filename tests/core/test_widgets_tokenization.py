@@ -1,7 +1,9 @@
 """The tokenization chapter's widgets, computed in CPython: tokenizer_compare, bpe_stepper, bpe_train.
 
 Token ids are checked for exact equality with llm_core's own encode (which tests/core checks against
-tiktoken); the display rules, limits, clamping and bad-input messages are checked by hand-worked cases.
+tiktoken; SmolLM2's tokenizer file against the GGUF's tokenizer, which tests/core checks against Hugging
+Face's tokenizers); the display rules, limits, clamping and bad-input messages are checked by hand-worked
+cases.
 """
 
 import json
@@ -9,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from llm_core.bpe_merges import load_merges_encoding
 from llm_core.bpe_train import train
 from llm_core.tokenizer import get_encoding, render_token
 from widget_loader import load_widget
 
 ENCODINGS = ["o200k_base", "cl100k_base", "r50k_base"]
+SMOLLM2 = "SmolLM2"  # the fourth encoding of tokenizer_compare: SmolLM2's merges, from the build's data file
 
 
 compare = load_widget("tokenizer_compare")
@@ -58,9 +62,16 @@ def glued(merge: dict) -> bool:
 
 # -- every widget --------------------------------------------------------------------------------
 
+def encoding(name: str):
+    """The reference for one of tokenizer_compare's encodings, loaded here (not through the widget)."""
+    return load_merges_encoding("models/smollm2/tokenizer.json") if name == SMOLLM2 else get_encoding(name)
+
+
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
 def test_data_files_are_vocabularies(widget):
-    assert all(path.startswith("vocab/") and path.endswith(".tiktoken") for path in widget.DATA)
+    tokenizers = {"models/smollm2/tokenizer.json"} if widget is compare else set()
+    assert all(path.startswith("vocab/") and path.endswith(".tiktoken") or path in tokenizers
+               for path in widget.DATA)
 
 
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
@@ -103,11 +114,11 @@ def test_render_token(data, shown, expected):
 @pytest.mark.parametrize("show_whitespace", [True, False])
 def test_compare_ids_equal_encode(text, show_whitespace):
     result = as_plain_json(compare.compute({"text": text, "show_whitespace": show_whitespace}))
-    assert [e["name"] for e in result["encodings"]] == ENCODINGS
+    assert [e["name"] for e in result["encodings"]] == [*ENCODINGS, SMOLLM2]
     assert result["n_chars"] == len(text)
     assert result["n_bytes"] == len(text.encode("utf-8"))
     for e in result["encodings"]:
-        enc = get_encoding(e["name"])
+        enc = encoding(e["name"])
         ids = [chip["id"] for chip in e["tokens"]]
         assert ids == enc.encode(text)
         assert e["n_tokens"] == len(ids)
@@ -145,12 +156,32 @@ def test_compare_truncates_long_text_with_a_note():
     assert result["n_chars"] == compare.MAX_CHARS
     kept = text[:compare.MAX_CHARS]
     for e in result["encodings"]:
-        assert [chip["id"] for chip in e["tokens"]] == get_encoding(e["name"]).encode(kept)
+        assert [chip["id"] for chip in e["tokens"]] == encoding(e["name"]).encode(kept)
 
 
 def test_compare_survives_a_huge_paste():
     result = as_plain_json(compare.compute({"text": "x😀 " * 300_000}))
     assert "of 900,000 characters" in result["note"]
+
+
+def test_compare_smollm2_tokenizer_file_is_the_gguf_tokenizer(smollm2_gguf):
+    """The data file the build writes (sitebuild/smollm2_tokenizer.py) makes the very tokenizer the GGUF
+    does: same tokens, merges, special tokens and pre-tokenizer, so the same ids for any text."""
+    from pathlib import Path
+
+    from llm_core.bpe_merges import encoding_from_gguf_metadata
+    from llm_core.data import data_dir
+    from llm_core.gguf import read_gguf
+    from sitebuild.smollm2_tokenizer import RELPATH, tokenizer_json
+    assert (data_dir() / RELPATH).read_bytes() == tokenizer_json(Path(smollm2_gguf))
+    from_gguf = encoding_from_gguf_metadata(read_gguf(smollm2_gguf).metadata)
+    from_file = encoding(SMOLLM2)
+    assert from_file.mergeable_ranks == from_gguf.mergeable_ranks
+    assert from_file.merge_ranks == from_gguf.merge_ranks
+    assert from_file.special_tokens == from_gguf.special_tokens
+    assert (from_file.pat_str, from_file.ignore_merges) == (from_gguf.pat_str, from_gguf.ignore_merges)
+    for text in [compare.DEFAULTS["text"], *AWKWARD.values()]:
+        assert from_file.encode(text) == from_gguf.encode(text)
 
 
 def test_compare_lone_surrogates_are_replaced_with_a_note():
@@ -348,17 +379,32 @@ def test_chapter_token_pieces(encoding, text, expected):
     assert pieces(encoding, text) == expected
 
 
-@pytest.mark.parametrize("text, counts", [
-    ("I would like a cup of tea, please.", [10, 10, 10]),
-    ("Я бы хотел чашку чая, пожалуйста.", [10, 18, 39]),
-    ("Θα ήθελα ένα φλιτζάνι τσάι, παρακαλώ.", [20, 37, 42]),
-    ("मुझे एक कप चाय चाहिए, कृपया।", [12, 30, 42]),
+@pytest.mark.parametrize("text, counts", [  # o200k_base, cl100k_base, r50k_base, SmolLM2
+    ("I would like a cup of tea, please.", [10, 10, 10, 10]),
+    ("Я бы хотел чашку чая, пожалуйста.", [10, 18, 39, 29]),
+    ("Θα ήθελα ένα φλιτζάνι τσάι, παρακαλώ.", [20, 37, 42, 35]),
+    ("मुझे एक कप चाय चाहिए, कृपया।", [12, 30, 42, 33]),
     ("def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total / len(xs)\n",
-     [28, 28, 45]),
-    ("HELLO", [2, 2, 3]),
+     [28, 28, 45, 29]),
+    ("HELLO", [2, 2, 3, 3]),
+    (compare.DEFAULTS["text"], [50, 55, 66, 76]),
+    ("你好世界", [2, 5, 8, 9]),
 ])
 def test_chapter_token_counts(text, counts):
-    assert [len(get_encoding(name).encode(text)) for name in ENCODINGS] == counts
+    assert [len(encoding(name).encode(text)) for name in [*ENCODINGS, SMOLLM2]] == counts
+
+
+def test_chapter_smollm2_tokenizer_facts():
+    """SmolLM2's vocabulary and its digits, as the chapter gives them."""
+    smol = encoding(SMOLLM2)
+    assert (len(smol.mergeable_ranks), len(smol.special_tokens), smol.n_vocab) == (49_135, 17, 49_152)
+    assert sorted(smol.special_tokens.values()) == list(range(17))
+    assert [smol.special_tokens[t] for t in ("<|endoftext|>", "<|im_start|>", "<|im_end|>")] == [0, 1, 2]
+    assert "<file_sep>" in smol.special_tokens
+    pieces = [b.decode() for b in smol.decode_tokens_bytes(smol.encode("1234 + 567"))]
+    assert pieces == ["1", "2", "3", "4", " +", " ", "5", "6", "7"]
+    assert len(smol.encode("1234567")) == 7
+    assert 49_152 * 4 < get_encoding("o200k_base").n_vocab < 49_152 * 5  # "a quarter of o200k_base's"
 
 
 def test_chapter_vocabulary_facts():

@@ -1,4 +1,4 @@
-/* Live tokenizer: redraws the three encodings' chips and counts from compute's result.
+/* Live tokenizer: redraws each encoding's chips and counts from compute's result (three OpenAI encodings and SmolLM2's).
    Same markup as tokenizer_compare.html (chips come from tokens.js / _tokens.html). */
 (function () {
   "use strict";

@@ -1,18 +1,26 @@
-"""Live tokenizer: the reader's text encoded by o200k_base, cl100k_base and r50k_base, side by side.
+"""Live tokenizer: the reader's text encoded by o200k_base, cl100k_base, r50k_base and SmolLM2's tokenizer.
 
 For each encoding: the tokens as chips (id + what the token's bytes say), the token count and characters
 per token. A token is a run of bytes, not of characters, so a chip can hold part of a character (an emoji
-split over several tokens); those bytes are shown as hex, like `<F0 9F>`.
+split over several tokens); those bytes are shown as hex, like `<F0 9F>`. The first three are tiktoken's
+(ranked tokens, `llm_core.tokenizer`); the fourth is SmolLM2-135M-Instruct's merge list, read from a data
+file the build copies out of its GGUF (`llm_core.bpe_merges`), so it needs none of the model's weights.
 """
 
+import functools
 
+from llm_core.bpe_merges import load_merges_encoding
 from llm_core.tokenizer import get_encoding, render_token, without_surrogates
 
-# (encoding, models that use it, per tiktoken/model.py)
+SMOLLM2 = "SmolLM2"
+SMOLLM2_TOKENIZER = "models/smollm2/tokenizer.json"  # written by the build (sitebuild/smollm2_tokenizer.py)
+# (encoding, models that use it): tiktoken's per tiktoken/model.py; SmolLM2's, the real model chapters 6,
+# 8, 9 and 12 can load
 ENCODINGS = [
     ("o200k_base", "GPT-4o, o1, o3, GPT-4.1, GPT-5"),
     ("cl100k_base", "GPT-3.5 Turbo, GPT-4"),
     ("r50k_base", "GPT-2, GPT-3 (davinci)"),
+    (SMOLLM2, "SmolLM2-135M-Instruct (Hugging Face)"),
 ]
 MAX_CHARS = 20_000
 
@@ -34,13 +42,21 @@ EXAMPLES = [
      "show_whitespace": False, "show_ids": True},
     {"text": "    for i in range(10):\n        print(i * 1234567)\n", "show_ids": True},
 ]
-DATA = [f"vocab/{name}.tiktoken" for name, _ in ENCODINGS]
+DATA = [f"vocab/{name}.tiktoken" for name, _ in ENCODINGS if name != SMOLLM2] + [SMOLLM2_TOKENIZER]
 CODE = [
     "llm_core.tokenizer.get_encoding",
     "llm_core.tokenizer.Encoding.encode",
+    "llm_core.bpe_merges.load_merges_encoding",
+    "llm_core.bpe_merges.MergesEncoding.encode",
     "llm_core.tokenizer.Encoding.decode_tokens_bytes",
     "llm_core.tokenizer.render_token",
 ]
+
+
+@functools.cache
+def encoding(name: str):  # -> tokenizer.Encoding or bpe_merges.MergesEncoding, read once
+    return load_merges_encoding(SMOLLM2_TOKENIZER, SMOLLM2) if name == SMOLLM2 else get_encoding(name)
+
 
 def chips(enc, ids: list[int], show_whitespace: bool) -> list[dict]:
     """Token ids -> chips for the view: {"id", "segs", "nl" (the token holds a line break)}."""
@@ -70,7 +86,7 @@ def compute(params: dict) -> dict:
     n_chars = len(text)
     encodings = []
     for name, models in ENCODINGS:
-        enc = get_encoding(name)
+        enc = encoding(name)
         ids = enc.encode(text)
         encodings.append({
             "name": name,
