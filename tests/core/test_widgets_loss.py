@@ -2,7 +2,8 @@
 
 neg_log is checked against math.log; token_loss against the tiny model's own logits (each token's loss
 is -log softmax of the previous position's logits at that token), llm_core.loss.cross_entropy for the
-mean, and exp(mean) for the perplexity; plus clamping, the limits and the bad-input messages.
+mean, and exp(mean) for the perplexity; plus clamping, the limits and the bad-input messages; and on
+SmolLM2 (skipped without its GGUF file), with the numbers chapter 12 quotes.
 """
 
 import math
@@ -10,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from llm_core.activations import softmax
 from llm_core.loss import cross_entropy
 from widget_loader import load_widget, run
 
@@ -112,3 +114,78 @@ def test_token_loss_odd_text():
 def test_token_loss_rejects_non_text(value):
     with pytest.raises(ValueError, match="text"):
         token_loss.compute({"text": value})
+
+
+# -- token_loss on SmolLM2 (skipped without its GGUF file) ------------------------------------------
+
+def chip_text(segs: list) -> str:
+    return "".join(text for _, text in segs).replace("·", " ")
+
+
+def test_token_loss_on_smollm2_reads_the_text_after_endoftext(smollm2_gguf):
+    """On SmolLM2 the losses are -log softmax of its logits for <|endoftext|> + the text; the start token is
+    read, not scored, and only the text's tokens are drawn."""
+    text = token_loss.ORDINARY_ENGLISH
+    r = run(token_loss, model="smollm2", text=text)
+    smol = token_loss.model("smollm2")
+    ids = smol.encoding.encode(text)
+    logits, _ = smol.forward([0, *ids])  # <|endoftext|> is token 0
+    assert smol.encoding.special_tokens["<|endoftext|>"] == 0
+    expected = -np.log([softmax(logits[t].astype(np.float64))[ids[t]] for t in range(1, len(ids))])
+    assert [c["id"] for c in r["tokens"]] == ids and r["tokens"][0]["loss"] is None
+    np.testing.assert_allclose([c["loss"] for c in r["tokens"][1:]], expected, rtol=1e-4, atol=1e-5)
+    assert r["model_name"] == "SmolLM2-135M-Instruct" and r["start"] == "<|endoftext|>"
+    assert run(token_loss, text=text)["start"] is None  # the tiny model reads the text as it is
+
+
+def test_token_loss_chapter_numbers_tiny_against_smollm2(smollm2_gguf):
+    """Chapter 12's "A real model on the same text": both models on ordinary English and on the default."""
+    def stats(model, text):
+        s = run(token_loss, model=model, text=text)["stats"]
+        return round(s["mean"], 2), s["perplexity"], round(s["bits_per_byte"], 3)
+
+    mean, ppl, bpb = stats("smollm2", token_loss.ORDINARY_ENGLISH)
+    assert (mean, round(ppl, 2), bpb) == (1.62, 5.05, 0.649)
+    mean, ppl, bpb = stats("tiny", token_loss.ORDINARY_ENGLISH)
+    assert (mean, round(ppl), round(bpb, 2)) == (5.71, 302, 3.36)
+    assert 5 < 3.361 / 0.649 < 5.5  # "five times as many"
+    default = token_loss.DEFAULTS["text"]
+    mean, _, bpb = stats("tiny", default)
+    assert (mean, bpb) == (3.0, 0.787)
+    mean, _, bpb = stats("smollm2", default)
+    assert (mean, round(bpb, 2)) == (4.34, 1.14)
+
+    smol = {chip_text(c["segs"]): c["loss"] for c in run(token_loss, model="smollm2",
+                                                          text=token_loss.ORDINARY_ENGLISH)["tokens"][1:]}
+    assert round(smol[" Celsius"], 2) == 0.04
+    zeros = [c["loss"] for c in run(token_loss, model="smollm2", text=token_loss.ORDINARY_ENGLISH)["tokens"]
+             if chip_text(c["segs"]) == "0"]
+    assert round(zeros[1], 2) == 0.01  # the second 0 of 100
+    worst = run(token_loss, model="smollm2")["most"][0]
+    assert chip_text(worst["segs"]) == " Congress" and round(worst["loss"], 1) == 12.5
+    assert chip_text(worst["guess"]["segs"]) == " user" and round(100 * worst["guess"]["p"]) == 11
+    tiny = run(token_loss)["tokens"]
+    assert [round(c["loss"], 2) for c in tiny if chip_text(c["segs"]) == " Congress"] == [1.76]
+    from llm_core.model import n_params
+    assert round(n_params(token_loss.model("smollm2").cfg) / n_params(token_loss.model().cfg)) == 79
+
+
+def test_token_loss_smollm2_without_its_start_token_is_more_surprised(smollm2_gguf):
+    """The docstring's reason for <|endoftext|>: the default text costs 4.82 nats per token without it."""
+    smol = token_loss.model("smollm2")
+    ids = smol.encoding.encode(token_loss.DEFAULTS["text"])
+    bare, _, _, _ = token_loss.scored(smol, ((), tuple(ids)))
+    started, _, _, _ = token_loss.scored(smol, ((0,), tuple(ids)))
+    assert (round(bare, 2), round(started, 2)) == (4.82, 4.34)
+
+
+def test_token_loss_smollm2_reads_at_most_24_tokens(smollm2_gguf):
+    r = run(token_loss, model="smollm2", text="The Congress shall act. " * 20)
+    assert r["n_tokens"] == token_loss.MAX_TOKENS_REAL == 24 and r["n_scored"] == 23
+    assert "at most 24" in r["note"]
+    assert run(token_loss, model="smollm2", text="the")["message"]
+
+
+def test_token_loss_refuses_an_unknown_model():
+    with pytest.raises(ValueError, match="model must be one of"):
+        run(token_loss, model="gpt-5")

@@ -71,11 +71,12 @@
         frag.appendChild(T.el("p", "tok-empty", result.message));
       } else {
         const s = result.stats;
-        const stats = T.el("p", "tl-stats", "Mean loss over " + result.n_scored + " predicted token"
+        const stats = T.el("p", "tl-stats", "Mean loss of " + result.model_name + " over " + result.n_scored + " predicted token"
           + (result.n_scored === 1 ? "" : "s") + " (the cross-entropy): ");
         stats.append(T.el("strong", null, s.mean.toFixed(3) + " nats"),
           " (" + s.bits_per_token.toFixed(2) + " bits) per token. Perplexity ", T.el("strong", null, s.perplexity.toFixed(1)),
-          ". Bits per byte ", T.el("strong", null, s.bits_per_byte.toFixed(3)), " (" + s.n_bytes + " bytes).");
+          ". Bits per byte ", T.el("strong", null, s.bits_per_byte.toFixed(3)), " (" + s.n_bytes + " bytes)."
+          + (result.start ? " It read " + result.start + " first, as at the start of a document (not scored)." : ""));
         frag.append(legend(result.legend), stats, extremes(result));
       }
       el.querySelector(".widget-output").replaceChildren(frag);
