@@ -194,3 +194,80 @@ def test_awkward_text(widget, text):
 def test_prompt_must_be_text(widget, prompt):
     with pytest.raises(ValueError, match="prompt"):
         widget.compute({"prompt": prompt})
+
+
+# --- logit_lens on SmolLM2 (skipped without its GGUF file) ---------------------------------------------
+
+def lens_by_hand(chosen, ids):  # -> logits [n_layer + 1, n_seq, n_vocab]: the stream at every depth, read out
+    from llm_core.model import unembed
+    _, trace = chosen.forward(ids, trace=True, lens=False)
+    streams = trace["residual"][::2]  # the embedding, then the stream after each layer
+    return np.stack([unembed(rms_norm(x, chosen.weights["final_norm"], chosen.cfg.norm_eps), chosen.weights)
+                     for x in streams])
+
+
+def text_of(cell: dict) -> str:
+    return "".join(text for _, text in cell["segs"]).replace("·", " ")
+
+
+def test_logit_lens_track_row_follows_the_final_answer():
+    r = run(logit_lens)
+    tiny = logit_lens.model()
+    ids, _ = logit_lens.read_ids(r["params"]["prompt"])
+    logits = lens_by_hand(tiny, ids)[:, -1]                     # [depth, n_vocab], the last position
+    final = r["final"]["id"]
+    assert len(r["track"]) == len(r["depths"]) and r["track"][-1]["rank"] == 1
+    for t, row in zip(r["track"], logits):
+        assert t["p"] == pytest.approx(float(softmax(row.astype(np.float64))[final]), rel=1e-4, abs=1e-12)
+        assert t["rank"] == int((row > row[final]).sum()) + 1
+
+
+def test_logit_lens_on_smollm2_reads_out_its_last_positions(smollm2_gguf):
+    r = run(logit_lens, model="smollm2", prompt=logit_lens.CAPITAL)
+    smol = logit_lens.model("smollm2")
+    ids = smol.encoding.encode(logit_lens.CAPITAL)
+    logits = lens_by_hand(smol, ids)                             # [31, 5, 49152]
+    assert r["model_name"] == "SmolLM2-135M-Instruct" and len(r["depths"]) == 31 == smol.cfg.n_layer + 1
+    assert r["n_tokens"] == 5 and len(r["rows"]) == logit_lens.LENS_ROWS_REAL == 3 and r["n_scored"] == 2
+    assert "last 3 positions" in r["note"] and "49,152" in r["note"]
+    for t, row in enumerate(r["rows"]):
+        assert row["position"] == 2 + t and row["id"] == ids[2 + t]
+        for d, cell in enumerate(row["cells"]):
+            scores = logits[d, 2 + t]
+            assert cell["id"] == int(np.argmax(scores))
+            assert cell["p"] == pytest.approx(float(softmax(scores.astype(np.float64)).max()), rel=1e-4)
+    assert r["final"]["id"] == smol.encoding.encode(" Paris")[0] == int(np.argmax(smol.forward(ids)[0][-1]))
+    # the tiny model's widget keeps its own memo: the same prompt there is the tiny model's
+    assert run(logit_lens, prompt=logit_lens.CAPITAL)["model_name"] == "Glassbox's tiny model"
+
+
+def test_chapter_paris_rises_through_smollm2s_last_layers(smollm2_gguf):
+    """Chapter 8's "Thirty layers of a real model"."""
+    r = run(logit_lens, model="smollm2", prompt=logit_lens.CAPITAL)
+    last = r["rows"][-1]["cells"]                                # depth 0 is the embedding, d the stream after layer d - 1
+    assert text_of(r["final"]) == " Paris" and round(100 * r["final"]["p"], 1) == 77.3
+    assert {text_of(c) for c in last[2:25]} == {".", " "}         # after layers 1 to 23
+    ranks = {layer: r["track"][layer + 1]["rank"] for layer in (23, 26, 27, 28, 29)}
+    assert ranks == {23: 396, 26: 34, 27: 7, 28: 3, 29: 1}
+    assert [round(100 * r["track"][layer + 1]["p"], 1) for layer in (27, 28)] == [1.1, 7.0]
+    assert text_of(last[29]) == " capital"                       # after layer 28, ahead of " Paris"
+    eiffel = run(logit_lens, model="smollm2", prompt="The Eiffel Tower is in the city of")
+    tops = [text_of(c) for c in eiffel["rows"][-1]["cells"]]
+    assert tops[29:] == [" Paris", " Paris"] and " Paris" not in tops[:29]
+    assert round(100 * eiffel["rows"][-1]["cells"][29]["p"], 1) == 7.2 and round(100 * eiffel["final"]["p"], 1) == 65.6
+    tiny = run(logit_lens, prompt=logit_lens.CAPITAL)
+    assert text_of(tiny["final"]) == " not" and round(100 * tiny["final"]["p"], 1) == 6.1
+    enc = logit_lens.model().encoding
+    assert [enc.decode([i]) for i in enc.encode(" Paris")] == [" Par", "is"]
+
+
+def test_logit_lens_smollm2_reads_at_most_16_tokens(smollm2_gguf):
+    r = run(logit_lens, model="smollm2", prompt="the Union " * 20)
+    assert r["n_tokens"] == logit_lens.MAX_TOKENS_REAL == 16 and "last 16" in r["note"] and len(r["rows"]) == 3
+    one = run(logit_lens, model="smollm2", prompt="Paris")
+    assert len(one["rows"]) == 1 and one["note"] is None and one["n_scored"] == 0
+
+
+def test_logit_lens_refuses_an_unknown_model():
+    with pytest.raises(ValueError, match="model must be one of"):
+        run(logit_lens, model="gpt-5")

@@ -9,6 +9,8 @@
     node.appendChild(T.appendSegs(T.el("span", "tok-s"), t.segs));
     return node;
   }
+  const pct = (p) => (p >= 0.001 ? (100 * p).toFixed(1) + "%" : "<0.1%");
+
   function th(scope, content) {
     const node = T.el("th");
     node.scope = scope;
@@ -24,14 +26,15 @@
     draw(el, result) {
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
-      const final = T.el("p", "ll-final", "The model's real prediction after the whole prompt (bottom right): ");
+      const final = T.el("p", "ll-final", result.model_name + "'s real prediction after the whole prompt (last position, output column): ");
       final.append(tok(result.final), " at " + (100 * result.final.p).toFixed(1) + "%.");
       frag.appendChild(final);
 
       const wid = el.querySelector('[data-param="prompt"]').id.replace(/-prompt$/, "");
       const cap = T.el("p", "ll-caption", "Each row is one position of the prompt; each column a depth. A cell "
         + "holds the token the model would predict next if the residual stream stopped there, and its probability. "
-        + "✓ marks the token that actually comes next in the prompt.");
+        + "✓ marks the token that actually comes next in the prompt. The last row follows the final prediction "
+        + "through the depths: its probability and its rank among all tokens.");
       cap.id = wid + "-cap";
       frag.appendChild(cap);
       const table = T.el("table", "ll-grid");
@@ -60,7 +63,17 @@
       foot.appendChild(th("row", "right guesses"));
       for (const h of result.hits) foot.appendChild(T.el("td", null, h + " of " + result.n_scored));
       foot.appendChild(T.el("td"));
-      table.appendChild(T.el("tfoot")).appendChild(foot);
+      const track = T.el("tr");
+      const name = th("row", tok(result.final));
+      name.appendChild(T.el("span", "ll-p", "the output, at the last position"));
+      track.appendChild(name);
+      for (const t of result.track) {
+        const td = T.el("td", null, pct(t.p));
+        td.appendChild(T.el("span", "ll-p", "rank " + T.int(t.rank)));
+        track.appendChild(td);
+      }
+      track.appendChild(T.el("td"));
+      table.appendChild(T.el("tfoot")).append(foot, track);
 
       const scroll = T.el("div", "ll-scroll");
       scroll.tabIndex = 0;
@@ -69,6 +82,8 @@
       scroll.appendChild(table);
       frag.appendChild(scroll);
       el.querySelector(".widget-output").replaceChildren(frag);
+      // A real model's 31 depths do not fit: show the last layers, where its prediction forms.
+      if (result.depths.length > 12) scroll.scrollLeft = scroll.scrollWidth;
     },
   });
 })();
