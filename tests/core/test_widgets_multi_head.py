@@ -1,7 +1,8 @@
 """The multi-head attention chapter's widgets, computed in CPython: attention_maps and kv_memory.
 
 attention_maps is checked against the model's own forward pass (every head's weights) and against naive
-loops for its per-head summaries; kv_memory against the closed form written out and hand-worked
+loops for its per-head summaries, on the tiny model and on SmolLM2 (skipped without its GGUF file, with
+the numbers chapter 6 quotes); kv_memory against the closed form written out and hand-worked
 published examples. Plus clamping and bad-input messages.
 """
 
@@ -106,6 +107,62 @@ def test_attention_maps_bad_input(params, message):
 def test_attention_maps_strange_prompts(prompt):
     r = run(attention_maps, prompt=prompt)
     assert 1 <= r["n_tokens"] <= attention_maps.MAX_TOKENS and len(r["rows"]) == r["n_tokens"]
+
+
+# ---- attention_maps on SmolLM2 (skipped without its GGUF file) -----------------------------------
+
+def test_attention_maps_on_smollm2_draw_one_layer_and_describe_every_head(smollm2_gguf):
+    r = run(attention_maps, model="smollm2", prompt=attention_maps.PRONOUN, layer=13, head=8)
+    smol = attention_maps.model("smollm2")
+    ids = smol.encoding.encode(attention_maps.PRONOUN)
+    _, trace = smol.forward(ids, trace=True, lens=False)
+    weights = trace["attention"]
+    assert (r["n_layer"], r["n_head"], r["n_kv_head"], r["group"]) == (30, 9, 3, 3)
+    assert r["model_name"] == "SmolLM2-135M-Instruct" and r["grid_layers"] == [13]
+    assert len(r["heads"]) == 270 and [m["kv_head"] for m in r["heads"][:9]] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    for m in r["heads"]:
+        w = weights[m["layer"], m["head"]]
+        assert (m["cells"] is None) == (m["layer"] != 13)
+        if m["cells"] is not None:
+            assert m["cells"] == [[i, j, float(w[i, j])] for i, j in np.argwhere(w >= attention_maps.MIN_CELL)]
+    chosen = weights[13, 8]
+    assert r["rows"] == [[float(x) for x in chosen[i, :i + 1]] for i in range(len(ids))]
+    # switching back: the tiny model clamps the layer and head to its own 6 x 4
+    back = run(attention_maps, prompt=attention_maps.PRONOUN, layer=13, head=8)
+    assert back["params"]["layer"] == 5 and back["params"]["head"] == 3 and len(back["heads"]) == 24
+
+
+def test_chapter_smollm2_pronoun_head_and_first_token_heads(smollm2_gguf):
+    """Chapter 6's "270 heads of a real model": layer 13's head 8 links " it" to " cat", and most heads
+    park their weight on the first token."""
+    r = run(attention_maps, model="smollm2", prompt=attention_maps.PRONOUN, layer=13, head=8)
+    labels = [t["label"] for t in r["tokens"]]
+    it, cat = labels.index("·it"), labels.index("·cat")
+    assert round(100 * r["rows"][it][cat], 1) == 80.4
+    assert {labels[f["query"]]: (labels[f["key"]], round(100 * f["weight"], 1)) for f in r["focus"]}[
+        "·on"] == ("·cat", 97.7)
+    assert round(100 * r["rows"][labels.index("·tired")][cat], 1) == 74.1
+    weights = attention_maps.attention(attention_maps.model("smollm2"), tuple(t["id"] for t in r["tokens"]))
+    from_it = weights[:, :, it, cat]  # [n_layer, n_head]: every head's weight from " it" on " cat"
+    assert np.unravel_index(np.argmax(from_it), from_it.shape) == (13, 8)
+    trophy = run(attention_maps, model="smollm2", layer=13, head=8,
+                 prompt="The trophy did not fit in the suitcase because it was too big")
+    labels = [t["label"] for t in trophy["tokens"]]
+    assert round(100 * trophy["rows"][labels.index("·it")][labels.index("·trophy")], 1) == 50.9
+    tiny = attention_maps.model().encoding
+    assert [tiny.decode([i]) for i in tiny.encode(" cat")] == [" c", "at"]
+    sinks = [m for m in run(attention_maps, model="smollm2")["heads"] if m["first"] >= 0.5]
+    assert len(sinks) == 175 and not [m for m in run(attention_maps)["heads"] if m["first"] >= 0.5]
+
+
+def test_attention_maps_smollm2_reads_at_most_24_tokens(smollm2_gguf):
+    r = run(attention_maps, model="smollm2", prompt="The Congress shall act. " * 20)
+    assert r["n_tokens"] == attention_maps.MAX_TOKENS_REAL == 24 and "last 24" in r["note"]
+
+
+def test_attention_maps_refuses_an_unknown_model():
+    with pytest.raises(ValueError, match="model must be one of"):
+        run(attention_maps, model="gpt-5")
 
 
 # ---- kv_memory -------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-/* Attention maps: redraws the 6 x 4 small heatmaps (grouped by shared key/value head), the enlarged head
-   with token labels, and the text summaries from compute's result. Same markup as attention_maps.html.
-   A click on a small map sets the layer and head menus, which asks for the enlarged head. */
+/* Attention maps: redraws the small heatmaps (every layer of the tiny model, the chosen layer of a real
+   one; grouped by shared key/value head), the enlarged head with token labels, and the text summaries
+   from compute's result. Same markup as attention_maps.html. A click on a small map sets the layer and
+   head menus, which asks for the enlarged head; a model with other dimensions refills the menus. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;
@@ -34,8 +35,8 @@
   }
 
   function grid(r) {
-    const box = T.el("div", "am-grid");
-    for (let layer = 0; layer < r.n_layer; layer++) {
+    const box = T.el("div", "am-grid" + (r.grid_layers.length < r.n_layer ? " am-one" : ""));
+    for (const layer of r.grid_layers) {
       const row = T.el("div", "am-layer");
       row.appendChild(T.el("p", "am-layer-name", "Layer " + layer));
       for (let g = 0; g < r.n_kv_head; g++) {
@@ -96,6 +97,30 @@
     return node;
   }
 
+  // The layer and head menus list the model's own layers and heads; refilled when the model changes.
+  function syncMenus(el, r) {
+    const layer = el.querySelector('[data-param="layer"]'), head = el.querySelector('[data-param="head"]');
+    if (layer.options.length !== r.n_layer || head.options.length !== r.n_head) {
+      layer.replaceChildren(...Array.from({ length: r.n_layer }, (_, i) => new Option(String(i), String(i))));
+      head.replaceChildren(...Array.from({ length: r.n_head }, (_, i) =>
+        new Option(i + " (key/value head " + Math.floor(i / r.group) + ")", String(i))));
+      layer.value = String(r.params.layer);
+      head.value = String(r.params.head);
+    }
+  }
+
+  function howText(r) {
+    const n = r.n_tokens;
+    const some = r.grid_layers.length < r.n_layer
+      ? " It has " + r.n_layer + " layers of " + r.n_head + " query heads, " + r.n_layer * r.n_head + " in all: the maps are layer "
+        + r.grid_layers[0] + "'s (choose another layer above; every head is described in words at the end)."
+      : "";
+    return r.model_name + ", " + n + " token" + (n === 1 ? "" : "s") + "." + some + " Each small map is one head: row = the token "
+      + "that looks (the query), column = the token it looks at (the key), stronger colour = more weight; only the triangle "
+      + "below the diagonal can be filled (the causal mask). Boxes group the query heads that share one "
+      + "key/value head. Choose a map to enlarge it.";
+  }
+
   glassbox.widget("attention_maps", {
     read(el) {
       const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
@@ -116,13 +141,8 @@
     draw(el, r) {
       const frag = document.createDocumentFragment();
       if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
-      const n = r.n_tokens;
-      frag.append(T.chips(r.tokens, false, "The text's tokens"),
-        T.el("p", "am-how", n + " token" + (n === 1 ? "" : "s") + ". Each small map is one head: row = the token that "
-          + "looks (the query), column = the token it looks at (the key), stronger colour = more weight; only the triangle "
-          + "below the diagonal can be filled (the causal mask). Boxes group the query heads that share one "
-          + "key/value head. Choose a map to enlarge it."),
-        grid(r));
+      syncMenus(el, r);
+      frag.append(T.chips(r.tokens, false, "The text's tokens"), T.el("p", "am-how", howText(r)), grid(r));
 
       const m = r.heads[r.chosen];
       frag.append(T.el("h3", "am-title", "Layer " + m.layer + ", query head " + m.head + " (key/value head "

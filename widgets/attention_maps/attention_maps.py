@@ -1,27 +1,33 @@
-"""Every attention head of every layer of the tiny model, on the reader's text.
+"""Every attention head of every layer of a model, on the reader's text.
 
-One forward pass with trace=True gives the softmax weights of all n_layer x n_head = 6 x 4 heads,
+One forward pass with trace=True gives the softmax weights of all n_layer x n_head heads,
 [n_layer, n_head, n_seq, n_seq] (row = query position, column = key position). The view draws each as a
-small heatmap, grouped by the key/value head its query heads share (grouped-query attention: heads 0 and
-1 read kv head 0, heads 2 and 3 kv head 1), and one chosen head large, with token labels.
+small heatmap, grouped by the key/value head its query heads share (grouped-query attention: in the tiny
+model heads 0 and 1 read kv head 0, heads 2 and 3 kv head 1), and one chosen head large, with token labels.
+
+The model is Glassbox's tiny one (6 x 4 = 24 heads, all drawn), or SmolLM2-135M-Instruct once the reader
+has loaded it (llm_core.models): 30 x 9 = 270 heads, three query heads per key/value head. For a real
+model the maps show the chosen layer's heads (every head is still summarised in words), and the pass
+reads at most MAX_TOKENS_REAL tokens: in the browser each costs 0.1 to 0.2 s. A pass is kept per model
+and text (llm_core.memo), so choosing another layer or head does not run the model again.
 
 Colour is not the only carrier: every head also gets a one-line summary, how much weight its queries put
 on the previous token, the first token and themselves, and its mean attention distance
 (`llm_core.attention.attention_distance`), and the chosen head lists where each token looks most.
 """
 
-import functools
-
 import numpy as np
 
 from llm_core.attention import attention_distance
-from llm_core.controls import as_int, as_text
-from llm_core.model import load_model, prompt_ids
+from llm_core.controls import as_choice, as_int, as_text
+from llm_core.memo import per_model
+from llm_core.model import prompt_ids
+from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke
 MAX_TOKENS = 64           # tokens run and drawn: the last 64 of a longer text
+MAX_TOKENS_REAL = 24      # ... for a real model, whose pass costs 0.1 to 0.2 s per token in the browser
 MAX_LABEL = 12            # characters of a token shown as an axis label
 MOSTLY = 0.5              # a head "mostly" looks somewhere when its average weight there is at least this
 OFTEN = 0.25              # ... "often" at least this
@@ -35,12 +41,20 @@ DEFAULTS = {
     "prompt": "I ask the Congress to act, and I ask the Congress to act now. The Congress has the power.",
     "layer": 4,
     "head": 0,
+    "model": "tiny",
 }
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
     {"layer": 0, "head": 3},
     {"prompt": "The tariff is a tax. The tariff is paid by the people.", "layer": 5, "head": 1},
     {"prompt": "", "layer": 2, "head": 2},
+]
+# A pronoun and the noun it means: in SmolLM2, layer 13's query head 8 links " it" to " cat" (chapter 6)
+PRONOUN = "The cat sat on the mat because it was tired"
+# Param sets that need SmolLM2 loaded: a browser test runs them in the page once the model is in.
+SMOLLM2_EXAMPLES = [
+    {"model": "smollm2", "prompt": PRONOUN, "layer": 13, "head": 8},
+    {"model": "smollm2", "layer": 29, "head": 0},
 ]
 DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
         "models/tiny/vocab.tiktoken"]
@@ -53,35 +67,38 @@ CODE = [
 PLACES = [("prev", "the previous token"), ("first", "the first token"), ("self", "itself")]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
+def model(name="tiny"):
+    return get_model(name)
 
 
 def read_params(params: dict):  # -> params, note or None
-    """DEFAULTS overridden by params, validated and clamped."""
+    """DEFAULTS overridden by params, validated and clamped (layer and head to the chosen model's)."""
     p = {**DEFAULTS, **params}
-    cfg = model().cfg
+    name = as_choice("model", p["model"], list(MODEL_NAMES))
+    cfg = model(name).cfg
     prompt, note = as_text("prompt", p["prompt"], MAX_PROMPT_CHARS)
     return {
         "prompt": prompt,
         "layer": as_int("layer", p["layer"], 0, cfg.n_layer - 1),
         "head": as_int("head", p["head"], 0, cfg.n_head - 1),
+        "model": name,
     }, note
 
 
-def text_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
-    ids, notes = prompt_ids(model(), prompt, 1, MAX_PROMPT_CHARS)
-    if len(ids) > MAX_TOKENS:
-        notes.append(f"The text is {len(ids):,} tokens: only its last {MAX_TOKENS} are run and drawn.")
-        ids = ids[-MAX_TOKENS:]
+def text_ids(prompt: str, name="tiny"):  # -> ids (at most MAX_TOKENS; a real model's at most MAX_TOKENS_REAL), notes
+    ids, notes = prompt_ids(model(name), prompt, 1, MAX_PROMPT_CHARS)
+    n_max = MAX_TOKENS if name == "tiny" else MAX_TOKENS_REAL
+    if len(ids) > n_max:
+        why = "" if name == "tiny" else " (each token of this model takes a moment in your browser)"
+        notes.append(f"The text is {len(ids):,} tokens: only its last {n_max} are run and drawn{why}.")
+        ids = ids[-n_max:]
     return ids, notes
 
 
-@functools.lru_cache(maxsize=8)
-def attention(ids: tuple):  # -> [n_layer, n_head, n_seq, n_seq] float32
+@per_model(size=4)
+def attention(chosen, ids: tuple):  # -> [n_layer, n_head, n_seq, n_seq] float32
     """Every head's weights, from one traced forward pass per text (a click on a head reuses it)."""
-    _, trace = model().forward(list(ids), trace=True, lens=False)
+    _, trace = chosen.forward(list(ids), trace=True, lens=False)
     return trace["attention"]
 
 
@@ -111,22 +128,18 @@ def summarise(w) -> dict:  # [n_seq, n_seq] weights of one head -> its summary
     return {**shares, "distance": distance, "text": f"looks {looks}; average distance {distance:.1f} tokens"}
 
 
-@functools.lru_cache(maxsize=8)
-def head_maps(ids: tuple) -> list:
-    """Every head's summary and its thumbnail: the cells [query, key, weight] with weight >= MIN_CELL."""
-    weights, cfg = attention(ids), model().cfg
+@per_model(size=4)
+def head_summaries(chosen, ids: tuple) -> list:
+    """Every head's summary, layer by layer (a real model's 270 are drawn only as words)."""
+    weights, cfg = attention(chosen, ids), chosen.cfg
     group = cfg.n_head // cfg.n_kv_head
-    heads = []
-    for layer in range(cfg.n_layer):
-        for head in range(cfg.n_head):
-            w = weights[layer, head]
-            cells = np.argwhere(w >= MIN_CELL)  # [n_cells, 2]: (query, key), row by row
-            heads.append({
-                "layer": layer, "head": head, "kv_head": head // group,
-                "cells": [[int(i), int(j), float(w[i, j])] for i, j in cells],
-                **summarise(w),
-            })
-    return heads
+    return [{"layer": layer, "head": head, "kv_head": head // group, **summarise(weights[layer, head])}
+            for layer in range(cfg.n_layer) for head in range(cfg.n_head)]
+
+
+def thumbnail(w) -> list:  # [n_seq, n_seq] weights of one head -> [[query, key, weight], ...]
+    """A small map's cells: the weights of at least MIN_CELL, row by row."""
+    return [[int(i), int(j), float(w[i, j])] for i, j in np.argwhere(w >= MIN_CELL)]
 
 
 def label(segs: list) -> str:
@@ -137,24 +150,30 @@ def label(segs: list) -> str:
 
 def compute(params: dict) -> dict:
     p, text_note = read_params(params)
-    cfg = model().cfg
-    ids, notes = text_ids(p["prompt"])
+    chosen_model = model(p["model"])
+    cfg = chosen_model.cfg
+    ids, notes = text_ids(p["prompt"], p["model"])
     if text_note:
         notes.insert(0, text_note)
-    weights = attention(tuple(ids))
+    weights = attention(chosen_model, tuple(ids))
     n = len(ids)
     group = cfg.n_head // cfg.n_kv_head
     tokens = []
     for i in ids:
-        segs = render_token(model().encoding.decode_tokens_bytes([int(i)])[0])
+        segs = render_token(chosen_model.encoding.decode_tokens_bytes([int(i)])[0])
         tokens.append({"id": int(i), "segs": segs, "label": label(segs)})
-    heads = head_maps(tuple(ids))
+    # the maps: every layer of the tiny model; the chosen layer of a real one (270 maps would not read)
+    grid_layers = list(range(cfg.n_layer)) if p["model"] == "tiny" else [p["layer"]]
+    heads = [{**m, "cells": thumbnail(weights[m["layer"], m["head"]]) if m["layer"] in grid_layers else None}
+             for m in head_summaries(chosen_model, tuple(ids))]
     chosen = weights[p["layer"], p["head"]]
     focus = [{"query": i, "key": int(np.argmax(chosen[i, :i + 1])), "weight": float(chosen[i, :i + 1].max())}
              for i in range(n)]  # where each token looks most
     return {
         "params": p,
+        "model_name": chosen_model.name,
         "n_layer": cfg.n_layer, "n_head": cfg.n_head, "n_kv_head": cfg.n_kv_head, "group": group,
+        "grid_layers": grid_layers,
         "tokens": tokens,
         "n_tokens": n,
         "heads": heads,
