@@ -28,6 +28,9 @@ import numbers
 import re
 from dataclasses import dataclass
 
+from .model import forward
+from .sampling import as_generator, check_sampling_params, sample, top_tokens
+
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 ROLES = ("system", "user", "assistant")
 
@@ -177,3 +180,51 @@ def stop_token_id(metadata: dict) -> int:
     if n_vocab and not 0 <= int(eos) < n_vocab:
         raise ValueError(f"eos_token_id {int(eos)} is outside the vocabulary (n_vocab {n_vocab})")
     return int(eos)
+
+
+def chat_reply(model, ids, stop_id, max_new_tokens, temperature=1.0, top_p=1.0, seed=0, cache=None, chunk=32):
+    """A chat app's loop, one event at a time: read the prompt, then write tokens until the stop token.
+
+    A Python generator. ids: the prompt (`encode_chat` with add_generation_prompt). It yields
+    ("read", n) after each chunk of `chunk` prompt positions has gone through the model into the KV
+    cache (n: positions read so far; the last chunk's pass also predicts the first new token), then
+    ("token", step) for every new token, step = {"token", "prob" (its probability when drawn, after
+    temperature and top-p), "p_model" (at temperature 1, no filter), "top_ids", "top_probs" (the 5 most
+    likely at temperature 1), "u" (the uniform draw; None when greedy)}, as `model.generate`'s steps. It
+    ends after stop_id (the model closed its turn) or after max_new_tokens tokens.
+
+    Each event is one forward pass, so a caller that must stay responsive (the browser's worker) can
+    stop between events and resume later: the generator keeps the KV cache and the random generator.
+    cache: a KVCache whose first positions hold ids[:cache.n_seq] already (an earlier turn of the same
+    conversation, read before): their chunks are yielded without a pass; it must leave the last prompt
+    position to read, whose pass gives the first token's logits. With no cache and a prompt of at most
+    `chunk` tokens, the numbers are `model.generate`'s, bit for bit.
+    """
+    cfg = model.cfg
+    check_sampling_params(temperature, 0, top_p, 0.0)
+    if not ids:
+        raise ValueError("the prompt must hold at least one token")
+    if not (isinstance(max_new_tokens, int) and 0 <= max_new_tokens <= cfg.n_ctx - len(ids)):
+        raise ValueError(f"{len(ids)} prompt tokens and {max_new_tokens!r} new ones do not fit the context "
+                         f"(n_ctx = {cfg.n_ctx})")
+    cache = model.new_cache() if cache is None else cache
+    if cache.n_seq >= len(ids):
+        raise ValueError(f"the cache holds {cache.n_seq} positions: leave the prompt's last one to read")
+    rng = as_generator(seed)
+    logits, n_read = None, 0
+    for end in [*range(chunk, len(ids), chunk), len(ids)]:
+        start = max(n_read, cache.n_seq)  # positions already in the cache are not read again
+        if start < end:  # [end - start] ids -> logits [1, n_vocab]: only the last position's prediction
+            logits = forward(model.weights, cfg, ids[start:end], cache=cache, logits_to_keep=1)[0][-1]
+        n_read = end
+        yield "read", n_read
+    for i in range(max_new_tokens):
+        if i:  # feed the token just written: one position, attending to everything in the cache
+            logits = forward(model.weights, cfg, [token], cache=cache, logits_to_keep=1)[0][-1]
+        out = sample(logits, temperature, 0, top_p, 0.0, rng)
+        token, softmax = out["token"], out["stages"]["softmax"]
+        top = top_tokens(softmax, 5)
+        yield "token", {"token": token, "prob": float(out["probs"][token]), "p_model": float(softmax[token]),
+                        "top_ids": top.tolist(), "top_probs": softmax[top].tolist(), "u": out["u"]}
+        if token == stop_id:
+            return
