@@ -1,6 +1,6 @@
 """Glassbox benchmarks: measured side by side in one run, written to benchmarks/RESULTS.md.
 
-    .venv/bin/python benchmarks/run.py [--site _site] [--runs 5]
+    .venv/bin/python benchmarks/run.py [--site _site] [--runs 5] [--smollm2]
 
 1. Time from navigation to the first live widget, cold (empty cache) and warm (a persistent profile, like
    a returning reader), next to a bare page that only loads Pyodide and numpy in a worker (the floor).
@@ -18,6 +18,13 @@
 6. Update latency of every widget on every chapter page while its controls move: from the input event to
    the redrawn figure, p50 and p95 per widget. Widgets that run the model are measured with a prompt of
    about 64 tokens. Budgets: p95 <= 50 ms without the model, <= 200 ms with it.
+7. SmolLM2-135M-Instruct in the page's worker next to llama.cpp compiled to WebAssembly (npm @wllama/wllama,
+   a dev dependency the site never ships; one thread; the same GGUF file): decode tokens/s and a 64-token
+   prefill, runs alternated; time from Load to the first answer token, cold and cached; the worker's
+   memory; numpy's matrix-vector and matrix-matrix rates in the same worker, a profile of a decode step and
+   two other weight layouts. Budgets: decode >= 50% of the matrix-vector rate, prefill >= 40% of the
+   matrix-matrix rate; the goal is one third of llama.cpp's tokens/s. `--smollm2` measures this section
+   alone and rewrites only it in RESULTS.md.
 
 Nothing here is asserted by the tests; the numbers depend on the machine, which the report describes.
 """
@@ -527,6 +534,690 @@ def measure_model(browser, base: str) -> dict | None:
     return result
 
 
+# ---- SmolLM2-135M-Instruct in the page, next to llama.cpp compiled to WebAssembly (wllama) ----
+
+SMOLLM2_PAGE = "sampling.html"  # a chapter whose widgets can switch to SmolLM2
+SMOLLM2_RUNS = 3  # decode and prefill runs of each engine, alternated; medians
+PROFILE_STEPS = 15  # decode steps profiled part by part
+DECODE_PROMPT_TOKENS, DECODE_NEW_TOKENS, PREFILL_TOKENS = 8, 32, 64
+CHAT_QUESTION = "What is the capital of France?"
+WLLAMA = ROOT / "node_modules" / "@wllama" / "wllama"
+WLLAMA_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>wllama</title></head><body>
+<script type="module">
+import { Wllama } from './index.js';
+window.Wllama = Wllama;
+</script></body></html>
+"""
+
+# Run once in the page's worker after the model is loaded; later calls use these names. Every time is
+# time.perf_counter() in the worker, around the measured work only.
+SMOLLM2_SETUP = """
+import time
+import numpy as np
+from llm_core import model as M
+from llm_core.models import get_model
+from llm_core.sampling import sample, top_tokens
+
+SM = get_model("smollm2")
+SM_CFG, SM_W = SM.cfg, SM.weights
+SM_LAYER = ("wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down")
+# numpy's reference rates on SmolLM2's FFN shape, weights as llm_core keeps them: [d_in, d_out], each column
+# contiguous (np.asfortranarray); measured right after each decode or prefill run, so each budget compares
+# two measurements made under the same load
+_rng = np.random.default_rng(0)
+SM_X = _rng.standard_normal((1, SM_CFG.d_model), dtype=np.float32)
+SM_XS = _rng.standard_normal((64, SM_CFG.d_model), dtype=np.float32)
+SM_WF = np.asfortranarray(_rng.standard_normal((SM_CFG.d_model, SM_CFG.d_ff), dtype=np.float32))
+
+
+def sm_median(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
+
+
+def sm_decode(prompt, n_new):
+    # greedy: the prompt's prefill (not timed), then n_new decode steps, each one forward pass of the
+    # newest token against the KV cache and an argmax; the loop alone is timed; then the matrix-vector rate
+    cache, logits = M.prefill(SM, prompt)
+    token = int(np.argmax(logits))
+    ids = [token]
+    t = time.perf_counter()
+    for _ in range(n_new):
+        logits, _ = M.forward(SM_W, SM_CFG, [token], cache=cache, logits_to_keep=1)
+        token = int(np.argmax(logits[-1]))
+        ids.append(token)
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "ids": ids, "matvec": sm_median(lambda: SM_X @ SM_WF, 31)}
+
+
+def sm_prefill(prompt):
+    t = time.perf_counter()
+    M.prefill(SM, prompt)
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "matmul": sm_median(lambda: SM_XS @ SM_WF, 3)}
+
+
+def sm_generate(prompt, n_new):
+    # the widgets' path: llm_core.model.generate (sampler, top-5, decoded piece per token), prefill taken out
+    total = sm_median(lambda: M.generate(SM, prompt, n_new, temperature=0), 1)
+    return total - sm_prefill(prompt)["seconds"]
+
+
+def sm_rates():
+    # the same products in the two other layouts, beside llm_core's
+    w_rows = np.ascontiguousarray(SM_WF)
+    w_out_in = np.ascontiguousarray(SM_WF.T)  # [d_out, d_in], rows contiguous: y = w_out_in @ x
+    return {"matvec": sm_median(lambda: SM_X @ SM_WF, 31), "matvec_rowmajor": sm_median(lambda: SM_X @ w_rows, 31),
+            "matvec_out_in": sm_median(lambda: w_out_in @ SM_X[0], 31),
+            "matmul": sm_median(lambda: SM_XS @ SM_WF, 5), "matmul_rowmajor": sm_median(lambda: SM_XS @ w_rows, 5),
+            "shape": list(SM_WF.shape)}
+
+
+def sm_layer_matvecs(weights, layers, fused=False, out_in=False):
+    # one decode step's weight products for these layers, nothing else (vectors of the right widths)
+    d, q = SM_CFG.d_model, SM_CFG.n_head * SM_CFG.d_head
+    x, h, z = np.full((1, d), 0.01, np.float32), np.full((1, q), 0.01, np.float32), np.full((1, SM_CFG.d_ff), 0.01, np.float32)
+    t = time.perf_counter()
+    for i in layers:
+        if fused:
+            x @ weights[f"{i}.wqkv"]; h @ weights[f"{i}.wo"]; x @ weights[f"{i}.w_gate_up"]; z @ weights[f"{i}.w_down"]
+        elif out_in:
+            for name in SM_LAYER:
+                weights[f"{i}.{name}"] @ (h[0] if name == "wo" else z[0] if name == "w_down" else x[0])
+        else:
+            for name in SM_LAYER:
+                (h if name == "wo" else z if name == "w_down" else x) @ weights[f"layers.{i}.{name}"]
+    return time.perf_counter() - t
+
+
+def sm_variants(n_layers):
+    # the same products for the first n_layers layers in two other layouts, copied for the test and freed;
+    # the three are timed in turn, three rounds, medians
+    layers = range(n_layers)
+    fused, out_in = {}, {}
+    for i in layers:
+        g = lambda name: SM_W[f"layers.{i}.{name}"]
+        fused[f"{i}.wqkv"] = np.asfortranarray(np.concatenate([g("wq"), g("wk"), g("wv")], axis=1))
+        fused[f"{i}.w_gate_up"] = np.asfortranarray(np.concatenate([g("w_gate"), g("w_up")], axis=1))
+        fused[f"{i}.wo"], fused[f"{i}.w_down"] = g("wo"), g("w_down")
+        for name in SM_LAYER:
+            out_in[f"{i}.{name}"] = np.ascontiguousarray(g(name).T)
+    times = {"now": [], "fused": [], "out_in": []}
+    for _ in range(3):
+        times["now"].append(sm_layer_matvecs(SM_W, layers))
+        times["fused"].append(sm_layer_matvecs(fused, layers, fused=True))
+        times["out_in"].append(sm_layer_matvecs(out_in, layers, out_in=True))
+    del fused, out_in
+    return {"layers": n_layers, **{k: sorted(v)[1] for k, v in times.items()}}
+
+
+def sm_profile(prompt, n_steps):
+    # decode steps with llm_core.model's parts wrapped in timers (restored after); after each step, the
+    # same weight products alone (every matrix of the model once, vectors of the right widths: a step's
+    # products streamed from memory); per-step medians
+    parts = {"multi_head_attention": "attention", "swiglu": "ffn", "rms_norm": "norms", "unembed": "unembedding"}
+    originals = {name: getattr(M, name) for name in parts}
+    spent = {}
+
+    def timed(fn, key):
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - t
+        return wrapper
+
+    d, q, f = SM_CFG.d_model, SM_CFG.n_head * SM_CFG.d_head, SM_CFG.d_ff
+    x, h, z = np.full((1, d), 0.01, np.float32), np.full((1, q), 0.01, np.float32), np.full((1, f), 0.01, np.float32)
+    W = lambda i, name: SM_W[f"layers.{i}.{name}"]
+    cache, logits = M.prefill(SM, prompt)
+    token = int(np.argmax(logits))
+    steps = []
+    try:
+        for name, key in parts.items():
+            setattr(M, name, timed(originals[name], key))
+        for _ in range(n_steps):
+            spent.update({key: 0.0 for key in parts.values()})
+            t = time.perf_counter()
+            logits, _ = M.forward(SM_W, SM_CFG, [token], cache=cache, logits_to_keep=1)
+            t2 = time.perf_counter()
+            token = int(np.argmax(logits[-1]))
+            row = dict(spent, total=t2 - t, argmax=time.perf_counter() - t2)
+            t = time.perf_counter()
+            for i in range(SM_CFG.n_layer):
+                x @ W(i, "wq"); x @ W(i, "wk"); x @ W(i, "wv"); h @ W(i, "wo")
+            t2 = time.perf_counter()
+            for i in range(SM_CFG.n_layer):
+                x @ W(i, "w_gate"); x @ W(i, "w_up"); z @ W(i, "w_down")
+            t3 = time.perf_counter()
+            originals["unembed"](x, SM_W)
+            row.update(attention_matvecs=t2 - t, ffn_matvecs=t3 - t2, unembed_matvec=time.perf_counter() - t3)
+            steps.append(row)
+    finally:
+        for name, fn in originals.items():
+            setattr(M, name, fn)
+    for s in steps:  # the step less its products, paired step by step (a load spike hits one pair, not the median)
+        s["rest"] = s["total"] - s["attention_matvecs"] - s["ffn_matvecs"] - s["unembed_matvec"]
+    out = {k: sorted(s[k] for s in steps)[len(steps) // 2] for k in steps[0]}
+    rng = np.random.default_rng(0)
+    out["sampler"] = sm_median(lambda: top_tokens(sample(logits[-1], 0.0, 0, 1.0, 0.0, rng)["stages"]["softmax"], 5), 5)
+    return out
+"""
+
+WLLAMA_LOAD_JS = """async ([file, prompt, nCtx]) => {
+    const t0 = performance.now();
+    const w = new Wllama({ default: new URL('./wllama.wasm', location.href).href }, { suppressNativeLog: true });
+    const blob = await (await fetch(file)).blob();
+    const fetched = performance.now() - t0;
+    // flash_attn off: wllama 3.13.0's default (auto: on) gives SmolLM2 wrong tokens here (the chat prompt's
+    // greedy answer starts "L'Étoile" instead of the reference's "The capital of France is Paris.")
+    await w.loadModel([blob], { n_threads: 1, n_gpu_layers: 0, n_ctx: nCtx, n_parallel: 1, flash_attn: false });
+    const loaded = performance.now() - t0;
+    const first = await w.createCompletion({ prompt, max_tokens: 1, temperature: 0, cache_prompt: false });
+    window.wllama = w;
+    return { fetched, loaded, total: performance.now() - t0, threads: w.getNumThreads(),
+             multithread: w.isMultithread(), first: first.choices[0].text, promptTokens: first.usage.prompt_tokens };
+}"""
+WLLAMA_RUN_JS = """async ([prompt, maxTokens]) => {
+    const t0 = performance.now();
+    const out = await window.wllama.createCompletion({ prompt, max_tokens: maxTokens, temperature: 0,
+                                                      cache_prompt: false, ignore_eos: true });
+    return { wall: performance.now() - t0, timings: out.timings, text: out.choices[0].text };
+}"""
+GLASSBOX_LOAD_JS = """async (ids) => {
+    let downloaded = null;
+    const t0 = performance.now();
+    const onModel = (e) => { if (e.detail.phase === 'unpack' && downloaded === null) downloaded = performance.now() - t0; };
+    document.addEventListener('glassbox:model', onModel);
+    const info = await glassbox.models.load('smollm2');
+    const loaded = performance.now() - t0;
+    const first = await glassbox.py(`from llm_core.models import get_model
+from llm_core.model import generate
+generate(get_model('smollm2'), ${JSON.stringify(ids)}, max_new_tokens=1, temperature=0)['new_ids']`);
+    document.removeEventListener('glassbox:model', onModel);
+    return { downloaded, loaded, total: performance.now() - t0, first, fromCache: info.fromCache, bytes: info.bytes };
+}"""
+
+
+def renderers(browser) -> set[int]:
+    """The ids of the browser's renderer processes (CDP SystemInfo)."""
+    session = browser.new_browser_cdp_session()
+    try:
+        info = session.send("SystemInfo.getProcessInfo")["processInfo"]
+    finally:
+        session.detach()
+    return {p["id"] for p in info if p["type"] == "renderer"}
+
+
+def process_memory(pids) -> dict | None:
+    """Resident and peak resident MB (Linux /proc) of the largest of these processes, or None."""
+    best = None
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in status.splitlines())
+              if k in ("VmRSS", "VmHWM")}
+        if "VmRSS" in kb and (best is None or kb["VmRSS"] > best["rss"] * 1024):
+            best = {"rss": kb["VmRSS"] / 1024, "peak": kb.get("VmHWM", 0) / 1024}
+    return best
+
+
+def smollm2_prompts() -> dict:
+    """The prompts both engines read, as SmolLM2's token ids and as text (llama.cpp tokenizes the text;
+    the ids are checked to survive the round trip and wllama's prompt count is checked against them)."""
+    from llm_core import chat, gguf
+    from llm_core.bpe_merges import encoding_from_gguf_metadata
+    from sitebuild.smollm2 import FILE_NAME
+    f = gguf.read_gguf(ROOT / "_build" / "cache" / "smollm2" / FILE_NAME)
+    enc = encoding_from_gguf_metadata(f.metadata)
+    long_ids = enc.encode(english_text(4000))[:PREFILL_TOKENS]
+    short_ids = enc.encode(LONG_PROMPT)[:DECODE_PROMPT_TOKENS]
+    chat_prompt = chat.encode_chat(enc, chat.chat_template(f.metadata),
+                                   [{"role": "user", "content": CHAT_QUESTION}], add_generation_prompt=True)
+    out = {"prefill": long_ids, "decode": short_ids, "chat": chat_prompt["ids"], "chat_text": chat_prompt["text"],
+           "cfg": gguf.config_from_gguf(f.metadata), "tensor_bytes": sum(t.n_bytes for t in f.tensors.values()),
+           "decode_text": enc.decode(short_ids), "prefill_text": enc.decode(long_ids), "encoding": enc}
+    for key in ("decode", "prefill"):
+        assert enc.encode(out[f"{key}_text"]) == out[key], f"the {key} prompt does not survive decoding"
+    return out
+
+
+def weight_macs(cfg) -> int:
+    """Multiply-adds of one token through every weight matrix of the blocks (the unembedding aside)."""
+    q, kv = cfg.n_head * cfg.d_head, cfg.n_kv_head * cfg.d_head
+    return cfg.n_layer * (cfg.d_model * (q + 2 * kv) + q * cfg.d_model + 3 * cfg.d_model * cfg.d_ff)
+
+
+def forward_flops(cfg, n_new: int, n_past: int) -> int:
+    """Multiply-adds x 2 of a forward pass of n_new tokens after n_past cached ones, logits for the last
+    position only (as prefill and decode run): every weight matrix once per token, the tied unembedding
+    once, and attention's scores and weighted sums over every key it computes (llm_core computes the
+    whole [n_new, n_past + n_new] score matrix, masked after)."""
+    attention = cfg.n_layer * 2 * cfg.n_head * cfg.d_head * n_new * (n_past + n_new)
+    return 2 * (n_new * weight_macs(cfg) + attention + cfg.d_model * cfg.n_vocab)
+
+
+def measure_smollm2(browser, base: str, wllama_base: str | None, prompts: dict) -> dict:
+    """SmolLM2-135M-Instruct in Glassbox's worker and in wllama (llama.cpp, one thread), in one browser:
+    load to the first answer token (cold and cached), memory, then decode and prefill runs alternated
+    between the two engines, numpy's rates, a profile of a decode step and two weight layouts."""
+    out = {"load": os.getloadavg()[0]}
+    # Glassbox, cold: a new context has an empty Cache Storage
+    before = renderers(browser)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.set_default_timeout(300_000)
+    page.goto(base + SMOLLM2_PAGE)
+    page.evaluate("() => glassbox.ready.then(() => true)")
+    ours = renderers(browser) - before
+    out["memory_before"] = process_memory(ours)
+    out["cold"] = page.evaluate(GLASSBOX_LOAD_JS, prompts["chat"])
+    out["heap"] = page.evaluate("() => glassbox.py('import pyodide_js; pyodide_js._module.HEAP8.length')")
+    out["memory_after"] = process_memory(renderers(browser) - before)
+    print(f"  cold load: {out['cold']}, memory {out['memory_after']}", flush=True)
+    again = ctx.new_page()  # same context: the parts come from Cache Storage
+    again.set_default_timeout(300_000)
+    again.goto(base + SMOLLM2_PAGE)
+    again.evaluate("() => glassbox.ready.then(() => true)")
+    out["cached"] = again.evaluate(GLASSBOX_LOAD_JS, prompts["chat"])
+    again.close()
+    print(f"  cached load: {out['cached']}", flush=True)
+    page.evaluate("(code) => glassbox.py(code + '\\nNone')", SMOLLM2_SETUP)
+
+    # llama.cpp: the same file, and (speed only) its Q4_0 copy; each in a context of its own
+    wpages = {}
+    for engine, file in (("wllama", "model.gguf"), ("wllama_q4_0", "model-q4_0.gguf")) if wllama_base else ():
+        before = renderers(browser)
+        wpage = browser.new_context().new_page()
+        wpage.set_default_timeout(300_000)
+        errors = []
+        wpage.on("pageerror", lambda e: errors.append(str(e)))
+        wpage.goto(wllama_base + "index.html")
+        wpage.wait_for_function("() => window.Wllama")
+        try:
+            out[f"{engine}_load"] = wpage.evaluate(WLLAMA_LOAD_JS, [file, prompts["chat_text"], 1024])
+            out[f"{engine}_memory"] = process_memory(renderers(browser) - before)
+            print(f"  {engine} load: {out[f'{engine}_load']}, memory {out[f'{engine}_memory']}", flush=True)
+            wpages[engine] = wpage
+        except Exception as e:  # noqa: BLE001 - the report says what failed; Glassbox's numbers still stand
+            out[f"{engine}_error"] = f"{e}"[:300] + (f" ({errors[0][:200]})" if errors else "")
+            wpage.context.close()
+    # warm-up (each engine's code paths compiled and caches touched), then alternate runs
+    page.evaluate("(p) => glassbox.py(`sm_decode(${JSON.stringify(p)}, 2)['seconds']`)", prompts["decode"])
+    for wpage in wpages.values():
+        wpage.evaluate(WLLAMA_RUN_JS, [prompts["decode_text"], 3])
+    runs = {key: [] for key in ("decode", "matvec", "prefill", "matmul",
+                                *(f"{e}_{k}" for e in wpages for k in ("decode", "prefill")))}
+    for r in range(SMOLLM2_RUNS):
+        d = page.evaluate("([p, n]) => glassbox.py(`sm_decode(${JSON.stringify(p)}, ${n})`)",
+                          [prompts["decode"], DECODE_NEW_TOKENS])
+        runs["decode"].append(d["seconds"])
+        runs["matvec"].append(d["matvec"])
+        out["decode_ids"] = d["ids"]
+        for engine, wpage in wpages.items():
+            # llama.cpp's own timers: predicted_ms runs from the first token (sampled after the prompt) to the
+            # last, so max_tokens = n + 1 times n decode passes, as in Glassbox's loop
+            w = wpage.evaluate(WLLAMA_RUN_JS, [prompts["decode_text"], DECODE_NEW_TOKENS + 1])
+            t = w["timings"]
+            runs[f"{engine}_decode"].append(t["predicted_ms"] / 1000 * DECODE_NEW_TOKENS / (t["predicted_n"] - 1))
+            out[f"{engine}_decode_text"], out[f"{engine}_decode_prompt_n"] = w["text"], t["prompt_n"]
+        pre = page.evaluate("(p) => glassbox.py(`sm_prefill(${JSON.stringify(p)})`)", prompts["prefill"])
+        runs["prefill"].append(pre["seconds"])
+        runs["matmul"].append(pre["matmul"])
+        for engine, wpage in wpages.items():
+            t = wpage.evaluate(WLLAMA_RUN_JS, [prompts["prefill_text"], 1])["timings"]
+            runs[f"{engine}_prefill"].append(t["prompt_ms"] / 1000)
+            out[f"{engine}_prefill_prompt_n"] = t["prompt_n"]
+        print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items() if k not in ("matvec", "matmul")),
+              flush=True)
+    out["runs"] = runs
+    for wpage in wpages.values():
+        wpage.context.close()
+    print("  numpy rates, profile, layouts ...", flush=True)
+    out["rates"] = page.evaluate("() => glassbox.py('sm_rates()')")
+    out["profile"] = page.evaluate("([p, n]) => glassbox.py(`sm_profile(${JSON.stringify(p)}, ${n})`)",
+                                   [prompts["decode"], PROFILE_STEPS])
+    out["generate"] = page.evaluate("([p, n]) => glassbox.py(`sm_generate(${JSON.stringify(p)}, ${n})`)",
+                                    [prompts["decode"], DECODE_NEW_TOKENS])
+    out["variants"] = page.evaluate("() => glassbox.py('sm_variants(10)')")
+    out["simd"] = page.evaluate("""() => glassbox.py(`import numpy as np
+c = np.show_config(mode='dicts').get('SIMD Extensions', {})
+[c.get('baseline', []), c.get('found', [])]`)""")
+    out["load_after"] = os.getloadavg()[0]
+    ctx.close()
+    return out
+
+
+SMOLLM2_HEADING = "## SmolLM2-135M-Instruct in the page, next to llama.cpp"
+
+
+def smollm2_report(r: dict, prompts: dict) -> list[str]:
+    """The section's lines; every ratio compares numbers from the same run and browser."""
+    cfg, med = prompts["cfg"], statistics.median
+    ok = lambda good: "met" if good else "MISSED"  # noqa: E731
+    gf = lambda flops, s: flops / s / 1e9  # noqa: E731
+    runs, rates, prof, var = r["runs"], r["rates"], r["profile"], r["variants"]
+    n_new, n_pre, n_prompt = DECODE_NEW_TOKENS, PREFILL_TOKENS, DECODE_PROMPT_TOKENS
+    # seconds per decode step and per prefill, per engine (medians of the alternated runs)
+    step = {e: med(runs[f"{p}decode"]) / n_new for e, p in (("ours", ""), ("q4_1", "wllama_"), ("q4_0", "wllama_q4_0_"))
+            if runs.get(f"{p}decode")}
+    pre = {e: med(runs[f"{p}prefill"]) for e, p in (("ours", ""), ("q4_1", "wllama_"), ("q4_0", "wllama_q4_0_"))
+           if runs.get(f"{p}prefill")}
+    # the first decode pass reads the prompt and the prefill's token: n_past = n_prompt + k for pass k
+    decode_flops = sum(forward_flops(cfg, 1, n_prompt + k) for k in range(n_new)) / n_new
+    prefill_flops = forward_flops(cfg, n_pre, 0)
+    weight_bytes = 4 * (weight_macs(cfg) + cfg.d_model * cfg.n_vocab)  # float32 weights a decode step reads
+    d, f = rates["shape"]
+    mv_flops, mm_flops = 2 * d * f, 2 * 64 * d * f
+    # the reference rates were measured right after each run: medians of them, and of the per-run shares
+    matvec, matmul = gf(mv_flops, med(runs["matvec"])), gf(mm_flops, med(runs["matmul"]))
+    decode_gf, prefill_gf = gf(decode_flops, step["ours"]), gf(prefill_flops, pre["ours"])
+    decode_share = med(gf(decode_flops, s / n_new) / gf(mv_flops, m) for s, m in zip(runs["decode"], runs["matvec"]))
+    prefill_share = med(gf(prefill_flops, s) / gf(mm_flops, m) for s, m in zip(runs["prefill"], runs["matmul"]))
+    # every weight product of a step alone, timed after each profiled step: the step's products from memory
+    stream_s = products = prof["attention_matvecs"] + prof["ffn_matvecs"] + prof["unembed_matvec"]
+    lines = [SMOLLM2_HEADING, "",
+             f"Machine: {machine()}. Load average (1 min) when the section started / ended: "
+             f"{r['load']:.1f} / {r['load_after']:.1f} on {os.cpu_count()} cores"
+             + (" (other processes were running: every number is slower and noisier than on a quiet machine; the "
+                "ratios compare runs alternated under the same load)" if max(r["load"], r["load_after"]) > 1.5
+                else "") + ".", "",
+             "SmolLM2-135M-Instruct (GGUF Q4_1, 98 MB; 30 layers, d_model 576, 9 query and 3 key/value heads, "
+             "d_ff 1536, 49,152 tokens) in one headless Chromium: in Glassbox's worker (llm_core on Pyodide's numpy, "
+             "the weights dequantized to float32 and laid out as llm_core keeps them, [d_in, d_out] with each column "
+             "contiguous) and in llama.cpp compiled to WebAssembly (npm `@wllama/wllama` "
+             f"{wllama_version()}: one thread, no SharedArrayBuffer or cross-origin isolation needed, WebGPU off, the "
+             "GGUF file and wllama's .wasm served by the benchmark's own server). llama.cpp runs the same file, and "
+             "also a copy whose Q4_1 matrices are requantized to Q4_0 (speed only): its WebAssembly build has SIMD "
+             "dot products for Q4_0, Q5_0, Q5_1 and Q8_0 but runs Q4_1 through its generic C loop (ggml-cpu's "
+             "arch-fallback.h maps ggml_vec_dot_q4_1_q8_1 to the generic one for __wasm__). Decode: greedy, "
+             f"{n_new} new tokens after a prompt of {n_prompt} tokens, the decode loop alone timed (Glassbox: "
+             "time.perf_counter in the worker around the forward passes and argmaxes; llama.cpp: its own "
+             f"`predicted_ms`, which spans {n_new} decode passes for {n_new + 1} tokens). Prefill: a {n_pre}-token "
+             "prompt read in one pass up to the next token's logits (llama.cpp: its `prompt_ms`). Runs of the "
+             f"engines alternate; medians of {SMOLLM2_RUNS}.", ""]
+    has = {e: e in step and e in pre for e in ("q4_1", "q4_0")}
+    head = "| measurement | Glassbox (numpy, worker) |"
+    rule = "| --- | ---: |"
+    for e, label in (("q4_1", "llama.cpp, same file (Q4_1)"), ("q4_0", "llama.cpp, Q4_0 copy")):
+        if has[e]:
+            head += f" {label} | Glassbox / it |"
+            rule += " ---: | ---: |"
+    lines += [head, rule]
+
+    def row(label, ours, theirs, fmt, higher_better=True):
+        cells = f"| {label} | {fmt(ours)} |"
+        for e in ("q4_1", "q4_0"):
+            if has[e]:
+                ratio = ours / theirs[e] if higher_better else theirs[e] / ours
+                cells += f" {fmt(theirs[e])} | **{ratio:.2f}x** |"
+        return cells
+    lines += [row("decode (tokens/s)", 1 / step["ours"], {e: 1 / s for e, s in step.items()}, lambda v: f"{v:.2f}"),
+              row("decode step (ms per token)", step["ours"] * 1000, {e: s * 1000 for e, s in step.items()},
+                  lambda v: f"{v:.0f}", higher_better=False),
+              row(f"prefill of {n_pre} tokens (ms)", pre["ours"] * 1000, {e: s * 1000 for e, s in pre.items()},
+                  lambda v: f"{v:.0f}", higher_better=False),
+              row("prefill (tokens/s)", n_pre / pre["ours"], {e: n_pre / s for e, s in pre.items()},
+                  lambda v: f"{v:.1f}")]
+    lines += ["", "Ratios are Glassbox's speed over llama.cpp's (above 1: Glassbox is faster).", ""]
+
+    cold, cached, wl = r["cold"], r["cached"], r.get("wllama_load")
+    mb, ma, wm = r.get("memory_before"), r.get("memory_after"), r.get("wllama_memory")
+    s = lambda ms: f"{ms / 1000:.1f}"  # noqa: E731
+    lines += ["| from Load to the first answer token, and memory | Glassbox | llama.cpp (same file) |",
+              "| --- | ---: | ---: |",
+              f"| cold: a new browser context, empty Cache Storage (s) | **{s(cold['total'])}** (download and sha256 "
+              f"{s(cold['downloaded'])}, unpack {s(cold['loaded'] - cold['downloaded'])}, first token "
+              f"{s(cold['total'] - cold['loaded'])}) | "
+              + (f"{s(wl['total'])} (download {s(wl['fetched'])}, load {s(wl['loaded'] - wl['fetched'])}, first token "
+                 f"{s(wl['total'] - wl['loaded'])}) |" if wl else "- |"),
+              f"| cached: a second page in the same context (s) | **{s(cached['total'])}** (Cache Storage and sha256 "
+              f"{s(cached['downloaded'])}, unpack {s(cached['loaded'] - cached['downloaded'])}, first token "
+              f"{s(cached['total'] - cached['loaded'])}) | - |",
+              f"| WebAssembly memory of the worker after loading (MB) | **{r['heap'] / 1e6:.0f}** | - |"]
+    if ma:
+        lines.append(f"| the page's renderer process after loading, resident / peak (MB) | {ma['rss']:.0f} / "
+                     f"{ma['peak']:.0f} (before Load: {mb['rss']:.0f}) | "
+                     + (f"{wm['rss']:.0f} / {wm['peak']:.0f} |" if wm else "- |"))
+    lines += ["", f"The first answer token: the ChatML prompt ({len(prompts['chat'])} tokens) of \"{CHAT_QUESTION}\" "
+              "prefilled and its first token sampled (Glassbox: llm_core.model.generate for 1 new token), timed in "
+              "the page from the call a Load button makes (glassbox.models.load) to the token. The server is local: "
+              "a cold download costs what a very fast network would. llama.cpp loads from a Blob fetched from its "
+              "server (wllama keeps no cache here). WebAssembly memory: `pyodide_js._module.HEAP8.length`, the "
+              "worker's whole heap, which only grows (the high-water mark; budget under 1 GB: "
+              + ok(r["heap"] < 1e9) + "). Resident memory: VmRSS / VmHWM of the renderer process that hosts the "
+              "page and its worker (found through CDP SystemInfo.getProcessInfo, read from /proc); it also counts "
+              "the page, V8's heaps and the GGUF bytes the worker keeps in its file system. "
+              "performance.measureUserAgentSpecificMemory needs a cross-origin isolated page, which the site is not."]
+    if not has["q4_1"]:
+        lines += ["", f"llama.cpp (wllama) could not be measured: {r.get('wllama_error', 'not installed (npm ci)')}."]
+    else:
+        ours_text = prompts["encoding"].decode(r["decode_ids"])
+        theirs = r["wllama_decode_text"]
+        common = next((i for i, (a, b) in enumerate(zip(ours_text, theirs)) if a != b), min(len(ours_text), len(theirs)))
+        ours_first, theirs_first = prompts["encoding"].decode(r["cold"]["first"]), r["wllama_load"]["first"]
+        lines += ["", f"Same work: llama.cpp counted {r['wllama_decode_prompt_n']} and {r['wllama_prefill_prompt_n']} "
+                  f"prompt tokens; both answer the chat prompt with {ours_first!r} / {theirs_first!r}; their greedy "
+                  f"continuations of the decode prompt agree on the first {common} characters"
+                  + (" (all of them)" if common >= min(len(ours_text), len(theirs)) else
+                     " (then they part: llama.cpp multiplies by activations rounded to 8 bits and keeps keys and "
+                     "values in float16, llm_core computes in float32)")
+                  + ". wllama's default flash attention gives SmolLM2 wrong tokens in this build (the chat answer "
+                  "starts \"L'Étoile\" where the transformers reference says \"The capital of France is Paris.\"), "
+                  "so llama.cpp runs with flash_attn off."]
+    if r.get("wllama_q4_0_error"):
+        lines += ["", f"llama.cpp on the Q4_0 copy could not be measured: {r['wllama_q4_0_error']}."]
+
+    lines += ["", "### numpy's rates in the same worker, and the budgets", "",
+              f"float32 on the SmolLM2 FFN's shape [{d}] x [{d}, {f}], median of many calls (the matrix stays in the "
+              "CPU's caches between calls); GB/s counts the weights' bytes. The rows in llm_core's layout were "
+              f"measured right after each of Glassbox's decode and prefill runs above (medians of the {SMOLLM2_RUNS}), "
+              "the others once after them. The last row is every weight matrix of the model once, as a decode step "
+              "reads them, from memory (timed after each profiled step below).", "",
+              "| operation | ms | GFLOP/s | GB/s |", "| --- | ---: | ---: | ---: |"]
+    for label, secs, flops in ((f"matrix-vector, llm_core's layout ([d_in, d_out], columns contiguous)", med(runs["matvec"]), mv_flops),
+                               ("matrix-vector, [d_in, d_out] row-major", rates["matvec_rowmajor"], mv_flops),
+                               ("matrix-vector, [d_out, d_in] row-major (W @ x)", rates["matvec_out_in"], mv_flops),
+                               (f"matrix-matrix [64, {d}] x [{d}, {f}], llm_core's layout", med(runs["matmul"]), mm_flops),
+                               (f"matrix-matrix [64, {d}] x [{d}, {f}], row-major", rates["matmul_rowmajor"], mm_flops)):
+        lines.append(f"| {label} | {secs * 1000:.2f} | {gf(flops, secs):.2f} | {4 * d * f / secs / 1e9:.2f} |")
+    lines.append(f"| every weight matrix once ({weight_bytes / 1e6:.0f} MB of float32), llm_core's layout | "
+                 f"{stream_s * 1000:.0f} | {gf(weight_bytes / 2, stream_s):.2f} | {weight_bytes / stream_s / 1e9:.2f} |")
+    lines += ["", f"Decode: {decode_flops / 1e6:.0f} MFLOP a token (every matrix product of a step, counted from the "
+              f"config, attention over {n_prompt + 1} to {n_prompt + n_new} keys included) at {decode_gf:.2f} GFLOP/s, "
+              f"**{decode_share:.0%}** of the matrix-vector rate measured after it (median of the runs' shares; "
+              f"budget >= 50%: {ok(decode_share >= 0.5)}). Prefill: {prefill_flops / 1e9:.2f} GFLOP for {n_pre} "
+              f"tokens at {prefill_gf:.2f} GFLOP/s, **{prefill_share:.0%}** of the matrix-matrix rate (budget >= 40%: "
+              f"{ok(prefill_share >= 0.4)}); a prompt token costs {pre['ours'] / n_pre * 1000:.0f} ms in prefill "
+              f"against {step['ours'] * 1000:.0f} ms decoded.", ""]
+    total = prof["total"]
+    rest = total - prof["attention"] - prof["ffn"] - prof["norms"] - prof["unembedding"]
+    share = lambda secs: f"{secs / total:.0%}"  # noqa: E731
+    ms = lambda secs: f"{secs * 1000:.1f}"  # noqa: E731
+    lines += ["### Where Glassbox's decode step goes", "",
+              f"{PROFILE_STEPS} decode steps with llm_core.model's parts wrapped in time.perf_counter (restored "
+              "after), each followed by the same weight products alone (the same matrices, vectors of the right "
+              "widths); medians.", "",
+              "| part | ms a step | share | of which weight products (ms) |", "| --- | ---: | ---: | ---: |",
+              f"| attention: q, k, v and o projections, RoPE, KV cache, scores, softmax (x{cfg.n_layer}) | "
+              f"{ms(prof['attention'])} | {share(prof['attention'])} | {ms(prof['attention_matvecs'])} |",
+              f"| feed-forward: gate, up, SiLU, down (x{cfg.n_layer}) | {ms(prof['ffn'])} | {share(prof['ffn'])} | "
+              f"{ms(prof['ffn_matvecs'])} |",
+              f"| RMSNorm (x{2 * cfg.n_layer + 1}) | {ms(prof['norms'])} | {share(prof['norms'])} | - |",
+              f"| unembedding [{cfg.d_model}] x [{cfg.d_model}, {cfg.n_vocab:,}] | {ms(prof['unembedding'])} | "
+              f"{share(prof['unembedding'])} | {ms(prof['unembed_matvec'])} |",
+              f"| the rest: embedding row, RoPE tables, residual adds, Python | {ms(rest)} | {share(rest)} | - |",
+              f"| forward pass | {ms(total)} | 100% | {ms(products)} |",
+              f"| then the greedy pick (argmax) | {prof['argmax'] * 1000:.2f} | | |",
+              f"| or the widgets' sampler (llm_core.sampling.sample and the top 5) | {prof['sampler'] * 1000:.2f} | | |", "",
+              f"Through llm_core.model.generate (what the widgets run: the sampler, the top 5 and each token's text) "
+              f"decode runs at {n_new / r['generate']:.2f} tokens/s.", "",
+              f"The same products in other layouts, layers 0-{var['layers'] - 1} ({var['layers']} of {cfg.n_layer}; "
+              "copies made for the test and freed):", "",
+              "| layout | ms | against llm_core's |", "| --- | ---: | ---: |",
+              f"| llm_core's: seven [d_in, d_out] column-contiguous matrices a layer | {ms(var['now'])} | 1.00x |",
+              f"| q, k, v fused into one [{cfg.d_model}, {(cfg.n_head + 2 * cfg.n_kv_head) * cfg.d_head}] matrix and "
+              f"gate, up into one [{cfg.d_model}, {2 * cfg.d_ff}]: 4 products a layer | {ms(var['fused'])} | "
+              f"{var['fused'] / var['now']:.2f}x |",
+              f"| [d_out, d_in] row-major (W @ x) | {ms(var['out_in'])} | {var['out_in'] / var['now']:.2f}x |", ""]
+    simd_base, simd_found = r["simd"]
+    lines += ["### What limits Glassbox, and what one third of llama.cpp takes", "",
+              f"- The weight products are {1 - max(prof['rest'], 0) / total:.0%} of a decode step: the rest (norms, "
+              f"RoPE, the KV cache, softmax, the Python around {cfg.n_layer} layers) is {max(prof['rest'], 0) * 1000:.0f} "
+              f"of {total * 1000:.0f} ms (median of the steps' differences). The products run in numpy's matmul "
+              "without BLAS (Pyodide's numpy has none): a scalar multiply-add loop per output element (numpy's SIMD "
+              f"extensions in this build: baseline {', '.join(simd_base) or 'none'}, found "
+              f"{', '.join(simd_found) or 'none'}). Streaming all {weight_bytes / 1e6:.0f} MB of float32 weights "
+              f"through it takes {stream_s * 1000:.0f} ms ({weight_bytes / stream_s / 1e9:.2f} GB/s, "
+              f"{gf(weight_bytes / 2, stream_s):.2f} GFLOP/s against {matvec:.2f} for one matrix that stays in "
+              f"cache): that is this design's floor, {1 / stream_s:.1f} tokens/s however little else a step does. "
+              f"The decode budget compares with the cached rate, which a step over {weight_bytes / 1e6:.0f} MB cannot "
+              f"reach; against the streaming rate decode is at {decode_gf / gf(weight_bytes / 2, stream_s):.0%}.",
+              f"- Prefill runs the same unblocked loop over a [{n_pre}, {d}] operand: at {matmul:.2f} GFLOP/s it is "
+              + ("slower" if matmul < 0.9 * matvec else "about as fast" if matmul < 1.2 * matvec else "faster")
+              + f" per FLOP as the matrix-vector loop ({matvec:.2f}): it gains nothing from the {n_pre} rows sharing "
+              f"each weight, so a prompt token costs {pre['ours'] / n_pre / step['ours']:.0%} of a decoded one. "
+              "What prefill saves is the Python and the small operations, paid once for the prompt."]
+    lever = min(var["fused"], var["out_in"]) / var["now"]
+    lines.append(f"- Fusing q/k/v and gate/up changes the products' time by {var['fused'] / var['now'] - 1:+.0%}, "
+                 f"the [d_out, d_in] layout by {var['out_in'] / var['now'] - 1:+.0%}: "
+                 + ("the layout is not the lever; the scalar float32 loop is." if lever > 0.85 else
+                    "worth adopting, though the scalar float32 loop stays the floor."))
+    for e, label in (("q4_1", "on the same Q4_1 file"), ("q4_0", "on the Q4_0 copy")):
+        if not has[e]:
+            continue
+        ratio, target = step[e] / step["ours"], 3 * step[e]
+        lines.append(f"- Against llama.cpp {label}: decode **{ratio:.2f}x**, prefill **{pre[e] / pre['ours']:.2f}x** "
+                     f"(goal >= 0.33x: decode {ok(ratio >= 1 / 3)}, prefill {ok(pre[e] / pre['ours'] >= 1 / 3)}). "
+                     f"One third of its decode rate is {target * 1000:.0f} ms a token: "
+                     + ("reached already." if step["ours"] <= target else
+                        (f"the rest of the step would have to shrink by {(step['ours'] - target) * 1000:.0f} ms, "
+                         "less than it takes, so trimming Python and attention could reach it."
+                         if stream_s < target else
+                         f"the float32 products alone ({stream_s * 1000:.0f} ms) exceed it, so no reordering of the "
+                         "Python reaches it: it takes fewer bytes or faster products, that is numpy with a SIMD "
+                         "BLAS, or weights kept in 8 or 4 bits with a product that reads them without widening "
+                         "each matrix to float32 first (numpy has none: its integer matmul is the same scalar loop).")))
+    if has["q4_1"]:
+        fastest = min((e for e in ("q4_1", "q4_0") if has[e]), key=lambda e: step[e])
+        lines.append(f"- Why the gap is small: llama.cpp reads {prompts['tensor_bytes'] / 1e6:.0f} MB of quantized "
+                     f"blocks a token ({prompts['tensor_bytes'] / weight_bytes:.0%} of float32's bytes), but one "
+                     "WebAssembly thread multiplies them at "
+                     + " and ".join(f"{gf(decode_flops, step[e]):.2f} GFLOP/s ({label})" for e, label in
+                                    (("q4_1", "Q4_1, generic loop"), ("q4_0", "Q4_0, SIMD kernel")) if has[e])
+                     + f" in decode and {gf(prefill_flops, pre[fastest]):.2f} in prefill, against numpy's "
+                     f"{decode_gf:.2f} and {prefill_gf:.2f} on float32"
+                     + (f". Its Q4_0 SIMD kernel is {step['q4_1'] / step['q4_0']:.2f}x the speed of the generic Q4_1 "
+                        "loop here, so its time is not in those dot products alone (not profiled further)"
+                        if has["q4_0"] else "")
+                     + f". A prompt token costs llama.cpp {pre[fastest] / n_pre / step[fastest]:.0%} of a decoded one.")
+    lines.append("")
+    return lines
+
+
+def wllama_version() -> str:
+    import json
+    try:
+        return json.loads((WLLAMA / "package.json").read_text())["version"]
+    except OSError:
+        return "(not installed)"
+
+
+def q4_0_copy(source: Path) -> Path:
+    """A copy of the GGUF file with its Q4_1 matrices requantized to Q4_0 (gguf-py), kept in _build/cache.
+
+    llama.cpp's WebAssembly build has SIMD dot products for Q4_0, Q5_0, Q5_1 and Q8_0 but runs Q4_1 through
+    its generic C loop (ggml-cpu/arch-fallback.h maps ggml_vec_dot_q4_1_q8_1 to the generic one for
+    __wasm__): this copy measures llama.cpp at its fastest 4-bit path on the same model (other weights,
+    so other tokens; only its speed is reported)."""
+    import gguf as ggufpy
+    import numpy as np
+    dest = source.with_name(source.stem.replace("Q4_1", "Q4_0-from-Q4_1") + ".gguf")
+    if dest.exists():
+        return dest
+    Q = ggufpy.GGMLQuantizationType
+    reader = ggufpy.GGUFReader(source)
+    writer = ggufpy.GGUFWriter(str(dest.with_suffix(".part")), arch=reader.fields["general.architecture"].contents())
+    for field in reader.fields.values():
+        if field.name == "general.architecture" or field.name.startswith("GGUF."):
+            continue  # written by GGUFWriter itself
+        kind = field.types[0]
+        writer.add_key_value(field.name, field.contents(), kind,
+                             sub_type=field.types[-1] if kind == ggufpy.GGUFValueType.ARRAY else None)
+    for t in reader.tensors:
+        if t.tensor_type == Q.Q4_1:
+            data = ggufpy.quants.quantize(ggufpy.quants.dequantize(t.data, Q.Q4_1), Q.Q4_0)
+            writer.add_tensor(t.name, data, raw_dtype=Q.Q4_0)
+        else:  # as stored: quantized rows as bytes, float tensors as their numpy type
+            writer.add_tensor(t.name, t.data, raw_dtype=t.tensor_type if t.data.dtype == np.uint8 else None)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    dest.with_suffix(".part").replace(dest)
+    return dest
+
+
+def prepare_wllama(tmp: Path) -> Path | None:
+    """wllama's page, its ES module and .wasm (from node_modules) and the GGUF file, for the benchmark's own
+    server (nothing of it is in _site); None when `npm ci` has not installed it."""
+    from sitebuild.smollm2 import FILE_NAME
+    esm = WLLAMA / "esm"
+    if not (esm / "index.js").exists():
+        return None
+    root = tmp / "wllama"
+    root.mkdir()
+    (root / "index.html").write_text(WLLAMA_HTML)
+    (root / "index.js").symlink_to(esm / "index.js")
+    (root / "wllama.wasm").symlink_to(esm / "wasm" / "wllama.wasm")
+    source = ROOT / "_build" / "cache" / "smollm2" / FILE_NAME
+    (root / "model.gguf").symlink_to(source)
+    (root / "model-q4_0.gguf").symlink_to(q4_0_copy(source))
+    return root
+
+
+def run_smollm2(p, base: str, tmp: Path) -> list[str]:
+    """Measure the SmolLM2 section in a browser of its own; -> its lines."""
+    prompts = smollm2_prompts()
+    root = prepare_wllama(tmp)
+    server = None
+    wllama_base = None
+    if root:
+        server, wllama_base = serve_in_thread(root)
+    b = chromium.launch(p)
+    try:
+        result = measure_smollm2(b, base, wllama_base, prompts)
+    finally:
+        b.close()
+        if server:
+            server.shutdown()
+    return smollm2_report(result, prompts)
+
+
+def merge_section(text: str, heading: str, section: list[str], before: str) -> str:
+    """text with its section under `heading` replaced by `section` (up to the next "## " heading), or the
+    section inserted before the heading `before` (appended when there is none)."""
+    tail = text[len(text.rstrip("\n")):] or "\n"  # the file's own ending, kept
+    lines = text.rstrip("\n").split("\n")
+    body = section + ([""] if section[-1] else [])
+    if heading in lines:
+        start = lines.index(heading)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        lines[start:end] = body
+    elif before in lines:
+        at = lines.index(before)
+        lines[at:at] = body
+    else:
+        lines += [""] + body
+    return "\n".join(lines).rstrip("\n") + tail
+
+
 def pct(values, q):
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
@@ -580,7 +1271,7 @@ def drag_report(drag: list[dict]) -> list[str]:
     return lines
 
 
-def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pages=None) -> str:
+def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pages=None, smollm2=None) -> str:
     lines = ["# Glassbox benchmark results", "",
              f"Machine: {machine()}.", "",
              "Regenerate with `make bench`. All numbers come from one run of `benchmarks/run.py`; "
@@ -645,6 +1336,8 @@ def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pa
                   f"KV cache speed-up at 256 tokens: **{speedup:.1f}x** (budget >= 5x: {ok(speedup >= 5)}). "
                   f"Prefill reaches **{share:.0%}** of the in-page matmul rate, the faster of the two layouts "
                   f"(budget >= 40%: {ok(share >= 0.4)}).", ""]
+    if smollm2:
+        lines += smollm2
     if pages:
         lines += ["## Every page, cold and warm", "",
                   f"Each page {PAGE_ROUNDS} times in a fresh browser (cold) and {PAGE_ROUNDS} times with a "
@@ -683,6 +1376,8 @@ def main(argv=None) -> int:
     ap.add_argument("--site", type=Path, default=ROOT / "_site")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    ap.add_argument("--smollm2", action="store_true",
+                    help="only the SmolLM2 / llama.cpp section, merged into --out (the other sections are kept)")
     ap.add_argument("--drag-only", metavar="WIDGETS", nargs="*",
                     help="only the update latency of these widgets (all if none named), printed, not written")
     args = ap.parse_args(argv)
@@ -695,6 +1390,16 @@ def main(argv=None) -> int:
             b.close()
             server.shutdown()
         print("\n".join(drag_report(drag)))
+        return 0
+    if args.smollm2:
+        from playwright.sync_api import sync_playwright
+        with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as p:
+            server, base = serve_in_thread(prepare_site(args.site, Path(tmp_name)))
+            section = run_smollm2(p, base, Path(tmp_name))
+            server.shutdown()
+        old = args.out.read_text() if args.out.exists() else "# Glassbox benchmark results\n"
+        args.out.write_text(merge_section(old, SMOLLM2_HEADING, section, "## Every page, cold and warm"))
+        print("\n".join(section))
         return 0
     from playwright.sync_api import sync_playwright
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as p:
@@ -723,8 +1428,10 @@ def main(argv=None) -> int:
         print("drag latency ...", flush=True)
         drag = measure_drag(b, base)
         b.close()
+        print("SmolLM2 and llama.cpp ...", flush=True)
+        smollm2 = run_smollm2(p, base, tmp)
         server.shutdown()
-    text = report(startup, throughput, n_bytes, typing, args.runs, model, drag, pages)
+    text = report(startup, throughput, n_bytes, typing, args.runs, model, drag, pages, smollm2)
     args.out.write_text(text + "\n")
     print(text)
     return 0
