@@ -7,6 +7,15 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+# One OpenBLAS thread for numpy in the test process. OpenBLAS's worker threads spin for a while after
+# every call, waiting for the next; on a 2-core machine they take a core from Chromium, which the browser
+# tests need, and a thread that loses its core holds up its partner at every call. Measured here on a busy
+# machine: CPython computing every widget's DEFAULTS and EXAMPLES took 11-14 s with one thread, 48-78 s
+# with OpenBLAS's default of two. It must be set before numpy is first imported (OpenBLAS reads it once,
+# when it loads; pytest and hypothesis do not import numpy). A value already in the environment wins: the
+# core tests are also run with 2 threads, and their float32 tolerances do not depend on the thread count.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 # In CI (which sets GLASSBOX_REQUIRE_BROWSER) property tests draw the same examples every run, so a
 # result there can be reproduced here; locally they explore fresh examples each time.
 settings.register_profile("ci", derandomize=True, database=None)

@@ -8,6 +8,7 @@ import pytest
 
 from llm_core import norms
 from llm_core.norms import layer_norm, rms, rms_norm
+from tests.tolerances import assert_within_rounding
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(2.0, 3.0, size=(5, 8))
@@ -70,7 +71,8 @@ def test_leading_axes_and_float32():
     x = RNG.normal(size=(2, 3, 8)).astype(np.float32)
     y = rms_norm(x, W.astype(np.float32))
     assert y.shape == x.shape and y.dtype == np.float32
-    np.testing.assert_allclose(y[1], rms_norm(x[1], W.astype(np.float32)), rtol=1e-6)
+    # all rows at once or one block alone: a sum of 8 squares, then the square root, division and gain
+    assert_within_rounding(y[1], rms_norm(x[1], W.astype(np.float32)), 8 + 4, np.abs(y[1]))
 
 
 def test_against_torch():

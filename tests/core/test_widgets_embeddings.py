@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from tests.tolerances import U64, assert_within_rounding
 from widget_loader import load_widget, run
 
 
@@ -127,7 +128,11 @@ def test_the_turn_keeps_distances_and_zero_angles_give_the_flat_view():
     turned = run(embedding_map, dims=3, yaw=75, pitch=-40)
     by_id = lambda r: {p["id"]: p for p in r["points"]}  # noqa: E731
     f, s = by_id(flat), by_id(straight)
-    assert all(f[i]["pc"] == s[i]["pc"][:2] for i in f)  # same PC1, PC2 in both views
+    # same PC1, PC2 in both views: projections onto 2 directions or 3, float64 sums of d_model terms that
+    # BLAS may order differently for the two shapes
+    rows = table()[list(f)]
+    for i, centered in zip(f, rows - rows.mean(axis=0)):  # the directions are unit vectors
+        assert_within_rounding(f[i]["pc"], s[i]["pc"][:2], 2 * len(centered), np.abs(centered).sum(), u=U64)
     # at yaw = pitch = 0, the screen shows PC1 and PC2 (scaled by the 3-D reach instead of the 2-D one)
     sx = np.array([[s[i]["x"], s[i]["y"]] for i in f])
     pcs = np.array([s[i]["pc"][:2] for i in f])

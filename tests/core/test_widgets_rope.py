@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from llm_core.configs import CONFIGS
+from llm_core.norms import rms_norm
 from llm_core.rope import apply_rope, rope_frequencies
+from tests.tolerances import abs_matmul, assert_within_rounding
 from widget_loader import load_widget, run
 
 
@@ -36,8 +38,15 @@ def test_query_and_key_are_the_models_before_rope(layer, head, qi, ki):
     _, trace = tiny.forward(ids, trace=True)
     attn = trace["layers"][layer]["attn"]  # q [n_head, n_seq, d_head], k [n_kv_head, n_seq, d_head], after RoPE
     freqs = rope_frequencies(tiny.cfg.d_head, tiny.cfg.rope_base)
-    np.testing.assert_allclose(apply_rope(q[None], [qi], freqs)[0], attn["q"][head, qi], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(apply_rope(k[None], [ki], freqs)[0], attn["k"][kv_head, ki], rtol=1e-4, atol=1e-5)
+    # One token's projection here, the whole prompt's in the pass (another float32 order): d_model terms;
+    # RoPE's turn then mixes two of them (a cos - b sin), so twice the magnitude and three roundings more.
+    x = rms_norm(trace["residual"][2 * layer], tiny.weights[f"layers.{layer}.attn_norm"], tiny.cfg.norm_eps)
+    d = tiny.cfg.d_head
+    for got, i, cols, expected, what in [(q, qi, slice(head * d, (head + 1) * d), attn["q"][head, qi], "q"),
+                                         (k, ki, slice(kv_head * d, (kv_head + 1) * d), attn["k"][kv_head, ki], "k")]:
+        w = tiny.weights[f"layers.{layer}.w{what}"][:, cols]
+        assert_within_rounding(apply_rope(got[None], [i], freqs)[0], expected, tiny.cfg.d_model + 3,
+                               2 * abs_matmul(x[i], w).max(), what=what)
     assert kv_head == head // 2  # 4 query heads share 2 KV heads
 
 
