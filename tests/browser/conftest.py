@@ -1,11 +1,77 @@
-"""Browser fixtures: the built site served under /glassbox/ (like GitHub Pages), and system Chromium."""
+"""Browser fixtures: the built site served under /glassbox/ (like GitHub Pages), system Chromium, and one
+visit per page that all of that page's checks share.
+
+A page with widgets costs seconds to go live (Pyodide, numpy, llm_core, data), far more than most checks
+made on it, so the checks of one page share one visit: `chapter`, a session-scoped fixture parametrized
+(indirectly) with the page's file name, is one browser context and one page, opened once and closed when
+the next page is asked for. The collection hook below runs a page's tests together, in module order
+(test_chapters.py first: see its docstring) and, within a module, in the order they are written.
+`page` (a fresh context per test) stays for the tests that need a page to themselves.
+
+On a shared page each test answers for what happened during it: console errors (page and worker),
+uncaught exceptions, requests to other origins and dialogs are collected per test (PageWatch); whatever
+arrives after a passing test's own checks fails that test at teardown, naming the page and the test, so
+nothing goes unreported and nothing is blamed on the next test.
+"""
 
 import os
+import re
 
 import pytest
 
+import build
 from sitebuild import browser as chromium
 from sitebuild.serve import serve_in_thread
+
+# The site's pages and widgets, as the build finds them (GLASSBOX_CHAPTERS / GLASSBOX_WIDGETS pick others).
+CHAPTERS = [build.parse_chapter(p) for p in sorted(build.Options().chapters.glob("*.md"))]
+WIDGETS = build.load_widgets(build.Options().widgets)
+PAGES = ["index.html"] + [ch.filename for ch in CHAPTERS]
+PAGES_WITH_WIDGETS = [ch.filename for ch in CHAPTERS if any(b.kind == "widget" for b in ch.blocks)]
+
+
+def page_with(widget_name: str) -> str | None:
+    """The first chapter that places the widget (tests/build fails for a widget no chapter places)."""
+    for ch in CHAPTERS:
+        if any(b.kind == "widget" and b.name == widget_name for b in ch.blocks):
+            return ch.filename
+    return None
+
+
+# (page, widget) for every widget, on the first page that places it.
+WIDGET_PAGES = [(page_with(name), name) for name in sorted(WIDGETS) if page_with(name)]
+
+
+def on(*pages: str) -> list[str]:
+    """Those of pages this site has (a subset of chapters may be built and tested on its own)."""
+    return [p for p in pages if p in PAGES]
+
+
+DESKTOP = {"width": 1280, "height": 900}
+
+# Text a reader may type or paste. Reader text is echoed on screen (token chips, prompts), so these
+# strings must not contain what the screen check looks for: instead of "NaN" and "Infinity" they
+# hold "nan", "-inf" and "1e309", which Python's float() reads the same way (case does not matter to
+# it) and which would still put NaN or Infinity on screen if a widget parsed them into a number.
+STRANGE_TEXT = [
+    "",
+    "🦙🚀",
+    "שלום עולם",
+    "\u0000\u0007",
+    ("A long paste, over and over: ünïcödé, 数字 42, tabs\tand spaces.  " * 100)[:5000],
+    "<img src=x onerror=alert(1)>",
+    "nan",
+    "-inf",
+    "1e309",
+]
+# What must never be on screen in a figure: a JavaScript value drawn unformatted, a traceback or "Could not
+# compute" (compute raised something other than ValueError), a stuck or dead worker.
+BAD_ON_SCREEN = re.compile(r"NaN|undefined|Infinity|\[object|Traceback|Could not compute|Still computing|"
+                           r"Python stopped")
+
+LIVE_JS = "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')"
+# No widget computing or waiting to: every call answered and drawn.
+IDLE_JS = "() => glassbox.instances.every((i) => !i.inFlight && !i.latest)"
 
 
 @pytest.fixture(scope="session")
@@ -29,40 +95,143 @@ def browser():
 
 
 class PageWatch:
-    """Records what a page did that a reader would not want: console errors, crashes, foreign requests."""
+    """Records what a page did that a reader would not want: console errors, crashes, foreign requests,
+    dialogs (alert() run by reader text); and every URL it requested, in order."""
 
     def __init__(self, page, base_url):
         self.page, self.base_url = page, base_url
         self.errors: list[str] = []
         self.foreign: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.never_live: str | None = None
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
         page.on("request", self._request)
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         page.on("worker", lambda w: w.on("console", lambda m: m.type == "error" and self.errors.append(f"worker: {m.text}")))
 
     def _request(self, request):
+        self.requests.append(request.url)
         if not (request.url.startswith(self.base_url) or request.url.startswith("data:")):
             self.foreign.append(request.url)
 
     def open(self, path: str, live: bool = True, timeout: float = 90_000):
         self.page.goto(self.base_url + path)
         if live:
-            self.page.evaluate("() => window.glassbox.ready.then(() => true)")
-            self.page.wait_for_function(
-                "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')",
-                timeout=timeout)
+            self.live(timeout)
         return self.page
+
+    def live(self, timeout: float = 90_000):
+        """Waits until Python is ready and every widget is live. A shared page that never went live fails
+        every later test at once, instead of each waiting out the timeout."""
+        if self.never_live:
+            pytest.fail(self.never_live)
+        try:
+            self.page.evaluate("() => window.glassbox.ready.then(() => true)")
+            self.page.wait_for_function(LIVE_JS, timeout=timeout)
+        except Exception as e:
+            states = self.page.eval_on_selector_all(
+                "figure.widget", "els => els.map(e => `${e.dataset.widget}: ${e.dataset.state}`)")
+            self.never_live = f"{self.page.url}: widgets not live ({', '.join(states)}): {e}".split("\n")[0]
+            raise
+        return self.page
+
+    def idle(self, timeout: float = 90_000):
+        self.page.wait_for_function(IDLE_JS, timeout=timeout)
+
+    def clear(self):
+        self.errors.clear(), self.foreign.clear(), self.dialogs.clear()
+
+
+def new_page(browser, base_url, **context_options):
+    """A page in a context of its own, with a PageWatch as page.watch."""
+    context = browser.new_context(**context_options)
+    p = context.new_page()
+    p.set_default_timeout(60_000)
+    p.watch = PageWatch(p, base_url)
+    return p
 
 
 @pytest.fixture
 def page(browser, base_url):
-    context = browser.new_context()
-    p = context.new_page()
-    p.set_default_timeout(60_000)
-    watch = PageWatch(p, base_url)
-    p.watch = watch
+    p = new_page(browser, base_url)
     yield p
-    context.close()
+    p.context.close()
+
+
+@pytest.fixture(scope="session")
+def chapter(request, browser, base_url):
+    """One visit of the page request.param (a file name such as "tokenization.html"), shared by every test
+    that asks for it: parametrize with indirect=["chapter"]. On a page with widgets Python starts by
+    itself; on the contents page only when a test asks for it (`page.watch.live()`)."""
+    p = new_page(browser, base_url, viewport=DESKTOP)
+    p.path = request.param
+    p.swept = set()   # widgets whose controls test_chapters.py swept on this visit (and put back)
+    p.goto(base_url + request.param)
+    yield p
+    p.context.close()
+
+
+def page_of(item) -> str | None:
+    """The page whose shared visit a test uses, if any."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("chapter") if callspec else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items):
+    """The tests of one page run together, in collection order: modules by name (test_chapters.py
+    first), tests in the order written. pytest's own grouping of a session-scoped parameter does not
+    promise an order within the group, and it does not group tests that also take a direct parameter
+    (a widget's name); so the tests that use `chapter` are put in that order here, in the places pytest
+    gave them; every other test keeps its place."""
+    collected = {item: i for i, item in enumerate(items)}
+    yield
+    slots = [i for i, item in enumerate(items) if page_of(item)]
+    shared = sorted((items[i] for i in slots), key=collected.get)
+    first = {}
+    for item in shared:
+        first.setdefault(page_of(item), len(first))
+    shared.sort(key=lambda item: (first[page_of(item)], collected[item]))
+    for i, item in zip(slots, shared):
+        items[i] = item
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _each_test_answers_for_its_own_errors(request):
+    """On a shared page: errors, foreign requests and dialogs that arrive after a passing test's checks
+    fail it at teardown; then the next test starts with empty lists."""
+    if "chapter" not in request.fixturenames:
+        yield
+        return
+    p = request.getfixturevalue("chapter")
+    yield
+    try:
+        p.evaluate("() => 0")  # hands over the events that arrived while no Playwright call was running
+    except Exception:
+        pass
+    left = {k: list(v) for k, v in [("console errors", p.watch.errors), ("requests to other origins", p.watch.foreign),
+                                    ("dialogs", p.watch.dialogs)] if v}
+    report = getattr(request.node, "report_call", None)
+    p.watch.clear()
+    if left and report is not None and report.passed:
+        pytest.fail(f"{p.path}: after {request.node.name}'s checks: {left}")
+    if left:
+        print(f"{p.path} during {request.node.name}: {left}")
+
+
+def wait_idle(page, name):
+    """Until the first widget called name has no call in flight and none waiting."""
+    page.wait_for_function("""(n) => { const i = glassbox.instances.find(i => i.name === n);
+        return i && !i.inFlight && !i.latest; }""", arg=name)
 
 
 # The worker's memory in use and its count of Python objects, once the collector has run. Not the size
@@ -86,11 +255,16 @@ pyodide_js._module._mallinfo(info.__array_interface__["data"][0])
 [int(info[7]), len(gc.get_objects()), caches]"""
 
 
-def memory(page) -> dict:
-    """The page's JS heap after a collection and the worker's memory (WORKER_MEMORY), in bytes."""
+def cdp(page):
+    """The page's DevTools session (one per page)."""
     if not hasattr(page, "cdp"):
         page.cdp = page.context.new_cdp_session(page)
-    page.cdp.send("HeapProfiler.collectGarbage")
-    heap = page.cdp.send("Runtime.getHeapUsage")["usedSize"]
+    return page.cdp
+
+
+def memory(page) -> dict:
+    """The page's JS heap after a collection and the worker's memory (WORKER_MEMORY), in bytes."""
+    cdp(page).send("HeapProfiler.collectGarbage")
+    heap = cdp(page).send("Runtime.getHeapUsage")["usedSize"]
     used, objects, caches = page.evaluate("(c) => glassbox.py(c)", WORKER_MEMORY)
     return {"heap": heap, "used": used, "objects": objects, "caches": caches}

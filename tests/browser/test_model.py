@@ -1,4 +1,6 @@
-"""The trained tiny model in the browser: loaded from the site's files, the same tokens as CPython."""
+"""The trained tiny model in the browser: loaded from the site's files, the same tokens as CPython.
+
+Both tests run in the contents page's shared visit (`chapter`, conftest.py)."""
 
 import json
 from pathlib import Path
@@ -8,11 +10,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "models" / "tiny" / "golden.json"
 
-pytestmark = pytest.mark.skipif(not GOLDEN.exists(), reason="models/tiny is not trained yet (make train)")
+pytestmark = [pytest.mark.skipif(not GOLDEN.exists(), reason="models/tiny is not trained yet (make train)"),
+              pytest.mark.parametrize("chapter", ["index.html"], indirect=True)]
 
 
-def test_golden_greedy_generation_in_the_browser(page):
-    page.watch.open("index.html")
+def test_golden_greedy_generation_in_the_browser(chapter):
+    page = chapter.watch.live()
     golden = json.loads(GOLDEN.read_text())
     code = (f"from llm_core.model import load_model\n"
             f"tiny = load_model('models/tiny')\n"
@@ -24,8 +27,8 @@ def test_golden_greedy_generation_in_the_browser(page):
     assert page.watch.errors == [] and page.watch.foreign == []
 
 
-def test_cached_and_uncached_generation_agree_in_the_browser(page):
-    page.watch.open("index.html")
+def test_cached_and_uncached_generation_agree_in_the_browser(chapter):
+    page = chapter.watch.live()
     code = ("from llm_core.model import load_model\n"
             "tiny = load_model('models/tiny')\n"
             "a = tiny.generate('Fellow citizens', 24, temperature=0.8, top_k=40, seed=7, use_cache=True)\n"
