@@ -638,7 +638,11 @@ _data_models = {}  # data-folder relpath -> Model: a file is loaded once per pro
 
 
 def load_data_model_steps(relpath=SMOLLM2, n_ctx=DATA_MODEL_N_CTX):  # like load_gguf_steps, and remembered
-    """load_gguf_steps for a file in llm_core's data folder; data_model(relpath) returns it afterwards."""
+    """load_gguf_steps for a file in llm_core's data folder; data_model(relpath) returns it afterwards.
+
+    A model loaded before from the same place (a reader's earlier file) is let go of first: the file
+    there is the new one now, and both would not fit in the page's memory."""
+    _data_models.pop(relpath, None)
     for done, total, model in load_gguf_steps(data_dir() / relpath, n_ctx, DATA_MODEL_NAMES.get(relpath)):
         if model is not None:
             _data_models[relpath] = model

@@ -209,3 +209,30 @@ def test_a_file_is_checked_from_its_first_bytes(tmp_path, small_weights, smollm2
         gguf.check_gguf_head(b"\x89PNG\r\n\x1a\n" + bytes(100), 108)
     with pytest.raises(ValueError, match="truncated GGUF file"):  # the whole file was given: truly cut short
         gguf.check_gguf_head(data[:64], 64)
+
+
+def test_a_readers_second_file_replaces_the_first_everywhere(tmp_path, monkeypatch, small_weights):
+    """The page writes each file the reader opens to the same place ("file"): once the second is loaded,
+    widgets must run it, not the first, even on a prompt the first one read already (next_token keeps
+    prompts' KV caches per model)."""
+    from widget_loader import load_widget, run
+    next_token = load_widget("next_token")
+    monkeypatch.setattr(gguf, "_data_models", {})
+    monkeypatch.setenv("GLASSBOX_DATA", str(tmp_path))
+    (tmp_path / "models" / "file").mkdir(parents=True)
+    path = tmp_path / gguf.READER_FILE
+    answers = []
+    for seed in (3, 4):
+        weights = random_weights(SMALL, seed=seed)
+        write_llama_gguf(path, weights, SMALL)
+        for _, _, model in gguf.load_data_model_steps(gguf.READER_FILE, n_ctx=SMALL.n_ctx):
+            pass
+        r = run(next_token, model="file", prompt="abba cab")
+        logits = forward(weights, SMALL, model.encoding.encode("abba cab"))[0][-1]
+        # this model's own scores (float32 read two ways, batched and cached: far below the 0.1-1 that
+        # separates two random models' logits)
+        assert [row["id"] for row in r["rows"][:3]] == np.argsort(-logits, kind="stable")[:3].tolist()
+        np.testing.assert_allclose([row["logit"] for row in r["rows"]],
+                                   np.sort(logits)[::-1][:len(r["rows"])], rtol=1e-4, atol=1e-4)
+        answers.append(r["rows"][0]["logit"])
+    assert answers[0] != answers[1]

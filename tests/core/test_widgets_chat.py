@@ -28,7 +28,7 @@ def smollm2(smollm2_gguf):
     """SmolLM2 with its chat template and stop token; every test starts with no conversation kept."""
     chat._latest.clear()
     model = chat.get_model("smollm2")
-    template, stop_id = chat.chat_format("smollm2")
+    template, stop_id = chat.chat_format(model, "smollm2")
     return model, template, stop_id
 
 

@@ -19,7 +19,6 @@ Glassbox's tiny model cannot chat (no conversations in its training, no control 
 result is a notice saying what to load.
 """
 
-import functools
 import os
 import time
 
@@ -27,6 +26,7 @@ from llm_core import gguf
 from llm_core.chat import IM_END, IM_START, chat_reply, chat_template, encode_chat, stop_token_id
 from llm_core.controls import as_choice, as_int, as_number, as_text
 from llm_core.data import data_dir
+from llm_core.memo import per_model
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token
 
@@ -136,8 +136,8 @@ def gguf_metadata(path) -> dict:
             raise
 
 
-@functools.cache
-def chat_format(name: str):  # -> (ChatTemplate, stop token id)
+@per_model(size=1)  # per Model object: a reader's second file is another model, with its own template
+def chat_format(model, name: str):  # -> (ChatTemplate, stop token id)
     """The chat template and the end-of-turn token of a loaded model, from its GGUF file's metadata."""
     metadata = gguf_metadata(data_dir() / MODEL_FILES[name])
     return chat_template(metadata), stop_token_id(metadata)
@@ -273,10 +273,12 @@ def job_for(name: str, model, ids: list[int], stop_id: int, p: dict) -> dict:
     reuses the latest one's KV cache for the positions both prompts share."""
     key = (name, tuple(ids), p["temperature"], p["top_p"], p["seed"], p["max_new_tokens"])
     old = _latest.get("job")
+    if old is not None and old["model"] is not model:  # another model (a reader's new file under "file")
+        old = None
     if old is not None and old["key"] == key:
         return old
     cache, reused = model.new_cache(), 0
-    if old is not None and old["key"][0] == name:
+    if old is not None:
         held = (old["ids"] + [s["token"] for s in old["steps"]])[:old["cache"].n_seq]
         while reused < min(len(held), len(ids) - 1) and held[reused] == ids[reused]:
             reused += 1
@@ -285,7 +287,7 @@ def job_for(name: str, model, ids: list[int], stop_id: int, p: dict) -> dict:
             cache = old["cache"]
             cache.crop(reused)  # [n_seq] -> [reused] positions: the rest belonged to the old prompt
     _latest["job"] = job = {
-        "key": key, "ids": ids, "cache": cache, "reused": reused, "events": [], "steps": [],
+        "key": key, "model": model, "ids": ids, "cache": cache, "reused": reused, "events": [], "steps": [],
         "loop": chat_reply(model, ids, stop_id, p["max_new_tokens"], p["temperature"], p["top_p"], p["seed"],
                            cache, CHUNK),
     }
@@ -354,7 +356,7 @@ def compute(params: dict) -> dict:
     if p["model"] == "tiny":
         return needs_model(p, notes)
     model = get_model(p["model"])
-    template, stop_id = chat_format(p["model"])
+    template, stop_id = chat_format(model, p["model"])
     encoding = model.encoding
     room = model.cfg.n_ctx - p["max_new_tokens"]
     prompt, used, fit_notes = fit_prompt(encoding, template, p, room)

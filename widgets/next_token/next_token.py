@@ -9,6 +9,7 @@ once the reader has loaded it (llm_core.models).
 """
 
 import math
+import weakref
 
 import numpy as np
 
@@ -67,11 +68,18 @@ def model(name="tiny"):
 
 
 # Moving a slider keeps the prompt: its pass is read once (prefix caching, chapter 19). One cache per
-# model (the same ids mean other tokens in another vocabulary); SmolLM2's entries hold 47 MB of keys
-# and values each, so it keeps fewer.
-PREFIXES = {"tiny": PrefixCache(size=4), "smollm2": PrefixCache(size=2), "file": PrefixCache(size=1)}
+# Model object, kept weakly (the same ids mean other tokens in another vocabulary, and a reader's second
+# file is another model under the same name "file"); SmolLM2's entries hold 47 MB of keys and values
+# each, so it keeps fewer.
+PREFIX_SIZES = {"tiny": 4, "smollm2": 2, "file": 1}
+_prefixes = weakref.WeakKeyDictionary()  # Model -> PrefixCache
 
 
+def prefixes(chosen, name: str) -> PrefixCache:
+    """The prompts this model has read already, with their KV caches."""
+    if chosen not in _prefixes:
+        _prefixes[chosen] = PrefixCache(size=PREFIX_SIZES[name])
+    return _prefixes[chosen]
 
 
 def read_params(params: dict) -> dict:
@@ -131,7 +139,7 @@ def compute(params: dict) -> dict:
     chosen = model(p["model"])
     ids, notes = prompt_ids(chosen, p["prompt"], 1, MAX_PROMPT_CHARS)
     # the prompt's pass, kept while the reader moves the sampling sliders: [n_vocab], the next position's scores
-    _, logits = prefill(chosen, ids, PREFIXES[p["model"]])
+    _, logits = prefill(chosen, ids, prefixes(chosen, p["model"]))
     out = sample(logits, p["temperature"], p["top_k"], p["top_p"], p["min_p"], rng=p["seed"])
     stages, final, token = out["stages"], out["probs"], out["token"]
     reason = cut_by(stages, p["temperature"])
