@@ -94,3 +94,20 @@ def test_params_are_clamped():
 def test_bad_values_raise_a_readable_error(params):
     with pytest.raises(ValueError):
         model_pass.compute(params)
+
+
+def test_blocks_are_numbered_from_zero():
+    """Block labels come from compute, counted from 0 as llm_core's layers and the other chapters count them."""
+    r = run()
+    assert [b["label"] for b in r["blocks"]] == [f"Block {i}" for i in range(model_pass.model().cfg.n_layer)]
+
+
+def test_the_numbers_chapter_0_quotes():
+    tiny = model_pass.model()
+    assert tiny.encoding.encode(PROMPT) == [84, 3282, 1083, 267, 259, 510, 443]
+    assert tiny.encoding.encode("The") == [84, 3282] and tiny.encoding.encode(" The") == [351]
+    r = run()
+    lens = [b["lens"]["id"] for b in r["blocks"]]
+    states, comma = tiny.encoding.encode(" States")[0], tiny.encoding.encode(",")[0]
+    assert lens == [states, states] + [comma] * (tiny.cfg.n_layer - 2)  # blocks 0 and 1, then block 2 on
+    assert [round(100 * c["p"], 1) for c in r["top"][:4]] == [34.3, 11.5, 9.1, 8.4]

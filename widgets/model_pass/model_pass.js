@@ -115,8 +115,8 @@
       list.appendChild(li);
 
       const maxNorm = Math.max(...r.blocks.map((b) => b.norm));
-      r.blocks.forEach((b, i) => {
-        const block = stage("Block " + (i + 1), "[n_seq, d_model] → [n_seq, d_model]", "mp-block");
+      r.blocks.forEach((b) => {
+        const block = stage(b.label, "[n_seq, d_model] → [n_seq, d_model]", "mp-block");
         const row = T.el("div", "mp-block-row");
         const lens = T.el("span", "mp-lens", "reads as ");
         lens.append(tokChip(b.lens), " " + pct(b.lens.p));
@@ -127,6 +127,7 @@
       });
 
       li = stage("Logits", "[n_seq, n_vocab] = [" + r.n_seq + ", " + r.n_vocab + "]; last row → softmax");
+      li.appendChild(detail("The final RMSNorm, then the unembedding (the embedding table, reused): one score per vocabulary token."));
       const top = T.el("ol", "mp-top");
       let shown = 0;
       for (const c of r.top) {

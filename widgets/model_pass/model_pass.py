@@ -114,6 +114,7 @@ def compute(params: dict) -> dict:
     top = np.argsort(-last, kind="stable")[:N_TOP]
     embedding = trace["embeddings"][-1]                    # [d_model]
     blocks = [{
+        "label": f"Block {i}",  # counted from 0, as llm_core's layers and the other chapters count them
         "norm": float(np.linalg.norm(trace["residual"][2 * i + 2, -1])),  # the stream after block i
         # the logit lens, for the last position only: the stream after block i, read as the output
         "lens": top_token(unembed(rms_norm(trace["residual"][2 * i + 2, -1:], tiny.weights["final_norm"],
