@@ -446,3 +446,27 @@ def test_chapter_moby_dick_characters_per_token():
     assert len(text) == 20_000
     ratios = {n: round(len(text) / len(get_encoding(n).encode(text)), 2) for n in ("o200k_base", "r50k_base")}
     assert ratios == {"o200k_base": 4.31, "r50k_base": 4.21}
+
+
+def test_chapter_tiny_model_vocabulary_facts():
+    """The tiny model's own vocabulary, as the chapter (and chapter 0) describe it."""
+    import json
+    from pathlib import Path
+
+    from llm_core.model import load_encoding
+    tiny = load_encoding("models/tiny")
+    log = json.loads((Path(__file__).parents[2] / "models" / "tiny" / "train_log.json").read_text())
+    assert (len(tiny.mergeable_ranks), tiny.special_tokens, tiny.n_vocab) == (4_095, {"<|endoftext|>": 4_095}, 4_096)
+    assert log["vocabulary"]["merges"] == 3_839 == len(tiny.mergeable_ranks) - 256
+    assert round(log["vocabulary"]["trained_on_bytes"] / 1e6, 2) == 10.27
+    assert tiny.pat_str == get_encoding("cl100k_base").pat_str
+    by_rank = {rank: token for token, rank in tiny.mergeable_ranks.items()}
+    assert [by_rank[i] for i in range(256, 260)] == [b" t", b" th", b" a", b" the"]
+    assert {w: tiny.encode(w) for w in (" Government", " States", " Congress", " Treasury")} == \
+        {" Government": [450], " States": [443], " Congress": [488], " Treasury": [1052]}
+    assert len(tiny.encode(" computer")) == 3 and len(tiny.encode(" strawberry")) == 5
+    assert tiny.encode("The") == [84, 3282] and tiny.encode(" The") == [351] and 351 - 256 + 1 == 96
+    assert b"The" not in tiny.mergeable_ranks and b"Th" not in tiny.mergeable_ranks
+    assert tiny.pretokenize("The President")[0] == "The"
+    assert [s["rank"] for s in tiny.encode_with_trace("The")[0]["steps"]] == [3282]
+    assert get_encoding("o200k_base").encode("The") == [976]
