@@ -167,3 +167,23 @@ def test_swiglu_ffn_awkward_text(text):
 def test_swiglu_ffn_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         swiglu_ffn.compute(params)
+
+
+# --- the numbers chapters/04-feed-forward.md quotes --------------------------------------------------
+
+def test_chapter_ffn_widths():
+    """d_ff / d_model of the published configs the chapter names (llm_core.configs, from each config.json)."""
+    from llm_core.configs import CONFIGS
+    ratio = {key: CONFIGS[key].d_ff / CONFIGS[key].d_model for key in CONFIGS if not key.startswith("gpt2")}
+    def eight_thirds(d_model):  # 8/3 d_model, rounded up to a multiple of 256
+        return math.ceil(8 * d_model / 3 / 256) * 256
+    assert CONFIGS["llama-2-7b"].d_ff == 11_008 == eight_thirds(4096)
+    assert CONFIGS["llama-2-13b"].d_ff == eight_thirds(5120)
+    assert round(ratio["llama-2-7b"], 2) == 2.69
+    assert {k: ratio[k] for k in ("llama-2-70b", "llama-3-8b", "llama-3-70b", "mistral-7b")} == \
+        dict.fromkeys(("llama-2-70b", "llama-3-8b", "llama-3-70b", "mistral-7b"), 3.5)
+    assert CONFIGS["llama-3-8b"].d_ff == 14_336 and CONFIGS["llama-3-8b"].d_model == 4_096
+    assert (ratio["llama-3.1-405b"], ratio["llama-3.2-1b"], round(ratio["qwen2.5-7b"], 1)) == (3.25, 4.0, 5.3)
+    assert (CONFIGS["qwen2.5-7b"].d_ff, CONFIGS["qwen2.5-7b"].d_model) == (18_944, 3_584)
+    tiny = swiglu_ffn.model().cfg
+    assert (tiny.d_model, tiny.d_ff, 3 * tiny.d_model * tiny.d_ff) == (128, 384, 147_456)
