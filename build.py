@@ -10,7 +10,8 @@ written until the last step, so a failing check leaves the previous _site/ untou
   1. load_chapters        chapters/*.md -> parsed chapters (front matter, Markdown, directives)
   2. load_widgets         widgets/NAME/ -> compute module, Jinja partial, JS, CSS
   3. precompute_widgets   call every widget's compute(params) in CPython (the pre-rendered figures)
-  4. render_pages         Jinja: index + one page per chapter, widgets drawn statically
+  4. render_pages         Jinja: index + one page per chapter; each widget's figure drawn by its own
+                          NAME.js draw() under node (sitebuild/figures.py), as the live page draws it
   5. build_wheel          llm_core as a Pyodide-ready wheel, registered in a copy of Pyodide's lock
   6. vendor_runtime       Pyodide core, numpy for Pyodide, vocabularies; each checked by sha256;
                           collect_model_data: the trained tiny model's shipped files (models/tiny/)
@@ -42,6 +43,7 @@ import markdown
 from sitebuild import math as mathtex
 from sitebuild import runtime, smollm2, smollm2_tokenizer, vocab
 from sitebuild.chapters import Chapter, SourceError, line_of, parse_chapter, placeholder
+from sitebuild.figures import draw_figures
 
 ROOT = Path(__file__).resolve().parent
 BUILD_DIR = ROOT / "_build"
@@ -208,9 +210,33 @@ def page_context(chapters: list[Chapter], options: Options) -> dict:
     }
 
 
+def draw_widgets(chapters: list[Chapter], widgets: dict[str, Widget], computed: dict,
+                 env: jinja2.Environment) -> dict[tuple[str, int], str]:
+    """Every widget instance's figure body: its partial (the controls), then its NAME.js draw() on
+    CPython's result, run under node (sitebuild/figures.py): the renderer the live page uses."""
+    widget_tpl = env.get_template("_widget.html")
+    keys, figures = [], []
+    for ch in chapters:
+        for i, block in enumerate(ch.blocks):
+            if block.kind != "widget":
+                continue
+            c = computed[(ch.slug, i)]
+            wid = f"w{i}-{block.name.replace('_', '-')}"
+            partial = env.get_template(f"{block.name}/{block.name}.html").render(
+                wid=wid, params=c["params"], result=c["result"])
+            keys.append((ch.slug, i))
+            figures.append(widget_tpl.render(wid=wid, name=block.name, partial=partial, caption="",
+                                             state=script_json(c), code=[]))
+    used = {ch.blocks[i].name for ch in chapters for i, b in enumerate(ch.blocks) if b.kind == "widget"}
+    scripts = {name: widgets[name].folder / f"{name}.js" for name in sorted(used)}
+    bodies = draw_figures(figures, scripts, ROOT / "site" / "static" / "js" / "tokens.js", ROOT)
+    return dict(zip(keys, bodies))
+
+
 def render_pages(chapters: list[Chapter], widgets: dict[str, Widget], computed: dict, env: jinja2.Environment,
                  options: Options, wheel_name: str) -> dict[str, bytes]:
     pages = {}
+    drawn = draw_widgets(chapters, widgets, computed, env)
     base = {**page_context(chapters, options), "wheel": wheel_name}
     widget_tpl = env.get_template("_widget.html")
     for n, ch in enumerate(chapters):
@@ -224,8 +250,7 @@ def render_pages(chapters: list[Chapter], widgets: dict[str, Widget], computed: 
                 widget = widgets[block.name]
                 c = computed[(ch.slug, i)]
                 wid = f"w{i}-{block.name.replace('_', '-')}"
-                partial = env.get_template(f"{block.name}/{block.name}.html").render(
-                    wid=wid, params=c["params"], result=c["result"])
+                partial = drawn[(ch.slug, i)]
                 html_block = widget_tpl.render(
                     wid=wid, name=block.name, partial=partial, caption=caption,
                     state=script_json(c), code=[code_listing(d) for d in widget.module.CODE])

@@ -6,7 +6,9 @@ tests run on it one after the other, in the order they are written here:
 
 1. the contents page downloads no Python until its console is opened (it must come first: every later
    check starts Python);
-2. the page goes live without console errors or requests to other origins;
+2. the page goes live without console errors or requests to other origins; every pre-rendered figure
+   (drawn by the build with the widget's own draw() under node) equals the same draw run here on the
+   result the build stored;
 3. Python starts while the chapter is still being parsed, data files after the packages (tokenization);
 4. axe-core finds no serious or critical issue on a 1280 px desktop in light mode, then on a 390 px phone
    in dark mode (the same page, emulated as a phone with touch and then put back), where the page must
@@ -34,8 +36,8 @@ import math
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.conftest import (BAD_ON_SCREEN, DESKTOP, PAGES, STRANGE_TEXT, WIDGET_PAGES, WIDGETS, cdp, on,
-                                   wait_idle)
+from tests.browser.conftest import (BAD_ON_SCREEN, DESKTOP, PAGES, PAGES_WITH_WIDGETS, STRANGE_TEXT, WIDGET_PAGES,
+                                   WIDGETS, cdp, on, wait_idle)
 
 PHONE = {"width": 390, "height": 844}
 AXE = Axe()
@@ -92,6 +94,66 @@ def test_page_goes_live_without_errors_or_foreign_requests(chapter):
     chapter.watch.idle()   # what going live sent is computed and drawn
     assert chapter.watch.errors == []
     assert chapter.watch.foreign == []
+
+
+# For each figure of the page as the build wrote it: the same figure with an empty .widget-output, drawn
+# here by the widget's own draw() with the result the build stored (CPython's), must equal the built one.
+# Both are drawn by that one function (the build runs it under node, sitebuild/figures.py); this proves
+# that jsdom and Chromium agree on what it draws, for every instance. Style attributes are compared as
+# Chromium serialises them (jsdom's CSS serialisation may differ in spacing).
+SAME_AS_BUILT = """async () => {
+  const built = new DOMParser().parseFromString(await (await fetch(location.href)).text(), "text/html");
+  const normal = (node) => {
+    node.querySelectorAll("[style]").forEach((e) => e.setAttribute("style", e.style.cssText));
+    node.normalize();
+    return node;
+  };
+  const path = (node, root) => {
+    const steps = [];
+    for (let n = node; n && n !== root; n = n.parentNode) {
+      steps.unshift(n.nodeType === 1 ? n.tagName.toLowerCase() + (n.className && n.className.baseVal === undefined
+        ? "." + String(n.className).split(" ")[0] : "") : "#text");
+    }
+    return steps.join(" > ");
+  };
+  const firstDifference = (a, b, root) => {
+    if (a.nodeType !== b.nodeType || a.nodeName !== b.nodeName) return path(a, root) + ": " + a.nodeName + " vs " + b.nodeName;
+    if (a.nodeType === 3) return a.data === b.data ? null : path(a, root) + ": " + JSON.stringify(a.data.slice(0, 80)) + " vs " + JSON.stringify(b.data.slice(0, 80));
+    if (a.nodeType === 1) {
+      const names = new Set([...a.getAttributeNames(), ...b.getAttributeNames()]);
+      for (const k of names) {
+        if (a.getAttribute(k) !== b.getAttribute(k)) return path(a, root) + " [" + k + "]: " + a.getAttribute(k) + " vs " + b.getAttribute(k);
+      }
+    }
+    const n = Math.max(a.childNodes.length, b.childNodes.length);
+    for (let i = 0; i < n; i++) {
+      if (!a.childNodes[i] || !b.childNodes[i]) return path(a, root) + ": " + a.childNodes.length + " vs " + b.childNodes.length + " children";
+      const d = firstDifference(a.childNodes[i], b.childNodes[i], root);
+      if (d) return d;
+    }
+    return null;
+  };
+  const problems = [];
+  for (const inst of glassbox.instances) {
+    const fig = built.getElementById(inst.el.id);
+    const state = JSON.parse(fig.querySelector("script.widget-data").textContent);
+    const fresh = document.importNode(fig, true);
+    fresh.querySelector(".widget-output").replaceChildren();
+    inst.spec.draw(fresh, state.result, state.params);
+    const a = normal(document.importNode(fig, true).querySelector(".widget-body"));
+    const b = normal(fresh.querySelector(".widget-body"));
+    if (!a.isEqualNode(b)) problems.push(inst.el.id + " (built vs drawn here): " + firstDifference(a, b, a));
+  }
+  return [glassbox.instances.length, problems];
+}"""
+
+
+@pytest.mark.parametrize("chapter", PAGES_WITH_WIDGETS, indirect=True)
+def test_every_prerendered_figure_is_what_its_widgets_draw_gives(chapter):
+    page = chapter.watch.live()
+    n, problems = page.evaluate(SAME_AS_BUILT)
+    assert n == len(page.query_selector_all("figure.widget")) > 0
+    fail_with([f"{chapter.path}: {p}" for p in problems])
 
 
 @pytest.mark.parametrize("chapter", on("tokenization.html"), indirect=True)

@@ -1,5 +1,6 @@
-/* Activation explorer: redraws the curves, markers, tangents and the value table from compute's result.
-   Every point comes from Python; this only joins and places them. Same markup as activation_explorer.html. */
+/* Activation explorer: redraws the curves, markers, tangents and the value table from compute's result. Every
+   point comes from Python; this only joins and places them. The build draws the pre-rendered figure with this code
+   too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

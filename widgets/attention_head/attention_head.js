@@ -1,5 +1,5 @@
 /* One attention head: redraws the query, the key table (dot products, scaling, softmax weights) and the
-   weighted mix of the values from compute's result. Same markup as attention_head.html. */
+   weighted mix of the values from compute's result. The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,6 +1,6 @@
-/* Attention maps: redraws the small heatmaps (every layer of the tiny model, the chosen layer of a real
-   one; grouped by shared key/value head), the enlarged head with token labels, and the text summaries
-   from compute's result. Same markup as attention_maps.html. A click on a small map sets the layer and
+/* Attention maps: redraws the small heatmaps (every layer of the tiny model, the chosen layer of a real one;
+   grouped by shared key/value head), the enlarged head with token labels, and the text summaries from compute's
+   result. The build draws the pre-rendered figure with this code too. A click on a small map sets the layer and
    head menus, which asks for the enlarged head; a model with other dimensions refills the menus. */
 (function () {
   "use strict";

@@ -1,6 +1,6 @@
 /* Backprop step: redraws the network graph, the chain-rule line, the loss curve and the update table from
-   compute's result (same markup as backprop_step.html). Every number and label arrives formatted from
-   Python; this only places them. A "Next step" button, added here, moves the step slider on by one. */
+   compute's result (the build draws the pre-rendered figure with this code too). Every number and label arrives
+   formatted from Python; this only places them. A "Next step" button, added here, moves the step slider on by one. */
 (function () {
   "use strict";
   const SLIDERS = { seed: 0, x1: 1, x2: 1, target: 2, lr: 2, step: 0 };  // param -> digits shown

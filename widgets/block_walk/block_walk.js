@@ -1,5 +1,5 @@
-/* Block walk: redraws the six steps of one block and the stream overview from compute's result (same
-   markup as block_walk.html). Bar lengths are compute's norms relative to the largest shown. */
+/* Block walk: redraws the six steps of one block and the stream overview from compute's result (the build draws
+   the pre-rendered figure with this code too). Bar lengths are compute's norms relative to the largest shown. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

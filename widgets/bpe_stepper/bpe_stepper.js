@@ -1,5 +1,5 @@
 /* BPE merge trace: the reader steps through the merges; compute returns the parts at `step`.
-   Same markup as bpe_stepper.html (chips from tokens.js / _tokens.html). */
+   The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

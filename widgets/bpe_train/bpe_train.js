@@ -1,5 +1,5 @@
 /* Train your own BPE: redraws the learned merges and the test sentence's tokens from compute's result.
-   Same markup as bpe_train.html (chips from tokens.js / _tokens.html). */
+   The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,8 +1,8 @@
-/* Cached generation: redraws both token sequences, the verdict, the per-step table, the cache-size bars
-   and, live only, the times measured in this browser (result.measured) from compute's result. Same markup
-   as cached_generation.html, plus the time columns and chart the static page cannot have. With the
-   compare box unticked, the run without the cache did not happen (result.tokens_uncached is null): a line
-   says so in its place, and the times show the cached run alone. */
+/* Cached generation: redraws both token sequences, the verdict, the per-step table, the cache-size bars and, live
+   only, the times measured in this browser (result.measured) from compute's result. The build draws the
+   pre-rendered figure with this code too, plus the time columns and chart the static page cannot have. With the
+   compare box unticked, the run without the cache did not happen (result.tokens_uncached is null): a line says so
+   in its place, and the times show the cached run alone. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

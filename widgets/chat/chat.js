@@ -1,5 +1,5 @@
 /* Chat: the prompt the model reads (its chat template's tokens and the conversation's) and the answer,
-   drawn as it is written. Same markup as chat.html (chips from tokens.js).
+   drawn as it is written. The build draws the pre-rendered figure with this code too.
 
    Streaming: compute(params) with stream = k returns the conversation after k steps of the model's loop
    (a chunk of the prompt read, or one token written; the loop waits in the worker between calls). After
@@ -154,6 +154,7 @@
   }
 
   function showButtons(el, result) {
+    if (!el.querySelector(".chat-continue")) return;  // mount makes them: the pre-rendered figure has none
     const answered = !result.needs_model && result.done && (result.state === "stopped" || result.state === "limit");
     el.querySelector(".chat-continue").disabled = !answered;
     el.querySelector(".chat-new").disabled = history(el).length === 0;

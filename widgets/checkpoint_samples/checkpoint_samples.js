@@ -1,5 +1,5 @@
 /* Checkpoint samples: redraws the snapshot's header, the prompt and sampled tokens, and the loss on the
-   prompt at every checkpoint from compute's result (same markup as checkpoint_samples.html). */
+   prompt at every checkpoint from compute's result (the build draws the pre-rendered figure with this code too). */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

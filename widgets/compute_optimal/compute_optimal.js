@@ -1,5 +1,5 @@
-/* Compute-optimal: redraws the readout, the table of the two splits and the IsoFLOP curve from
-   compute's result (same markup as compute_optimal.html). Every coordinate comes from Python. */
+/* Compute-optimal: redraws the readout, the table of the two splits and the IsoFLOP curve from compute's result
+   (the build draws the pre-rendered figure with this code too). Every coordinate comes from Python. */
 (function () {
   "use strict";
 

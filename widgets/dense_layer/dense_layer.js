@@ -1,6 +1,6 @@
-/* Dense layer: redraws the weight grid, the outputs and the sums from compute's result (same markup as
-   dense_layer.html). Hovering or focusing an output only highlights its column and its written-out sum:
-   every product shown was computed by llm_core.ffn.linear_terms. */
+/* Dense layer: redraws the weight grid, the outputs and the sums from compute's result (the build draws the
+   pre-rendered figure with this code too). Hovering or focusing an output only highlights its column and its
+   written-out sum: every product shown was computed by llm_core.ffn.linear_terms. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

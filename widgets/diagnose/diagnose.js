@@ -1,5 +1,5 @@
 /* Diagnose: redraws the scenario, the lenses, the verdict and (for decoding scenarios) the tiny model's
-   generations from compute's result. Same markup as diagnose.html. */
+   generations from compute's result. The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,5 @@
 /* DPO loss: redraws the token rows (model mode), the table of log-probabilities and implicit rewards, the
-   readout and the loss curve from compute's result (same markup as dpo_loss.html). */
+   readout and the loss curve from compute's result (the build draws the pre-rendered figure with this code too). */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

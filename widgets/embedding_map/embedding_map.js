@@ -1,6 +1,6 @@
 /* Embedding map: redraws the PCA picture from compute's result. Every position (the projection, the
    3-D turn and where each word's label goes included) comes from Python; this only places dots, labels,
-   leader lines and axes. Same markup as embedding_map.html. */
+   leader lines and axes. The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

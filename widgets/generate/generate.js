@@ -1,5 +1,5 @@
-/* Generate: redraws the prompt and the new tokens (with the probability each had) from compute's result.
-   Same markup as generate.html; a "Sample again" button, added here, moves to the next seed. */
+/* Generate: redraws the prompt and the new tokens (with the probability each had) from compute's result. The build
+   draws the pre-rendered figure with this code too; a "Sample again" button, added here, moves to the next seed. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

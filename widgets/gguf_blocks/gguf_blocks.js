@@ -1,5 +1,5 @@
-/* GGUF blocks: redraws the block's bytes, its decoded codes and the table of formats from compute's result.
-   Same markup as gguf_blocks.html; every number arrives computed and formatted by Python. */
+/* GGUF blocks: redraws the block's bytes, its decoded codes and the table of formats from compute's result. The
+   build draws the pre-rendered figure with this code too; every number arrives computed and formatted by Python. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,6 @@
-/* KV memory: redraws the closed form, the MHA / GQA / MQA cards and the notes from compute's result.
-   Same markup as kv_memory.html. The context slider moves in powers of two: its value is log2(context). */
+/* KV memory: redraws the closed form, the MHA / GQA / MQA cards and the notes from compute's result. The build
+   draws the pre-rendered figure with this code too. The context slider moves in powers of two: its value is
+   log2(context). */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

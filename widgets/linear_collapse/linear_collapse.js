@@ -1,5 +1,5 @@
 /* Linear collapse: redraws the verdict, the output points, the matrices and the point table from
-   compute's result (same markup as linear_collapse.html). */
+   compute's result (the build draws the pre-rendered figure with this code too). */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

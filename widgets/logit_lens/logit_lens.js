@@ -1,5 +1,5 @@
-/* Logit lens: redraws the grid of per-depth predictions from compute's result (same markup as
-   logit_lens.html). Cell shading is a 5-step bucket of the probability, which is also printed. */
+/* Logit lens: redraws the grid of per-depth predictions from compute's result (the build draws the pre-rendered
+   figure with this code too). Cell shading is a 5-step bucket of the probability, which is also printed. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,5 @@
-/* LoRA parameters: redraws the full fine-tuning vs LoRA table from compute's result. Same markup as
-   lora_params.html. */
+/* LoRA parameters: redraws the full fine-tuning vs LoRA table from compute's result. The build draws the
+   pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

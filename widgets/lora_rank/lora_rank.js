@@ -1,5 +1,5 @@
 /* LoRA rank: redraws the singular value spectrum (kept ones marked) and the numbers from compute's result.
-   Same markup as lora_rank.html; bar geometry comes from compute, in SVG units. */
+   The build draws the pre-rendered figure with this code too; bar geometry comes from compute, in SVG units. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;
@@ -34,7 +34,8 @@
     const th = T.el("th", null, head);
     th.scope = "row";
     tr.append(th, T.el("td", null, value));
-    table.appendChild(tr);
+    // rows in a tbody, as an HTML parser puts them: the pre-rendered table must read back the same
+    (table.tBodies[0] || table.appendChild(T.el("tbody"))).appendChild(tr);
   }
 
   glassbox.widget("lora_rank", {

@@ -1,6 +1,6 @@
-/* Model pass: redraws the pipeline (text, tokens, vectors, blocks, logits, sampled token, append) from
-   compute's result. Same markup as model_pass.html; "Next step" and "Reset" buttons, added here, move
-   the loop forward one token or back to the bare prompt. */
+/* Model pass: redraws the pipeline (text, tokens, vectors, blocks, logits, sampled token, append) from compute's
+   result. The build draws the pre-rendered figure with this code too; "Next step" and "Reset" buttons, added here,
+   move the loop forward one token or back to the bare prompt. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

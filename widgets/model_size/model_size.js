@@ -1,5 +1,5 @@
 /* Model size: redraws the two blocks of bars (published model, any size) from compute's result.
-   Same markup as model_size.html. */
+   The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,5 @@
-/* Surprise: redraws the readout and the -ln p plot from compute's result (same markup as neg_log.html).
-   The curve's points come from Python; this only joins them. */
+/* Surprise: redraws the readout and the -ln p plot from compute's result (the build draws the pre-rendered figure
+   with this code too). The curve's points come from Python; this only joins them. */
 (function () {
   "use strict";
 

@@ -1,4 +1,5 @@
-/* Neuron: redraws the step table and the formula from compute's result (same markup as neuron.html). */
+/* Neuron: redraws the step table and the formula from compute's result (the build draws the pre-rendered figure
+   with this code too). */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,5 @@
 /* Next token: redraws the bar list, the sampled token and the entropy from compute's result.
-   Same markup as next_token.html (chips from tokens.js / _tokens.html). */
+   The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,5 @@
-/* Optimizer race: redraws the contour plot, the three paths and the legend from compute's result (same
-   markup as optimizer_race.html). Contours, paths and markers arrive as SVG coordinates from Python. */
+/* Optimizer race: redraws the contour plot, the three paths and the legend from compute's result (the build draws
+   the pre-rendered figure with this code too). Contours, paths and markers arrive as SVG coordinates from Python. */
 (function () {
   "use strict";
   const SLIDERS = { x0: 1, y0: 1, steps: 0, beta: 2, beta1: 2, beta2: 4 };  // param -> digits shown

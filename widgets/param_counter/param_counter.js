@@ -1,5 +1,5 @@
-/* Parameter counter: redraws the table of parts from compute's result (same markup as
-   param_counter.html). Typing in a custom box switches the menu to "Custom" before the widget reads it. */
+/* Parameter counter: redraws the table of parts from compute's result (the build draws the pre-rendered figure
+   with this code too). Typing in a custom box switches the menu to "Custom" before the widget reads it. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

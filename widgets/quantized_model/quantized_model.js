@@ -1,5 +1,5 @@
 /* Quantized model: redraws the two greedy continuations (marking where they part) and the perplexity table
-   from compute's result. Same markup as quantized_model.html. */
+   from compute's result. The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

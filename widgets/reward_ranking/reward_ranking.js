@@ -1,5 +1,6 @@
-/* Reward ranking: redraws the source line, the ranked answers, the Bradley-Terry table and the loss line
-   from compute's result (same markup as reward_ranking.html). Answer text goes in via textContent only. */
+/* Reward ranking: redraws the source line, the ranked answers, the Bradley-Terry table and the loss line from
+   compute's result (the build draws the pre-rendered figure with this code too). Answer text goes in via
+   textContent only. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,5 @@
-/* RoPE frequencies: redraws the summary, the wavelength chart and the table from compute's result (same
-   markup as rope_frequencies.html). Every position and count comes from Python. */
+/* RoPE frequencies: redraws the summary, the wavelength chart and the table from compute's result (the build draws
+   the pre-rendered figure with this code too). Every position and count comes from Python. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,6 @@
-/* RoPE rotation: redraws the numbered tokens, the pair's arrows, the score tables and the pairs' shares
-   from compute's result (same markup as rope_rotation.html). Every coordinate and score comes from Python. */
+/* RoPE rotation: redraws the numbered tokens, the pair's arrows, the score tables and the pairs' shares from
+   compute's result (the build draws the pre-rendered figure with this code too). Every coordinate and score comes
+   from Python. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

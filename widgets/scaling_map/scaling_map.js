@@ -1,5 +1,5 @@
 /* Scaling map: redraws the readout, the N-D plane and the table of models from compute's result
-   (same markup as scaling_map.html). Every coordinate and number comes from Python. */
+   (the build draws the pre-rendered figure with this code too). Every coordinate and number comes from Python. */
 (function () {
   "use strict";
 
@@ -73,8 +73,7 @@
     return p;
   }
 
-  function table(el, result) {
-    const caption = el.querySelector(".sm-caption");
+  function table(caption, result) {
     const wrap = make("div", "sm-table-wrap");
     const t = make("table", "sm-table");
     t.setAttribute("aria-labelledby", caption.id);
@@ -130,8 +129,10 @@
 
     draw(el, result) {
       showValues(el, result);
-      const caption = el.querySelector(".sm-caption");  // kept: it carries the page-unique id
-      const t = table(el, result);
+      const caption = make("p", "sm-caption", "Published models on the map (the fitted loss is the Chinchilla fit’s, "
+        + "not the model’s measured loss)");
+      caption.id = el.id + "-models";  // the table is labelled by it: unique on the page
+      const t = table(caption, result);
       el.querySelector(".widget-output").replaceChildren(readout(result.yours), plot(result), legend(), caption, t);
     },
   });

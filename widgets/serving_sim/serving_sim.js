@@ -1,6 +1,6 @@
-/* Serving simulator: redraws the numbers, the streaming timeline and the batching table from compute's
-   result (same markup as serving_sim.html). A Play button, added here, replays the token arrival times
-   compute gave (sped up when the answer takes longer than 10 s); it computes nothing itself. */
+/* Serving simulator: redraws the numbers, the streaming timeline and the batching table from compute's result (the
+   build draws the pre-rendered figure with this code too). A Play button, added here, replays the token arrival
+   times compute gave (sped up when the answer takes longer than 10 s); it computes nothing itself. */
 (function () {
   "use strict";
   const MAX_PLAY_S = 10;

@@ -1,6 +1,6 @@
-/* SwiGLU FFN: redraws the token chips, the four strips of d_ff values, the most active neurons and the
-   norms from compute's result (same markup as swiglu_ffn.html). No math here: every value, including
-   the strips' scales, comes from llm_core via compute. */
+/* SwiGLU FFN: redraws the token chips, the four strips of d_ff values, the most active neurons and the norms from
+   compute's result (the build draws the pre-rendered figure with this code too). No math here: every value,
+   including the strips' scales, comes from llm_core via compute. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,5 @@
 /* Per-token loss: redraws the loss-labelled chips, the legend, the totals and the most and least
-   surprising tokens from compute's result. Same markup as token_loss.html. */
+   surprising tokens from compute's result. The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,5 @@
 /* Token vector: redraws the chips, the strip of 128 numbers, the cosine of two tokens and the nearest
-   neighbours from compute's result. Same markup as token_vector.html (chips from tokens.js). */
+   neighbours from compute's result. The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

@@ -1,5 +1,5 @@
-/* Live tokenizer: redraws each encoding's chips and counts from compute's result (three OpenAI encodings and SmolLM2's).
-   Same markup as tokenizer_compare.html (chips come from tokens.js / _tokens.html). */
+/* Live tokenizer: redraws each encoding's chips and counts from compute's result (three OpenAI encodings and
+   SmolLM2's). The build draws the pre-rendered figure with this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

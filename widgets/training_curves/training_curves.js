@@ -1,5 +1,6 @@
-/* Training curves: redraws the readout, the loss plot, the legend and the checkpoint table from compute's
-   result (same markup as training_curves.html). Every coordinate comes from Python; this only places it. */
+/* Training curves: redraws the readout, the loss plot, the legend and the checkpoint table from compute's result
+   (the build draws the pre-rendered figure with this code too). Every coordinate comes from Python; this only
+   places it. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

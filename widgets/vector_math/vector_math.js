@@ -1,6 +1,6 @@
-/* Vector arithmetic: redraws A - B + C, the nearest tokens to it and the honest extras (the expected
-   token's rank, the nearest tokens with the inputs left in) from compute's result. Same markup as
-   vector_math.html. */
+/* Vector arithmetic: redraws A - B + C, the nearest tokens to it and the honest extras (the expected token's rank,
+   the nearest tokens with the inputs left in) from compute's result. The build draws the pre-rendered figure with
+   this code too. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;

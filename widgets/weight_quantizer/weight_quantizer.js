@@ -1,5 +1,5 @@
 /* Weight quantizer: redraws the two histograms and the error table from compute's result.
-   Same markup as weight_quantizer.html; bar geometry comes from compute, in SVG units. */
+   The build draws the pre-rendered figure with this code too; bar geometry comes from compute, in SVG units. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;
@@ -46,7 +46,8 @@
     const th = T.el("th", null, head);
     th.scope = "row";
     tr.append(th, T.el("td", null, value));
-    table.appendChild(tr);
+    // rows in a tbody, as an HTML parser puts them: the pre-rendered table must read back the same
+    (table.tBodies[0] || table.appendChild(T.el("tbody"))).appendChild(tr);
   }
 
   glassbox.widget("weight_quantizer", {

@@ -1,4 +1,4 @@
-/* Token chips, drawn live: the same markup as the Jinja macros in site/templates/_tokens.html.
+/* Token chips and the builders every widget's draw() uses (live, and at build time under node).
    A chip is {id, segs: [[kind, text], ...], nl?, new?}; kind "t" is text, "w" a whitespace marker,
    "x" bytes that are only part of a UTF-8 character. Reader text only ever goes in via textContent. */
 (function () {
@@ -49,7 +49,7 @@
     return box;
   }
 
-  // Numbers as the Jinja side prints them: 12,345 and 2.50 (values arrive already rounded).
+  // Numbers as readers read them: 12,345 and 2.50 (values arrive already rounded).
   function int(n) {
     return Number(n).toLocaleString("en-US");
   }
