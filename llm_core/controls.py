@@ -27,7 +27,7 @@ def as_number(name, value, low, high):  # -> float in [low, high]
             raise ValueError(f"{name} must be a number, got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return min(max(float(value), low), high)
+    return float(min(max(float(value), low), high))  # a float even when clamped to an int bound
 
 
 def as_int(name, value, low, high):  # -> int in [low, high]

@@ -1,6 +1,5 @@
 """llm_core.attention against naive loops over heads, queries and keys, and torch when installed."""
 
-import doctest
 import math
 
 import numpy as np
@@ -50,9 +49,6 @@ def naive_multi_head(x, w_q, w_k, w_v, w_o, n_head, n_kv_head, freqs, causal):
         all_weights.append(weights)
     return np.concatenate(heads, axis=1) @ w_o, np.array(all_weights)
 
-
-def test_docstring_examples():
-    assert doctest.testmod(attention).failed == 0
 
 
 @pytest.mark.parametrize("causal", [False, True])

@@ -5,7 +5,6 @@ pipeline of SmolLM2's tokenizer.json (Digits(individual_digits=True), then ByteL
 unk_token), special-token text encoded as plain text. llm_core.gguf reads the metadata.
 """
 
-import doctest
 import functools
 import random
 import re
@@ -17,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llm_core import bpe_merges, tokenizer
+from llm_core import tokenizer
 from llm_core.bpe_merges import (PRETOKENIZERS, MergesEncoding, bytes_to_unicode, encoding_from_gguf_metadata,
                                  merge_bpe, token_bytes)
 from llm_core.gguf import read_gguf
@@ -267,10 +266,6 @@ def test_trace_replays_to_the_ids(smollm2):
 
 
 # -- the vocabulary, special tokens and errors ---------------------------------------------------
-
-def test_docstring_examples():
-    result = doctest.testmod(bpe_merges)
-    assert result.attempted and not result.failed
 
 
 def test_byte_alphabet():

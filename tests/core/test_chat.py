@@ -5,7 +5,6 @@ tokens parsed, as apply_chat_template does. Our ids equal theirs except where a 
 special-token text, which we keep as text (the injection test below).
 """
 
-import doctest
 import itertools
 
 import jinja2
@@ -66,10 +65,6 @@ def jinja(source: str, messages, add_generation_prompt: bool) -> list[str]:
     return [env.from_string(source).render(messages=messages, add_generation_prompt=add_generation_prompt)
             for env in (jinja2.Environment(), jinja2.Environment(trim_blocks=True, lstrip_blocks=True))]
 
-
-def test_docstring_examples():
-    result = doctest.testmod(chat)
-    assert result.attempted and not result.failed
 
 
 def test_the_gguf_template_is_chatml_with_smollms_system_message(metadata):

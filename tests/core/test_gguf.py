@@ -4,7 +4,6 @@ The reference is gguf-py (PyPI `gguf`, from the llama.cpp repository): its GGUFW
 its quantize/dequantize are the byte-exact Python port of ggml-quants.c, its GGUFReader reads SmolLM2 on its own.
 """
 
-import doctest
 import re
 import struct
 from collections import Counter
@@ -16,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import llm_core.gguf
 from llm_core.gguf import (BLOCK_Q4_0, BLOCK_Q4_1, BLOCK_Q8_0, GGML_TYPES, dequantize_bf16, dequantize_f16,
                            dequantize_f32, dequantize_q4_0, dequantize_q4_1, dequantize_q8_0, quantize_q4_0,
                            quantize_q4_1, quantize_q8_0, read_gguf)
@@ -36,9 +34,6 @@ EDGE_BLOCKS = np.array([
 ], dtype=np.float32)
 ROWS = {"normal": RNG.normal(0, 1, (16, 256)).astype(np.float32), "edge": EDGE_BLOCKS}
 
-
-def test_docstring_examples():
-    assert doctest.testmod(llm_core.gguf).failed == 0
 
 
 def test_type_table_matches_gguf_py():

@@ -1,6 +1,5 @@
 """llm_core.kv_cache: the cache object, cached = uncached attention, and the memory calculator."""
 
-import doctest
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,9 +13,6 @@ from llm_core.rope import rope_frequencies
 
 RNG = np.random.default_rng(5)
 
-
-def test_docstring_examples():
-    assert doctest.testmod(kv_cache).failed == 0
 
 
 def test_update_appends_per_layer():

@@ -1,6 +1,5 @@
 """llm_core.memo: per-model memo of widget passes (kept per model object, least recently used dropped)."""
 
-import doctest
 import gc
 import weakref
 
@@ -10,9 +9,6 @@ from llm_core import memo
 class Model:  # stands in for llm_core.model.Model: any object that can be weakly referenced
     pass
 
-
-def test_doctests():
-    assert doctest.testmod(memo).failed == 0
 
 
 def test_each_model_keeps_its_own_most_recent_keys():

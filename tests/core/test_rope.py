@@ -1,12 +1,10 @@
 """llm_core.rope: a naive per-pair 2x2 rotation, the relative-offset property, norms, and scalings."""
 
-import doctest
 import math
 
 import numpy as np
 import pytest
 
-from llm_core import rope
 from llm_core.rope import (apply_rope, pair_dots, rope_angles, rope_frequencies, rope_wavelengths, rotate_half,
                            unseen_angle_pairs)
 
@@ -24,9 +22,6 @@ def naive_rope(x, positions, d_head, base=10000.0):
             out[t, [i, i + half]] = rotation @ np.array([x[t, i], x[t, i + half]])
     return out
 
-
-def test_docstring_examples():
-    assert doctest.testmod(rope).failed == 0
 
 
 def test_frequencies_by_hand():
