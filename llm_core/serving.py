@@ -107,9 +107,12 @@ def stream_timeline(ttft, step_seconds):  # float, [n_out - 1] -> [n_out]
 def simulate(n_params, weight_bytes, kv_bytes_per_position, n_prompt, n_out, batch, hw):  # -> dict
     """Serve `batch` identical requests (n_prompt tokens in, n_out out) together on hardware `hw`.
 
-    Prefill reads all batch * n_prompt tokens at once; decode step j (j = 1 .. n_out - 1) extends every
-    sequence to n_prompt + j positions. Returns ttft, arrivals [n_out] (seconds from the request),
-    steps [n_out - 1] (decode_step dicts), memory bytes (weights + the full KV cache) and the totals.
+    Prefill reads all batch * n_prompt tokens at once and its last position gives output token 1; decode
+    step j (j = 1 .. n_out - 1) feeds output token j back in, extending every sequence to n_prompt + j
+    positions, and gives token j + 1. The last token is sampled and never fed back, so the KV cache ends
+    holding n_prompt + n_out - 1 positions per sequence. Returns ttft, arrivals [n_out] (seconds from the
+    request), steps [n_out - 1] (decode_step dicts), memory bytes (weights + the full KV cache) and the
+    totals.
     """
     if n_prompt < 1 or n_out < 1 or batch < 1:
         raise ValueError("need at least one prompt token, one output token and one sequence")
@@ -117,7 +120,7 @@ def simulate(n_params, weight_bytes, kv_bytes_per_position, n_prompt, n_out, bat
     steps = [decode_step(weight_bytes, kv_bytes_per_position, n_params, [n_prompt + j] * batch,
                          hw.bandwidth, hw.flops_per_s) for j in range(1, n_out)]
     arrivals = stream_timeline(ttft, [s["seconds"] for s in steps])
-    kv_bytes = kv_bytes_per_position * (n_prompt + n_out) * batch
+    kv_bytes = kv_bytes_per_position * (n_prompt + n_out - 1) * batch  # the last token is never fed back
     return {"ttft": ttft, "arrivals": arrivals, "steps": steps, "total_seconds": arrivals[-1],
             "weight_bytes": weight_bytes, "kv_bytes": kv_bytes, "memory_bytes": weight_bytes + kv_bytes,
             "fits": weight_bytes + kv_bytes <= hw.memory}

@@ -68,8 +68,15 @@ def test_simulate_matches_the_arithmetic_series():
         j = k - 1  # decode steps before token k
         expected = r["ttft"] + (j * w + kv * (j * p + j * (j + 1) / 2)) / 1e12
         assert r["arrivals"][k - 1] == pytest.approx(expected, rel=1e-12)
-    assert r["kv_bytes"] == kv * (p + out) and r["memory_bytes"] == w + kv * (p + out) and r["fits"]
+    # the cache ends with the prompt and every output token but the last, which is sampled, never fed back
+    assert r["steps"][-1]["bytes"] == w + kv * (p + out - 1)  # the last step reads the whole cache
+    assert r["kv_bytes"] == kv * (p + out - 1) and r["memory_bytes"] == w + kv * (p + out - 1) and r["fits"]
     assert len(r["steps"]) == out - 1 and r["total_seconds"] == r["arrivals"][-1]
+
+
+def test_simulate_one_output_token_is_the_prefill_alone():
+    r = simulate(7e9, 14e9, 5e5, 300, 1, 2, HW)
+    assert r["steps"] == [] and r["arrivals"] == [r["ttft"]] and r["kv_bytes"] == 5e5 * 300 * 2
 
 
 def test_simulate_batch_shares_prefill_and_memory():
