@@ -21,6 +21,52 @@ PUBLISHED = {
 }
 
 
+# Each model's config.json on Hugging Face (the repository its `source` names), written out by hand from
+# the files, in config.json's own terms:
+#   hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim, intermediate_size,
+#   vocab_size, max_position_embeddings, rope_theta, tie_word_embeddings
+# GPT-2's files name them n_embd, n_layer, n_head, -, -, n_inner, vocab_size, n_positions (n_inner is null:
+# 4 * n_embd; no rope_theta: learned positions; tie_word_embeddings absent: GPT2Config's default, true).
+# head_dim None: not in the file, hidden_size / num_attention_heads. Llama 2's files (transformers
+# 4.31/4.32) have no rope_theta: LlamaConfig's default 10000.0 applies, the base of Su et al. (RoFormer)
+# that Llama 2 keeps. Llama 3.1 405B's 126 layers, 16384, 53248, 128 and 8 heads and theta 500,000 are
+# also the paper's table 3 (which rounds the vocabulary to 128,000; config.json has 128,256).
+HF_CONFIG_JSON = {
+    "gpt2": (768, 12, 12, 12, None, None, 50257, 1024, None, True),
+    "gpt2-medium": (1024, 24, 16, 16, None, None, 50257, 1024, None, True),
+    "gpt2-large": (1280, 36, 20, 20, None, None, 50257, 1024, None, True),
+    "gpt2-xl": (1600, 48, 25, 25, None, None, 50257, 1024, None, True),
+    "llama-2-7b": (4096, 32, 32, 32, None, 11008, 32000, 4096, 10000.0, False),
+    "llama-2-13b": (5120, 40, 40, 40, None, 13824, 32000, 4096, 10000.0, False),
+    "llama-2-70b": (8192, 80, 64, 8, None, 28672, 32000, 4096, 10000.0, False),
+    "llama-3.2-1b": (2048, 16, 32, 8, 64, 8192, 128256, 131072, 500000.0, True),
+    "llama-3-8b": (4096, 32, 32, 8, None, 14336, 128256, 8192, 500000.0, False),
+    "llama-3-70b": (8192, 80, 64, 8, None, 28672, 128256, 8192, 500000.0, False),
+    "llama-3.1-405b": (16384, 126, 128, 8, None, 53248, 128256, 131072, 500000.0, False),
+    "mistral-7b": (4096, 32, 32, 8, None, 14336, 32000, 32768, 10000.0, False),
+    "qwen2.5-7b": (3584, 28, 28, 4, None, 18944, 152064, 32768, 1000000.0, False),
+}
+
+
+def test_catalogue_is_pinned_against_config_json():
+    assert sorted(CONFIGS) == sorted(HF_CONFIG_JSON)  # a new entry comes with its row above
+
+
+@pytest.mark.parametrize("key", sorted(HF_CONFIG_JSON))
+def test_config_matches_its_config_json(key):
+    cfg = CONFIGS[key]
+    d_model, n_layer, n_head, n_kv_head, head_dim, d_ff, n_vocab, n_ctx, rope_theta, tied = HF_CONFIG_JSON[key]
+    assert (cfg.d_model, cfg.n_layer, cfg.n_head, cfg.n_kv_head) == (d_model, n_layer, n_head, n_kv_head)
+    assert cfg.d_head == (head_dim or d_model // n_head)
+    assert cfg.d_ff == (d_ff or 4 * d_model)
+    assert (cfg.n_vocab, cfg.n_ctx, cfg.rope_base, cfg.tied_embeddings) == (n_vocab, n_ctx, rope_theta, tied)
+
+
+def test_notes_state_what_the_calculators_leave_out():
+    # Mistral 7B's config.json: "sliding_window": 4096; Llama 3.2 1B's: "rope_scaling" of rope_type "llama3"
+    assert "4096" in CONFIGS["mistral-7b"].notes and "rope_type llama3" in CONFIGS["llama-3.2-1b"].notes
+
+
 def checkpoint_shapes(cfg):
     """Every weight tensor of the model, as its checkpoint lists them (GPT-2's or Llama's naming)."""
     d, q, kv = cfg.d_model, cfg.n_head * cfg.d_head, cfg.n_kv_head * cfg.d_head

@@ -1,6 +1,7 @@
 """llm_core.scaling: the published Chinchilla constants, the closed form against a brute-force search."""
 
 import doctest
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,6 +84,33 @@ def test_gpu_days_by_hand():
     assert scaling.gpu_days(1e23, 989e12, 0.4) == pytest.approx(1e23 / (989e12 * 0.4) / 86400, rel=1e-14)
     with pytest.raises(ValueError):
         scaling.gpu_days(1e23, 989e12, 0)
+
+
+# Parameters and training tokens as each model's source states them, written out from the sources.
+PUBLISHED_TRAINING = {
+    "GPT-3": (175e9, 300e9),  # Brown et al. 2020: table 2.1 "175.0B"; section 2.2 "300 billion tokens"
+    "Gopher": (280e9, 300e9),  # Hoffmann et al. 2022, table 1: 280 billion parameters, 300 billion tokens
+    "Chinchilla": (70e9, 1.4e12),  # Hoffmann et al. 2022, table 1: 70 billion, 1.4 trillion
+    "Llama 2 7B": (7e9, 2e12),  # Touvron et al. 2023, table 1: 7B, 2.0T tokens
+    "Llama 3 8B": (8e9, 15e12),  # Meta-Llama-3-8B model card: "over 15T tokens"
+}
+
+
+def test_trained_models_are_their_sources_numbers():
+    published = {m.name: (m.n_params, m.n_tokens) for m in scaling.TRAINED_MODELS if m.name != "Glassbox tiny"}
+    assert published == PUBLISHED_TRAINING
+
+
+def test_glassbox_tiny_is_its_training_report():
+    # the report's first line and its checkpoint table (the final row: step, tokens seen)
+    report = (Path(__file__).parents[2] / "models" / "tiny" / "REPORT.md").read_text()
+    tiny = next(m for m in scaling.TRAINED_MODELS if m.name == "Glassbox tiny")
+    assert f"Model: {tiny.n_params:,} parameters" in report
+    assert f"| 4,160 | {tiny.n_tokens:,} |" in report and "4,160 steps" in tiny.source
+
+
+def test_rule_of_thumb_is_chinchillas_own_ratio():
+    assert scaling.TOKENS_PER_PARAM == 1.4e12 / 70e9 == 20  # Hoffmann et al. 2022, table 1 (and table 3)
 
 
 def test_trained_models_are_sourced():

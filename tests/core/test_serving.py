@@ -14,10 +14,26 @@ def test_docstring_examples():
     assert doctest.testmod(serving).failed == 0
 
 
-def test_presets_are_sourced():
-    for hw in HARDWARE.values():
-        assert hw.source.startswith("https://") and hw.bandwidth > 0 and hw.flops_per_s > 0 and hw.memory > 0
-    assert (HARDWARE["h100-sxm"].bandwidth, HARDWARE["a100-80gb"].bandwidth) == (3.35e12, 2.039e12)
+# Each accelerator's datasheet, written out from it: memory bandwidth (bytes/s), dense 16-bit FLOP/s, memory.
+DATASHEETS = {
+    # H100 SXM: "GPU memory bandwidth 3.35TB/s", "BF16 Tensor Core 1,979 teraFLOPS" with sparsity (the
+    # datasheet's footnote), so 989 dense (1,979 / 2 = 989.5, which NVIDIA writes 989); "GPU memory 80GB"
+    "h100-sxm": (3.35e12, 989e12, 80e9),
+    # A100 80GB SXM: "GPU Memory Bandwidth 2,039GB/s", "BF16 Tensor Core 312 TFLOPS | 624 TFLOPS*" (* with
+    # sparsity), "GPU Memory 80GB HBM2e"
+    "a100-80gb": (2.039e12, 312e12, 80e9),
+    # Apple's M2 announcement: "100GB/s of unified memory bandwidth", "up to 24GB". subtle: it gives no
+    # FLOP/s; 3.6 TFLOP/s (the 10-core GPU's FP32 peak, as commonly quoted) is not from this source, and
+    # not confirmed here
+    "laptop-m2": (100e9, 3.6e12, 24e9),
+}
+
+
+def test_presets_are_their_datasheets():
+    assert sorted(HARDWARE) == sorted(DATASHEETS)  # a new preset comes with its row above
+    for key, hw in HARDWARE.items():
+        assert hw.source.startswith("https://")
+        assert (hw.bandwidth, hw.flops_per_s, hw.memory) == DATASHEETS[key], key
 
 
 def test_prefill_is_two_flops_per_parameter_per_token():
