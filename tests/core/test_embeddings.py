@@ -56,6 +56,18 @@ def test_analogy_finds_the_planted_answer():
     assert not {1, 2, 3} & set(ids.tolist())
 
 
+def test_analogy_never_answers_with_its_inputs():
+    # b is a nudge from a, so b - a + c is all but c: without the exclusion c itself would be the answer
+    # (similarity ~1), then b or a; with it, the answer is the nearest row that is none of the three
+    table = np.array([[1.0, 0.0, 0.0], [1.0, 0.01, 0.0], [0.0, 1.0, 0.0], [0.0, 0.9, 0.1], [0.0, 0.0, 1.0],
+                      [1.0, 1.0, 0.0]])
+    a, b, c = 0, 1, 2
+    ids, sims = analogy(table, a, b, c, k=len(table))
+    assert cosine_similarity(table[c], table[b] - table[a] + table[c]) > 0.9999  # c would win
+    assert ids.tolist() == [3, 5, 4]  # every other row, best first, and nothing else
+    assert sims == pytest.approx(cosine_similarity(table[[3, 5, 4]], table[b] - table[a] + table[c]))
+
+
 @pytest.mark.parametrize("n_components", [2, 3])
 def test_pca_against_covariance_eigenvectors(n_components):
     x = RNG.normal(size=(40, 6)) * np.array([5.0, 3.0, 2.0, 1.0, 0.5, 0.1])
