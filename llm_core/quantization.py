@@ -54,11 +54,15 @@ def to_bf16(w):  # [...] -> float32 [...] holding bfloat16 values, error
     """Round to bfloat16 (keep float32's top 16 bits, round to nearest even); returned as float32.
 
     numpy has no bfloat16 type, so the value is rounded in float32's bit pattern: add 0x7FFF plus the
-    lowest kept bit, then clear the low 16 bits.
+    lowest kept bit, then clear the low 16 bits. ±inf stay ±inf.
+    subtle: that addition would carry a NaN's payload into its exponent and sign (0x7FFFFFFF becomes
+    -0.0, 0x7F800001 becomes inf), so a NaN becomes bfloat16's quiet NaN with its sign kept, as
+    ml_dtypes (Eigen's float_to_bfloat16_rtne) does; torch makes every NaN +NaN (0x7FC0).
     """
     bits = np.ascontiguousarray(w, dtype=np.float32).view(np.uint32)
     rounded = (bits + np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1))) & np.uint32(0xFFFF0000)
-    w_bf16 = rounded.view(np.float32)
+    quiet_nan = (bits & np.uint32(0x80000000)) | np.uint32(0x7FC00000)
+    w_bf16 = np.where(np.isnan(bits.view(np.float32)), quiet_nan, rounded).view(np.float32)
     return w_bf16, quantization_error(w, w_bf16)
 
 

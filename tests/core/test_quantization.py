@@ -155,6 +155,39 @@ def test_bf16_ties_to_even():
     assert w.tolist() == [1.0, 1 + 2 ** -6, -1.0, 0.0]
 
 
+def float32_from_bits(*patterns):
+    return np.array(patterns, dtype=np.uint32).view(np.float32)
+
+
+# NaNs with payload bits high and low, quiet and signalling, both signs; the largest finite float32
+# (rounds up to bfloat16's inf, as overflow should); +-inf; +-0
+SPECIALS = (0x7FFFFFFF, 0xFFFFFFFF, 0x7F800001, 0xFF800001, 0x7FC00000, 0x7FBFFFFF, 0x7FFF8000,
+            0x7F7FFFFF, 0x7F800000, 0xFF800000, 0x00000000, 0x80000000)
+
+
+def test_bf16_keeps_nan_nan_and_inf_inf():
+    values = float32_from_bits(*SPECIALS)
+    with np.errstate(invalid="ignore"):  # the error of inf - inf and of a NaN is NaN, and numpy says so
+        w, _ = to_bf16(values)
+    bits = w.view(np.uint32)
+    assert np.array_equal(np.isnan(w), np.isnan(values))  # every NaN, whatever its payload, stays NaN
+    # NaNs become the quiet NaN with their sign (ml_dtypes' choice; torch drops the sign)
+    assert [hex(b) for b in bits[:7]] == ["0x7fc00000", "0xffc00000", "0x7fc00000", "0xffc00000",
+                                          "0x7fc00000", "0x7fc00000", "0x7fc00000"]
+    assert w[7:].tolist() == [np.inf, np.inf, -np.inf, 0.0, 0.0] and bits[-1] == 0x80000000
+    assert np.all(bits & 0xFFFF == 0)  # still a bfloat16: the low 16 bits are clear
+
+
+def test_bf16_against_ml_dtypes_where_installed():
+    ml_dtypes = pytest.importorskip("ml_dtypes", reason="ml_dtypes is not installed (not a Glassbox dependency)")
+    values = np.concatenate([float32_from_bits(*SPECIALS), RNG.normal(0, 1, 200).astype(np.float32),
+                             float32_from_bits(*RNG.integers(0, 2 ** 32, 2000, dtype=np.uint64))])
+    with np.errstate(invalid="ignore"):  # numpy warns of signalling NaNs cast, and of NaN errors
+        expected = values.astype(ml_dtypes.bfloat16).astype(np.float32)
+        w, _ = to_bf16(values)
+    np.testing.assert_array_equal(w.view(np.uint32), expected.view(np.uint32))
+
+
 def test_quantized_bytes():
     assert quantized_bytes(1000, bits=8) == 1000
     assert quantized_bytes(1001, bits=4) == 501
