@@ -95,8 +95,14 @@ def top_p_mask(probs, top_p):  # [n_vocab], float -> bool [n_vocab]
     """Keep the most likely tokens until their mass reaches top_p (the nucleus).
 
     A token is kept if the tokens ranked above it hold less than top_p of the mass, so the most likely
-    token is always kept (top_p = 0 keeps just it) and top_p = 1 keeps every token. Ties in rank go to
-    the lower index.
+    token is always kept (top_p = 0 keeps just it) and top_p = 1 keeps every token. Tokens of equal
+    probability rank higher id first, so where ties straddle the cut the highest ids are kept, as in
+    transformers' TopPLogitsWarper: it sorts ascending and removes from the least likely end while the
+    mass removed is at most 1 - top_p, so of tied tokens the lowest ids go first.
+    subtle: transformers sorts with torch.sort(stable=False), which promises no order among ties (on a
+    CPU, a long vector's ties come back in no id order); this is its rule with the sort made stable.
+    >>> top_p_mask(np.array([0.25, 0.25, 0.5]), 0.6).tolist()  # 0.5 + one 0.25: the higher id
+    [False, True, True]
     """
     if top_p >= 1:
         return np.ones(len(probs), dtype=bool)
@@ -105,8 +111,8 @@ def top_p_mask(probs, top_p):  # [n_vocab], float -> bool [n_vocab]
     n_keep = max(1, int(np.count_nonzero(mass_above < top_p)))
     cut = sorted_probs[n_keep - 1]  # the least likely kept probability
     keep = probs > cut
-    # tokens tied at the cut fill the remaining places, lowest index first (a stable ranking)
-    keep[np.flatnonzero(probs == cut)[:n_keep - int(keep.sum())]] = True
+    # tokens tied at the cut fill the remaining places, highest id first
+    keep[np.flatnonzero(probs == cut)[::-1][:n_keep - int(keep.sum())]] = True
     return keep
 
 

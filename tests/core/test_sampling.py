@@ -15,7 +15,8 @@ CHI2_CRITICAL_0_001 = {1: 10.828, 2: 13.816, 3: 16.266, 4: 18.467, 5: 20.515}
 
 def reference_kept(logits, temperature, top_k, top_p, min_p):
     """transformers' warpers, re-written in numpy from logits_process.py (TemperatureLogitsWarper,
-    TopKLogitsWarper, TopPLogitsWarper, MinPLogitsWarper, in that order): removed tokens become -inf."""
+    TopKLogitsWarper, TopPLogitsWarper, MinPLogitsWarper, in that order): removed tokens become -inf.
+    Its ascending sort is made stable here (torch.sort(stable=False) leaves the order of ties open)."""
     def softmax(s):
         e = np.exp(s - s.max())
         return e / e.sum()
@@ -25,7 +26,7 @@ def reference_kept(logits, temperature, top_k, top_p, min_p):
         kth = np.sort(scores)[-min(top_k, len(scores))]
         scores = np.where(scores < kth, -np.inf, scores)
     if top_p < 1.0:
-        order = np.argsort(scores)  # ascending
+        order = np.argsort(scores, kind="stable")  # ascending; of tied tokens, the lowest id first
         cumulative = np.cumsum(softmax(scores[order]))
         remove = cumulative <= 1 - top_p
         remove[-1] = False  # min_tokens_to_keep = 1
@@ -138,7 +139,11 @@ def test_top_p_edges():
     assert top_p_mask(probs, 0.75).tolist() == [True, True, False, False]
     assert top_p_mask(probs, 0.85).tolist() == [True, True, True, False]
     assert top_p_mask(probs, 1.0).all()
-    assert top_p_mask(np.array([0.25, 0.25, 0.5]), 0.6).tolist() == [True, False, True]  # tie: lower index
+    # ties at the cut: the highest ids are kept (transformers removes the lowest first)
+    assert top_p_mask(np.array([0.25, 0.25, 0.5]), 0.6).tolist() == [False, True, True]
+    assert top_p_mask(np.array([0.1] * 10), 0.35).tolist() == [False] * 6 + [True] * 4
+    assert top_p_mask(np.array([0.2, 0.1, 0.1, 0.4, 0.1, 0.1]), 0.75).tolist() == [True, False, False, True, True,
+                                                                                    True]
     logits = np.log(probs)
     out = sample(logits, top_p=1.0, rng=0)
     np.testing.assert_array_equal(out["stages"]["top_p"], out["stages"]["top_k"])
@@ -217,8 +222,8 @@ def test_entropy():
 
 
 def stable_rank_top_p(probs, top_p):
-    """The nucleus by its definition: rank every token (ties by index), keep while the mass above < top_p."""
-    order = sorted(range(len(probs)), key=lambda i: (-probs[i], i))
+    """The nucleus by its definition: rank every token (ties: higher id first), keep while the mass above < top_p."""
+    order = sorted(range(len(probs)), key=lambda i: (-probs[i], -i))
     keep, mass = np.zeros(len(probs), dtype=bool), 0.0
     for rank, i in enumerate(order):
         if rank == 0 or mass < top_p:
@@ -234,6 +239,38 @@ def test_top_p_matches_a_stable_ranking_with_ties(seed):
     probs = values / values.sum()
     for top_p in [0.0, 0.05, 0.3, 0.5, 0.77, 0.95, 0.999]:
         assert top_p_mask(probs, top_p).tolist() == stable_rank_top_p(probs, top_p).tolist()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_top_p_ties_match_transformers_algorithm(seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.choice([0.0, 0.5, 1.0, 2.0], size=int(rng.integers(2, 40)))  # many exact ties
+    for top_p in [0.05, 0.3, 0.5, 0.77, 0.95]:
+        kept = sample(logits, top_p=top_p, rng=0)["kept"]
+        np.testing.assert_array_equal(kept, reference_kept(logits, 1.0, 0, top_p, 0.0), err_msg=str(top_p))
+
+
+def test_top_p_against_transformers_warper_where_installed(monkeypatch):
+    torch = pytest.importorskip("torch", reason="torch is not installed (not a Glassbox dependency)")
+    logits_process = pytest.importorskip("transformers.generation.logits_process",
+                                         reason="transformers is not installed (not a Glassbox dependency)")
+    def transformers_kept(logits, top_p):
+        scores = torch.tensor(np.asarray(logits)[None], dtype=torch.float64)  # [1, n_vocab]
+        return np.isfinite(logits_process.TopPLogitsWarper(top_p)(None, scores)[0].numpy())
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):  # no ties: the warper as it is
+        logits = rng.normal(0, 3, size=int(rng.integers(2, 300)))
+        top_p = float(rng.choice([0.1, 0.5, 0.9, 0.95]))
+        np.testing.assert_array_equal(top_p_mask(sampling.softmax(logits), top_p), transformers_kept(logits, top_p))
+    # ties: the warper with its torch.sort made stable (unstable, a long vector's ties come back shuffled)
+    unstable_sort = torch.sort
+    monkeypatch.setattr(torch, "sort", lambda *args, **kwargs: unstable_sort(*args, **kwargs, stable=True))
+    for _ in range(200):
+        logits = rng.choice([0.0, 0.5, 1.0, 2.0], size=int(rng.integers(2, 300)))
+        top_p = float(rng.choice([0.05, 0.3, 0.5, 0.77, 0.95]))
+        np.testing.assert_array_equal(top_p_mask(sampling.softmax(logits), top_p), transformers_kept(logits, top_p))
+    assert transformers_kept(np.log([0.25, 0.25, 0.5]), 0.6).tolist() == [False, True, True]
 
 
 @pytest.mark.parametrize("seed", range(20))
