@@ -43,6 +43,7 @@ import markdown
 from sitebuild import math as mathtex
 from sitebuild import runtime, smollm2, smollm2_tokenizer, vocab
 from sitebuild.chapters import Chapter, SourceError, line_of, parse_chapter, placeholder
+from sitebuild.code_spans import CommonMarkCodeSpans
 from sitebuild.figures import draw_figures
 
 ROOT = Path(__file__).resolve().parent
@@ -152,7 +153,7 @@ def markdown_to_html(text: str, chapter: Chapter | None = None) -> tuple[str, li
         if "error" in r:
             path, line = (chapter.path, line_of(chapter, tex)) if chapter else (Path("?"), 1)
             raise SourceError(path, line, f"math does not render ({r['error']}): {tex}")
-    md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty"],
+    md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty", CommonMarkCodeSpans()],
                            extension_configs={"toc": {"toc_depth": "2-3"}})
     # A code block or a table may scroll sideways on a phone: make it focusable so keyboard users can
     # scroll it too (a table gets a labelled scrolling box around it).

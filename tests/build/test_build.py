@@ -246,3 +246,11 @@ def test_the_server_gzips_text_like_github_pages_and_revalidates(site):
         assert not_modified.value.code == 304
     finally:
         server.shutdown()
+
+
+def test_inline_code_keeps_a_leading_space_as_commonmark_does():
+    """` Hello` (a token with its space) is not `Hello`: only a space at both ends is stripped, one each."""
+    html, _, _ = build.markdown_to_html("` Hello` is not `Hello`; `` `x` `` and ` `")
+    dot = '<span class="code-space">·</span>'   # an edge space, drawn as the widgets draw one
+    assert html == (f"<p><code>{dot}Hello</code> is not <code>Hello</code>; <code>`x`</code> and "
+                    f"<code>{dot}</code></p>")
