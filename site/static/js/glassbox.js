@@ -227,11 +227,28 @@
     if (inst.el.dataset.state === "live") pump(inst);
   }
 
-  function readParams(inst) {
-    const params = Object.assign({}, inst.params, inst.spec.read ? inst.spec.read(inst.el) : {});
-    const chosen = inst.el.querySelector("[data-model-switch] input[data-param='model']:checked");
-    if (chosen) params.model = chosen.value;
+  // A control's value as its markup gives it: a checkbox's state, a radio group's chosen value, a menu's or
+  // a field's text. A slider's, number box's or menu's text that is exactly a number's own spelling goes
+  // as that number; anything else ("", "1e400", typed text) goes as typed. Nothing is rounded or clamped
+  // here: the widget's Python (llm_core.controls) is the one validator, and what it rejects comes back
+  // as a message on screen.
+  function controlValues(el) {
+    const params = {};
+    for (const c of el.querySelectorAll("[data-param]")) {
+      const key = c.dataset.param;
+      if (c.type === "checkbox") params[key] = c.checked;
+      else if (c.type === "radio") { if (c.checked) params[key] = c.value; }
+      else if ((c.type === "range" || c.type === "number" || c.tagName === "SELECT") && c.value !== ""
+               && String(Number(c.value)) === c.value) params[key] = Number(c.value);
+      else params[key] = c.value;
+    }
     return params;
+  }
+
+  // The params to compute: the last ones sent, every control's value, then what the widget's own read()
+  // adds (state that is not in a control, such as a conversation's earlier turns).
+  function readParams(inst) {
+    return Object.assign({}, inst.params, controlValues(inst.el), inst.spec.read ? inst.spec.read(inst.el) : {});
   }
 
   // -- real models, loaded on the reader's request ---------------------------------------------------
