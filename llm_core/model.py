@@ -125,6 +125,30 @@ def unembed(x, weights):  # [n_seq, d_model] -> [n_seq, n_vocab]
     return x @ w_out
 
 
+BLOCK_WEIGHTS = ("attn_norm", "wq", "wk", "wv", "wo", "ffn_norm", "w_gate", "w_up", "w_down")
+
+
+def transformer_block(x, w, cfg, positions, rope, cache=None, layer=0):
+    """One decoder block: attention, then the feed-forward network, each read through a pre-norm and added
+    back to the residual stream.
+
+    [n_seq, d_model] -> [n_seq, d_model] (after attention), [n_seq, d_model] (after the block), trace
+
+    w: the block's weights, named as in BLOCK_WEIGHTS (attn_norm [d_model]; wq [d_model, n_head d_head];
+    wk, wv [d_model, n_kv_head d_head]; wo [n_head d_head, d_model]; ffn_norm [d_model]; w_gate, w_up
+    [d_model, d_ff]; w_down [d_ff, d_model]). positions [n_seq] and rope (cos, sin [n_seq, d_head]) are
+    the tokens' places in the sequence; cache, a KVCache whose `layer` slot this block extends (None:
+    the sequence is all there is). trace: {"attn": every intermediate of the attention, "ffn": of the
+    feed-forward network}.
+    """
+    attn_out, attn_trace = multi_head_attention(
+        rms_norm(x, w["attn_norm"], cfg.norm_eps), w["wq"], w["wk"], w["wv"], w["wo"],
+        cfg.n_head, cfg.n_kv_head, positions=positions, kv_cache=cache, layer=layer, rope=rope)
+    x = x + attn_out
+    ffn_out, ffn_trace = swiglu(rms_norm(x, w["ffn_norm"], cfg.norm_eps), w["w_gate"], w["w_up"], w["w_down"])
+    return x, x + ffn_out, {"attn": attn_trace, "ffn": ffn_trace}
+
+
 def forward(weights, cfg, ids, cache=None, trace=False, lens=True, logits_to_keep=0):
     """Logits for every position of ids; the next token's logits are the last row.
 
@@ -157,18 +181,10 @@ def forward(weights, cfg, ids, cache=None, trace=False, lens=True, logits_to_kee
     rope = rope_cos_sin(positions, freqs, x.dtype)  # [n_seq, d_head] x 2, the same in every layer
     residual, layers = [x], []
     for i in range(cfg.n_layer):
-        w = {name: weights[f"layers.{i}.{name}"] for name in ("attn_norm", "wq", "wk", "wv", "wo",
-                                                               "ffn_norm", "w_gate", "w_up", "w_down")}
-        attn_out, attn_trace = multi_head_attention(
-            rms_norm(x, w["attn_norm"], cfg.norm_eps), w["wq"], w["wk"], w["wv"], w["wo"],
-            cfg.n_head, cfg.n_kv_head, positions=positions, kv_cache=cache, layer=i, rope=rope)
-        x = x + attn_out
-        residual.append(x)
-        ffn_out, ffn_trace = swiglu(rms_norm(x, w["ffn_norm"], cfg.norm_eps),
-                                    w["w_gate"], w["w_up"], w["w_down"])
-        x = x + ffn_out
-        residual.append(x)
-        layers.append({"attn": attn_trace, "ffn": ffn_trace})
+        w = {name: weights[f"layers.{i}.{name}"] for name in BLOCK_WEIGHTS}
+        mid, x, layer = transformer_block(x, w, cfg, positions, rope, cache, i)
+        residual += [mid, x]
+        layers.append(layer)
     kept = x[-logits_to_keep:] if logits_to_keep > 0 else x  # [n_seq, d_model] -> [n_kept, d_model]
     logits = unembed(rms_norm(kept, weights["final_norm"], cfg.norm_eps), weights)
     if not trace:

@@ -18,9 +18,10 @@ from llm_core.checkpoints import pack_weights, unpack_weights
 from llm_core.kv_cache import PrefixCache
 from llm_core.configs import ArchConfig, parameter_count
 from llm_core.loss import cross_entropy
-from llm_core.model import (Model, ModelConfig, forward, generate, load_model, n_params, random_weights,
-                            weight_shapes)
+from llm_core.model import (BLOCK_WEIGHTS, Model, ModelConfig, forward, generate, load_model, n_params,
+                            random_weights, transformer_block, weight_shapes)
 from llm_core.norms import rms_norm
+from llm_core.rope import rope_cos_sin, rope_frequencies
 from llm_core.tokenizer import Encoding
 from tests.tolerances import (abs_matmul, assert_within_rounding, forward_terms, is_top, rounding_tolerance,
                               steps_to_compare, within_rounding)
@@ -47,12 +48,12 @@ def small(encoding):
     return Model(SMALL, weights, encoding)
 
 
-def naive_forward(weights, cfg, ids):  # float64 loops, one position and one head at a time
-    w = {k: v.astype(np.float64) for k, v in weights.items()}
-    d_head, half = cfg.d_head, cfg.d_head // 2
+def naive_norm(x, g, cfg):
+    return x / math.sqrt(sum(v * v for v in x) / len(x) + cfg.norm_eps) * g
 
-    def norm(x, g):
-        return x / math.sqrt(sum(v * v for v in x) / len(x) + cfg.norm_eps) * g
+
+def naive_block(xs, w, p, cfg):  # one block by float64 loops, one position and one head at a time
+    d_head, half = cfg.d_head, cfg.d_head // 2
 
     def rotate(vec, pos):  # pair i = coordinates (i, i + d_head / 2), angle pos * base^(-2i / d_head)
         out = vec.copy()
@@ -62,30 +63,47 @@ def naive_forward(weights, cfg, ids):  # float64 loops, one position and one hea
             out[i], out[i + half] = a * math.cos(t) - b * math.sin(t), a * math.sin(t) + b * math.cos(t)
         return out
 
+    hs = [naive_norm(x, w[p + "attn_norm"], cfg) for x in xs]
+    qs = [h @ w[p + "wq"] for h in hs]
+    ks = [h @ w[p + "wk"] for h in hs]
+    vs = [h @ w[p + "wv"] for h in hs]
+    new = []
+    for t in range(len(xs)):
+        heads = []
+        for head in range(cfg.n_head):
+            kv = head // (cfg.n_head // cfg.n_kv_head)
+            q = rotate(qs[t][head * d_head:(head + 1) * d_head], t)
+            scores = [q @ rotate(ks[j][kv * d_head:(kv + 1) * d_head], j) / math.sqrt(d_head)
+                      for j in range(t + 1)]
+            e = [math.exp(s - max(scores)) for s in scores]
+            heads.append(sum(e[j] / sum(e) * vs[j][kv * d_head:(kv + 1) * d_head] for j in range(t + 1)))
+        x = xs[t] + np.concatenate(heads) @ w[p + "wo"]
+        h = naive_norm(x, w[p + "ffn_norm"], cfg)
+        gate = h @ w[p + "w_gate"]
+        new.append(x + (gate / (1 + np.exp(-gate)) * (h @ w[p + "w_up"])) @ w[p + "w_down"])
+    return new
+
+
+def naive_forward(weights, cfg, ids):  # float64 loops, one position and one head at a time
+    w = {k: v.astype(np.float64) for k, v in weights.items()}
     xs = [w["tok_emb"][t].copy() for t in ids]
     for layer in range(cfg.n_layer):
-        p = f"layers.{layer}."
-        hs = [norm(x, w[p + "attn_norm"]) for x in xs]
-        qs = [h @ w[p + "wq"] for h in hs]
-        ks = [h @ w[p + "wk"] for h in hs]
-        vs = [h @ w[p + "wv"] for h in hs]
-        new = []
-        for t in range(len(xs)):
-            heads = []
-            for head in range(cfg.n_head):
-                kv = head // (cfg.n_head // cfg.n_kv_head)
-                q = rotate(qs[t][head * d_head:(head + 1) * d_head], t)
-                scores = [q @ rotate(ks[j][kv * d_head:(kv + 1) * d_head], j) / math.sqrt(d_head)
-                          for j in range(t + 1)]
-                e = [math.exp(s - max(scores)) for s in scores]
-                heads.append(sum(e[j] / sum(e) * vs[j][kv * d_head:(kv + 1) * d_head] for j in range(t + 1)))
-            x = xs[t] + np.concatenate(heads) @ w[p + "wo"]
-            h = norm(x, w[p + "ffn_norm"])
-            gate = h @ w[p + "w_gate"]
-            new.append(x + (gate / (1 + np.exp(-gate)) * (h @ w[p + "w_up"])) @ w[p + "w_down"])
-        xs = new
-    return np.array([norm(x, w["final_norm"]) @ w["tok_emb"].T for x in xs])
+        xs = naive_block(xs, w, f"layers.{layer}.", cfg)
+    return np.array([naive_norm(x, w["final_norm"], cfg) @ w["tok_emb"].T for x in xs])
 
+
+def test_transformer_block_is_the_naive_block(small):
+    """One block, in float64 throughout: transformer_block equals the loops up to float64 rounding."""
+    w = {name: small.weights[f"layers.1.{name}"].astype(np.float64) for name in BLOCK_WEIGHTS}
+    x = np.random.default_rng(4).normal(size=(6, SMALL.d_model))
+    positions = np.arange(6)
+    rope = rope_cos_sin(positions, rope_frequencies(SMALL.d_head, SMALL.rope_base), np.float64)
+    mid, out, trace = transformer_block(x, w, SMALL, positions, rope)
+    expected = naive_block(list(x), {f"b.{k}": v for k, v in w.items()}, "b.", SMALL)
+    np.testing.assert_allclose(out, np.array(expected), rtol=1e-12, atol=1e-12)
+    assert mid.shape == out.shape == x.shape and set(trace) == {"attn", "ffn"}
+    # the block adds the FFN's output to the stream after attention
+    np.testing.assert_allclose(out - mid, trace["ffn"]["hidden"] @ w["w_down"], rtol=1e-9, atol=1e-12)
 
 
 def test_forward_matches_naive_reference(small):
