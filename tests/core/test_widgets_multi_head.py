@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from llm_core.configs import CONFIGS
+from widgetlib.fmt import percent
 from widget_loader import load_widget, run
 
 
@@ -45,10 +46,28 @@ def test_maps_are_the_models_own_weights(params):
     for m in r["heads"]:
         w = weights[m["layer"], m["head"]]
         expected = [[i, j, float(w[i, j])] for i in range(n) for j in range(n) if w[i, j] >= attention_maps.MIN_CELL]
-        assert m["cells"] == expected
-        assert all(j <= i for i, j, _ in m["cells"])  # the causal mask: nothing above the diagonal
+        assert [cell[:3] for cell in m["cells"]] == expected
+        assert all(j <= i for i, j, _, _ in m["cells"])  # the causal mask: nothing above the diagonal
+        assert all(abs(o - np.sqrt(w)) <= 1e-4 * np.sqrt(w) for _, _, w, o in m["cells"])  # colour: sqrt(weight)
     for f in r["focus"]:
         assert f["weight"] == float(chosen[f["query"]].max()) and f["key"] == int(np.argmax(chosen[f["query"]]))
+        assert f["back"] == f["query"] - f["key"] and f["percent"] == percent(f["weight"])
+    big = r["big"]  # the enlarged map: one cell per weight of the causal triangle, its share as a reader reads it
+    assert [[share for _, share in row] for row in big["cells"]] == [[percent(w) for w in row] for row in r["rows"]]
+    assert big["size"] == 96 + 16 * n and big["x"][-1] == big["y"][-1] == big["size"] - 16
+    assert r["tri_small"].count("H") == n + 1 and big["tri"].startswith("M96 96H112V112")
+
+
+def test_texts_name_the_chosen_head_and_its_shares():
+    r = run(attention_maps, layer=2, head=3)
+    m = r["heads"][r["chosen"]]
+    assert r["chosen_title"] == "Layer 2, query head 3 (key/value head 1)"
+    assert r["chosen_summary"].startswith(f"It {m['text']}. On average its queries put {percent(m['prev'])} of")
+    assert r["head_options"] == ["0 (key/value head 0)", "1 (key/value head 0)", "2 (key/value head 1)",
+                                 "3 (key/value head 1)"]
+    assert [g["heads"] for g in r["grid"][2]["groups"]] == [[8, 9], [10, 11]]
+    assert r["grid"][2]["groups"][1]["label"] == "Layer 2: query heads 2 to 3 share key/value head 1"
+    assert r["how"].startswith(f"Glassbox's tiny model, {r['n_tokens']} tokens. Each small map")
 
 
 def test_query_heads_are_grouped_by_the_kv_head_they_share():
@@ -82,7 +101,7 @@ def test_the_default_enlarged_head_is_a_previous_token_head():
 def test_a_single_token_and_long_texts():
     one = run(attention_maps, prompt="")
     assert one["n_tokens"] == 1 and one["rows"] == [[1.0]] and "empty" in one["note"]
-    assert all(m["cells"] == [[0, 0, 1.0]] for m in one["heads"])
+    assert all(m["cells"] == [[0, 0, 1.0, 1.0]] for m in one["heads"])
     long = run(attention_maps, prompt="The Congress shall act. " * 100)
     assert long["n_tokens"] == attention_maps.MAX_TOKENS and "last 64" in long["note"]
 
@@ -124,7 +143,7 @@ def test_attention_maps_on_smollm2_draw_one_layer_and_describe_every_head(smollm
         w = weights[m["layer"], m["head"]]
         assert (m["cells"] is None) == (m["layer"] != 13)
         if m["cells"] is not None:
-            assert m["cells"] == [[i, j, float(w[i, j])] for i, j in np.argwhere(w >= attention_maps.MIN_CELL)]
+            assert [c[:3] for c in m["cells"]] == [[i, j, float(w[i, j])] for i, j in np.argwhere(w >= attention_maps.MIN_CELL)]
     chosen = weights[13, 8]
     assert r["rows"] == [[float(x) for x in chosen[i, :i + 1]] for i in range(len(ids))]
     # switching back: the tiny model clamps the layer and head to its own 6 x 4
@@ -173,8 +192,9 @@ BYTES = {"fp32": 4, "fp16": 2, "int8": 1, "int4": 0.5}
 @pytest.mark.parametrize("model", sorted(CONFIGS))
 @pytest.mark.parametrize("precision", sorted(BYTES))
 def test_kv_memory_is_the_closed_form(model, precision):
-    cfg, context, batch = CONFIGS[model], 3000, 3
-    r = run(kv_memory, model=model, context=context, batch=batch, precision=precision)
+    cfg, context, batch = CONFIGS[model], 2048, 3
+    r = run(kv_memory, model=model, log2_context=11, batch=batch, precision=precision)
+    assert r["context"] == context and r["context_text"] == "2,048"
     heads = {"MHA": cfg.n_head, "GQA": cfg.n_kv_head, "MQA": 1}
     for v in r["variants"]:
         n_kv = heads[v["name"]]
@@ -183,6 +203,7 @@ def test_kv_memory_is_the_closed_form(model, precision):
         assert v["bytes"] == expected and isinstance(v["bytes"], int)
         assert v["per_token"] == 2 * cfg.n_layer * n_kv * cfg.d_head * BYTES[precision]
         assert v["saving"] == cfg.n_head // n_kv and v["fraction"] == n_kv / cfg.n_head
+        assert v["bar_width"] == f"{100 * n_kv / cfg.n_head:.2f}%"
     assert [v["published"] for v in r["variants"]][1] and r["variants"][1]["n_kv_head"] == cfg.n_kv_head
     assert r["source"] == cfg.source
 
@@ -190,12 +211,21 @@ def test_kv_memory_is_the_closed_form(model, precision):
 def test_kv_memory_hand_worked_published_examples():
     # Llama 2 70B (80 layers, 64 query heads, 8 KV heads of 128): 2*80*8*128*2 = 327,680 bytes per token,
     # 4,096 tokens -> 1,342,177,280 bytes = 1.25 GiB; as MHA 8x that = 10 GiB; as MQA 160 MiB.
-    r = run(kv_memory, model="llama-2-70b", context=4096, batch=1, precision="fp16")
+    r = run(kv_memory, model="llama-2-70b", log2_context=12, batch=1, precision="fp16")
     mha, gqa, mqa = r["variants"]
     assert gqa["per_token"] == 327_680 and gqa["bytes"] == 1_342_177_280 and gqa["human"] == "1.25 GiB"
     assert mha["human"] == "10 GiB" and mqa["human"] == "160 MiB" and gqa["saving"] == 8
+    assert "".join(part["text"] for part in r["formula"]) == (
+        "2 × 80 layers × 8 KV heads × 128 × 2 bytes = 327,680 bytes (320 KiB) per token; × 4,096 tokens × 1 sequence"
+        " = 1,342,177,280 bytes = 1.25 GiB.")
+    assert [part["strong"] for part in r["formula"]] == [False, True, False, True, False]
+    assert gqa["heads_text"] == "n_kv_head = 8 (8 query heads per KV head)" and mqa["saving_text"] == "64× smaller than MHA"
+    assert mha["saving_text"] == "the MHA size" and r["warning"] is None
+    # 1.25 GiB of 128 GiB of weights: 0.98%, shown to one decimal below 10%
+    assert r["scale_text"].endswith("take 128 GiB; the cache as published is 1.0% of that.")
+    assert kv_memory.share(12.5) == "1,250%" and kv_memory.share(0.05) == "5.0%" and kv_memory.share(2.9e-5) == "0.0029%"
     # Llama 3 8B (32 layers, 8 KV heads of 128): 128 KiB per token, 8,192 tokens = exactly 1 GiB
-    r = run(kv_memory, model="llama-3-8b", context=8192)
+    r = run(kv_memory, model="llama-3-8b", log2_context=13)
     assert r["variants"][1]["bytes"] == 2**30 and r["variants"][1]["per_token_h"] == "128 KiB"
     assert r["variants"][0]["human"] == "4 GiB"
 
@@ -205,14 +235,16 @@ def test_kv_memory_mha_model_has_equal_columns_and_notes():
     assert r["is_mha"] and r["variants"][0]["bytes"] == r["variants"][1]["bytes"]
     assert r["variants"][0]["published"] and r["variants"][1]["published"]
     assert run(kv_memory, model="mistral-7b")["notes"].startswith("sliding-window")
-    assert run(kv_memory, model="llama-2-7b", context=8192)["beyond_context"]
-    assert not run(kv_memory, model="llama-2-7b", context=4096)["beyond_context"]
+    beyond = run(kv_memory, model="llama-2-7b", log2_context=13)
+    assert beyond["beyond_context"] and beyond["warning"].startswith("8,192 tokens is beyond the 4,096 this model")
+    assert not run(kv_memory, model="llama-2-7b", log2_context=12)["beyond_context"]
+    assert r["scale_text"].endswith("was published with multi-head attention, so its GQA column is the MHA one.")
 
 
 @pytest.mark.parametrize("params, key, expected", [
-    ({"context": 0}, "context", 1),
-    ({"context": 10**9}, "context", kv_memory.MAX_CONTEXT),
-    ({"context": "8192"}, "context", 8192),
+    ({"log2_context": -3}, "log2_context", 0),
+    ({"log2_context": 10**9}, "log2_context", kv_memory.MAX_LOG2_CONTEXT),
+    ({"log2_context": "13"}, "log2_context", 13),
     ({"batch": -5}, "batch", 1),
     ({"batch": 10**6}, "batch", kv_memory.MAX_BATCH),
 ])
@@ -223,7 +255,8 @@ def test_kv_memory_clamping(params, key, expected):
 @pytest.mark.parametrize("params, message", [
     ({"model": "gpt-5"}, "model must be one of"),
     ({"precision": "fp64"}, "precision must be one of"),
-    ({"context": ""}, "context must be a number"),
+    ({"log2_context": ""}, "log2_context must be a number"),
+    ({"log2_context": 12.5}, "log2_context must be a whole number"),
     ({"batch": 1.5}, "batch must be a whole number"),
 ])
 def test_kv_memory_bad_input(params, message):

@@ -16,6 +16,8 @@ on the previous token, the first token and themselves, and its mean attention di
 (`llm_core.attention.attention_distance`), and the chosen head lists where each token looks most.
 """
 
+import math
+
 import numpy as np
 
 from llm_core.attention import attention_distance
@@ -24,6 +26,7 @@ from llm_core.memo import per_model
 from llm_core.model import prompt_ids
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, percent
 
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke
 MAX_TOKENS = 64           # tokens run and drawn: the last 64 of a longer text
@@ -32,6 +35,7 @@ MAX_LABEL = 12            # characters of a token shown as an axis label
 MOSTLY = 0.5              # a head "mostly" looks somewhere when its average weight there is at least this
 OFTEN = 0.25              # ... "often" at least this
 MIN_CELL = 0.02           # small maps draw only the weights at least this large (a thumbnail; keeps results small)
+CELL, LABELS = 16, 96     # the enlarged map: a cell's size in px, and room for the row and column labels
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance. Softmax weights keep their relative precision even when tiny (an error in
 # a score becomes the same relative error in its weight), so 1e-3 holds for every weight.
@@ -118,14 +122,14 @@ def summarise(w) -> dict:  # [n_seq, n_seq] weights of one head -> its summary
     }
     distance = float(attention_distance(w)[1:].mean())
     key, place = max(PLACES, key=lambda kp: shares[kp[0]])
-    share = f"{100 * shares[key]:.0f}%"
+    share = percent(shares[key], 0)
     if shares[key] >= MOSTLY:
         looks = f"mostly at {place} ({share} on average)"
     elif shares[key] >= OFTEN:
         looks = f"often at {place} ({share} on average)"
     else:
         looks = f"spread out (its largest share, {share} on average, on {place})"
-    return {**shares, "distance": distance, "text": f"looks {looks}; average distance {distance:.1f} tokens"}
+    return {**shares, "distance": distance, "text": f"looks {looks}; average distance {fixed(distance, 1)} tokens"}
 
 
 @per_model(size=4)
@@ -137,9 +141,46 @@ def head_summaries(chosen, ids: tuple) -> list:
             for layer in range(cfg.n_layer) for head in range(cfg.n_head)]
 
 
-def thumbnail(w) -> list:  # [n_seq, n_seq] weights of one head -> [[query, key, weight], ...]
+def opacity(w: float) -> float:
+    """A weight's colour strength: its square root, so that small weights still show.
+
+    Five significant digits: Pyodide's float32 sums differ in the last bits, and rounding coarser than the
+    browser test's tolerance could land the two on either side of a rounding step.
+    """
+    return float(f"{math.sqrt(w):.5g}")
+
+
+def thumbnail(w) -> list:  # [n_seq, n_seq] weights of one head -> [[query, key, weight, opacity], ...]
     """A small map's cells: the weights of at least MIN_CELL, row by row."""
-    return [[int(i), int(j), float(w[i, j])] for i, j in np.argwhere(w >= MIN_CELL)]
+    return [[int(i), int(j), float(w[i, j]), opacity(w[i, j])] for i, j in np.argwhere(w >= MIN_CELL)]
+
+
+def stairs(n: int, c: int, x0: int, y0: int) -> str:
+    """The causal triangle as an SVG path: row i may hold keys 0..i (n rows of c px from (x0, y0))."""
+    steps = "".join(f"H{x0 + (i + 1) * c}V{y0 + (i + 1) * c}" for i in range(n))
+    return f"M{x0} {y0}{steps}H{x0}Z"
+
+
+def grid(layers: list, cfg) -> list:
+    """The small maps' layout: per layer, its key/value groups, each the indices into heads of its query heads."""
+    group = cfg.n_head // cfg.n_kv_head
+    return [{"layer": layer, "groups": [
+        {"kv_head": g, "label": f"Layer {layer}: query heads {g * group} to {(g + 1) * group - 1} share key/value head {g}",
+         "heads": [layer * cfg.n_head + h for h in range(g * group, (g + 1) * group)]}
+        for g in range(cfg.n_kv_head)]} for layer in layers]
+
+
+def how_text(name: str, n: int, cfg, grid_layers: list) -> str:
+    """What the maps show, in words (the tiny model's every layer, a real model's chosen one)."""
+    some = ""
+    if len(grid_layers) < cfg.n_layer:
+        some = (f" It has {cfg.n_layer} layers of {cfg.n_head} query heads, {cfg.n_layer * cfg.n_head} in all: "
+                f"the maps are layer {grid_layers[0]}'s (choose another layer above; every head is described in "
+                "words at the end).")
+    return (f"{name}, {n} token{'' if n == 1 else 's'}.{some} Each small map is one head: row = the token that looks "
+            "(the query), column = the token it looks at (the key), stronger colour = more weight; only the "
+            "triangle below the diagonal can be filled (the causal mask). Boxes group the query heads that share "
+            "one key/value head. Choose a map to enlarge it.")
 
 
 def label(segs: list) -> str:
@@ -167,19 +208,37 @@ def compute(params: dict) -> dict:
     heads = [{**m, "cells": thumbnail(weights[m["layer"], m["head"]]) if m["layer"] in grid_layers else None}
              for m in head_summaries(chosen_model, tuple(ids))]
     chosen = weights[p["layer"], p["head"]]
-    focus = [{"query": i, "key": int(np.argmax(chosen[i, :i + 1])), "weight": float(chosen[i, :i + 1].max())}
-             for i in range(n)]  # where each token looks most
+    focus = []  # where each token looks most
+    for i in range(n):
+        key, weight = int(np.argmax(chosen[i, :i + 1])), float(chosen[i, :i + 1].max())
+        focus.append({"query": i, "key": key, "weight": weight, "back": i - key, "percent": percent(weight)})
+    m = heads[p["layer"] * cfg.n_head + p["head"]]
+    size = LABELS + n * CELL
     return {
         "params": p,
         "model_name": chosen_model.name,
         "n_layer": cfg.n_layer, "n_head": cfg.n_head, "n_kv_head": cfg.n_kv_head, "group": group,
         "grid_layers": grid_layers,
+        "grid": grid(grid_layers, cfg),
+        "how": how_text(chosen_model.name, n, cfg, grid_layers),
+        "head_options": [f"{h} (key/value head {h // group})" for h in range(cfg.n_head)],
+        "tri_small": stairs(n, 1, 0, 0),
         "tokens": tokens,
         "n_tokens": n,
         "heads": heads,
         "chosen": p["layer"] * cfg.n_head + p["head"],  # index into heads
         # the chosen head in full, the causal triangle only: row i holds the weights on keys 0..i
         "rows": [[float(x) for x in chosen[i, :i + 1]] for i in range(n)],
+        "chosen_title": f"Layer {m['layer']}, query head {m['head']} (key/value head {m['kv_head']})",
+        "chosen_summary": (f"It {m['text']}. On average its queries put {percent(m['prev'])} of their weight on the "
+                           f"previous token, {percent(m['first'])} on the first token and {percent(m['self'])} on "
+                           "themselves."),
+        # the enlarged map's layout in px: token i's row starts at y[i], its column at x[i]
+        "big": {"size": size, "cell": CELL, "tri": stairs(n, CELL, LABELS, LABELS), "label_x": LABELS - 4,
+                "x": [LABELS + i * CELL for i in range(n)], "y": [LABELS + i * CELL for i in range(n)],
+                "label_y": [LABELS + i * CELL + 12 for i in range(n)],
+                "col_label": [f"translate({LABELS + i * CELL + 11} {LABELS - 4}) rotate(-60)" for i in range(n)],
+                "cells": [[[opacity(w), percent(float(w))] for w in chosen[i, :i + 1]] for i in range(n)]},
         "min_cell": MIN_CELL,
         "focus": focus,
         "note": " ".join(notes) or None,

@@ -10,15 +10,17 @@ Only n_kv_head differs between multi-head attention (one key/value head per quer
 attention (a group of query heads shares one) and multi-query attention (all share one), so the widget
 shows the chosen published config next to its MHA and MQA rewrites (`attention_variants`), with the
 weights' own size for scale.
-"""
 
-import math
+The context slider moves in powers of two: it sends its position, log2_context (0 to 20), and the
+context is 2 ** log2_context tokens.
+"""
 
 from llm_core.configs import CONFIGS, weights_bytes
 from llm_core.controls import as_choice, as_int
 from llm_core.kv_cache import attention_variants, kv_bytes_per_token, kv_cache_bytes
+from widgetlib.fmt import fixed, integer, significant
 
-MAX_CONTEXT = 2**20  # 1,048,576 tokens: beyond any config listed
+MAX_LOG2_CONTEXT = 20  # 2**20 = 1,048,576 tokens: beyond any config listed
 MAX_BATCH = 256
 PRECISIONS = {  # key -> (label, bytes per value)
     "fp32": ("fp32 (4 bytes)", 4),
@@ -32,12 +34,12 @@ VARIANT_TEXT = {
     "MQA": "multi-query: one key/value head for all",
 }
 
-DEFAULTS = {"model": "llama-2-70b", "context": 4096, "batch": 1, "precision": "fp16"}
+DEFAULTS = {"model": "llama-2-70b", "log2_context": 12, "batch": 1, "precision": "fp16"}  # 4,096 tokens
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
-    {"model": "llama-3-8b", "context": 8192},
-    {"model": "llama-3.1-405b", "context": 131072, "batch": 8, "precision": "int8"},
-    {"model": "gpt2", "context": 1, "batch": 256, "precision": "int4"},
+    {"model": "llama-3-8b", "log2_context": 13},
+    {"model": "llama-3.1-405b", "log2_context": 17, "batch": 8, "precision": "int8"},
+    {"model": "gpt2", "log2_context": 0, "batch": 256, "precision": "int4"},
 ]
 DATA = []
 CODE = [
@@ -53,7 +55,7 @@ def read_params(params: dict) -> dict:
     p = {**DEFAULTS, **params}
     return {
         "model": as_choice("model", p["model"], list(CONFIGS)),
-        "context": as_int("context", p["context"], 1, MAX_CONTEXT),
+        "log2_context": as_int("log2_context", p["log2_context"], 0, MAX_LOG2_CONTEXT),
         "batch": as_int("batch", p["batch"], 1, MAX_BATCH),
         "precision": as_choice("precision", p["precision"], list(PRECISIONS)),
     }
@@ -72,18 +74,34 @@ def as_int_bytes(n: float) -> int:
     return int(round(n))
 
 
+def share(x: float) -> str:
+    """A ratio as a percentage, with as many digits as its size needs: 1,250%, 12%, 0.5%, 0.0029%."""
+    if x >= 0.1:
+        return f"{integer(round(100 * x))}%"
+    if x >= 0.001:
+        return f"{fixed(100 * x, 1)}%"
+    return f"{significant(100 * x, 2)}%"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{integer(n)} {word}{'' if n == 1 else 's'}"
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
+    context = 2 ** p["log2_context"]
     cfg = CONFIGS[p["model"]]
     label, per_value = PRECISIONS[p["precision"]]
     variants = []
     for name, v in attention_variants(cfg).items():
-        total = as_int_bytes(kv_cache_bytes(v, p["context"], p["batch"], per_value))
+        total = as_int_bytes(kv_cache_bytes(v, context, p["batch"], per_value))
+        group = v.n_head // v.n_kv_head  # query heads per kv head
         variants.append({
             "name": name,
             "text": VARIANT_TEXT[name],
             "n_kv_head": v.n_kv_head,
-            "group": v.n_head // v.n_kv_head,  # query heads per kv head
+            "group": group,
+            "heads_text": f"n_kv_head = {v.n_kv_head} ({plural(group, 'query head')} per KV head)",
             "per_token": as_int_bytes(kv_bytes_per_token(v, per_value)),
             "per_token_h": human(kv_bytes_per_token(v, per_value)),
             "bytes": total,
@@ -94,10 +112,33 @@ def compute(params: dict) -> dict:
     for v in variants:
         v["fraction"] = v["bytes"] / mha  # of the MHA cache: bar length
         v["saving"] = mha // v["bytes"]   # MHA / this, a whole number (n_kv_head divides n_head)
+        v["bar_width"] = f"{100 * v['fraction']:.2f}%"
+        v["saving_text"] = "the MHA size" if v["saving"] == 1 else f"{v['saving']}× smaller than MHA"
     weights = weights_bytes(cfg, bits=16)
     published = variants[1]
+    tokens = integer(context)
+    formula = [
+        (f"2 × {cfg.n_layer} layers × {cfg.n_kv_head} KV heads × {cfg.d_head} × {per_value:g} bytes = ", False),
+        (f"{integer(published['per_token'])} bytes", True),
+        (f" ({published['per_token_h']}) per token; × {tokens} tokens × {plural(p['batch'], 'sequence')} = ", False),
+        (f"{integer(published['bytes'])} bytes = {published['human']}", True),
+        (".", False),
+    ]
+    scale = (f"For scale: the weights of {cfg.name} at 16 bits take {human(weights)}; the cache as published is "
+             f"{share(published['bytes'] / weights)} of that.")
+    if cfg.n_kv_head == cfg.n_head:
+        scale += f" {cfg.name} was published with multi-head attention, so its GQA column is the MHA one."
     return {
         "params": p,
+        "context": context,
+        "context_text": tokens,
+        "shape_text": (f": n_layer {cfg.n_layer}, n_head {cfg.n_head}, n_kv_head {cfg.n_kv_head}, d_head {cfg.d_head}, "
+                       f"published context {integer(cfg.n_ctx)} tokens."),
+        "formula": [{"text": text, "strong": strong} for text, strong in formula],
+        "scale_text": scale,
+        "warning": (f"{tokens} tokens is beyond the {integer(cfg.n_ctx)} this model was released for: the memory is "
+                    "what the cache would take, but the model was not trained to read that far."
+                    if context > cfg.n_ctx else None),
         "models": [{"key": key, "name": c.name} for key, c in CONFIGS.items()],
         "precisions": [{"key": key, "label": text} for key, (text, _) in PRECISIONS.items()],
         "name": cfg.name,
@@ -112,6 +153,5 @@ def compute(params: dict) -> dict:
         "weights_human": human(weights),
         "cache_vs_weights": published["bytes"] / weights,
         "is_mha": cfg.n_kv_head == cfg.n_head,
-        "beyond_context": p["context"] > cfg.n_ctx,
-        "log2_context": round(math.log2(p["context"])),  # the slider's position
+        "beyond_context": context > cfg.n_ctx,
     }
