@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from tests.tolerances import forward_terms, is_top, rounding_tolerance
 from widget_loader import load_widget, run as run_widget
+from widgetlib.fmt import fixed, integer, percent
 
 PROMPT = "The President of the United States"
 
@@ -111,3 +112,26 @@ def test_the_numbers_chapter_0_quotes():
     states, comma = tiny.encoding.encode(" States")[0], tiny.encoding.encode(",")[0]
     assert lens == [states, states] + [comma] * (tiny.cfg.n_layer - 2)  # blocks 0 and 1, then block 2 on
     assert [round(100 * c["p"], 1) for c in r["top"][:4]] == [34.3, 11.5, 9.1, 8.4]
+
+
+@pytest.mark.parametrize("params", [{}, {"prompt": "word " * 400, "step": 16, "temperature": 0}])
+def test_the_figure_text_is_computed_here(params):
+    """Every number the view shows arrives formatted, and every bar as its CSS width."""
+    r = run(**params)
+    assert r["shown"] == {"step": str(r["params"]["step"]), "temperature": fixed(r["params"]["temperature"], 2)}
+    assert r["vector_text"] == [fixed(x, 3) for x in r["vector"]]
+    assert r["n_vector_more"] == r["d_model"] - len(r["vector"]) and r["vector_norm_text"] == fixed(r["vector_norm"], 2)
+    biggest = max(b["norm"] for b in r["blocks"])
+    for b in r["blocks"]:
+        assert b["norm_text"] == fixed(b["norm"], 2) and b["lens"]["p_text"] == percent(b["lens"]["p"])
+        assert b["bar"] == f"{100 * b['norm'] / biggest:.1f}%"
+    assert "100.0%" in [b["bar"] for b in r["blocks"]]
+    for c in r["top"]:
+        assert c["p_text"] == percent(c["p"]) and c["bar"] == f"{100 * c['p']:.1f}%"
+    assert r["n_other_text"] == integer(r["n_vocab"] - len(r["top"]))
+    assert r["other_p_text"] == percent(1 - sum(c["p"] for c in r["top"]))
+    assert r["next"]["p_text"] == percent(r["next"]["p"]) and r["next"]["p_model_text"] == percent(r["next"]["p_model"])
+    assert r["n_appended"] == r["n_seq"] - r["n_prompt_tokens"] and r["n_hidden"] == r["n_seq"] - len(r["tokens"])
+    assert [c["pos"] for c in r["tokens"]] == list(range(r["n_hidden"], r["n_seq"]))
+    assert r["n_seq_next"] == r["n_seq"] + 1 and r["loop_step"] == r["params"]["step"] + 1
+    assert r["last_step"] == (r["params"]["step"] == model_pass.MAX_STEP)

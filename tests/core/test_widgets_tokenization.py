@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from widgetlib.fmt import fixed, integer
 
 from llm_core.bpe_merges import load_merges_encoding
 from llm_core.bpe_train import train
@@ -123,6 +124,7 @@ def test_compare_ids_equal_encode(text, show_whitespace):
         assert ids == enc.encode(text)
         assert e["n_tokens"] == len(ids)
         assert e["chars_per_token"] == round(len(text) / len(ids), 2)
+        assert e["chars_per_token_text"] == fixed(len(text) / len(ids), 2) and e["n_tokens_text"] == integer(len(ids))
         for chip, data in zip(e["tokens"], enc.decode_tokens_bytes(ids)):
             assert chip["nl"] == (b"\n" in data)
             assert chip["segs"] == render_token(data, show_whitespace)
@@ -146,6 +148,7 @@ def test_compare_empty_text():
     assert result["n_chars"] == result["n_bytes"] == 0 and result["note"] is None
     for e in result["encodings"]:
         assert e["n_tokens"] == 0 and e["tokens"] == [] and e["chars_per_token"] is None
+        assert e["chars_per_token_text"] == "–"
 
 
 def test_compare_truncates_long_text_with_a_note():
@@ -195,6 +198,14 @@ def test_compare_flags_are_booleans():
     result = compare.compute({"text": "a b", "show_ids": 1, "show_whitespace": 0})
     assert result["show_ids"] is True
     assert result["encodings"][0]["tokens"][1]["segs"] == [["t", " b"]]
+    assert compare.compute({"text": "a b", "show_ids": "false"})["show_ids"] is False
+    with pytest.raises(ValueError, match="show_ids"):
+        compare.compute({"show_ids": "yes"})
+
+
+def test_compare_summary_is_written_here():
+    r = compare.compute({"text": "é" * 1234})
+    assert r["summary"] == "1,234 characters · 2,468 UTF-8 bytes"
 
 
 # -- bpe_stepper --------------------------------------------------------------------------------
@@ -236,14 +247,21 @@ def test_stepper_default_word():
     assert [seg_text(c["segs"]) for c in chips_of(last)] == ["un", "bel", "ievably"]
 
 
+def test_stepper_writes_what_the_figure_shows():
+    r = stepper.compute({"text": "unbelievably hello", "step": 12})
+    assert [g["label"] for g in r["groups"]] == ["Pre-token 1 parts", "Pre-token 2 parts"]
+    assert all(m["rank_text"] == integer(m["rank"]) for m in r["merges"])
+    assert any("," in m["rank_text"] for m in r["merges"])  # ranks in the thousands get their separator
+
+
 @pytest.mark.parametrize("step, expected", [
-    (-5, 0), (0, 0), (3, 3), (2.7, 2), ("4", 4), (10**9, 9), (1e300, 9),
+    (-5, 0), (0, 0), (3, 3), (3.0, 3), ("4", 4), (10**9, 9), (1e300, 9),
 ])
 def test_stepper_clamps_step(step, expected):
     assert stepper.compute({"text": "unbelievably", "step": step})["step"] == expected
 
 
-@pytest.mark.parametrize("step", [float("nan"), float("inf"), True, None, "three", [1]])
+@pytest.mark.parametrize("step", [float("nan"), float("inf"), True, None, "three", [1], 2.7, "", "1e400"])
 def test_stepper_rejects_a_step_that_is_not_a_number(step):
     with pytest.raises(ValueError, match="step"):
         stepper.compute({"step": step})
@@ -291,6 +309,11 @@ def test_train_defaults_match_llm_core():
     n_bytes = len(test.encode("utf-8"))
     assert r["n_test_bytes"] == n_bytes
     assert r["custom"]["bytes_per_token"] == round(n_bytes / r["custom"]["n_tokens"], 2)
+    assert r["custom"]["bytes_per_token_text"] == fixed(n_bytes / r["custom"]["n_tokens"], 2)
+    assert r["texts"] == {"vocab_size": integer(r["vocab_size"]), "n_merges": integer(r["n_merges"]),
+                          "n_train_chars": "1,931", "n_train_bytes": "1,931",
+                          "n_skipped": integer(r["n_skipped"]), "n_test_bytes": integer(n_bytes)}
+    assert all(m["count_text"] == integer(m["count"]) for m in shown)
 
 
 def test_train_merge_counts_never_increase():
@@ -301,7 +324,7 @@ def test_train_merge_counts_never_increase():
 
 
 @pytest.mark.parametrize("vocab_size, expected", [
-    (256, 256), (255, 256), (-10, 256), (0, 256), (256.9, 256), ("300", 300),
+    (256, 256), (255, 256), (-10, 256), (0, 256), (256.0, 256), ("300", 300),
     (1024, 1024), (1025, 1024), (10**9, 1024), (1e300, 1024),
 ])
 def test_train_vocab_size_is_clamped(vocab_size, expected):
@@ -323,7 +346,7 @@ def test_train_stops_when_no_pair_repeats_with_a_note():
     assert "no pair occurs twice" in r["note"]
 
 
-@pytest.mark.parametrize("vocab_size", [float("nan"), float("inf"), True, None, "big"])
+@pytest.mark.parametrize("vocab_size", [float("nan"), float("inf"), True, None, "big", 256.9, ""])
 def test_train_rejects_a_vocab_size_that_is_not_a_number(vocab_size):
     with pytest.raises(ValueError, match="vocab_size"):
         trainer.compute({"vocab_size": vocab_size})
@@ -347,6 +370,7 @@ def test_train_empty_inputs():
     r = as_plain_json(trainer.compute({"text": "", "test": ""}))
     assert r["n_merges"] == 0 and r["n_train_chars"] == 0
     assert r["custom"]["n_tokens"] == 0 and r["custom"]["bytes_per_token"] is None
+    assert r["custom"]["bytes_per_token_text"] == "–"
     assert r["reference"]["tokens"] == []
 
 

@@ -25,15 +25,7 @@
   }
 
   glassbox.widget("bpe_stepper", {
-    read(el) {
-      return {
-        text: el.querySelector('[data-param="text"]').value,
-        encoding: el.querySelector('[data-param="encoding"]').value,
-        step: Number(el.querySelector('[data-param="step"]').value),
-      };
-    },
-
-    mount(el) {
+    mount(el, api) {
       const slider = el.querySelector('[data-param="step"]');
       // A new text or encoding starts again from the single bytes. Capture phase: this runs before
       // the runtime reads the params (it listens in the bubble phase).
@@ -46,12 +38,13 @@
       el.querySelector(".bs-stepper").addEventListener("click", (event) => {
         const btn = event.target.closest("[data-go]");
         if (!btn) return;
-        const step = Number(slider.value), max = Number(slider.max);
-        const to = { first: 0, prev: step - 1, next: step + 1, last: max }[btn.dataset.go];
-        slider.value = String(Math.min(Math.max(to, 0), max));
+        // stepUp and stepDown stay within the slider's min and max
+        const go = { first: () => { slider.value = slider.min; }, prev: () => slider.stepDown(),
+                     next: () => slider.stepUp(), last: () => { slider.value = slider.max; } };
+        go[btn.dataset.go]();
         slider.dispatchEvent(new Event("input", { bubbles: true }));
       });
-      syncControls(el, { step: Number(slider.value), n_steps: Number(slider.max) });
+      if (api.result) syncControls(el, api.result);
     },
 
     draw(el, result) {
@@ -70,7 +63,7 @@
       if (result.current) {
         now.append("Merged ");
         mergeLine(now, result.current, true);
-        now.append(" at rank ", T.el("strong", null, T.int(result.current.rank)),
+        now.append(" at rank ", T.el("strong", null, result.current.rank_text),
           ": the lowest-ranked pair left in this pre-token. The rank is also the new token's id.");
       } else if (result.n_bytes === 0) {
         now.textContent = "Type a word above to watch it being merged.";
@@ -81,9 +74,9 @@
       frag.appendChild(now);
 
       const groups = T.el("div", "bs-groups");
-      result.groups.forEach((g, i) => {
+      result.groups.forEach((g) => {
         const box = T.el("div", "bs-group" + (g.active ? " bs-active" : ""));
-        box.appendChild(T.chips(g.chips, true, "Pre-token " + (i + 1) + " parts"));
+        box.appendChild(T.chips(g.chips, true, g.label));
         groups.appendChild(box);
       });
       frag.appendChild(groups);
@@ -105,13 +98,14 @@
             current = li;
           }
           mergeLine(li, m, false);
-          li.append(" ", T.el("span", "bs-rank", "rank " + T.int(m.rank)));
+          li.append(" ", T.el("span", "bs-rank", "rank " + m.rank_text));
           list.appendChild(li);
         }
         frag.appendChild(list);
         out.replaceChildren(frag);
         // Keep the current merge in view inside the list, without scrolling the page.
-        if (current) list.scrollTop = Math.max(0, current.offsetTop - list.clientHeight / 2);
+        // eslint-disable-next-line no-restricted-syntax -- layout: centre it from the list's measured size (scrollTop clamps at 0)
+        if (current) list.scrollTop = current.offsetTop - list.clientHeight / 2;
         return;
       }
       out.replaceChildren(frag);

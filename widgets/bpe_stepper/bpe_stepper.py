@@ -6,12 +6,13 @@ merges (counted over the whole text, pre-token by pre-token, in the order encode
 full list of merges, so the static figure is complete without JavaScript.
 """
 
-import math
-
+from llm_core.controls import as_choice, as_int
 from llm_core.tokenizer import get_encoding, render_token, without_surrogates
+from widgetlib.fmt import integer
 
 ENCODING_NAMES = ["o200k_base", "cl100k_base", "r50k_base"]
 MAX_CHARS = 64
+MAX_STEP = 10**9         # any bigger step is the last one: clamped to the text's number of merges
 
 DEFAULTS = {"text": "unbelievably", "encoding": "o200k_base", "step": 0}
 # More param sets, for the browser test that compares the browser's results with CPython's.
@@ -28,28 +29,14 @@ CODE = [
     "llm_core.tokenizer.render_token",
 ]
 
-def as_step(value) -> int:
-    """The step parameter as an int (sliders may send floats or numeric strings)."""
-    if isinstance(value, bool):
-        raise ValueError("step must be a number")
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"step must be a number, got {value!r}") from None
-    if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
-        raise ValueError(f"step must be a finite number, got {value!r}")
-    return int(value)
-
-
 def state_after(trace: list[dict], step: int, ranks: dict[bytes, int]) -> list[dict]:
     """The parts of every pre-token after the first `step` merges of the whole text.
 
     Pre-tokens are encoded one after another, so those before the active one are finished and those
-    after it are still single bytes. -> [{"active": bool, "chips": [{"id", "segs", "new"}]}]
+    after it are still single bytes. -> [{"active": bool, "label", "chips": [{"id", "segs", "new"}]}]
     """
     groups, done = [], 0
-    for pretoken in trace:
+    for number, pretoken in enumerate(trace, 1):
         steps = pretoken["steps"]
         k = min(max(step - done, 0), len(steps))   # merges of this pre-token applied so far
         start = [bytes([b]) for b in pretoken["bytes"]]
@@ -61,6 +48,7 @@ def state_after(trace: list[dict], step: int, ranks: dict[bytes, int]) -> list[d
             new = next(i for i, (a, b) in enumerate(zip(parts, before)) if a != b)
         groups.append({
             "active": active,
+            "label": f"Pre-token {number} parts",
             "chips": [{"id": ranks[p], "segs": render_token(p), "new": i == new}
                       for i, p in enumerate(parts)],
         })
@@ -73,9 +61,8 @@ def compute(params: dict) -> dict:
     text, name = p["text"], p["encoding"]
     if not isinstance(text, str):
         raise ValueError("text must be a string")
-    if name not in ENCODING_NAMES:
-        raise ValueError(f"encoding must be one of {', '.join(ENCODING_NAMES)}, got {name!r}")
-    step = as_step(p["step"])
+    name = as_choice("encoding", name, ENCODING_NAMES)
+    step = as_int("step", p["step"], 0, MAX_STEP)
     notes = []
     cleaned = without_surrogates(text)
     if cleaned != text:
@@ -94,6 +81,7 @@ def compute(params: dict) -> dict:
                 "step": len(merges) + 1,
                 "pretoken": i,
                 "rank": s["rank"],
+                "rank_text": integer(s["rank"]),
                 "left": render_token(s["left"]),
                 "right": render_token(s["right"]),
                 "merged": render_token(s["left"] + s["right"]),

@@ -16,16 +16,16 @@
     pair.append(mini(m.left, 0), " + ", mini(m.right, 1));
     const merged = T.el("td");
     merged.append(mini(m.merged, 2));
-    tr.append(T.el("td", null, m.rank), pair, merged, T.el("td", null, m.count));
+    tr.append(T.el("td", null, m.rank), pair, merged, T.el("td", null, m.count_text));
     return tr;
   }
 
-  function tokenRow(label, t, nBytes) {
+  function tokenRow(label, t, bytesText) {
     const box = T.el("div", "bt-result");
     const head = T.el("p", "bt-result-head");
     head.append(T.el("strong", null, label),
-      ": " + T.int(t.n_tokens) + " tokens for " + T.int(nBytes) + " bytes, ",
-      T.el("strong", null, T.fixed(t.bytes_per_token, 2)), " bytes per token");
+      ": " + t.n_tokens_text + " tokens for " + bytesText + " bytes, ",
+      T.el("strong", null, t.bytes_per_token_text), " bytes per token");
     box.appendChild(head);
     box.appendChild(t.tokens.length ? T.chips(t.tokens, true, label + " tokens")
       : T.el("p", "tok-empty", "Type a test sentence above."));
@@ -33,14 +33,6 @@
   }
 
   glassbox.widget("bpe_train", {
-    read(el) {
-      return {
-        text: el.querySelector('[data-param="text"]').value,
-        vocab_size: Number(el.querySelector('[data-param="vocab_size"]').value),
-        test: el.querySelector('[data-param="test"]').value,
-      };
-    },
-
     mount(el) {
       // The slider's number follows the thumb at once; the merges follow when compute answers.
       const slider = el.querySelector('[data-param="vocab_size"]');
@@ -54,10 +46,11 @@
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
       const summary = T.el("p", "bt-summary");
-      summary.append("Learned ", T.el("strong", null, T.int(result.n_merges)), " merges from "
-        + T.int(result.n_train_chars) + " characters (" + T.int(result.n_train_bytes) + " bytes): "
+      const t = result.texts;
+      summary.append("Learned ", T.el("strong", null, t.n_merges), " merges from "
+        + t.n_train_chars + " characters (" + t.n_train_bytes + " bytes): "
         + "a vocabulary of ",
-        T.el("strong", null, T.int(result.vocab_size)), " tokens, 256 single bytes plus one per merge.");
+        T.el("strong", null, t.vocab_size), " tokens, 256 single bytes plus one per merge.");
       frag.appendChild(summary);
 
       if (result.n_merges) {
@@ -77,7 +70,7 @@
         for (const m of result.merges_head) body.appendChild(mergeRow(m));
         if (result.n_skipped) {
           const gap = T.el("tr", "bt-gap");
-          const td = T.el("td", null, "… " + T.int(result.n_skipped) + " more merges …");
+          const td = T.el("td", null, "… " + t.n_skipped + " more merges …");
           td.colSpan = 4;
           gap.appendChild(td);
           body.appendChild(gap);
@@ -87,8 +80,8 @@
         wrap.appendChild(table);
         frag.appendChild(wrap);
       }
-      frag.appendChild(tokenRow("Your tokenizer", result.custom, result.n_test_bytes));
-      frag.appendChild(tokenRow(result.reference.name, result.reference, result.n_test_bytes));
+      frag.appendChild(tokenRow("Your tokenizer", result.custom, t.n_test_bytes));
+      frag.appendChild(tokenRow(result.reference.name, result.reference, t.n_test_bytes));
       out.replaceChildren(frag);
     },
   });

@@ -7,10 +7,10 @@ learned merges and, for comparison, with o200k_base: fewer tokens for the same b
 compression.
 """
 
-import math
-
 from llm_core.bpe_train import train
+from llm_core.controls import as_int
 from llm_core.tokenizer import get_encoding, render_token, without_surrogates
+from widgetlib.fmt import fixed, integer
 
 MIN_VOCAB = 256          # the 256 single bytes: no merges yet
 MAX_VOCAB = 1024         # the slider's top: 768 merges
@@ -68,33 +68,21 @@ CODE = [
     "llm_core.tokenizer.render_token",
 ]
 
-def as_vocab_size(value) -> int:
-    """The slider value as an int in [MIN_VOCAB, MAX_VOCAB] (sliders may send floats or strings)."""
-    if isinstance(value, bool):
-        raise ValueError("vocab_size must be a number")
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"vocab_size must be a number, got {value!r}") from None
-    if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
-        raise ValueError(f"vocab_size must be a finite number, got {value!r}")
-    return min(max(int(value), MIN_VOCAB), MAX_VOCAB)
-
-
 def tokenized(enc, text: str, n_bytes: int) -> dict:
-    """text encoded by enc -> {"n_tokens", "bytes_per_token", "tokens": chips}."""
+    """text encoded by enc -> {"n_tokens", "bytes_per_token", their texts, "tokens": chips}."""
     ids = enc.encode(text)
     return {
         "n_tokens": len(ids),
+        "n_tokens_text": integer(len(ids)),
         "bytes_per_token": round(n_bytes / len(ids), 2) if ids else None,
+        "bytes_per_token_text": fixed(n_bytes / len(ids), 2) if ids else "–",
         "tokens": [{"id": i, "segs": render_token(b), "nl": b"\n" in b}
                    for i, b in zip(ids, enc.decode_tokens_bytes(ids))],
     }
 
 
 def merge_row(m: dict) -> dict:
-    return {"rank": m["rank"], "count": m["count"], "left": render_token(m["left"]),
+    return {"rank": m["rank"], "count": m["count"], "count_text": integer(m["count"]), "left": render_token(m["left"]),
             "right": render_token(m["right"]), "merged": render_token(m["merged"])}
 
 
@@ -105,7 +93,7 @@ def compute(params: dict) -> dict:
         raise ValueError("the training text must be a string")
     if not isinstance(test, str):
         raise ValueError("the test sentence must be a string")
-    vocab_size = as_vocab_size(p["vocab_size"])
+    vocab_size = as_int("vocab_size", p["vocab_size"], MIN_VOCAB, MAX_VOCAB)
     notes = []
     text, test = without_surrogates(text), without_surrogates(test)
     if len(text) > MAX_TRAIN_CHARS:
@@ -122,15 +110,24 @@ def compute(params: dict) -> dict:
     n_test_bytes = len(test.encode("utf-8"))
     head = merges[:N_HEAD]
     tail = merges[max(N_HEAD, len(merges) - N_TAIL):]
+    n_skipped = len(merges) - len(head) - len(tail)
     return {
         "vocab_size": MIN_VOCAB + len(merges),
+        "texts": {  # the counts as the figure writes them
+            "vocab_size": integer(MIN_VOCAB + len(merges)),
+            "n_merges": integer(len(merges)),
+            "n_train_chars": integer(len(text)),
+            "n_train_bytes": integer(len(text.encode("utf-8"))),
+            "n_skipped": integer(n_skipped),
+            "n_test_bytes": integer(n_test_bytes),
+        },
         "requested_vocab_size": vocab_size,
         "n_merges": len(merges),
         "n_train_chars": len(text),
         "n_train_bytes": len(text.encode("utf-8")),
         "merges_head": [merge_row(m) for m in head],
         "merges_tail": [merge_row(m) for m in tail],
-        "n_skipped": len(merges) - len(head) - len(tail),
+        "n_skipped": n_skipped,
         "n_test_bytes": n_test_bytes,
         "custom": tokenized(enc, test, n_test_bytes),
         "reference": {"name": "o200k_base", **tokenized(get_encoding("o200k_base"), test, n_test_bytes)},

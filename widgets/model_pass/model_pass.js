@@ -4,29 +4,10 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SLIDERS = { step: 0, temperature: 2 };  // param -> digits shown
-  const MAX_STEP = 16;
-
-  function pct(p) {
-    if (p === 0) return "0%";
-    if (p < 0.001) return "<0.1%";
-    return (100 * p).toFixed(1) + "%";
-  }
-
-  function read(el) {
-    const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-    return {
-      prompt: value("prompt"),
-      step: Number(value("step")),
-      temperature: Number(value("temperature")),
-      seed: value("seed") === "" ? 0 : Number(value("seed")),
-    };
-  }
-
-  function showValues(el) {
-    for (const [key, digits] of Object.entries(SLIDERS)) {
-      const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = Number(input.value).toFixed(digits);
+  // The numbers beside the sliders, as compute wrote them.
+  function showValues(el, shown) {
+    for (const [key, text] of Object.entries(shown)) {
+      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
     }
   }
 
@@ -36,10 +17,10 @@
     return node;
   }
 
-  function bar(trackCls, barCls, fraction) {
+  function bar(trackCls, barCls, width) {
     const track = T.el("span", trackCls);
     const fill = T.el("span", barCls);
-    fill.style.width = (100 * fraction).toFixed(1) + "%";
+    fill.style.width = width;
     track.appendChild(fill);
     return track;
   }
@@ -59,29 +40,26 @@
   }
 
   glassbox.widget("model_pass", {
-    read,
-
-    mount(el, api) {
-      el.querySelector(".mp-controls").addEventListener("input", () => showValues(el));
+    mount(el) {
+      // The buttons move the step slider (within its min and max) and let the runtime read it.
       const step = el.querySelector('[data-param="step"]');
-      const go = (value) => {
-        step.value = String(value);
-        showValues(el);
-        api.update(Object.assign(read(el), { step: value }));
+      const go = (move) => {
+        move();
+        step.dispatchEvent(new Event("input", { bubbles: true }));
       };
       const next = T.el("button", "mp-button", "Next step");
       next.type = "button";
       next.title = "Append the sampled token and run the model again";
-      next.addEventListener("click", () => go(Math.min(MAX_STEP, Number(step.value) + 1)));
+      next.addEventListener("click", () => go(() => step.stepUp()));
       const reset = T.el("button", "mp-button", "Reset");
       reset.type = "button";
       reset.title = "Back to the prompt alone";
-      reset.addEventListener("click", () => go(0));
+      reset.addEventListener("click", () => go(() => { step.value = step.min; }));
       el.querySelector(".mp-buttons").append(next, reset);
     },
 
     draw(el, r) {
-      showValues(el);
+      showValues(el, r.shown);
       const out = el.querySelector(".widget-output");
       const frag = document.createDocumentFragment();
       if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
@@ -98,30 +76,28 @@
       const chips = T.el("div", "tok-chips mp-chips");
       chips.setAttribute("role", "group");
       chips.setAttribute("aria-label", "Token ids the model reads");
-      const hidden = r.n_seq - r.tokens.length;
-      if (hidden > 0) chips.appendChild(T.el("span", "mp-more", "…"));
-      r.tokens.forEach((c, i) => T.appendChip(chips, c, hidden + i, true));
+      if (r.n_hidden > 0) chips.appendChild(T.el("span", "mp-more", "…"));
+      r.tokens.forEach((c) => T.appendChip(chips, c, c.pos, true));
       li.appendChild(chips);
       li.appendChild(detail(r.n_prompt_tokens + " from the prompt"
-        + (r.n_seq > r.n_prompt_tokens ? ", " + (r.n_seq - r.n_prompt_tokens) + " appended by the loop (bold borders)" : "")
-        + "." + (hidden > 0 ? " Showing the last " + r.tokens.length + "." : "")));
+        + (r.n_appended > 0 ? ", " + r.n_appended + " appended by the loop (bold borders)" : "")
+        + "." + (r.n_hidden > 0 ? " Showing the last " + r.tokens.length + "." : "")));
       list.appendChild(li);
 
       li = stage("Vectors", "[n_seq, d_model] = [" + r.n_seq + ", " + r.d_model + "]");
       li.appendChild(detail("Each id picks its row of the embedding table. The last token's vector starts"));
-      li.appendChild(T.el("p", "mp-vector", "[" + r.vector.map((x) => x.toFixed(3) + ", ").join("")
-        + "… " + (r.d_model - r.vector.length) + " more]"));
-      li.appendChild(detail("Its length (norm): ", T.el("strong", null, r.vector_norm.toFixed(2)), "."));
+      li.appendChild(T.el("p", "mp-vector", "[" + r.vector_text.map((x) => x + ", ").join("")
+        + "… " + r.n_vector_more + " more]"));
+      li.appendChild(detail("Its length (norm): ", T.el("strong", null, r.vector_norm_text), "."));
       list.appendChild(li);
 
-      const maxNorm = Math.max(...r.blocks.map((b) => b.norm));
       r.blocks.forEach((b) => {
         const block = stage(b.label, "[n_seq, d_model] → [n_seq, d_model]", "mp-block");
         const row = T.el("div", "mp-block-row");
         const lens = T.el("span", "mp-lens", "reads as ");
-        lens.append(tokChip(b.lens), " " + pct(b.lens.p));
-        row.append(T.el("span", "mp-norm-label", "norm " + b.norm.toFixed(2)),
-          bar("mp-norm-track", "mp-norm-bar", b.norm / maxNorm), lens);
+        lens.append(tokChip(b.lens), " " + b.lens.p_text);
+        row.append(T.el("span", "mp-norm-label", "norm " + b.norm_text),
+          bar("mp-norm-track", "mp-norm-bar", b.bar), lens);
         block.appendChild(row);
         list.appendChild(block);
       });
@@ -129,30 +105,28 @@
       li = stage("Logits", "[n_seq, n_vocab] = [" + r.n_seq + ", " + r.n_vocab + "]; last row → softmax");
       li.appendChild(detail("The final RMSNorm, then the unembedding (the embedding table, reused): one score per vocabulary token."));
       const top = T.el("ol", "mp-top");
-      let shown = 0;
       for (const c of r.top) {
         const row = T.el("li", "mp-top-row");
-        row.append(tokChip(c), bar("mp-top-track", "mp-top-bar", c.p), T.el("span", "mp-top-p", pct(c.p)));
+        row.append(tokChip(c), bar("mp-top-track", "mp-top-bar", c.bar), T.el("span", "mp-top-p", c.p_text));
         top.appendChild(row);
-        shown += c.p;
       }
       li.appendChild(top);
-      li.appendChild(detail("The " + T.int(r.n_vocab - r.top.length) + " other tokens share " + pct(1 - shown)
+      li.appendChild(detail("The " + r.n_other_text + " other tokens share " + r.other_p_text
         + " (probabilities at temperature 1)."));
       list.appendChild(li);
 
       li = stage("Sampled token", "one id", "mp-sampled");
       li.appendChild(detail(tokChip(r.next), " id " + r.next.id + ", the model's choice number " + r.next.rank
-        + ": " + pct(r.next.p_model) + " at temperature 1, "
+        + ": " + r.next.p_model_text + " at temperature 1, "
         + (r.greedy ? "but temperature 0 is greedy and always takes the top token"
-          : pct(r.next.p) + " at temperature " + r.params.temperature.toFixed(2) + ", drawn with seed " + r.params.seed)
+          : r.next.p_text + " at temperature " + r.shown.temperature + ", drawn with seed " + r.params.seed)
         + "."));
       list.appendChild(li);
 
-      li = stage("Append and repeat", "n_seq: " + r.n_seq + " → " + (r.n_seq + 1), "mp-append");
-      li.appendChild(detail(r.params.step < MAX_STEP
-        ? "Loop step " + (r.params.step + 1) + ": the token joins the sequence and the whole pass runs again on "
-          + (r.n_seq + 1) + " tokens."
+      li = stage("Append and repeat", "n_seq: " + r.n_seq + " → " + r.n_seq_next, "mp-append");
+      li.appendChild(detail(!r.last_step
+        ? "Loop step " + r.loop_step + ": the token joins the sequence and the whole pass runs again on "
+          + r.n_seq_next + " tokens."
         : "That was the last of the 16 steps this widget runs; a real model keeps going until it draws an end token or reaches a length limit."));
       list.appendChild(li);
 

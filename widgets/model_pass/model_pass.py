@@ -18,6 +18,7 @@ from llm_core.kv_cache import PrefixCache
 from llm_core.model import load_model, prompt_ids, unembed
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token, without_surrogates
+from widgetlib.fmt import fixed, integer, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
@@ -92,6 +93,16 @@ def top_token(logits: np.ndarray) -> dict:  # [n_vocab] -> the most likely token
     return chip(i, p=float(probs[i]))
 
 
+def width(fraction: float) -> str:
+    """A bar's CSS width for a fraction of its track: 0.342 -> "34.2%"."""
+    return f"{100 * fraction:.1f}%"
+
+
+def with_p(c: dict) -> dict:
+    """A chip with a probability p, plus that probability as the reader reads it."""
+    return {**c, "p_text": percent(c["p"])}
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     tiny = model()
@@ -113,18 +124,23 @@ def compute(params: dict) -> dict:
     probs = softmax(last - last.max())
     top = np.argsort(-last, kind="stable")[:N_TOP]
     embedding = trace["embeddings"][-1]                    # [d_model]
+    norms = [float(np.linalg.norm(trace["residual"][2 * i + 2, -1])) for i in range(cfg.n_layer)]
     blocks = [{
         "label": f"Block {i}",  # counted from 0, as llm_core's layers and the other chapters count them
-        "norm": float(np.linalg.norm(trace["residual"][2 * i + 2, -1])),  # the stream after block i
+        "norm": norms[i],  # the size of the stream after block i
+        "norm_text": fixed(norms[i], 2),
+        "bar": width(norms[i] / max(norms)),
         # the logit lens, for the last position only: the stream after block i, read as the output
-        "lens": top_token(unembed(rms_norm(trace["residual"][2 * i + 2, -1:], tiny.weights["final_norm"],
-                                           cfg.norm_eps), tiny.weights)[0]),
+        "lens": with_p(top_token(unembed(rms_norm(trace["residual"][2 * i + 2, -1:], tiny.weights["final_norm"],
+                                                  cfg.norm_eps), tiny.weights)[0])),
     } for i in range(cfg.n_layer)]
+    top_p = [float(probs[i]) for i in top]
 
     token = new_ids[p["step"]]
     drawn = out["steps"][-1]
     n_prompt = len(ids)
-    shown = [chip(int(t), new=k >= n_prompt) for k, t in enumerate(sequence)][-N_SHOWN_TOKENS:]
+    # pos: the token's place in the whole sequence, which picks its colour
+    shown = [chip(int(t), new=k >= n_prompt, pos=k) for k, t in enumerate(sequence)][-N_SHOWN_TOKENS:]
     text = without_surrogates(p["prompt"])
     return {
         "prompt_tail": text[-N_TEXT_CHARS:],
@@ -132,17 +148,29 @@ def compute(params: dict) -> dict:
         "tokens": shown,
         "n_seq": len(sequence),
         "n_prompt_tokens": n_prompt,
+        "n_appended": len(sequence) - n_prompt,
+        "n_hidden": len(sequence) - len(shown),    # tokens before the first chip shown
         "d_model": cfg.d_model,
         "n_vocab": cfg.n_vocab,
         "n_layer": cfg.n_layer,
         "vector": [float(x) for x in embedding[:N_VECTOR]],
+        "vector_text": [fixed(float(x), 3) for x in embedding[:N_VECTOR]],
+        "n_vector_more": cfg.d_model - N_VECTOR,
         "vector_norm": float(np.linalg.norm(embedding)),
+        "vector_norm_text": fixed(float(np.linalg.norm(embedding)), 2),
         "blocks": blocks,
-        "top": [chip(int(i), p=float(probs[i])) for i in top],
-        "next": chip(token, p=float(drawn["prob"]), p_model=float(probs[token]),
+        "top": [with_p(chip(int(i), p=p, bar=width(p))) for i, p in zip(top, top_p)],
+        "n_other_text": integer(cfg.n_vocab - len(top)),
+        "other_p_text": percent(max(0.0, 1 - sum(top_p))),
+        "next": chip(token, p=float(drawn["prob"]), p_text=percent(float(drawn["prob"])),
+                     p_model=float(probs[token]), p_model_text=percent(float(probs[token])),
                      rank=int(np.sum(last > last[token])) + 1),
         "generated": tiny.encoding.decode(new_ids[:p["step"]]),
         "greedy": p["temperature"] == 0,
         "params": p,
+        "shown": {"step": str(p["step"]), "temperature": fixed(p["temperature"], 2)},  # beside the sliders
+        "n_seq_next": len(sequence) + 1,
+        "loop_step": p["step"] + 1,                # the step this token's append is
+        "last_step": p["step"] == MAX_STEP,
         "note": " ".join(notes) or None,
     }

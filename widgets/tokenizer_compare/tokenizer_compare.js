@@ -5,27 +5,18 @@
   const T = window.glassboxTokens;
 
   glassbox.widget("tokenizer_compare", {
-    read(el) {
-      return {
-        text: el.querySelector('[data-param="text"]').value,
-        show_whitespace: el.querySelector('[data-param="show_whitespace"]').checked,
-        show_ids: el.querySelector('[data-param="show_ids"]').checked,
-      };
-    },
-
     draw(el, result) {
       const out = el.querySelector(".widget-output");
       const frag = document.createDocumentFragment();
-      frag.appendChild(T.el("p", "tc-summary",
-        T.int(result.n_chars) + " characters · " + T.int(result.n_bytes) + " UTF-8 bytes"));
+      frag.appendChild(T.el("p", "tc-summary", result.summary));
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
       for (const e of result.encodings) {
         const box = T.el("div", "tc-enc");
         const head = T.el("p", "tc-head");
         head.append(T.el("code", "tc-name", e.name), " ", T.el("span", "tc-models", e.models));
         const stats = T.el("p", "tc-stats");
-        stats.append(T.el("strong", null, T.int(e.n_tokens)), " tokens · ",
-          T.el("strong", null, T.fixed(e.chars_per_token, 2)), " characters per token");
+        stats.append(T.el("strong", null, e.n_tokens_text), " tokens · ",
+          T.el("strong", null, e.chars_per_token_text), " characters per token");
         box.append(head, stats);
         box.appendChild(e.tokens.length
           ? T.chips(e.tokens, result.show_ids, e.name + " tokens")

@@ -10,7 +10,9 @@ file the build copies out of its GGUF (`llm_core.bpe_merges`), so it needs none 
 import functools
 
 from llm_core.bpe_merges import load_merges_encoding
+from llm_core.controls import as_bool
 from llm_core.tokenizer import get_encoding, render_token, without_surrogates
+from widgetlib.fmt import fixed, integer
 
 SMOLLM2 = "SmolLM2"
 SMOLLM2_TOKENIZER = "models/smollm2/tokenizer.json"  # written by the build (sitebuild/smollm2_tokenizer.py)
@@ -71,7 +73,8 @@ def compute(params: dict) -> dict:
     text = p["text"]
     if not isinstance(text, str):
         raise ValueError("text must be a string")
-    show_whitespace, show_ids = bool(p["show_whitespace"]), bool(p["show_ids"])
+    show_whitespace = as_bool("show_whitespace", p["show_whitespace"])
+    show_ids = as_bool("show_ids", p["show_ids"])
     notes = []
     # subtle: a browser string can hold half of a UTF-16 surrogate pair (a paste cut mid-emoji), which
     # UTF-8 cannot encode; llm_core replaces it with U+FFFD, as tiktoken does, and we say so.
@@ -92,12 +95,15 @@ def compute(params: dict) -> dict:
             "name": name,
             "models": models,
             "n_tokens": len(ids),
+            "n_tokens_text": integer(len(ids)),
             "chars_per_token": round(n_chars / len(ids), 2) if ids else None,
+            "chars_per_token_text": fixed(n_chars / len(ids), 2) if ids else "–",
             "tokens": chips(enc, ids, show_whitespace),
         })
     return {
         "n_chars": n_chars,
         "n_bytes": len(text.encode("utf-8")),
+        "summary": f"{integer(n_chars)} characters · {integer(len(text.encode('utf-8')))} UTF-8 bytes",
         "note": " ".join(notes) or None,
         "show_ids": show_ids,
         "encodings": encodings,
