@@ -116,6 +116,16 @@ def test_plot_and_graph_fit_their_boxes():
     assert len(g["nodes"]) == 7 and len([e for e in g["edges"] if e["w"]]) == 9
     for n in g["nodes"]:
         assert g["r"] <= n["x"] <= g["width"] - g["r"] and g["r"] <= n["y"] <= g["height"] - g["r"]
+        assert n["name_y"] < n["y"] < n["value_y"] < n["below_y"] <= g["height"]  # name above, gradient below
+    # the polyline the view draws is the plot's points, as JavaScript prints numbers (46, not 46.0)
+    assert [[float(v) for v in pair.split(",")] for pair in a["polyline"].split(" ")] == a["points"]
+    assert a["polyline"].startswith("46,") and ".0," not in a["polyline"]
+
+
+def test_slider_readouts_and_the_last_step():
+    r = run(x2=-0.5, target=0.9, lr=0.5, step=3)
+    assert r["shown"] == {"seed": "0", "x1": "1.0", "x2": "−0.5", "target": "0.90", "lr": "0.50", "step": "3"}
+    assert not r["last_step"] and run(step=50)["last_step"] and run(step=99)["last_step"]
 
 
 @pytest.mark.parametrize("value, expected", [(-3, "−3.000"), (0.0, "0"), (-1e-20, "0"), (0.012345, "0.012"),

@@ -14,6 +14,7 @@ import pytest
 from llm_core.activations import softmax
 from llm_core.loss import cross_entropy
 from tests.tolerances import assert_within_rounding, rounding_tolerance, within_rounding
+from widgetlib.fmt import fixed, integer
 from widget_loader import load_widget, run
 
 
@@ -27,6 +28,17 @@ def test_neg_log_matches_math_log(p):
     assert r["nats"] == pytest.approx(-math.log(p), rel=1e-12, abs=1e-15)
     assert r["bits"] == pytest.approx(-math.log2(p), rel=1e-12, abs=1e-15)
     assert r["choices"] == pytest.approx(1 / p)
+    # what the reader reads: three decimals of p, nats and bits, one of the choices
+    assert (r["p_text"], r["nats_text"], r["bits_text"], r["choices_text"]) == (
+        f"{p:.3f}", fixed(-math.log(p), 3), fixed(-math.log2(p), 3), fixed(1 / p, 1))
+
+
+def test_neg_log_texts_and_polyline():
+    r = run(neg_log, p=0.25)
+    assert (r["p_text"], r["nats_text"], r["bits_text"], r["choices_text"]) == ("0.250", "1.386", "2.000", "4.0")
+    pairs = [pair.split(",") for pair in r["curve_points"].split(" ")]
+    assert [[float(x), float(y)] for x, y in pairs] == r["curve"]
+    assert all(t["label_y"] == t["at"] + 4 for t in r["axes"]["y"])
 
 
 def test_neg_log_curve_falls_to_zero_at_one():
@@ -78,6 +90,19 @@ def test_token_losses_are_minus_log_softmax_of_the_model_logits():
     n_bytes = len(text.encode()) - len(tiny.encoding.decode_tokens_bytes(ids[:1])[0])
     assert r["stats"]["n_bytes"] == n_bytes
     assert r["stats"]["bits_per_byte"] == pytest.approx(mean * (len(ids) - 1) / math.log(2) / n_bytes, rel=1e-12)
+    stats = r["stats"]
+    assert stats["text"] == {"mean": fixed(stats["mean"], 3), "perplexity": fixed(stats["perplexity"], 1),
+                             "bits_per_token": fixed(stats["bits_per_token"], 2),
+                             "bits_per_byte": fixed(stats["bits_per_byte"], 3), "n_bytes": integer(n_bytes)}
+    assert r["scored_text"] == f"{len(ids) - 1} predicted tokens"
+    assert r["tokens"][0]["loss_text"] == "–"
+    assert all(c["loss_text"] == fixed(c["loss"], 2) for c in r["tokens"][1:])
+
+
+@pytest.mark.parametrize("p, text", [(0.368, "36.8%"), (0.001, "0.1%"), (0.0009996, "1 in 1,000"),
+                                     (1 / 318472.4, "1 in 318,472"), (0.99999, ">99.9%")])
+def test_token_loss_chance_reads_small_probabilities_as_odds(p, text):
+    assert token_loss.chance(p) == text
 
 
 def test_token_loss_extremes_and_top_guesses():

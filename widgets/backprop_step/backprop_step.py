@@ -16,6 +16,7 @@ import numpy as np
 
 from llm_core.backprop import chain_rule_w1, gradient_check, init_mlp, mlp_backward, mlp_forward, train_step
 from llm_core.controls import as_bool, as_int, as_number
+from widgetlib.fmt import fixed
 
 N_IN, N_HIDDEN, N_OUT = 2, 3, 1
 MAX_STEP = 50
@@ -55,6 +56,11 @@ def num(v: float) -> str:
         mantissa, exponent = f"{v:.1e}".split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text.replace("-", "−")
+
+
+def coord(v: float) -> str:
+    """An SVG coordinate as JavaScript prints a number: 46, 112.5 (for a polyline's points)."""
+    return str(int(v)) if v == int(v) else repr(v)
 
 
 def names():  # -> [(key, index, label)] for the 13 parameters, in table order
@@ -99,15 +105,18 @@ def graph(params, trace, grads, loss, target):
                   "value": num(trace["y"][0, 0]), "below": f"∂L/∂y = {num(grads['y'][0, 0])}", "kind": "out"})
     nodes.append({"x": pos["L", 0][0], "y": pos["L", 0][1], "name": "loss L", "value": num(loss),
                   "below": f"target {num(target)}", "kind": "loss"})
+    for n in nodes:  # where the name (above), the value (centred) and the gradient (below) go
+        n.update({"name_y": n["y"] - R - 6, "value_y": n["y"] + 4, "below_y": n["y"] + R + 14})
     edges = []
 
     def edge(a, b, t, w, g):
         (x1, y1), (x2, y2) = pos[a], pos[b]
         length = float(np.hypot(x2 - x1, y2 - y1))
         ux, uy = (x2 - x1) / length, (y2 - y1) / length
+        ly = round(y1 + t * (y2 - y1), 2)
         edges.append({"x1": round(x1 + R * ux, 2), "y1": round(y1 + R * uy, 2), "x2": round(x2 - R * ux, 2),
                       "y2": round(y2 - R * uy, 2), "lx": round(x1 + t * (x2 - x1), 2),
-                      "ly": round(y1 + t * (y2 - y1), 2), "w": w, "g": g})
+                      "ly": ly, "w_y": ly - 2, "g_y": ly + 10, "w": w, "g": g})
 
     for i in range(N_IN):
         for j in range(N_HIDDEN):
@@ -116,7 +125,8 @@ def graph(params, trace, grads, loss, target):
     for j in range(N_HIDDEN):
         edge(("h", j), ("y", 0), 0.5, f"w {num(params['w2'][j, 0])}", f"∂ {num(grads['w2'][j, 0])}")
     edge(("y", 0), ("L", 0), 0.5, "", "")
-    return {"width": GRAPH_W, "height": GRAPH_H, "r": R, "nodes": nodes, "edges": edges}
+    return {"width": GRAPH_W, "height": GRAPH_H, "viewbox": f"0 0 {GRAPH_W} {GRAPH_H}", "r": R, "nodes": nodes,
+            "edges": edges}
 
 
 def loss_plot(losses, step):
@@ -128,10 +138,14 @@ def loss_plot(losses, step):
         return [round(left + k / MAX_STEP * (right - left), 2), round(bottom - loss / top * (bottom - y_top), 2)]
 
     points = [at(k, v) for k, v in enumerate(losses[:step + 1])]
-    y_ticks = [{"at": at(0, v)[1], "label": num(v)} for v in (0.0, top / 2, top)]
+    y_ticks = [{"at": at(0, v)[1], "label_y": at(0, v)[1] + 4, "label": num(v)} for v in (0.0, top / 2, top)]
     x_ticks = [{"at": at(k, 0)[0], "label": str(k)} for k in range(0, MAX_STEP + 1, 10)]
-    return {"width": PLOT_W, "height": PLOT_H, "left": left, "right": right, "top": y_top, "bottom": bottom,
-            "points": points, "marker": points[-1], "x": x_ticks, "y": y_ticks}
+    return {"width": PLOT_W, "height": PLOT_H, "viewbox": f"0 0 {PLOT_W} {PLOT_H}", "left": left, "right": right,
+            "top": y_top, "bottom": bottom, "points": points, "marker": points[-1], "x": x_ticks, "y": y_ticks,
+            "polyline": " ".join(f"{coord(x)},{coord(y)}" for x, y in points),
+            # where the view puts text: tick labels beside the axes, the axis names at their ends
+            "x_label_y": bottom + 14, "y_label_x": left - 5, "step_y": PLOT_H - 2, "loss_x": left + 4,
+            "loss_y": y_top + 8}
 
 
 def compute(params: dict) -> dict:
@@ -170,6 +184,10 @@ def compute(params: dict) -> dict:
                         "n_params": len(rows)}
     return {
         "params": {"seed": seed, "x1": x1, "x2": x2, "target": target, "lr": lr, "step": step, "check": check},
+        # each slider's value as its <output> shows it
+        "shown": {"seed": str(seed), "x1": fixed(x1, 1), "x2": fixed(x2, 1), "target": fixed(target, 2),
+                  "lr": fixed(lr, 2), "step": str(step)},
+        "last_step": step >= MAX_STEP,  # "Next step" has nowhere to go
         "step": step,
         "loss": loss,
         "loss_next": losses[step + 1],

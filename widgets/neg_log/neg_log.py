@@ -9,6 +9,7 @@ import math
 
 from llm_core.controls import as_number
 from llm_core.loss import surprise
+from widgetlib.fmt import fixed
 
 P_MIN = 0.001                 # the slider's low end; p = 0 would be an infinite loss
 N_POINTS = 121                # curve samples, spaced evenly in log p so the steep end is smooth
@@ -31,6 +32,11 @@ def to_svg(p: float, nats: float) -> list:
     return [round(x, 2), round(y, 2)]
 
 
+def points(xys: list) -> str:
+    """[[x, y], ...] -> an SVG polyline's points, "x,y x,y ...", two decimals each."""
+    return " ".join(f"{x:.2f},{y:.2f}" for x, y in xys)
+
+
 def curve() -> list:  # -> [N_POINTS] of [x, y]
     """-ln p at N_POINTS values of p from P_MIN to 1, evenly spaced in log p."""
     ps = [P_MIN ** (1 - i / (N_POINTS - 1)) for i in range(N_POINTS)]
@@ -40,21 +46,35 @@ def curve() -> list:  # -> [N_POINTS] of [x, y]
 def axes() -> dict:
     """Tick positions and labels: p along the bottom, nats up the side."""
     x_ticks = [{"at": to_svg(p, Y_MAX)[0], "label": f"{p:g}"} for p in (0, 0.25, 0.5, 0.75, 1)]
-    y_ticks = [{"at": to_svg(1, n)[1], "label": str(n)} for n in range(0, int(Y_MAX) + 1)]
+    y_ticks = [{"at": to_svg(1, n)[1], "label_y": to_svg(1, n)[1] + 4, "label": str(n)}
+               for n in range(0, int(Y_MAX) + 1)]
+    bottom = HEIGHT - BOTTOM
     return {"x": x_ticks, "y": y_ticks, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
-            "bottom": HEIGHT - BOTTOM, "width": WIDTH, "height": HEIGHT}
+            "bottom": bottom, "width": WIDTH, "height": HEIGHT,
+            # where the view puts text: x labels under the axis, y labels left of it, the axis names
+            "x_label_y": bottom + 14, "y_label_x": LEFT - 6,
+            "p_y": HEIGHT - 2, "nats_x": LEFT + 4, "nats_y": TOP + 8,
+            "viewbox": f"0 0 {WIDTH} {HEIGHT}"}
 
 
 def compute(params: dict) -> dict:
     p_in = {**DEFAULTS, **params}
     p = as_number("p", p_in["p"], P_MIN, 1.0)  # subtle: p = 0 is clamped up, -ln 0 is infinite
     nats = max(0.0, float(surprise(p)))       # max: -ln 1 is -0.0, which would print as "-0.00"
+    bits = nats / math.log(2)
+    xys = curve()
+    choices = 1 / p  # -ln p = ln(1/p): as surprising as one pick among 1/p equal choices
     return {
         "p": p,
         "nats": nats,
-        "bits": nats / math.log(2),
-        "choices": 1 / p,  # -ln p = ln(1/p): as surprising as one pick among 1/p equal choices
-        "curve": curve(),
+        "bits": bits,
+        "choices": choices,
+        "p_text": fixed(p, 3),
+        "nats_text": fixed(nats, 3),
+        "bits_text": fixed(bits, 3),
+        "choices_text": fixed(choices, 1),
+        "curve": xys,
+        "curve_points": points(xys),
         "marker": to_svg(p, nats),
         "axes": axes(),
         "params": {"p": p},

@@ -4,11 +4,6 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  function pct(p) {
-    // Small probabilities as odds, which stay readable: 1 in 318,472.
-    return p >= 0.001 ? (100 * p).toFixed(1) + "%" : "1 in " + T.int(Math.round(1 / p));
-  }
-
   function tok(segs, cls) {
     const node = T.el("span", "tok " + (cls || "tl-plain"));
     node.appendChild(T.appendSegs(T.el("span", "tok-s"), segs));
@@ -21,7 +16,7 @@
     box.setAttribute("aria-label", "Tokens, each labelled with its loss in nats");
     for (const c of tokens) {
       const chip = tok(c.segs, c.loss === null ? "tl-first" : "tl-b" + c.bucket);
-      chip.appendChild(T.el("span", "tok-id", c.loss === null ? "–" : c.loss.toFixed(2)));
+      chip.appendChild(T.el("span", "tok-id", c.loss_text));
       box.appendChild(chip);
       if (c.nl) box.appendChild(T.el("span", "tok-br"));
     }
@@ -48,8 +43,8 @@
       const list = T.el("ol");
       for (const r of rows) {
         const li = T.el("li");
-        li.append(tok(r.segs), " ", T.el("strong", null, r.loss.toFixed(2)), " nats (p = " + pct(r.p)
-          + "); the model's top guess: ", tok(r.guess.segs), " " + pct(r.guess.p));
+        li.append(tok(r.segs), " ", T.el("strong", null, r.loss_text), " nats (p = " + r.p_text
+          + "); the model's top guess: ", tok(r.guess.segs), " " + r.guess.p_text);
         list.appendChild(li);
       }
       part.append(T.el("h3", "tl-head", title), list);
@@ -59,10 +54,6 @@
   }
 
   glassbox.widget("token_loss", {
-    read(el) {
-      return { text: el.querySelector('[data-param="text"]').value };
-    },
-
     draw(el, result) {
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
@@ -70,12 +61,12 @@
       if (result.message) {
         frag.appendChild(T.el("p", "tok-empty", result.message));
       } else {
-        const s = result.stats;
-        const stats = T.el("p", "tl-stats", "Mean loss of " + result.model_name + " over " + result.n_scored + " predicted token"
-          + (result.n_scored === 1 ? "" : "s") + " (the cross-entropy): ");
-        stats.append(T.el("strong", null, s.mean.toFixed(3) + " nats"),
-          " (" + s.bits_per_token.toFixed(2) + " bits) per token. Perplexity ", T.el("strong", null, s.perplexity.toFixed(1)),
-          ". Bits per byte ", T.el("strong", null, s.bits_per_byte.toFixed(3)), " (" + s.n_bytes + " bytes)."
+        const s = result.stats.text;
+        const stats = T.el("p", "tl-stats", "Mean loss of " + result.model_name + " over " + result.scored_text
+          + " (the cross-entropy): ");
+        stats.append(T.el("strong", null, s.mean + " nats"),
+          " (" + s.bits_per_token + " bits) per token. Perplexity ", T.el("strong", null, s.perplexity),
+          ". Bits per byte ", T.el("strong", null, s.bits_per_byte), " (" + s.n_bytes + " bytes)."
           + (result.start ? " It read " + result.start + " first, as at the start of a document (not scored)." : ""));
         frag.append(legend(result.legend), stats, extremes(result));
       }

@@ -22,6 +22,7 @@ from llm_core.loss import bits_per_token, cross_entropy, log_softmax, perplexity
 from llm_core.memo import per_model
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token, without_surrogates
+from widgetlib.fmt import fixed, integer, percent
 
 MAX_TEXT_CHARS = 2_000  # tokenizing is per keystroke; the model reads at most 256 tokens anyway
 # Tokens scored at most: the tiny model reads its whole context; SmolLM2 costs 0.1 to 0.2 s per token in
@@ -143,13 +144,18 @@ def pct(p: float) -> str:
     return f"{100 * p:.1f}%" if p >= 0.01 else f"{100 * p:.2g}%"
 
 
+def chance(p: float) -> str:
+    """A probability as a reader reads it: 36.8%, 0.1%, and below 0.1% as odds, which stay readable: 1 in 318,472."""
+    return percent(p) if p >= 0.001 else f"1 in {integer(round(1 / p))}"
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     name = p["model"]
     ids, notes = text_ids(p["text"], name)
     start = start_ids(name)
     chips = [{"id": int(i), "segs": render_token(token_bytes(i, name)), "nl": token_bytes(i, name).endswith(b"\n"),
-              "loss": None, "bucket": None} for i in ids]
+              "loss": None, "loss_text": "–", "bucket": None} for i in ids]
     result = {"tokens": chips, "n_tokens": len(ids), "n_scored": 0, "legend": legend(), "stats": None,
               "most": [], "least": [], "model_name": model(name).name, "params": p,
               "start": START if start else None,
@@ -163,22 +169,30 @@ def compute(params: dict) -> dict:
     mean, per_token, guesses, p_guess = scored(model(name), (tuple(start), tuple(ids)))
     for t, loss in enumerate(per_token):
         chips[t + 1]["loss"] = float(loss)
+        chips[t + 1]["loss_text"] = fixed(float(loss), 2)
         chips[t + 1]["bucket"] = bucket(float(loss))
 
     def position(t: int) -> dict:  # t indexes per_token: token t + 1 of the text
         guess = int(guesses[t])
-        return {"index": t + 1, "id": int(ids[t + 1]), "segs": chips[t + 1]["segs"], "loss": float(per_token[t]),
-                "p": float(math.exp(-per_token[t])),
-                "guess": {"id": guess, "segs": render_token(token_bytes(guess, name)), "p": float(p_guess[t])}}
+        loss, p_true = float(per_token[t]), float(math.exp(-per_token[t]))
+        return {"index": t + 1, "id": int(ids[t + 1]), "segs": chips[t + 1]["segs"], "loss": loss,
+                "loss_text": fixed(loss, 2), "p": p_true, "p_text": chance(p_true),
+                "guess": {"id": guess, "segs": render_token(token_bytes(guess, name)), "p": float(p_guess[t]),
+                          "p_text": chance(float(p_guess[t]))}}
 
     order = np.argsort(-per_token, kind="stable")  # most surprising first
     n = min(N_EXTREMES, len(order))
     n_bytes = sum(len(token_bytes(i, name)) for i in ids[1:])  # the bytes the scored tokens cover
     total_bits = bits_per_token(mean) * len(per_token)
+    stats = {"mean": float(mean), "perplexity": perplexity(mean), "bits_per_token": bits_per_token(mean),
+             "n_bytes": n_bytes, "bits_per_byte": total_bits / n_bytes if n_bytes else 0.0}
+    stats["text"] = {"mean": fixed(stats["mean"], 3), "perplexity": fixed(stats["perplexity"], 1),
+                     "bits_per_token": fixed(stats["bits_per_token"], 2),
+                     "bits_per_byte": fixed(stats["bits_per_byte"], 3), "n_bytes": integer(n_bytes)}
     result.update({
         "n_scored": len(per_token),
-        "stats": {"mean": float(mean), "perplexity": perplexity(mean), "bits_per_token": bits_per_token(mean),
-                  "n_bytes": n_bytes, "bits_per_byte": total_bits / n_bytes if n_bytes else 0.0},
+        "scored_text": f"{integer(len(per_token))} predicted token{'' if len(per_token) == 1 else 's'}",
+        "stats": stats,
         "most": [position(int(t)) for t in order[:n]],
         "least": [position(int(t)) for t in order[::-1][:n]],
     })
