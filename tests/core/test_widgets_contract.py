@@ -11,10 +11,10 @@ by the widget's name. Checked:
   sets that need SmolLM2 loaded, run in the page by tests/browser/test_smollm2.py) give plain JSON too and
   set only parameters DEFAULTS has;
 - CODE is not empty and every entry is an llm_core name that the build's "view the code" resolves
-  (build.code_listing: import the dotted name, read its source);
-- every DATA entry is a file the site ships under data/: one in llm_core's data dir (the vocabularies), or
-  one of the tiny model's files, which the build ships from models/tiny/ (build.collect_model_data) and
-  CPython's load_model reads from there.
+  (sitebuild.code_listing: import the dotted name, read its source);
+- every DATA entry is a file the site can ship under data/: one in llm_core's data dir (the vocabularies),
+  or a model file in the checkout's models/ folder (the build ships exactly the ones widgets name,
+  build.collect_model_data, and CPython's load_model reads them from there).
 
 The widget-specific checks (against llm_core and naive references) are in test_widgets_CHAPTER.py.
 """
@@ -25,8 +25,11 @@ import json
 import pytest
 
 import build
+from sitebuild.code_listing import code_listing
 from llm_core.data import data_dir
 from widget_loader import WIDGETS, load_widget, run, widget_names
+
+ROOT = WIDGETS.parent
 
 NAMES = widget_names()
 
@@ -35,12 +38,6 @@ NAMES = widget_names()
 def widget(name: str):
     """The widget's module, loaded once here (a widget that fails to import fails only its own tests)."""
     return load_widget(name)
-
-
-@functools.cache
-def shipped_model_files() -> frozenset[str]:
-    """The tiny model's files as the site ships them, relative to data/ (e.g. "models/tiny/weights.npz")."""
-    return frozenset(path.removeprefix("data/") for path in build.collect_model_data())
 
 
 def untimed(result: dict) -> dict:
@@ -98,11 +95,11 @@ def test_code_entries_name_llm_core_source(name):
     assert w.CODE
     for dotted in w.CODE:
         assert dotted.startswith("llm_core."), dotted
-        assert build.code_listing(dotted)["source"], dotted
+        assert code_listing(dotted)["source"], dotted
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_data_entries_are_shipped_files(name):
     w = widget(name)
     for path in w.DATA:
-        assert (data_dir() / path).is_file() or path in shipped_model_files(), f"{name}: no data file {path!r}"
+        assert (data_dir() / path).is_file() or (ROOT / path).is_file(), f"{name}: no data file {path!r}"
