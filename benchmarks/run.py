@@ -1021,7 +1021,7 @@ def smollm2_report(r: dict, prompts: dict) -> list[str]:
               "the others once after them. The last row is every weight matrix of the model once, as a decode step "
               "reads them, from memory (timed after each profiled step below).", "",
               "| operation | ms | GFLOP/s | GB/s |", "| --- | ---: | ---: | ---: |"]
-    for label, secs, flops in ((f"matrix-vector, llm_core's layout ([d_in, d_out], columns contiguous)", med(runs["matvec"]), mv_flops),
+    for label, secs, flops in (("matrix-vector, llm_core's layout ([d_in, d_out], columns contiguous)", med(runs["matvec"]), mv_flops),
                                ("matrix-vector, [d_in, d_out] row-major", rates["matvec_rowmajor"], mv_flops),
                                ("matrix-vector, [d_out, d_in] row-major (W @ x)", rates["matvec_out_in"], mv_flops),
                                (f"matrix-matrix [64, {d}] x [{d}, {f}], llm_core's layout", med(runs["matmul"]), mm_flops),

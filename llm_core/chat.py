@@ -211,7 +211,7 @@ def chat_reply(model, ids, stop_id, max_new_tokens, temperature=1.0, top_p=1.0, 
     if cache.n_seq >= len(ids):
         raise ValueError(f"the cache holds {cache.n_seq} positions: leave the prompt's last one to read")
     rng = as_generator(seed)
-    logits, n_read = None, 0
+    logits, n_read, token = None, 0, None
     for end in [*range(chunk, len(ids), chunk), len(ids)]:
         start = max(n_read, cache.n_seq)  # positions already in the cache are not read again
         if start < end:  # [end - start] ids -> logits [1, n_vocab]: only the last position's prediction

@@ -34,7 +34,7 @@ def tiktoken_encodings(vocab_dir) -> dict:
     tiktoken_ext's constructors give the pattern and special tokens; only their download is swapped
     for the local file (still sha256-checked against the hash they pin).
     """
-    tiktoken = pytest.importorskip("tiktoken")
+    pytest.importorskip("tiktoken")
     import tiktoken.load
     import tiktoken_ext.openai_public as openai_public
 
