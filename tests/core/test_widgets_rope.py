@@ -14,6 +14,7 @@ import pytest
 from llm_core.configs import CONFIGS
 from llm_core.norms import rms_norm
 from llm_core.rope import apply_rope, rope_frequencies
+from widgetlib.fmt import fixed, minus, sci
 from tests.tolerances import abs_matmul, assert_within_rounding
 from widget_loader import load_widget, run
 
@@ -61,6 +62,13 @@ def test_score_only_depends_on_the_offset():
                for row in r["same_offset"])
     for row in r["other_offsets"]:
         assert row["offset"] != r["offset"] and abs(row["score"] - r["score"]) > 1e-4
+        assert row["score_text"] == fixed(row["score"], 6) and row["offset_text"] == minus(str(row["offset"]))
+    # what the reader sees: each score to 12 decimals, the reader's own row marked, the spread in e-notation
+    assert [row["score_text"] for row in r["same_offset"]] == [fixed(x, 12) for x in scores]
+    assert [row["yours"] for row in r["same_offset"]] == [row["n"] == r["params"]["n"] for row in r["same_offset"]]
+    assert sum(row["yours"] for row in r["same_offset"]) == 1
+    assert r["spread_text"] == sci(r["spread"], 1) and r["score_text"] == fixed(r["score"], 6)
+    assert r["offset_text"] == "5" and run(rope_rotation, m=0, n=9)["offset_text"] == "−9"
 
 
 def test_score_is_the_dot_product_after_rope_over_sqrt_d_head():
@@ -91,6 +99,14 @@ def test_pair_picture_matches_the_closed_form(pair, m, n):
     assert pr["share"] == pytest.approx(r["shares"][pair], rel=1e-12)
     assert pr["angle_m"] == pytest.approx(m * freq, rel=1e-12) and pr["angle_n"] == pytest.approx(n * freq, rel=1e-12)
     assert -180 < pr["between"] <= 180
+    assert r["circle_label"] == (f"Pair {pair}: the query at position {m} points at {fixed(pr['q_deg'], 1)}°, the key "
+                                 f"at position {n} at {fixed(pr['k_deg'], 1)}°; {fixed(pr['between'], 1)}° apart")
+    assert f"turned by {m} × {fixed(freq, 4)} = {fixed(pr['angle_m'], 3)} radians" in r["readout"]
+    assert r["intro"][2].startswith(f", before RoPE. Pair {pair} is dimensions {pair} and {pair + 16}: it turns")
+    assert r["intro"][2].endswith(f"every {pr['wavelength']:,.1f} tokens.")
+    s = r["svg"]  # the key's tip is an 8 px square centred on it; the tags sit 7 px above the tips
+    assert s["k_box"] == [pytest.approx(s["k"][0] - 4), pytest.approx(s["k"][1] - 4)]
+    assert s["q_tag_y"] == pytest.approx(s["q"][1] - 7) and s["axis"] == [12, 228]
     assert len(r["bars"]["bars"]) == 16 and sum(b["chosen"] for b in r["bars"]["bars"]) == 1
 
 
@@ -171,6 +187,16 @@ def test_tiny_model_numbers_quoted_in_the_chapter():
     assert s["linear"]["fastest_step"] == 0.25 and s["ntk"]["fastest_step"] == 1.0
     assert s["ntk"]["n_unseen"] == 8 and round(s["ntk"]["worst"], 2) == 2.09 and round(r["ntk_base"]) == 43873
     assert r["rows"][0]["none"]["text"] == "6.3" and r["rows"][-1]["none"]["text"] == "35,333"
+    # the texts the figure shows, as the chapter reads them
+    assert r["intro"] == ("Glassbox tiny model: d_head 32, so 16 pairs; RoPE base 10,000; trained context 256 "
+                          "tokens. ") and r["partial_text"] == "9 of 16"
+    assert r["new_context"] == "1,024 tokens" and r["factor_text"] == "4×"
+    assert s["ntk"]["text"] == (" (base 10,000 → 43,873): 8 pairs reach angles never seen in training, up to "
+                                "2.09× the largest one seen. Pair 0 turns 1.000 radians per token.")
+    assert s["linear"]["text"] == (" (every frequency ÷ 4): 0 pairs reach angles never seen in training. Pair 0 "
+                                   "turns 0.250 radians per token.")
+    assert run(rope_frequencies_widget, factor=1)["schemes"][0]["text"] == (
+        ": 0 pairs reach angles never seen in training. Pair 0 turns 1.000 radians per token.")
 
 
 def test_chart_points_follow_the_wavelengths():
@@ -182,6 +208,15 @@ def test_chart_points_follow_the_wavelengths():
         assert all(a >= b for a, b in zip(ys, ys[1:]))  # slower pairs, longer wavelengths, higher up
         assert all(c["top"] <= y <= c["bottom"] for y in ys)
         assert [pt["unseen"] for pt in s["points"]] == [row[s["scheme"]]["unseen"] for row in r["rows"]]
+        for pt in s["points"]:  # each marker centred on its point: circle, 6 px square, 8 px diamond
+            m = pt["marker"]
+            if s["shape"] == "circle":
+                assert (m["cx"], m["cy"]) == (pt["x"], pt["y"])
+            elif s["shape"] == "rect":
+                assert m["x"] == pytest.approx(pt["x"] - 3) and m["y"] == pytest.approx(pt["y"] - 3)
+            else:
+                assert m["d"] == f"M{pt['x']:g} {round(pt['y'] - 4, 2):g}l4 4l-4 4l-4 -4z"
+    assert all(t["text_y"] == pytest.approx(t["at"] + 3) for t in c["y_ticks"])
     assert c["lines"][0]["at"] > c["lines"][1]["at"]  # the longer context is drawn higher
     assert len(run(rope_frequencies_widget, factor=1)["chart"]["lines"]) == 1
 

@@ -3,18 +3,7 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const NAMES = { none: "No scaling", linear: "Position interpolation", ntk: "NTK-aware" };
-  const big = (x) => Math.round(x).toLocaleString("en-US");
-  const g = (x) => String(Number(x));
-
   const svg = window.glassboxTokens.svg;
-
-  function marker(scheme, x, y, unseen) {
-    const cls = "rf-pt rf-" + scheme + (unseen ? " rf-unseen" : "");
-    if (scheme === "none") return svg("circle", { class: cls, cx: x, cy: y, r: 3 });
-    if (scheme === "linear") return svg("rect", { class: cls, x: x - 3, y: y - 3, width: 6, height: 6 });
-    return svg("path", { class: cls, d: "M" + x + " " + (y - 4) + "l4 4l-4 4l-4 -4z" });
-  }
 
   function chart(r) {
     const c = r.chart, md = r.model;
@@ -25,14 +14,18 @@
         + r.schemes.map((s) => s.label + " " + s.n_unseen).join(", ") + "." });
     box.append(svg("line", { class: "rf-axis", x1: c.left, y1: c.bottom, x2: c.right, y2: c.bottom }),
       svg("line", { class: "rf-axis", x1: c.left, y1: c.top, x2: c.left, y2: c.bottom }));
-    for (const t of c.y_ticks) box.appendChild(svg("text", { class: "rf-tick", x: c.left - 4, y: t.at + 3, "text-anchor": "end" }, t.label));
-    for (const t of c.x_ticks) box.appendChild(svg("text", { class: "rf-tick", x: t.at, y: c.bottom + 12, "text-anchor": "middle" }, t.label));
-    box.appendChild(svg("text", { class: "rf-tick", x: c.left + 4, y: c.top + 8 }, "tokens per turn"));
-    box.appendChild(svg("text", { class: "rf-tick", x: (c.left + c.right) / 2, y: c.height - 2, "text-anchor": "middle" }, "pair i (fast → slow)"));
+    for (const t of c.y_ticks) box.appendChild(svg("text", { class: "rf-tick", x: c.tick_x, y: t.text_y, "text-anchor": "end" }, t.label));
+    for (const t of c.x_ticks) box.appendChild(svg("text", { class: "rf-tick", x: t.at, y: c.x_tick_y, "text-anchor": "middle" }, t.label));
+    box.appendChild(svg("text", { class: "rf-tick", x: c.note_x, y: c.title_y }, "tokens per turn"));
+    box.appendChild(svg("text", { class: "rf-tick", x: c.axis_x, y: c.axis_y, "text-anchor": "middle" }, "pair i (fast → slow)"));
     c.lines.forEach((l, i) => box.append(
       svg("line", { class: "rf-ctx rf-ctx-" + i, x1: c.left, y1: l.at, x2: c.right, y2: l.at }),
-      svg("text", { class: "rf-tick", x: c.left + 4, y: l.at - 3 }, l.label)));
-    for (const s of c.series) for (const pt of s.points) box.appendChild(marker(s.scheme, pt.x, pt.y, pt.unseen));
+      svg("text", { class: "rf-tick", x: c.note_x, y: l.text_y }, l.label)));
+    for (const s of c.series) {
+      for (const pt of s.points) {
+        box.appendChild(svg(s.shape, { class: "rf-pt rf-" + s.scheme + (pt.unseen ? " rf-unseen" : ""), ...pt.marker }));
+      }
+    }
     const wrap = T.el("div", "rf-chart-box");
     wrap.appendChild(box);
     return wrap;
@@ -72,46 +65,32 @@
   }
 
   glassbox.widget("rope_frequencies", {
-    read(el) {
-      return { model: el.querySelector('[data-param="model"]').value,
-        factor: Number(el.querySelector('[data-param="factor"]').value) };
-    },
-
     mount(el) {
       const input = el.querySelector('[data-param="factor"]');
-      input.addEventListener("input", () => { input.nextElementSibling.textContent = g(input.value) + "×"; });
+      input.addEventListener("input", () => { input.nextElementSibling.textContent = input.value + "×"; });
     },
 
     draw(el, r) {
-      const md = r.model, p = r.params;
-      const input = el.querySelector('[data-param="factor"]');
-      input.nextElementSibling.textContent = g(p.factor) + "×";
+      el.querySelector('[data-param="factor"]').nextElementSibling.textContent = r.factor_text;
       const frag = document.createDocumentFragment();
-      const intro = T.el("p", "rf-line", md.name + ": d_head " + md.d_head + ", so " + r.n_pairs + " pairs; RoPE base "
-        + big(md.base) + "; trained context " + big(md.n_ctx) + " tokens. ");
-      intro.append(T.el("strong", null, r.n_partial + " of " + r.n_pairs), " pairs turn less than once in "
-        + big(md.n_ctx) + " tokens, so in training they only ever saw part of their circle.");
+      const intro = T.el("p", "rf-line", r.intro);
+      intro.append(T.el("strong", null, r.partial_text), r.partial_tail);
       const stretched = T.el("p", "rf-line", "Stretched to ");
-      stretched.append(T.el("strong", null, big(r.n_ctx_new) + " tokens"), " (" + g(p.factor) + "×):");
+      stretched.append(T.el("strong", null, r.new_context), " (" + r.factor_text + "):");
       const list = T.el("ul", "rf-schemes");
       for (const s of r.schemes) {
         const li = T.el("li", "rf-scheme-" + s.key);
-        let how = "";
-        if (s.key === "linear") how = " (every frequency ÷ " + g(p.factor) + ")";
-        if (s.key === "ntk") how = " (base " + big(md.base) + " → " + big(r.ntk_base) + ")";
-        li.append(T.el("strong", null, NAMES[s.key]), how + ": " + s.n_unseen + " pair" + (s.n_unseen === 1 ? "" : "s")
-          + " reach" + (s.n_unseen === 1 ? "es" : "") + " angles never seen in training"
-          + (s.n_unseen ? ", up to " + s.worst.toFixed(2) + "× the largest one seen" : "")
-          + ". Pair 0 turns " + s.fastest_step.toFixed(3) + " radians per token.");
+        li.append(T.el("strong", null, s.name), s.text);
         list.appendChild(li);
       }
       const legend = T.el("p", "rf-legend");
-      [["none", "no scaling"], ["linear", "position interpolation"], ["ntk", "NTK-aware"]].forEach(([scheme, label], i) => {
+      const icons = { none: ["circle", { cx: 5, cy: 5, r: 3 }], linear: ["rect", { x: 2, y: 2, width: 6, height: 6 }],
+        ntk: ["path", { d: "M5 1l4 4l-4 4l-4 -4z" }] };
+      r.schemes.forEach(({ key, label }, i) => {
         const mark = T.el("span", "rf-mark");
         const icon = svg("svg", { viewBox: "0 0 10 10", "aria-hidden": "true" });
-        icon.appendChild(scheme === "ntk" ? svg("path", { class: "rf-pt rf-ntk", d: "M5 1l4 4l-4 4l-4 -4z" })
-          : marker(scheme, 5, 5, false));
-        if (scheme === "linear") icon.firstChild.setAttribute("x", 2), icon.firstChild.setAttribute("y", 2);
+        const [shape, attrs] = icons[key];
+        icon.appendChild(svg(shape, { class: "rf-pt rf-" + key, ...attrs }));
         mark.append(icon, " " + label);
         legend.append(i ? " " : "", mark);
       });

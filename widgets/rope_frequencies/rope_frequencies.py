@@ -15,11 +15,13 @@ from llm_core.configs import CONFIGS
 from llm_core.controls import as_choice, as_number
 from llm_core.model import ModelConfig, read_model_file
 from llm_core.rope import rope_frequencies, rope_wavelengths, unseen_angle_pairs
+from widgetlib.fmt import fixed, integer
 
 MAX_FACTOR = 32.0
 MODELS = ["tiny", "llama-2-7b", "llama-3-8b", "qwen2.5-7b"]  # "tiny" is Glassbox's model; others from CONFIGS
 SCHEMES = [("none", None, "no scaling"), ("linear", "linear", "position interpolation"),
            ("ntk", "ntk", "NTK-aware")]
+NAMES = {"none": "No scaling", "linear": "Position interpolation", "ntk": "NTK-aware"}
 # Chart box in SVG user units (the view only places these numbers).
 WIDTH, HEIGHT = 360, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 10, 10, 30
@@ -50,6 +52,15 @@ def wave_text(tokens: float) -> str:
     return f"{tokens:.1f}" if tokens < 100 else f"{tokens:,.0f}"
 
 
+def marker(scheme: str, x: float, y: float) -> dict:
+    """A point's marker as SVG attributes: a circle (no scaling), a square (linear), a diamond (NTK)."""
+    if scheme == "none":
+        return {"cx": x, "cy": y, "r": 3}
+    if scheme == "linear":
+        return {"x": round(x - 3, 2), "y": round(y - 3, 2), "width": 6, "height": 6}
+    return {"d": f"M{x:g} {round(y - 4, 2):g}l4 4l-4 4l-4 -4z"}
+
+
 def chart(waves: dict, unseen: dict, n_ctx: int, n_ctx_new: int) -> dict:
     """Wavelengths on a log scale against the pair index, with the two context lengths as lines."""
     top = max(max(w) for w in waves.values())
@@ -67,12 +78,18 @@ def chart(waves: dict, unseen: dict, n_ctx: int, n_ctx_new: int) -> dict:
     return {
         "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
         "bottom": HEIGHT - BOTTOM,
-        "y_ticks": [{"at": y(10.0 ** d), "label": f"{10 ** d:,}"} for d in range(decades[0], decades[1] + 1, step)],
+        "tick_x": LEFT - 4, "x_tick_y": HEIGHT - BOTTOM + 12,  # where the y ticks end and the x ticks hang
+        "note_x": LEFT + 4, "title_y": TOP + 8,  # the axis title and the context lines' labels
+        "axis_x": (LEFT + WIDTH - RIGHT) / 2, "axis_y": HEIGHT - 2,
+        "y_ticks": [{"at": y(10.0 ** d), "text_y": round(y(10.0 ** d) + 3, 2), "label": f"{10 ** d:,}"}
+                    for d in range(decades[0], decades[1] + 1, step)],
         "x_ticks": [{"at": x(i), "label": str(i)} for i in sorted({0, n_pairs // 2, n_pairs - 1})],
-        "lines": ([{"at": y(n_ctx), "label": f"{n_ctx:,} trained"}, {"at": y(n_ctx_new), "label": f"{n_ctx_new:,} new"}]
-                  if n_ctx_new > n_ctx else [{"at": y(n_ctx), "label": f"{n_ctx:,} trained and new"}]),
-        "series": [{"scheme": key, "points": [{"x": x(i), "y": y(w), "unseen": bool(unseen[key][i])}
-                                              for i, w in enumerate(waves[key])]} for key, _, _ in SCHEMES],
+        "lines": [{"at": y(at), "text_y": round(y(at) - 3, 2), "label": label} for at, label in (
+            [(n_ctx, f"{n_ctx:,} trained"), (n_ctx_new, f"{n_ctx_new:,} new")] if n_ctx_new > n_ctx
+            else [(n_ctx, f"{n_ctx:,} trained and new")])],
+        "series": [{"scheme": key, "shape": {"none": "circle", "linear": "rect", "ntk": "path"}[key],
+                    "points": [{"x": x(i), "y": y(w), "unseen": bool(unseen[key][i]), "marker": marker(key, x(i), y(w))}
+                               for i, w in enumerate(waves[key])]} for key, _, _ in SCHEMES],
     }
 
 
@@ -99,15 +116,34 @@ def compute(params: dict) -> dict:
                          "unseen": bool(unseen[name][i]),
                          "overshoot": float(reached / seen_max[i])}  # > 1: past the largest angle seen
         rows.append(row)
+    n_pairs, n_partial = d_head // 2, sum(r["partial"] for r in rows)
+    ntk_base = base * factor ** (d_head / (d_head - 2))
+    how = {"none": "", "linear": f" (every frequency ÷ {factor:g})",
+           "ntk": f" (base {integer(round(base))} → {integer(round(ntk_base))})"}
+    schemes = []
+    for name, _, label in SCHEMES:
+        n_unseen = int(unseen[name].sum())
+        worst = max(r[name]["overshoot"] if r[name]["unseen"] else 1.0 for r in rows)
+        fastest_step = float(freqs[name][0])
+        text = (f"{how[name]}: {n_unseen} pair{'' if n_unseen == 1 else 's'} reach{'es' if n_unseen == 1 else ''} "
+                "angles never seen in training" + (f", up to {fixed(worst, 2)}× the largest one seen" if n_unseen else "")
+                + f". Pair 0 turns {fixed(fastest_step, 3)} radians per token.")
+        schemes.append({"key": name, "label": label, "name": NAMES[name], "n_unseen": n_unseen, "worst": worst,
+                        "fastest_step": fastest_step, "text": text})
     return {
         "model": shape,
-        "n_pairs": d_head // 2,
+        "n_pairs": n_pairs,
         "n_ctx_new": n_ctx_new,
-        "n_partial": sum(r["partial"] for r in rows),
-        "schemes": [{"key": name, "label": label, "n_unseen": int(unseen[name].sum()),
-                     "worst": max(r[name]["overshoot"] if r[name]["unseen"] else 1.0 for r in rows),
-                     "fastest_step": float(freqs[name][0])} for name, _, label in SCHEMES],
-        "ntk_base": base * factor ** (d_head / (d_head - 2)),
+        "n_partial": n_partial,
+        "schemes": schemes,
+        "ntk_base": ntk_base,
+        "intro": (f"{shape['name']}: d_head {d_head}, so {n_pairs} pairs; RoPE base {integer(round(base))}; trained "
+                  f"context {integer(n_ctx)} tokens. "),
+        "partial_text": f"{n_partial} of {n_pairs}",
+        "partial_tail": (f" pairs turn less than once in {integer(n_ctx)} tokens, so in training they only ever saw "
+                         "part of their circle."),
+        "new_context": f"{integer(n_ctx_new)} tokens",
+        "factor_text": f"{factor:g}×",
         "rows": rows,
         "chart": chart(waves, unseen, n_ctx, n_ctx_new),
         "params": {"model": key, "factor": factor},

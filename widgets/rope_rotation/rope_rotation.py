@@ -18,6 +18,7 @@ from llm_core.model import load_model, prompt_ids
 from llm_core.norms import rms_norm
 from llm_core.rope import apply_rope, pair_dots, rope_angles, rope_frequencies, rope_wavelengths
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, minus, sci
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
@@ -110,6 +111,10 @@ def degrees(radians: float) -> float:
     return d - 360.0 if d > 180.0 else d
 
 
+def deg(x: float) -> str:
+    return f"{fixed(x, 1)}°"
+
+
 def arrow(vector, scale: float) -> list:
     """A 2-D vector -> its tip in SVG units (origin at the centre, y up)."""
     c = SIZE / 2
@@ -128,7 +133,17 @@ def bars(shares, chosen: int) -> dict:
                     "y": round(zero - h if value > 0 else zero, 2), "h": round(h, 2),
                     "chosen": j == chosen})
     return {"width": BARS_W, "height": BARS_H, "zero": zero, "left": BARS_PAD, "right": BARS_W - BARS_PAD,
-            "bars": out}
+            "tag_y": BARS_H - 2, "bars": out}
+
+
+def circle(q0, k0, q_m, k_n, scale: float) -> dict:
+    """The pair's picture in SVG units: the ring, its axes, the arrows' tips and their tags above them."""
+    c = SIZE / 2
+    q, k = arrow(q_m, scale), arrow(k_n, scale)
+    return {"size": SIZE, "radius": RADIUS, "centre": c, "axis": [c - RADIUS - 8, c + RADIUS + 8],
+            "q0": arrow(q0, scale), "k0": arrow(k0, scale), "q": q, "k": k,
+            "k_box": [round(k[0] - 4, 2), round(k[1] - 4, 2)],  # the key's tip: an 8 px square
+            "q_tag_y": round(q[1] - 7, 2), "k_tag_y": round(k[1] - 7, 2)}
 
 
 def chip(token_id: int, index: int) -> dict:
@@ -168,13 +183,44 @@ def compute(params: dict) -> dict:
     offset = m - n
     low, high = max(0, -offset), cfg.n_ctx - 1 - max(0, offset)  # n' such that n' and n' + offset fit
     starts = sorted({n, *np.linspace(low, high, N_SAME).round().astype(int).tolist()})
-    same = [{"m": s + offset, "n": s, "score": score(q, k, s + offset, s, freqs)} for s in starts]
+    same = []
+    for s in starts:
+        value = score(q, k, s + offset, s, freqs)
+        same.append({"m": s + offset, "n": s, "score": value, "score_text": fixed(value, 12), "yours": s == n})
     values = [row["score"] for row in same]
     others = []
     for extra in OTHER_OFFSETS:
         m2 = min(max(m + extra, 0), cfg.n_ctx - 1)
         if m2 != m and all(row["m"] != m2 for row in others):
-            others.append({"m": m2, "n": n, "offset": m2 - n, "score": score(q, k, m2, n, freqs)})
+            value = score(q, k, m2, n, freqs)
+            others.append({"m": m2, "n": n, "offset": m2 - n, "offset_text": minus(str(m2 - n)), "score": value,
+                           "score_text": fixed(value, 6)})
+    q_deg, k_deg = degrees(phi_q + angle_m), degrees(phi_k + angle_n)
+    between = degrees(phi_q + angle_m - phi_k - angle_n)
+    freq, score_dot = float(freqs[i]), float(shares.sum())
+    q_norm, k_norm = float(np.hypot(*q_pair)), float(np.hypot(*k_pair))
+    wavelength = float(rope_wavelengths(freqs)[i])
+    texts = {
+        "intro": [f"Layer {p['layer']}, query head {p['head']} (it shares key head {kv_head}): the query of token "
+                  f"#{p['q_token']} ",
+                  f" and the key of token #{p['k_token']} ",
+                  f", before RoPE. Pair {i} is dimensions {i} and {i + half}: it turns {fixed(freq, 4)} radians per "
+                  f"position and comes back to its start every {wavelength:,.1f} tokens."],
+        "readout": (f"Dashed: the pair before RoPE. Solid: the query (●) turned by {m} × {fixed(freq, 4)} = "
+                    f"{fixed(float(angle_m), 3)} radians to point at {deg(q_deg)}; the key (■) turned by {n} × "
+                    f"{fixed(freq, 4)} = {fixed(float(angle_n), 3)} radians to {deg(k_deg)}. They are {deg(between)} "
+                    f"apart, so this pair adds {fixed(float(shares[i]), 3)} to q·k (lengths {fixed(q_norm, 3)} and "
+                    f"{fixed(k_norm, 3)})."),
+        "circle_label": (f"Pair {i}: the query at position {m} points at {deg(q_deg)}, the key at position {n} at "
+                         f"{deg(k_deg)}; {deg(between)} apart"),
+        "bars_label": (f"The 16 pairs' shares of q·k at these positions; pair {i}, outlined, adds "
+                       f"{fixed(float(shares[i]), 3)}; all 16 add up to {fixed(score_dot, 3)}"),
+        "score_text": fixed(score(q, k, m, n, freqs), 6),
+        "offset_text": minus(str(offset)),
+        "spread_text": sci(max(values) - min(values), 1),
+        "sum_text": (f"Each bar is one pair's share of q·k (up: positive). The 16 shares add up to q·k = "
+                     f"{fixed(score_dot, 3)}; divided by √32 that is the score."),
+    }
 
     return {
         "tokens": [chip(t, j) for j, t in enumerate(ids)],
@@ -183,25 +229,23 @@ def compute(params: dict) -> dict:
         "kv_head": kv_head,
         "pair": {
             "index": i, "dims": [i, i + half],
-            "freq": float(freqs[i]), "wavelength": float(rope_wavelengths(freqs)[i]),
+            "freq": freq, "wavelength": wavelength,
             "q": q_pair.tolist(), "k": k_pair.tolist(), "q_m": q_m.tolist(), "k_n": k_n.tolist(),
-            "q_norm": float(np.hypot(*q_pair)), "k_norm": float(np.hypot(*k_pair)),
+            "q_norm": q_norm, "k_norm": k_norm,
             "angle_m": float(angle_m), "angle_n": float(angle_n),  # radians turned, not wrapped
-            "q_deg": degrees(phi_q + angle_m), "k_deg": degrees(phi_k + angle_n),
-            "between": degrees(phi_q + angle_m - phi_k - angle_n),
+            "q_deg": q_deg, "k_deg": k_deg, "between": between,
             "share": float(shares[i]),
         },
         "shares": [float(s) for s in shares],
         "bars": bars(shares, i),
         "score": score(q, k, m, n, freqs),
-        "score_dot": float(shares.sum()),
+        "score_dot": score_dot,
         "offset": offset,
         "same_offset": same,
         "spread": max(values) - min(values),
         "other_offsets": others,
-        "svg": {"size": SIZE, "radius": RADIUS, "centre": SIZE / 2,
-                "q0": arrow(q_pair, scale), "k0": arrow(k_pair, scale),
-                "q": arrow(q_m, scale), "k": arrow(k_n, scale)},
+        "svg": circle(q_pair, k_pair, q_m, k_n, scale),
+        **texts,
         "params": p,
         "note": " ".join(notes) or None,
     }
