@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from tests.tolerances import U64, assert_within_rounding
 from widget_loader import load_widget, run
+from widgetlib.fmt import fixed, integer, percent, signed
 
 
 token_vector = load_widget("token_vector")
@@ -70,6 +71,20 @@ def test_cosine_and_neighbours_match_a_naive_search(a, b):
     best = np.argsort(-sims, kind="stable")[:10]
     assert [n["id"] for n in r["neighbours"]] == best.tolist()
     assert all(math.isclose(n["cosine"], sims[n["id"]], rel_tol=1e-9) for n in r["neighbours"])
+
+
+def test_the_token_view_writes_what_it_shows():
+    r = run(token_vector, a=" war", b=" peace")
+    v = r["vector"]
+    assert v["texts"] == [signed(x, 3) for x in v["values"]] and "−" in "".join(v["texts"])
+    assert (v["min_text"], v["max_text"], v["norm_text"]) == (signed(v["min"], 3), signed(v["max"], 3), fixed(v["norm"], 3))
+    assert [t for row in v["rows"] for t in row["texts"]] == v["texts"]
+    assert [row["first"] for row in v["rows"]] == list(range(0, 128, 8)) and len(v["columns"]) == 8
+    assert [(c["number"], c["picked"]) for c in r["tokens"]] == [(k + 1, k + 1 == r["position"]) for k in range(len(r["tokens"]))]
+    assert r["cosine_text"] == signed(r["cosine"], 3) and r["meter"] == f"{50 + 50 * r['cosine']:.1f}%"
+    for n in r["neighbours"]:
+        assert n["cosine_text"] == fixed(n["cosine"], 3) and n["bar"] == f"{100 * max(n['cosine'], 0):.1f}%"
+    assert r["n_vocab_text"] == integer(r["n_vocab"]) == "4,096"
 
 
 def test_months_are_each_others_nearest_neighbours():
@@ -152,6 +167,26 @@ def test_points_are_drawn_far_to_near():
     r = run(embedding_map, yaw=40, pitch=10)
     radii = [p["r"] for p in r["points"]]
     assert radii == sorted(radii)
+
+
+@pytest.mark.parametrize("params", [{}, {"dims": 2, "yaw": -45, "pitch": 0}])
+def test_the_map_writes_what_the_view_shows(params):
+    """SVG attributes to 2 decimals, percentages and table cells come formatted; the view only places them."""
+    r = run(embedding_map, **params)
+    two = lambda v: f"{v:.2f}"  # noqa: E731
+    assert r["shown"] == {"yaw": {-45: "−45°", 30: "30°"}[r["params"]["yaw"]],
+                          "pitch": {0: "0°", -30: "−30°"}[r["params"]["pitch"]]}
+    for a in r["axes"]:
+        assert a["line"] == {"x1": two(a["x1"]), "y1": two(a["y1"]), "x2": two(a["x2"]), "y2": two(a["y2"])}
+    for pt in r["points"]:
+        assert pt["dot"] == {"cx": two(pt["x"]), "cy": two(pt["y"]), "r": two(pt["r"])}
+        assert pt["text_at"] == {"x": two(pt["label"]["x"]), "y": two(pt["label"]["y"])}
+        assert (pt["leader"] is None) == (not pt["label"]["leader"])
+    assert [pc["share"] for pc in r["pcs"]] == [percent(e) for e in r["explained"]]
+    assert r["explained_total_text"] == percent(r["explained_total"])
+    assert r["readout"].startswith(f", so the picture leaves out {percent(1 - r['explained_total'])}. ")
+    by_index = sorted(r["points"], key=lambda pt: pt["index"])
+    assert r["rows"] == [{"word": pt["word"], "pc": [fixed(c, 3) for c in pt["pc"]]} for pt in by_index]
 
 
 def test_word_list_parsing_and_skipped_words():
@@ -281,6 +316,17 @@ def test_arithmetic_matches_a_naive_search(a, b, c, expect):
     assert [x["input"] for x in r["raw"]] == [int(i) in ids for i in raw[:5]]
     assert r["expect_rank"] == left.index(token(expect)) + 1
     assert np.allclose(r["input_cosines"], [sims[i] for i in ids], rtol=1e-9)
+    # what the view writes
+    assert r["input_cosines_text"] == [fixed(x, 3) for x in r["input_cosines"]]
+    for x in r["results"] + r["raw"]:
+        assert x["cosine_text"] == fixed(x["cosine"], 3) and x["bar"] == f"{100 * max(x['cosine'], 0):.1f}%"
+    assert [x["after"] for x in r["raw"]] == [", "] * 4 + ["."]
+    assert r["expect_cosine_text"] == fixed(r["expect_cosine"], 3) and r["n_candidates_text"] == integer(4096 - 3)
+
+
+def test_a_repeated_input_leaves_one_token_fewer_out():
+    r = run(vector_math, a=" France", b=" war", c=" France", expect=" Spain")
+    assert r["n_candidates_text"] == integer(4096 - 2)
 
 
 def test_the_default_analogy_is_reported_honestly():

@@ -4,7 +4,6 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const m = T.minus;  // a true minus sign, never −0.00
 
   // A box that may scroll sideways on a phone: focusable and labelled, so a keyboard can scroll it too.
   function region(cls, label) {
@@ -16,27 +15,19 @@
   }
 
   const svg = window.glassboxTokens.svg;
-  const pct = (x) => (100 * x).toFixed(1) + "%";
-  const deg = (x) => m(String(Math.trunc(x))) + "°";  // as the .html's m("%d" | format(x))
 
-  function showValues(el) {
-    for (const key of ["yaw", "pitch"]) {
-      const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = deg(Number(input.value));
+  // The angles beside the sliders, as compute wrote them.
+  function showValues(el, shown) {
+    for (const [key, text] of Object.entries(shown)) {
+      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
     }
   }
 
   function readout(result) {
-    const p = result.params;
-    const node = T.el("p", "em-readout", result.n_points + " tokens, " + p.dims + "-D. Share of these vectors’ "
-      + "variance along each direction: " + result.explained.map((e, i) => "PC" + (i + 1) + " " + pct(e)).join(", ")
+    const node = T.el("p", "em-readout", result.n_points + " tokens, " + result.params.dims + "-D. Share of these vectors’ "
+      + "variance along each direction: " + result.pcs.map((pc) => pc.label + " " + pc.share).join(", ")
       + "; together ");
-    node.append(T.el("strong", null, pct(result.explained_total)), ", so the picture leaves out "
-      + pct(1 - result.explained_total) + ". " + (p.dims === 3
-        ? "Seen from yaw " + deg(p.yaw) + ", pitch " + deg(p.pitch) + "; bigger dots are nearer to you."
-        : "Yaw and pitch turn the 3-D view (now " + deg(p.yaw) + ", " + deg(p.pitch) + ").")
-      + (result.crowded_labels === 1 ? " One word has no room for its label: hover over its dot to see it, or open the coordinates below."
-        : result.crowded_labels ? " " + result.crowded_labels + " words have no room for their labels: hover over a dot to see its word, or open the coordinates below." : ""));
+    node.append(T.el("strong", null, result.explained_total_text), result.readout);
     return node;
   }
 
@@ -44,17 +35,17 @@
     const box = svg("svg", { class: "em-plot", viewBox: "0 0 " + result.width + " " + result.height, role: "img",
       "aria-label": result.params.dims + "-D PCA map of " + result.n_points + " tokens; the table below lists their coordinates" });
     for (const a of result.axes) {
-      box.append(svg("line", { class: "em-axis", x1: a.x1.toFixed(2), y1: a.y1.toFixed(2), x2: a.x2.toFixed(2), y2: a.y2.toFixed(2) }),
-        svg("text", { class: "em-axis-label", x: a.x2.toFixed(2), y: a.y2.toFixed(2) }, a.label));
+      box.append(svg("line", Object.assign({ class: "em-axis" }, a.line)),
+        svg("text", Object.assign({ class: "em-axis-label" }, a.text_at), a.label));
     }
     // Leader lines first, under every dot and word; a word that found no room is drawn on hover only.
-    for (const pt of result.points.filter((q) => q.label.leader)) {
-      box.append(svg("line", { class: "em-leader em-g" + pt.group, x1: pt.x.toFixed(2), y1: pt.y.toFixed(2), x2: pt.label.x2.toFixed(2), y2: pt.label.y2.toFixed(2) }));
+    for (const pt of result.points.filter((q) => q.leader)) {
+      box.append(svg("line", Object.assign({ class: "em-leader em-g" + pt.group }, pt.leader)));
     }
     for (const pt of result.points) {
       const g = svg("g", { class: "em-g" + pt.group + (pt.label.crowded ? " em-crowded" : "") });
-      g.append(svg("circle", { class: "em-dot", cx: pt.x.toFixed(2), cy: pt.y.toFixed(2), r: pt.r.toFixed(2) }),
-        svg("text", { class: "em-word", x: pt.label.x.toFixed(2), y: pt.label.y.toFixed(2), "text-anchor": pt.label.anchor }, pt.word));
+      g.append(svg("circle", Object.assign({ class: "em-dot" }, pt.dot)),
+        svg("text", Object.assign({ class: "em-word" }, pt.text_at, { "text-anchor": pt.label.anchor }), pt.word));
       box.appendChild(g);
     }
     const wrap = T.el("div", "em-box");
@@ -81,14 +72,14 @@
     const tbl = T.el("table", "em-table");
     const head = T.el("tr");
     head.appendChild(Object.assign(T.el("th", null, "token"), { scope: "col" }));
-    result.explained.forEach((_, i) => head.appendChild(Object.assign(T.el("th", null, "PC" + (i + 1)), { scope: "col" })));
+    result.pcs.forEach((pc) => head.appendChild(Object.assign(T.el("th", null, pc.label), { scope: "col" })));
     const thead = T.el("thead");
     thead.appendChild(head);
     const tbody = T.el("tbody");
-    for (const pt of [...result.points].sort((a, b) => a.index - b.index)) {
+    for (const row of result.rows) {
       const tr = T.el("tr");
-      tr.appendChild(Object.assign(T.el("th", null, pt.word), { scope: "row" }));
-      for (const c of pt.pc) tr.appendChild(T.el("td", null, m(c.toFixed(3))));
+      tr.appendChild(Object.assign(T.el("th", null, row.word), { scope: "row" }));
+      for (const c of row.pc) tr.appendChild(T.el("td", null, c));
       tbody.appendChild(tr);
     }
     tbl.append(thead, tbody);
@@ -99,18 +90,8 @@
   }
 
   glassbox.widget("embedding_map", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      return { words: value("words"), dims: Number(value("dims")), yaw: Number(value("yaw")), pitch: Number(value("pitch")) };
-    },
-
-    mount(el) {
-      // The angles follow the thumb at once; the picture follows when compute answers.
-      el.querySelector(".em-controls").addEventListener("input", () => showValues(el));
-    },
-
     draw(el, result) {
-      showValues(el);
+      showValues(el, result.shown);
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
       if (result.message) frag.appendChild(T.el("p", "tok-empty", result.message));

@@ -20,6 +20,7 @@ from llm_core.controls import as_int, as_number, as_text
 from llm_core.embeddings import embed, pca
 from llm_core.model import load_model
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, integer, percent
 
 MODEL = "models/tiny"
 MAX_CHARS = 1_000
@@ -254,6 +255,31 @@ def axis_name_box(x, y, text):  # "PC1" drawn from (x, y) on its baseline -> its
     return (x, y - 0.95 * AXIS_FONT, x + text_width(text, AXIS_FONT), y + 0.3 * AXIS_FONT)
 
 
+def at(**coords) -> dict:
+    """SVG attributes for the view, in SVG units to 2 decimals: at(cx=12.345) -> {"cx": "12.35"}."""
+    return {k: f"{v:.2f}" for k, v in coords.items()}
+
+
+def degrees(angle: float) -> str:
+    """An angle as the slider shows it, in whole degrees: -30.0 -> "−30°"."""
+    return integer(int(angle)) + "°"
+
+
+def readout(result: dict) -> str:
+    """The sentence after the bold total: what the picture leaves out, the view, the crowded labels."""
+    p, shown, crowded = result["params"], result["shown"], result["crowded_labels"]
+    text = f", so the picture leaves out {percent(max(0.0, 1 - result['explained_total']))}. "
+    text += (f"Seen from yaw {shown['yaw']}, pitch {shown['pitch']}; bigger dots are nearer to you." if p["dims"] == 3
+             else f"Yaw and pitch turn the 3-D view (now {shown['yaw']}, {shown['pitch']}).")
+    if crowded == 1:
+        text += (" One word has no room for its label: hover over its dot to see it, or open the coordinates"
+                 " below.")
+    elif crowded:
+        text += (f" {crowded} words have no room for their labels: hover over a dot to see its word, or open"
+                 " the coordinates below.")
+    return text
+
+
 def compute(params: dict) -> dict:
     p, notes = read_params(params)
     words, more = parse_words(p["words"])
@@ -264,7 +290,8 @@ def compute(params: dict) -> dict:
                      + (f" and {len(skipped) - 12} more" if len(skipped) > 12 else "") + ".")
     dims = p["dims"]
     result = {"points": [], "axes": [], "explained": [], "n_points": len(kept), "groups": [], "crowded_labels": 0,
-              "width": WIDTH, "height": HEIGHT, "params": p, "note": " ".join(notes) or None, "message": None}
+              "width": WIDTH, "height": HEIGHT, "params": p, "note": " ".join(notes) or None, "message": None,
+              "shown": {"yaw": degrees(p["yaw"]), "pitch": degrees(p["pitch"])}}  # beside the sliders
     if len(kept) <= dims:
         result["message"] = (f"A {dims}-D map needs at least {dims + 1} different single-token words; "
                              f"this list has {len(kept)}. Add words, separated by commas.")
@@ -287,6 +314,8 @@ def compute(params: dict) -> dict:
     ends = to_screen(axis_ends[:, :2] * reach, scale)
     result["axes"] = [{"label": f"PC{k + 1}", "x1": float(centre[0]), "y1": float(centre[1]),
                        "x2": float(ends[k, 0]), "y2": float(ends[k, 1])} for k in range(dims)]
+    for a in result["axes"]:
+        a["line"], a["text_at"] = at(x1=a["x1"], y1=a["y1"], x2=a["x2"], y2=a["y2"]), at(x=a["x2"], y=a["y2"])
     labels = place_labels([w for _, w, _ in kept], np.concatenate([screen, radius[:, None]], axis=1).tolist(),
                           [axis_name_box(a["x2"], a["y2"], a["label"]) for a in result["axes"]])
     order = np.argsort(depth, kind="stable")            # far points first, so near ones are drawn on top
@@ -295,11 +324,21 @@ def compute(params: dict) -> dict:
         "segs": render_token(model().encoding.decode_tokens_bytes([kept[i][0]])[0]),
         "x": float(screen[i, 0]), "y": float(screen[i, 1]), "r": float(radius[i]),
         "label": labels[i], "pc": [float(c) for c in coords[i]],
+        # the same, as the SVG attributes the view sets
+        "dot": at(cx=screen[i, 0], cy=screen[i, 1], r=radius[i]),
+        "text_at": at(x=labels[i]["x"], y=labels[i]["y"]),
+        "leader": at(x1=screen[i, 0], y1=screen[i, 1], x2=labels[i]["x2"], y2=labels[i]["y2"])
+        if labels[i]["leader"] else None,
     } for i in order]
     result["explained"] = [float(e) for e in explained]
     result["explained_total"] = float(np.sum(explained))
+    result["pcs"] = [{"label": f"PC{k + 1}", "share": percent(float(e))} for k, e in enumerate(explained)]
+    result["explained_total_text"] = percent(result["explained_total"])
+    result["rows"] = [{"word": w, "pc": [fixed(float(c), 3) for c in coords[i]]}  # the table, in list order
+                      for i, (_, w, _) in enumerate(kept)]
     n_groups = max(g for _, _, g in kept) + 1
     result["groups"] = [{"group": g % MAX_GROUPS, "words": [w for _, w, gg in kept if gg == g]} for g in range(n_groups)]
     result["groups"] = [g for g in result["groups"] if g["words"]]
     result["crowded_labels"] = sum(label["crowded"] for label in labels)
+    result["readout"] = readout(result)
     return result

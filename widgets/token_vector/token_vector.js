@@ -13,12 +13,6 @@
     return box;
   }
 
-  // Signed numbers as the Jinja side prints them: +0.123, −0.045.
-  function sign(x, digits) {
-    const s = x.toFixed(digits === undefined ? 3 : digits);
-    return s[0] === "-" ? "−" + s.slice(1) : "+" + s;
-  }
-
   function tok(c, cls) {
     const node = T.el("span", "tok " + (cls || "tv-plain"));
     node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
@@ -38,41 +32,40 @@
     chips.setAttribute("role", "group");
     chips.setAttribute("aria-label", "Tokens of the text");
     result.tokens.forEach((c, i) => {
-      const picked = i + 1 === result.position;
-      const chip = T.el("span", "tok tok-c" + (i % T.N_COLOURS) + (picked ? " tok-new tv-picked" : ""));
-      chip.append(T.appendSegs(T.el("span", "tok-s"), c.segs), T.el("span", "tok-id", i + 1));
-      chips.appendChild(chip);
+      // the chip's number is its position, not its id
+      const chip = T.appendChip(chips, { segs: c.segs, id: c.number, new: c.picked }, i, true);
+      if (c.picked) chip.classList.add("tv-picked");
     });
     const head = T.el("p", "tv-head", "Token " + result.position + " of " + result.n_tokens + ": ");
-    head.append(tok(v), " id " + v.id + ", row " + v.id + " of the " + T.int(result.n_vocab) + "-row table. Its "
+    head.append(tok(v), " id " + v.id + ", row " + v.id + " of the " + result.n_vocab_text + "-row table. Its "
       + result.d_model + " numbers:");
     const strip = T.el("div", "tv-strip");
     strip.setAttribute("role", "img");
-    strip.setAttribute("aria-label", result.d_model + " numbers, from " + sign(v.min) + " (dimension " + v.argmin
-      + ") to " + sign(v.max) + " (dimension " + v.argmax + "); length " + v.norm.toFixed(3));
-    v.values.forEach((x, i) => {
+    strip.setAttribute("aria-label", result.d_model + " numbers, from " + v.min_text + " (dimension " + v.argmin
+      + ") to " + v.max_text + " (dimension " + v.argmax + "); length " + v.norm_text);
+    v.texts.forEach((text, i) => {
       const cell = T.el("span", "tv-cell tv-s" + v.shades[i]);
-      cell.title = "dimension " + i + ": " + sign(x);
+      cell.title = "dimension " + i + ": " + text;
       strip.appendChild(cell);
     });
     const key = T.el("p", "tv-key");
     const swatch = (cls) => { const s = T.el("span", "tv-swatch " + cls); s.setAttribute("aria-hidden", "true"); return s; };
-    key.append(swatch("tv-s-4"), " negative, ", swatch("tv-s4"), " positive, darker = larger. Largest " + sign(v.max)
-      + " (dimension " + v.argmax + "), smallest " + sign(v.min) + " (dimension " + v.argmin + "), length "
-      + v.norm.toFixed(3) + ".");
+    key.append(swatch("tv-s-4"), " negative, ", swatch("tv-s4"), " positive, darker = larger. Largest " + v.max_text
+      + " (dimension " + v.argmax + "), smallest " + v.min_text + " (dimension " + v.argmin + "), length "
+      + v.norm_text + ".");
     const details = T.el("details", "tv-numbers");
     details.appendChild(T.el("summary", null, "All " + result.d_model + " numbers"));
     const table = T.el("table", "tv-table");
     const headRow = T.el("tr");
     headRow.appendChild(Object.assign(T.el("th", null, "dims"), { scope: "col" }));
-    for (let j = 0; j < 8; j++) headRow.appendChild(Object.assign(T.el("th", null, "+" + j), { scope: "col" }));
+    for (const c of v.columns) headRow.appendChild(Object.assign(T.el("th", null, c), { scope: "col" }));
     const thead = T.el("thead");
     thead.appendChild(headRow);
     const tbody = T.el("tbody");
-    for (let i = 0; i < v.values.length; i += 8) {
+    for (const row of v.rows) {
       const tr = T.el("tr");
-      tr.appendChild(Object.assign(T.el("th", null, i), { scope: "row" }));
-      for (const x of v.values.slice(i, i + 8)) tr.appendChild(T.el("td", null, sign(x)));
+      tr.appendChild(Object.assign(T.el("th", null, row.first), { scope: "row" }));
+      for (const text of row.texts) tr.appendChild(T.el("td", null, text));
       tbody.appendChild(tr);
     }
     table.append(thead, tbody);
@@ -89,23 +82,23 @@
       const meter = T.el("span", "tv-meter");
       meter.setAttribute("aria-hidden", "true");
       const dot = T.el("span", "tv-meter-dot");
-      dot.style.left = (50 + 50 * result.cosine).toFixed(1) + "%";
+      dot.style.left = result.meter;
       meter.append(T.el("span", "tv-meter-mid"), dot);
-      p.append(T.el("strong", null, sign(result.cosine)), " ", meter, " ",
+      p.append(T.el("strong", null, result.cosine_text), " ", meter, " ",
         T.el("span", "tv-scale", "(−1 opposite, 0 unrelated, +1 same direction)"));
       frag.appendChild(p);
     }
     if (result.neighbours.length) {
-      frag.appendChild(T.el("p", "tv-sub", "Nearest to A among all " + T.int(result.n_vocab) + " tokens"));
+      frag.appendChild(T.el("p", "tv-sub", "Nearest to A among all " + result.n_vocab_text + " tokens"));
       const list = T.el("ol", "tv-neighbours");
       for (const n of result.neighbours) {
         const li = T.el("li");
         const bar = T.el("span", "tv-bar");
         bar.setAttribute("aria-hidden", "true");
         const fill = T.el("span");
-        fill.style.width = (100 * Math.max(n.cosine, 0)).toFixed(1) + "%";
+        fill.style.width = n.bar;
         bar.appendChild(fill);
-        li.append(tok(n), " ", T.el("span", "tv-num", n.cosine.toFixed(3)), bar);
+        li.append(tok(n), " ", T.el("span", "tv-num", n.cosine_text), bar);
         list.appendChild(li);
       }
       frag.appendChild(list);
@@ -118,11 +111,6 @@
   }
 
   glassbox.widget("token_vector", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      return { text: value("text"), position: Number(value("position")), a: value("a"), b: value("b") };
-    },
-
     mount(el) {
       el.querySelector(".tv-controls").addEventListener("input", () => showValue(el));
     },

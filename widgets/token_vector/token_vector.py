@@ -15,6 +15,7 @@ from llm_core.controls import as_int, as_text
 from llm_core.embeddings import cosine_similarity, embed, nearest_neighbours
 from llm_core.model import load_model
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, integer, signed
 
 MODEL = "models/tiny"
 MAX_TEXT_CHARS = 200    # a word or a short sentence: the strip shows one token anyway
@@ -23,6 +24,7 @@ MAX_TOKENS_SHOWN = 32   # chips shown for the text; the position slider reaches 
 MAX_POSITION = 16
 N_NEIGHBOURS = 10
 N_SHADES = 4            # strip colours: -4..4, by value relative to the largest |value| in the row
+N_COLUMNS = 8           # numbers per row of the table under the strip
 # Cosines sum 128 float64 products; Pyodide's numpy (no BLAS) sums them in another order.
 REL_TOL = 1e-6
 
@@ -96,23 +98,30 @@ def strip(token_id: int) -> dict:
     row = embed([token_id], table())[0]  # [d_model]
     peak = float(np.max(np.abs(row)))
     shades = np.rint(N_SHADES * row / peak).astype(int) if peak > 0 else np.zeros(len(row), dtype=int)
+    texts = [signed(float(v), 3) for v in row]
     return {
         **token_view(token_id),
         "values": [float(v) for v in row],
+        "texts": texts,
         "shades": shades.tolist(),
-        "norm": float(np.linalg.norm(row)),
-        "max": float(row.max()), "argmax": int(row.argmax()),
-        "min": float(row.min()), "argmin": int(row.argmin()),
+        "norm": float(np.linalg.norm(row)), "norm_text": fixed(float(np.linalg.norm(row)), 3),
+        "max": float(row.max()), "max_text": signed(float(row.max()), 3), "argmax": int(row.argmax()),
+        "min": float(row.min()), "min_text": signed(float(row.min()), 3), "argmin": int(row.argmin()),
+        # the table of all the numbers: N_COLUMNS a row, each row headed by its first dimension
+        "columns": [f"+{j}" for j in range(N_COLUMNS)],
+        "rows": [{"first": i, "texts": texts[i:i + N_COLUMNS]} for i in range(0, len(texts), N_COLUMNS)],
     }
 
 
 def compute(params: dict) -> dict:
     p, notes = read_params(params)
     ids = model().encoding.encode(p["text"])
-    chips = [token_view(i) for i in ids[:MAX_TOKENS_SHOWN]]
+    position = min(p["position"], len(ids), MAX_POSITION)
+    # number: the chip's position as the slider counts, from 1
+    chips = [{**token_view(i), "number": k + 1, "picked": k + 1 == position}
+             for k, i in enumerate(ids[:MAX_TOKENS_SHOWN])]
     if len(ids) > MAX_TOKENS_SHOWN:
         notes.append(f"The text is {len(ids)} tokens: the first {MAX_TOKENS_SHOWN} are shown.")
-    position = min(p["position"], len(ids), MAX_POSITION)
     vector = strip(ids[position - 1]) if ids else None
 
     a, b = first_token(p["a"], "first word"), first_token(p["b"], "second word")
@@ -123,7 +132,8 @@ def compute(params: dict) -> dict:
     if a["token"]:
         order, sims = nearest_neighbours(table()[a["token"]["id"]], table(), k=N_NEIGHBOURS,
                                          exclude=[a["token"]["id"]])
-        neighbours = [{**token_view(i), "cosine": float(s)} for i, s in zip(order, sims)]
+        neighbours = [{**token_view(i), "cosine": float(s), "cosine_text": fixed(float(s), 3),
+                       "bar": f"{100 * max(float(s), 0.0):.1f}%"} for i, s in zip(order, sims)]
     return {
         "tokens": chips,
         "n_tokens": len(ids),
@@ -133,6 +143,9 @@ def compute(params: dict) -> dict:
         "n_vocab": model().cfg.n_vocab,
         "a": a, "b": b,
         "cosine": cosine,
+        "cosine_text": None if cosine is None else signed(cosine, 3),
+        "meter": None if cosine is None else f"{50 + 50 * cosine:.1f}%",  # the dot's place on the -1..+1 scale
+        "n_vocab_text": integer(model().cfg.n_vocab),
         "neighbours": neighbours,
         "params": p,
         "note": " ".join(notes) or None,

@@ -4,7 +4,6 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const num = (x) => T.minus(x.toFixed(3));  // a true minus sign, never −0.000 (as the .html's num)
 
   function tok(c) {
     const node = T.el("span", "tok vm-plain");
@@ -12,11 +11,11 @@
     return node;
   }
 
-  function bar(x) {
+  function bar(width) {
     const box = T.el("span", "vm-bar");
     box.setAttribute("aria-hidden", "true");
     const fill = T.el("span");
-    fill.style.width = (100 * Math.max(x, 0)).toFixed(1) + "%";
+    fill.style.width = width;
     box.appendChild(fill);
     return box;
   }
@@ -26,7 +25,7 @@
     const list = T.el("ol", "vm-results");
     for (const r of result.results) {
       const li = T.el("li", r.expected ? "vm-expected" : null);
-      li.append(tok(r), " ", T.el("span", "vm-num", num(r.cosine)), bar(r.cosine));
+      li.append(tok(r), " ", T.el("span", "vm-num", r.cosine_text), bar(r.bar));
       if (r.expected) li.append(" ", T.el("strong", null, "◀ expected"));
       list.appendChild(li);
     }
@@ -37,30 +36,25 @@
       if (e.token) {
         p.appendChild(tok(e.token));
         if (result.expect_rank !== null) {
-          p.append(", rank ", T.el("strong", null, result.expect_rank), " of " + T.int(result.n_vocab - 3)
-            + " (cosine " + num(result.expect_cosine) + ").");
+          p.append(", rank ", T.el("strong", null, result.expect_rank), " of " + result.n_candidates_text
+            + " (cosine " + result.expect_cosine_text + ").");
         }
       }
       if (e.message) p.append(" " + e.message);
       frag.appendChild(p);
     }
     const raw = T.el("p", "vm-raw", "Without leaving them out, the nearest tokens are: ");
-    result.raw.forEach((r, i) => {
-      raw.append(tok(r), " " + num(r.cosine));
+    for (const r of result.raw) {
+      raw.append(tok(r), " " + r.cosine_text);
       if (r.input) raw.append(" ", T.el("strong", null, "(an input)"));
-      raw.append(i + 1 < result.raw.length ? ", " : ".");
-    });
-    const [ca, cb, cc] = result.input_cosines;
-    frag.append(raw, T.el("p", "vm-inputs", "Cosine of the result with A " + num(ca) + ", with B " + num(cb)
-      + ", with C " + num(cc) + "."));
+      raw.append(r.after);
+    }
+    const [ca, cb, cc] = result.input_cosines_text;
+    frag.append(raw, T.el("p", "vm-inputs", "Cosine of the result with A " + ca + ", with B " + cb
+      + ", with C " + cc + "."));
   }
 
   glassbox.widget("vector_math", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      return { a: value("a"), b: value("b"), c: value("c"), expect: value("expect") };
-    },
-
     draw(el, result) {
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));

@@ -16,6 +16,7 @@ from llm_core.controls import as_text
 from llm_core.embeddings import cosine_similarity, embed, nearest_neighbours
 from llm_core.model import load_model
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, integer
 
 MODEL = "models/tiny"
 MAX_WORD_CHARS = 100
@@ -78,6 +79,12 @@ def field_token(word: str, label: str) -> dict:
     return {"token": token_view(ids[0]), "message": message}
 
 
+def scored(token_id: int, cosine: float, **extra) -> dict:
+    """A token with its cosine, as a number and as the view writes it (with its bar's width)."""
+    return {**token_view(token_id), "cosine": float(cosine), "cosine_text": fixed(float(cosine), 3),
+            "bar": f"{100 * max(float(cosine), 0.0):.1f}%", **extra}
+
+
 def compute(params: dict) -> dict:
     p, notes = read_params(params)
     fields = {key: field_token(p[key], label) for key, label in FIELDS}
@@ -94,10 +101,13 @@ def compute(params: dict) -> dict:
     target = a - b + c                                  # [d_model]
     order, sims = nearest_neighbours(target, table(), k=N_RESULTS, exclude=ids)
     wanted = expect["token"]["id"] if expect and expect["token"] else None
-    result["results"] = [{**token_view(i), "cosine": float(s), "expected": int(i) == wanted} for i, s in zip(order, sims)]
+    result["results"] = [scored(i, s, expected=int(i) == wanted) for i, s in zip(order, sims)]
     raw, raw_sims = nearest_neighbours(target, table(), k=N_RAW)
-    result["raw"] = [{**token_view(i), "cosine": float(s), "input": int(i) in ids} for i, s in zip(raw, raw_sims)]
+    # after: the punctuation that follows each token in the sentence that lists them
+    result["raw"] = [scored(i, s, input=int(i) in ids, after="." if k == len(raw) - 1 else ", ")
+                     for k, (i, s) in enumerate(zip(raw, raw_sims))]
     result["input_cosines"] = [float(s) for s in cosine_similarity(np.stack([a, b, c]), target)]
+    result["input_cosines_text"] = [fixed(s, 3) for s in result["input_cosines"]]
     if expect and expect["token"]:
         e = expect["token"]["id"]
         if e in ids:
@@ -107,6 +117,8 @@ def compute(params: dict) -> dict:
             cos_all = cosine_similarity(table(), target)  # [n_vocab]
             others = np.delete(cos_all, ids)
             result["expect_cosine"] = float(cos_all[e])
+            result["expect_cosine_text"] = fixed(float(cos_all[e]), 3)
             result["expect_rank"] = int(np.sum(others > cos_all[e])) + 1
+            result["n_candidates_text"] = integer(len(others))  # every token but A, B and C (fewer if repeated)
     result["n_vocab"] = model().cfg.n_vocab
     return result
