@@ -15,6 +15,7 @@ import pytest
 
 from llm_core.loss import cross_entropy
 from llm_core.model import load_model, n_params
+from widgetlib.fmt import fixed, percent, signed
 from tests.tolerances import forward_terms, is_top, rounding_tolerance
 from widget_loader import load_widget, run as run_widget
 
@@ -85,6 +86,29 @@ def test_the_finished_run():
     assert r["tokens"] == 17_039_360 and math.isclose(r["tokens_per_param"], 17_039_360 / 1_705_600)
     assert math.isclose(r["flops"], 6 * 1_705_600 * 17_039_360) and r["flops_text"] == "1.7 × 10¹⁴"
     assert r["val"]["loss"] == CURVES["val"]["loss"][-1] and r["train"]["loss"] == CURVES["train"]["loss"][-1]
+
+
+def test_training_curves_shows_python_text():
+    r = run(training_curves, step=333)
+    assert r["train_points"] == " ".join(f"{x:.2f},{y:.2f}" for x, y in r["train_line"])
+    assert r["val_points"].count(" ") == len(r["val_line"]) - 1
+    readout = "".join(part["text"] for part in r["readout"])
+    assert [part["text"] for part in r["readout"] if part.get("strong")] == [
+        "333", fixed(r["train"]["loss"], 3), fixed(r["val"]["loss"], 3)]
+    assert f"Validation minus training: {signed(r['gap'], 3)} nats" in readout
+    assert f"{fixed(r['tokens_per_param'], 2)} training tokens per parameter (1,705,600 parameters)" in readout
+    assert r["flops_text"] in readout and "perplexity " + fixed(r["val"]["perplexity"], 1) in readout
+    assert [row["cells"][0] for row in r["table"]] == ["0"] + [f"{k['step']:,}" for k in CURVES["checkpoints"]]
+    assert [row["selected"] for row in r["table"]] == [False] + [k["selected"] for k in r["checkpoints"]]
+    assert r["table"][0]["cells"][3] == f"{math.exp(CURVES['val']['loss'][0]):,.1f}"
+    for k in r["checkpoints"]:
+        x, y = k["at"]
+        assert k["corner"] == [f"{x - 4:.2f}", f"{y - 4:.2f}"] and k["rotate"] == f"rotate(45 {x:g} {y:g})"
+        assert k["title"].endswith(f": validation loss {k['val_loss']:.3f}")
+    a = r["axes"]
+    assert [t["end"] - a["bottom"] for t in a["x"]] == [5 if t["major"] else 3 for t in a["x"]]
+    assert all(t["text_y"] == pytest.approx(t["at"] + 4) for t in a["y"])
+    assert "from 8.35 nats at initialisation to 3.60 at step 4,160" in r["aria_label"]
 
 
 def test_log_axis_cannot_show_step_zero():
@@ -158,8 +182,27 @@ def test_prompt_loss_at_every_checkpoint_is_cross_entropy():
         assert math.isclose(row["loss"], mean, rel_tol=1e-6)
         assert math.isclose(row["perplexity"], math.exp(row["loss"]))
     assert r["n_scored"] == len(ids) - 1
+    # What the rows show: each loss and perplexity as text, and bars scaled to the largest loss.
+    top = max(row["loss"] for row in r["losses"])
+    for row in r["losses"]:
+        assert row["text"].startswith(f"{fixed(row['loss'], 2)} nats, perplexity ")
+        assert row["text"].endswith(" ◀ shown") == row["selected"]
+        assert row["width"] == f"{100 * row['loss'] / top:.1f}%" and row["step_text"] == f"step {row['step']:,}"
+    assert "100.0%" in [row["width"] for row in r["losses"]]
     # Over a whole sentence, the finished model beats the first snapshot by a wide margin.
     assert r["losses"][-1]["loss"] < r["losses"][0]["loss"] - 2
+
+
+def test_checkpoint_samples_shows_python_text():
+    r = run(checkpoint_samples, checkpoint=5, temperature=0.75, n_tokens=5, prompt="word " * 40)
+    k = CURVES["checkpoints"][5]
+    assert r["readouts"] == {"checkpoint": f"step {k['step']:,}", "checkpoint_aria": f"step {k['step']}",
+                             "n_tokens": "5", "temperature": "0.75"}
+    assert r["checkpoint"]["val_loss_text"] == fixed(k["val_loss"], 3)
+    assert r["checkpoint"]["tokens_text"] == f"{k['tokens']:,}" and r["last_step_text"] == "4,160"
+    assert all(t["title"] == f"probability {percent(t['p'])} when drawn" for t in r["tokens"])
+    assert r["more_prompt"] and len(r["prompt_tokens"]) == 24 < r["n_prompt_tokens"]
+    assert not run(checkpoint_samples, prompt="I ask")["more_prompt"]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 99])

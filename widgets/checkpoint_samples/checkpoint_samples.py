@@ -18,11 +18,13 @@ from llm_core.loss import cross_entropy, perplexity
 from llm_core.kv_cache import PrefixCache
 from llm_core.model import load_model, prompt_ids, read_model_file
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, integer, minus, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
 MAX_PROMPT_SCORED = 64    # the prompt's loss is measured on its last 64 tokens at every checkpoint
 MAX_NEW_TOKENS = 48
+SHOWN_PROMPT_TOKENS = 24  # the figure shows the prompt's last 24 tokens, after an ellipsis
 MAX_TEMPERATURE = 2.0
 MAX_SEED = 2**32 - 1
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
@@ -113,6 +115,19 @@ def sample(weights_file: str, ids: tuple, n_tokens: int, temperature: float, see
     return tuple((s["token"], s["prob"]) for s in out["steps"])
 
 
+def loss_rows(snaps: tuple, losses: tuple, selected: int) -> list:
+    """One bar per checkpoint: its loss on the prompt, as text and as a width relative to the largest loss."""
+    top = max(losses, default=0.0)
+    rows = []
+    for i, (s, loss) in enumerate(zip(snaps, losses)):
+        ppl = perplexity(loss)
+        rows.append({"step": s["step"], "step_text": f"step {integer(s['step'])}", "loss": loss, "perplexity": ppl,
+                     "selected": i == selected, "width": f"{100 * loss / top:.1f}%",
+                     "text": f"{fixed(loss, 2)} nats, perplexity {minus(f'{ppl:,.1f}')}"
+                             + (" ◀ shown" if i == selected else "")})
+    return rows
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     snaps = checkpoints()
@@ -130,18 +145,23 @@ def compute(params: dict) -> dict:
         notes.append(f"The loss on the prompt is measured on its last {MAX_PROMPT_SCORED} tokens.")
     return {
         "params": p,
+        # The sliders' readouts: the checkpoint slider moves an index and shows that checkpoint's step.
+        "readouts": {"checkpoint": f"step {integer(k['step'])}", "checkpoint_aria": f"step {k['step']}",
+                     "n_tokens": str(p["n_tokens"]), "temperature": fixed(p["temperature"], 2)},
         "checkpoint": {"index": p["checkpoint"], "step": k["step"], "tokens": k["tokens"], "format": k["format"],
-                       "val_loss": k["val_loss"], "final": p["checkpoint"] == len(snaps) - 1},
+                       "val_loss": k["val_loss"], "final": p["checkpoint"] == len(snaps) - 1,
+                       "step_text": integer(k["step"]), "tokens_text": integer(k["tokens"]),
+                       "val_loss_text": fixed(k["val_loss"], 3)},
         "steps": [s["step"] for s in snaps],
         "last_step": snaps[-1]["step"],
-        "prompt_tokens": [chip(i) for i in ids[-24:]],
+        "last_step_text": integer(snaps[-1]["step"]),
+        "prompt_tokens": [chip(i) for i in ids[-SHOWN_PROMPT_TOKENS:]],
         "n_prompt_tokens": len(ids),
-        "tokens": [chip(t, p=prob, new=True) for t, prob in new],
+        "more_prompt": len(ids) > SHOWN_PROMPT_TOKENS,
+        "tokens": [chip(t, p=prob, new=True, title=f"probability {percent(prob)} when drawn") for t, prob in new],
         "text": tiny.encoding.decode([t for t, _ in new]),
         "greedy": p["temperature"] == 0,
         "n_scored": min(len(ids), MAX_PROMPT_SCORED) - 1 if losses else 0,
-        "losses": [{"step": s["step"], "loss": loss, "perplexity": perplexity(loss), "selected": i == p["checkpoint"]}
-                   for i, (s, loss) in enumerate(zip(snaps, losses))],
-        "max_loss": max(losses, default=0.0),
+        "losses": loss_rows(snaps, losses, p["checkpoint"]),
         "note": " ".join(notes) or None,
     }

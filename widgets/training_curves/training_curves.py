@@ -16,6 +16,7 @@ from llm_core.controls import as_choice, as_int
 from llm_core.loss import perplexity
 from llm_core.model import ModelConfig, n_params, read_model_file
 from llm_core.scaling import training_flops
+from widgetlib.fmt import fixed, integer, minus, signed
 
 MODEL = "models/tiny"
 AXES = ("log", "linear")
@@ -95,8 +96,19 @@ def line(curve: dict, axis: str) -> list:  # -> [n_points] of [x, y]
             if axis == "linear" or s >= LOG_FIRST_STEP]
 
 
+def points(line_xy: list) -> str:
+    """[[x, y], ...] as an SVG polyline's points: "x,y x,y ..." with two decimals."""
+    return " ".join(f"{x:.2f},{y:.2f}" for x, y in line_xy)
+
+
+def svg_number(x: float) -> str:
+    """A coordinate (already rounded to 2 decimals) as an attribute spells it: 40, 12.5."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
 def axes(axis: str) -> dict:
-    """Tick positions and labels: steps along the bottom, nats up the side."""
+    """Tick positions and labels: steps along the bottom, nats up the side, and where each label sits."""
+    bottom = HEIGHT - BOTTOM
     if axis == "linear":
         steps = range(0, last_step() + 1, 1000)
         x_ticks = [{"at": round(x_of(s, axis), 2), "label": f"{s:,}", "major": True} for s in steps]
@@ -105,10 +117,15 @@ def axes(axis: str) -> dict:
         x_ticks = [{"at": round(x_of(s, axis), 2), "label": f"{s:,}" if str(s)[0] == "1" else "",
                     "major": str(s)[0] == "1"} for s in steps if s <= last_step()]
         x_ticks.append({"at": round(x_of(last_step(), axis), 2), "label": f"{last_step():,}", "major": True})
+    for t in x_ticks:
+        t["end"] = bottom + (5 if t["major"] else 3)   # a major tick mark is longer
     lo, hi = y_range()
-    y_ticks = [{"at": round(y_of(n), 2), "label": str(n)} for n in range(lo, hi + 1)]
+    y_ticks = [{"at": round(y_of(n), 2), "text_y": round(y_of(n) + 4, 2), "label": str(n)} for n in range(lo, hi + 1)]
     return {"x": x_ticks, "y": y_ticks, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
-            "bottom": HEIGHT - BOTTOM, "width": WIDTH, "height": HEIGHT,
+            "bottom": bottom, "width": WIDTH, "height": HEIGHT, "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+            "y_text_x": LEFT - 6, "x_text_y": bottom + 17,           # where the tick labels sit
+            "x_title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 4},
+            "y_title": {"x": LEFT + 4, "y": TOP + 10},
             "x_label": "training step" + (" (log scale)" if axis == "log" else "")}
 
 
@@ -133,6 +150,33 @@ def sci(x: float) -> str:
     return f"{x / 10 ** exponent:.1f} × 10{str(exponent).translate(SUPERSCRIPTS)}"
 
 
+def readout(step: int, tokens: int, train: dict, val: dict, params_count: int, flops: float) -> list:
+    """The sentence above the plot, as parts (the numbers in bold are marked strong)."""
+    return [
+        {"text": "Step "}, {"text": integer(step), "strong": True},
+        {"text": f" ({integer(tokens)} training tokens seen). Training loss "},
+        {"text": fixed(train["loss"], 3), "strong": True},
+        {"text": f" nats, perplexity {fixed(train['perplexity'], 1)} (logged at step {integer(train['step'])}); "
+                 "validation loss "},
+        {"text": fixed(val["loss"], 3), "strong": True},
+        {"text": f" nats, perplexity {fixed(val['perplexity'], 1)} (measured at step {integer(val['step'])}). "
+                 f"Validation minus training: {signed(val['loss'] - train['loss'], 3)} nats. So far: "
+                 f"{fixed(tokens / params_count, 2)} training tokens per parameter ({integer(params_count)} "
+                 f"parameters), about {sci(flops)} floating-point operations (6 × parameters × tokens)."},
+    ]
+
+
+def table_rows(first: dict, checkpoints: list) -> list:
+    """The checkpoint table: the untrained model, then every checkpoint, each cell as text."""
+    def one_decimal(x):
+        return minus(f"{x:,.1f}")
+    rows = [{"cells": [integer(first["step"]), "0", fixed(first["loss"], 3), one_decimal(first["perplexity"]),
+                       "untrained"], "selected": False}]
+    rows += [{"cells": [integer(k["step"]), integer(k["tokens"]), fixed(k["val_loss"], 3),
+                        one_decimal(k["perplexity"]), k["format"]], "selected": k["selected"]} for k in checkpoints]
+    return rows
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     c, axis, step = curves(), p["axis"], p["step"]
@@ -140,17 +184,36 @@ def compute(params: dict) -> dict:
     train, val = reading(c["train"], step, axis), reading(c["val"], step, axis)
     tokens_per_step = c["train"]["tokens"][0] // c["train"]["step"][0]
     params_count = n_params(config())
-    checkpoints = [{"step": k["step"], "tokens": k["tokens"], "file": k["file"], "format": k["format"],
-                    "val_loss": k["val_loss"], "perplexity": perplexity(k["val_loss"]),
-                    "at": point(k["step"], k["val_loss"], axis),
-                    "selected": k["step"] == val["step"]} for k in c["checkpoints"]]
+    checkpoints = []
+    for k in c["checkpoints"]:
+        x, y = point(k["step"], k["val_loss"], axis)
+        checkpoints.append({
+            "step": k["step"], "tokens": k["tokens"], "file": k["file"], "format": k["format"],
+            "val_loss": k["val_loss"], "perplexity": perplexity(k["val_loss"]), "at": [x, y],
+            # the diamond: an 8-unit square centred on the point, turned 45 degrees about it
+            "corner": [f"{x - 4:.2f}", f"{y - 4:.2f}"], "rotate": f"rotate(45 {svg_number(x)} {svg_number(y)})",
+            "title": f"checkpoint at step {integer(k['step'])}: validation loss {fixed(k['val_loss'], 3)}",
+            "selected": k["step"] == val["step"]})
+    first = {"step": c["val"]["step"][0], "loss": c["val"]["loss"][0], "perplexity": perplexity(c["val"]["loss"][0])}
+    last = {"step": last_step(), "train": c["train"]["loss"][-1], "val": c["val"]["loss"][-1]}
+    train_line, val_line = line(c["train"], axis), line(c["val"], axis)
+    ref_y = round(y_of(uniform), 2)
+    flops = training_flops(params_count, step * tokens_per_step)
     return {
         "params": p,
         "axes": axes(axis),
-        "train_line": line(c["train"], axis),
-        "val_line": line(c["val"], axis),
+        "aria_label": (f"Loss against training step: the validation loss falls from {fixed(first['loss'], 2)} nats "
+                       f"at initialisation to {fixed(last['val'], 2)} at step {integer(last['step'])}, the training "
+                       f"loss to {fixed(last['train'], 2)}; the cursor is at step {integer(step)}"),
+        "readout": readout(step, step * tokens_per_step, train, val, params_count, flops),
+        "train_line": train_line,
+        "val_line": val_line,
+        "train_points": points(train_line),
+        "val_points": points(val_line),
         "checkpoints": checkpoints,
-        "reference": {"loss": uniform, "perplexity": n_vocab(), "y": round(y_of(uniform), 2),
+        "table": table_rows(first, checkpoints),
+        "reference": {"loss": uniform, "perplexity": n_vocab(), "y": ref_y,
+                      "label_x": WIDTH - RIGHT - 2, "label_y": round(ref_y - 4, 2),
                       "label": f"uniform guess: ln {n_vocab():,} = {uniform:.2f}"},
         "cursor": round(x_of(step, axis), 2),
         "step": step,
@@ -158,14 +221,13 @@ def compute(params: dict) -> dict:
         "tokens_per_step": tokens_per_step,
         "n_params": params_count,
         "tokens_per_param": step * tokens_per_step / params_count,
-        "flops": training_flops(params_count, step * tokens_per_step),
-        "flops_text": sci(training_flops(params_count, step * tokens_per_step)),
+        "flops": flops,
+        "flops_text": sci(flops),
         "train": train,
         "val": val,
         "gap": val["loss"] - train["loss"],
-        "first": {"step": c["val"]["step"][0], "loss": c["val"]["loss"][0],
-                  "perplexity": perplexity(c["val"]["loss"][0])},
-        "last": {"step": last_step(), "train": c["train"]["loss"][-1], "val": c["val"]["loss"][-1]},
+        "first": first,
+        "last": last,
         "n_train_points": len(c["train"]["step"]),
         "n_val_points": len(c["val"]["step"]),
         "note": (f"Step {step} is left of the log axis, which starts at step {LOG_FIRST_STEP}: switch to the "
