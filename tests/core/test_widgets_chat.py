@@ -16,6 +16,7 @@ from widget_loader import load_widget, run
 from llm_core.activations import softmax
 from llm_core.chat import IM_END, IM_START, chat_reply, encode_chat
 from llm_core.model import generate
+from widgetlib.fmt import percent
 
 chat = load_widget("chat")
 CHAPTER = {"model": "smollm2"}  # chapters/19-using-models.md places the widget with these params
@@ -53,6 +54,7 @@ def test_the_tiny_model_gets_a_notice_that_names_what_will_be_sent():
     assert "load it with the button above" in r["notice"] and IM_START in r["notice"]
     assert r["sending"] == ("Ready to send “Hi there”, after 1 earlier exchange. Settings: temperature 1.25, "
                             "top-p 0.50, seed 9, up to 100 new tokens.")
+    assert r["shown"] == {"temperature": "1.25", "top_p": "0.50", "max_new_tokens": "100"}
 
 
 @pytest.mark.parametrize("params, key, expected", [
@@ -160,6 +162,9 @@ def test_the_chapters_answer(smollm2):
     assert len(answer) == 8 and answer[-1]["id"] == 2 and answer[-1]["stop"]
     assert round(100 * answer[-1]["p_model"], 1) == 77.3
     assert [round(100 * answer[0][k], 1) for k in ("p", "p_model")] == [60.1, 15.2]
+    assert (answer[0]["p_text"], answer[0]["p_model_text"], answer[-1]["p_model_text"]) == ("60.1%", "15.2%", "77.3%")
+    assert all(t["p_text"] == percent(t["p"]) for c in answer for t in c["top"])
+    assert r["size_text"] == f"{len(r['prompt'])} tokens (of the 1,024 it holds here)"  # n_ctx as the page runs it
     assert min(c["p"] for c in answer) == answer[0]["p"]  # the first token is the least certain
     assert r["next_history"] == FRANCE
     assert "stopped by itself after 7 tokens" in r["status"]
@@ -215,13 +220,14 @@ def test_streaming_step_by_step_gives_what_one_call_gives(smollm2):
         states.append(r["state"])
         if r["done"]:
             break
+        assert r["next_stream"] == k + 1  # the step the page asks for next
         k += 1
     n_chunks = -(-len(r["prompt"]) // chat.CHUNK)
     assert n_chunks > 1 and states == ["reading"] * (n_chunks - 1) + ["writing"] * len(r["answer"]) + ["limit"]
     assert k == n_chunks + len(r["answer"])  # a step per chunk of the prompt, then one token a step
     chat._latest.clear()
     whole = run(chat, **params)
-    assert untimed(r) == {**untimed(whole), "params": {**whole["params"], "stream": k}}
+    assert untimed(r) == {**untimed(whole), "params": {**whole["params"], "stream": k}, "next_stream": k + 1}
     # asking again for an earlier step gives that step, from the kept loop
     again = run(chat, **params, stream=n_chunks + 1)
     assert len(again["answer"]) == 1 and not again["done"] and again["answer"][0] == whole["answer"][0]

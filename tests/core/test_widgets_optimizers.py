@@ -146,6 +146,21 @@ def test_every_surface_draws_inside_its_view(name):
     for x, y in r["minima"]:
         assert v["left"] <= x <= v["right"] and v["top"] <= y <= v["bottom"]
     assert r["starts"][name] == list(start)
+    a = v["area"]  # the clip area is the plot box; an x marks each minimum, centred on it
+    assert (a["x"], a["y"], a["x"] + a["width"], a["y"] + a["height"]) == (v["left"], v["top"], v["right"], v["bottom"])
+    assert len(r["minima_d"]) == len(r["minima"])
+    for (x, y), d in zip(r["minima"], r["minima_d"]):
+        mx, my = d[1:].split("l")[0].split(" ")
+        assert (float(mx), float(my)) == pytest.approx((x - 5, y - 5))
+    assert [t["label_y"] for t in v["y"]] == [t["at"] + 4 for t in v["y"]]
+
+
+def test_readouts_are_the_sliders_values_as_shown():
+    r = run(surface="saddle", x0=1.5, y0=-0.04, lr_exp=-1, steps=1, beta=0.5, beta1=0.9, beta2=0.999)
+    assert r["shown"] == {"x0": "1.5", "y0": "0.0", "lr_exp": "0.100", "steps": "1", "beta": "0.50",
+                          "beta1": "0.90", "beta2": "0.9990"}
+    assert r["steps_text"] == "1 step" and run(steps=50)["steps_text"] == "50 steps"
+    assert run(lr_exp=0.5)["shown"]["lr_exp"] == "3.16" and run(lr_exp=-3)["shown"]["lr_exp"] == "0.00100"
 
 
 @pytest.mark.parametrize("params, key, expected", [

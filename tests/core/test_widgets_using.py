@@ -86,6 +86,24 @@ def test_serving_defaults_by_hand():
     assert (r["memory"]["weights_text"], r["kv_per_position_text"]) == ("16.1 GB", "128 KiB")
     b64 = run(serving_sim, batch=64)
     assert (b64["per_seq_text"], b64["aggregate_text"]) == ("132", "8,478")
+    assert (r["requests_text"], b64["requests_text"]) == ("1 request", "64 requests")
+    assert r["shown"] == {"output_tokens": "200", "batch": "1"}
+
+
+def test_serving_timeline_and_replay():
+    r = run(serving_sim)  # 979 ms: replayed in real time
+    t = r["timeline"]
+    assert float(t["prefill_width"]) == pytest.approx(t["prefill_end"] - t["left"], abs=0.005)
+    assert t["bar_height"] == t["bottom"] - t["top"] and t["title_y"] < t["top"] < t["bottom"] < t["label_y"]
+    assert [a["anchor"] for a in t["axis"]] == ["start"] + ["middle"] * (len(t["axis"]) - 1)
+    assert r["replay"]["at_ms"] == pytest.approx([1000 * a for a in r["arrivals"]], rel=1e-12)
+    assert r["replay"]["playing"] == "Replaying in real time…"
+    assert r["replay"]["done"] == "Replayed 200 tokens: the whole answer took 979 ms (in real time)."
+    slow = run(serving_sim, model="llama-3.1-405b", hardware="laptop-m2", output_tokens=64)  # minutes: sped up
+    speed = slow["total_seconds"] / serving_sim.MAX_PLAY_S
+    assert speed > 1 and slow["replay"]["at_ms"][-1] == pytest.approx(1000 * serving_sim.MAX_PLAY_S, rel=1e-12)
+    assert slow["replay"]["playing"] == f"Replaying {round(speed)}× faster…"
+    assert slow["replay"]["done"].endswith(f" (shown {round(speed)}× faster).")
 
 
 @pytest.mark.parametrize("batch", [1, 4, 64, 256])

@@ -12,18 +12,10 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SLIDERS = { temperature: 2, top_p: 2, max_new_tokens: 0 };  // param -> digits shown
   const FOCUSABLE = [".chat-prompt", ".chat-answer", ".chat-alts summary"];  // in the output, what a redraw refocuses
   const apis = new WeakMap();       // figure -> its api (from mount)
   const histories = new WeakMap();  // figure -> the earlier messages of its conversation
   const prompts = new WeakMap();    // figure -> the prompt's ids it shows (JSON)
-
-  function pct(p) {
-    if (p === 0) return "0%";
-    if (p < 0.001) return "<0.1%";
-    if (p > 0.999 && p < 1) return ">99.9%";
-    return (100 * p).toFixed(1) + "%";
-  }
 
   function history(el) {
     if (!histories.has(el)) {  // the conversation the page was built with
@@ -34,37 +26,30 @@
     return histories.get(el);
   }
 
+  // What is in no control: the conversation so far; and a live answer is streamed from its first step.
   function read(el) {
-    const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-    return {
-      message: value("message"),
-      system: value("system"),
-      temperature: Number(value("temperature")),
-      top_p: Number(value("top_p")),
-      max_new_tokens: Number(value("max_new_tokens")),
-      seed: value("seed") === "" ? 0 : Number(value("seed")),
-      history: history(el),
-      stream: 1,
-    };
+    return { history: history(el), stream: 1 };
   }
 
-  // What the figure's controls and its model switch ask for now.
-  function request(el) {
-    const now = read(el);
-    const chosen = el.querySelector("[data-model-switch] input[data-param='model']:checked");
-    if (chosen) now.model = chosen.value;
-    return now;
-  }
-
+  // Whether the controls still show what params asked for: the runtime sends a control's text as it is,
+  // or as the number it spells exactly, so the text of each equals String() of what was sent.
   function stillAsked(el, params) {
-    const now = request(el);
-    return Object.keys(now).every((key) => key === "stream" || JSON.stringify(now[key]) === JSON.stringify(params[key]));
+    for (const c of el.querySelectorAll("[data-param]")) {
+      const sent = params[c.dataset.param];
+      if (c.type === "radio" ? c.checked && sent !== c.value : c.type === "checkbox" ? sent !== c.checked
+        : String(sent) !== c.value) return false;
+    }
+    return JSON.stringify(params.history) === JSON.stringify(history(el));
   }
 
-  function showValues(el) {
-    for (const [key, digits] of Object.entries(SLIDERS)) {
-      const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = Number(input.value).toFixed(digits);
+  // The runtime reads every control (and read()'s history) on an input event, as for any edit.
+  function ask(el) {
+    el.querySelector('[data-param="message"]').dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function showValues(el, result) {  // each slider's <output>
+    for (const [key, text] of Object.entries(result.shown)) {
+      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
     }
   }
 
@@ -73,7 +58,7 @@
     const node = T.el("span", "tok " + cls);
     node.title = "id " + c.id;
     node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
-    if (c.p !== undefined) node.appendChild(T.el("span", "tok-id chat-p", pct(c.p)));
+    if (c.p_text !== undefined) node.appendChild(T.el("span", "tok-id chat-p", c.p_text));
     frag.appendChild(node);
     if (br && c.nl) frag.appendChild(T.el("span", "tok-br"));
     return frag;
@@ -97,7 +82,7 @@
     for (const note of result.notes) frag.appendChild(T.el("p", "tok-note", note));
     const head = T.el("p", "chat-head");
     head.append(T.el("strong", null, "What " + result.model_name + " reads:"), " the conversation through its chat template, "
-      + T.int(result.prompt.length) + " tokens (of the " + T.int(result.n_ctx) + " it holds here).");
+      + result.size_text + ".");
     frag.appendChild(head);
     const legend = T.el("ul", "chat-legend");
     legend.setAttribute("aria-label", "Kinds of prompt tokens");
@@ -128,7 +113,7 @@
       const list = T.el("ol", "chat-alt-list");
       for (const c of result.answer) {
         const li = T.el("li");
-        li.append(chip(c, answerClass(c), false), " ", T.el("span", "chat-alt-p", "model: " + pct(c.p_model)));
+        li.append(chip(c, answerClass(c), false), " ", T.el("span", "chat-alt-p", "model: " + c.p_model_text));
         const sep = T.el("span", "chat-alt-sep", "·");
         sep.setAttribute("aria-hidden", "true");
         li.append(sep, " ");
@@ -166,7 +151,6 @@
     mount(el, api) {
       apis.set(el, api);
       const controls = el.querySelector(".chat-controls");
-      controls.addEventListener("input", () => showValues(el));
       // Every edit fires "input", which already asked for the answer; a "change" after it (a text field
       // left, a slider let go) would start the same answer over while it is being written.
       controls.querySelectorAll("[data-param]").forEach((c) => c.addEventListener("change", (e) => e.stopPropagation()));
@@ -188,14 +172,14 @@
         if (!result || !result.next_history) return;
         histories.set(el, result.next_history);
         message.value = "";
-        api.update(request(el));
+        ask(el);
         next.disabled = true;
         fresh.disabled = false;
         message.focus();
       });
       fresh.addEventListener("click", () => {
         histories.set(el, []);
-        api.update(request(el));
+        ask(el);
         fresh.disabled = true;
         message.focus();
       });
@@ -208,7 +192,7 @@
     },
 
     draw(el, result, params) {
-      showValues(el);
+      showValues(el, result);
       showButtons(el, result);
       const out = el.querySelector(".widget-output");
       if (result.needs_model) {
@@ -231,7 +215,7 @@
       const answer = out.querySelector(".chat-answer");
       if (answer) answer.scrollTop = answer.scrollHeight;  // the newest token in view
       const api = apis.get(el);
-      if (!result.done && params.stream > 0 && api && stillAsked(el, params)) api.update({ stream: params.stream + 1 });
+      if (!result.done && params.stream > 0 && api && stillAsked(el, params)) api.update({ stream: result.next_stream });
     },
   });
 })();

@@ -29,6 +29,7 @@ from llm_core.data import data_dir
 from llm_core.memo import per_model
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, integer, percent
 
 MAX_MESSAGE_CHARS = 2_000
 MAX_SYSTEM_CHARS = 500
@@ -120,6 +121,13 @@ def read_params(params: dict) -> tuple[dict, list[str]]:
     }, [n for n in (message_note, system_note, *notes) if n]
 
 
+def controls(p: dict) -> dict:
+    """What the figure shows of its controls: each slider's <output>, and the next streaming step's number."""
+    return {"shown": {"temperature": fixed(p["temperature"], 2), "top_p": fixed(p["top_p"], 2),
+                      "max_new_tokens": str(p["max_new_tokens"])},
+            "next_stream": p["stream"] + 1}
+
+
 def gguf_metadata(path) -> dict:
     """A GGUF file's metadata, read from its first bytes (in the page, mapping the whole file would copy it)."""
     size = os.path.getsize(path)
@@ -163,6 +171,7 @@ def needs_model(p: dict, notes: list[str]) -> dict:
         "notes": notes,
         "done": True,
         "params": p,
+        **controls(p),
     }
 
 
@@ -313,8 +322,9 @@ def advance(job: dict, target: int, stop_id: int, max_new_tokens: int) -> int:
 
 
 def answer_chips(encoding, steps: list[dict], stop_id: int) -> list[dict]:
-    return [chip(encoding, s["token"], p=s["prob"], p_model=s["p_model"], stop=s["token"] == stop_id,
-                 top=[chip(encoding, i, p=q) for i, q in zip(s["top_ids"], s["top_probs"])])
+    return [chip(encoding, s["token"], p=s["prob"], p_text=percent(s["prob"]), p_model=s["p_model"],
+                 p_model_text=percent(s["p_model"]), stop=s["token"] == stop_id,
+                 top=[chip(encoding, i, p=q, p_text=percent(q)) for i, q in zip(s["top_ids"], s["top_probs"])])
             for s in steps]
 
 
@@ -371,8 +381,10 @@ def compute(params: dict) -> dict:
         "legend": legend(chips),
         "template_system": template.default_system or "",
         "n_ctx": model.cfg.n_ctx,
+        "size_text": f"{integer(len(chips))} tokens (of the {integer(model.cfg.n_ctx)} it holds here)",
         "n_history": len(used["history"]),
         "params": p,
+        **controls(p),
     }
     if not used["message"]:
         return {**result, "answer": [], "answer_text": "", "done": True, "state": "empty",

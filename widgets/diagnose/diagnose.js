@@ -30,11 +30,6 @@
   }
 
   glassbox.widget("diagnose", {
-    read(el) {
-      const value = (k) => el.querySelector('[data-param="' + k + '"]').value;
-      return { scenario: value("scenario"), lens: value("lens") };
-    },
-
     draw(el, r) {
       const out = [T.el("p", "dg-scenario", r.scenario.text)];
       const list = T.el("ul", "dg-lenses");

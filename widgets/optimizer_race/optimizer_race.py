@@ -14,6 +14,7 @@ import numpy as np
 
 from llm_core.controls import as_choice, as_int, as_number
 from llm_core.optimizers import SURFACES, optimize
+from widgetlib.fmt import fixed
 
 METHODS = [("sgd", "SGD"), ("momentum", "Momentum"), ("adam", "Adam")]
 MAX_STEPS = 100          # 3 runs x 100 steps keeps an update well inside 50 ms in Pyodide
@@ -144,7 +145,8 @@ def ticks(name):  # -> x ticks, y ticks for one surface's view
     def label(t):  # "−2", "0", "3"
         return f"{t:g}".replace("-", "−")
     return (tuple({"at": round(float(a), 2), "label": label(t)} for a, t in zip(x_at, xt)),
-            tuple({"at": round(float(a), 2), "label": label(t)} for a, t in zip(y_at, yt)))
+            tuple({"at": round(float(a), 2), "label_y": round(float(a), 2) + 4, "label": label(t)}
+                  for a, t in zip(y_at, yt)))
 
 
 def markers(kind, points, every):  # -> SVG path data: a marker at every `every`-th point and at the last
@@ -156,6 +158,19 @@ def markers(kind, points, every):  # -> SVG path data: a marker at every `every`
               "momentum": "M{x:.1f} {y:.1f}m-{r} -{r}h{d}v{d}h-{d}Z",
               "adam": "M{x:.1f} {y:.1f}m0 -{t}l{r} {h}h-{d}Z"}
     return "".join(shapes[kind].format(x=x, y=y, r=r, d=2 * r, t=4.2, h=7.6) for x, y in picked)
+
+
+def plural(n: int, word: str) -> str:  # 1 step, 3 steps
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@functools.cache
+def frame(name):  # -> where the view puts the plot area, the tick labels and the axis names, in SVG units
+    v = view(name)
+    return {"area": {"x": v["left"], "y": v["top"], "width": v["right"] - v["left"], "height": v["bottom"] - v["top"]},
+            "x_label_y": v["bottom"] + 15, "y_label_x": v["left"] - 5,
+            "x_name": [v["right"] - 5, v["bottom"] - 5], "y_name": [v["left"] + 5, v["top"] + 13],
+            "viewbox": f"0 0 {v['width']} {v['height']}"}
 
 
 def compute(params: dict) -> dict:
@@ -190,22 +205,28 @@ def compute(params: dict) -> dict:
         runs.append({
             "method": kind, "label": label, "path": path.tolist(), "points": svg.tolist(),
             "markers": markers(kind, svg, max(1, steps // 10)), "diverged": diverged, "n_steps": len(path) - 1,
+            "steps_text": plural(len(path) - 1, "step"),
             "final_loss": final, "final_text": num(final), "end_text": f"({num(end[0])}, {num(end[1])})",
             "key": markers(kind, np.array([[15.0, 7.0]]), 1),  # the legend's sample marker
         })
     x_ticks, y_ticks = ticks(name)
-    mins = to_svg(name, surface.minima)
+    mins = np.round(to_svg(name, surface.minima), 2)
     return {
         "params": {"surface": name, "x0": x0, "y0": y0, "lr_exp": lr_exp, "steps": steps, "beta": beta,
                    "beta1": beta1, "beta2": beta2},
+        # each slider's value as its <output> shows it (the learning rate's: 10 ** the slider's power)
+        "shown": {"x0": fixed(x0, 1), "y0": fixed(y0, 1), "lr_exp": num(lr), "steps": str(steps),
+                  "beta": fixed(beta, 2), "beta1": fixed(beta1, 2), "beta2": fixed(beta2, 4)},
+        "steps_text": plural(steps, "step"),
         "lr": lr,
         "lr_text": num(lr),
         "about": ABOUT[name],
         "start_loss": start_loss,
         "start_text": num(start_loss),
-        "view": {**view(name), "x": [dict(t) for t in x_ticks], "y": [dict(t) for t in y_ticks]},
+        "view": {**view(name), **frame(name), "x": [dict(t) for t in x_ticks], "y": [dict(t) for t in y_ticks]},
         "contours": [{"level": level, "d": d} for level, d in contour_paths(name)],
-        "minima": np.round(mins, 2).tolist(),
+        "minima": mins.tolist(),
+        "minima_d": [f"M{x - 5:g} {y - 5:g}l10 10m0 -10l-10 10" for x, y in mins.tolist()],  # an x over each
         "start": np.round(to_svg(name, start)[0], 2).tolist(),
         "runs": runs,
         "messages": messages,

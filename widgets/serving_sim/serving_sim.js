@@ -3,35 +3,20 @@
    times compute gave (sped up when the answer takes longer than 10 s); it computes nothing itself. */
 (function () {
   "use strict";
-  const MAX_PLAY_S = 10;
-
   const make = window.glassboxTokens.el;
 
   const svg = window.glassboxTokens.svg;
 
   const field = (el, key) => el.querySelector('[data-param="' + key + '"]');
 
-  function read(el) {
-    const num = (key) => { const v = field(el, key).value; return v === "" ? "" : Number(v); };
-    const whole = (key) => { const v = num(key); return v === "" ? "" : Math.round(v); };
-    return {
-      model: field(el, "model").value, precision: field(el, "precision").value, hardware: field(el, "hardware").value,
-      bandwidth_gbs: num("bandwidth_gbs"), tflops: num("tflops"), prompt_tokens: whole("prompt_tokens"),
-      output_tokens: whole("output_tokens"), batch: whole("batch"),
-    };
-  }
-
-  function showValues(el) {
-    for (const key of ["output_tokens", "batch"]) {
-      const input = field(el, key);
-      input.nextElementSibling.textContent = input.value;
-    }
+  function showValues(el, result) {  // the sliders' <output>s
+    for (const [key, text] of Object.entries(result.shown)) field(el, key).nextElementSibling.textContent = text;
   }
 
   function stats(r) {
     const dl = make("dl", "ss-stats");
     const rows = [["Time to first token", r.ttft_text], ["Tokens/s, each request", r.per_seq_text || "–"],
-      ["Tokens/s, all " + r.batch + (r.batch === 1 ? " request" : " requests"), r.aggregate_text || "–"], ["Whole answer (" + r.n_out + " tokens)", r.total_text],
+      ["Tokens/s, all " + r.requests_text, r.aggregate_text || "–"], ["Whole answer (" + r.n_out + " tokens)", r.total_text],
       ["Memory: weights + KV cache", r.memory.weights_text + " + " + r.memory.kv_text]];
     for (const [term, value] of rows) {
       const div = make("div");
@@ -61,16 +46,15 @@
 
   function timeline(r) {
     const t = r.timeline;
-    const box = svg("svg", { class: "ss-plot", viewBox: "0 0 " + t.width + " " + t.height, role: "img",
+    const box = svg("svg", { class: "ss-plot", viewBox: t.viewbox, role: "img",
       "aria-label": "Streaming timeline: the first token arrives at " + r.ttft_text + ", then one token every "
         + r.step.text + " or so, the last of " + r.n_out + " at " + r.total_text + "." });
     box.append(
-      svg("rect", { class: "ss-prefill", x: t.left, y: t.top, width: (t.prefill_end - t.left).toFixed(2), height: t.bottom - t.top }),
-      svg("text", { class: "ss-tick", x: t.left, y: t.top - 8 }, "prefill ▸ first token at " + r.ttft_text));
+      svg("rect", { class: "ss-prefill", x: t.left, y: t.top, width: t.prefill_width, height: t.bar_height }),
+      svg("text", { class: "ss-tick", x: t.left, y: t.title_y }, "prefill ▸ first token at " + r.ttft_text));
     for (const x of t.ticks) box.appendChild(svg("line", { class: "ss-token", x1: x, y1: t.top, x2: x, y2: t.bottom }));
     box.appendChild(svg("line", { class: "ss-axis", x1: t.left, y1: t.bottom, x2: t.right, y2: t.bottom }));
-    t.axis.forEach((a, i) => box.appendChild(svg("text", { class: "ss-tick", x: a.at, y: t.bottom + 14,
-      "text-anchor": i === 0 ? "start" : "middle" }, a.label)));
+    for (const a of t.axis) box.appendChild(svg("text", { class: "ss-tick", x: a.at, y: t.label_y, "text-anchor": a.anchor }, a.label));
     const wrap = make("div", "ss-timeline");
     wrap.appendChild(box);
     return wrap;
@@ -115,21 +99,19 @@
     const r = api.result;
     if (!r) return;
     const ticks = [...el.querySelectorAll(".ss-token")];
-    const arrivals = r.arrivals;
-    const speed = Math.max(1, r.total_seconds / MAX_PLAY_S);
+    const arrivals = r.replay.at_ms;  // when each token shows, in ms after the replay starts
     const reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-    const done = "Replayed " + r.n_out + " tokens: the whole answer took " + r.total_text
-      + (speed > 1 ? " (shown " + Math.round(speed) + "× faster)." : " (in real time).");
     if (reduced) {
-      status.textContent = done;
+      status.textContent = r.replay.done;
       return;
     }
     ticks.forEach((t) => t.classList.add("ss-pending"));
-    status.textContent = "Replaying" + (speed > 1 ? " " + Math.round(speed) + "× faster" : " in real time") + "…";
+    status.textContent = r.replay.playing;
     const start = performance.now();
     let shown = 0;
     const step = (now) => {
-      const elapsed = (now - start) / 1000 * speed;
+      // eslint-disable-next-line no-restricted-syntax -- measurement: the page's own clock since Play
+      const elapsed = now - start;
       while (shown < arrivals.length && arrivals[shown] <= elapsed) {
         if (ticks[shown]) ticks[shown].classList.remove("ss-pending");
         shown += 1;
@@ -138,17 +120,14 @@
         frame = requestAnimationFrame(step);
       } else {
         frame = null;
-        status.textContent = done;
+        status.textContent = r.replay.done;
       }
     };
     frame = requestAnimationFrame(step);
   }
 
   glassbox.widget("serving_sim", {
-    read,
-
     mount(el, api) {
-      el.querySelector(".ss-controls").addEventListener("input", () => showValues(el));
       // Typing your own bandwidth or FLOP/s means custom hardware (this runs before the runtime reads).
       for (const key of ["bandwidth_gbs", "tflops"]) {
         field(el, key).addEventListener("input", () => { field(el, "hardware").value = "custom"; });
@@ -165,7 +144,7 @@
 
     draw(el, result) {
       stop();
-      showValues(el);
+      showValues(el, result);
       if (result.params.hardware !== "custom") {
         field(el, "bandwidth_gbs").value = String(result.params.bandwidth_gbs);
         field(el, "tflops").value = String(result.params.tflops);

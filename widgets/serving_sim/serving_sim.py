@@ -28,6 +28,7 @@ MAX_PROMPT, MAX_OUTPUT, MAX_BATCH = 131_072, 512, 256
 BATCHES = [1, 4, 16, 64, 256]    # rows of the batching table
 WIDTH, HEIGHT = 380, 92
 LEFT, RIGHT, TOP, BOTTOM = 10, 14, 30, 30
+MAX_PLAY_S = 10                  # the Play button replays a longer answer sped up to this many seconds
 
 DEFAULTS = {"model": "llama-3-8b", "precision": "bf16", "hardware": "h100-sxm", "bandwidth_gbs": 3350,
             "tflops": 989, "prompt_tokens": 1000, "output_tokens": 200, "batch": 1}
@@ -114,11 +115,24 @@ def timeline(arrivals: list, ttft: float) -> dict:
     step = 10 ** math.floor(math.log10(end / 5))
     step *= next(m for m in (1, 2, 5, 10) if end / (step * m) <= 6)
     n_ticks = int(end // step)
-    axis = [{"at": round(LEFT + i * step * scale, 2), "label": seconds(i * step) if i else "0"}
-            for i in range(n_ticks + 1)]
-    return {"ticks": [round(LEFT + t * scale, 2) for t in arrivals], "prefill_end": round(LEFT + ttft * scale, 2),
+    axis = [{"at": round(LEFT + i * step * scale, 2), "label": seconds(i * step) if i else "0",
+             "anchor": "middle" if i else "start"} for i in range(n_ticks + 1)]
+    prefill_end = round(LEFT + ttft * scale, 2)
+    return {"ticks": [round(LEFT + t * scale, 2) for t in arrivals], "prefill_end": prefill_end,
+            "prefill_width": f"{prefill_end - LEFT:.2f}", "bar_height": HEIGHT - BOTTOM - TOP,
+            "title_y": TOP - 8, "label_y": HEIGHT - BOTTOM + 14,
             "axis": axis, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM,
-            "width": WIDTH, "height": HEIGHT}
+            "width": WIDTH, "height": HEIGHT, "viewbox": f"0 0 {WIDTH} {HEIGHT}"}
+
+
+def replay(arrivals: list, total: float, n_out: int, total_text: str) -> dict:
+    """What the Play button needs: when each token shows, in ms after the replay starts, and its words."""
+    speed = max(1.0, total / MAX_PLAY_S)
+    faster = f"{round(speed)}× faster"
+    return {"at_ms": [1000 * t / speed for t in arrivals],
+            "playing": f"Replaying {faster}…" if speed > 1 else "Replaying in real time…",
+            "done": f"Replayed {n_out} tokens: the whole answer took {total_text}"
+                    + (f" (shown {faster})." if speed > 1 else " (in real time).")}
 
 
 def compute(params: dict) -> dict:
@@ -164,6 +178,8 @@ def compute(params: dict) -> dict:
                      "memory_text": gigabytes(hw.memory) if hw.memory != math.inf else None},
         "precision": label,
         "n_prompt": n_prompt, "n_out": n_out, "batch": p["batch"],
+        "requests_text": f"{p['batch']} request{'' if p['batch'] == 1 else 's'}",
+        "shown": {"output_tokens": str(p["output_tokens"]), "batch": str(p["batch"])},  # the sliders' <output>s
         "ttft": run["ttft"], "ttft_text": seconds(run["ttft"]),
         "prefill_bound": "compute" if 2 * n_params * n_prompt * p["batch"] / hw.flops_per_s >= w_bytes / hw.bandwidth
                          else "memory",
@@ -181,6 +197,7 @@ def compute(params: dict) -> dict:
         "crossover": crossover, "crossover_text": f"{crossover:,.0f}" if crossover else None,
         "arrivals": run["arrivals"],
         "timeline": timeline(run["arrivals"], run["ttft"]),
+        "replay": replay(run["arrivals"], run["total_seconds"], n_out, seconds(run["total_seconds"])),
         "options": {"model": [{"key": "tiny", "label": tiny_config().name}] +
                              [{"key": k, "label": c.name} for k, c in CONFIGS.items()],
                     "precision": [{"key": k, "label": v[0]} for k, v in PRECISIONS.items()],
