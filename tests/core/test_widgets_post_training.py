@@ -14,6 +14,7 @@ import pytest
 from llm_core.activations import softmax
 from llm_core.model import load_model
 from tests.tolerances import logprob_tolerance
+from widgetlib.fmt import fixed, percent, signed
 from widget_loader import load_widget, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +76,22 @@ def test_dpo_defaults_quoted_in_the_chapter():
     assert (round(r["loss"], 3), round(r["grad_weight"], 3), round(100 * r["p_chosen"], 1)) == (0.598, 0.45, 55.0)
 
 
+def test_dpo_text_is_widgetlib_fmt_of_the_values():
+    r = run(dpo_loss, policy_chosen=-30, policy_rejected=-5, beta=0.5)
+    assert r["readouts"] == {"policy_chosen": "−30.0", "policy_rejected": "−5.0", "ref_chosen": "−13.0",
+                             "ref_rejected": "−14.0", "beta": "0.50"}
+    assert r["rows"] == [
+        {"name": "chosen", "cells": ["−30.00", "−13.00", "−17.00", signed(r["reward_chosen"], 3)]},
+        {"name": "rejected", "cells": ["−5.00", "−14.00", "+9.00", signed(r["reward_rejected"], 3)]}]
+    assert r["margin_text"] == signed(r["margin"], 3) == "−13.000" and r["off_chart"]
+    assert r["loss_text"] == fixed(r["loss"], 3) and r["p_chosen_text"] == percent(r["p_chosen"]) == "<0.1%"
+    assert r["grad_weight_text"] == fixed(r["grad_weight"], 3) and r["grad_step_text"] == fixed(r["grad_step"], 4)
+    assert "−13.000 is beyond the chart" in r["off_chart_note"] and "beyond the chart" in r["aria_label"]
+    assert run(dpo_loss)["off_chart_note"] is None
+    assert [t["label"] for t in r["axes"]["x"]] == ["−6", "−4", "−2", "0", "+2", "+4", "+6"]
+    assert r["curve_points"] == " ".join(f"{x:.2f},{y:.2f}" for x, y in r["curve"])
+
+
 def test_dpo_curve_is_minus_log_sigmoid_and_falls():
     r = run(dpo_loss)
     ys = [y for _, y in r["curve"]]
@@ -92,6 +109,10 @@ def test_model_mode_uses_the_tiny_models_log_probabilities():
     assert math.isclose(r["logp"]["policy_rejected"], rejected, abs_tol=naive_tolerance(p["prompt"], p["rejected"]))
     assert r["logp"]["ref_chosen"] == r["logp"]["policy_chosen"] and r["logp"]["ref_rejected"] == r["logp"]["policy_rejected"]
     assert math.isclose(sum(t["logp"] for t in r["text"]["chosen"]["tokens"]), r["text"]["chosen"]["logp"], rel_tol=1e-9)
+    tokens = r["text"]["chosen"]["tokens"]
+    assert [t["colour"] for t in tokens] == [i % 5 for i in range(len(tokens))]
+    assert all(t["logp_text"] == fixed(t["logp"], 2) for t in tokens)
+    assert r["text"]["rejected"]["logp_text"] == fixed(r["text"]["rejected"]["logp"], 3)
     # Policy = reference: the starting point of DPO. Rewards 0, margin 0, loss ln 2, weight 1/2.
     assert r["reward_chosen"] == r["reward_rejected"] == r["margin"] == 0
     assert math.isclose(r["loss"], math.log(2)) and r["grad_weight"] == 0.5
@@ -143,6 +164,20 @@ def test_ranking_table_is_bradley_terry():
     expected = sum(-math.log(sig(scores[i] - scores[j])) for i, j in pairs) / 6
     assert math.isclose(r["listed_loss"], expected, rel_tol=1e-12) and r["n_pairs"] == 6
     assert math.isclose(r["tie_loss"], math.log(2))
+
+
+def test_ranking_text_is_widgetlib_fmt_of_the_values():
+    r = run(reward_ranking, score_a=1.0, score_b=-2.0, score_c=5, score_d=-5)
+    assert r["readouts"] == {"score_a": "1.0", "score_b": "−2.0", "score_c": "5.0", "score_d": "−5.0"}
+    assert [a["name"] for a in r["ranked"]] == r["ranking"] == ["C", "A", "B", "D"]
+    assert [a["rank"] for a in r["ranked"]] == [1, 2, 3, 4]
+    assert [a["score_text"] for a in r["answers"]] == ["1.000", "−2.000", "5.000", "−5.000"]
+    for i, row in enumerate(r["pref_cells"]):
+        for j, cell in enumerate(row):
+            assert cell["text"] == percent(r["prefs"][i][j])
+            assert cell["cls"] == ("rr-diag" if i == j else "rr-win" if r["prefs"][i][j] > 0.5 else None)
+    assert r["pref_cells"][2][3]["text"] == ">99.9%" and r["pref_cells"][3][2]["text"] == "<0.1%"
+    assert r["listed_loss_text"] == fixed(r["listed_loss"], 3) and r["tie_loss_text"] == "0.693"
 
 
 def test_ranking_defaults_quoted_in_the_chapter():

@@ -5,24 +5,11 @@
   "use strict";
   const T = window.glassboxTokens;
   const NAMES = ["a", "b", "c", "d"];
-  const pct = (p) => (100 * p).toFixed(1) + "%";
-  // A formatted number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as the .html's m).
-  const m = T.minus;  // a true minus sign, never −0.00
 
-  function read(el) {
-    const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-    const params = { mode: value("mode"), prompt: value("prompt") };
+  // The sliders' readouts: the scores Python read, as it formatted them.
+  function showValues(el, r) {
     for (const n of NAMES) {
-      params[n] = value(n);
-      params["score_" + n] = Number(value("score_" + n));
-    }
-    return params;
-  }
-
-  function showValues(el) {
-    for (const n of NAMES) {
-      const input = el.querySelector('[data-param="score_' + n + '"]');
-      input.nextElementSibling.textContent = m(Number(input.value).toFixed(1));
+      el.querySelector('[data-param="score_' + n + '"]').nextElementSibling.textContent = r.readouts["score_" + n];
     }
   }
 
@@ -53,11 +40,11 @@
     const thead = T.el("thead");
     thead.appendChild(head);
     const body = T.el("tbody");
-    for (const a of [...r.answers].sort((x, y) => x.rank - y.rank)) {
+    for (const a of r.ranked) {
       const tr = T.el("tr");
       const name = th("", "row");
       name.append(T.el("span", "rr-name", a.name), " ", T.el("span", "rr-answer", a.text));
-      tr.append(T.el("td", null, a.rank), name, T.el("td", null, m(a.score.toFixed(3))));
+      tr.append(T.el("td", null, a.rank), name, T.el("td", null, a.score_text));
       if (r.stand_in) tr.appendChild(T.el("td", null, a.n_tokens));
       body.appendChild(tr);
     }
@@ -76,10 +63,10 @@
     const thead = T.el("thead");
     thead.appendChild(head);
     const body = T.el("tbody");
-    r.prefs.forEach((row, i) => {
+    r.pref_cells.forEach((row, i) => {
       const tr = T.el("tr");
       tr.appendChild(th(r.answers[i].name, "row"));
-      row.forEach((p, j) => tr.appendChild(T.el("td", j === i ? "rr-diag" : (p > 0.5 ? "rr-win" : null), pct(p))));
+      row.forEach((cell) => tr.appendChild(T.el("td", cell.cls, cell.text)));
       body.appendChild(tr);
     });
     t.append(thead, body);
@@ -87,14 +74,8 @@
   }
 
   glassbox.widget("reward_ranking", {
-    read,
-
-    mount(el) {
-      el.querySelector(".rr-controls").addEventListener("input", () => showValues(el));
-    },
-
     draw(el, r) {
-      showValues(el);
+      showValues(el, r);
       const parts = [];
       const source = T.el("p", "rr-source");
       if (r.stand_in) {
@@ -116,8 +97,8 @@
       const loss = T.el("p", "rr-loss");
       loss.append("If a labeller had ranked the answers in the order listed (A > B > C > D), the reward-model loss on those "
         + r.n_pairs + " pairs, mean −log σ(", subbed("score", "better", " − "), subbed("score", "worse", "),"),
-        " would be ", T.el("strong", null, r.listed_loss.toFixed(3)),
-        " nats (ln 2 = " + r.tie_loss.toFixed(3) + " when all scores are equal).");
+        " would be ", T.el("strong", null, r.listed_loss_text),
+        " nats (ln 2 = " + r.tie_loss_text + " when all scores are equal).");
       parts.push(loss);
       el.querySelector(".widget-output").replaceChildren(...parts);
     },

@@ -14,6 +14,7 @@ import functools
 from llm_core.controls import as_choice, as_number, as_text
 from llm_core.model import load_model, prompt_ids
 from llm_core.preference import preference_matrix, reward_model_loss, sequence_logprob
+from widgetlib.fmt import fixed, percent
 
 MODEL = "models/tiny"
 MODES = ("model", "set")    # the menu lists "model" first, so the default (set) is its last option
@@ -79,6 +80,11 @@ def model_scores(p: dict) -> tuple:  # -> [4] scores, [4] token counts, notes
     return scores, [len(ids) for ids in answers], notes
 
 
+def pref_cell(i: int, j: int, p: float) -> dict:
+    """One cell of the preference table: the share as text, the diagonal and the wins marked."""
+    return {"text": percent(p), "cls": "rr-diag" if i == j else ("rr-win" if p > 0.5 else None)}
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     if p["mode"] == "model":
@@ -88,16 +94,24 @@ def compute(params: dict) -> dict:
     prefs = preference_matrix(scores)  # [4, 4]
     order = sorted(range(len(NAMES)), key=lambda i: -scores[i])  # stable: ties keep the listed order
     pairs = [(i, j) for i in range(len(NAMES)) for j in range(i + 1, len(NAMES))]  # A>B, A>C, ... as listed
+    answers = [{"name": name.upper(), "text": p[name], "score": float(s), "score_text": fixed(float(s), 3),
+                "rank": order.index(i) + 1, "n_tokens": n_tokens[i] if n_tokens else None}
+               for i, (name, s) in enumerate(zip(NAMES, scores))]
+    listed_loss = reward_model_loss([scores[i] for i, _ in pairs], [scores[j] for _, j in pairs])
+    tie_loss = reward_model_loss([0.0], [0.0])   # = ln 2: every pair a coin flip
     return {
         "params": p,
-        "answers": [{"name": name.upper(), "text": p[name], "score": float(s), "rank": order.index(i) + 1,
-                     "n_tokens": n_tokens[i] if n_tokens else None}
-                    for i, (name, s) in enumerate(zip(NAMES, scores))],
+        "readouts": {f"score_{name}": fixed(p[f"score_{name}"], 1) for name in NAMES},
+        "answers": answers,
+        "ranked": [answers[i] for i in order],
         "prefs": [[float(x) for x in row] for row in prefs],
+        "pref_cells": [[pref_cell(i, j, float(x)) for j, x in enumerate(row)] for i, row in enumerate(prefs)],
         "ranking": [NAMES[i].upper() for i in order],
-        "listed_loss": reward_model_loss([scores[i] for i, _ in pairs], [scores[j] for _, j in pairs]),
+        "listed_loss": listed_loss,
+        "listed_loss_text": fixed(listed_loss, 3),
         "n_pairs": len(pairs),
-        "tie_loss": reward_model_loss([0.0], [0.0]),   # = ln 2: every pair a coin flip
+        "tie_loss": tie_loss,
+        "tie_loss_text": fixed(tie_loss, 3),
         "stand_in": p["mode"] == "model",
         "note": " ".join(notes) or None,
     }
