@@ -21,6 +21,7 @@ from llm_core.norms import rms_norm
 from tests.tolerances import (abs_matmul, assert_within_rounding, forward_terms, is_top, probability_tolerance,
                               rounding_tolerance, within_rounding)
 from widget_loader import load_widget, run
+from widgetlib.fmt import fixed, percent
 
 
 block_walk = load_widget("block_walk")
@@ -88,11 +89,25 @@ def test_block_walk_default_token_attends_to_president():
     r = run(block_walk)
     assert r["token"]["segs"] == [["w", "·"], ["t", "United"]]
     assert r["steps"][2]["attends"]["position"] == 2  # " President"
+    attends = r["steps"][2]["attends"]
+    assert attends["text"] == "; token 5 attends most to position 2 "
+    assert attends["share"] == f" ({percent(attends['weight'], 0)}, mean over the heads)"
+    assert r["where"] == f"Layer 2 on all {r['n_tokens']} tokens at once; the sizes are those of token 5 "
+    assert r["position_max"] == r["n_tokens"] - 1
+
+
+@pytest.mark.parametrize("rows", ["steps", "stream"])
+def test_block_walk_bars_are_norms_relative_to_the_largest(rows):
+    r = run(block_walk, layer=4, position=3)
+    top = max(row["norm"] for row in r[rows])
+    for row in r[rows]:
+        assert row["norm_text"] == fixed(row["norm"], 2) and row["bar"] == f"{100 * row['norm'] / top:.1f}%"
+    assert "100.0%" in [row["bar"] for row in r[rows]]
 
 
 def test_block_walk_clamps():
     r = run(block_walk, prompt="I ask the Congress to", layer=99, position=63)
-    assert r["params"]["layer"] == 5 and r["params"]["position"] == 4 == r["n_tokens"] - 1
+    assert r["params"]["layer"] == 5 and r["params"]["position"] == 4 == r["n_tokens"] - 1 == r["position_max"]
     assert run(block_walk, layer=-3, position=-1)["params"]["position"] == 0
 
 
@@ -139,6 +154,12 @@ def test_logit_lens_every_depth_matches_a_readout_by_hand():
             assert row["cells"][d]["p"] == pytest.approx(p, rel=0, abs=float(probability_tolerance(p, tol)))
     hits = [sum(row["cells"][d]["hit"] for row in r["rows"]) for d in range(7)]
     assert hits == r["hits"] and r["n_scored"] == len(ids) - 1
+    for row in r["rows"]:  # each cell's text and shade: its probability in whole percent and in fifths
+        for c in row["cells"]:
+            assert c["text"] == percent(c["p"], 0) + (" ✓" if c["hit"] else "")
+            assert c["shade"] == min(math.floor(c["p"] * 5), 4)
+    assert {c["shade"] for row in r["rows"] for c in row["cells"]} >= {0, 4}
+    assert r["depth_labels"] == ["embedding"] + [f"layer {i}" for i in range(5)] + ["layer 5 (output)"]
     assert hits[-1] > hits[0]  # deeper readouts predict the next token better than the embedding
 
 
@@ -162,6 +183,15 @@ def test_tiny_model_count_equals_its_weight_file():
     assert parts == {"embedding": 524_288, "position": 0, "attention": 294_912, "ffn": 884_736, "norms": 1_664,
                      "lm_head": 0}
     assert r["per_layer"] == 196_864 and sum(parts.values()) == r["total"]
+    # the texts the table and its foot show (1,705,600 x 2 bytes = 3.4 MB; 6 x 196,864 of 1,705,600 = 69.3%)
+    assert r["total_text"] == "1,705,600" and r["head_text"].startswith(" parameters (1.71 million). d_model 128,")
+    assert r["foot_text"] == ("One block (attention, FFN and its two norms) holds 196,864 parameters; the 6 blocks "
+                              "together hold 69.3% of the model. Stored at 16 bits per parameter (bf16), the weights "
+                              "take 3.4 MB.")
+    for part in r["parts"]:
+        assert part["count_text"] == f"{part['count']:,}" and part["share_text"] == percent(part["share"])
+        assert part["bar"] == f"{100 * part['share']:.1f}%"
+    assert [p["per_layer_text"] for p in r["parts"]] == ["–", "–", "49,152", "147,456", "–", "–"]
 
 
 # Published sizes: the parameter counts shown on the Hugging Face model pages (safetensors metadata)
@@ -183,6 +213,8 @@ def test_custom_shape_uses_the_same_count():
     cfg = CONFIGS["llama-3-8b"]
     r = run(param_counter, **param_counter.EXAMPLES[2])
     assert r["total"] == parameter_count(cfg)["total"] == 8_030_261_248
+    assert r["head_text"].startswith(" parameters (8.03 billion). d_model 4,096, n_layer 32,")
+    assert r["foot_text"].endswith("the weights take 16.06 GB.")
     tiny = run(param_counter, config="custom")  # the custom boxes start at the tiny model's shape
     assert tiny["total"] == 1_705_600
 
@@ -248,6 +280,8 @@ def test_logit_lens_track_row_follows_the_final_answer():
     for t, row in zip(r["track"], logits):
         assert t["p"] == pytest.approx(float(softmax(row.astype(np.float64))[final]), rel=1e-4, abs=1e-12)
         assert t["rank"] == int((row > row[final]).sum()) + 1
+        assert t["percent"] == percent(t["p"]) and t["rank_text"] == f"rank {t['rank']:,}"
+    assert r["final_text"] == f" at {percent(r['final']['p'])}."
 
 
 def test_logit_lens_on_smollm2_reads_out_its_last_positions(smollm2_gguf):

@@ -10,10 +10,10 @@
     return node;
   }
 
-  function bar(fraction) {
+  function bar(width) {
     const box = T.el("span", "bw-bar");
     box.setAttribute("aria-hidden", "true");
-    box.appendChild(T.el("span")).style.width = (100 * fraction).toFixed(1) + "%";
+    box.appendChild(T.el("span")).style.width = width;
     return box;
   }
 
@@ -25,18 +25,13 @@
   }
 
   glassbox.widget("block_walk", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      return { prompt: value("prompt"), layer: Number(value("layer")), position: Number(value("position")) };
-    },
-
     mount(el) {
       el.querySelector(".bw-controls").addEventListener("input", () => showValues(el));
     },
 
     draw(el, result) {
       const pos = el.querySelector('[data-param="position"]');
-      pos.max = String(result.n_tokens - 1);  // the slider spans the prompt's tokens
+      pos.max = String(result.position_max);
       pos.value = String(result.params.position);
       showValues(el);
       const p = result.token.position;
@@ -52,24 +47,22 @@
         chips.appendChild(chip);
       });
       frag.appendChild(chips);
-      const where = T.el("p", "bw-where", "Layer " + result.params.layer + " on all " + result.n_tokens + " token"
-        + (result.n_tokens === 1 ? "" : "s") + " at once; the sizes are those of token " + p + " ");
+      const where = T.el("p", "bw-where", result.where);
       where.append(tok(result.token, "bw-chosen"), ".");
       frag.appendChild(where);
 
-      const top = Math.max(...result.steps.map((s) => s.norm));
       const steps = T.el("ol", "bw-steps");
       for (const s of result.steps) {
         const li = T.el("li", "bw-step bw-" + s.key);
         const head = T.el("div", "bw-step-head");
         head.append(T.el("span", "bw-name", s.name), " ", T.el("code", "bw-formula", s.formula));
         const row = T.el("div", "bw-normrow");
-        row.append(T.el("span", "bw-normlabel", "norm of this token's vector"), bar(s.norm / top),
-          T.el("span", "bw-num", s.norm.toFixed(2)));
+        row.append(T.el("span", "bw-normlabel", "norm of this token's vector"), bar(s.bar),
+          T.el("span", "bw-num", s.norm_text));
         const detail = T.el("div", "bw-detail", s.detail);
         if (s.attends) {
-          detail.append("; token " + p + " attends most to position " + s.attends.position + " ");
-          detail.append(tok(s.attends), " (" + (100 * s.attends.weight).toFixed(0) + "%, mean over the heads)");
+          detail.append(s.attends.text);
+          detail.append(tok(s.attends), s.attends.share);
         }
         detail.append(".");
         li.append(head, T.el("div", "bw-shape", s.shape.names + " = [" + s.shape.sizes.join(", ") + "]"), row, detail);
@@ -78,12 +71,11 @@
       frag.appendChild(steps);
 
       frag.appendChild(T.el("h3", "bw-head", "The residual stream of token " + p + ", through the whole model"));
-      const streamTop = Math.max(...result.stream.map((r) => r.norm));
       const stream = T.el("ol", "bw-stream");
       stream.setAttribute("aria-label", "Norm of the token's vector after the embedding and after each sub-layer");
       for (const r of result.stream) {
         const li = T.el("li", "bw-srow" + (r.in_block ? " bw-in" : ""));
-        li.append(T.el("span", "bw-slabel", r.label), bar(r.norm / streamTop), T.el("span", "bw-num", r.norm.toFixed(2)),
+        li.append(T.el("span", "bw-slabel", r.label), bar(r.bar), T.el("span", "bw-num", r.norm_text),
           T.el("span", "bw-mark", r.mark));
         stream.appendChild(li);
       }

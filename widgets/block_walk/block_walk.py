@@ -16,6 +16,7 @@ from llm_core.controls import as_int
 from llm_core.model import load_model, prompt_ids
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
@@ -79,6 +80,14 @@ def shape(names: str, *sizes: int) -> dict:
     return {"names": names, "sizes": list(sizes)}
 
 
+def with_bars(rows: list) -> list:
+    """Each row's norm as text and as a bar's width, relative to the largest norm of the rows."""
+    top = max(row["norm"] for row in rows)
+    for row in rows:
+        row["norm_text"], row["bar"] = fixed(row["norm"], 2), f"{100 * row['norm'] / top:.1f}%"
+    return rows
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     tiny = model()
@@ -130,6 +139,9 @@ def compute(params: dict) -> dict:
     ]
     for step in steps:
         step.setdefault("attends", None)
+    attends = steps[2]["attends"]
+    attends["text"] = f"; token {pos} attends most to position {seen} "
+    attends["share"] = f" ({percent(attends['weight'], 0)}, mean over the heads)"
     stream = [{"label": label, "norm": norm(trace["residual"][i][pos]),
                "in_block": 2 * layer <= i <= 2 * layer + 2,
                "mark": "◀ block input" if i == 2 * layer else "◀ this block" if 2 * layer < i <= 2 * layer + 2 else ""} for i, label in enumerate(trace["residual_labels"])]
@@ -137,8 +149,11 @@ def compute(params: dict) -> dict:
         "tokens": [{"id": int(i), "segs": token_segs(int(i))} for i in ids],
         "token": {"id": int(ids[pos]), "segs": token_segs(int(ids[pos])), "position": pos},
         "n_tokens": n, "n_layer": cfg.n_layer, "d_model": d,
-        "steps": steps,
-        "stream": stream,
+        "position_max": n - 1,  # the position slider spans the prompt's tokens
+        "where": (f"Layer {layer} on all {n} token{'' if n == 1 else 's'} at once; the sizes are those of token "
+                  f"{pos} "),
+        "steps": with_bars(steps),
+        "stream": with_bars(stream),
         "params": p,
         "note": " ".join(notes) or None,
     }

@@ -9,7 +9,6 @@
     node.appendChild(T.appendSegs(T.el("span", "tok-s"), t.segs));
     return node;
   }
-  const pct = (p) => (p >= 0.001 ? (100 * p).toFixed(1) + "%" : "<0.1%");
 
   function th(scope, content) {
     const node = T.el("th");
@@ -19,15 +18,11 @@
   }
 
   glassbox.widget("logit_lens", {
-    read(el) {
-      return { prompt: el.querySelector('[data-param="prompt"]').value };
-    },
-
     draw(el, result) {
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
       const final = T.el("p", "ll-final", result.model_name + "'s real prediction after the whole prompt (last position, output column): ");
-      final.append(tok(result.final), " at " + (100 * result.final.p).toFixed(1) + "%.");
+      final.append(tok(result.final), result.final_text);
       frag.appendChild(final);
 
       const wid = el.querySelector('[data-param="prompt"]').id.replace(/-prompt$/, "");
@@ -41,7 +36,7 @@
       table.setAttribute("aria-labelledby", cap.id);
       const head = T.el("tr");
       head.appendChild(th("col", "token"));
-      result.depths.forEach((d, i) => head.appendChild(th("col", d + (i === result.depths.length - 1 ? " (output)" : ""))));
+      for (const d of result.depth_labels) head.appendChild(th("col", d));
       head.appendChild(th("col", "actually next"));
       table.appendChild(T.el("thead")).appendChild(head);
       const body = T.el("tbody");
@@ -49,8 +44,8 @@
         const tr = T.el("tr");
         tr.appendChild(th("row", tok(r)));
         for (const c of r.cells) {
-          const td = T.el("td", "ll-cell ll-p" + Math.min(Math.floor(c.p * 5), 4) + (c.hit ? " ll-hit" : ""));
-          td.append(tok(c), T.el("span", "ll-p", (100 * c.p).toFixed(0) + "%" + (c.hit ? " ✓" : "")));
+          const td = T.el("td", "ll-cell ll-p" + c.shade + (c.hit ? " ll-hit" : ""));
+          td.append(tok(c), T.el("span", "ll-p", c.text));
           tr.appendChild(td);
         }
         const next = T.el("td", "ll-next");
@@ -68,8 +63,8 @@
       name.appendChild(T.el("span", "ll-p", "the output, at the last position"));
       track.appendChild(name);
       for (const t of result.track) {
-        const td = T.el("td", null, pct(t.p));
-        td.appendChild(T.el("span", "ll-p", "rank " + T.int(t.rank)));
+        const td = T.el("td", null, t.percent);
+        td.appendChild(T.el("span", "ll-p", t.rank_text));
         track.appendChild(td);
       }
       track.appendChild(T.el("td"));

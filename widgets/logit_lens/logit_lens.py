@@ -22,6 +22,7 @@ from llm_core.model import prompt_ids, unembed
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import integer, percent
 
 MAX_PROMPT_CHARS = 2_000
 MAX_TOKENS = 32          # positions shown (the last ones of the prompt): 6 unembeddings of 32 rows stay within an edit's budget
@@ -30,6 +31,7 @@ LENS_ROWS_REAL = 3       # ... and positions read out (the last ones), 30 readou
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance (token ids exactly).
 REL_TOL = 1e-3
+N_SHADES = 5             # a cell's shade: its probability in fifths (0: under 20%, 4: 80% and more)
 
 DEFAULTS = {"prompt": "I recommend that the Congress make provision for the payment of the public debt.",
             "model": "tiny"}
@@ -122,6 +124,14 @@ def lens_readout(chosen, key: tuple):  # (ids, n_rows) -> best, p_best [n_layer 
     return np.array(best[::-1]), np.array(p_best[::-1]), track[::-1]
 
 
+def cell(chosen, token_id: int, p: float, following) -> dict:
+    """One depth's guess at one position: the token, its probability (as text and as a shade), and whether
+    it is the token that actually comes next."""
+    hit = following is not None and token_id == following
+    return {"id": token_id, "segs": token_segs(chosen, token_id), "p": p, "hit": hit,
+            "shade": min(int(p * N_SHADES), N_SHADES - 1), "text": percent(p, 0) + (" ✓" if hit else "")}
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     chosen = model(p["model"])
@@ -141,19 +151,21 @@ def compute(params: dict) -> dict:
         rows.append({
             "position": len(ids) - n_rows + t, "id": int(shown[t]), "segs": token_segs(chosen, int(shown[t])),
             "next": None if following is None else {"id": following, "segs": token_segs(chosen, following)},
-            "cells": [{"id": int(best[d, t]), "segs": token_segs(chosen, int(best[d, t])), "p": float(p_best[d, t]),
-                       "hit": following is not None and int(best[d, t]) == following} for d in range(n_depth)],
+            "cells": [cell(chosen, int(best[d, t]), float(p_best[d, t]), following) for d in range(n_depth)],
         })
     hits = [sum(r["cells"][d]["hit"] for r in rows) for d in range(n_depth)]
     final = rows[-1]["cells"][-1]
     return {
         "depths": depths,
+        "depth_labels": depths[:-1] + [depths[-1] + " (output)"],
         "rows": rows,
         "n_tokens": len(ids),
         "n_scored": n_rows - 1,
         "hits": hits,
         "final": final,
-        "track": [{"p": p_final, "rank": rank} for p_final, rank in track],
+        "final_text": f" at {percent(final['p'])}.",
+        "track": [{"p": p_final, "rank": rank, "percent": percent(p_final), "rank_text": f"rank {integer(rank)}"}
+                  for p_final, rank in track],
         "model_name": chosen.name,
         "params": p,
         "note": " ".join(notes) or None,

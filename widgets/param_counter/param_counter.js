@@ -3,18 +3,6 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const SHAPE = ["d_model", "n_layer", "n_head", "n_kv_head", "d_ff", "n_vocab"];
-
-  function big(n) {
-    if (n >= 1e9) return (n / 1e9).toFixed(2) + " billion";
-    if (n >= 1e6) return (n / 1e6).toFixed(2) + " million";
-    return T.int(n);
-  }
-  function pct(x) {
-    if (x === 0) return "0%";
-    if (x < 0.001) return "<0.1%";
-    return (100 * x).toFixed(1) + "%";
-  }
   function th(text, scope) {
     const node = T.el("th", null, text);
     node.scope = scope;
@@ -22,13 +10,6 @@
   }
 
   glassbox.widget("param_counter", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      const params = { config: value("config"), tied: el.querySelector('[data-param="tied"]').checked };
-      for (const key of SHAPE) params[key] = value(key) === "" ? "" : Number(value(key));
-      return params;
-    },
-
     mount(el) {
       // Capture phase: runs before the runtime's own listener reads the controls.
       const pick = (event) => {
@@ -40,14 +21,10 @@
     },
 
     draw(el, result) {
-      const s = result.shape;
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
       const head = T.el("p", "pc-head");
-      head.append(T.el("strong", null, result.name), ": ", T.el("strong", null, T.int(result.total)),
-        " parameters (" + big(result.total) + "). d_model " + T.int(s.d_model) + ", n_layer " + T.int(s.n_layer)
-        + ", n_head " + T.int(s.n_head) + ", n_kv_head " + T.int(s.n_kv_head) + ", d_head " + T.int(s.d_head)
-        + ", d_ff " + T.int(s.d_ff) + ", n_vocab " + T.int(s.n_vocab) + "; " + result.kind + ".");
+      head.append(T.el("strong", null, result.name), ": ", T.el("strong", null, result.total_text), result.head_text);
       frag.appendChild(head);
 
       const table = T.el("table", "pc-table");
@@ -60,19 +37,19 @@
         const share = T.el("td", "pc-share");
         const bar = T.el("span", "pc-bar");
         bar.setAttribute("aria-hidden", "true");
-        bar.appendChild(T.el("span")).style.width = (100 * part.share).toFixed(1) + "%";
-        share.append(bar, pct(part.share));
+        bar.appendChild(T.el("span")).style.width = part.bar;
+        share.append(bar, part.share_text);
         const name = th(part.label, "row");
         name.appendChild(T.el("span", "pc-formula", part.formula));
         tr.append(name,
-          T.el("td", null, part.per_layer === null ? "–" : T.int(part.per_layer)), T.el("td", null, T.int(part.count)), share);
+          T.el("td", null, part.per_layer_text), T.el("td", null, part.count_text), share);
         body.appendChild(tr);
       }
       table.appendChild(body);
       const foot = T.el("tr");
       const total = T.el("td");
-      total.appendChild(T.el("strong", null, T.int(result.total)));
-      foot.append(th("total", "row"), T.el("td", null, T.int(result.per_layer)), total,
+      total.appendChild(T.el("strong", null, result.total_text));
+      foot.append(th("total", "row"), T.el("td", null, result.per_layer_text), total,
         T.el("td", null, "100%"));
       table.appendChild(T.el("tfoot")).appendChild(foot);
       const scroll = T.el("div", "pc-scroll");
@@ -82,11 +59,7 @@
       scroll.appendChild(table);
       frag.appendChild(scroll);
 
-      const gb = result.bytes_16 >= 1e8;
-      frag.appendChild(T.el("p", "pc-foot", "One block (attention, FFN and its two norms) holds " + T.int(result.per_layer)
-        + " parameters; the " + s.n_layer + " blocks together hold " + pct(result.layers_share)
-        + " of the model. Stored at 16 bits per parameter (bf16), the weights take "
-        + (gb ? (result.bytes_16 / 1e9).toFixed(2) + " GB." : (result.bytes_16 / 1e6).toFixed(1) + " MB.")));
+      frag.appendChild(T.el("p", "pc-foot", result.foot_text));
       const source = T.el("p", "pc-source", "Source: " + result.source);
       result.links.forEach((l, i) => {
         source.append(i === 0 ? "; " : ", ");

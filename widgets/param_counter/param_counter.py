@@ -11,6 +11,7 @@ import functools
 from llm_core.configs import CONFIGS, ArchConfig, arch_from_model, parameter_count, source_links, weights_bytes
 from llm_core.controls import as_bool, as_choice, as_int
 from llm_core.model import ModelConfig, read_model_file
+from widgetlib.fmt import fixed, integer, percent
 
 MODEL = "models/tiny"
 TINY = "glassbox-tiny"
@@ -75,6 +76,15 @@ def custom(p: dict):  # -> ArchConfig, notes
     return cfg, notes
 
 
+def in_words(n: int) -> str:
+    """A large count as read aloud: 8.03 billion, 124.44 million, 1,234."""
+    if n >= 1e9:
+        return f"{fixed(n / 1e9, 2)} billion"
+    if n >= 1e6:
+        return f"{fixed(n / 1e6, 2)} million"
+    return integer(n)
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     cfg, notes = custom(p) if p["config"] == CUSTOM else (choices()[p["config"]], [])
@@ -97,6 +107,8 @@ def compute(params: dict) -> dict:
     parts = [{
         "key": key, "label": label, "formula": formula, "count": counts[key],
         "per_layer": counts[key] // per if per else None, "share": counts[key] / total,
+        "count_text": integer(counts[key]), "per_layer_text": integer(counts[key] // per) if per else "–",
+        "share_text": percent(counts[key] / total), "bar": f"{100 * counts[key] / total:.1f}%",
     } for key, label, formula, per in rows]
     for part in parts:
         if part["key"] == "lm_head" and cfg.tied_embeddings:
@@ -104,16 +116,27 @@ def compute(params: dict) -> dict:
         if part["key"] == "position" and cfg.position != "learned":
             part["formula"] = "none: positions enter through RoPE, which has no weights"
     links = [{"label": label, "url": url} for label, url in source_links(cfg.source)]
+    layers_share, bytes_16 = n_layer * counts["per_layer"] / total, weights_bytes(cfg, bits=16)
+    size = f"{fixed(bytes_16 / 1e9, 2)} GB" if bytes_16 >= 1e8 else f"{fixed(bytes_16 / 1e6, 1)} MB"
+    kind = f"{cfg.norm}, {cfg.ffn}, {cfg.position} positions, biases: {cfg.bias}"
     return {
         "name": cfg.name,
         "shape": {"d_model": cfg.d_model, "n_layer": n_layer, "n_head": cfg.n_head, "n_kv_head": cfg.n_kv_head,
                   "d_head": cfg.d_head, "d_ff": cfg.d_ff, "n_vocab": cfg.n_vocab, "tied": cfg.tied_embeddings},
-        "kind": f"{cfg.norm}, {cfg.ffn}, {cfg.position} positions, biases: {cfg.bias}",
+        "kind": kind,
         "parts": parts,
         "total": total,
         "per_layer": counts["per_layer"],
-        "layers_share": n_layer * counts["per_layer"] / total,
-        "bytes_16": weights_bytes(cfg, bits=16),
+        "layers_share": layers_share,
+        "bytes_16": bytes_16,
+        "total_text": integer(total),
+        "per_layer_text": integer(counts["per_layer"]),
+        "head_text": (f" parameters ({in_words(total)}). d_model {integer(cfg.d_model)}, n_layer {integer(n_layer)}, "
+                      f"n_head {integer(cfg.n_head)}, n_kv_head {integer(cfg.n_kv_head)}, d_head {integer(cfg.d_head)}, "
+                      f"d_ff {integer(cfg.d_ff)}, n_vocab {integer(cfg.n_vocab)}; {kind}."),
+        "foot_text": (f"One block (attention, FFN and its two norms) holds {integer(counts['per_layer'])} parameters; "
+                      f"the {n_layer} blocks together hold {percent(layers_share)} of the model. Stored at 16 bits "
+                      f"per parameter (bf16), the weights take {size}."),
         "source": cfg.source, "links": links, "notes": cfg.notes,
         "options": [{"key": k, "name": c.name} for k, c in choices().items()] + [{"key": CUSTOM, "name": "Custom"}],
         "params": p,
