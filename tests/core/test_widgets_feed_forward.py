@@ -17,6 +17,7 @@ from llm_core.norms import rms_norm
 from tests.tolerances import (abs_matmul, are_top, assert_within_rounding, forward_terms, rounding_tolerance,
                               within_rounding)
 from widget_loader import load_widget, run
+from widgetlib.fmt import fixed
 
 
 dense_layer = load_widget("dense_layer")
@@ -42,6 +43,16 @@ def test_dense_layer_matches_a_naive_loop(params):
         assert out["h"] == pytest.approx(expected_h[r["params"]["activation"]], abs=1e-12)
         assert out["line"].startswith(f"y{j + 1} = ") and out["line"].endswith(f"{total:.2f}".replace("-", "−"))
     assert r["n_params"] == r["d_in"] * r["d_out"] + r["d_out"]
+    # what the view writes: every number to 2 decimals, subscripts and column labels counted from 1
+    assert [row["number"] for row in r["rows"]] == [1, 2, 3] and [o["number"] for o in r["outputs"]] == [1, 2, 3, 4]
+    for i, row in enumerate(r["rows"]):
+        assert row["x_text"] == fixed(x[i], 2) == r["shown"][f"x{i}"]
+        assert [c["w_text"] for c in row["cells"]] == [fixed(v, 2) for v in w[i]]
+        assert [c["term_text"] for c in row["cells"]] == [fixed(v, 2) for v in r["terms"][i]]
+    assert [c["text"] for c in r["b_cells"]] == [fixed(v, 2) for v in b]
+    assert all(o["y_text"] == fixed(o["y"], 2) and o["h_text"] == fixed(o["h"], 2) for o in r["outputs"])
+    assert r["columns"][3] == {"j": 3, "label": "column 4"}
+    assert r["activation_name"] == {"none": "none", "relu": "ReLU", "silu": "SiLU"}[r["params"]["activation"]]
 
 
 def test_dense_layer_weights_are_seeded_toy_numbers():

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from widget_loader import load_widget, run
+from widgetlib.fmt import fixed, sci, svg_attrs, svg_points
 
 
 neuron = load_widget("neuron")
@@ -47,9 +48,21 @@ def test_neuron_matches_the_definition(activation, values):
 def test_neuron_bars_share_one_scale():
     r = run(neuron, x1=2, w1=2)  # product 4: the widest bar
     assert r["span"] == pytest.approx(4.0)
-    assert r["rows"][0]["bar"] == {"left": 50.0, "width": pytest.approx(50.0)}
+    assert r["rows"][0]["bar"] == {"left": 50.0, "width": pytest.approx(50.0), "css": {"left": "50.0%", "width": "50.0%"}}
     negative = r["rows"][2]["bar"]  # x3 1.2 * w3 -0.4 = -0.48
     assert negative["left"] + negative["width"] == pytest.approx(50.0)
+    assert negative["css"] == {"left": "44.0%", "width": "6.0%"}
+
+
+def test_neuron_writes_what_the_view_shows():
+    r = run(neuron, x2=-0.5, bias=-1.25, activation="silu")
+    assert r["shown"]["x2"] == "−0.5" and r["shown"]["bias"] == fixed(-1.25, 1)
+    assert [row["label"] for row in r["rows"]] == ["w1 × x1", "w2 × x2", "w3 × x3"]
+    for row in r["rows"]:
+        assert (row["x_text"], row["w_text"], row["product_text"]) == (fixed(row["x"], 2), fixed(row["w"], 2), fixed(row["product"], 2))
+    assert (r["bias_text"], r["z_text"], r["y_text"]) == (fixed(r["bias"], 2), fixed(r["z"], 2), fixed(r["y"], 2))
+    assert r["formula"] == ("z = (1.50)(0.80) + (0.70)(−0.50) + (−0.40)(1.20) + (−1.25) = −0.88; "
+                            "SiLU of −0.88 = ")
 
 
 def test_relu_silences_a_negative_sum():
@@ -91,6 +104,18 @@ def test_the_curve_passes_through_its_marker_and_the_tangent_through_both():
         assert c["points"][i] == pytest.approx(c["marker"])  # x = 1 is one of the samples
         (x0, y0), (x1, y1) = c["tangent"]
         assert (y0 + y1) / 2 == pytest.approx(c["marker"][1]) and (x0 + x1) / 2 == pytest.approx(c["marker"][0])
+
+
+def test_the_explorer_writes_what_the_view_shows():
+    r = run(activation_explorer, x=-2.5, tanh=True)
+    assert r["x_text"] == "−2.5"
+    for c in r["curves"]:
+        assert c["points_attr"] == svg_points(c["points"]) and c["tangent_attr"] == svg_points(c["tangent"])
+        assert c["marker_at"] == svg_attrs(cx=c["marker"][0], cy=c["marker"][1])
+        assert (c["value_text"], c["slope_text"]) == (fixed(c["value"], 3), fixed(c["slope"], 3))
+    a = r["axes"]
+    assert [t["label"] for t in a["ticks"]] == ["−4", "−2", "0", "2", "4", "−1", "0", "1", "2", "3", "4"]
+    assert a["zero_lines"][0] == svg_attrs(x1=a["left"], y1=a["zero_y"], x2=a["right"], y2=a["zero_y"])
 
 
 def test_default_numbers_in_the_chapter():
@@ -136,6 +161,17 @@ def test_a_nonlinearity_breaks_the_collapse(between):
     r = run(linear_collapse, between=between)
     assert not r["linear"] and r["max_diff"] > 0.5
     assert r["max_diff"] == max(p["diff"] for p in r["points"])
+    assert r["max_diff_text"] == fixed(r["max_diff"], 3)
+
+
+def test_the_collapse_writes_what_the_view_shows():
+    r = run(linear_collapse)
+    assert r["max_diff_text"] == sci(r["max_diff"], 1)
+    assert r["matrices_text"]["W"] == [[fixed(v, 3) for v in row] for row in r["matrices"]["W"]]
+    for p in r["points"]:
+        assert p["texts"][0] == f"({fixed(p['x'][0], 3)}, {fixed(p['x'][1], 3)})" and p["texts"][3] == sci(p["diff"], 1)
+        assert p["dot"] == svg_attrs(cx=p["at_stacked"][0], cy=p["at_stacked"][1])
+        assert p["gap"] == svg_attrs(x1=p["at_stacked"][0], y1=p["at_stacked"][1], x2=p["at_single"][0], y2=p["at_single"][1])
 
 
 def test_same_seed_same_layers():

@@ -72,3 +72,32 @@ def significant(x: float, n: int) -> str:
 def sci(x: float, digits: int) -> str:
     """x in scientific notation with `digits` decimals, true minus signs in mantissa and exponent: 4.9e−05."""
     return f"{x:.{digits}e}".replace("-", MINUS)
+
+
+# Layout, not reader text: where a view puts things, written the same way in every figure.
+
+def css_percent(fraction: float) -> str:
+    """A fraction of a box as a CSS length, for a bar's width or a marker's place: 0.3426 -> "34.3%".
+
+    >>> css_percent(0.3426), css_percent(1), css_percent(0)
+    ('34.3%', '100.0%', '0.0%')
+    """
+    return f"{100 * fraction:.1f}%"
+
+
+def svg_attrs(**coords: float) -> dict:
+    """SVG coordinates as attribute text, to 2 decimals.
+
+    >>> svg_attrs(cx=12.345, cy=-3, r=4)
+    {'cx': '12.35', 'cy': '-3.00', 'r': '4.00'}
+    """
+    return {k: f"{float(v):.2f}" for k, v in coords.items()}
+
+
+def svg_points(pairs) -> str:
+    """[(x, y), ...] as a polyline's or polygon's points attribute, to 2 decimals.
+
+    >>> svg_points([(1, 2.5), (3.456, -4)])
+    '1.00,2.50 3.46,-4.00'
+    """
+    return " ".join(f"{float(x):.2f},{float(y):.2f}" for x, y in pairs)

@@ -9,6 +9,7 @@ import numpy as np
 
 from llm_core.activations import ACTIVATIONS, GRADIENTS
 from llm_core.controls import as_bool, as_number
+from widgetlib.fmt import fixed, minus, svg_attrs, svg_points
 
 FUNCTIONS = [("relu", "ReLU"), ("gelu", "GELU"), ("silu", "SiLU"), ("tanh", "tanh"), ("sigmoid", "sigmoid")]
 X_MIN, X_MAX = -4.0, 4.0
@@ -48,13 +49,21 @@ def to_svg(x: float, y: float) -> list:
 
 
 def axes() -> dict:
-    """Ticks, the two zero lines and the box, in SVG units."""
+    """Ticks, the two zero lines and the box, in SVG units; `ticks` and `zero_lines` as SVG attributes."""
+    zero_x, zero_y = to_svg(0, 0)
+    x_ticks = [{"at": to_svg(t, 0)[0], "label": minus(f"{t:g}")} for t in range(-4, 5, 2)]
+    y_ticks = [{"at": to_svg(0, t)[1], "label": minus(f"{t:g}")} for t in (-1, 0, 1, 2, 3, 4)]
     return {
-        "x": [{"at": to_svg(t, 0)[0], "label": f"{t:g}"} for t in range(-4, 5, 2)],
-        "y": [{"at": to_svg(0, t)[1], "label": f"{t:g}"} for t in (-1, 0, 1, 2, 3, 4)],
-        "zero_x": to_svg(0, 0)[0], "zero_y": to_svg(0, 0)[1],
+        "x": x_ticks, "y": y_ticks,
+        "zero_x": zero_x, "zero_y": zero_y,
         "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM,
         "width": WIDTH, "height": HEIGHT,
+        # x labels 15 units under the plot, centred on their tick; y labels 5 units left of it, ending there
+        "ticks": [{**svg_attrs(x=t["at"], y=HEIGHT - BOTTOM + 15), "text-anchor": "middle", "label": t["label"]}
+                  for t in x_ticks]
+                 + [{**svg_attrs(x=LEFT - 5, y=t["at"] + 4), "text-anchor": "end", "label": t["label"]} for t in y_ticks],
+        "zero_lines": [svg_attrs(x1=LEFT, y1=zero_y, x2=WIDTH - RIGHT, y2=zero_y),
+                       svg_attrs(x1=zero_x, y1=TOP, x2=zero_x, y2=HEIGHT - BOTTOM)],
     }
 
 
@@ -76,5 +85,9 @@ def compute(params: dict) -> dict:
             "marker": to_svg(x, value),
             "tangent": [to_svg(e, value + slope * (e - x)) for e in ends],
         })
-    return {"x": x, "curves": curves, "axes": axes(), "params": p,
+        c = curves[-1]  # the same, as the view's SVG attributes and table cells
+        c.update(points_attr=svg_points(c["points"]), tangent_attr=svg_points(c["tangent"]),
+                 marker_at=svg_attrs(cx=c["marker"][0], cy=c["marker"][1]),
+                 value_text=fixed(value, 3), slope_text=fixed(slope, 3))
+    return {"x": x, "x_text": fixed(x, 1), "curves": curves, "axes": axes(), "params": p,
             "message": None if curves else "Tick at least one function to draw it."}

@@ -4,10 +4,6 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  const ACT = { none: "none", relu: "ReLU", silu: "SiLU" };
-
-  // A number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as dense_layer.html's num).
-  const num = (v) => T.minus(v.toFixed(2));
 
   function sub(parent, base, index) {  // "x" + subscript index
     parent.append(base);
@@ -29,25 +25,25 @@
     const corner = T.el("th", null, "input");
     corner.scope = "col";
     head.appendChild(corner);
-    for (let j = 0; j < result.d_out; j++) {
-      const th = cell("th", "dl-col", j);
+    for (const c of result.columns) {
+      const th = cell("th", "dl-col", c.j);
       th.scope = "col";
-      th.textContent = "column " + (j + 1);
+      th.textContent = c.label;
       head.appendChild(th);
     }
     table.appendChild(T.el("thead")).appendChild(head);
     const body = T.el("tbody");
-    for (let i = 0; i < result.d_in; i++) {
+    for (const row of result.rows) {
       const tr = T.el("tr");
-      const th = sub(T.el("th"), "x", i + 1);
+      const th = sub(T.el("th"), "x", row.number);
       th.scope = "row";
-      th.append(" = " + num(result.x[i]));
+      th.append(" = " + row.x_text);
       tr.appendChild(th);
-      for (let j = 0; j < result.d_out; j++) {
-        const td = cell("td", "dl-w", j);
-        td.appendChild(T.el("span", "dl-weight", num(result.w[i][j])));
-        const prod = sub(T.el("span", "dl-prod", "× "), "x", i + 1);
-        prod.append(" = " + num(result.terms[i][j]));
+      for (const c of row.cells) {
+        const td = cell("td", "dl-w", c.j);
+        td.appendChild(T.el("span", "dl-weight", c.w_text));
+        const prod = sub(T.el("span", "dl-prod", "× "), "x", row.number);
+        prod.append(" = " + c.term_text);
         td.appendChild(prod);
         tr.appendChild(td);
       }
@@ -57,9 +53,9 @@
     const bth = T.el("th", null, "bias b");
     bth.scope = "row";
     bias.appendChild(bth);
-    for (let j = 0; j < result.d_out; j++) {
-      const td = cell("td", "dl-w", j);
-      td.appendChild(T.el("span", "dl-weight", num(result.b[j])));
+    for (const c of result.b_cells) {
+      const td = cell("td", "dl-w", c.j);
+      td.appendChild(T.el("span", "dl-weight", c.text));
       bias.appendChild(td);
     }
     body.appendChild(bias);
@@ -72,20 +68,20 @@
     ys.appendChild(yth);
     for (const o of result.outputs) {
       const td = cell("td", null, o.j);
-      const button = sub(cell("button", "dl-out", o.j), "y", o.j + 1);
+      const button = sub(cell("button", "dl-out", o.j), "y", o.number);
       button.type = "button";
       button.setAttribute("aria-describedby", wid + "-line" + o.j);
-      button.append(" = " + num(o.y));
+      button.append(" = " + o.y_text);
       td.appendChild(button);
       ys.appendChild(td);
     }
     foot.appendChild(ys);
     if (result.params.activation !== "none") {
       const hs = T.el("tr");
-      const hth = T.el("th", null, ACT[result.params.activation] + "(y)");
+      const hth = T.el("th", null, result.activation_name + "(y)");
       hth.scope = "row";
       hs.appendChild(hth);
-      for (const o of result.outputs) hs.appendChild(Object.assign(cell("td", "dl-h", o.j), { textContent: num(o.h) }));
+      for (const o of result.outputs) hs.appendChild(Object.assign(cell("td", "dl-h", o.j), { textContent: o.h_text }));
       foot.appendChild(hs);
     }
     table.appendChild(foot);
@@ -98,24 +94,15 @@
     });
   }
 
-  function showValues(el) {
-    el.querySelectorAll('input[type="range"]').forEach((input) => {
-      input.nextElementSibling.textContent = num(Number(input.value));
-    });
+  // The numbers beside the sliders, as compute wrote them.
+  function showValues(el, shown) {
+    for (const [key, text] of Object.entries(shown)) {
+      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
+    }
   }
 
   glassbox.widget("dense_layer", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      return {
-        x0: Number(value("x0")), x1: Number(value("x1")), x2: Number(value("x2")),
-        seed: value("seed") === "" ? 0 : Number(value("seed")),
-        activation: value("activation"),
-      };
-    },
-
     mount(el) {
-      el.querySelector(".dl-controls").addEventListener("input", () => showValues(el));
       let pinned = null;  // a clicked output stays highlighted until another is chosen
       const colOf = (event) => {
         const node = event.target.closest && event.target.closest(".dl-grid [data-col], .dl-line");
@@ -130,7 +117,7 @@
     },
 
     draw(el, result) {
-      showValues(el);
+      showValues(el, result.shown);
       const wid = el.querySelector('[data-param="x0"]').id.replace(/-x0$/, "");
       const frag = document.createDocumentFragment();
       frag.appendChild(T.el("p", "dl-toy", "Toy numbers: " + result.d_in + " inputs, " + result.d_out

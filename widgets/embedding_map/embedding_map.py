@@ -20,7 +20,7 @@ from llm_core.controls import as_int, as_number, as_text
 from llm_core.embeddings import embed, pca
 from llm_core.model import load_model
 from llm_core.tokenizer import render_token
-from widgetlib.fmt import fixed, integer, percent
+from widgetlib.fmt import fixed, integer, percent, svg_attrs as at
 
 MODEL = "models/tiny"
 MAX_CHARS = 1_000
@@ -253,11 +253,6 @@ def place_labels(words, dots, avoid):  # [n] str, [n] (x, y, r), [k] boxes -> [n
 
 def axis_name_box(x, y, text):  # "PC1" drawn from (x, y) on its baseline -> its box (x0, y0, x1, y1)
     return (x, y - 0.95 * AXIS_FONT, x + text_width(text, AXIS_FONT), y + 0.3 * AXIS_FONT)
-
-
-def at(**coords) -> dict:
-    """SVG attributes for the view, in SVG units to 2 decimals: at(cx=12.345) -> {"cx": "12.35"}."""
-    return {k: f"{v:.2f}" for k, v in coords.items()}
 
 
 def degrees(angle: float) -> str:

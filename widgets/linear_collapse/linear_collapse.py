@@ -11,6 +11,7 @@ import numpy as np
 
 from llm_core.activations import compose_linear, two_layers
 from llm_core.controls import as_choice, as_int
+from widgetlib.fmt import fixed, sci, svg_attrs
 
 MAX_SEED = 9_999
 BETWEEN = {"identity": "nothing (purely linear)", "relu": "ReLU", "tanh": "tanh"}
@@ -48,6 +49,11 @@ def matrix(m) -> list:
     return [[float(v)] for v in m] if m.ndim == 1 else [[float(v) for v in row] for row in m]
 
 
+def pair(v) -> str:
+    """A 2-D point as the table writes it: (0.500, −1.250)."""
+    return f"({fixed(float(v[0]), 3)}, {fixed(float(v[1]), 3)})"
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     w1, b1, w2, b2 = layers(p["seed"])
@@ -67,9 +73,17 @@ def compute(params: dict) -> dict:
     points = [{"x": [float(v) for v in x[i]], "stacked": [float(v) for v in stacked[i]],
                "single": [float(v) for v in single[i]], "diff": float(np.max(diff[i])),
                "at_stacked": svg(stacked[i]), "at_single": svg(single[i])} for i in range(len(x))]
+    for pt in points:  # as the view draws and writes them
+        (xa, ya), (xb, yb) = pt["at_stacked"], pt["at_single"]
+        pt["gap"] = svg_attrs(x1=xa, y1=ya, x2=xb, y2=yb)
+        pt["dot"], pt["ring"] = svg_attrs(cx=xa, cy=ya), svg_attrs(cx=xb, cy=yb)
+        pt["texts"] = [pair(pt["x"]), pair(pt["stacked"]), pair(pt["single"]), sci(pt["diff"], 1)]
+    matrices = {"W1": matrix(w1), "b1": matrix(b1), "W2": matrix(w2), "b2": matrix(b2),
+                "W": matrix(w), "b": matrix(b)}
     return {
-        "matrices": {"W1": matrix(w1), "b1": matrix(b1), "W2": matrix(w2), "b2": matrix(b2),
-                     "W": matrix(w), "b": matrix(b)},
+        "matrices": matrices,
+        "matrices_text": {name: [[fixed(v, 3) for v in row] for row in m] for name, m in matrices.items()},
+        "max_diff_text": sci(float(diff.max()), 1) if p["between"] == "identity" else fixed(float(diff.max()), 3),
         "points": points,
         "max_diff": float(diff.max()),
         "linear": p["between"] == "identity",

@@ -18,7 +18,7 @@ from llm_core.kv_cache import PrefixCache
 from llm_core.model import load_model, prompt_ids, unembed
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token, without_surrogates
-from widgetlib.fmt import fixed, integer, percent
+from widgetlib.fmt import css_percent, fixed, integer, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
@@ -93,11 +93,6 @@ def top_token(logits: np.ndarray) -> dict:  # [n_vocab] -> the most likely token
     return chip(i, p=float(probs[i]))
 
 
-def width(fraction: float) -> str:
-    """A bar's CSS width for a fraction of its track: 0.342 -> "34.2%"."""
-    return f"{100 * fraction:.1f}%"
-
-
 def with_p(c: dict) -> dict:
     """A chip with a probability p, plus that probability as the reader reads it."""
     return {**c, "p_text": percent(c["p"])}
@@ -129,7 +124,7 @@ def compute(params: dict) -> dict:
         "label": f"Block {i}",  # counted from 0, as llm_core's layers and the other chapters count them
         "norm": norms[i],  # the size of the stream after block i
         "norm_text": fixed(norms[i], 2),
-        "bar": width(norms[i] / max(norms)),
+        "bar": css_percent(norms[i] / max(norms)),
         # the logit lens, for the last position only: the stream after block i, read as the output
         "lens": with_p(top_token(unembed(rms_norm(trace["residual"][2 * i + 2, -1:], tiny.weights["final_norm"],
                                                   cfg.norm_eps), tiny.weights)[0])),
@@ -159,7 +154,7 @@ def compute(params: dict) -> dict:
         "vector_norm": float(np.linalg.norm(embedding)),
         "vector_norm_text": fixed(float(np.linalg.norm(embedding)), 2),
         "blocks": blocks,
-        "top": [with_p(chip(int(i), p=p, bar=width(p))) for i, p in zip(top, top_p)],
+        "top": [with_p(chip(int(i), p=p, bar=css_percent(p))) for i, p in zip(top, top_p)],
         "n_other_text": integer(cfg.n_vocab - len(top)),
         "other_p_text": percent(max(0.0, 1 - sum(top_p))),
         "next": chip(token, p=float(drawn["prob"]), p_text=percent(float(drawn["prob"])),

@@ -9,6 +9,7 @@ feed-forward layers, with 128 inputs each.
 
 from llm_core.activations import ACTIVATIONS, neuron
 from llm_core.controls import as_choice, as_number
+from widgetlib.fmt import css_percent, fixed
 
 LIMIT = 2.0             # sliders run from -LIMIT to LIMIT
 NAMES = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "tanh", "sigmoid": "sigmoid",
@@ -36,16 +37,20 @@ def read_params(params: dict) -> dict:
 
 
 def bar(value: float, span: float) -> dict:
-    """A signed bar in a box whose middle is 0 and whose edges are -span and +span: left and width in %."""
+    """A signed bar in a box whose middle is 0 and whose edges are -span and +span: left and width in %
+    (numbers), and `css`, the same as the view's CSS lengths."""
     width = 50 * abs(value) / span
-    return {"left": 50 - width if value < 0 else 50.0, "width": width}
+    left = 50 - width if value < 0 else 50.0
+    return {"left": left, "width": width, "css": {"left": css_percent(left / 100), "width": css_percent(width / 100)}}
 
 
 def compute(params: dict) -> dict:
     p = read_params(params)
     x, w = [p["x1"], p["x2"], p["x3"]], [p["w1"], p["w2"], p["w3"]]
     products, z, y = neuron(x, w, p["bias"], p["activation"])
-    rows = [{"x": x[i], "w": w[i], "product": float(products[i])} for i in range(3)]
+    rows = [{"label": f"w{i + 1} × x{i + 1}", "x": x[i], "w": w[i], "product": float(products[i]),
+             "x_text": fixed(x[i], 2), "w_text": fixed(w[i], 2), "product_text": fixed(float(products[i]), 2)}
+            for i in range(3)]
     terms = [r["product"] for r in rows] + [p["bias"], z, y]
     span = max(1.0, max(abs(t) for t in terms))  # every bar on one scale
     for r in rows:
@@ -57,6 +62,11 @@ def compute(params: dict) -> dict:
         "z": z, "z_bar": bar(z, span),
         "y": y, "y_bar": bar(y, span),
         "span": span,
+        "bias_text": fixed(p["bias"], 2), "z_text": fixed(z, 2), "y_text": fixed(y, 2),
+        # z = (w1)(x1) + (w2)(x2) + (w3)(x3) + (b) = z; f of z = ... (the view adds y, in bold)
+        "formula": "z = " + "".join(f"({r['w_text']})({r['x_text']}) + " for r in rows)
+                   + f"({fixed(p['bias'], 2)}) = {fixed(z, 2)}; {NAMES[p['activation']]} of {fixed(z, 2)} = ",
+        "shown": {key: fixed(p[key], 1) for key in KEYS},  # beside the sliders
         "activation": p["activation"], "activation_name": NAMES[p["activation"]],
         "activations": [{"value": k, "label": v} for k, v in NAMES.items() if k in ACTIVATIONS],
         "params": p,

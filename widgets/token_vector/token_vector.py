@@ -15,7 +15,7 @@ from llm_core.controls import as_int, as_text
 from llm_core.embeddings import cosine_similarity, embed, nearest_neighbours
 from llm_core.model import load_model
 from llm_core.tokenizer import render_token
-from widgetlib.fmt import fixed, integer, signed
+from widgetlib.fmt import css_percent, fixed, integer, signed
 
 MODEL = "models/tiny"
 MAX_TEXT_CHARS = 200    # a word or a short sentence: the strip shows one token anyway
@@ -133,7 +133,7 @@ def compute(params: dict) -> dict:
         order, sims = nearest_neighbours(table()[a["token"]["id"]], table(), k=N_NEIGHBOURS,
                                          exclude=[a["token"]["id"]])
         neighbours = [{**token_view(i), "cosine": float(s), "cosine_text": fixed(float(s), 3),
-                       "bar": f"{100 * max(float(s), 0.0):.1f}%"} for i, s in zip(order, sims)]
+                       "bar": css_percent(max(float(s), 0.0))} for i, s in zip(order, sims)]
     return {
         "tokens": chips,
         "n_tokens": len(ids),
@@ -144,7 +144,7 @@ def compute(params: dict) -> dict:
         "a": a, "b": b,
         "cosine": cosine,
         "cosine_text": None if cosine is None else signed(cosine, 3),
-        "meter": None if cosine is None else f"{50 + 50 * cosine:.1f}%",  # the dot's place on the -1..+1 scale
+        "meter": None if cosine is None else css_percent((1 + cosine) / 2),  # the dot's place on the -1..+1 scale
         "n_vocab_text": integer(model().cfg.n_vocab),
         "neighbours": neighbours,
         "params": p,

@@ -16,7 +16,7 @@ from llm_core.controls import as_text
 from llm_core.embeddings import cosine_similarity, embed, nearest_neighbours
 from llm_core.model import load_model
 from llm_core.tokenizer import render_token
-from widgetlib.fmt import fixed, integer
+from widgetlib.fmt import css_percent, fixed, integer
 
 MODEL = "models/tiny"
 MAX_WORD_CHARS = 100
@@ -82,7 +82,7 @@ def field_token(word: str, label: str) -> dict:
 def scored(token_id: int, cosine: float, **extra) -> dict:
     """A token with its cosine, as a number and as the view writes it (with its bar's width)."""
     return {**token_view(token_id), "cosine": float(cosine), "cosine_text": fixed(float(cosine), 3),
-            "bar": f"{100 * max(float(cosine), 0.0):.1f}%", **extra}
+            "bar": css_percent(max(float(cosine), 0.0)), **extra}
 
 
 def compute(params: dict) -> dict:
