@@ -152,8 +152,12 @@ def test_bits_and_bytes_of_each_format():
     ({"tensor": "token_embd", "row": "4095", "layer": 3}, {"row": 4095, "layer": 3}),
 ])
 def test_out_of_range_positions_are_clamped(params, expected):
-    p = run(blocks, **params)["params"]
+    r = run(blocks, **params)
+    p, t = r["params"], r["tensor"]
     assert {k: p[k] for k in expected} == expected
+    # the number boxes' maxima, which the view sets: the last layer, row and block of this tensor
+    assert r["limits"] == {"layer": r["n_layer"] - 1, "row": t["n_rows"] - 1, "block": t["blocks_per_row"] - 1}
+    assert all(p[k] <= r["limits"][k] for k in ("layer", "row", "block"))
 
 
 @pytest.mark.parametrize("params, words", [
@@ -163,6 +167,7 @@ def test_out_of_range_positions_are_clamped(params, expected):
     ({"row": 2.5}, "row must be a whole number"),
     ({"block": "x"}, "block must be a number"),
     ({"layer": None}, "layer must be a finite number"),
+    ({"row": ""}, "row must be a number"),  # an emptied number box: said, not read as 0
 ])
 def test_bad_values_raise_a_readable_error(params, words):
     with pytest.raises(ValueError, match=words):

@@ -96,6 +96,22 @@ def test_fp16_is_exact_on_fp16_shipped_weights_and_bf16_is_not():
     assert sum(b["count"] for b in fp16["errors"]["bars"]) == fp16["n_weights"]
     bf16 = run(weight_quantizer, format="bf16")
     assert 0 < bf16["error"]["relative"] < 2 ** -8  # 8 significant bits: at most half a unit in the last place
+    assert (fp16["text"]["max_abs"], fp16["text"]["relative"]) == ("0", "0%")
+
+
+def test_weight_quantizer_texts():
+    r = run(weight_quantizer)  # layers.0.wq in int4, one scale for the tensor
+    t, e = r["text"], r["error"]
+    assert (t["n_weights"], t["bytes_fp32"], t["bits_per_weight"]) == ("16,384", "65,536", "4")
+    assert t["bytes_after"] == "8,194 (1 scale: 2 bytes)" and t["ratio"] == f"{65536 / 8194:.2f}"
+    assert t["absmax"] == f"{r['absmax']:.4f}" and t["max_abs"] == f"{e['max_abs']:.4f}"
+    assert t["relative"] == f"{100 * e['relative']:.2f}%"
+    grouped = run(weight_quantizer, granularity="group-wise", group_size=32, format="int8")["text"]
+    assert grouped["bytes_after"] == "17,408 (512 scales: 1,024 bytes)" and grouped["bits_per_weight"] == "8.5"
+    assert weight_quantizer.small(6.1e-05) == "6.10e−05" and weight_quantizer.small(0.01234) == "0.0123"
+    ticks = r["weights"]["x_ticks"]
+    assert [x["anchor"] for x in ticks] == ["start", "middle", "end"]
+    assert ticks[0]["label"] == "−" + ticks[2]["label"] and ticks[1]["label"] == "0"
 
 
 def test_embedding_per_channel_is_per_token_and_narrow_rows_take_one_group():
@@ -147,6 +163,12 @@ def test_fp16_model_is_the_shipped_model_and_int4_costs_more_than_int8():
     int4 = run(quantized_model, format="int4", group_size=32, n_tokens=2)
     assert 0 <= int8["ppl_change"] < 0.01 < int4["ppl_change"]
     assert int4["bytes_quant"] < int8["bytes_quant"] < fp16["bytes_quant"] == fp16["bytes_fp32"] // 2
+    assert fp16["verdict"] == "The two continuations are identical for all 8 tokens."
+    assert (fp16["text"]["weight_error"], fp16["text"]["ppl_quant"]) == ("0%", fp16["text"]["ppl_full"] + " (0.0%)")
+    t = int4["text"]
+    assert t["ppl_quant"] == f"{int4['ppl_quant']:.2f} (+{100 * int4['ppl_change']:.1f}%)"
+    assert t["bytes_fp32"] == f"{int4['bytes_fp32'] / 1e6:.2f} MB" and t["n_eval_tokens"] == "512"
+    assert t["weight_error"] == f"{100 * int4['weight_error']:.2f}%"
 
 
 def test_greedy_continuations_match_llm_core_and_the_first_difference_is_marked():
@@ -159,6 +181,10 @@ def test_greedy_continuations_match_llm_core_and_the_first_difference_is_marked(
     assert first is not None and r["full"][first]["id"] != r["quant"][first]["id"]
     assert [c["id"] for c in r["full"][:first]] == [c["id"] for c in r["quant"][:first]]
     assert all(c["differs"] == (i >= first) for i, c in enumerate(r["quant"]))
+    assert r["verdict"].startswith(f"They part at new token {first + 1} (marked ▶;")  # counted from 1
+    assert r["prompt_label"] == "Prompt:"
+    long = run(quantized_model, prompt="The revenue of the Government " * 5, n_tokens=1, format="fp16")
+    assert long["prompt_label"] == f"Prompt (last 16 of {long['n_prompt_tokens']} tokens):"
 
 
 def test_quantized_model_limits_and_notes():
@@ -203,6 +229,8 @@ def test_llama_3_8b_in_fp16_is_16_gb_and_int4_group_32_is_4_5_bits():
     rows = {row["format"]: row for row in r["real"]["rows"]}
     assert round(rows["fp16"]["gb"], 1) == 16.1 and math.isclose(r["int4_bits"], 4.5, rel_tol=1e-6)
     assert rows["int4"]["fits"] == model_size.DEVICES[0]["name"]  # 4.5 GB: the 8 GB phone
+    assert (rows["fp16"]["gb_text"], rows["int4"]["fits_text"]) == ("16.1 GB", ", fits: Google Pixel 8 phone (8 GB)")
+    assert r["bits_text"] == {"int8": "8.5", "int4": "4.5"} and r["real"]["n_params_text"] == "8,030,261,248"
 
 
 def test_slider_model_and_devices():
@@ -212,6 +240,17 @@ def test_slider_model_and_devices():
     assert all(0 <= row["frac"] <= 1 for row in r["any"]["rows"])
     big = run(model_size, model="llama-3.1-405b")
     assert {row["format"]: row for row in big["real"]["rows"]}["fp32"]["fits"] is None
+    assert {row["format"]: row for row in big["real"]["rows"]}["fp32"]["gb_text"] == "1,623 GB"
+    assert [row["width"] for row in r["any"]["rows"]] == [f"{100 * row['frac']:.1f}%" for row in r["any"]["rows"]]
+    assert [t["left"] for t in r["ticks"]][0] == "0.0%" and r["billions_text"] == "70"
+    assert run(model_size, billions="13.5")["billions_text"] == "13.5"
+    assert [d["gb_text"] for d in r["devices"]][-1] == "640 GB"
+
+
+@pytest.mark.parametrize("gb, text", [(0.523, "0.52 GB"), (16.06, "16.1 GB"), (99.9, "99.9 GB"), (9.996, "10.00 GB"),
+                                      (141.2, "141 GB"), (1612.4, "1,612 GB")])
+def test_model_size_gigabytes(gb, text):
+    assert model_size.gigabytes(gb) == text
 
 
 @pytest.mark.parametrize("params, key, expected", [

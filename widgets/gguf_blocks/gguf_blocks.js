@@ -4,7 +4,6 @@
   "use strict";
   const T = window.glassboxTokens;
   const el = T.el;
-  const NUMBERS = ["layer", "row", "block"];
 
   // The byte's hex with the nibble (or the whole byte) this weight comes from in bold.
   function hexByte(e) {
@@ -79,7 +78,7 @@
       body.appendChild(tr);
     }
     table.appendChild(body);
-    return scroll("Weights " + half[0].j + " to " + half[half.length - 1].j + " of the block", table);
+    return scroll("Weights " + half[0].j + " to " + half.at(-1).j + " of the block", table);
   }
 
   function formats(result) {
@@ -99,18 +98,10 @@
   }
 
   glassbox.widget("gguf_blocks", {
-    read(root) {
-      const value = (key) => root.querySelector('[data-param="' + key + '"]').value;
-      const params = { tensor: value("tensor") };
-      for (const key of NUMBERS) params[key] = value(key) === "" ? 0 : Number(value(key));
-      return params;
-    },
-
     draw(root, result) {
       const p = result.params, t = result.tensor, b = result.block;
-      // The boxes' ranges follow the tensor and the model (layout only: the limits come from Python).
-      const limits = { layer: result.n_layer - 1, row: t.n_rows - 1, block: t.blocks_per_row - 1 };
-      for (const key of NUMBERS) root.querySelector('[data-param="' + key + '"]').max = String(limits[key]);
+      // The boxes' ranges follow the tensor and the model.
+      for (const [key, max] of Object.entries(result.limits)) root.querySelector('[data-param="' + key + '"]').max = String(max);
       const frag = document.createDocumentFragment();
       const head = el("p", "ggb-head");
       head.append(el("code", null, t.name), ", the " + t.label + " of " + result.model_name + ": " + t.type + ", "

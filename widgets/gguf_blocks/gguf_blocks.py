@@ -312,6 +312,8 @@ def compute(params: dict) -> dict:
         "params": p,
         "model_name": MODEL_NAMES[p["model"]],
         "n_layer": n_layer,
+        # the number boxes' ranges, which follow the model and the tensor
+        "limits": {"layer": n_layer - 1, "row": n_rows - 1, "block": per_row - 1},
         "tensor": {"name": name, "label": LABELS[p["tensor"]], "type": info.type, "n_rows": n_rows,
                    "n_cols": n_cols, "blocks_per_row": per_row,
                    "block_bytes": block_bytes, "n_bytes": f"{info.n_bytes:,}"},

@@ -4,11 +4,6 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  function gb(x) {
-    if (x >= 100) return T.int(Math.round(x)) + " GB";
-    return (x >= 10 ? x.toFixed(1) : x.toFixed(2)) + " GB";
-  }
-
   function block(m, title, devices, result) {
     const box = T.el("div", "msz-block");
     box.appendChild(T.el("h3", "msz-title", title));
@@ -19,15 +14,14 @@
       track.setAttribute("aria-hidden", "true");
       for (const d of devices) {
         const line = T.el("span", "msz-dev");
-        line.style.left = (100 * d.frac).toFixed(1) + "%";
+        line.style.left = d.left;
         track.appendChild(line);
       }
       const bar = T.el("span", "msz-bar msz-" + r.format);
-      bar.style.width = (100 * r.frac).toFixed(1) + "%";
+      bar.style.width = r.width;
       track.appendChild(bar);
       const num = T.el("span", "msz-num");
-      num.append(T.el("strong", null, gb(r.gb)), r.fits ? ", fits: " + r.fits + " (" + r.fits_gb + " GB)"
-        : ", more than one 8-GPU server holds");
+      num.append(T.el("strong", null, r.gb_text), r.fits_text);
       li.append(T.el("span", "msz-fmt", r.format), track, num);
       list.appendChild(li);
     }
@@ -36,7 +30,7 @@
     const ticks = T.el("span", "msz-ticks");
     for (const t of result.ticks) {
       const tick = T.el("span", "msz-tick", t.label);
-      tick.style.left = (100 * t.frac).toFixed(1) + "%";
+      tick.style.left = t.left;
       ticks.appendChild(tick);
     }
     scale.append(T.el("span", "msz-fmt", "GB"), ticks);
@@ -46,29 +40,19 @@
   }
 
   glassbox.widget("model_size", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      return { model: value("model"), billions: Number(value("billions")), group_size: Number(value("group_size")) };
-    },
-
-    mount(el) {
-      const b = el.querySelector('[data-param="billions"]');
-      b.addEventListener("input", () => { b.nextElementSibling.textContent = String(Number(b.value)); });
-    },
-
     draw(el, result) {
       const b = el.querySelector('[data-param="billions"]');
-      b.nextElementSibling.textContent = String(result.params.billions);
+      b.nextElementSibling.textContent = result.billions_text;
       const frag = document.createDocumentFragment();
-      frag.appendChild(block(result.real, result.real.name + ": " + T.int(result.real.n_params) + " parameters", result.devices, result));
+      frag.appendChild(block(result.real, result.real.name + ": " + result.real.n_params_text + " parameters", result.devices, result));
       const source = T.el("p", "msz-source", "Shape from " + result.real.source);
       result.real.links.forEach((l, i) => {
         const a = T.el("a", null, l.label);
         a.href = l.url;
         source.append(i === 0 ? " (" : ", ", a);
       });
-      source.append((result.real.links.length ? ")" : "") + ". int8 is " + Number(result.int8_bits.toPrecision(3)) + " and int4 "
-        + Number(result.int4_bits.toPrecision(3)) + " bits a weight, scales included.");
+      source.append((result.real.links.length ? ")" : "") + ". int8 is " + result.bits_text.int8 + " and int4 "
+        + result.bits_text.int4 + " bits a weight, scales included.");
       frag.appendChild(source);
       frag.appendChild(block(result.any, result.any.name, result.devices, result));
       frag.appendChild(T.el("p", "msz-axis", "Bars on a log scale from 0.1 GB to 2 TB; thin lines mark the devices below. "
@@ -83,7 +67,7 @@
         } else {
           li.append(d.name);
         }
-        li.append(": " + d.gb + " GB");
+        li.append(": " + d.gb_text);
         list.appendChild(li);
       }
       frag.appendChild(list);

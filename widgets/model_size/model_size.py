@@ -13,6 +13,7 @@ from llm_core import configs
 from llm_core.configs import CONFIGS, parameter_count, weights_bytes
 from llm_core.controls import as_choice, as_int, as_number
 from llm_core.quantization import quantized_bytes
+from widgetlib.fmt import fixed, integer
 
 FORMATS = [("fp32", 32), ("fp16", 16), ("int8", 8), ("int4", 4)]  # (name, bits per weight)
 GROUP_SIZES = [32, 64, 128]
@@ -64,6 +65,16 @@ def frac(n_bytes: int) -> float:
     return min((math.log10(gb) - LOG_LO) / (LOG_HI - LOG_LO), 1.0)
 
 
+def at(f: float) -> str:
+    """A position on the log axis as a CSS percentage: 0.4567 -> "45.7%"."""
+    return f"{100 * f:.1f}%"
+
+
+def gigabytes(x: float) -> str:
+    """GB as the bars print them: 0.52 GB, 16.1 GB, 141 GB, 1,612 GB."""
+    return integer(round(x)) + " GB" if x >= 100 else fixed(x, 1 if x >= 10 else 2) + " GB"
+
+
 def source_links(source: str) -> list:  # a config's source text -> [{"label", "url"}]
     """The paper and the Hugging Face config.json a config's source names, labelled for the figure."""
     return [{"label": "paper" if label.startswith("arXiv") else "config.json", "url": url}
@@ -76,7 +87,10 @@ def rows(sizes: dict) -> list:  # {format: bytes} -> one row per format
         n = sizes[name]
         fits = next((d for d in DEVICES if n <= d["gb"] * 1e9), None)
         out.append({"format": name, "bits": bits, "bytes": n, "gb": n / 1e9, "frac": frac(n),
-                    "fits": fits["name"] if fits else None, "fits_gb": fits["gb"] if fits else None})
+                    "fits": fits["name"] if fits else None, "fits_gb": fits["gb"] if fits else None,
+                    "gb_text": gigabytes(n / 1e9), "width": at(frac(n)),
+                    "fits_text": f", fits: {fits['name']} ({integer(fits['gb'])} GB)" if fits
+                    else ", more than one 8-GPU server holds"})
     return out
 
 
@@ -90,16 +104,20 @@ def compute(params: dict) -> dict:
     scales = -(-n_any // g)  # ceil(n / group_size) groups
     any_size = {name: quantized_bytes(n_any, bits, scales if bits < 16 else 0, SCALE_BYTES) for name, bits in FORMATS}
     return {
-        "real": {"key": p["model"], "name": cfg.name, "n_params": n_real, "source": cfg.source,
+        "real": {"key": p["model"], "name": cfg.name, "n_params": n_real, "n_params_text": integer(n_real),
+                 "source": cfg.source,
                  "links": source_links(cfg.source),
                  "rows": rows(real)},
         "any": {"name": f"Any model of {p['billions']:g} billion parameters", "n_params": n_any,
                 "rows": rows(any_size)},
         "int4_bits": 8 * real["int4"] / n_real,  # bits a weight, scales included
         "int8_bits": 8 * real["int8"] / n_real,
-        "devices": [{**d, "frac": frac(d["gb"] * 10 ** 9)} for d in DEVICES],
-        "ticks": [{"label": label, "frac": frac(gb * 10 ** 9)} for label, gb in
+        "bits_text": {"int8": f"{8 * real['int8'] / n_real:.3g}", "int4": f"{8 * real['int4'] / n_real:.3g}"},
+        "devices": [{**d, "frac": frac(d["gb"] * 10 ** 9), "left": at(frac(d["gb"] * 10 ** 9)),
+                     "gb_text": f"{integer(d['gb'])} GB"} for d in DEVICES],
+        "ticks": [{"label": label, "frac": frac(gb * 10 ** 9), "left": at(frac(gb * 10 ** 9))} for label, gb in
                   [("0.1", 0.1), ("1", 1), ("10", 10), ("100", 100), ("1,000", 1000)]],
+        "billions_text": f"{p['billions']:g}",  # the slider's <output>
         "models": [{"key": k, "name": CONFIGS[k].name} for k in MODELS],
         "params": p,
     }

@@ -4,12 +4,6 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  function read(el) {
-    const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-    return { prompt: value("prompt"), n_tokens: Number(value("n_tokens")), format: value("format"),
-             group_size: Number(value("group_size")) };
-  }
-
   function chip(c, cls) {
     const node = T.el("span", cls);
     node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
@@ -29,8 +23,6 @@
     return box;
   }
 
-  function mb(n) { return (n / 1e6).toFixed(2) + " MB"; }
-
   function cells(tr, head, values) {
     const th = T.el("th", null, head);
     th.scope = "row";
@@ -40,22 +32,13 @@
   }
 
   glassbox.widget("quantized_model", {
-    read,
-
-    mount(el) {
-      const n = el.querySelector('[data-param="n_tokens"]');
-      n.addEventListener("input", () => { n.nextElementSibling.textContent = n.value; });
-    },
-
     draw(el, result) {
       const p = result.params;
       el.querySelector('[data-param="n_tokens"]').nextElementSibling.textContent = String(p.n_tokens);
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
       const line = T.el("p", "qm-prompt-line");
-      const shown = result.prompt_tokens.length;
-      line.append(T.el("span", "qm-tag", "Prompt" + (result.n_prompt_tokens > shown ? " (last " + shown + " of "
-        + result.n_prompt_tokens + " tokens)" : "") + ":"), " ");
+      line.append(T.el("span", "qm-tag", result.prompt_label), " ");
       const chips = T.el("span", "tok-chips qm-chips");
       for (const c of result.prompt_tokens) chips.appendChild(chip(c, "tok qm-prompt-tok"));
       line.appendChild(chips);
@@ -73,13 +56,10 @@
         rows.appendChild(r);
       }
       frag.appendChild(rows);
-      frag.appendChild(T.el("p", "qm-verdict", result.first_difference === null
-        ? "The two continuations are identical for all " + result.full.length + " tokens."
-        : "They part at new token " + (result.first_difference + 1)
-          + " (marked ▶; every token from there on is outlined with a dashed border)."));
+      frag.appendChild(T.el("p", "qm-verdict", result.verdict));
 
       const table = T.el("table", "qm-table");
-      table.appendChild(T.el("caption", null, "Held-out perplexity on " + T.int(result.n_eval_tokens) + " tokens ("
+      table.appendChild(T.el("caption", null, "Held-out perplexity on " + result.text.n_eval_tokens + " tokens ("
         + result.n_eval_windows + " windows of text the model never saw in training)"));
       const head = T.el("tr");
       for (const h of ["Weights", "Stored", "Weight error", "Perplexity"]) {
@@ -89,13 +69,12 @@
       }
       const thead = T.el("thead");
       thead.appendChild(head);
-      const change = 100 * result.ppl_change;
+      const t = result.text;
       const body = T.el("tbody");
       body.append(
-        cells(T.el("tr"), "as shipped (fp32 in memory)", [mb(result.bytes_fp32), "–", result.ppl_full.toFixed(2)]),
+        cells(T.el("tr"), "as shipped (fp32 in memory)", [t.bytes_fp32, "–", t.ppl_full]),
         cells(T.el("tr"), p.format + (p.format !== "fp16" ? " (g" + p.group_size + ")" : ""),
-          [mb(result.bytes_quant), (100 * result.weight_error).toFixed(2) + "%",
-           result.ppl_quant.toFixed(2) + " (" + (change >= 0 ? "+" : "") + change.toFixed(1) + "%)"]));
+          [t.bytes_quant, t.weight_error, t.ppl_quant]));
       table.append(thead, body);
       frag.appendChild(table);
       el.querySelector(".widget-output").replaceChildren(frag);

@@ -20,6 +20,7 @@ from llm_core.controls import as_choice, as_int, as_text
 from llm_core.loss import cross_entropy, perplexity
 from llm_core.model import Model, generate, load_model, prompt_ids, read_model_file
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, integer, percent, signed
 
 MODEL = "models/tiny"
 FORMATS = ["fp16", "int8", "int4"]
@@ -112,6 +113,10 @@ def chip(token_id: int, **extra) -> dict:
     return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data, **extra}
 
 
+def megabytes(n: int) -> str:
+    return f"{fixed(n / 1e6, 2)} MB"
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     tiny = model()
@@ -133,7 +138,17 @@ def compute(params: dict) -> dict:
         widths = sorted({int(tiny.weights[name].shape[-1]) for name in storage["kept_fp16"]})
         notes.append(f"{len(storage['kept_fp16'])} matrices have rows of {' or '.join(map(str, widths))} weights, "
                      f"not a whole number of groups of {p['group_size']}: they stay fp16.")
+    shown = min(len(ids), 16)
+    ppl_full, ppl_quant = perplexity(loss_full), perplexity(loss_quant)
+    change = ppl_quant / ppl_full - 1
     return {
+        "prompt_label": (f"Prompt (last {shown} of {len(ids)} tokens):" if len(ids) > shown else "Prompt:"),
+        "verdict": (f"The two continuations are identical for all {len(full)} tokens." if first is None else
+                    f"They part at new token {first + 1} (marked ▶; every token from there on is outlined with "
+                    "a dashed border)."),
+        "text": {"n_eval_tokens": integer(n_eval), "bytes_fp32": megabytes(fp32_bytes),
+                 "bytes_quant": megabytes(storage["bytes"]), "weight_error": percent(storage["relative"], 2),
+                 "ppl_full": fixed(ppl_full, 2), "ppl_quant": f"{fixed(ppl_quant, 2)} ({signed(100 * change, 1)}%)"},
         "prompt_tokens": [chip(int(i)) for i in ids[-16:]],
         "n_prompt_tokens": len(ids),
         "full": row(full),
@@ -143,9 +158,9 @@ def compute(params: dict) -> dict:
         "n_eval_windows": len(WINDOWS),
         "loss_full": loss_full,
         "loss_quant": loss_quant,
-        "ppl_full": perplexity(loss_full),
-        "ppl_quant": perplexity(loss_quant),
-        "ppl_change": perplexity(loss_quant) / perplexity(loss_full) - 1,
+        "ppl_full": ppl_full,
+        "ppl_quant": ppl_quant,
+        "ppl_change": change,
         "bytes_fp32": fp32_bytes,
         "bytes_quant": storage["bytes"],
         "weight_error": storage["relative"],

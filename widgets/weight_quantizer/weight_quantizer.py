@@ -15,6 +15,7 @@ from llm_core.controls import as_choice, as_int
 from llm_core.model import load_model
 from llm_core.quantization import (dequantize, quantization_error, quantize_absmax, quantized_bytes, to_bf16,
                                    to_fp16)
+from widgetlib.fmt import fixed, integer, minus, percent, sci
 
 MODEL = "models/tiny"
 MATRICES = ["wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down", "tok_emb"]
@@ -87,11 +88,16 @@ def histogram(values: np.ndarray, limit: float) -> dict:  # [n] -> counts and SV
     bars = [{"x": round(LEFT + i * bar_w, 2), "w": round(bar_w, 2),
              "y": round(TOP + plot_h * (1 - c / top), 2), "h": round(plot_h * c / top, 2), "count": int(c)}
             for i, c in enumerate(counts)]
-    x_ticks = [{"at": round(LEFT + plot_w * f, 2), "label": f"{v:.2g}"}
-               for f, v in ((0, -limit), (0.5, 0.0), (1, limit))]
-    return {"bars": bars, "max_count": top, "limit": float(limit), "bin_width": float(edges[1] - edges[0]),
+    x_ticks = [{"at": round(LEFT + plot_w * f, 2), "label": minus(f"{v:.2g}"), "anchor": anchor}
+               for f, v, anchor in ((0, -limit, "start"), (0.5, 0.0, "middle"), (1, limit, "end"))]
+    return {"bars": bars, "max_count": top, "max_count_text": integer(top), "limit": float(limit),
+            "bin_width": float(edges[1] - edges[0]),
             "x_ticks": x_ticks, "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
-            "top": TOP, "bottom": HEIGHT - BOTTOM}
+            "top": TOP, "bottom": HEIGHT - BOTTOM, "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+            # where the view puts text: tick labels under the axis, the count and its name at the top
+            # left, the unit under the middle
+            "tick_y": HEIGHT - BOTTOM + 13, "count_x": LEFT - 4, "name_x": LEFT + 4, "name_y": TOP + 8,
+            "unit_x": (LEFT + WIDTH - RIGHT) / 2, "unit_y": HEIGHT - 2}
 
 
 def grid_lines(hist: dict, absmax: float, bits: int) -> list:  # -> x positions (SVG units) of the grid
@@ -132,6 +138,22 @@ def quantize(w: np.ndarray, p: dict):  # -> w_hat, error, bits, n_scales, notes
     return dequantize(q, scales).astype(np.float32), error, bits, int(np.size(scales)), notes
 
 
+def small(x: float) -> str:
+    """An error as the table prints it: 0, 0.0123, and below 0.001 in scientific notation, 6.10e−05."""
+    return "0" if x == 0 else sci(x, 2) if x < 0.001 else fixed(x, 4)
+
+
+def texts(r: dict) -> dict:
+    """Every number the figure prints, formatted."""
+    e, n_scales = r["error"], r["n_scales"]
+    scales = f" ({integer(n_scales)} scale{'' if n_scales == 1 else 's'}: {integer(r['bytes_scales'])} bytes)"
+    return {"n_weights": integer(r["n_weights"]), "absmax": fixed(r["absmax"], 4), "absmax_3": fixed(r["absmax"], 3),
+            "rms": fixed(r["rms"], 4), "max_abs": small(e["max_abs"]), "rmse": small(e["rmse"]),
+            "relative": percent(e["relative"], 2), "bytes_fp32": integer(r["bytes_fp32"]),
+            "bytes_after": integer(r["bytes_after"]) + (scales if r["integer"] else ""),
+            "bits_per_weight": f"{r['bits_per_weight']:.3g}", "ratio": fixed(r["ratio"], 2)}
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     name = weight_name(p["layer"], p["matrix"])
@@ -146,7 +168,7 @@ def compute(params: dict) -> dict:
                      "already are fp16 numbers and rounding to fp16 changes nothing.")
     integer = p["format"].startswith("int")
     weights = histogram(w, absmax)
-    return {
+    result = {
         "name": name,
         "label": LABELS[p["matrix"]],
         "shape": list(w.shape),
@@ -169,3 +191,4 @@ def compute(params: dict) -> dict:
         "params": p,
         "note": " ".join(notes) or None,
     }
+    return {**result, "text": texts(result)}
