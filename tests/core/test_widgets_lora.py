@@ -13,6 +13,7 @@ import pytest
 
 from llm_core.configs import CONFIGS, parameter_count
 from widget_loader import load_widget, run
+from widgetlib.fmt import fixed, percent
 
 
 lora_rank = load_widget("lora_rank")
@@ -51,6 +52,21 @@ def test_error_falls_with_rank_and_reaches_zero_at_full_rank():
     assert full["relative"] == 0.0 and full["energy"] == 1.0 and full["fraction"] == 2.0
 
 
+def test_lora_rank_text_is_widgetlib_fmt_of_the_values():
+    r = run(lora_rank, layer=3, matrix="w_down", rank=32)
+    assert dict(r["stats"]) == {
+        "Relative error ‖W − AB‖ / ‖W‖": percent(r["relative"]),
+        "Share of Σs² kept": f"{percent(r['energy'])} (90% needs rank {r['rank_for_90']})",
+        "A random matrix, same shape, same rank": f"{percent(r['random_relative'])} error",
+        "Numbers in A and B, r (d_in + d_out)": f"{r['lora']:,} vs {r['full']:,} in W ({100 * r['fraction']:.1f}%)"}
+    sp = r["spectrum"]
+    assert sp["max_label"]["text"] == fixed(sp["max"], 2) and sp["cut_label"]["text"] == "r = 32"
+    assert sp["cut_label"]["x"] == pytest.approx(sp["cut"] + 3)
+    assert f"largest {fixed(r['s_first'], 3)}, smallest {fixed(r['s_last'], 4)}" in r["aria_label"]
+    full = run(lora_rank, rank=128)  # the factors of a full-rank "update" hold twice W's numbers
+    assert full["stats"][0][1] == "0%" and full["stats"][3][1].endswith("in W (200.0%)")
+
+
 def test_rank_is_capped_by_the_smaller_side_with_a_note():
     r = run(lora_rank, matrix="wv", rank=100)
     assert r["rank"] == 64 and r["max_rank"] == 64 and "64" in r["note"]
@@ -79,6 +95,19 @@ def test_llama_2_7b_rank_8_on_q_and_v_is_4_194_304():
     assert math.isclose(r["fraction"], 4_194_304 / r["total"])
     assert r["full_bytes"] == 16 * r["total"] and r["lora_bytes"] == 2 * r["total"] + 16 * r["lora"]
     assert r["adapter_bytes"] == 2 * 4_194_304
+
+
+def test_lora_params_text():
+    r = run(lora_params)
+    assert r["rows"] == [
+        {"head": "Full fine-tuning", "trained": f"{r['total']:,} (100%)", "width": "100.0%",
+         "memory": "108 GB"},  # 107.8 GB: whole GB from 100 on
+        {"head": "LoRA, rank 8", "trained": f"4,194,304 ({percent(r['fraction'], 3)})",
+         "width": f"{100 * r['lora_bar']:.1f}%", "memory": f"{r['lora_bytes'] / 1e9:.1f} GB"}]
+    assert r["per_layer"] == [{"name": "wq", "text": " 4096 × 4096 gets 65,536; "},
+                              {"name": "wv", "text": " 4096 × 4096 gets 65,536."}]
+    assert r["adapter_text"] == "8.4 MB"
+    assert [lora_params.gigabytes(n) for n in (5e8, 1.35e10, 1.404e11)] == ["0.50 GB", "13.5 GB", "140 GB"]
 
 
 def test_llama_3_8b_rank_16_on_every_linear_layer_is_41_943_040():

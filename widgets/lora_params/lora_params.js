@@ -4,42 +4,26 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  function gb(n) {
-    const x = n / 1e9;
-    if (x >= 100) return T.int(Math.round(x)) + " GB";
-    return (x >= 10 ? x.toFixed(1) : x.toFixed(2)) + " GB";
-  }
-
-  function bar(frac) {
+  function bar(width) {
     const box = T.el("span", "lp-bar");
     box.setAttribute("aria-hidden", "true");
     const fill = T.el("span");
-    fill.style.width = (100 * frac).toFixed(1) + "%";
+    fill.style.width = width;
     box.appendChild(fill);
     return box;
   }
 
-  function row(body, head, trained, frac, bytes) {
+  function row(body, r) {
     const tr = T.el("tr");
-    const th = T.el("th", null, head);
+    const th = T.el("th", null, r.head);
     th.scope = "row";
     const mem = T.el("td");
-    mem.append(bar(frac), gb(bytes));
-    tr.append(th, T.el("td", null, trained), mem);
+    mem.append(bar(r.width), r.memory);
+    tr.append(th, T.el("td", null, r.trained), mem);
     body.appendChild(tr);
   }
 
   glassbox.widget("lora_params", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      return { model: value("model"), rank: Number(value("rank")), targets: value("targets") };
-    },
-
-    mount(el) {
-      const r = el.querySelector('[data-param="rank"]');
-      r.addEventListener("input", () => { r.nextElementSibling.textContent = r.value; });
-    },
-
     draw(el, result) {
       const p = result.params;
       el.querySelector('[data-param="rank"]').nextElementSibling.textContent = String(p.rank);
@@ -54,17 +38,12 @@
       const thead = T.el("thead");
       thead.appendChild(head);
       const body = T.el("tbody");
-      row(body, "Full fine-tuning", T.int(result.total) + " (100%)", 1, result.full_bytes);
-      row(body, "LoRA, rank " + p.rank, T.int(result.lora) + " (" + (100 * result.fraction).toFixed(3) + "%)",
-        result.lora_bar, result.lora_bytes);
+      for (const r of result.rows) row(body, r);
       table.append(thead, body);
       frag.appendChild(table);
       const detail = T.el("p", "lp-detail", result.name + ", " + result.n_layer + " layers, LoRA on " + result.targets_label + ". Per layer: ");
-      result.matrices.forEach((m, i) => {
-        detail.append(T.el("code", null, m.name), " " + m.shape[0] + " × " + m.shape[1] + " gets " + T.int(m.lora)
-          + (i < result.matrices.length - 1 ? "; " : "."));
-      });
-      detail.append(" The trained update saved in fp16 is " + (result.adapter_bytes / 1e6).toFixed(1) + " MB.");
+      for (const m of result.per_layer) detail.append(T.el("code", null, m.name), m.text);
+      detail.append(" The trained update saved in fp16 is " + result.adapter_text + ".");
       frag.appendChild(detail);
       const source = T.el("p", "lp-source", "Shape from " + result.source);
       result.links.forEach((l, i) => {

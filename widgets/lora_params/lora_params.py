@@ -13,6 +13,7 @@ from llm_core import configs
 from llm_core.configs import CONFIGS, parameter_count
 from llm_core.controls import as_choice, as_int
 from llm_core.lora import TARGETS, block_linear_shapes, lora_model_parameter_count
+from widgetlib.fmt import integer, percent
 
 MODELS = ["llama-3.2-1b", "llama-2-7b", "mistral-7b", "llama-3-8b", "qwen2.5-7b", "llama-2-13b", "llama-2-70b",
           "llama-3-70b", "gpt2"]
@@ -50,6 +51,14 @@ def read_params(params: dict) -> dict:
     }
 
 
+def gigabytes(n: int) -> str:
+    """Bytes as GB: 3 significant digits or so (0.52 GB, 13.5 GB, 140 GB)."""
+    x = n / 1e9
+    if x >= 100:
+        return f"{integer(round(x))} GB"
+    return f"{x:.1f} GB" if x >= 10 else f"{x:.2f} GB"
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     cfg = CONFIGS[p["model"]]
@@ -58,7 +67,18 @@ def compute(params: dict) -> dict:
     shapes = block_linear_shapes(cfg)
     full_bytes = TRAINED_BYTES * total
     lora_bytes = FROZEN_BYTES * total + TRAINED_BYTES * count["lora"]
+    matrices = list(count["per_matrix"].items())
     return {
+        # The table: per method, what it trains and the memory it needs (a bar relative to full fine-tuning).
+        "rows": [{"head": "Full fine-tuning", "trained": f"{integer(total)} (100%)", "width": "100.0%",
+                  "memory": gigabytes(full_bytes)},
+                 {"head": f"LoRA, rank {p['rank']}",
+                  "trained": f"{integer(count['lora'])} ({percent(count['lora'] / total, 3)})",
+                  "width": f"{100 * lora_bytes / full_bytes:.1f}%", "memory": gigabytes(lora_bytes)}],
+        # Per layer: each targeted matrix's shape and the LoRA numbers it gets, listed with "; " between.
+        "per_layer": [{"name": n, "text": f" {shapes[n][0]} × {shapes[n][1]} gets {integer(v)}"
+                       + ("; " if i < len(matrices) - 1 else ".")} for i, (n, v) in enumerate(matrices)],
+        "adapter_text": f"{FROZEN_BYTES * count['lora'] / 1e6:.1f} MB",
         "name": cfg.name,
         "source": cfg.source,
         "links": source_links(cfg.source),

@@ -14,6 +14,7 @@ import numpy as np
 from llm_core.controls import as_choice, as_int
 from llm_core.lora import lora_parameter_count, low_rank_approximation, low_rank_error
 from llm_core.model import load_model
+from widgetlib.fmt import fixed, integer, percent
 
 MODEL = "models/tiny"
 MATRICES = ["wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down"]
@@ -69,10 +70,15 @@ def spectrum(s: np.ndarray, rank: int) -> dict:
     bar_w = plot_w / n
     bars = [{"x": round(LEFT + i * bar_w, 2), "w": round(bar_w, 2), "y": round(TOP + plot_h * (1 - v / top), 2),
              "h": round(plot_h * v / top, 2), "kept": i < rank} for i, v in enumerate(s)]
-    return {"bars": bars, "cut": round(LEFT + rank * bar_w, 2), "max": top, "n": n,
+    cut = round(LEFT + rank * bar_w, 2)
+    return {"bars": bars, "cut": cut, "max": top, "n": n,
             "x_ticks": [{"at": round(LEFT + (i - 0.5) * bar_w, 2), "label": str(i)} for i in (1, n // 2, n)],
             "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
-            "bottom": HEIGHT - BOTTOM}
+            "bottom": HEIGHT - BOTTOM, "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+            # where the labels sit: "r = ..." right of the cut, the y labels left of the axis, the x ones below
+            "cut_label": {"x": round(cut + 3, 2), "y": TOP + 9, "text": f"r = {rank}"},
+            "y_text_x": LEFT - 4, "max_label": {"y": TOP + 8, "text": fixed(top, 2)},
+            "x_text_y": HEIGHT - BOTTOM + 13, "title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 2}}
 
 
 def compute(params: dict) -> dict:
@@ -92,16 +98,25 @@ def compute(params: dict) -> dict:
     s_rand = random_spectrum((d_in, d_out), rms)
     random_kept = float(np.sum(s_rand[:rank] ** 2) / np.sum(s_rand ** 2))
     energy = np.cumsum(s ** 2) / np.sum(s ** 2)
+    rank_for_90 = int(np.searchsorted(energy, 0.9) + 1)  # smallest rank keeping 90% of sum s^2
+    random_relative = float(np.sqrt(max(1.0 - random_kept, 0.0)))
     return {
+        "aria_label": (f"Singular values of {name}, largest {fixed(float(s[0]), 3)}, smallest {fixed(float(s[-1]), 4)}; "
+                       f"the first {rank} are kept"),
+        "stats": [["Relative error ‖W − AB‖ / ‖W‖", percent(error["relative"])],
+                  ["Share of Σs² kept", f"{percent(error['energy'])} (90% needs rank {rank_for_90})"],
+                  ["A random matrix, same shape, same rank", f"{percent(random_relative)} error"],
+                  ["Numbers in A and B, r (d_in + d_out)", f"{integer(counts['lora'])} vs {integer(counts['full'])} "
+                                                           f"in W ({100 * counts['fraction']:.1f}%)"]],  # up to 200%: not a share
         "name": name,
         "shape": [d_in, d_out],
         "rank": rank,
         "max_rank": min(d_in, d_out),
         "relative": error["relative"],
         "energy": error["energy"],
-        "random_relative": float(np.sqrt(max(1.0 - random_kept, 0.0))),
+        "random_relative": random_relative,
         "random_energy": random_kept,
-        "rank_for_90": int(np.searchsorted(energy, 0.9) + 1),  # smallest rank keeping 90% of sum s^2
+        "rank_for_90": rank_for_90,
         "s_first": float(s[0]),
         "s_last": float(s[-1]),
         "full": counts["full"],
