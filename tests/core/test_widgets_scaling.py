@@ -13,6 +13,7 @@ import pytest
 
 from llm_core.scaling import TRAINED_MODELS, chinchilla_loss, loss_at_budget
 from widget_loader import load_widget, run
+from widgetlib.fmt import fixed
 
 
 compute_optimal = load_widget("compute_optimal")
@@ -42,6 +43,9 @@ def test_compute_optimal_default_numbers_quoted_in_the_chapter():
     assert (r["fit"]["n_text"], r["fit"]["d_text"], round(r["fit"]["loss"], 3)) == ("5.16B", "323B", 2.139)
     assert (r["rule"]["n_text"], r["rule"]["d_text"], round(r["rule"]["loss"], 3)) == ("9.13B", "183B", 2.146)
     assert r["flops_text"] == {"mantissa": "1.00", "exponent": "22"}
+    assert [(s["key"], s["tokens_per_param_text"], s["loss_text"]) for s in (r["fit"], r["rule"])] == [
+        (1, fixed(r["fit"]["tokens_per_param"], 1), "2.139"), (2, "20.0", "2.146")]
+    assert r["gpu"]["tflops_text"] == "989" and "lowest loss, 2.139 nats, is at N = 5.16B" in r["aria_label"]
 
 
 def test_compute_optimal_plot_marks_the_valley():
@@ -53,7 +57,9 @@ def test_compute_optimal_plot_marks_the_valley():
     assert a["optimum"][1] >= max(ys) - 0.01  # the lowest loss: SVG y grows downwards, so the largest y
     assert all(a["top"] - 0.01 <= y <= a["bottom"] + 0.01 for y in ys)
     assert [t["label"] for t in a["x"]] == ["1B", "10B", "100B"]
-    assert a["rule"] is not None
+    assert a["rule"] is not None and a["rule_corner"] == [pytest.approx(v - 4.5) for v in a["rule"]]
+    assert a["points"] == " ".join(f"{x:.2f},{y:.2f}" for x, y in a["curve"])
+    assert all(t["text_y"] == pytest.approx(t["at"] + 4) for t in a["y"])
 
 
 @pytest.mark.parametrize("value, expected", [(0, 15.0), (99, 26.0), ("20.5", 20.5), (14.999, 15.0)])
@@ -112,6 +118,22 @@ def test_scaling_map_your_model(n, d, kind):
     assert y["flops"] == pytest.approx(6 * 10 ** n * 10 ** d, rel=1e-12)
     assert y["ratio"] == pytest.approx(10 ** (d - n) / 20, rel=1e-12)
     assert y["best"]["loss"] <= y["rule"]["loss"] + 1e-12 and y["best"]["loss"] <= y["loss"] + 1e-12
+    assert [y["loss_text"], y["best"]["loss_text"], y["rule"]["loss_text"]] == [
+        fixed(y["loss"], 3), fixed(y["best"]["loss"], 3), fixed(y["rule"]["loss"], 3)]
+    x, top = y["at"][0], y["at"][1] - 7
+    assert y["path"] == f"M{x:g},{top:.2f}".rstrip("0").rstrip(".") + " l7,7 l-7,7 l-7,-7 z"
+
+
+def test_scaling_map_draws_python_text():
+    r = run(scaling_map)
+    for c in r["contours"]:
+        assert c["points_text"] == " ".join(f"{x:.2f},{y:.2f}" for x, y in c["points"])
+        assert c["label"]["text"] == f"{c['loss']:.1f}" and c["label"]["x"] == pytest.approx(c["label_at"][0] - 2)
+    assert r["rule_points"].count(",") == len(r["rule_line"]) and r["frontier_points"].count(",") == len(r["frontier"])
+    assert all(m["table_loss"] == fixed(m["loss"], 2) for m in r["models"])
+    assert "the diamond at 1B parameters and 1T tokens" in r["aria_label"]
+    corner = run(scaling_map, log10_params=12, log10_tokens=14)  # the IsoFLOP line leaves the map
+    assert corner["iso_points"] is None and len(corner["iso"]) <= 1
 
 
 @pytest.mark.parametrize("params", [{"log10_params": -5, "log10_tokens": 99}, {"log10_params": "12", "log10_tokens": 7}])

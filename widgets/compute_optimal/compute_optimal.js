@@ -19,16 +19,6 @@
     return k;
   }
 
-  function showValues(el) {
-    const c = el.querySelector('[data-param="log10_flops"]');
-    const m = Math.pow(10, Number(c.value) % 1);
-    const e = Math.floor(Number(c.value));
-    // While dragging, a quick preview of the slider's value; compute's exact text replaces it.
-    c.nextElementSibling.replaceChildren(pow10({ mantissa: m.toFixed(2), exponent: String(e) }));
-    const u = el.querySelector('[data-param="utilization"]');
-    u.nextElementSibling.textContent = Math.round(100 * Number(u.value)) + "%";
-  }
-
   function table(result) {
     const wrap = make("div", "co-table-wrap");
     const t = make("table", "co-table");
@@ -47,15 +37,15 @@
     const thead = make("thead");
     thead.appendChild(head);
     const body = make("tbody");
-    [result.fit, result.rule].forEach((row, i) => {
+    for (const row of [result.fit, result.rule]) {
       const tr = make("tr");
       const th = make("th");
       th.scope = "row";
-      th.append(key(i + 1), row.label);
+      th.append(key(row.key), row.label);
       tr.append(th, make("td", null, row.n_text), make("td", null, row.d_text),
-        make("td", null, row.tokens_per_param.toFixed(1)), make("td", null, row.loss.toFixed(3)));
+        make("td", null, row.tokens_per_param_text), make("td", null, row.loss_text));
       body.appendChild(tr);
-    });
+    }
     t.append(cap, thead, body);
     wrap.appendChild(t);
     return wrap;
@@ -63,38 +53,25 @@
 
   function plot(result) {
     const a = result.plot;
-    const box = svg("svg", { class: "co-plot", viewBox: "0 0 " + a.width + " " + a.height, role: "img",
-      "aria-label": "IsoFLOP curve: fitted loss against model size N for a budget of " + result.flops_text.mantissa
-        + " times 10 to the " + result.flops_text.exponent + " FLOPs. The lowest loss, " + result.fit.loss.toFixed(3)
-        + " nats, is at N = " + result.fit.n_text + "; 20 tokens per parameter gives N = " + result.rule.n_text
-        + " and " + result.rule.loss.toFixed(3) + " nats." });
+    const box = svg("svg", { class: "co-plot", viewBox: a.viewbox, role: "img", "aria-label": result.aria_label });
     box.append(
       svg("line", { class: "co-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
       svg("line", { class: "co-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }));
     for (const t of a.x) {
       box.append(svg("line", { class: "co-grid", x1: t.at, y1: a.top, x2: t.at, y2: a.bottom }),
-        svg("text", { class: "co-tick", x: t.at, y: a.bottom + 14, "text-anchor": "middle" }, t.label));
+        svg("text", { class: "co-tick", x: t.at, y: a.x_text_y, "text-anchor": "middle" }, t.label));
     }
-    for (const t of a.y) box.appendChild(svg("text", { class: "co-tick", x: a.left - 5, y: t.at + 4, "text-anchor": "end" }, t.label));
+    for (const t of a.y) box.appendChild(svg("text", { class: "co-tick", x: a.y_text_x, y: t.text_y, "text-anchor": "end" }, t.label));
     box.append(
-      svg("text", { class: "co-tick", x: a.right, y: a.height - 2, "text-anchor": "end" }, "parameters N (log scale)"),
-      svg("text", { class: "co-tick", x: a.left + 4, y: a.top + 8 }, "loss"),
-      svg("polyline", { class: "co-curve", points: a.curve.map(([x, y]) => x.toFixed(2) + "," + y.toFixed(2)).join(" ") }));
-    if (a.rule) box.appendChild(svg("rect", { class: "co-rule", x: a.rule[0] - 4.5, y: a.rule[1] - 4.5, width: 9, height: 9 }));
+      svg("text", { class: "co-tick", x: a.x_title.x, y: a.x_title.y, "text-anchor": "end" }, "parameters N (log scale)"),
+      svg("text", { class: "co-tick", x: a.y_title.x, y: a.y_title.y }, "loss"),
+      svg("polyline", { class: "co-curve", points: a.points }));
+    if (a.rule) box.appendChild(svg("rect", { class: "co-rule", x: a.rule_corner[0], y: a.rule_corner[1], width: 9, height: 9 }));
     box.appendChild(svg("circle", { class: "co-opt", cx: a.optimum[0], cy: a.optimum[1], r: 5 }));
     return box;
   }
 
   glassbox.widget("compute_optimal", {
-    read(el) {
-      const value = (k) => el.querySelector('[data-param="' + k + '"]').value;
-      return { log10_flops: Number(value("log10_flops")), gpu: value("gpu"), utilization: Number(value("utilization")) };
-    },
-
-    mount(el) {
-      el.querySelector(".co-controls").addEventListener("input", () => showValues(el));
-    },
-
     draw(el, result) {
       const c = el.querySelector('[data-param="log10_flops"]');
       c.nextElementSibling.replaceChildren(pow10(result.flops_text));
@@ -106,7 +83,7 @@
       const strong = make("strong");
       strong.append(pow10(result.flops_text), " FLOPs");
       readout.append(make("var", null, "C"), " = ", strong, ": " + result.gpu_time + " on one ", link,
-        " (" + result.gpu.tflops.toFixed(0) + " TFLOP/s peak) at " + result.utilization_pct
+        " (" + result.gpu.tflops_text + " TFLOP/s peak) at " + result.utilization_pct
         + "% utilisation" + (result.gpus_for_30_days_text ? ", or " + result.gpus_for_30_days_text + " of them for 30 days" : "") + ".");
       const legend = make("p", "co-legend");
       legend.append(key(1), "the fit’s optimum, ", key(2), "20 tokens per parameter. Every point on the curve spends the same ",

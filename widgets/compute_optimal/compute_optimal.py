@@ -14,6 +14,7 @@ import numpy as np
 
 from llm_core.controls import as_choice, as_number
 from llm_core.scaling import compute_optimal as optimum, gpu_days, loss_at_budget, rule_of_thumb
+from widgetlib.fmt import fixed
 
 LOG10_FLOPS_MIN, LOG10_FLOPS_MAX = 15.0, 26.0
 # Peak dense BF16 tensor throughput, from the vendor's datasheet (the "with sparsity" figure halved).
@@ -80,10 +81,12 @@ def duration(days: float) -> str:
     return f"{days / 365.25:,.3g} GPU-years" if days < 365.25e3 else f"{days / 365.25:,.0f} GPU-years"
 
 
-def split(best: dict, label: str) -> dict:
-    return {"label": label, "n_params": best["n_params"], "n_tokens": best["n_tokens"],
+def split(best: dict, label: str, key: int) -> dict:
+    """One row of the table; key: its marker in the plot (1 the optimum's circle, 2 the rule's square)."""
+    return {"label": label, "key": key, "n_params": best["n_params"], "n_tokens": best["n_tokens"],
             "tokens_per_param": best["tokens_per_param"], "loss": best["loss"],
-            "n_text": count(best["n_params"]), "d_text": count(best["n_tokens"])}
+            "n_text": count(best["n_params"]), "d_text": count(best["n_tokens"]),
+            "tokens_per_param_text": fixed(best["tokens_per_param"], 1), "loss_text": fixed(best["loss"], 3)}
 
 
 def plot(flops: float, best: dict, rule: dict) -> dict:
@@ -102,12 +105,20 @@ def plot(flops: float, best: dict, rule: dict) -> dict:
     x_ticks = [{"at": at(e, y_lo)[0], "label": count(10.0 ** e)} for e in range(math.ceil(lo), math.floor(hi) + 1)]
     n_y = int(round((y_hi - y_lo) / y_step))
     y_ticks = [{"at": at(lo, y_lo + i * y_step)[1], "label": f"{y_lo + i * y_step:.1f}"} for i in range(n_y + 1)]
+    for t in y_ticks:
+        t["text_y"] = round(t["at"] + 4, 2)   # the label's baseline, centred on the tick
+    curve = [at(x, float(y)) for x, y in zip(log_n, losses)]
+    rule_at = at(math.log10(rule["n_params"]), rule["loss"]) if lo <= math.log10(rule["n_params"]) <= hi else None
     return {
-        "curve": [at(x, float(y)) for x, y in zip(log_n, losses)],
+        "curve": curve,
+        "points": " ".join(f"{x:.2f},{y:.2f}" for x, y in curve),
         "optimum": at(math.log10(best["n_params"]), best["loss"]),
-        "rule": at(math.log10(rule["n_params"]), rule["loss"]) if lo <= math.log10(rule["n_params"]) <= hi else None,
+        "rule": rule_at,
+        "rule_corner": [round(rule_at[0] - 4.5, 2), round(rule_at[1] - 4.5, 2)] if rule_at else None,  # 9-unit square
         "x": x_ticks, "y": y_ticks, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
-        "bottom": HEIGHT - BOTTOM, "width": WIDTH, "height": HEIGHT,
+        "bottom": HEIGHT - BOTTOM, "width": WIDTH, "height": HEIGHT, "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        "x_text_y": HEIGHT - BOTTOM + 14, "y_text_x": LEFT - 5,
+        "x_title": {"x": WIDTH - RIGHT, "y": HEIGHT - 2}, "y_title": {"x": LEFT + 4, "y": TOP + 8},
     }
 
 
@@ -117,10 +128,17 @@ def compute(params: dict) -> dict:
     gpu = GPUS[p["gpu"]]
     best, rule = optimum(flops), rule_of_thumb(flops)
     days = gpu_days(flops, gpu["flops_per_s"], p["utilization"])
+    fit, by_rule = split(best, "The fit’s optimum", 1), split(rule, "20 tokens per parameter", 2)
+    flops_text = power_of_ten(flops)
     return {
+        "aria_label": (f"IsoFLOP curve: fitted loss against model size N for a budget of {flops_text['mantissa']} "
+                       f"times 10 to the {flops_text['exponent']} FLOPs. The lowest loss, {fit['loss_text']} nats, "
+                       f"is at N = {fit['n_text']}; 20 tokens per parameter gives N = {by_rule['n_text']} and "
+                       f"{by_rule['loss_text']} nats."),
         "flops": flops,
-        "flops_text": power_of_ten(flops),
-        "gpu": {"key": p["gpu"], "name": gpu["name"], "tflops": gpu["flops_per_s"] / 1e12, "source": gpu["source"]},
+        "flops_text": flops_text,
+        "gpu": {"key": p["gpu"], "name": gpu["name"], "tflops": gpu["flops_per_s"] / 1e12,
+                "tflops_text": f"{gpu['flops_per_s'] / 1e12:.0f}", "source": gpu["source"]},
         "gpu_options": [{"key": k, "label": f"{g['name']} ({g['flops_per_s'] / 1e12:.0f} TFLOP/s BF16)"}
                         for k, g in GPUS.items()],
         "utilization_pct": round(100 * p["utilization"]),
@@ -129,8 +147,8 @@ def compute(params: dict) -> dict:
         "gpus_for_30_days": days / 30,
         # "or 9.75 of them for 30 days", only when one accelerator would take longer than that
         "gpus_for_30_days_text": (f"{days / 30:,.3g}" if days < 30e5 else f"{days / 30:,.0f}") if days > 30 else "",
-        "fit": split(best, "The fit’s optimum"),
-        "rule": split(rule, "20 tokens per parameter"),
+        "fit": fit,
+        "rule": by_rule,
         "plot": plot(flops, best, rule),
         "params": p,
     }

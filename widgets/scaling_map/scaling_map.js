@@ -7,8 +7,6 @@
 
   const svg = window.glassboxTokens.svg;
 
-  const pts = (points) => points.map(([x, y]) => x.toFixed(2) + "," + y.toFixed(2)).join(" ");
-
   function pow10(t) {  // "6.00 × 10²¹", as scaling_map.html's pow10
     const frag = document.createDocumentFragment();
     frag.append(t.mantissa + " × 10", make("sup", null, t.exponent));
@@ -20,44 +18,41 @@
     p.append("Your model, ", make("strong", null, y.n_text), " parameters on ", make("strong", null, y.d_text),
       " tokens: ", make("var", null, "C"), " = 6", make("var", null, "N"), make("var", null, "D"),
       " = ", pow10(y.flops_text), " FLOPs, " + y.tpp_text + " tokens per parameter (" + y.ratio_text
-      + "× the rule of 20): ", make("strong", null, y.word), ". Fitted loss " + y.loss.toFixed(3)
+      + "× the rule of 20): ", make("strong", null, y.word), ". Fitted loss " + y.loss_text
       + " nats. The same compute at 20 tokens per parameter: " + y.rule.n_text + " on " + y.rule.d_text + " ("
-      + y.rule.loss.toFixed(3) + "); at the fit’s optimum: " + y.best.n_text + " on " + y.best.d_text + " ("
-      + y.best.loss.toFixed(3) + ").");
+      + y.rule.loss_text + "); at the fit’s optimum: " + y.best.n_text + " on " + y.best.d_text + " ("
+      + y.best.loss_text + ").");
     return p;
   }
 
   function plot(result) {
-    const a = result.axes, y = result.yours;
-    const box = svg("svg", { class: "sm-plot", viewBox: "0 0 " + a.width + " " + a.height, role: "img",
-      "aria-label": "Parameters against training tokens, both on log scales, with contours of the Chinchilla fit’s "
-        + "loss. The models and their positions are listed in the table below; your model is the diamond at "
-        + y.n_text + " parameters and " + y.d_text + " tokens." });
+    const a = result.axes;
+    const box = svg("svg", { class: "sm-plot", viewBox: a.viewbox, role: "img", "aria-label": result.aria_label });
     for (const t of a.x) {
       box.append(svg("line", { class: "sm-grid", x1: t.at, y1: a.top, x2: t.at, y2: a.bottom }),
-        svg("text", { class: "sm-tick", x: t.at, y: a.bottom + 14, "text-anchor": "middle" }, t.label));
+        svg("text", { class: "sm-tick", x: t.at, y: a.x_text_y, "text-anchor": "middle" }, t.label));
     }
     for (const t of a.y) {
       box.append(svg("line", { class: "sm-grid", x1: a.left, y1: t.at, x2: a.right, y2: t.at }),
-        svg("text", { class: "sm-tick", x: a.left - 5, y: t.at + 4, "text-anchor": "end" }, t.label));
+        svg("text", { class: "sm-tick", x: a.y_text_x, y: t.text_y, "text-anchor": "end" }, t.label));
     }
     box.append(
       svg("line", { class: "sm-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
       svg("line", { class: "sm-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }),
-      svg("text", { class: "sm-tick", x: a.right, y: a.height - 2, "text-anchor": "end" }, "parameters N"),
-      svg("text", { class: "sm-tick", x: a.left + 4, y: a.top + 10 }, "tokens D"));
+      svg("text", { class: "sm-tick", x: a.x_title.x, y: a.x_title.y, "text-anchor": "end" }, "parameters N"),
+      svg("text", { class: "sm-tick", x: a.y_title.x, y: a.y_title.y }, "tokens D"));
     for (const c of result.contours) {
-      box.append(svg("polyline", { class: "sm-contour", points: pts(c.points) }),
-        svg("text", { class: "sm-clabel", x: c.label_at[0] - 2, y: c.label_at[1] - 3, "text-anchor": "end" }, c.loss.toFixed(1)));
+      box.append(svg("polyline", { class: "sm-contour", points: c.points_text }),
+        svg("text", { class: "sm-clabel", x: c.label.x, y: c.label.y, "text-anchor": "end" }, c.label.text));
     }
-    box.append(svg("polyline", { class: "sm-rule", points: pts(result.rule_line) }),
-      svg("polyline", { class: "sm-frontier", points: pts(result.frontier) }));
-    if (result.iso.length > 1) box.appendChild(svg("polyline", { class: "sm-iso", points: pts(result.iso) }));
+    box.append(svg("polyline", { class: "sm-rule", points: result.rule_points }),
+      svg("polyline", { class: "sm-frontier", points: result.frontier_points }));
+    if (result.iso_points) box.appendChild(svg("polyline", { class: "sm-iso", points: result.iso_points }));
     for (const m of result.models) {
       box.append(svg("circle", { class: "sm-model sm-" + m.kind, cx: m.at[0], cy: m.at[1], r: 4.5 }),
         svg("text", { class: "sm-name", x: m.label.x, y: m.label.y, "text-anchor": m.label.anchor }, m.name));
     }
-    box.appendChild(svg("path", { class: "sm-yours", d: "M" + y.at[0] + "," + (y.at[1] - 7) + " l7,7 l-7,7 l-7,-7 z" }));
+    box.appendChild(svg("path", { class: "sm-yours", d: result.yours.path }));
     const wrap = make("div", "sm-plot-wrap");
     wrap.appendChild(box);
     return wrap;
@@ -101,7 +96,7 @@
       const flops = make("td");
       flops.appendChild(pow10(m.flops_text));
       tr.append(th, make("td", null, m.n_text), make("td", null, m.d_text), make("td", null, m.tpp_text),
-        make("td", null, m.word), flops, make("td", null, m.loss.toFixed(2)), src);
+        make("td", null, m.word), flops, make("td", null, m.table_loss), src);
       body.appendChild(tr);
     }
     t.append(thead, body);
@@ -109,24 +104,14 @@
     return wrap;
   }
 
+  // The sliders move log10 N and log10 D; their readouts are the counts Python made of them (1.7M, 70B, ...).
   function showValues(el, result) {
-    // The slider's own number is shown by compute (as 1.7M, 70B, ...); while dragging, 10^x as a preview.
-    for (const [key, text] of [["log10_params", result && result.yours.n_text], ["log10_tokens", result && result.yours.d_text]]) {
-      const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = text || "10^" + Number(input.value).toFixed(2);
+    for (const [key, text] of [["log10_params", result.yours.n_text], ["log10_tokens", result.yours.d_text]]) {
+      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
     }
   }
 
   glassbox.widget("scaling_map", {
-    read(el) {
-      const value = (k) => Number(el.querySelector('[data-param="' + k + '"]').value);
-      return { log10_params: value("log10_params"), log10_tokens: value("log10_tokens") };
-    },
-
-    mount(el) {
-      el.querySelector(".sm-controls").addEventListener("input", () => showValues(el, null));
-    },
-
     draw(el, result) {
       showValues(el, result);
       const caption = make("p", "sm-caption", "Published models on the map (the fitted loss is the Chinchilla fit’s, "

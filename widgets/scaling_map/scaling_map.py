@@ -16,6 +16,7 @@ import numpy as np
 from llm_core.controls import as_number
 from llm_core.scaling import (TOKENS_PER_PARAM, TRAINED_MODELS, chinchilla_loss, compute_optimal, rule_of_thumb,
                               tokens_for_loss, training_flops)
+from widgetlib.fmt import fixed
 
 X_MIN, X_MAX = 6.0, 12.0     # log10 N: 1M to 1T parameters
 Y_MIN, Y_MAX = 7.0, 14.0     # log10 D: 10M to 100T tokens
@@ -63,6 +64,11 @@ def at(log_n: float, log_d: float) -> list:
             round(TOP + float(Y_MAX - log_d) / (Y_MAX - Y_MIN) * (HEIGHT - TOP - BOTTOM), 2)]
 
 
+def polyline(points: list) -> str:
+    """[[x, y], ...] as an SVG polyline's points: "x,y x,y ..." with two decimals."""
+    return " ".join(f"{x:.2f},{y:.2f}" for x, y in points)
+
+
 def inside(log_n, log_d) -> bool:
     return X_MIN - 1e-9 <= log_n <= X_MAX + 1e-9 and Y_MIN - 1e-9 <= log_d <= Y_MAX + 1e-9
 
@@ -89,7 +95,8 @@ def verdict(n_params: float, n_tokens: float) -> dict:
     flops = training_flops(n_params, n_tokens)
     return {"tokens_per_param": n_tokens / n_params, "ratio": ratio, "tpp_text": number(n_tokens / n_params),
             "ratio_text": number(ratio), "kind": kind, "word": word, "flops": flops,
-            "flops_text": power_of_ten(flops), "loss": chinchilla_loss(n_params, n_tokens)}
+            "flops_text": power_of_ten(flops), "loss": chinchilla_loss(n_params, n_tokens),
+            "loss_text": fixed(chinchilla_loss(n_params, n_tokens), 3)}
 
 
 def contours() -> list:
@@ -99,7 +106,9 @@ def contours() -> list:
         log_d = np.log10(tokens_for_loss(level, 10.0 ** log_n))   # [97], inf where unreachable
         points = [at(x, y) for x, y in zip(log_n, log_d) if np.isfinite(y) and inside(x, y)]
         if len(points) >= 2:
-            out.append({"loss": level, "points": points, "label_at": points[-1]})
+            x, y = points[-1]   # the level's label sits just left of and above the curve's end
+            out.append({"loss": level, "points": points, "label_at": points[-1], "points_text": polyline(points),
+                        "label": {"x": round(x - 2, 2), "y": round(y - 3, 2), "text": f"{level:.1f}"}})
     return out
 
 
@@ -115,10 +124,14 @@ def frontier() -> list:
 
 
 def axes() -> dict:
+    """Ticks at the powers of ten, and where every label sits."""
     return {"x": [{"at": at(e, Y_MIN)[0], "label": count(10.0 ** e)} for e in range(int(X_MIN), int(X_MAX) + 1)],
-            "y": [{"at": at(X_MIN, e)[1], "label": count(10.0 ** e)} for e in range(int(Y_MIN), int(Y_MAX) + 1)],
+            "y": [{"at": at(X_MIN, e)[1], "text_y": round(at(X_MIN, e)[1] + 4, 2), "label": count(10.0 ** e)}
+                  for e in range(int(Y_MIN), int(Y_MAX) + 1)],
             "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM,
-            "width": WIDTH, "height": HEIGHT}
+            "width": WIDTH, "height": HEIGHT, "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+            "x_text_y": HEIGHT - BOTTOM + 14, "y_text_x": LEFT - 5,
+            "x_title": {"x": WIDTH - RIGHT, "y": HEIGHT - 2}, "y_title": {"x": LEFT + 4, "y": TOP + 10}}
 
 
 def compute(params: dict) -> dict:
@@ -130,26 +143,38 @@ def compute(params: dict) -> dict:
         models.append({"name": m.name, "n_params": m.n_params, "n_tokens": m.n_tokens,
                        "n_text": count(m.n_params), "d_text": count(m.n_tokens), "source": m.source, "url": m.url,
                        "at": point, "label": {"anchor": anchor, "x": point[0] + dx, "y": point[1] + dy},
+                       "table_loss": fixed(chinchilla_loss(m.n_params, m.n_tokens), 2),
                        **verdict(m.n_params, m.n_tokens)})
     n, d = 10.0 ** p["log10_params"], 10.0 ** p["log10_tokens"]
-    yours = {"n_params": n, "n_tokens": d, "n_text": count(n), "d_text": count(d),
-             "at": at(p["log10_params"], p["log10_tokens"]), **verdict(n, d)}
+    x, y = at(p["log10_params"], p["log10_tokens"])
+    yours = {"n_params": n, "n_tokens": d, "n_text": count(n), "d_text": count(d), "at": [x, y],
+             # a diamond 14 units tall centred on the point, drawn from its top corner
+             "path": f"M{x:g},{round(y - 7, 2):g} l7,7 l-7,7 l-7,-7 z", **verdict(n, d)}
     same_c = yours["flops"]
     best, rule = compute_optimal(same_c), rule_of_thumb(same_c)
-    yours["best"] = {"n_text": count(best["n_params"]), "d_text": count(best["n_tokens"]), "loss": best["loss"]}
-    yours["rule"] = {"n_text": count(rule["n_params"]), "d_text": count(rule["n_tokens"]), "loss": rule["loss"]}
+    yours["best"] = {"n_text": count(best["n_params"]), "d_text": count(best["n_tokens"]), "loss": best["loss"],
+                     "loss_text": fixed(best["loss"], 3)}
+    yours["rule"] = {"n_text": count(rule["n_params"]), "d_text": count(rule["n_tokens"]), "loss": rule["loss"],
+                     "loss_text": fixed(rule["loss"], 3)}
     # the reader's IsoFLOP line, D = C / 6N: every (N, D) with the same compute
     iso = [at(x, math.log10(same_c / 6) - x) for x in np.linspace(X_MIN, X_MAX, 49)
            if inside(x, math.log10(same_c / 6) - x)]
     rule_line = [at(x, x + math.log10(TOKENS_PER_PARAM)) for x in np.linspace(X_MIN, X_MAX, 25)
                  if inside(x, x + math.log10(TOKENS_PER_PARAM))]
+    frontier_points = frontier()
     return {
+        "aria_label": ("Parameters against training tokens, both on log scales, with contours of the Chinchilla fit’s "
+                       "loss. The models and their positions are listed in the table below; your model is the diamond "
+                       f"at {yours['n_text']} parameters and {yours['d_text']} tokens."),
         "models": models,
         "yours": yours,
         "contours": contours(),
-        "frontier": frontier(),
+        "frontier": frontier_points,
+        "frontier_points": polyline(frontier_points),
         "rule_line": rule_line,
+        "rule_points": polyline(rule_line),
         "iso": iso,
+        "iso_points": polyline(iso) if len(iso) > 1 else None,   # a line needs two points
         "axes": axes(),
         "params": p,
     }
