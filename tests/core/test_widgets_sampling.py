@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from tests.tolerances import forward_terms, is_top, probability_tolerance, rounding_tolerance
 from widget_loader import load_widget, run as run_widget
+from widgetlib.fmt import fixed, percent
 
 
 next_token = load_widget("next_token")
@@ -47,6 +48,19 @@ def test_next_token_rows_are_ranked_and_probabilities_add_up():
     assert all((row["p_after"] == 0) == bool(row["cut"]) for row in rows)
     assert r["n_vocab"] == 4096 and 1 <= r["n_kept"] <= 4096
     assert math.isclose(r["entropy_bits"], r["entropy_nats"] / math.log(2))
+    for row in rows:  # what each row shows: the logit, both probabilities as text and as bar widths
+        assert row["logit_text"] == fixed(row["logit"], 2)
+        assert row["nums"] == f"{percent(row['p_before'])} → {percent(row['p_after'])}"
+        assert row["bars"] == [f"{100 * row['p_before']:.1f}%", f"{100 * row['p_after']:.1f}%"]
+    t = r["token"]
+    assert t["about"] == f" (rank {t['rank']}, id {t['id']}), drawn with probability " and t["p_text"] == percent(t["p"])
+    assert t["model_text"] == f"; the model alone gave it {percent(t['p_model'])}."
+    assert r["tail_text"].startswith(f"The other 4,081 tokens: {percent(r['tail_before'])} → {percent(r['tail_after'])}.")
+    assert r["stats_mid"].startswith(" of 4,096 tokens.") and r["entropy_text"] == f"{fixed(r['entropy_nats'], 2)} nats"
+    assert r["stats_tail"] == (f" ({fixed(r['entropy_bits'], 2)} bits, perplexity {fixed(r['perplexity'], 1)}); the "
+                               f"model's own, at temperature 1: {fixed(r['entropy_model'], 2)} nats.")
+    assert r["slider_texts"] == {"temperature": "1.00", "top_k": "0", "top_p": "0.80", "min_p": "0.00"}
+    assert r["context_text"] == f"Glassbox's tiny model reads {r['n_prompt_tokens']} tokens, ending "
 
 
 @pytest.mark.parametrize("seed", [0, 1, 12345])
@@ -76,6 +90,19 @@ def test_temperature_zero_and_top_k_one_are_greedy(prompt):
     gen = run(generate, prompt=prompt, temperature=0)
     assert gen["tokens"][0]["id"] == best and gen["greedy"]
     assert all(t["p"] == 1.0 for t in gen["tokens"])
+    assert all(t["p_text"] == "100%" for t in gen["tokens"]) and "greedy decoding gives every pick 100%" in gen["stats_text"]
+
+
+def test_generate_texts_and_the_next_seed():
+    r = run(generate, temperature=1.3, seed=41, n_tokens=5)
+    for t in r["tokens"]:
+        assert t["p_text"] == percent(t["p"])
+        assert t["title"] == f"probability {percent(t['p'])} when drawn; {percent(t['p_model'])} at temperature 1 with no filters"
+    assert r["stats_text"].startswith("5 new tokens (bold borders;") and "greedy" not in r["stats_text"]
+    assert r["mean_p_text"] == percent(r["mean_p"]) and r["perplexity_text"] == fixed(r["perplexity"], 1)
+    assert r["slider_texts"] == {"n_tokens": "5", "temperature": "1.30", "top_k": "0", "top_p": "0.95", "min_p": "0.00"}
+    assert r["next_seed"] == 42 and run(generate, seed=generate.MAX_SEED)["next_seed"] == 0
+    assert run(generate, n_tokens=1)["stats_text"].startswith("1 new token (")
 
 
 def test_top_p_zero_keeps_one_token():
@@ -92,7 +119,8 @@ def test_min_p_one_keeps_only_the_favourite():
 def test_filters_report_what_they_removed():
     r = run(next_token, top_k=10, top_p=1, min_p=0)
     assert r["n_kept"] == 10
-    assert r["filters"][0].startswith("top-k 10 removed 4,086 tokens")
+    assert r["filters"][0].startswith("top-k 10 removed 4,086 tokens holding ")
+    assert r["kept_text"] == "10"
     off = run(next_token, top_k=0, top_p=1, min_p=0)
     assert off["n_kept"] == 4096 and "No filter" in off["filters"][0]
 

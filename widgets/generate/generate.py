@@ -15,6 +15,7 @@ from llm_core.controls import as_int, as_number
 from llm_core.kv_cache import PrefixCache
 from llm_core.model import load_model
 from llm_core.tokenizer import render_token, without_surrogates
+from widgetlib.fmt import fixed, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
@@ -102,16 +103,29 @@ def compute(params: dict) -> dict:
     tokens, surprise = [], []
     for step in out["steps"]:
         surprise.append(-math.log(max(step["p_model"], 1e-300)))
-        tokens.append(chip(step["token"], p=step["prob"], p_model=step["p_model"], new=True))
+        tokens.append(chip(step["token"], p=step["prob"], p_model=step["p_model"], new=True,
+                           p_text=percent(step["prob"]),
+                           title=f"probability {percent(step['prob'])} when drawn; {percent(step['p_model'])} at "
+                                 "temperature 1 with no filters"))
     perplexity = math.exp(float(np.mean(surprise)))
+    mean_p, n = float(np.mean([t["p"] for t in tokens])), len(tokens)
     return {
         "prompt_tokens": [chip(i) for i in out["prompt_ids"][-24:]],
         "n_prompt_tokens": len(out["prompt_ids"]),
         "tokens": tokens,
         "text": out["text"],
-        "mean_p": float(np.mean([t["p"] for t in tokens])),
+        "mean_p": mean_p,
         "perplexity": perplexity,
         "greedy": p["temperature"] == 0,
+        "stats_text": (f"{n} new token{'' if n == 1 else 's'} (bold borders; the small number under each is its "
+                       "probability when it was drawn"
+                       + (": greedy decoding gives every pick 100%" if p["temperature"] == 0 else "")
+                       + "). Average probability when drawn: "),
+        "mean_p_text": percent(mean_p),
+        "perplexity_text": fixed(perplexity, 1),
+        "slider_texts": {"n_tokens": str(p["n_tokens"]), "temperature": fixed(p["temperature"], 2),
+                         "top_k": str(p["top_k"]), "top_p": fixed(p["top_p"], 2), "min_p": fixed(p["min_p"], 2)},
+        "next_seed": (p["seed"] + 1) % (MAX_SEED + 1),  # "Sample again"
         "params": p,
         "note": " ".join(notes) or None,
     }

@@ -19,6 +19,7 @@ from llm_core.model import prefill, prompt_ids
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.sampling import entropy, sample
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, integer, percent
 
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke; the model reads at most 256 tokens anyway
 N_ROWS = 15               # tokens listed, most likely first
@@ -128,7 +129,7 @@ def filter_lines(stages: dict, params: dict) -> list:
         removed = (previous > 0) & (stages[key] == 0)
         if active[key]:
             n, mass = int(removed.sum()), float(previous[removed].sum())
-            lines.append(f"{settings[key]} removed {n:,} tokens holding {100 * mass:.1f}% of the "
+            lines.append(f"{settings[key]} removed {n:,} tokens holding {percent(mass)} of the "
                          "probability left at that step." if n else f"{settings[key]} removed nothing.")
         previous = stages[key]
     return lines or ["No filter is on: the token is drawn from every token in the vocabulary."]
@@ -156,25 +157,45 @@ def compute(params: dict) -> dict:
         "p_after": float(final[i]),
         "cut": reason[i] or None,
         "sampled": int(i) == token,
+        "logit_text": fixed(float(logits[i]), 2),
+        "bars": [f"{100 * stages['temperature'][i]:.1f}%", f"{100 * final[i]:.1f}%"],  # widths: before, after
+        "nums": f"{percent(float(stages['temperature'][i]))} → {percent(float(final[i]))}",
     } for rank, i in enumerate(order[:N_ROWS])]
 
-    n_tail = len(logits) - N_ROWS
+    n_tail, n = len(logits) - N_ROWS, len(ids)
+    tail_before, tail_after = float(stages["temperature"][order[N_ROWS:]].sum()), float(final[order[N_ROWS:]].sum())
+    n_kept = int((final > 0).sum())  # subtle: at tiny temperatures far tokens underflow to 0
+    h_nats, h_bits = max(0.0, float(entropy(final))), max(0.0, float(entropy(final, base=2)))
+    h_model, perplexity = float(entropy(stages["softmax"])), float(math.exp(entropy(final)))
     return {
         "n_prompt_tokens": len(ids),
         "prompt_tail": [{"id": int(i), "segs": token_view(chosen, int(i))} for i in ids[-8:]],
         "n_vocab": len(logits),
         "rows": rows,
-        "tail_before": float(stages["temperature"][order[N_ROWS:]].sum()),
-        "tail_after": float(final[order[N_ROWS:]].sum()),
+        "tail_before": tail_before,
+        "tail_after": tail_after,
         "n_tail": n_tail,
-        "n_kept": int((final > 0).sum()),  # subtle: at tiny temperatures far tokens underflow to 0
-        "token": {"id": token, "segs": token_view(chosen, token), "rank": rank_of_token, "p": float(final[token]),
-                  "p_model": float(stages["softmax"][token])},
+        "n_kept": n_kept,
+        "token": {"id": token, "segs": token_view(chosen, token), "new": True, "rank": rank_of_token,
+                  "p": float(final[token]), "p_model": float(stages["softmax"][token]),
+                  "about": f" (rank {rank_of_token}, id {token}), drawn with probability ",
+                  "p_text": percent(float(final[token])),
+                  "model_text": f"; the model alone gave it {percent(float(stages['softmax'][token]))}."},
         "u": out["u"],
-        "entropy_model": float(entropy(stages["softmax"])),
-        "entropy_nats": max(0.0, float(entropy(final))),
-        "entropy_bits": max(0.0, float(entropy(final, base=2))),
-        "perplexity": float(math.exp(entropy(final))),
+        "entropy_model": h_model,
+        "entropy_nats": h_nats,
+        "entropy_bits": h_bits,
+        "perplexity": perplexity,
+        "slider_texts": {"temperature": fixed(p["temperature"], 2), "top_k": str(p["top_k"]),
+                         "top_p": fixed(p["top_p"], 2), "min_p": fixed(p["min_p"], 2)},
+        "context_text": f"{chosen.name} reads {n} token{'' if n == 1 else 's'}, ending ",
+        "tail_text": (f"The other {integer(n_tail)} tokens: {percent(tail_before)} → {percent(tail_after)}. Columns: "
+                      "rank, token, logit, probability before the filters (after temperature) → after them."),
+        "kept_text": integer(n_kept),
+        "stats_mid": f" of {integer(len(logits))} tokens. Entropy of the distribution drawn from: ",
+        "entropy_text": f"{fixed(h_nats, 2)} nats",
+        "stats_tail": (f" ({fixed(h_bits, 2)} bits, perplexity {fixed(perplexity, 1)}); the model's own, at "
+                       f"temperature 1: {fixed(h_model, 2)} nats."),
         "filters": filter_lines(stages, p),
         "model_name": chosen.name,
         "params": p,
