@@ -76,13 +76,14 @@ def test_compare_off_runs_only_the_cache_and_gives_the_same_tokens(params, monke
     assert off["params"]["compare"] is False and on["params"]["compare"] is True
     assert off["tokens"] == on["tokens"] and off["prompt_tokens"] == on["prompt_tokens"]
     assert off["tokens_uncached"] is None and off["identical"] is None and off["first_difference"] is None
+    assert off["verdict"] is None and on["verdict"][0] in ("Identical:", "Different")
     # the counts without the cache are arithmetic, the same whether that run happened or not
     assert off["steps"] == on["steps"] and off["positions_uncached"] == on["positions_uncached"]
     m_on, m_off = on.pop("measured"), off.pop("measured")
     assert m_off["ms_uncached"] is None and m_off["total_ms_uncached"] is None
     assert len(m_off["ms_cached"]) == len(m_on["ms_uncached"]) == on["params"]["n_tokens"]
     assert len(m_off["bars"]) == 1 and len(m_on["bars"]) == 2  # one series per run
-    for key in ("tokens_uncached", "identical", "first_difference", "params"):
+    for key in ("tokens_uncached", "identical", "first_difference", "verdict", "params"):
         on.pop(key), off.pop(key)
     assert off == on  # everything else is the same
 
@@ -98,6 +99,35 @@ def test_compare_accepts_what_a_checkbox_sends(value, expected):
 def test_compare_rejects_anything_else(value):
     with pytest.raises(ValueError, match="compare must be on or off"):
         cached_generation.compute({"compare": value})
+
+
+def test_texts_the_figure_prints():
+    r = run(n_tokens=5)
+    k, n_prompt = 5, r["n_prompt_tokens"]
+    assert r["verdict"] == ["Identical:", " all 5 new tokens are the same with and without the cache."]
+    assert cached_generation.verdict(2, 5)[1].startswith(" from new token 3 on:")  # counted from 1
+    assert cached_generation.verdict(None, 1)[1] == " all 1 new token is the same with and without the cache."
+    assert [c["colour"] for c in r["tokens"]] == [i % 5 for i in range(k)]
+    assert r["shown"] == {"n_tokens": "5", "temperature": "0.80"} and not r["more_prompt"]
+    assert [s["cache_bytes_text"] for s in r["steps"]] == [f"{s['cache_bytes']:,}" for s in r["steps"]]
+    t = r["text"]
+    assert t["cache_line"] == (
+        f"The cache after each step: 3,072 bytes per position (2 for K and V × 6 layers × 2 KV heads × 32 numbers "
+        f"× 4 bytes), {3072 * n_prompt:,} after the prefill of {n_prompt} prompt tokens, {3072 * (n_prompt + 4):,} "
+        "at the end. Room for all 256 positions is reserved up front: 786,432 bytes.")
+    assert f"{r['decode_flops_per_byte']:.2f} operations per byte" in t["work_line"]
+    assert r["bytes_chart"]["last_label"] == f"step 4: {r['cache_bytes']:,} bytes"
+    m = r["measured"]["text"]
+    assert m["cached"] == [cached_generation.ms(x) for x in r["measured"]["ms_cached"]]
+    assert m["prefill"].startswith(f". Prefill: {cached_generation.ms(r['measured']['prefill_ms'])} for ")
+    long = run(prompt="The President of the United States " * 6, n_tokens=1, compare=False)
+    assert long["more_prompt"] and len(long["prompt_tokens"]) == 24
+    assert long["measured"]["text"]["prefill"].endswith("per token).")  # one step: no decode
+
+
+@pytest.mark.parametrize("x, text", [(123.4, "123 ms"), (45.66, "45.7 ms"), (7.891, "7.89 ms"), (0.004, "0.00 ms")])
+def test_times_print_three_figures_or_so(x, text):
+    assert cached_generation.ms(x) == text
 
 
 def test_time_bars_share_one_scale():

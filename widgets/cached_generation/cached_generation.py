@@ -25,6 +25,7 @@ from llm_core.kv_cache import kv_bytes_per_token
 from llm_core.model import forward, load_model, n_params, prefill, prompt_ids
 from llm_core.sampling import as_generator, sample
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import fixed, integer
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
@@ -39,6 +40,7 @@ REL_TOL = 1e-3
 # The two bar charts, in SVG user units (the view only places these numbers).
 WIDTH, HEIGHT = 360, 120
 LEFT, RIGHT, TOP, BOTTOM = 8, 8, 8, 18
+N_COLOURS = 5  # new tokens cycle through the site's five token colours (tokens.css)
 
 # compare: also run without the cache. On by default, so the page opens on the race and the two identical
 # rows of tokens; a reader who unticks it gets the cached run alone, fast enough to drag the sliders.
@@ -132,9 +134,56 @@ def bar_chart(series: list, top: float) -> list:  # [[value per step] per series
              for k, value in enumerate(values)] for s, values in enumerate(series)]
 
 
-def chip(token_id: int) -> dict:
+def chip(token_id: int, **extra) -> dict:
     data = model().encoding.decode_tokens_bytes([token_id])[0]
-    return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data}
+    return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data, **extra}
+
+
+def new_chips(ids: list) -> list:  # generated tokens, each with its colour
+    return [chip(t, colour=k % N_COLOURS) for k, t in enumerate(ids)]
+
+
+def plural(k: int, word: str) -> str:  # 1 new token, 16 new tokens
+    return f"{k} {word}{'' if k == 1 else 's'}"
+
+
+def ms(x: float) -> str:
+    """A time as the figure prints it: 123 ms, 45.6 ms, 7.89 ms."""
+    return fixed(x, 0 if x >= 100 else 1 if x >= 10 else 2) + " ms"
+
+
+def verdict(first_difference, k: int):  # -> (the bold start, the rest) or None when the race was not run
+    if first_difference is False:
+        return None
+    if first_difference is None:
+        return ["Identical:", f" all {plural(k, 'new token')} {'is' if k == 1 else 'are'} the same with and "
+                              "without the cache."]
+    return ["Different", f" from new token {first_difference + 1} on: two logits were so close that float "
+                         "rounding swapped them."]
+
+
+def timings(ms_c: list, ms_u, n_prompt: int) -> dict:
+    """The wall-clock times (live only: the build drops them), with the words the figure prints."""
+    n, compare = len(ms_c), ms_u is not None
+    total_c, total_u = sum(ms_c), sum(ms_u) if compare else None
+    decode = float(np.mean(ms_c[1:])) if n > 1 else None
+    return {
+        "ms_cached": ms_c,
+        "ms_uncached": ms_u,
+        "total_ms_cached": total_c,
+        "total_ms_uncached": total_u,
+        "prefill_ms": ms_c[0],
+        "prefill_ms_per_token": ms_c[0] / n_prompt,
+        "decode_ms": decode,
+        # one series per run: [with] or [with, without], on one scale
+        "bars": bar_chart([ms_c, ms_u] if compare else [ms_c], max(ms_c + (ms_u or []))),
+        "text": {"cached": [ms(x) for x in ms_c], "uncached": [ms(x) for x in ms_u] if compare else None,
+                 "total_cached": ms(total_c), "total_uncached": ms(total_u) if compare else None,
+                 "tallest": ms(max(ms_c + (ms_u or []))),
+                 "prefill": (f". Prefill: {ms(ms_c[0])} for {plural(n_prompt, 'prompt token')} "
+                             f"({ms(ms_c[0] / n_prompt)} per token)"
+                             + ("." if decode is None else f"; decode: {ms(decode)} per token on average."))},
+    }
 
 
 def compute(params: dict) -> dict:
@@ -171,13 +220,34 @@ def compute(params: dict) -> dict:
     bytes_bars = bar_chart([[s["cache_bytes"] for s in steps]], cache.nbytes)
     ms_c = [1000 * t for t in t_cached]
     ms_u = [1000 * t for t in t_uncached] if compare else None
+    for step in steps:
+        step["cache_bytes_text"] = integer(step["cache_bytes"])
+    weight_bytes = n_params(cfg) * BYTES_PER_VALUE
+    prefill_per_byte, decode_per_byte = weight_flops * len(ids) / weight_bytes, weight_flops / weight_bytes
+    texts = {  # the numbers the figure prints, and the sentences around them
+        "bytes_per_position": integer(per_position), "first_cache_bytes": integer(steps[0]["cache_bytes"]),
+        "cache_bytes": integer(cache.nbytes),
+        "cache_line": (f"The cache after each step: {integer(per_position)} bytes per position (2 for K and V × "
+                       f"{cfg.n_layer} layers × {cfg.n_kv_head} KV heads × {cfg.d_head} numbers × {BYTES_PER_VALUE} "
+                       f"bytes), {integer(steps[0]['cache_bytes'])} after the prefill of "
+                       f"{plural(len(ids), 'prompt token')}, {integer(cache.nbytes)} at the end. Room for all "
+                       f"{cfg.n_ctx} positions is reserved up front: {integer(cache.allocated_bytes)} bytes."),
+        "work_line": (f"Every position costs about {fixed(weight_flops / 1e6, 1)} million floating-point operations "
+                      f"in the weight matrices, and every forward pass reads all {fixed(weight_bytes / 1e6, 1)} MB "
+                      f"of weights. A decode step does {fixed(decode_per_byte, 2)} operations per byte of weights "
+                      f"read; the prefill of {plural(len(ids), 'token')} does {fixed(prefill_per_byte, 2)}."),
+    }
     return {
         "prompt_tokens": [chip(i) for i in ids[-24:]],
         "n_prompt_tokens": len(ids),
-        "tokens": [chip(t) for t in cached],
-        "tokens_uncached": [chip(t) for t in uncached] if compare else None,
+        "more_prompt": len(ids) > 24,  # the prompt is shown from its 24th-last token, after an ellipsis
+        "tokens": new_chips(cached),
+        "tokens_uncached": new_chips(uncached) if compare else None,
         "identical": first_difference is None if compare else None,
         "first_difference": first_difference,
+        "verdict": verdict(first_difference if compare else False, len(cached)),
+        "shown": {"n_tokens": str(n), "temperature": fixed(p["temperature"], 2)},  # the sliders' <output>s
+        "text": texts,
         "steps": steps,
         "positions_cached": sum(s["fed"] for s in steps),
         "positions_uncached": sum(s["fed_uncached"] for s in steps),
@@ -187,23 +257,15 @@ def compute(params: dict) -> dict:
         "cache_bytes": cache.nbytes,
         "allocated_bytes": cache.allocated_bytes,
         "n_ctx": cfg.n_ctx,
-        "weight_bytes": n_params(cfg) * BYTES_PER_VALUE,
+        "weight_bytes": weight_bytes,
         "weight_flops_per_token": weight_flops,
-        "prefill_flops_per_byte": weight_flops * len(ids) / (n_params(cfg) * BYTES_PER_VALUE),
-        "decode_flops_per_byte": weight_flops / (n_params(cfg) * BYTES_PER_VALUE),
+        "prefill_flops_per_byte": prefill_per_byte,
+        "decode_flops_per_byte": decode_per_byte,
         "bytes_chart": {"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
-                        "bottom": HEIGHT - BOTTOM, "bars": bytes_bars[0]},
+                        "bottom": HEIGHT - BOTTOM, "bars": bytes_bars[0], "label_y": HEIGHT - 3,
+                        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+                        "last_label": f"step {steps[-1]['step']}: {integer(cache.nbytes)} bytes"},
         "params": p,
         "note": " ".join(notes) or None,
-        "measured": {
-            "ms_cached": ms_c,
-            "ms_uncached": ms_u,
-            "total_ms_cached": sum(ms_c),
-            "total_ms_uncached": sum(ms_u) if compare else None,
-            "prefill_ms": ms_c[0],
-            "prefill_ms_per_token": ms_c[0] / len(ids),
-            "decode_ms": float(np.mean(ms_c[1:])) if n > 1 else None,
-            # one series per run: [with] or [with, without], on one scale
-            "bars": bar_chart([ms_c, ms_u] if compare else [ms_c], max(ms_c + (ms_u or []))),
-        },
+        "measured": timings(ms_c, ms_u, len(ids)),
     }
