@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from widgetlib.fmt import css_percent, fixed, percent
 from tests.tolerances import (assert_within, assert_within_rounding, forward_terms, probability_tolerance,
                               rounding_tolerance)
 from widget_loader import load_widget, run as run_widget
@@ -94,6 +95,26 @@ def test_the_output_is_the_weighted_mix_of_the_values():
     assert math.isclose(r["out_norm"], float(np.linalg.norm(mix)), rel_tol=1e-12)
     top = r["top"][0]
     np.testing.assert_allclose(top["v"], v[top["pos"], :r["n_shown"]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("params", [{}, {"query": 5, "causal": False}])
+def test_the_figure_text_is_computed_here(params):
+    r = run(**params)
+    assert r["q_text"] == [fixed(x, 2) for x in r["q"]] and r["q_norm_text"] == fixed(r["q_norm"], 2)
+    assert [c["neg"] for c in r["q_cells"]] == [x < 0 for x in r["q"]]
+    assert [c["opacity"] for c in r["q_cells"]] == [f"{min(1, abs(x) / r['scale']):.2f}" for x in r["q"]]
+    assert "1.00" in [c["opacity"] for row in r["rows"] for c in row["k_cells"] + r["q_cells"]]  # the scale's own number
+    for k in r["rows"]:
+        assert (k["dot_text"], k["score_text"]) == (fixed(k["dot"], 2), fixed(k["score"], 2))
+        assert k["weight_text"] == percent(k["weight"]) and k["bar"] == css_percent(k["weight"])
+        assert k["k_text"] == [fixed(x, 2) for x in k["k"]]
+    assert [t["mark"] for t in r["tokens"]] == [
+        "ah-q" if j == r["query"] else "ah-hidden" if row["masked"] else None for j, row in enumerate(r["rows"])]
+    assert r["n_after"] == r["n_tokens"] - 1 - r["query"] and r["max_query"] == r["n_tokens"] - 1
+    assert [t["after"] for t in r["top"]] == [") + "] * (len(r["top"]) - 1) + [")"]
+    assert all(t["weight_text"] == fixed(t["weight"], 3) and t["v_text"] == [fixed(x, 2) for x in t["v"]] for t in r["top"])
+    assert r["n_more"] == r["n_visible"] - len(r["top"]) and r["weight_sum_text"] == "1.000"
+    assert r["out_text"] == [fixed(x, 2) for x in r["out_head"]] and r["sqrt_d_text"] == "5.66"
 
 
 def test_default_head_looks_at_the_previous_token():

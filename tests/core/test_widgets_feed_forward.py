@@ -17,7 +17,7 @@ from llm_core.norms import rms_norm
 from tests.tolerances import (abs_matmul, are_top, assert_within_rounding, forward_terms, rounding_tolerance,
                               within_rounding)
 from widget_loader import load_widget, run
-from widgetlib.fmt import fixed
+from widgetlib.fmt import fixed, percent
 
 
 dense_layer = load_widget("dense_layer")
@@ -147,6 +147,25 @@ def test_swiglu_ffn_equals_llm_core_swiglu_on_the_traced_input(params):
     g_tol = float(rounding_tolerance(n_terms, np.abs(ref["gate"][0]).max()))  # this close to 0: either sign
     assert int((ref["gate"][0] < -g_tol).sum()) <= r["n_gate_negative"] <= int((ref["gate"][0] < g_tol).sum())
     assert r["token"]["id"] == ids[pos] and r["n_tokens"] == len(ids)
+
+
+def test_swiglu_ffn_writes_what_the_view_shows():
+    r = run(swiglu_ffn)
+    for s in r["strips"]:
+        assert s["max_text"] == fixed(s["max"], 2)
+        assert s["bars"] == [[i + 0.5, 20 - 19 * v / s["max"]] for i, v in enumerate(s["values"]) if v != 0]
+        assert all(1 - 1e-9 <= y <= 39 + 1e-9 for _, y in s["bars"])   # inside the strip's 40 units
+    hidden = r["strips"][3]
+    for n in r["neurons"]:
+        assert n["mark"] == [n["index"] + 0.5, 20 - 19 * n["value"] / hidden["max"]]
+        assert n["texts"] == [fixed(n[k], 2) for k in ("gate", "silu", "up", "value", "write")]
+    t = r["texts"]
+    assert (t["out_norm"], t["ratio"], t["cos"]) == (fixed(r["out_norm"], 2), fixed(r["ratio"], 2), fixed(r["cos"], 2))
+    assert t["top_share"] == percent(r["top_share"], 0) and t["residual_norm"] == fixed(r["residual_norm"], 2)
+    widths = [b["width"] for b in r["norm_bars"]]
+    assert "100.0%" in widths and [b["text"] for b in r["norm_bars"]] == [t["residual_norm"], t["out_norm"], t["new_norm"]]
+    assert [c["chosen"] for c in r["tokens"]] == [k == r["token"]["position"] for k in range(r["n_tokens"])]
+    assert r["max_position"] == r["n_tokens"] - 1
 
 
 def test_swiglu_ffn_position_is_clamped_to_the_prompt():

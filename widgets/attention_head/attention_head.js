@@ -5,14 +5,6 @@
   const T = window.glassboxTokens;
   const SVG = "http://www.w3.org/2000/svg";
 
-  // A number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as attention_head.html's m).
-  const m = T.minus;  // a true minus sign, never −0.00
-  const num = (x) => m(x.toFixed(2));
-  function pct(p) {
-    if (p === 0) return "0%";
-    if (p < 0.001) return "<0.1%";
-    return (100 * p).toFixed(1) + "%";
-  }
 
   function tok(segs) {
     const node = T.el("span", "tok ah-tok");
@@ -20,21 +12,21 @@
     return node;
   }
 
-  function strip(vec, scale, label) {
+  function strip(cells, label) {
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("class", "ah-strip");
-    svg.setAttribute("viewBox", "0 0 " + vec.length + " 1");
+    svg.setAttribute("viewBox", "0 0 " + cells.length + " 1");
     svg.setAttribute("preserveAspectRatio", "none");
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", label);
-    vec.forEach((x, i) => {
+    cells.forEach((c, i) => {
       const rect = document.createElementNS(SVG, "rect");
       rect.setAttribute("x", i);
       rect.setAttribute("y", 0);
       rect.setAttribute("width", 1);
       rect.setAttribute("height", 1);
-      rect.setAttribute("class", x >= 0 ? "ah-pos" : "ah-neg");
-      rect.setAttribute("fill-opacity", Math.min(1, Math.abs(x) / scale).toFixed(2));
+      rect.setAttribute("class", c.neg ? "ah-neg" : "ah-pos");
+      rect.setAttribute("fill-opacity", c.opacity);
       svg.appendChild(rect);
     });
     return svg;
@@ -48,7 +40,7 @@
 
   function keyRow(k, r) {
     const tr = T.el("tr", (k.masked ? "ah-masked" : "") + (k.pos === r.query ? " ah-self" : ""));
-    tr.append(cell("ah-n", String(k.pos)), cell(null, tok(k.segs)), cell("ah-n", num(k.dot)));
+    tr.append(cell("ah-n", String(k.pos)), cell(null, tok(k.segs)), cell("ah-n", k.dot_text));
     if (k.masked) {
       tr.append(cell("ah-n", "−∞"), cell("ah-wcell", "0 (masked)"));
     } else {
@@ -56,12 +48,12 @@
       const box = T.el("span", "ah-bar-box");
       box.setAttribute("aria-hidden", "true");
       const bar = T.el("span", "ah-bar");
-      bar.style.width = (100 * k.weight).toFixed(1) + "%";
+      bar.style.width = k.bar;
       box.appendChild(bar);
-      w.append(box, T.el("span", "ah-w", pct(k.weight)));
-      tr.append(cell("ah-n", num(k.score)), w);
+      w.append(box, T.el("span", "ah-w", k.weight_text));
+      tr.append(cell("ah-n", k.score_text), w);
     }
-    tr.appendChild(cell("ah-kcell", strip(k.k, r.scale, "k of position " + k.pos)));
+    tr.appendChild(cell("ah-kcell", strip(k.k_cells, "k of position " + k.pos)));
     return tr;
   }
 
@@ -69,7 +61,7 @@
     const details = T.el("details", "ah-details");
     details.appendChild(T.el("summary", null, "The " + r.d_head + " numbers of every key k"));
     details.appendChild(table("ah-table ah-ktable", null,
-      r.rows.map((k) => valueRow([k.pos + " ", tok(k.segs)], k.k)), null, "The numbers of every key"));
+      r.rows.map((k) => valueRow([k.pos + " ", tok(k.segs)], k.k_text)), null, "The numbers of every key"));
     return details;
   }
 
@@ -102,7 +94,7 @@
     th.scope = "row";
     th.append(...label);
     tr.appendChild(th);
-    for (const x of values) tr.appendChild(cell("ah-n", num(x)));
+    for (const text of values) tr.appendChild(cell("ah-n", text));
     return tr;
   }
 
@@ -112,24 +104,13 @@
   }
 
   glassbox.widget("attention_head", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      return {
-        prompt: value("prompt"),
-        layer: Number(value("layer")),
-        head: Number(value("head")),
-        query: Number(value("query")),
-        causal: el.querySelector('[data-param="causal"]').checked,
-      };
-    },
-
     mount(el) {
       el.querySelector('[data-param="query"]').addEventListener("input", () => showQuery(el));
     },
 
     draw(el, r) {
       // The slider spans the sentence's tokens (a shorter sentence pulls the thumb back to its last token).
-      el.querySelector('[data-param="query"]').max = String(r.n_tokens - 1);
+      el.querySelector('[data-param="query"]').max = String(r.max_query);
       showQuery(el);
 
       const frag = document.createDocumentFragment();
@@ -138,15 +119,13 @@
       chips.setAttribute("role", "group");
       chips.setAttribute("aria-label", "The sentence’s tokens; the query is marked with a box, hidden tokens are struck through");
       r.tokens.forEach((c, i) => {
-        const extra = i === r.query ? " ah-q" : r.rows[i].masked ? " ah-hidden" : "";
-        const chip = T.el("span", "tok tok-c" + (i % T.N_COLOURS) + extra);
-        chip.append(T.appendSegs(T.el("span", "tok-s"), c.segs), T.el("span", "tok-id", i));
-        chips.appendChild(chip);
+        const chip = T.appendChip(chips, { segs: c.segs, id: i }, i, true);  // its number is its position
+        if (c.mark) chip.classList.add(c.mark);
       });
       frag.appendChild(chips);
 
       if (!r.params.causal) {
-        const after = r.n_tokens - 1 - r.query;
+        const after = r.n_after;
         const warn = T.el("p", "ah-warn");
         warn.append(T.el("strong", null, "Causal mask off."), " The query now also sees the " + after + " token"
           + (after === 1 ? "" : "s") + " after it. The real model never does this: it could not, because when it "
@@ -158,38 +137,36 @@
       const step1 = T.el("h3", "ah-step", "1. The query: what ");
       step1.append(tok(r.query_segs), " (position " + r.query + ") is looking for");
       const line = T.el("p", "ah-vec-line");
-      line.appendChild(strip(r.q, r.scale, "q as a colour strip; its numbers follow"));
+      line.appendChild(strip(r.q_cells, "q as a colour strip; its numbers follow"));
       const nums = T.el("ol", "ah-nums");
       nums.setAttribute("aria-label", "The " + r.d_head + " numbers of q");
-      for (const x of r.q) nums.appendChild(T.el("li", null, num(x)));
+      for (const text of r.q_text) nums.appendChild(T.el("li", null, text));
       frag.append(step1, line, T.el("p", "ah-vec-note", "q of layer " + r.layer + ", query head " + r.head
-        + ", after RoPE: " + r.d_head + " numbers, length " + num(r.q_norm) + ". Orange cells are negative, "
+        + ", after RoPE: " + r.d_head + " numbers, length " + r.q_norm_text + ". Orange cells are negative, "
         + "blue positive; the stronger the colour, the larger the number."), nums);
 
       const d = r.d_head;
       frag.append(T.el("h3", "ah-step", "2. Every key, its score and its weight"),
         T.el("p", "ah-vec-note", "Each row: a token, the dot product q·k of the query with that token’s key, "
-          + "the dot product divided by √" + d + " = " + num(r.sqrt_d) + ", the softmax weight, and the key k "
+          + "the dot product divided by √" + d + " = " + r.sqrt_d_text + ", the softmax weight, and the key k "
           + "itself as a colour strip (from key/value head " + r.kv_head + ", after RoPE; its numbers are listed "
           + "below the table)."),
         table("ah-table", ["pos", "token", "q·k", "÷ √" + d, "weight", "k"], r.rows.map((k) => keyRow(k, r)), null,
           "Scores and weights of every key"),
         keyNumbers(r),
         T.el("p", "ah-sum", "The weights of the " + r.n_visible + " visible tokens add up to "
-          + r.weight_sum.toFixed(3) + "."));
+          + r.weight_sum_text + "."));
 
       const mix = T.el("p", "ah-mix", "output = ");
-      r.top.forEach((t, i) => {
-        mix.append(t.weight.toFixed(3) + " × v(", tok(t.segs), ")" + (i < r.top.length - 1 ? " + " : ""));
-      });
-      if (r.n_visible > r.top.length) mix.append(" + … (" + (r.n_visible - r.top.length) + " more)");
-      const rows = r.top.map((t) => valueRow([t.weight.toFixed(3) + " × v(", tok(t.segs), ")"], t.v));
-      rows.push(valueRow(["output"], r.out_head, "ah-out"));
+      for (const t of r.top) mix.append(t.weight_text + " × v(", tok(t.segs), t.after);
+      if (r.n_more > 0) mix.append(" + … (" + r.n_more + " more)");
+      const rows = r.top.map((t) => valueRow([t.weight_text + " × v(", tok(t.segs), ")"], t.v_text));
+      rows.push(valueRow(["output"], r.out_text, "ah-out"));
       frag.append(T.el("h3", "ah-step", "3. The output: the values, mixed by the weights"), mix,
         table("ah-table ah-vtable", null, rows,
           "The first " + r.n_shown + " of " + d + " numbers of each value vector v and of the output",
           "Value vectors and the output"),
-        T.el("p", "ah-sum", "The output has " + d + " numbers and length " + num(r.out_norm) + ". It is this "
+        T.el("p", "ah-sum", "The output has " + d + " numbers and length " + r.out_norm_text + ". It is this "
           + "head’s contribution; the four heads’ outputs are put side by side and projected back into the "
           + "residual stream."));
       el.querySelector(".widget-output").replaceChildren(frag);

@@ -1,10 +1,10 @@
 """One attention head, one query token: q, every k, the dot products, the scaling, the softmax, the mix of v.
 
 The reader's sentence runs through the tiny model once (`forward(..., trace=True)`, in float64). At the chosen layer
-the widget takes the residual stream that enters the block, RMS-normalises it with the layer's own gain,
-and projects it with the layer's own w_q, w_k, w_v onto one query head and the key/value head that query
-head shares (grouped-query attention: query heads 0 and 1 read kv head 0, heads 2 and 3 kv head 1).
-q and k are rotated by RoPE for their positions. Then, for the chosen query token:
+the widget reads, from that pass's trace, the model's own q of one query head and k, v of the key/value
+head that query head shares (grouped-query attention: query heads 0 and 1 read kv head 0, heads 2 and 3
+kv head 1): the residual stream entering the block, RMS-normalised with the layer's own gain, projected
+with its w_q, w_k, w_v, q and k rotated by RoPE for their positions. Then, for the chosen query token:
 
     scores_j = q . k_j / sqrt(d_head),   weights = softmax(scores over the visible j),   out = sum_j weights_j v_j
 
@@ -21,9 +21,8 @@ import numpy as np
 from llm_core.attention import attention_scores, attention_weights, causal_mask
 from llm_core.controls import as_bool, as_int, as_text
 from llm_core.model import forward, load_model, prompt_ids
-from llm_core.norms import rms_norm
-from llm_core.rope import apply_rope, rope_frequencies
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import css_percent, fixed, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke
@@ -53,8 +52,7 @@ DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/token
         "models/tiny/vocab.tiktoken"]
 CODE = [
     "llm_core.model.forward",
-    "llm_core.norms.rms_norm",
-    "llm_core.rope.apply_rope",
+    "llm_core.attention.multi_head_attention",
     "llm_core.attention.attention_scores",
     "llm_core.attention.attention_weights",
     "llm_core.attention.causal_mask",
@@ -107,28 +105,27 @@ def run(ids: tuple):  # -> trace of forward(ids)
     return trace
 
 
-def head_projections(trace: dict, layer: int, head: int):  # -> q [n_seq, d_head], k, v [n_seq, d_head]
-    """This head's q, k, v, recomputed from the residual stream entering the layer, as the model does.
-
-    x -> rms_norm(x, attn_norm) -> x @ w_q, w_k, w_v, sliced to this head -> RoPE on q and k.
-    """
-    cfg, w = model().cfg, weights64()
-    x = trace["residual"][2 * layer]  # [n_seq, d_model]: the embeddings, or the stream after layer - 1
-    xn = rms_norm(x, w[f"layers.{layer}.attn_norm"], cfg.norm_eps)
+def head_projections(trace: dict, layer: int, head: int):  # -> q [n_seq, d_head], k, v [n_seq, d_head], kv head
+    """This head's q and its key/value head's k (both after RoPE) and v, as the model's own attention
+    computed them in the traced pass (llm_core.attention.multi_head_attention)."""
+    cfg = model().cfg
+    attn = trace["layers"][layer]["attn"]  # q [n_head, n_seq, d_head]; k, v [n_kv_head, n_seq, d_head]
     kv = head // (cfg.n_head // cfg.n_kv_head)  # the key/value head this query head shares
-    q_cols = slice(head * cfg.d_head, (head + 1) * cfg.d_head)
-    kv_cols = slice(kv * cfg.d_head, (kv + 1) * cfg.d_head)
-    q = xn @ w[f"layers.{layer}.wq"][:, q_cols]  # [n_seq, d_model] @ [d_model, d_head] -> [n_seq, d_head]
-    k = xn @ w[f"layers.{layer}.wk"][:, kv_cols]
-    v = xn @ w[f"layers.{layer}.wv"][:, kv_cols]
-    freqs = rope_frequencies(cfg.d_head, cfg.rope_base)
-    positions = trace["positions"]
-    return apply_rope(q, positions, freqs), apply_rope(k, positions, freqs), v, kv
+    return attn["q"][head], attn["k"][kv], attn["v"][kv], kv
 
 
 def floats(a) -> list:
     return [float(x) for x in a]
 
+
+def texts(a) -> list:  # numbers as the figure writes them
+    return [fixed(float(x), 2) for x in a]
+
+
+def strip_cells(vector, scale: float) -> list:
+    """A vector as a colour strip: per number, its sign and its strength (|x| / scale, at most 1) as an
+    SVG fill-opacity."""
+    return [{"neg": bool(x < 0), "opacity": f"{min(1.0, abs(float(x)) / scale):.2f}"} for x in vector]
 
 def compute(params: dict) -> dict:
     p, text_note = read_params(params)
@@ -157,10 +154,19 @@ def compute(params: dict) -> dict:
         "weight": float(weights[j]),
         "masked": not bool(mask[j]),
     } for j in range(n)]
+    scale = float(max(np.abs(q[query]).max(), np.abs(k).max(), 1e-6))  # shared colour scale of q and k strips
+    for row in keys:  # as the table writes and draws them
+        row.update(dot_text=fixed(row["dot"], 2), score_text=fixed(row["score"], 2), weight_text=percent(row["weight"]),
+                   bar=css_percent(row["weight"]), k_text=texts(row["k"]), k_cells=strip_cells(row["k"], scale))
     visible = [j for j in range(n) if mask[j]]
     top = sorted(visible, key=lambda j: (-weights[j], j))[:3]
     return {
-        "tokens": [{"id": int(i), "segs": token_view(int(i))} for i in ids],
+        # mark: the query gets a box, a token the query cannot see is struck through
+        "tokens": [{"id": int(i), "segs": token_view(int(i)),
+                    "mark": "ah-q" if j == query else "ah-hidden" if not mask[j] else None}
+                   for j, i in enumerate(ids)],
+        "max_query": n - 1,       # the query slider's top
+        "n_after": n - 1 - query,  # tokens after the query (which the causal mask hides)
         "n_tokens": n,
         "query": query,
         "query_segs": token_view(int(ids[query])),
@@ -168,17 +174,20 @@ def compute(params: dict) -> dict:
         "head": p["head"],
         "kv_head": kv,
         "d_head": cfg.d_head,
-        "sqrt_d": math.sqrt(cfg.d_head),
-        "q": floats(q[query]),
-        "q_norm": float(np.linalg.norm(q[query])),
-        "scale": float(max(np.abs(q[query]).max(), np.abs(k).max(), 1e-6)),  # shared colour scale of q and k strips
+        "sqrt_d": math.sqrt(cfg.d_head), "sqrt_d_text": fixed(math.sqrt(cfg.d_head), 2),
+        "q": floats(q[query]), "q_text": texts(q[query]), "q_cells": strip_cells(q[query], scale),
+        "q_norm": float(np.linalg.norm(q[query])), "q_norm_text": fixed(float(np.linalg.norm(q[query])), 2),
+        "scale": scale,
         "rows": keys,
         "n_visible": len(visible),
-        "weight_sum": float(weights.sum()),
+        "weight_sum": float(weights.sum()), "weight_sum_text": fixed(float(weights.sum()), 3),
+        # after: what follows the term in "output = w × v(a) + w × v(b) + …"
         "top": [{"pos": j, "segs": token_view(int(ids[j])), "weight": float(weights[j]),
-                 "v": floats(v[j][:N_SHOWN])} for j in top],
-        "out_head": floats(out[:N_SHOWN]),
-        "out_norm": float(np.linalg.norm(out)),
+                 "weight_text": fixed(float(weights[j]), 3), "after": ")" if t == len(top) - 1 else ") + ",
+                 "v": floats(v[j][:N_SHOWN]), "v_text": texts(v[j][:N_SHOWN])} for t, j in enumerate(top)],
+        "n_more": len(visible) - len(top),  # visible tokens left out of the mix written out
+        "out_head": floats(out[:N_SHOWN]), "out_text": texts(out[:N_SHOWN]),
+        "out_norm": float(np.linalg.norm(out)), "out_norm_text": fixed(float(np.linalg.norm(out)), 2),
         "n_shown": N_SHOWN,
         "params": {**p, "query": query},
         "note": " ".join(notes) or None,

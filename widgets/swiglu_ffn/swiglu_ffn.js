@@ -5,9 +5,6 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  // A number with a true minus sign (U+2212), and "0.00" rather than "-0.00" (as swiglu_ffn.html's num).
-  const num = (v, d) => T.minus(v.toFixed(d === undefined ? 2 : d));
-
   const svg = window.glassboxTokens.svg;
 
   function tok(t, cls) {
@@ -20,18 +17,17 @@
     const box = T.el("div", "sf-strip sf-strip-" + s.key);
     const label = T.el("p", "sf-strip-label");
     label.append(T.el("strong", null, s.label), " ", T.el("span", "sf-shape", "[d_ff] = " + result.d_ff), " ",
-      T.el("span", "sf-scale", "largest |value| " + num(s.max)));
+      T.el("span", "sf-scale", "largest |value| " + s.max_text));
     const pic = svg("svg", { class: "sf-svg", viewBox: "0 0 " + result.d_ff + " 40", preserveAspectRatio: "none",
-      role: "img", "aria-label": s.label + ": " + result.d_ff + " values, largest magnitude " + num(s.max) });
+      role: "img", "aria-label": s.label + ": " + result.d_ff + " values, largest magnitude " + s.max_text });
     pic.appendChild(svg("line", { class: "sf-axis", x1: 0, y1: 20, x2: result.d_ff, y2: 20 }));
-    let d = "";
-    s.values.forEach((v, i) => {
-      if (v !== 0) d += "M" + (i + 0.5) + " 20V" + (20 - 19 * v / s.max).toFixed(2);
-    });
-    pic.appendChild(svg("path", { class: "sf-bars", d: d }));
+    // Bar ends arrive as float32 model numbers, compared with CPython's within REL_TOL: 2 decimals only here.
+    // eslint-disable-next-line no-restricted-syntax -- layout: shortens SVG coordinates of a thousand bars
+    const at = (y) => y.toFixed(2);
+    pic.appendChild(svg("path", { class: "sf-bars", d: s.bars.map(([x, y]) => "M" + x + " 20V" + at(y)).join("") }));
     if (s.key === "hidden") {
       for (const n of result.neurons) {
-        pic.appendChild(svg("circle", { class: "sf-mark", cx: n.index + 0.5, cy: (20 - 19 * n.value / s.max).toFixed(2), r: 1.5 }));
+        pic.appendChild(svg("circle", { class: "sf-mark", cx: n.mark[0], cy: at(n.mark[1]), r: 1.5 }));
       }
     }
     box.append(label, pic);
@@ -40,7 +36,7 @@
 
   function topTable(result, wid) {
     const cap = T.el("p", "sf-top-cap", "The " + result.neurons.length + " most active neurons (largest |hidden|): together "
-      + (100 * result.top_share).toFixed(0) + "% of the sum of squared hidden values.");
+      + result.texts.top_share + " of the sum of squared hidden values.");
     cap.id = wid + "-topcap";
     const table = T.el("table", "sf-top");
     table.setAttribute("aria-labelledby", cap.id);
@@ -56,9 +52,10 @@
       const tr = T.el("tr");
       const th = T.el("th", null, "#" + n.index);
       th.scope = "row";
-      tr.append(th, T.el("td", null, num(n.gate)), T.el("td", null, num(n.silu)), T.el("td", null, num(n.up)));
-      tr.appendChild(T.el("td")).appendChild(T.el("strong", null, num(n.value)));
-      tr.appendChild(T.el("td", null, num(n.write)));
+      const [gate, silu, up, value, write] = n.texts;
+      tr.append(th, T.el("td", null, gate), T.el("td", null, silu), T.el("td", null, up));
+      tr.appendChild(T.el("td")).appendChild(T.el("strong", null, value));
+      tr.appendChild(T.el("td", null, write));
       body.appendChild(tr);
     }
     table.appendChild(body);
@@ -76,14 +73,12 @@
     const box = T.el("div", "sf-norms");
     box.setAttribute("role", "group");
     box.setAttribute("aria-label", "Vector sizes (norms)");
-    const top = Math.max(result.residual_norm, result.out_norm, result.new_norm);
-    for (const [label, v, cls] of [["residual stream before the FFN", result.residual_norm, "sf-n-res"],
-      ["FFN output, hidden W_down", result.out_norm, "sf-n-out"], ["residual stream after the add", result.new_norm, "sf-n-new"]]) {
+    for (const b of result.norm_bars) {
       const row = T.el("div", "sf-norm");
       const bar = T.el("span", "sf-norm-box");
       bar.setAttribute("aria-hidden", "true");
-      bar.appendChild(T.el("span", "sf-norm-bar " + cls)).style.width = (100 * v / top).toFixed(1) + "%";
-      row.append(T.el("span", "sf-norm-label", label), bar, T.el("span", "sf-norm-num", num(v)));
+      bar.appendChild(T.el("span", "sf-norm-bar " + b.cls)).style.width = b.width;
+      row.append(T.el("span", "sf-norm-label", b.label), bar, T.el("span", "sf-norm-num", b.text));
       box.appendChild(row);
     }
     return box;
@@ -97,18 +92,13 @@
   }
 
   glassbox.widget("swiglu_ffn", {
-    read(el) {
-      const value = (key) => el.querySelector('[data-param="' + key + '"]').value;
-      return { prompt: value("prompt"), layer: Number(value("layer")), position: Number(value("position")) };
-    },
-
     mount(el) {
       el.querySelector(".sf-controls").addEventListener("input", () => showValues(el));
     },
 
     draw(el, result) {
       const pos = el.querySelector('[data-param="position"]');
-      pos.max = String(result.n_tokens - 1);  // the slider spans the prompt's tokens
+      pos.max = String(result.max_position);  // the slider spans the prompt's tokens
       pos.value = String(result.params.position);
       showValues(el);
       const wid = el.querySelector('[data-param="layer"]').id.replace(/-layer$/, "");
@@ -118,15 +108,15 @@
       chips.setAttribute("role", "group");
       chips.setAttribute("aria-label", "Prompt tokens; the chosen one is marked");
       result.tokens.forEach((t, i) => {
-        const chip = tok(t, i === result.token.position ? "sf-chosen" : "sf-other");
+        const chip = tok(t, t.chosen ? "sf-chosen" : "sf-other");
         chip.appendChild(T.el("span", "tok-id", i));
         chips.appendChild(chip);
       });
       frag.appendChild(chips);
       const where = T.el("p", "sf-where", "Layer " + result.params.layer + ", token " + result.token.position + " ");
       where.append(tok(result.token, "sf-chosen"), ". The FFN reads the residual stream after this layer's attention (norm "
-        + num(result.residual_norm) + ") through RMSNorm: x, [d_model] = " + result.d_model + " numbers, norm "
-        + num(result.x_norm) + ".");
+        + result.texts.residual_norm + ") through RMSNorm: x, [d_model] = " + result.d_model + " numbers, norm "
+        + result.texts.x_norm + ".");
       frag.appendChild(where);
       const strips = T.el("div", "sf-strips");
       for (const s of result.strips) strips.appendChild(strip(s, result));
@@ -136,8 +126,8 @@
         + " hidden values are under a tenth of the largest."));
       frag.append(strips, topTable(result, wid), norms(result));
       frag.appendChild(T.el("p", "sf-summary", "The FFN's output, [d_model] = " + result.d_model + " numbers, has norm "
-        + num(result.out_norm) + ": " + num(result.ratio) + " times the residual stream it is added to (cosine between them "
-        + num(result.cos) + "). After the add the stream's norm is " + num(result.new_norm) + "."));
+        + result.texts.out_norm + ": " + result.texts.ratio + " times the residual stream it is added to (cosine between them "
+        + result.texts.cos + "). After the add the stream's norm is " + result.texts.new_norm + "."));
       el.querySelector(".widget-output").replaceChildren(frag);
     },
   });

@@ -19,6 +19,7 @@ from llm_core.ffn import swiglu, top_neurons
 from llm_core.model import forward, load_model, prompt_ids
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token
+from widgetlib.fmt import css_percent, fixed, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
@@ -89,9 +90,17 @@ def shown(values: np.ndarray) -> list:
     return np.where(np.abs(values) < SNAP * scale, 0.0, values).tolist()
 
 
+def bar_top(value: float, peak: float) -> float:
+    """Where a strip's bar for `value` ends, in the strip's SVG units (40 high, 0 at y = 20, ±peak 1 from the edge)."""
+    return 20 - 19 * value / peak
+
+
 def strip(key: str, label: str, values: np.ndarray) -> dict:
-    """One row of the figure: d_ff values and the largest |value| (the row's scale)."""
-    return {"key": key, "label": label, "values": shown(values), "max": float(np.abs(values).max())}
+    """One row of the figure: d_ff values, the largest |value| (the row's scale) and the bars to draw:
+    [x, y] where the bar of each nonzero value, drawn up or down from y = 20, ends."""
+    values, peak = shown(values), float(np.abs(values).max())
+    return {"key": key, "label": label, "values": values, "max": peak, "max_text": fixed(peak, 2),
+            "bars": [[i + 0.5, bar_top(v, peak)] for i, v in enumerate(values) if v != 0]}
 
 
 def compute(params: dict) -> dict:
@@ -116,15 +125,35 @@ def compute(params: dict) -> dict:
     top = top_neurons(hidden, N_TOP)
     row_norms = np.linalg.norm(w["w_down"][top], axis=-1)  # [N_TOP]: |row k of W_down|
     energy = float(np.sum(hidden.astype(np.float64) ** 2))
+    peak = float(np.abs(hidden).max())
     neurons = [{
         "index": int(k), "gate": float(gate[k]), "silu": float(gated[k]), "up": float(up[k]),
         "value": float(hidden[k]), "write": float(abs(hidden[k]) * row_norms[n]),
+        "mark": [int(k) + 0.5, bar_top(float(hidden[k]), peak)],   # its dot on the hidden strip
     } for n, k in enumerate(top)]
+    for n in neurons:  # the table's cells
+        n["texts"] = [fixed(n[key], 2) for key in ("gate", "silu", "up", "value", "write")]
 
     new_residual = residual + out
     cos = float(np.dot(out, residual) / (np.linalg.norm(out) * np.linalg.norm(residual)))
+    sizes = {"residual": float(np.linalg.norm(residual)), "out": float(np.linalg.norm(out)),
+             "new": float(np.linalg.norm(new_residual))}
+    biggest = max(sizes.values())
+    top_share = float(np.sum(hidden[top].astype(np.float64) ** 2) / energy) if energy else 0.0
     return {
-        "tokens": [{"id": int(i), "segs": token_segs(int(i))} for i in ids],
+        "tokens": [{"id": int(i), "segs": token_segs(int(i)), "chosen": k == pos} for k, i in enumerate(ids)],
+        "max_position": len(ids) - 1,   # the position slider's top
+        "texts": {  # the numbers the figure's sentences quote
+            "residual_norm": fixed(sizes["residual"], 2), "x_norm": fixed(float(np.linalg.norm(x)), 2),
+            "out_norm": fixed(sizes["out"], 2), "new_norm": fixed(sizes["new"], 2),
+            "ratio": fixed(sizes["out"] / sizes["residual"], 2), "cos": fixed(cos, 2),
+            "top_share": percent(top_share, 0),
+        },
+        "norm_bars": [{"label": label, "width": css_percent(sizes[key] / biggest), "text": fixed(sizes[key], 2),
+                       "cls": cls}
+                      for label, key, cls in [("residual stream before the FFN", "residual", "sf-n-res"),
+                                              ("FFN output, hidden W_down", "out", "sf-n-out"),
+                                              ("residual stream after the add", "new", "sf-n-new")]],
         "token": {"id": int(ids[pos]), "segs": token_segs(int(ids[pos])), "position": pos},
         "n_tokens": len(ids), "n_layer": cfg.n_layer, "d_model": cfg.d_model, "d_ff": cfg.d_ff,
         "residual_norm": float(np.linalg.norm(residual)),
@@ -133,7 +162,7 @@ def compute(params: dict) -> dict:
                    strip("up", "up = x W_up", up), strip("hidden", "hidden = SiLU(gate) × up", hidden)],
         "n_gate_negative": int((gate < 0).sum()),
         "n_small": int((np.abs(hidden) < 0.1 * np.abs(hidden).max()).sum()),
-        "top_share": float(np.sum(hidden[top].astype(np.float64) ** 2) / energy) if energy else 0.0,
+        "top_share": top_share,
         "neurons": neurons,
         "out_norm": float(np.linalg.norm(out)),
         "new_norm": float(np.linalg.norm(new_residual)),
