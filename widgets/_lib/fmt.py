@@ -7,8 +7,8 @@ rounds to zero never shows as "−0.00". Values are rounded half to even, as Pyt
 ('0.00', '−1.5', '+0.123', '−2.0', '0.00')
 >>> integer(1234567), integer(-42)
 ('1,234,567', '−42')
->>> percent(0), percent(1), percent(0.3426), percent(0.0004), percent(0.99996), percent(0.5, 0)
-('0%', '100%', '34.3%', '<0.1%', '>99.9%', '50%')
+>>> percent(0), percent(1), percent(0.3426), percent(0.0004), percent(0.99996), percent(0.5, 0), percent(2)
+('0%', '100%', '34.3%', '<0.1%', '>99.9%', '50%', '200.0%')
 >>> significant(0.000123456, 3), significant(-98765.4, 2), sci(4.9e-05, 1), sci(-1234.5, 2)
 ('0.000123', '−99,000', '4.9e−05', '−1.23e+03')
 """
@@ -44,7 +44,7 @@ def integer(n: int) -> str:
 
 
 def percent(p: float, digits: int = 1) -> str:
-    """A share or a probability p in [0, 1] as a percentage with `digits` decimals.
+    """A share or a probability p as a percentage with `digits` decimals (a share above 1 prints as it is).
 
     Exactly 0 and 1 print as 0% and 100%; a nonzero p too small to show prints as <0.1%, and a p below 1
     that would round to 100% prints as >99.9%, so a reader never reads a possible token as impossible or
@@ -55,7 +55,7 @@ def percent(p: float, digits: int = 1) -> str:
     step = 10.0 ** -digits  # the smallest percentage shown
     if 100 * p < step / 2:
         return f"<{step:.{digits}f}%" if digits else "<1%"
-    if 100 * p > 100 - step / 2:
+    if 100 - step / 2 < 100 * p < 100:
         return f">{100 - step:.{digits}f}%" if digits else ">99%"
     return minus(f"{100 * p:.{digits}f}%")
 
