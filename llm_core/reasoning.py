@@ -106,6 +106,8 @@ def pass_at_k(n, c, k):  # -> float
         raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
     if n - c < k:  # fewer wrong answers than draws: every draw of k holds a right one
         return 1.0
+    if c == 0:
+        return 0.0  # (not -expm1(0.0), which is -0.0)
     i = np.arange(n - c + 1, n + 1, dtype=np.float64)  # [c]
     return float(-np.expm1(np.sum(np.log1p(-k / i))))
 

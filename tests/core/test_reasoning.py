@@ -153,6 +153,7 @@ def test_pass_at_k_equals_exact_fractions(n, c, k):
 
 def test_pass_at_k_special_cases():
     assert pass_at_k(10, 0, 10) == 0.0 and pass_at_k(10, 10, 1) == 1.0
+    assert str(pass_at_k(10, 0, 3)) == "0.0"  # not -0.0, which a view would print as a minus zero
     assert pass_at_k(50, 7, 1) == pytest.approx(7 / 50)  # k = 1: the share right
     # rises with k until every draw of k must hold a right sample (k > n - c)
     values = [pass_at_k(40, 5, k) for k in range(1, 41)]
