@@ -49,18 +49,5 @@
     return box;
   }
 
-  // Numbers as readers read them: 12,345 and 2.50 (values arrive already rounded).
-  function int(n) {
-    return Number(n).toLocaleString("en-US");
-  }
-  function fixed(x, digits) {
-    return x === null || x === undefined ? "–" : Number(x).toFixed(digits);
-  }
-
-  // A formatted number as printed for readers: a true minus sign (−), and never "−0.00".
-  function minus(s) {
-    return /^-0\.?0*$/.test(s) ? s.slice(1) : s.replace("-", "\u2212");
-  }
-
-  window.glassboxTokens = { el, svg, appendSegs, appendChip, chips, int, fixed, minus, N_COLOURS };
+  window.glassboxTokens = { el, svg, appendSegs, appendChip, chips, N_COLOURS };
 })();
