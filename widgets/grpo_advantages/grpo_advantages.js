@@ -25,6 +25,9 @@
 
   function table(r) {
     const wrap = make("div", "grpo-scroll");
+    wrap.tabIndex = 0;  // it scrolls sideways on a phone: reachable by keyboard
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-label", "The objective’s terms (scrolls sideways)");
     const t = make("table", "grpo-table");
     t.appendChild(make("caption", null, "The objective’s terms, per token of each answer"));
     const head = make("tr");

@@ -52,6 +52,9 @@
     hw.href = c.hardware_source;
     intro.append(make("strong", null, "Cost. "), c.intro);
     const wrap = make("div", "pk-scroll");
+    wrap.tabIndex = 0;  // it may scroll sideways on a phone: reachable by keyboard
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-label", "What the answers cost (scrolls sideways)");
     const table = make("table", "pk-table");
     const head = make("tr");
     for (const h of ["", "Tokens", "Time", "Cost"]) {
