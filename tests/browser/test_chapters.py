@@ -31,68 +31,15 @@ next test.
 """
 
 import json
-import math
-import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.browser.conftest import (BAD_ON_SCREEN, DESKTOP, PAGES, PAGES_WITH_WIDGETS, STRANGE_TEXT, WIDGET_PAGES,
-                                   WIDGETS, cdp, on, wait_idle)
+                                   WIDGETS, cdp, differences, on, wait_idle)
 
 PHONE = {"width": 390, "height": 844}
 AXE = Axe()
-
-
-def differences(browser_value, python_value, path="result", rel=1e-9) -> list[str]:
-    """Where two results differ: ints, strings and structure exactly; floats within rel (relative)."""
-    if isinstance(python_value, float) or isinstance(browser_value, float):
-        if isinstance(browser_value, (int, float)) and math.isclose(browser_value, python_value, rel_tol=rel,
-                                                                     abs_tol=1e-12):
-            return []
-        return [f"{path}: {browser_value!r} in the browser, {python_value!r} in CPython (rel {rel:g})"]
-    if isinstance(python_value, dict):
-        if not isinstance(browser_value, dict) or sorted(browser_value) != sorted(python_value):
-            return [f"{path}: keys {sorted(browser_value) if isinstance(browser_value, dict) else browser_value!r} "
-                    f"in the browser, {sorted(python_value)} in CPython"]
-        return [d for k in python_value for d in differences(browser_value[k], python_value[k], f"{path}.{k}", rel)]
-    if isinstance(python_value, list):
-        if not isinstance(browser_value, list) or len(browser_value) != len(python_value):
-            return [f"{path}: {len(browser_value) if isinstance(browser_value, list) else browser_value!r} "
-                    f"items in the browser, {len(python_value)} in CPython"]
-        return [d for i, (a, b) in enumerate(zip(browser_value, python_value))
-                for d in differences(a, b, f"{path}[{i}]", rel)]
-    if browser_value == python_value:
-        return []
-    if isinstance(browser_value, str) and isinstance(python_value, str) and texts_close(browser_value, python_value, rel):
-        return []
-    return [f"{path}: {browser_value!r} in the browser, {python_value!r} in CPython"]
-
-
-# A number as a widget prints it: a true or ASCII minus, thousands separators, decimals, an exponent.
-PRINTED_NUMBER = re.compile(r"[−-]?\d[\d,]*(?:\.\d+)?(?:e[−+-]?\d+)?")
-
-
-def printed_value(text: str) -> tuple[float, float]:
-    """A printed number -> (its value, one unit of its last printed digit)."""
-    mantissa, _, exponent = text.replace("−", "-").replace(",", "").partition("e")
-    decimals = len(mantissa.partition(".")[2])
-    scale = 10.0 ** int(exponent) if exponent else 1.0
-    return float(mantissa) * scale, 10.0 ** -decimals * scale
-
-
-def texts_close(a: str, b: str, rel: float) -> bool:
-    """Two texts that are the same words around the same numbers, each pair within rel (relative) or one
-    unit of the last digit printed (a float32 value computed in another order may round the other way), or
-    both within 1e-12 of each other, as floats are (the size of rounding noise is itself noise).
-    Widgets print what Python computed, so this is where float32 noise meets formatted text."""
-    if PRINTED_NUMBER.sub("#", a) != PRINTED_NUMBER.sub("#", b):
-        return False
-    for x, y in zip(PRINTED_NUMBER.findall(a), PRINTED_NUMBER.findall(b)):
-        (vx, ux), (vy, uy) = printed_value(x), printed_value(y)
-        if abs(vx - vy) > max(rel * max(abs(vx), abs(vy)), ux, uy, 1e-12) * (1 + 1e-9):  # 1e-12: as for floats
-            return False
-    return True
 
 
 def fail_with(problems: list[str], most: int = 30):

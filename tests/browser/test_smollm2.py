@@ -6,37 +6,19 @@ memory) each use a page of their own, so a broken load never leaks into another 
 """
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import build
+from tests.browser.conftest import differences
 
 FIXTURES = Path(__file__).resolve().parents[1] / "core" / "fixtures"
 WIDGETS = build.load_widgets(build.Options().widgets)
 PAGE = "sampling.html"  # a chapter with a model switch (next_token) and a tiny-model widget (generate)
 
 STATE = "(n) => glassbox.models.state(n).state"
-
-
-def same(browser_value, python_value, rel, path="result"):  # -> list of differences (empty: equal)
-    """Ints, strings and structure exactly; floats within rel (the widget's REL_TOL)."""
-    if isinstance(python_value, float) or isinstance(browser_value, float):
-        ok = isinstance(browser_value, (int, float)) and math.isclose(browser_value, python_value, rel_tol=rel,
-                                                                       abs_tol=1e-12)
-        return [] if ok else [f"{path}: {browser_value!r} in the browser, {python_value!r} in CPython"]
-    if isinstance(python_value, dict):
-        if not isinstance(browser_value, dict) or sorted(browser_value) != sorted(python_value):
-            return [f"{path}: keys differ"]
-        return [d for k in python_value for d in same(browser_value[k], python_value[k], rel, f"{path}.{k}")]
-    if isinstance(python_value, list):
-        if not isinstance(browser_value, list) or len(browser_value) != len(python_value):
-            return [f"{path}: lengths differ"]
-        return [d for i, (a, b) in enumerate(zip(browser_value, python_value))
-                for d in same(a, b, rel, f"{path}[{i}]")]
-    return [] if browser_value == python_value else [f"{path}: {browser_value!r} != {python_value!r}"]
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +96,7 @@ def test_widgets_on_smollm2_equal_cpython(loaded):
             in_browser = there.evaluate("([n, p]) => glassbox.compute(n, p)", [name, params])
             in_python = json.loads(json.dumps(w.module.compute(params)))
             in_browser.pop("measured", None), in_python.pop("measured", None)
-            problems += same(in_browser, in_python, getattr(w.module, "REL_TOL", 1e-9), f"{name}{params}")
+            problems += differences(in_browser, in_python, f"{name}{params}", getattr(w.module, "REL_TOL", 1e-9))
             checked += 1
         there.close()
     assert problems == []
@@ -244,7 +226,7 @@ def test_a_readers_own_gguf_file_runs_in_the_widgets(browser, base_url, tmp_path
             in_python = json.loads(json.dumps(WIDGETS["next_token"].module.compute(params)))
         finally:
             del gguf._data_models[gguf.READER_FILE]
-        assert same(in_browser, in_python, 1e-3) == []
+        assert differences(in_browser, in_python, rel=1e-3) == []
         assert "Your file" in fig.locator(".model-file-name").text_content()
         # a second file in the same visit is refused with a reason; the first keeps working
         message = page.evaluate("() => glassbox.models.load('file', new File([new Uint8Array(8)], 'x.gguf'))"
