@@ -473,7 +473,9 @@ def measure_drag(browser, base: str, only: set | None = None) -> list[dict]:
 MODEL_BENCH = """
 import time
 import numpy as np
-from llm_core.model import forward, load_model, prefill
+from llm_core.model import forward
+from llm_core.model_files import load_model
+from llm_core.generation import prefill
 
 tiny = load_model("models/tiny")
 cfg, w = tiny.cfg, tiny.weights
@@ -601,7 +603,7 @@ def sm_prefill(prompt):
 
 
 def sm_generate(prompt, n_new):
-    # the widgets' path: llm_core.model.generate (sampler, top-5, decoded piece per token), prefill taken out
+    # the widgets' path: llm_core.generation.generate (sampler, top-5, decoded piece per token), prefill taken out
     total = sm_median(lambda: M.generate(SM, prompt, n_new, temperature=0), 1)
     return total - sm_prefill(prompt)["seconds"]
 
@@ -736,7 +738,7 @@ GLASSBOX_LOAD_JS = """async (ids) => {
     const info = await glassbox.models.load('smollm2');
     const loaded = performance.now() - t0;
     const first = await glassbox.py(`from llm_core.models import get_model
-from llm_core.model import generate
+from llm_core.generation import generate
 generate(get_model('smollm2'), ${JSON.stringify(ids)}, max_new_tokens=1, temperature=0)['new_ids']`);
     document.removeEventListener('glassbox:model', onModel);
     return { downloaded, loaded, total: performance.now() - t0, first, fromCache: info.fromCache, bytes: info.bytes };
@@ -986,7 +988,7 @@ def smollm2_report(r: dict, prompts: dict) -> list[str]:
                      f"{ma['peak']:.0f} (before Load: {mb['rss']:.0f}) | "
                      + (f"{wm['rss']:.0f} / {wm['peak']:.0f} |" if wm else "- |"))
     lines += ["", f"The first answer token: the ChatML prompt ({len(prompts['chat'])} tokens) of \"{CHAT_QUESTION}\" "
-              "prefilled and its first token sampled (Glassbox: llm_core.model.generate for 1 new token), timed in "
+              "prefilled and its first token sampled (Glassbox: llm_core.generation.generate for 1 new token), timed in "
               "the page from the call a Load button makes (glassbox.models.load) to the token. The server is local: "
               "a cold download costs what a very fast network would. llama.cpp loads from a Blob fetched from its "
               "server (wllama keeps no cache here). WebAssembly memory: `pyodide_js._module.HEAP8.length`, the "
@@ -1056,7 +1058,7 @@ def smollm2_report(r: dict, prompts: dict) -> list[str]:
               f"| forward pass | {ms(total)} | 100% | {ms(products)} |",
               f"| then the greedy pick (argmax) | {prof['argmax'] * 1000:.2f} | | |",
               f"| or the widgets' sampler (llm_core.sampling.sample and the top 5) | {prof['sampler'] * 1000:.2f} | | |", "",
-              f"Through llm_core.model.generate (what the widgets run: the sampler, the top 5 and each token's text) "
+              f"Through llm_core.generation.generate (what the widgets run: the sampler, the top 5 and each token's text) "
               f"decode runs at {n_new / r['generate']:.2f} tokens/s.", "",
               f"The same products in other layouts, layers 0-{var['layers'] - 1} ({var['layers']} of {cfg.n_layer}; "
               "copies made for the test and freed):", "",

@@ -18,29 +18,25 @@ what the widgets draw: embeddings, the residual stream after every sub-layer, ev
 weights, the FFN activations and the logit lens (nostalgebraist 2020, "interpreting GPT: the logit
 lens"): each layer's residual stream read out through the final norm and the unembedding.
 
+Generating text with it is generation.py; reading a model's files, model_files.py.
+
 >>> cfg = ModelConfig(n_vocab=16, n_ctx=8, d_model=8, n_layer=1, n_head=2, n_kv_head=1, d_head=4, d_ff=8)
 >>> logits, _ = forward(random_weights(cfg, seed=0), cfg, [1, 2, 3])
 >>> logits.shape, logits.dtype
 ((3, 16), dtype('float32'))
 """
 
-import io
 import json
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
 from .attention import multi_head_attention
-from .checkpoints import unpack_weights
-from .data import read_bytes
 from .ffn import swiglu
 from .kv_cache import KVCache
 from .norms import rms_norm
 from .rope import rope_cos_sin, rope_frequencies
-from .sampling import as_generator, check_sampling_params, sample, top_tokens
-from .tokenizer import Encoding, load_tiktoken_bpe, without_surrogates
 
 
 @dataclass(frozen=True)
@@ -207,118 +203,6 @@ def forward(weights, cfg, ids, cache=None, trace=False, lens=True, logits_to_kee
     }
 
 
-def truncate_prompt(prompt_ids, n_ctx, max_new_tokens):  # [n_prompt] -> [n_kept], note or None
-    """Keep the last n_ctx - max_new_tokens prompt tokens, so prompt and reply fit the context.
-
-    Cut from the left: the end of the prompt, right before the reply, matters most for what comes next.
-    """
-    keep = n_ctx - max_new_tokens
-    if len(prompt_ids) <= keep:
-        return list(prompt_ids), None
-    note = (f"The prompt is {len(prompt_ids)} tokens, but the model reads at most {n_ctx} and "
-            f"{max_new_tokens} are kept for new tokens: only the prompt's last {keep} tokens were used.")
-    return list(prompt_ids[len(prompt_ids) - keep:]), note
-
-
-def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000):  # str -> [n_kept] ids, notes
-    """A reader's prompt as the token ids the model will read, with notes (plain sentences) on what changed.
-
-    Only the last `max_chars` characters are tokenized (the model reads at most n_ctx tokens anyway); an
-    empty prompt becomes <|endoftext|>, the token that separated the training documents, so the model starts
-    a new document; the ids are cut to leave room for `max_new_tokens`.
-    """
-    notes = []
-    prompt = without_surrogates(prompt)
-    if len(prompt) > max_chars:
-        notes.append(f"The prompt is {len(prompt):,} characters: only its last {max_chars:,} were tokenized.")
-        prompt = prompt[-max_chars:]
-    ids = model.encoding.encode(prompt)
-    if not ids and "<|endoftext|>" not in model.encoding.special_tokens:
-        raise ValueError("the prompt is empty, and this model has no <|endoftext|> token to start a new "
-                         "document from: type a prompt")
-    if not ids:
-        notes.append("The prompt is empty, so the model starts a new document: it reads only "
-                     "<|endoftext|>, the token that separated the documents it was trained on.")
-        ids = [model.encoding.special_tokens["<|endoftext|>"]]
-    ids, note = truncate_prompt(ids, model.cfg.n_ctx, max_new_tokens)
-    if note:
-        notes.append(note)
-    return ids, notes
-
-
-def prefill(model, ids, prefix_cache=None):  # [n_prompt] -> KVCache holding them, logits [n_vocab]
-    """Read the whole prompt in one pass, filling a fresh KV cache; the logits predict the next token.
-
-    prefix_cache: a kv_cache.PrefixCache; a prompt found there skips the pass (same values, bit for bit),
-    one not found is stored in it.
-    """
-    hit = prefix_cache.lookup(ids) if prefix_cache is not None else None
-    if hit is not None:
-        return hit
-    cache = model.new_cache()
-    logits, _ = forward(model.weights, model.cfg, ids, cache=cache, logits_to_keep=1)
-    if prefix_cache is not None:
-        prefix_cache.store(ids, cache, logits[-1])
-    return cache, logits[-1]
-
-
-def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, seed=0,
-             use_cache=True, prefix_cache=None):
-    """Continue prompt (text or token ids) by max_new_tokens tokens, one sample() at a time.
-
-    With use_cache the prompt is prefilled into a KVCache and each step feeds only the newest token;
-    without, each step reruns forward over the whole sequence. Both give the same tokens (a test
-    checks). prefix_cache (a kv_cache.PrefixCache, with use_cache) skips the prefill of a prompt read
-    before. Returns a dict: prompt_ids (after truncation), new_ids, text (the new tokens decoded),
-    note (why the prompt was truncated, else None) and steps, one per new token: token, piece (its
-    text), prob (its probability after the filters), p_model (its probability at temperature 1, no
-    filters), top_ids / top_probs (the 5 most likely tokens at temperature 1), u (the uniform draw; None
-    when greedy), logits [n_vocab]; and cache, the KVCache after the last step (the prompt and every new
-    token but the last, which no pass has read yet; None without use_cache).
-    """
-    cfg, enc = model.cfg, model.encoding
-    check_sampling_params(temperature, top_k, top_p, min_p)
-    if not (isinstance(max_new_tokens, int) and not isinstance(max_new_tokens, bool)
-            and 0 <= max_new_tokens <= cfg.n_ctx - 1):
-        raise ValueError(f"max_new_tokens must be an integer in [0, {cfg.n_ctx - 1}] (the context holds "
-                         f"{cfg.n_ctx} tokens, one at least for the prompt), got {max_new_tokens!r}")
-    if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
-        raise ValueError(f"seed must be an integer >= 0 (or None for a fresh random one), got {seed!r}")
-    rng = as_generator(seed)
-
-    if isinstance(prompt, str) and enc is None:
-        raise ValueError("this model has no tokenizer: give the prompt as token ids")
-    ids = enc.encode(prompt) if isinstance(prompt, str) else [int(i) for i in prompt]
-    if not ids:  # nothing to continue from: start a new document, as after <|endoftext|> in training
-        if enc is None or "<|endoftext|>" not in enc.special_tokens:
-            raise ValueError("prompt must hold at least one token")
-        ids = [enc.special_tokens["<|endoftext|>"]]
-    ids, note = truncate_prompt(ids, cfg.n_ctx, max_new_tokens)
-    prompt_ids, steps = list(ids), []
-    cache, logits = prefill(model, ids, prefix_cache) if use_cache and max_new_tokens else (None, None)
-    for _ in range(max_new_tokens):
-        if logits is None:  # with the cache, feed only the newest token; without, the whole sequence
-            logits, _ = forward(model.weights, cfg, ids[-1:] if use_cache else ids, cache=cache,
-                                logits_to_keep=1)
-            logits = logits[-1]  # [1, n_vocab] -> [n_vocab]: the prediction for the next position
-        out = sample(logits, temperature, top_k, top_p, min_p, rng)
-        token, softmax = out["token"], out["stages"]["softmax"]
-        top = top_tokens(softmax, 5)
-        steps.append({
-            "token": token,
-            "piece": enc.decode([token]) if enc is not None else None,
-            "prob": float(out["probs"][token]),
-            "p_model": float(softmax[token]),
-            "top_ids": top.tolist(), "top_probs": softmax[top].tolist(),
-            "u": out["u"], "logits": logits,
-        })
-        ids.append(token)
-        logits = None
-    new_ids = ids[len(prompt_ids):]
-    return {"prompt_ids": prompt_ids, "new_ids": new_ids, "text": enc.decode(new_ids) if enc else None,
-            "note": note, "steps": steps, "cache": cache}
-
-
 class Model:
     """A loaded model: config, weights and the tokenizer its vocabulary comes from."""
 
@@ -337,41 +221,6 @@ class Model:
     def new_cache(self):
         return KVCache(self.cfg.n_layer, self.cfg.n_kv_head, self.cfg.d_head, self.cfg.n_ctx)
 
-    def generate(self, prompt, max_new_tokens=32, **sampling):
+    def generate(self, prompt, max_new_tokens=32, **sampling):  # -> generation.generate's dict
+        from .generation import generate  # here, not at the top: generation imports this module
         return generate(self, prompt, max_new_tokens, **sampling)
-
-
-def read_model_file(where, name):  # -> bytes
-    """A model file: from the folder `where` if it exists on disk, else llm_core data file where/name."""
-    folder = Path(where)
-    return (folder / name).read_bytes() if folder.is_dir() else read_bytes(f"{where}/{name}")
-
-
-def load_weights(data):  # .npz bytes -> {name: float32 array}
-    """Read a weight file; quantized entries (see checkpoints.py) are dequantized to float32.
-
-    The matrices that right-multiply activations (x @ w) are stored column-major: the values and every
-    result are the same, but numpy without BLAS (as in Pyodide) multiplies about 5x faster when each
-    output's column is contiguous in memory (benchmarks/RESULTS.md). The embedding table stays row-major:
-    its rows are looked up, and its transpose (the tied unembedding) is column-major already.
-    """
-    with np.load(io.BytesIO(data)) as npz:
-        weights = unpack_weights({name: npz[name] for name in npz.files})
-    return {name: np.asfortranarray(w) if w.ndim == 2 and name != "tok_emb" else w
-            for name, w in weights.items()}
-
-
-def load_encoding(where):  # -> Encoding
-    """The model's tokenizer: tokenizer.json (name, pattern, special tokens) + vocab.tiktoken."""
-    spec = json.loads(read_model_file(where, "tokenizer.json"))
-    ranks = load_tiktoken_bpe(read_model_file(where, spec["vocab_file"]))
-    return Encoding(spec["name"], spec["pat_str"], ranks, spec["special_tokens"])
-
-
-def load_model(where="models/tiny", weights_file="weights.npz"):  # -> Model
-    """config.json + weights.npz + tokenizer files, from a folder or the llm_core data folder.
-
-    weights_file may name a checkpoint instead, e.g. "checkpoints/step_000400.npz".
-    """
-    cfg = ModelConfig.from_json(read_model_file(where, "config.json"))
-    return Model(cfg, load_weights(read_model_file(where, weights_file)), load_encoding(where))

@@ -13,7 +13,7 @@ Both are llm_core.model.Model objects: every widget runs them through the same f
 import functools
 
 from . import gguf
-from .model import load_model
+from .model_files import load_model
 
 MODEL_NAMES = {"tiny": "Glassbox's tiny model", "smollm2": "SmolLM2-135M-Instruct", "file": "your GGUF file"}
 

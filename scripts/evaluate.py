@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import corpus  # noqa: E402  (scripts/corpus.py; numpy only)
 from llm_core.checkpoints import pack_weights, total_error, unpack_weights  # noqa: E402
 from llm_core.loss import cross_entropy  # noqa: E402
-from llm_core.model import forward, load_model  # noqa: E402
+from llm_core.model import forward  # noqa: E402
+from llm_core.model_files import load_model
 
 PROMPTS = [
     "Fellow-Citizens of the Senate and House of Representatives:",

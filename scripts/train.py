@@ -43,7 +43,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import corpus  # noqa: E402  (scripts/corpus.py)
 from llm_core import bpe_train  # noqa: E402
 from llm_core.checkpoints import pack_weights, total_error, unpack_weights  # noqa: E402
-from llm_core.model import ModelConfig, load_model, n_params, weight_shapes  # noqa: E402
+from llm_core.model import ModelConfig, n_params, weight_shapes  # noqa: E402
+from llm_core.model_files import load_model
 from llm_core.rope import rope_frequencies  # noqa: E402
 from llm_core.tokenizer import CL100K_PAT_STR, Encoding  # noqa: E402
 

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.skipif(not GOLDEN.exists(), reason="models/tiny is not
 def test_golden_greedy_generation_in_the_browser(chapter):
     page = chapter.watch.live()
     golden = json.loads(GOLDEN.read_text())
-    code = (f"from llm_core.model import load_model\n"
+    code = (f"from llm_core.model_files import load_model\n"
             f"tiny = load_model('models/tiny')\n"
             f"out = tiny.generate({golden['prompt']!r}, {golden['max_new_tokens']}, temperature=0)\n"
             f"[out['prompt_ids'], out['new_ids']]")
@@ -29,7 +29,7 @@ def test_golden_greedy_generation_in_the_browser(chapter):
 
 def test_cached_and_uncached_generation_agree_in_the_browser(chapter):
     page = chapter.watch.live()
-    code = ("from llm_core.model import load_model\n"
+    code = ("from llm_core.model_files import load_model\n"
             "tiny = load_model('models/tiny')\n"
             "a = tiny.generate('Fellow citizens', 24, temperature=0.8, top_k=40, seed=7, use_cache=True)\n"
             "b = tiny.generate('Fellow citizens', 24, temperature=0.8, top_k=40, seed=7, use_cache=False)\n"
@@ -43,6 +43,6 @@ def test_cached_and_uncached_generation_agree_in_the_browser(chapter):
     # float32 throughout; Pyodide's numpy has no BLAS, so sums run in another order than CPython's
     # (where the core tests hold the absolute 1e-5): here 1e-5 relative to the largest logit.
     assert diff <= 1e-5 * max(1.0, scale), (diff, scale)
-    from llm_core.model import load_model
+    from llm_core.model_files import load_model
     ours = load_model(str(ROOT / "models" / "tiny")).generate("Fellow citizens", 24, temperature=0.8, top_k=40, seed=7)
     assert ids == ours["new_ids"], "seeded sampling must give the same tokens in the browser and in CPython"

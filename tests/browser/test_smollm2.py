@@ -61,7 +61,7 @@ def test_greedy_continuation_in_the_page_equals_the_reference(loaded):
             ids, expected = npz[f"ids_{prompt}"].tolist(), npz[f"greedy_{prompt}"].tolist()
             got = page.evaluate("""(ids) => glassbox.py(`
 from llm_core.models import get_model
-from llm_core.model import generate
+from llm_core.generation import generate
 generate(get_model('smollm2'), ${JSON.stringify(ids)}, max_new_tokens=32, temperature=0)['new_ids']`)""", ids)
             assert got == expected, prompt
 

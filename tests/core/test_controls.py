@@ -5,7 +5,8 @@ import math
 import pytest
 
 from llm_core.controls import as_bool, as_choice, as_int, as_number, as_text
-from llm_core.model import load_model, prompt_ids
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
 
 
 @pytest.mark.parametrize("value, expected", [("0.5", 0.5), (0.5, 0.5), (-3, 0.0), ("7", 2.0), (2, 2.0), (1e300, 2.0)])

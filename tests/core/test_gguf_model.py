@@ -13,7 +13,8 @@ gguf_writer = pytest.importorskip("gguf")
 
 from llm_core import gguf  # noqa: E402
 from llm_core.bpe_merges import bytes_to_unicode  # noqa: E402
-from llm_core.model import ModelConfig, forward, generate, n_params, random_weights  # noqa: E402
+from llm_core.model import ModelConfig, forward, n_params, random_weights  # noqa: E402
+from llm_core.generation import generate
 from llm_core.rope import rope_frequencies  # noqa: E402
 
 SMALL = ModelConfig(n_vocab=260, n_ctx=32, d_model=16, n_layer=2, n_head=4, n_kv_head=2, d_head=4, d_ff=24,

@@ -18,8 +18,9 @@ from llm_core.checkpoints import pack_weights, unpack_weights
 from llm_core.kv_cache import PrefixCache
 from llm_core.configs import ArchConfig, parameter_count
 from llm_core.loss import cross_entropy
-from llm_core.model import (BLOCK_WEIGHTS, Model, ModelConfig, forward, generate, load_model, n_params,
-                            random_weights, transformer_block, weight_shapes)
+from llm_core.model import BLOCK_WEIGHTS, Model, ModelConfig, forward, n_params, random_weights, transformer_block, weight_shapes
+from llm_core.generation import generate
+from llm_core.model_files import load_model
 from llm_core.norms import rms_norm
 from llm_core.rope import rope_cos_sin, rope_frequencies
 from llm_core.tokenizer import Encoding
@@ -171,7 +172,7 @@ def test_cached_and_uncached_generation_agree(small, params):
     n_terms = forward_terms(SMALL, len(cached["prompt_ids"]) + 20, logits=True)
     for a, b in zip(cached["steps"][:n], uncached["steps"][:n]):
         assert_within_rounding(a["logits"], b["logits"], n_terms, np.abs(b["logits"]).max())
-    assert len(cached["new_ids"]) == 20 and cached["note"] is None
+    assert len(cached["new_ids"]) == 20 and cached["n_dropped"] == 0
     assert cached["text"] == small.encoding.decode(cached["new_ids"])
 
 
@@ -223,13 +224,12 @@ def test_step_info(small):
     assert step["piece"] == small.encoding.decode([step["token"]])
 
 
-def test_long_prompt_is_cut_from_the_left_with_a_note(small):
+def test_long_prompt_is_cut_from_the_left_and_counted(small):
     ids = list(range(1, 41))  # 40 tokens, context 32
     out = small.generate(ids, 8, temperature=0)
-    assert out["prompt_ids"] == ids[-24:]
-    assert "40 tokens" in out["note"] and "last 24" in out["note"]
+    assert out["prompt_ids"] == ids[-24:] and out["n_dropped"] == 16
     assert len(out["new_ids"]) == 8
-    assert small.generate(ids[:24], 8, temperature=0)["note"] is None
+    assert small.generate(ids[:24], 8, temperature=0)["n_dropped"] == 0
 
 
 def test_unknown_characters_encode_through_bytes(small):

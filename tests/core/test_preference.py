@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from llm_core.activations import softmax
-from llm_core.model import load_model
+from llm_core.model_files import load_model
 from llm_core.preference import (bradley_terry, dpo_loss, log_sigmoid, preference_matrix, reward_model_loss,
                                  sequence_logprob, sigmoid)
 from tests.tolerances import logprob_tolerance

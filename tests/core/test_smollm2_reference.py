@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 from llm_core import gguf
-from llm_core.model import forward, generate
+from llm_core.model import forward
+from llm_core.generation import generate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REL_TO_MAX_LOGIT = 1e-4

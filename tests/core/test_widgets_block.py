@@ -16,7 +16,8 @@ import pytest
 from llm_core.activations import softmax
 from llm_core.configs import CONFIGS, parameter_count
 from llm_core.ffn import swiglu
-from llm_core.model import n_params, read_model_file
+from llm_core.model import n_params
+from llm_core.model_files import read_model_file
 from llm_core.norms import rms_norm
 from tests.tolerances import (abs_matmul, assert_within_rounding, forward_terms, is_top, probability_tolerance,
                               rounding_tolerance, within_rounding)

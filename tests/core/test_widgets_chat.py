@@ -1,7 +1,7 @@
 """Chapter 19's chat widget, computed in CPython, against llm_core itself.
 
 The prompt must be encode_chat's ids for the conversation (typed control-token text staying text); a
-greedy answer must be llm_core.model.generate's on those ids, ending at <|im_end|> (id 2), with each
+greedy answer must be llm_core.generation.generate's on those ids, ending at <|im_end|> (id 2), with each
 token's probability the softmax of the model's own logits; streaming (one step per call, the loop kept
 between calls, the KV cache reused across turns) must give what one call gives; and bad input (an empty
 or huge message, a conversation longer than the context, malformed history) gets a note or a readable
@@ -15,7 +15,7 @@ from widget_loader import load_widget, run
 
 from llm_core.activations import softmax
 from llm_core.chat import IM_END, IM_START, chat_reply, encode_chat
-from llm_core.model import generate
+from llm_core.generation import generate
 from widgetlib.fmt import percent
 
 chat = load_widget("chat")

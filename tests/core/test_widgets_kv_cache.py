@@ -1,6 +1,6 @@
 """The KV-cache chapter's widget, computed in CPython: cached_generation.
 
-Checked against llm_core itself: the tokens with and without the cache are llm_core.model.generate's (both
+Checked against llm_core itself: the tokens with and without the cache are llm_core.generation.generate's (both
 ways) and identical, but for a near tie that float32 rounding decides (tests/tolerances.py); the cache's
 size after every step equals the closed form 2 * n_layer * n_kv_head * d_head * 4 bytes per position; the
 positions each way computed follow their formulas; the wall-clock numbers live only under "measured". With
@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from llm_core.model import prompt_ids
+from widgetlib.prompt import prompt_ids
 from tests.tolerances import assert_within_rounding, forward_terms, steps_to_compare
 from widget_loader import load_widget, run as run_widget
 
@@ -42,7 +42,7 @@ def test_same_tokens_with_and_without_the_cache_and_as_generate(params):
 
 
 def check_cached_against_uncached(r):
-    """Each of the widget's runs is llm_core.model.generate's, with and without the cache (the same sums in
+    """Each of the widget's runs is llm_core.generation.generate's, with and without the cache (the same sums in
     the same order: the same tokens); the two give the same tokens, unless a near tie went the other way
     (the cache sums in another order than the full pass), and up to it their logits agree within rounding."""
     p = r["params"]

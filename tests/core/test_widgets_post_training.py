@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from llm_core.activations import softmax
-from llm_core.model import load_model
+from llm_core.model_files import load_model
 from tests.tolerances import logprob_tolerance
 from widgetlib.fmt import fixed, percent, signed
 from widget_loader import load_widget, run

@@ -172,7 +172,7 @@ def test_fp16_model_is_the_shipped_model_and_int4_costs_more_than_int8():
 
 
 def test_greedy_continuations_match_llm_core_and_the_first_difference_is_marked():
-    from llm_core.model import generate
+    from llm_core.generation import generate
     r = run(quantized_model)  # int4, groups of 128: the defaults part early
     tiny = quantized_model.model()
     ids = tiny.encoding.encode(quantized_model.DEFAULTS["prompt"])
@@ -278,7 +278,8 @@ def test_int4_per_tensor_grid_lines_are_the_15_storable_values():
 
 @pytest.mark.parametrize("n_tokens", [1, 9, 32])
 def test_cut_continuations_equal_runs_of_that_length(n_tokens):
-    from llm_core.model import generate, prompt_ids
+    from llm_core.generation import generate
+    from widgetlib.prompt import prompt_ids
     params = {**quantized_model.DEFAULTS, "n_tokens": n_tokens, "format": "int8", "group_size": 64}
     r = quantized_model.compute(params)
     tiny = quantized_model.model()

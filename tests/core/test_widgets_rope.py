@@ -8,7 +8,6 @@ pairs that reach new angles. Plus the limits, clamping and bad-input messages.
 
 import math
 
-import numpy as np
 import pytest
 
 from llm_core.configs import CONFIGS

@@ -170,7 +170,6 @@ def test_compare_survives_a_huge_paste():
 def test_compare_smollm2_tokenizer_file_is_the_gguf_tokenizer(smollm2_gguf):
     """The data file the build writes (sitebuild/smollm2_tokenizer.py) makes the very tokenizer the GGUF
     does: same tokens, merges, special tokens and pre-tokenizer, so the same ids for any text."""
-    from pathlib import Path
 
     from llm_core.bpe_merges import encoding_from_gguf_metadata
     from llm_core.data import data_dir
@@ -464,7 +463,6 @@ def test_chapter_banana_and_mill_examples():
 def test_chapter_moby_dick_characters_per_token():
     """The chapter quotes 4.31 (o200k_base) and 4.21 (r50k_base) characters per token on 20,000
     characters of Moby-Dick from "Call me Ishmael" on."""
-    from pathlib import Path
     text = (Path(__file__).parent / "corpus" / "english_moby_dick_1.txt").read_text(encoding="utf-8")
     text = text[text.index("Call me Ishmael"):][:20_000]
     assert len(text) == 20_000
@@ -475,9 +473,8 @@ def test_chapter_moby_dick_characters_per_token():
 def test_chapter_tiny_model_vocabulary_facts():
     """The tiny model's own vocabulary, as the chapter (and chapter 0) describe it."""
     import json
-    from pathlib import Path
 
-    from llm_core.model import load_encoding
+    from llm_core.model_files import load_encoding
     tiny = load_encoding("models/tiny")
     log = json.loads((Path(__file__).parents[2] / "models" / "tiny" / "train_log.json").read_text())
     assert (len(tiny.mergeable_ranks), tiny.special_tokens, tiny.n_vocab) == (4_095, {"<|endoftext|>": 4_095}, 4_096)

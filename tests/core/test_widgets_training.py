@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from llm_core.loss import cross_entropy
-from llm_core.model import load_model, n_params
+from llm_core.model_files import load_model
+from llm_core.model import n_params
 from widgetlib.fmt import fixed, percent, signed
 from tests.tolerances import forward_terms, is_top, rounding_tolerance
 from widget_loader import load_widget, run as run_widget

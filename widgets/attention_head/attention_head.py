@@ -20,7 +20,9 @@ import numpy as np
 
 from llm_core.attention import attention_scores, attention_weights, causal_mask
 from llm_core.controls import as_bool, as_int, as_text
-from llm_core.model import forward, load_model, prompt_ids
+from llm_core.model import forward
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import css_percent, fixed, percent
 

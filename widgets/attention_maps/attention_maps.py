@@ -23,7 +23,7 @@ import numpy as np
 from llm_core.attention import attention_distance
 from llm_core.controls import as_choice, as_int, as_text
 from llm_core.memo import per_model
-from llm_core.model import prompt_ids
+from widgetlib.prompt import prompt_ids
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, percent

@@ -13,7 +13,8 @@ import functools
 import numpy as np
 
 from llm_core.controls import as_int
-from llm_core.model import load_model, prompt_ids
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, percent

@@ -22,7 +22,10 @@ import numpy as np
 
 from llm_core.controls import as_bool, as_int, as_number, as_text
 from llm_core.kv_cache import kv_bytes_per_token
-from llm_core.model import forward, load_model, n_params, prefill, prompt_ids
+from llm_core.model import forward, n_params
+from llm_core.model_files import load_model
+from llm_core.generation import prefill
+from widgetlib.prompt import prompt_ids
 from llm_core.sampling import as_generator, sample
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer
@@ -57,9 +60,9 @@ DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/token
         "models/tiny/vocab.tiktoken"]
 CODE = [
     "llm_core.kv_cache.KVCache",
-    "llm_core.model.prefill",
+    "llm_core.generation.prefill",
     "llm_core.model.forward",
-    "llm_core.model.generate",
+    "llm_core.generation.generate",
     "llm_core.kv_cache.kv_bytes_per_token",
     "llm_core.sampling.sample",
 ]

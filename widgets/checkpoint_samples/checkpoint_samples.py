@@ -16,7 +16,8 @@ import numpy as np
 from llm_core.controls import as_int, as_number, as_text
 from llm_core.loss import cross_entropy, perplexity
 from llm_core.kv_cache import PrefixCache
-from llm_core.model import load_model, prompt_ids, read_model_file
+from llm_core.model_files import load_model, read_model_file
+from widgetlib.prompt import prompt_ids
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, minus, percent
 
@@ -45,9 +46,9 @@ EXAMPLES = [
     {"checkpoint": 2, "prompt": "", "seed": 7, "temperature": 1.5, "n_tokens": 8},
 ]
 CODE = [
-    "llm_core.model.load_model",
+    "llm_core.model_files.load_model",
     "llm_core.checkpoints.unpack_weights",
-    "llm_core.model.generate",
+    "llm_core.generation.generate",
     "llm_core.loss.cross_entropy",
 ]
 

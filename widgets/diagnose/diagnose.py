@@ -2,7 +2,7 @@
 
 Each scenario describes something a deployed model did wrong. The reader picks the lens they think is the
 cause; compute says whether it matches and why. The two scenarios about decoding are not only a quiz: they
-run Glassbox's tiny model (`llm_core.model.generate`) so the behaviour happens on the page. Greedy decoding
+run Glassbox's tiny model (`llm_core.generation.generate`) so the behaviour happens on the page. Greedy decoding
 (temperature 0) is counted for repeated 3-token phrases against a sampled continuation of the same prompt;
 sampling with three seeds shows the same question getting different answers. The generations depend only
 on the scenario, so they are cached: the first visit to a decoding scenario runs the model (about a
@@ -12,7 +12,8 @@ second in a browser), later ones are instant.
 import functools
 
 from llm_core.controls import as_choice
-from llm_core.model import load_model, prompt_ids
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
 from llm_core.tokenizer import render_token
 
 MODEL = "models/tiny"
@@ -100,7 +101,7 @@ EXAMPLES = [
 ]
 DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
         "models/tiny/vocab.tiktoken"]
-CODE = ["llm_core.model.generate", "llm_core.model.prompt_ids", "llm_core.sampling.sample"]
+CODE = ["llm_core.generation.generate", "llm_core.sampling.sample"]
 
 
 @functools.cache

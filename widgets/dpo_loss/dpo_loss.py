@@ -11,7 +11,8 @@ import functools
 import math
 
 from llm_core.controls import as_choice, as_number, as_text
-from llm_core.model import load_model, prompt_ids
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
 from llm_core.preference import dpo_loss, log_sigmoid, sequence_logprob
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, minus, percent, signed

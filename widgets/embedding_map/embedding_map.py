@@ -18,7 +18,7 @@ import numpy as np
 
 from llm_core.controls import as_int, as_number, as_text
 from llm_core.embeddings import embed, pca
-from llm_core.model import load_model
+from llm_core.model_files import load_model
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, percent, svg_attrs as at
 

@@ -1,6 +1,6 @@
 """Generate: the tiny model continues the reader's prompt, one sampled token at a time.
 
-`llm_core.model.generate` prefills the prompt into a KV cache, then repeats: logits for the next
+`llm_core.generation.generate` prefills the prompt into a KV cache, then repeats: logits for the next
 position, `sample` (temperature, top-k, top-p, min-p, a seeded draw), append the token. Each new token
 is shown with the probability it had when it was drawn, and the text's perplexity under the model
 (at temperature 1, no filters) says how surprising the model finds its own output.
@@ -13,9 +13,10 @@ import numpy as np
 
 from llm_core.controls import as_int, as_number
 from llm_core.kv_cache import PrefixCache
-from llm_core.model import load_model
+from llm_core.model_files import load_model
 from llm_core.tokenizer import render_token, without_surrogates
 from widgetlib.fmt import fixed, percent
+from widgetlib.prompt import truncation_note
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
@@ -45,9 +46,9 @@ EXAMPLES = [
 DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
         "models/tiny/vocab.tiktoken"]
 CODE = [
-    "llm_core.model.generate",
-    "llm_core.model.prefill",
-    "llm_core.model.truncate_prompt",
+    "llm_core.generation.generate",
+    "llm_core.generation.prefill",
+    "llm_core.generation.truncate_prompt",
     "llm_core.sampling.sample",
     "llm_core.sampling.draw",
 ]
@@ -97,8 +98,8 @@ def compute(params: dict) -> dict:
                      "token that separated the addresses it was trained on.")
     out = tiny.generate(prompt, p["n_tokens"], temperature=p["temperature"], top_k=p["top_k"],
                         top_p=p["top_p"], min_p=p["min_p"], seed=p["seed"], prefix_cache=PREFIXES)
-    if out["note"]:
-        notes.append(out["note"])
+    if out["n_dropped"]:
+        notes.append(truncation_note(len(out["prompt_ids"]) + out["n_dropped"], tiny.cfg.n_ctx, p["n_tokens"]))
 
     tokens, surprise = [], []
     for step in out["steps"]:

@@ -18,7 +18,8 @@ import numpy as np
 
 from llm_core.controls import as_choice
 from llm_core.memo import per_model
-from llm_core.model import prompt_ids, unembed
+from widgetlib.prompt import prompt_ids
+from llm_core.model import unembed
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token

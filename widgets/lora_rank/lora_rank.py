@@ -13,7 +13,7 @@ import numpy as np
 
 from llm_core.controls import as_choice, as_int
 from llm_core.lora import lora_parameter_count, low_rank_approximation, low_rank_error
-from llm_core.model import load_model
+from llm_core.model_files import load_model
 from widgetlib.fmt import fixed, integer, percent
 
 MODEL = "models/tiny"

@@ -1,6 +1,6 @@
 """Model pass: one trip through the tiny model over the reader's prompt, then the loop that repeats it.
 
-The prompt is tokenized; `llm_core.model.generate` runs the loop `step` times (forward pass, sample,
+The prompt is tokenized; `llm_core.generation.generate` runs the loop `step` times (forward pass, sample,
 append) and once more for the token that comes next. The pass that chose it is rerun with a trace
 (`forward` on the sequence's last token, reading the KV cache of the positions before it), which
 shows what happens inside that pass, for the last position: its embedding vector, the
@@ -15,7 +15,9 @@ import numpy as np
 from llm_core.controls import as_int, as_number
 from llm_core.activations import softmax
 from llm_core.kv_cache import PrefixCache
-from llm_core.model import load_model, prompt_ids, unembed
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
+from llm_core.model import unembed
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token, without_surrogates
 from widgetlib.fmt import css_percent, fixed, integer, percent
@@ -51,7 +53,7 @@ CODE = [
     "llm_core.tokenizer.Encoding.encode",
     "llm_core.model.forward",
     "llm_core.model.unembed",
-    "llm_core.model.generate",
+    "llm_core.generation.generate",
     "llm_core.sampling.sample",
 ]
 

@@ -26,7 +26,9 @@ import functools
 import numpy as np
 
 from llm_core.controls import as_choice, as_int, as_text
-from llm_core.model import forward, load_model, prompt_ids
+from llm_core.model import forward
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
 from llm_core.moe import expert_outputs, load_balancing_loss, moe_swiglu, router_logits, split_ffn, top_k_routing
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token

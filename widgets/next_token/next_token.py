@@ -15,7 +15,8 @@ import numpy as np
 
 from llm_core.controls import as_choice, as_int, as_number
 from llm_core.kv_cache import PrefixCache
-from llm_core.model import prefill, prompt_ids
+from llm_core.generation import prefill
+from widgetlib.prompt import prompt_ids
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.sampling import entropy, sample
 from llm_core.tokenizer import render_token
@@ -53,10 +54,9 @@ SMOLLM2_EXAMPLES = [
 DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
         "models/tiny/vocab.tiktoken"]
 CODE = [
-    "llm_core.model.load_model",
+    "llm_core.model_files.load_model",
     "llm_core.model.forward",
-    "llm_core.model.prefill",
-    "llm_core.model.prompt_ids",
+    "llm_core.generation.prefill",
     "llm_core.sampling.sample",
     "llm_core.sampling.top_p_mask",
     "llm_core.sampling.entropy",

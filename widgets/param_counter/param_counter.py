@@ -10,7 +10,8 @@ import functools
 
 from llm_core.configs import CONFIGS, ArchConfig, arch_from_model, parameter_count, source_links, weights_bytes
 from llm_core.controls import as_bool, as_choice, as_int
-from llm_core.model import ModelConfig, read_model_file
+from llm_core.model import ModelConfig
+from llm_core.model_files import read_model_file
 from widgetlib.fmt import fixed, integer, percent
 
 MODEL = "models/tiny"

@@ -18,7 +18,10 @@ import numpy as np
 from llm_core.checkpoints import pack_weights, total_error, unpack_weights
 from llm_core.controls import as_choice, as_int, as_text
 from llm_core.loss import cross_entropy, perplexity
-from llm_core.model import Model, generate, load_model, prompt_ids, read_model_file
+from llm_core.model import Model
+from llm_core.generation import generate
+from llm_core.model_files import load_model, read_model_file
+from widgetlib.prompt import prompt_ids
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, percent, signed
 
@@ -50,7 +53,7 @@ CODE = [
     "llm_core.checkpoints.unpack_weights",
     "llm_core.checkpoints.quantize_groups",
     "llm_core.checkpoints.total_error",
-    "llm_core.model.generate",
+    "llm_core.generation.generate",
     "llm_core.loss.cross_entropy",
 ]
 

@@ -12,7 +12,8 @@ had ranked the answers in the order listed.
 import functools
 
 from llm_core.controls import as_choice, as_number, as_text
-from llm_core.model import load_model, prompt_ids
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
 from llm_core.preference import preference_matrix, reward_model_loss, sequence_logprob
 from widgetlib.fmt import fixed, percent
 

@@ -13,7 +13,8 @@ import math
 
 from llm_core.configs import CONFIGS
 from llm_core.controls import as_choice, as_number
-from llm_core.model import ModelConfig, read_model_file
+from llm_core.model import ModelConfig
+from llm_core.model_files import read_model_file
 from llm_core.rope import rope_frequencies, rope_wavelengths, unseen_angle_pairs
 from widgetlib.fmt import fixed, integer
 

@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from llm_core.controls import as_int, as_text
-from llm_core.model import load_model, prompt_ids
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
 from llm_core.norms import rms_norm
 from llm_core.rope import apply_rope, pair_dots, rope_angles, rope_frequencies, rope_wavelengths
 from llm_core.tokenizer import render_token

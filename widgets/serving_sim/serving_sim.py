@@ -14,7 +14,8 @@ import math
 from llm_core.configs import CONFIGS, ArchConfig, parameter_count, weights_bytes
 from llm_core.controls import as_choice, as_int, as_number
 from llm_core.kv_cache import kv_bytes_per_token
-from llm_core.model import ModelConfig, read_model_file
+from llm_core.model import ModelConfig
+from llm_core.model_files import read_model_file
 from llm_core.serving import HARDWARE, Hardware, compute_bound_batch, decode_step, simulate
 
 PRECISIONS = {  # key -> (label, bits per weight, group size for one fp16 scale)

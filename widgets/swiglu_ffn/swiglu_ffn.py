@@ -16,7 +16,9 @@ import numpy as np
 from llm_core.activations import silu
 from llm_core.controls import as_int
 from llm_core.ffn import swiglu, top_neurons
-from llm_core.model import forward, load_model, prompt_ids
+from llm_core.model import forward
+from llm_core.model_files import load_model
+from widgetlib.prompt import prompt_ids
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import css_percent, fixed, percent

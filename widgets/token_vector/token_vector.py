@@ -13,7 +13,7 @@ import numpy as np
 
 from llm_core.controls import as_int, as_text
 from llm_core.embeddings import cosine_similarity, embed, nearest_neighbours
-from llm_core.model import load_model
+from llm_core.model_files import load_model
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import css_percent, fixed, integer, signed
 
@@ -38,7 +38,7 @@ EXAMPLES = [
 DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
         "models/tiny/vocab.tiktoken"]
 CODE = [
-    "llm_core.model.load_model",
+    "llm_core.model_files.load_model",
     "llm_core.embeddings.embed",
     "llm_core.embeddings.cosine_similarity",
     "llm_core.embeddings.nearest_neighbours",

@@ -14,7 +14,8 @@ import math
 
 from llm_core.controls import as_choice, as_int
 from llm_core.loss import perplexity
-from llm_core.model import ModelConfig, n_params, read_model_file
+from llm_core.model import ModelConfig, n_params
+from llm_core.model_files import read_model_file
 from llm_core.scaling import training_flops
 from widgetlib.fmt import fixed, integer, minus, signed
 
@@ -34,7 +35,7 @@ EXAMPLES = [
     {"step": "1456", "axis": "log"},
 ]
 DATA = ["models/tiny/curves.json", "models/tiny/config.json"]
-CODE = ["llm_core.model.read_model_file", "llm_core.loss.perplexity", "llm_core.model.n_params",
+CODE = ["llm_core.model_files.read_model_file", "llm_core.loss.perplexity", "llm_core.model.n_params",
         "llm_core.scaling.training_flops"]
 
 

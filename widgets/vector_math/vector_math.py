@@ -14,7 +14,7 @@ import numpy as np
 
 from llm_core.controls import as_text
 from llm_core.embeddings import cosine_similarity, embed, nearest_neighbours
-from llm_core.model import load_model
+from llm_core.model_files import load_model
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import css_percent, fixed, integer
 

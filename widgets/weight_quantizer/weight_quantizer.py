@@ -12,8 +12,8 @@ import functools
 import numpy as np
 
 from llm_core.controls import as_choice, as_int
-from llm_core.model import load_model
-from llm_core.quantization import (dequantize, quantization_error, quantize_absmax, quantized_bytes, to_bf16,
+from llm_core.model_files import load_model
+from llm_core.quantization import (dequantize, quantize_absmax, quantized_bytes, to_bf16,
                                    to_fp16)
 from widgetlib.fmt import fixed, integer, minus, percent, sci
 
