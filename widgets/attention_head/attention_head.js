@@ -66,10 +66,7 @@
   }
 
   function table(cls, head, rows, caption, label) {
-    const box = T.el("div", "ah-table-box");
-    box.tabIndex = 0;  // it scrolls sideways on a phone: reachable by keyboard
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", label);
+    const box = T.region("ah-table-box", label);
     const t = T.el("table", cls);
     if (caption) t.appendChild(T.el("caption", null, caption));
     if (head) {

@@ -47,10 +47,7 @@
 
   function bigMap(r, m) {
     const b = r.big;
-    const box = T.el("div", "am-big-box");
-    box.tabIndex = 0;
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", "Enlarged attention map of layer " + m.layer + ", head " + m.head);
+    const box = T.region("am-big-box", "Enlarged attention map of layer " + m.layer + ", head " + m.head);
     const map = svg("svg", { class: "am-big", width: b.size, height: b.size, viewBox: "0 0 " + b.size + " " + b.size,
       role: "img", "aria-label": "Attention weights of layer " + m.layer + ", head " + m.head
         + "; the list below gives where each token looks most" });

@@ -14,9 +14,7 @@
   }
 
   function showValues(el, result) {  // each slider's <output>, and whether "Next step" can go on
-    for (const [key, text] of Object.entries(result.shown)) {
-      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-    }
+    window.glassboxTokens.showReadouts(el, result.shown);
     const next = el.querySelector(".bps-next");
     if (next) next.disabled = result.last_step;
   }

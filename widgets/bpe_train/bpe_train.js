@@ -54,18 +54,9 @@
       frag.appendChild(summary);
 
       if (result.n_merges) {
-        const wrap = T.el("div", "bt-table-wrap");
-        wrap.tabIndex = 0;
-        wrap.setAttribute("role", "region");
-        wrap.setAttribute("aria-label", "Learned merges");
+        const wrap = T.region("bt-table-wrap", "Learned merges");
         const table = T.el("table", "bt-merges");
-        const head = T.el("tr");
-        for (const h of ["Rank", "Pair", "New token", "Count"]) {
-          const th = T.el("th", null, h);
-          th.scope = "col";
-          head.appendChild(th);
-        }
-        table.appendChild(T.el("thead")).appendChild(head);
+        table.appendChild(T.thead(["Rank", "Pair", "New token", "Count"]));
         const body = T.el("tbody");
         for (const m of result.merges_head) body.appendChild(mergeRow(m));
         if (result.n_skipped) {

@@ -9,12 +9,6 @@
 
   const svg = window.glassboxTokens.svg;
 
-  function showValues(el, r) {  // the sliders' <output>s
-    for (const [key, text] of Object.entries(r.shown)) {
-      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-    }
-  }
-
   function chips(list, label, prompt, more) {
     const box = T.el("div", "tok-chips cg-text");
     box.setAttribute("role", "group");
@@ -41,22 +35,11 @@
 
   function table(r) {
     const m = r.measured, raced = Boolean(m && m.ms_uncached);
-    const wrap = T.el("div", "cg-table-box");
-    wrap.tabIndex = 0;
-    wrap.setAttribute("role", "region");
-    wrap.setAttribute("aria-label", "Work per step");
+    const wrap = T.region("cg-table-box", "Work per step");
     const t = T.el("table", "cg-table");
     const heads = ["step", "phase", "positions run, with cache", "positions run, without", "cache holds", "cache bytes"];
     if (m) heads.push("time with cache");
     if (raced) heads.push("time without");
-    const head = T.el("tr");
-    for (const h of heads) {
-      const th = T.el("th", null, h);
-      th.scope = "col";
-      head.appendChild(th);
-    }
-    const thead = T.el("thead");
-    thead.appendChild(head);
     const body = T.el("tbody");
     r.steps.forEach((s, k) => {
       const tr = T.el("tr");
@@ -67,15 +50,14 @@
       body.appendChild(tr);
     });
     const foot = T.el("tr");
-    const th = T.el("th", null, "total");
-    th.scope = "row";
+    const th = T.th("total", "row");
     th.colSpan = 2;
     foot.append(th, T.el("td", null, r.positions_cached), T.el("td", null, r.positions_uncached), T.el("td"), T.el("td"));
     if (m) foot.append(T.el("td", null, m.text.total_cached));
     if (raced) foot.append(T.el("td", null, m.text.total_uncached));
     const tfoot = T.el("tfoot");
     tfoot.appendChild(foot);
-    t.append(thead, body, tfoot);
+    t.append(T.thead(heads), body, tfoot);
     wrap.appendChild(t);
     return wrap;
   }
@@ -148,7 +130,7 @@
     },
 
     draw(el, r) {
-      showValues(el, r);
+      T.showReadouts(el, r.shown);
       const frag = document.createDocumentFragment();
       if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
       frag.append(T.el("p", "cg-head", "With the KV cache"),

@@ -3,9 +3,9 @@
 (function () {
   "use strict";
 
-  const make = window.glassboxTokens.el;
-
-  const svg = window.glassboxTokens.svg;
+  const T = window.glassboxTokens;
+  const make = T.el;
+  const svg = T.svg;
 
   function pow10(t) {
     const frag = document.createDocumentFragment();
@@ -25,28 +25,14 @@
     const cap = make("caption");
     cap.append("Two ways to spend the budget: parameters ", make("var", null, "N"), ", tokens ", make("var", null, "D"),
       ", tokens per parameter, the Chinchilla fit’s loss in nats");
-    const head = make("tr");
-    const cols = [["Split"], [make("var", null, "N")], [make("var", null, "D")],
-      [make("var", null, "D"), "/", make("var", null, "N")], ["Loss"]];
-    for (const parts of cols) {
-      const th = make("th");
-      th.scope = "col";
-      th.append(...parts);
-      head.appendChild(th);
-    }
-    const thead = make("thead");
-    thead.appendChild(head);
     const body = make("tbody");
     for (const row of [result.fit, result.rule]) {
-      const tr = make("tr");
-      const th = make("th");
-      th.scope = "row";
-      th.append(key(row.key), row.label);
-      tr.append(th, make("td", null, row.n_text), make("td", null, row.d_text),
-        make("td", null, row.tokens_per_param_text), make("td", null, row.loss_text));
-      body.appendChild(tr);
+      body.appendChild(T.headedRow([key(row.key), row.label],
+        [row.n_text, row.d_text, row.tokens_per_param_text, row.loss_text]));
     }
-    t.append(cap, thead, body);
+    const cols = ["Split", make("var", null, "N"), make("var", null, "D"),
+      [make("var", null, "D"), "/", make("var", null, "N")], "Loss"];
+    t.append(cap, T.thead(cols), body);
     wrap.appendChild(t);
     return wrap;
   }

@@ -94,13 +94,6 @@
     });
   }
 
-  // The numbers beside the sliders, as compute wrote them.
-  function showValues(el, shown) {
-    for (const [key, text] of Object.entries(shown)) {
-      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-    }
-  }
-
   glassbox.widget("dense_layer", {
     mount(el) {
       let pinned = null;  // a clicked output stays highlighted until another is chosen
@@ -117,7 +110,7 @@
     },
 
     draw(el, result) {
-      showValues(el, result.shown);
+      T.showReadouts(el, result.shown);
       const wid = el.querySelector('[data-param="x0"]').id.replace(/-x0$/, "");
       const frag = document.createDocumentFragment();
       frag.appendChild(T.el("p", "dl-toy", "Toy numbers: " + result.d_in + " inputs, " + result.d_out

@@ -39,25 +39,9 @@
 
   function table(r) {
     const t = T.el("table", "dpo-table");
-    const head = T.el("tr");
-    const cells = ["answer", logPi("θ"), logPi("ref"), "log-ratio", "reward"];
-    for (const c of cells) {
-      const th = T.el("th");
-      th.scope = "col";
-      th.append(c);
-      head.appendChild(th);
-    }
-    const thead = T.el("thead");
-    thead.appendChild(head);
     const body = T.el("tbody");
-    for (const row of r.rows) {
-      const tr = T.el("tr");
-      const th = T.el("th", null, row.name);
-      th.scope = "row";
-      tr.append(th, ...row.cells.map((text) => T.el("td", null, text)));
-      body.appendChild(tr);
-    }
-    t.append(thead, body);
+    for (const row of r.rows) body.appendChild(T.headedRow(row.name, row.cells));
+    t.append(T.thead(["answer", logPi("θ"), logPi("ref"), "log-ratio", "reward"]), body);
     const wrap = T.el("div", "dpo-scroll");
     wrap.appendChild(t);
     return wrap;

@@ -5,23 +5,7 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  // A box that may scroll sideways on a phone: focusable and labelled, so a keyboard can scroll it too.
-  function region(cls, label) {
-    const box = T.el("div", cls);
-    box.tabIndex = 0;
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", label);
-    return box;
-  }
-
-  const svg = window.glassboxTokens.svg;
-
-  // The angles beside the sliders, as compute wrote them.
-  function showValues(el, shown) {
-    for (const [key, text] of Object.entries(shown)) {
-      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-    }
-  }
+  const svg = T.svg;
 
   function readout(result) {
     const node = T.el("p", "em-readout", result.n_points + " tokens, " + result.params.dims + "-D. Share of these vectors’ "
@@ -83,7 +67,7 @@
       tbody.appendChild(tr);
     }
     tbl.append(thead, tbody);
-    const scroll = region("em-scroll", "Coordinates");
+    const scroll = T.region("em-scroll", "Coordinates");
     scroll.appendChild(tbl);
     details.appendChild(scroll);
     return details;
@@ -91,7 +75,7 @@
 
   glassbox.widget("embedding_map", {
     draw(el, result) {
-      showValues(el, result.shown);
+      T.showReadouts(el, result.shown);
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
       if (result.message) frag.appendChild(T.el("p", "tok-empty", result.message));

@@ -4,13 +4,6 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  // The sliders' readouts, as Python read them.
-  function showValues(el, texts) {
-    for (const [key, text] of Object.entries(texts)) {
-      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-    }
-  }
-
   function appendPromptToken(parent, c) {
     const node = T.el("span", "tok gen-prompt-tok");
     node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
@@ -32,7 +25,7 @@
     },
 
     draw(el, result) {
-      showValues(el, result.slider_texts);
+      T.showReadouts(el, result.slider_texts);
       const out = el.querySelector(".widget-output");
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));

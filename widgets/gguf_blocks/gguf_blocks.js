@@ -15,24 +15,9 @@
   }
 
   function scroll(label, child) {
-    const box = el("div", "ggb-scroll");
-    box.tabIndex = 0;
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", label);
+    const box = T.region("ggb-scroll", label);
     box.appendChild(child);
     return box;
-  }
-
-  function headRow(labels) {
-    const tr = el("tr");
-    for (const text of labels) {
-      const th = el("th", null, text);
-      th.scope = "col";
-      tr.appendChild(th);
-    }
-    const thead = el("thead");
-    thead.appendChild(tr);
-    return thead;
   }
 
   function bytesStrip(b) {
@@ -67,7 +52,7 @@
 
   function codes(b, half) {
     const table = el("table", "ggb-codes");
-    table.appendChild(headRow(["j", "byte", "hex", "q", "w = " + b.formula]));
+    table.appendChild(T.thead(["j", "byte", "hex", "q", "w = " + b.formula]));
     const body = el("tbody");
     for (const e of half) {
       const tr = el("tr", e.edge ? "ggb-edge" : null);
@@ -83,7 +68,7 @@
 
   function formats(result) {
     const table = el("table", "ggb-formats");
-    table.appendChild(headRow(["Format", "Bits a weight", "Whole model", "RMS error", "Largest error"]));
+    table.appendChild(T.thead(["Format", "Bits a weight", "Whole model", "RMS error", "Largest error"]));
     const body = el("tbody");
     for (const f of result.formats) {
       const tr = el("tr", f.stored ? "ggb-stored" : null);

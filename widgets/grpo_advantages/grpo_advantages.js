@@ -4,7 +4,8 @@
 (function () {
   "use strict";
 
-  const make = window.glassboxTokens.el;
+  const T = window.glassboxTokens;
+  const make = T.el;
 
   function bars(r) {
     const list = make("ol", "grpo-bars");
@@ -24,39 +25,19 @@
   }
 
   function table(r) {
-    const wrap = make("div", "grpo-scroll");
-    wrap.tabIndex = 0;  // it scrolls sideways on a phone: reachable by keyboard
-    wrap.setAttribute("role", "region");
-    wrap.setAttribute("aria-label", "The objective’s terms (scrolls sideways)");
+    const wrap = T.region("grpo-scroll", "The objective’s terms (scrolls sideways)");
     const t = make("table", "grpo-table");
     t.appendChild(make("caption", null, "The objective’s terms, per token of each answer"));
-    const head = make("tr");
-    for (const c of ["Answer", "Reward", "Advantage", "Ratio ρ", "Clipped term", "KL", "Push"]) {
-      const th = make("th", null, c);
-      th.scope = "col";
-      head.appendChild(th);
-    }
-    const thead = make("thead");
-    thead.appendChild(head);
     const body = make("tbody");
-    for (const row of r.rows) {
-      const tr = make("tr", row.clipped ? "grpo-clipped" : null);
-      const th = make("th", null, row.name);
-      th.scope = "row";
-      tr.appendChild(th);
-      for (const cell of row.cells) tr.appendChild(make("td", null, cell));
-      body.appendChild(tr);
-    }
-    t.append(thead, body);
+    for (const row of r.rows) body.appendChild(T.headedRow(row.name, row.cells, row.clipped ? "grpo-clipped" : null));
+    t.append(T.thead(["Answer", "Reward", "Advantage", "Ratio ρ", "Clipped term", "KL", "Push"]), body);
     wrap.appendChild(t);
     return wrap;
   }
 
   glassbox.widget("grpo_advantages", {
     draw(el, result) {
-      for (const [key, text] of Object.entries(result.readouts)) {
-        el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-      }
+      T.showReadouts(el, result.readouts);
       const summary = make("p", "grpo-summary" + (result.all_equal ? " grpo-none" : ""), result.summary);
       const step = make("p", "grpo-step", result.step_text);
       const objective = make("p", "grpo-objective");

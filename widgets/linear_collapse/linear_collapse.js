@@ -4,16 +4,7 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  // A box that may scroll sideways on a phone: focusable and labelled, so a keyboard can scroll it too.
-  function region(cls, label) {
-    const box = T.el("div", cls);
-    box.tabIndex = 0;
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", label);
-    return box;
-  }
-
-  const svg = window.glassboxTokens.svg;
+  const svg = T.svg;
 
   function verdict(result) {
     const p = T.el("p", "lc-verdict");
@@ -73,7 +64,7 @@
       tbody.appendChild(tr);
     }
     tbl.append(thead, tbody);
-    const scroll = region("lc-scroll", "The nine points");
+    const scroll = T.region("lc-scroll", "The nine points");
     scroll.appendChild(tbl);
     details.appendChild(scroll);
     return details;

@@ -70,10 +70,7 @@
       track.appendChild(T.el("td"));
       table.appendChild(T.el("tfoot")).append(foot, track);
 
-      const scroll = T.el("div", "ll-scroll");
-      scroll.tabIndex = 0;
-      scroll.setAttribute("role", "region");
-      scroll.setAttribute("aria-label", "Logit lens grid");
+      const scroll = T.region("ll-scroll", "Logit lens grid");
       scroll.appendChild(table);
       frag.appendChild(scroll);
       el.querySelector(".widget-output").replaceChildren(frag);

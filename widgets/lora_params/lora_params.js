@@ -13,33 +13,21 @@
     return box;
   }
 
-  function row(body, r) {
-    const tr = T.el("tr");
-    const th = T.el("th", null, r.head);
-    th.scope = "row";
-    const mem = T.el("td");
+  function row(r) {
+    const mem = document.createDocumentFragment();
     mem.append(bar(r.width), r.memory);
-    tr.append(th, T.el("td", null, r.trained), mem);
-    body.appendChild(tr);
+    return T.headedRow(r.head, [r.trained, mem]);
   }
 
   glassbox.widget("lora_params", {
     draw(el, result) {
       const p = result.params;
-      el.querySelector('[data-param="rank"]').nextElementSibling.textContent = String(p.rank);
+      T.showReadouts(el, { rank: p.rank });
       const frag = document.createDocumentFragment();
       const table = T.el("table", "lp-table");
-      const head = T.el("tr");
-      for (const h of ["Method", "Trained parameters", "Training memory (weights, gradients, Adam)"]) {
-        const th = T.el("th", null, h);
-        th.scope = "col";
-        head.appendChild(th);
-      }
-      const thead = T.el("thead");
-      thead.appendChild(head);
       const body = T.el("tbody");
-      for (const r of result.rows) row(body, r);
-      table.append(thead, body);
+      for (const r of result.rows) body.appendChild(row(r));
+      table.append(T.thead(["Method", "Trained parameters", "Training memory (weights, gradients, Adam)"]), body);
       frag.appendChild(table);
       const detail = T.el("p", "lp-detail", result.name + ", " + result.n_layer + " layers, LoRA on " + result.targets_label + ". Per layer: ");
       for (const m of result.per_layer) detail.append(T.el("code", null, m.name), m.text);

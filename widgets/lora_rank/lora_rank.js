@@ -27,18 +27,9 @@
     return s;
   }
 
-  function row(table, head, value) {
-    const tr = T.el("tr");
-    const th = T.el("th", null, head);
-    th.scope = "row";
-    tr.append(th, T.el("td", null, value));
-    // rows in a tbody, as an HTML parser puts them: the pre-rendered table must read back the same
-    (table.tBodies[0] || table.appendChild(T.el("tbody"))).appendChild(tr);
-  }
-
   glassbox.widget("lora_rank", {
     draw(el, result) {
-      el.querySelector('[data-param="rank"]').nextElementSibling.textContent = String(result.params.rank);
+      T.showReadouts(el, { rank: result.params.rank });
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
       const head = T.el("p", "lr-head");
@@ -48,9 +39,7 @@
       const legend = T.el("p", "lr-legend");
       legend.append(swatch(true), " kept (left of the line) ", swatch(false), " dropped");
       frag.appendChild(legend);
-      const table = T.el("table", "lr-stats");
-      for (const [head, value] of result.stats) row(table, head, value);
-      frag.appendChild(table);
+      frag.appendChild(T.statsTable("lr-stats", result.stats));
       el.querySelector(".widget-output").replaceChildren(frag);
     },
   });

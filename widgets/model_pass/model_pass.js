@@ -4,12 +4,6 @@
 (function () {
   "use strict";
   const T = window.glassboxTokens;
-  // The numbers beside the sliders, as compute wrote them.
-  function showValues(el, shown) {
-    for (const [key, text] of Object.entries(shown)) {
-      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-    }
-  }
 
   function tokChip(c) {
     const node = T.el("span", "tok mp-tok");
@@ -59,7 +53,7 @@
     },
 
     draw(el, r) {
-      showValues(el, r.shown);
+      T.showReadouts(el, r.shown);
       const out = el.querySelector(".widget-output");
       const frag = document.createDocumentFragment();
       if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));

@@ -4,15 +4,6 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  // A box that may scroll sideways on a phone: focusable and labelled, so a keyboard can scroll it too.
-  function region(cls, label) {
-    const box = T.el("div", cls);
-    box.tabIndex = 0;
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", label);
-    return box;
-  }
-
   function bar(b) {
     const box = T.el("span", "nrn-bar");
     box.setAttribute("aria-hidden", "true");
@@ -34,16 +25,9 @@
     return tr;
   }
 
-  // The numbers beside the sliders, as compute wrote them.
-  function showValues(el, shown) {
-    for (const [key, text] of Object.entries(shown)) {
-      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-    }
-  }
-
   glassbox.widget("neuron", {
     draw(el, result) {
-      showValues(el, result.shown);
+      T.showReadouts(el, result.shown);
       const table = T.el("table", "nrn-steps");
       table.appendChild(T.el("caption", null, "The neuron, one step per row (bars: each number on one scale, zero in the middle)"));
       const head = T.el("tr");
@@ -59,7 +43,7 @@
         row("= z", "", "", result.z_text, result.z_bar, "nrn-total"),
         row("y = f(z)", "", "", result.y_text, result.y_bar, "nrn-total", true));
       table.append(thead, tbody);
-      const scroll = region("nrn-scroll", "Steps of the neuron");
+      const scroll = T.region("nrn-scroll", "Steps of the neuron");
       scroll.appendChild(table);
       const formula = T.el("p", "nrn-formula", result.formula);
       formula.append(T.el("strong", null, result.y_text), ".");

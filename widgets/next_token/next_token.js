@@ -23,16 +23,9 @@
     return li;
   }
 
-  // The sliders' readouts, as Python read them.
-  function showValues(el, texts) {
-    for (const [key, text] of Object.entries(texts)) {
-      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-    }
-  }
-
   glassbox.widget("next_token", {
     draw(el, result) {
-      showValues(el, result.slider_texts);
+      T.showReadouts(el, result.slider_texts);
       const out = el.querySelector(".widget-output");
       const frag = document.createDocumentFragment();
       if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));

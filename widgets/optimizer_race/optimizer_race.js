@@ -13,7 +13,7 @@
   }
 
   function showValues(el, result) {  // each slider's <output>
-    for (const [key, text] of Object.entries(result.shown)) input(el, key).nextElementSibling.textContent = text;
+    window.glassboxTokens.showReadouts(el, result.shown);
   }
 
   function key(children) {

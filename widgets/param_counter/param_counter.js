@@ -52,10 +52,7 @@
       foot.append(th("total", "row"), T.el("td", null, result.per_layer_text), total,
         T.el("td", null, "100%"));
       table.appendChild(T.el("tfoot")).appendChild(foot);
-      const scroll = T.el("div", "pc-scroll");
-      scroll.tabIndex = 0;
-      scroll.setAttribute("role", "region");
-      scroll.setAttribute("aria-label", "Parameters by part");
+      const scroll = T.region("pc-scroll", "Parameters by part");
       scroll.appendChild(table);
       frag.appendChild(scroll);
 

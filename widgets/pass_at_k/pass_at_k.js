@@ -4,9 +4,9 @@
 (function () {
   "use strict";
 
-  const make = window.glassboxTokens.el;
-
-  const svg = window.glassboxTokens.svg;
+  const T = window.glassboxTokens;
+  const make = T.el;
+  const svg = T.svg;
 
   function chart(plot, label) {
     const box = svg("svg", { class: "pk-plot", viewBox: plot.viewbox, role: "img", "aria-label": label });
@@ -51,29 +51,11 @@
     const hw = make("a", null, c.hardware);
     hw.href = c.hardware_source;
     intro.append(make("strong", null, "Cost. "), c.intro);
-    const wrap = make("div", "pk-scroll");
-    wrap.tabIndex = 0;  // it may scroll sideways on a phone: reachable by keyboard
-    wrap.setAttribute("role", "region");
-    wrap.setAttribute("aria-label", "What the answers cost (scrolls sideways)");
+    const wrap = T.region("pk-scroll", "What the answers cost (scrolls sideways)");
     const table = make("table", "pk-table");
-    const head = make("tr");
-    for (const h of ["", "Tokens", "Time", "Cost"]) {
-      const th = make("th", null, h);
-      th.scope = "col";
-      head.appendChild(th);
-    }
-    const thead = make("thead");
-    thead.appendChild(head);
     const body = make("tbody");
-    for (const row of c.rows) {
-      const tr = make("tr");
-      const th = make("th", null, row.label);
-      th.scope = "row";
-      tr.appendChild(th);
-      for (const cell of row.cells) tr.appendChild(make("td", null, cell));
-      body.appendChild(tr);
-    }
-    table.append(thead, body);
+    for (const row of c.rows) body.appendChild(T.headedRow(row.label, row.cells));
+    table.append(T.thead(["", "Tokens", "Time", "Cost"]), body);
     wrap.appendChild(table);
     const source = make("p", "pk-source");
     source.append("Bandwidth and FLOP/s from the ", hw, " datasheet; a batch shares each read of the weights.");
@@ -83,9 +65,7 @@
 
   glassbox.widget("pass_at_k", {
     draw(el, result) {
-      for (const [key, text] of Object.entries(result.readouts)) {
-        el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-      }
+      T.showReadouts(el, result.readouts);
       const out = [];
       if (result.note) out.push(make("p", "pk-note", result.note));
       const charts = make("div", "pk-charts");

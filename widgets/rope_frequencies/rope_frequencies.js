@@ -34,19 +34,8 @@
   function table(r) {
     const details = T.el("details", "rf-details");
     details.appendChild(T.el("summary", null, "Every pair's wavelength, in tokens"));
-    const wrap = T.el("div", "rf-table-box");
-    wrap.tabIndex = 0;
-    wrap.setAttribute("role", "region");
-    wrap.setAttribute("aria-label", "Wavelength of every pair");
+    const wrap = T.region("rf-table-box", "Wavelength of every pair");
     const t = T.el("table", "rf-table");
-    const head = T.el("tr");
-    for (const h of ["pair", "radians per token", "no scaling", "position interpolation", "NTK-aware"]) {
-      const th = T.el("th", null, h);
-      th.scope = "col";
-      head.appendChild(th);
-    }
-    const thead = T.el("thead");
-    thead.appendChild(head);
     const body = T.el("tbody");
     for (const row of r.rows) {
       const tr = T.el("tr");
@@ -58,7 +47,7 @@
       }
       body.appendChild(tr);
     }
-    t.append(thead, body);
+    t.append(T.thead(["pair", "radians per token", "no scaling", "position interpolation", "NTK-aware"]), body);
     wrap.appendChild(t);
     details.appendChild(wrap);
     return details;

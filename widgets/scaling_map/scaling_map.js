@@ -3,9 +3,9 @@
 (function () {
   "use strict";
 
-  const make = window.glassboxTokens.el;
-
-  const svg = window.glassboxTokens.svg;
+  const T = window.glassboxTokens;
+  const make = T.el;
+  const svg = T.svg;
 
   function pow10(t) {  // "6.00 × 10²¹", as scaling_map.html's pow10
     const frag = document.createDocumentFragment();
@@ -72,43 +72,24 @@
     const wrap = make("div", "sm-table-wrap");
     const t = make("table", "sm-table");
     t.setAttribute("aria-labelledby", caption.id);
-    const head = make("tr");
-    for (const c of ["Model", "Parameters", "Tokens", "Tokens per parameter", "Verdict", "Compute (FLOPs)", "Fitted loss", "Source"]) {
-      const th = make("th", null, c);
-      th.scope = "col";
-      head.appendChild(th);
-    }
-    const thead = make("thead");
-    thead.appendChild(head);
     const body = make("tbody");
     for (const m of result.models) {
-      const tr = make("tr");
-      const th = make("th", null, m.name);
-      th.scope = "row";
-      const src = make("td");
+      let src = m.source;
       if (m.url) {
-        const link = make("a", null, m.source);
-        link.href = m.url;
-        src.appendChild(link);
-      } else {
-        src.textContent = m.source;
+        src = make("a", null, m.source);
+        src.href = m.url;
       }
-      const flops = make("td");
-      flops.appendChild(pow10(m.flops_text));
-      tr.append(th, make("td", null, m.n_text), make("td", null, m.d_text), make("td", null, m.tpp_text),
-        make("td", null, m.word), flops, make("td", null, m.table_loss), src);
-      body.appendChild(tr);
+      body.appendChild(T.headedRow(m.name, [m.n_text, m.d_text, m.tpp_text, m.word, pow10(m.flops_text), m.table_loss, src]));
     }
-    t.append(thead, body);
+    t.append(T.thead(["Model", "Parameters", "Tokens", "Tokens per parameter", "Verdict", "Compute (FLOPs)",
+      "Fitted loss", "Source"]), body);
     wrap.appendChild(t);
     return wrap;
   }
 
   // The sliders move log10 N and log10 D; their readouts are the counts Python made of them (1.7M, 70B, ...).
   function showValues(el, result) {
-    for (const [key, text] of [["log10_params", result.yours.n_text], ["log10_tokens", result.yours.d_text]]) {
-      el.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
-    }
+    T.showReadouts(el, { log10_params: result.yours.n_text, log10_tokens: result.yours.d_text });
   }
 
   glassbox.widget("scaling_map", {

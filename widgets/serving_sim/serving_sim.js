@@ -3,15 +3,11 @@
    times compute gave (sped up when the answer takes longer than 10 s); it computes nothing itself. */
 (function () {
   "use strict";
-  const make = window.glassboxTokens.el;
-
-  const svg = window.glassboxTokens.svg;
+  const T = window.glassboxTokens;
+  const make = T.el;
+  const svg = T.svg;
 
   const field = (el, key) => el.querySelector('[data-param="' + key + '"]');
-
-  function showValues(el, result) {  // the sliders' <output>s
-    for (const [key, text] of Object.entries(result.shown)) field(el, key).nextElementSibling.textContent = text;
-  }
 
   function stats(r) {
     const dl = make("dl", "ss-stats");
@@ -66,23 +62,12 @@
     table.appendChild(make("caption", null, "Batching: one decode step with every request at " + r.step_positions_text
       + " positions" + (r.crossover_text ? "; compute-bound from about " + r.crossover_text + " requests"
         : "; the KV reads keep it memory-bound at any batch")));
-    const head = make("tr");
-    for (const c of ["Batch", "Tokens/s each", "Tokens/s all", "Limited by"]) {
-      const th = make("th", null, c);
-      th.scope = "col";
-      head.appendChild(th);
-    }
-    const thead = make("thead");
-    thead.appendChild(head);
     const body = make("tbody");
     for (const b of r.batching) {
-      const tr = make("tr", b.yours ? "ss-yours" : null);
-      const th = make("th", null, b.batch + (b.yours ? " (yours)" : ""));
-      th.scope = "row";
-      tr.append(th, make("td", null, b.per_seq), make("td", null, b.aggregate), make("td", null, b.bound));
-      body.appendChild(tr);
+      body.appendChild(T.headedRow(b.batch + (b.yours ? " (yours)" : ""), [b.per_seq, b.aggregate, b.bound],
+        b.yours ? "ss-yours" : null));
     }
-    table.append(thead, body);
+    table.append(T.thead(["Batch", "Tokens/s each", "Tokens/s all", "Limited by"]), body);
     wrap.appendChild(table);
     return wrap;
   }
@@ -144,7 +129,7 @@
 
     draw(el, result) {
       stop();
-      showValues(el, result);
+      T.showReadouts(el, result.shown);  // the sliders' <output>s
       if (result.params.hardware !== "custom") {
         field(el, "bandwidth_gbs").value = String(result.params.bandwidth_gbs);
         field(el, "tflops").value = String(result.params.tflops);

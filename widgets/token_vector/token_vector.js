@@ -4,15 +4,6 @@
   "use strict";
   const T = window.glassboxTokens;
 
-  // A box that may scroll sideways on a phone: focusable and labelled, so a keyboard can scroll it too.
-  function region(cls, label) {
-    const box = T.el("div", cls);
-    box.tabIndex = 0;
-    box.setAttribute("role", "region");
-    box.setAttribute("aria-label", label);
-    return box;
-  }
-
   function tok(c, cls) {
     const node = T.el("span", "tok " + (cls || "tv-plain"));
     node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
@@ -69,7 +60,7 @@
       tbody.appendChild(tr);
     }
     table.append(thead, tbody);
-    const scroll = region("tv-scroll", "The " + result.d_model + " numbers");
+    const scroll = T.region("tv-scroll", "The " + result.d_model + " numbers");
     scroll.appendChild(table);
     details.appendChild(scroll);
     frag.append(chips, head, strip, key, details);

@@ -80,17 +80,9 @@
   function table(r) {
     const t = T.el("table", "tc-table");
     t.appendChild(T.el("caption", null, "Checkpoints saved during the run, with the validation loss measured when each was saved"));
-    const head = T.el("tr");
-    for (const h of ["step", "tokens seen", "validation loss", "perplexity", "stored as"]) {
-      const th = T.el("th", null, h);
-      th.scope = "col";
-      head.appendChild(th);
-    }
-    const thead = T.el("thead");
-    thead.appendChild(head);
     const body = T.el("tbody");
     for (const line of r.table) body.appendChild(row(line.cells, line.selected ? "tc-row-on" : null));
-    t.append(thead, body);
+    t.append(T.thead(["step", "tokens seen", "validation loss", "perplexity", "stored as"]), body);
     return t;
   }
 

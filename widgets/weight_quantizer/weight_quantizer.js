@@ -30,15 +30,6 @@
     return box;
   }
 
-  function row(table, head, value) {
-    const tr = T.el("tr");
-    const th = T.el("th", null, head);
-    th.scope = "row";
-    tr.append(th, T.el("td", null, value));
-    // rows in a tbody, as an HTML parser puts them: the pre-rendered table must read back the same
-    (table.tBodies[0] || table.appendChild(T.el("tbody"))).appendChild(tr);
-  }
-
   glassbox.widget("weight_quantizer", {
     draw(el, result) {
       const p = result.params, t = result.text;
@@ -60,13 +51,13 @@
         plot("Error after " + p.format + " (w\u0302 − w)", hist(result.errors, "Histogram of the quantization error; largest "
           + t.max_abs, "error")));
       frag.appendChild(plots);
-      const table = T.el("table", "wqz-stats");
-      row(table, "Max |error|", t.max_abs);
-      row(table, "RMS error", t.rmse);
-      row(table, "Relative error ‖ŵ − w‖ / ‖w‖", t.relative);
-      row(table, "Bytes in fp32", t.bytes_fp32);
-      row(table, "Bytes in " + p.format, t.bytes_after + ", " + t.bits_per_weight + " bits a weight, " + t.ratio + "× smaller");
-      frag.appendChild(table);
+      frag.appendChild(T.statsTable("wqz-stats", [
+        ["Max |error|", t.max_abs],
+        ["RMS error", t.rmse],
+        ["Relative error ‖ŵ − w‖ / ‖w‖", t.relative],
+        ["Bytes in fp32", t.bytes_fp32],
+        ["Bytes in " + p.format, t.bytes_after + ", " + t.bits_per_weight + " bits a weight, " + t.ratio + "× smaller"],
+      ]));
       el.querySelector(".widget-output").replaceChildren(frag);
     },
   });

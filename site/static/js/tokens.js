@@ -49,5 +49,62 @@
     return box;
   }
 
-  window.glassboxTokens = { el, svg, appendSegs, appendChip, chips, N_COLOURS };
+  // A box that may scroll sideways on a phone: focusable and labelled, so a keyboard can scroll it too.
+  function region(cls, label) {
+    const box = el("div", cls);
+    box.tabIndex = 0;
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", label);
+    return box;
+  }
+
+  // A header cell holding text, a node, or a list of both; scope "col" names a column, "row" a row.
+  function th(content, scope) {
+    const node = el("th");
+    node.append(...[content].flat());
+    node.scope = scope;
+    return node;
+  }
+
+  // A <thead> with one row of column headers: thead(["Model", "Tokens"]).
+  function thead(headers) {
+    const tr = el("tr");
+    for (const h of headers) tr.appendChild(th(h, "col"));
+    const head = el("thead");
+    head.appendChild(tr);
+    return head;
+  }
+
+  // A body row: its row header, then one <td> per cell; a cell is text, or a node to put in the <td>.
+  function headedRow(header, cells, cls) {
+    const tr = el("tr", cls);
+    tr.appendChild(th(header, "row"));
+    for (const cell of cells) {
+      const isNode = cell !== null && typeof cell === "object";
+      const td = el("td", null, isNode ? null : cell);
+      if (isNode) td.appendChild(cell);
+      tr.appendChild(td);
+    }
+    return tr;
+  }
+
+  // A two-column table of [name, value] rows (a model's stats): the rows in a <tbody>, as an HTML parser
+  // puts them, so the pre-rendered table reads back the same.
+  function statsTable(cls, rows) {
+    const table = el("table", cls);
+    const body = table.appendChild(el("tbody"));
+    for (const [name, value] of rows) body.appendChild(headedRow(name, [value]));
+    return table;
+  }
+
+  // The readouts beside the controls: each text goes in the element after the control [data-param=key].
+  function showReadouts(root, texts) {
+    for (const [key, text] of Object.entries(texts)) {
+      root.querySelector('[data-param="' + key + '"]').nextElementSibling.textContent = text;
+    }
+  }
+
+  window.glassboxTokens = {
+    el, svg, appendSegs, appendChip, chips, N_COLOURS, region, th, thead, headedRow, statsTable, showReadouts,
+  };
 })();
