@@ -53,7 +53,7 @@ SITE_TAGLINE = "How large language models work, computed live in your browser"
 class Options:
     out: Path = ROOT / "_site"
     strict: bool = False
-    pyodide_cdn: str | None = None     # e.g. the official Pyodide CDN's URL for v0.27.7
+    pyodide_cdn: str | None = None  # e.g. the official Pyodide CDN's URL for v0.27.7
     # GLASSBOX_CHAPTERS / GLASSBOX_WIDGETS point a build (and the tests) at other folders, e.g. a subset.
     chapters: Path = Path(os.environ.get("GLASSBOX_CHAPTERS", ROOT / "chapters"))
     widgets: Path = Path(os.environ.get("GLASSBOX_WIDGETS", ROOT / "widgets"))
@@ -68,6 +68,7 @@ class Widget:
 
 # -- 1. chapters ---------------------------------------------------------------------------------
 
+
 def load_chapters(folder: Path) -> list[Chapter]:
     chapters = [parse_chapter(p) for p in sorted(folder.glob("*.md"))]
     seen: dict[str, Path] = {}
@@ -80,6 +81,7 @@ def load_chapters(folder: Path) -> list[Chapter]:
 
 
 # -- 2. widgets ----------------------------------------------------------------------------------
+
 
 def load_widgets(folder: Path) -> dict[str, Widget]:
     widgets = {}
@@ -100,6 +102,7 @@ def load_widgets(folder: Path) -> dict[str, Widget]:
 
 # -- 3. pre-render -------------------------------------------------------------------------------
 
+
 def precompute_widgets(chapters: list[Chapter], widgets: dict[str, Widget]) -> dict[tuple[str, int], dict]:
     """Run compute(params) for every widget instance. -> {(slug, block index): {params, result}}."""
     computed = {}
@@ -109,8 +112,9 @@ def precompute_widgets(chapters: list[Chapter], widgets: dict[str, Widget]) -> d
                 continue
             widget = widgets.get(block.name)
             if widget is None:
-                raise SourceError(ch.path, block.line,
-                                  f"unknown widget {block.name!r} (known: {', '.join(sorted(widgets))})")
+                raise SourceError(
+                    ch.path, block.line, f"unknown widget {block.name!r} (known: {', '.join(sorted(widgets))})"
+                )
             unknown = sorted(set(block.params) - set(widget.module.DEFAULTS))
             if unknown:
                 raise SourceError(ch.path, block.line, f"widget {block.name!r} has no parameter {unknown[0]!r}")
@@ -140,10 +144,17 @@ def script_json(value) -> str:
 
 # -- 4. pages ------------------------------------------------------------------------------------
 
+
 def make_env(widgets_dir: Path) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([str(ROOT / "site" / "templates"), str(widgets_dir)])
-    env = jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
     return env
 
 
@@ -158,8 +169,9 @@ def page_context(chapters: list[Chapter], options: Options) -> dict:
     }
 
 
-def draw_widgets(chapters: list[Chapter], widgets: dict[str, Widget], computed: dict,
-                 env: jinja2.Environment) -> dict[tuple[str, int], str]:
+def draw_widgets(
+    chapters: list[Chapter], widgets: dict[str, Widget], computed: dict, env: jinja2.Environment
+) -> dict[tuple[str, int], str]:
     """Every widget instance's figure body: its partial (the controls), then its NAME.js draw() on
     CPython's result, run under node (sitebuild/figures.py): the renderer the live page uses."""
     widget_tpl = env.get_template("_widget.html")
@@ -171,18 +183,26 @@ def draw_widgets(chapters: list[Chapter], widgets: dict[str, Widget], computed: 
             c = computed[(ch.slug, i)]
             wid = f"w{i}-{block.name.replace('_', '-')}"
             partial = env.get_template(f"{block.name}/{block.name}.html").render(
-                wid=wid, params=c["params"], result=c["result"])
+                wid=wid, params=c["params"], result=c["result"]
+            )
             keys.append((ch.slug, i))
-            figures.append(widget_tpl.render(wid=wid, name=block.name, partial=partial, caption="",
-                                             state=script_json(c), code=[]))
+            figures.append(
+                widget_tpl.render(wid=wid, name=block.name, partial=partial, caption="", state=script_json(c), code=[])
+            )
     used = {ch.blocks[i].name for ch in chapters for i, b in enumerate(ch.blocks) if b.kind == "widget"}
     scripts = {name: widgets[name].folder / f"{name}.js" for name in sorted(used)}
     bodies = draw_figures(figures, scripts, ROOT / "site" / "static" / "js" / "tokens.js", ROOT)
     return dict(zip(keys, bodies))
 
 
-def render_pages(chapters: list[Chapter], widgets: dict[str, Widget], computed: dict, env: jinja2.Environment,
-                 options: Options, wheel_name: str) -> dict[str, bytes]:
+def render_pages(
+    chapters: list[Chapter],
+    widgets: dict[str, Widget],
+    computed: dict,
+    env: jinja2.Environment,
+    options: Options,
+    wheel_name: str,
+) -> dict[str, bytes]:
     pages = {}
     drawn = draw_widgets(chapters, widgets, computed, env)
     base = {**page_context(chapters, options), "wheel": wheel_name}
@@ -200,8 +220,13 @@ def render_pages(chapters: list[Chapter], widgets: dict[str, Widget], computed: 
                 wid = f"w{i}-{block.name.replace('_', '-')}"
                 partial = drawn[(ch.slug, i)]
                 html_block = widget_tpl.render(
-                    wid=wid, name=block.name, partial=partial, caption=caption,
-                    state=script_json(c), code=[code_listing(d) for d in widget.module.CODE])
+                    wid=wid,
+                    name=block.name,
+                    partial=partial,
+                    caption=caption,
+                    state=script_json(c),
+                    code=[code_listing(d) for d in widget.module.CODE],
+                )
                 if block.name not in used:
                     used.append(block.name)
                 for f in widget.module.DATA:
@@ -214,13 +239,33 @@ def render_pages(chapters: list[Chapter], widgets: dict[str, Widget], computed: 
                 raise SourceError(ch.path, block.line, "directive must stand alone, separated by blank lines")
         css = [f"widgets/{w}.css" for w in used if (widgets[w].folder / f"{w}.css").exists()]
         html_text = env.get_template("chapter.html").render(
-            **base, chapter=ch, content=body, toc=toc, minutes=reading_minutes(ch.body),
-            prev=chapters[n - 1] if n > 0 else None, next=chapters[n + 1] if n + 1 < len(chapters) else None,
-            widgets_used=used, widget_css=css, data_files=data_files, page=ch.filename, math=has_math)
+            **base,
+            chapter=ch,
+            content=body,
+            toc=toc,
+            minutes=reading_minutes(ch.body),
+            prev=chapters[n - 1] if n > 0 else None,
+            next=chapters[n + 1] if n + 1 < len(chapters) else None,
+            widgets_used=used,
+            widget_css=css,
+            data_files=data_files,
+            page=ch.filename,
+            math=has_math,
+        )
         pages[ch.filename] = html_text.encode("utf-8")
-    pages["index.html"] = env.get_template("index.html").render(
-        **base, widgets_used=[], widget_css=[], data_files=[], page="index.html", math=False,
-        minutes_of={ch.slug: reading_minutes(ch.body) for ch in chapters}).encode("utf-8")
+    pages["index.html"] = (
+        env.get_template("index.html")
+        .render(
+            **base,
+            widgets_used=[],
+            widget_css=[],
+            data_files=[],
+            page="index.html",
+            math=False,
+            minutes_of={ch.slug: reading_minutes(ch.body) for ch in chapters},
+        )
+        .encode("utf-8")
+    )
     return pages
 
 
@@ -242,6 +287,7 @@ def collect_static(widgets: dict[str, Widget]) -> dict[str, bytes]:
 
 # -- 5. wheel ------------------------------------------------------------------------------------
 
+
 def build_wheel(lock: dict) -> dict[str, bytes]:
     BUILD_DIR.mkdir(exist_ok=True)
     # Two builds at once (a test run next to `make serve`) would overwrite each other's wheel: take turns.
@@ -254,6 +300,7 @@ def build_wheel(lock: dict) -> dict[str, bytes]:
 
 
 # -- 6. vendored runtime -------------------------------------------------------------------------
+
 
 def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     """Pyodide core + numpy wheel (unless loading from a CDN), KaTeX's CSS and fonts, and the tokenizer
@@ -297,14 +344,18 @@ def collect_model_data(widgets: dict[str, Widget]) -> dict[str, bytes]:
             if (ROOT / rel).is_file():
                 files[f"data/{rel}"] = (ROOT / rel).read_bytes()
             elif not (data_dir() / rel).is_file():  # there: vendored by vendor_runtime (vocabularies, SmolLM2)
-                raise SourceError(w.folder / f"{w.name}.py", 1, f"DATA names {rel}: neither in the checkout "
-                                                                 f"nor in llm_core's data folder")
+                raise SourceError(
+                    w.folder / f"{w.name}.py",
+                    1,
+                    f"DATA names {rel}: neither in the checkout nor in llm_core's data folder",
+                )
     return dict(sorted(files.items()))
 
 
 # -- 7. checks: sitebuild/checks.py ---------------------------------------------------------------
 
 # -- 8. write ------------------------------------------------------------------------------------
+
 
 def write_site(files: dict[str, bytes], out: Path) -> None:
     if out.exists():
@@ -319,7 +370,7 @@ def build(options: Options) -> dict[str, bytes]:
     chapters = load_chapters(options.chapters)
     widgets = load_widgets(options.widgets)
     lock = runtime.pyodide_lock(ROOT / "node_modules")
-    vendored = vendor_runtime(lock, options)          # also makes the vocabularies llm_core reads below
+    vendored = vendor_runtime(lock, options)  # also makes the vocabularies llm_core reads below
     computed = precompute_widgets(chapters, widgets)
     wheel_files = build_wheel(lock)
     wheel_name = next(k for k in wheel_files if k.endswith(".whl")).split("/")[-1]
@@ -338,16 +389,18 @@ def main(argv=None) -> int:
     ap.add_argument("command", nargs="?", default="build", choices=["build", "serve"])
     ap.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (default _site/)")
     ap.add_argument("--strict", action="store_true", help="fail on broken links/anchors")
-    ap.add_argument("--pyodide-cdn", metavar="URL",
-                    help="load Pyodide and numpy from this URL (e.g. the official CDN) instead of the site")
+    ap.add_argument(
+        "--pyodide-cdn",
+        metavar="URL",
+        help="load Pyodide and numpy from this URL (e.g. the official CDN) instead of the site",
+    )
     ap.add_argument("--chapters", type=Path, default=Options.chapters, help=argparse.SUPPRESS)
     ap.add_argument("--widgets", type=Path, default=Options.widgets, help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--prefix", default="/", help="serve the site under this path, like GitHub Pages /REPO/")
     args = ap.parse_args(argv)
     cdn = args.pyodide_cdn.rstrip("/") + "/" if args.pyodide_cdn else None
-    options = Options(out=args.out, strict=args.strict, pyodide_cdn=cdn, chapters=args.chapters,
-                      widgets=args.widgets)
+    options = Options(out=args.out, strict=args.strict, pyodide_cdn=cdn, chapters=args.chapters, widgets=args.widgets)
     try:
         files = build(options)
     except SourceError as e:
@@ -356,6 +409,7 @@ def main(argv=None) -> int:
     print(f"built {len(files)} files into {options.out}")
     if args.command == "serve":
         from sitebuild.serve import make_server
+
         server = make_server(options.out, port=args.port, prefix=args.prefix)
         print(f"Serving Glassbox at http://127.0.0.1:{args.port}{server.prefix}  (Ctrl+C to stop)", flush=True)
         try:

@@ -32,6 +32,10 @@ export default [
     files: ["site/static/js/worker.js"],
     languageOptions: { globals: { ...globals.worker, loadPyodide: "readonly" } },
   },
+  {
+    files: ["**/*.mjs"],
+    languageOptions: { globals: globals.node },
+  },
   {  // a caught error we do not need to name is still written `catch (e)`
     rules: { "no-unused-vars": ["error", { caughtErrors: "none" }] },
   },

@@ -29,16 +29,30 @@ METRICS = ["first-contentful-paint", "largest-contentful-paint", "total-blocking
 def lighthouse(url: str, out: Path) -> dict:
     """One Lighthouse run -> {category: score 0-100, metric: display value, failed: [audit ids]}."""
     flags = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"
-    subprocess.run([str(LIGHTHOUSE), url, "--only-categories=accessibility,performance", "--output=json",
-                    f"--output-path={out}", "--quiet", f"--chrome-flags={flags}"],
-                   check=True, env={**os.environ, "CHROME_PATH": chromium.chromium_path()})
+    subprocess.run(
+        [
+            str(LIGHTHOUSE),
+            url,
+            "--only-categories=accessibility,performance",
+            "--output=json",
+            f"--output-path={out}",
+            "--quiet",
+            f"--chrome-flags={flags}",
+        ],
+        check=True,
+        env={**os.environ, "CHROME_PATH": chromium.chromium_path()},
+    )
     report = json.loads(out.read_text())
     row = {k: round(100 * v["score"]) for k, v in report["categories"].items()}
     for m in METRICS:
         row[m] = report["audits"][m]["displayValue"]
-    row["failed"] = sorted(a["id"] for a in report["audits"].values()
-                           if a.get("scoreDisplayMode") == "binary" and a.get("score") == 0
-                           and a["id"] in {r["id"] for r in report["categories"]["accessibility"]["auditRefs"]})
+    row["failed"] = sorted(
+        a["id"]
+        for a in report["audits"].values()
+        if a.get("scoreDisplayMode") == "binary"
+        and a.get("score") == 0
+        and a["id"] in {r["id"] for r in report["categories"]["accessibility"]["auditRefs"]}
+    )
     return row
 
 
@@ -57,16 +71,25 @@ def audit(site: Path) -> dict[str, dict]:
 
 
 def report(rows: dict[str, dict]) -> str:
-    lines = ["| page | accessibility | performance | FCP | LCP | TBT | CLS | accessibility audits failed |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = [
+        "| page | accessibility | performance | FCP | LCP | TBT | CLS | accessibility audits failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     for name, r in rows.items():
-        lines.append(f"| {name} | {r['accessibility']} | {r['performance']} | "
-                     + " | ".join(r[m] for m in METRICS) + f" | {', '.join(r['failed']) or 'none'} |")
+        lines.append(
+            f"| {name} | {r['accessibility']} | {r['performance']} | "
+            + " | ".join(r[m] for m in METRICS)
+            + f" | {', '.join(r['failed']) or 'none'} |"
+        )
     a11y = [n for n, r in rows.items() if r["accessibility"] < 100]
     perf = [n for n, r in rows.items() if r["performance"] < 90]
-    lines += ["", f"Accessibility 100 on {len(rows) - len(a11y)} of {len(rows)} pages"
-              + (f" (below: {', '.join(a11y)})" if a11y else "") + f"; performance 90 or more on "
-              f"{len(rows) - len(perf)} of {len(rows)} pages" + (f" (below: {', '.join(perf)})" if perf else "") + "."]
+    lines += [
+        "",
+        f"Accessibility 100 on {len(rows) - len(a11y)} of {len(rows)} pages"
+        + (f" (below: {', '.join(a11y)})" if a11y else "")
+        + f"; performance 90 or more on "
+        f"{len(rows) - len(perf)} of {len(rows)} pages" + (f" (below: {', '.join(perf)})" if perf else "") + ".",
+    ]
     return "\n".join(lines)
 
 
@@ -76,9 +99,12 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "LIGHTHOUSE.md")
     args = ap.parse_args(argv)
     rows = audit(args.site)
-    text = ("# Lighthouse\n\nLighthouse 12 (npm) with its default mobile settings (simulated slow 4G and a "
-            "mid-range phone), every page of the site served under /glassbox/. Regenerate with `make audit`.\n\n"
-            + report(rows) + "\n")
+    text = (
+        "# Lighthouse\n\nLighthouse 12 (npm) with its default mobile settings (simulated slow 4G and a "
+        "mid-range phone), every page of the site served under /glassbox/. Regenerate with `make audit`.\n\n"
+        + report(rows)
+        + "\n"
+    )
     args.out.write_text(text)
     print(text)
     return 0 if all(r["accessibility"] == 100 for r in rows.values()) else 1

@@ -118,8 +118,14 @@ PHASES_JS = """() => {
              pyodide: at + t.pyodide, packages: at + t.packages, runtime: at + t.runtime,
              live: performance.getEntriesByName('glassbox:ready')[0].startTime };
 }"""
-PHASE_NAMES = {"worker": "worker created", "init": "worker running", "pyodide": "Pyodide loaded",
-               "packages": "numpy and llm_core loaded", "runtime": "runtime imported", "live": "live"}
+PHASE_NAMES = {
+    "worker": "worker created",
+    "init": "worker running",
+    "pyodide": "Pyodide loaded",
+    "packages": "numpy and llm_core loaded",
+    "runtime": "runtime imported",
+    "live": "live",
+}
 
 
 def settle():
@@ -131,11 +137,13 @@ def time_to_live(context, url: str, mark: str, phases: list | None = None) -> fl
     """ms from navigation start to the performance mark (set when the worker reports ready)."""
     page = context.new_page()
     page.goto(url)
-    page.wait_for_function(f"() => performance.getEntriesByName('{mark}').length > 0", timeout=120_000,
-                           polling=20)
+    page.wait_for_function(f"() => performance.getEntriesByName('{mark}').length > 0", timeout=120_000, polling=20)
     if mark == "glassbox:ready":
-        page.wait_for_function("() => !document.querySelector('figure.widget') || "
-                               "document.querySelector('figure.widget[data-state=live]')", polling=20)
+        page.wait_for_function(
+            "() => !document.querySelector('figure.widget') || "
+            "document.querySelector('figure.widget[data-state=live]')",
+            polling=20,
+        )
         if phases is not None:
             phases.append(page.evaluate(PHASES_JS))
     ms = page.evaluate(f"() => performance.getEntriesByName('{mark}')[0].startTime")
@@ -146,8 +154,10 @@ def time_to_live(context, url: str, mark: str, phases: list | None = None) -> fl
 
 def measure_startup(browser_factory, base: str, runs: int, tmp: Path) -> dict:
     """Cold and warm load times of the floor page and ours, interleaved so both see the same machine."""
-    pages = {"floor (Pyodide + numpy only)": ("bench-floor.html", "floor:ready"),
-             f"Glassbox {TOKENIZER_PAGE}": (TOKENIZER_PAGE, "glassbox:ready")}
+    pages = {
+        "floor (Pyodide + numpy only)": ("bench-floor.html", "floor:ready"),
+        f"Glassbox {TOKENIZER_PAGE}": (TOKENIZER_PAGE, "glassbox:ready"),
+    }
     out = {label: {"cold": [], "warm": [], "phases": {"cold": [], "warm": []}} for label in pages}
     for i in range(runs):
         for label, (path, mark) in pages.items():
@@ -160,7 +170,7 @@ def measure_startup(browser_factory, base: str, runs: int, tmp: Path) -> dict:
     contexts = {}
     for label, (path, mark) in pages.items():
         contexts[label] = browser_factory(persistent=tmp / f"profile-{path}")
-        time_to_live(contexts[label], base + path, mark)      # fill the cache, as a first visit would
+        time_to_live(contexts[label], base + path, mark)  # fill the cache, as a first visit would
     for i in range(runs):
         for label, (path, mark) in pages.items():
             out[label]["warm"].append(time_to_live(contexts[label], base + path, mark, out[label]["phases"]["warm"]))
@@ -197,6 +207,7 @@ def page_visit(context, url: str) -> dict:
             sizes.append(s["responseBodySize"] + s["responseHeadersSize"])
         except Exception:  # a request the browser served from its cache has no sizes to report
             pass
+
     context.on("requestfinished", finished)
     page.add_init_script(FIRST_LIVE_JS)
     page.goto(url)
@@ -220,10 +231,11 @@ def measure_pages(browser_factory, base: str, tmp: Path) -> dict:
     PAGE_ROUNDS times each, alternating with visits to the floor page, so every page is compared with floor
     loads made at the same time (medians of each)."""
     import build
+
     pages = ["index.html"] + [build.parse_chapter(p).filename for p in sorted(build.Options().chapters.glob("*.md"))]
     floor = base + "bench-floor.html"
     floor_warm_ctx = browser_factory(persistent=tmp / "profile-page-floor")
-    time_to_live(floor_warm_ctx, floor, "floor:ready")      # fill the cache, as a first visit would
+    time_to_live(floor_warm_ctx, floor, "floor:ready")  # fill the cache, as a first visit would
 
     def cold(visit):
         b = browser_factory()
@@ -241,7 +253,7 @@ def measure_pages(browser_factory, base: str, tmp: Path) -> dict:
     out = {}
     for name in pages:
         warm_ctx = browser_factory(persistent=tmp / f"profile-page-{name}")
-        page_visit(warm_ctx, base + name)                  # the first visit fills the cache
+        page_visit(warm_ctx, base + name)  # the first visit fills the cache
         colds, warms, floor_cold, floor_warm = [], [], [], []
         for _ in range(PAGE_ROUNDS if name != "index.html" else 1):
             colds.append(cold(lambda ctx: page_visit(ctx, base + name)))
@@ -250,9 +262,14 @@ def measure_pages(browser_factory, base: str, tmp: Path) -> dict:
                 floor_cold.append(cold(lambda ctx: time_to_live(ctx, floor, "floor:ready")))
                 floor_warm.append(time_to_live(floor_warm_ctx, floor, "floor:ready"))
         warm_ctx.close()
-        out[name] = {"cold": median_visit(colds), "warm": median_visit(warms),
-                     "floor": {"cold": statistics.median(floor_cold) if floor_cold else None,
-                               "warm": statistics.median(floor_warm) if floor_warm else None}}
+        out[name] = {
+            "cold": median_visit(colds),
+            "warm": median_visit(warms),
+            "floor": {
+                "cold": statistics.median(floor_cold) if floor_cold else None,
+                "warm": statistics.median(floor_warm) if floor_warm else None,
+            },
+        }
         print(f"  {name}: {out[name]}", flush=True)
     floor_warm_ctx.close()
     return out
@@ -268,8 +285,12 @@ def measure_throughput(browser, base: str, text: str) -> dict:
     # CPython references
     path = data.data_dir() / "vocab" / "o200k_base.tiktoken"
     ref = tokenizer.get_encoding("o200k_base")
-    tk = tiktoken.Encoding(name="o200k_base", pat_str=ref.pat_str,
-                           mergeable_ranks=tiktoken.load.load_tiktoken_bpe(str(path)), special_tokens={})
+    tk = tiktoken.Encoding(
+        name="o200k_base",
+        pat_str=ref.pat_str,
+        mergeable_ranks=tiktoken.load.load_tiktoken_bpe(str(path)),
+        special_tokens={},
+    )
     t = time.perf_counter()
     expected = tk.encode_ordinary(text)
     out["CPython tiktoken (Rust)"] = time.perf_counter() - t
@@ -298,14 +319,17 @@ t = time.perf_counter(); ids2 = enc.encode(BENCH_TEXT); again = time.perf_counte
 
     page = browser.new_page()
     page.goto(base + "bench-js-tiktoken/index.html")
-    js = page.evaluate("""async (text) => {
+    js = page.evaluate(
+        """async (text) => {
         const { Tiktoken } = await import('./lite.js');
         const ranks = (await import('./o200k_base.js')).default;
         const enc = new Tiktoken(ranks);
         let t = performance.now(); const ids = enc.encode(text); const first = performance.now() - t;
         t = performance.now(); enc.encode(text); const again = performance.now() - t;
         return [first / 1000, again / 1000, Array.from(ids)];
-    }""", text)
+    }""",
+        text,
+    )
     assert js[2] == expected, "js-tiktoken disagrees with tiktoken"
     out["browser js-tiktoken, main thread (first pass)"] = js[0]
     out["browser js-tiktoken, main thread (second pass)"] = js[1]
@@ -317,8 +341,9 @@ def measure_typing(browser, base: str, text: str, keystrokes: int) -> list[float
     """ms from a keystroke to the widget's redraw (the glassbox:drawn event) in the tokenizer widget."""
     page = browser.new_page()
     page.goto(base + TOKENIZER_PAGE)
-    page.wait_for_function("() => document.querySelector('figure[data-widget=tokenizer_compare][data-state=live]')",
-                           timeout=120_000)
+    page.wait_for_function(
+        "() => document.querySelector('figure[data-widget=tokenizer_compare][data-state=live]')", timeout=120_000
+    )
     field = page.locator('figure[data-widget="tokenizer_compare"] [data-param="text"]').first
     field.fill(text)
     page.wait_for_function("""() => { const i = glassbox.instances.find(i => i.name === 'tokenizer_compare');
@@ -343,15 +368,18 @@ def measure_typing(browser, base: str, text: str, keystrokes: int) -> list[float
     return latencies
 
 
-LONG_PROMPT = ("The President of the United States shall from time to time give to the Congress information of "
-               "the State of the Union, and recommend to their Consideration such Measures as he shall judge "
-               "necessary and expedient. Tonight I ask the Congress to work with me on the budget, on")
+LONG_PROMPT = (
+    "The President of the United States shall from time to time give to the Congress information of "
+    "the State of the Union, and recommend to their Consideration such Measures as he shall judge "
+    "necessary and expedient. Tonight I ask the Congress to work with me on the budget, on"
+)
 MOVES_PER_CONTROL = 16
 
 
 def widget_instances() -> list[tuple[str, str]]:
     """(page, widget) for the first place each widget appears, in chapter order."""
     import build
+
     seen, out = set(), []
     for path in sorted(build.Options().chapters.glob("*.md")):
         ch = build.parse_chapter(path)
@@ -364,6 +392,7 @@ def widget_instances() -> list[tuple[str, str]]:
 
 def runs_model(name: str) -> bool:
     import build
+
     module = build.load_widgets(build.Options().widgets)[name].module
     return any(f.startswith("models/") for f in module.DATA)
 
@@ -398,8 +427,9 @@ def control_values(c) -> tuple[str, list]:
     if kind in ("range", "number"):
         lo, hi = float(c.get_attribute("min") or 0), float(c.get_attribute("max") or 100)
         step = c.get_attribute("step")
-        values = [lo + (hi - lo) * ((7 * i) % MOVES_PER_CONTROL) / (MOVES_PER_CONTROL - 1)
-                  for i in range(MOVES_PER_CONTROL)]
+        values = [
+            lo + (hi - lo) * ((7 * i) % MOVES_PER_CONTROL) / (MOVES_PER_CONTROL - 1) for i in range(MOVES_PER_CONTROL)
+        ]
         if step and step != "any":
             values = [round(v / float(step)) * float(step) for v in values]
         return "drag", values
@@ -422,14 +452,19 @@ def measure_drag(browser, base: str, only: set | None = None) -> list[dict]:
             continue
         page = browser.new_page()
         page.goto(base + page_name)
-        page.wait_for_function("() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')",
-                               timeout=120_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')",
+            timeout=120_000,
+        )
         fig = page.locator(f'figure[data-widget="{name}"]').first
         model = runs_model(name)
         controls = fig.locator("[data-param]").all()
         idle = """(n) => { const i = glassbox.instances.find(i => i.name === n); return !i.inFlight && !i.latest; }"""
-        texts = [k for k, c in enumerate(controls) if c.evaluate(
-            "e => e.tagName === 'TEXTAREA' || (e.tagName === 'INPUT' && e.type === 'text')")]
+        texts = [
+            k
+            for k, c in enumerate(controls)
+            if c.evaluate("e => e.tagName === 'TEXTAREA' || (e.tagName === 'INPUT' && e.type === 'text')")
+        ]
         if model and texts:  # a prompt of about 64 tokens in the first text field
             controls[texts[0]].fill(LONG_PROMPT)
             page.wait_for_function(idle, arg=name, timeout=120_000)
@@ -440,21 +475,32 @@ def measure_drag(browser, base: str, only: set | None = None) -> list[dict]:
                 kind, values = control_values(c)
                 if not kind:
                     continue
-                original = c.input_value() if kind == "drag" or c.evaluate("e => e.tagName") == "SELECT" else c.is_checked()
+                original = (
+                    c.input_value() if kind == "drag" or c.evaluate("e => e.tagName") == "SELECT" else c.is_checked()
+                )
                 times[kind] += page.evaluate(DRAG_JS, [name, key, values])
                 page.evaluate(DRAG_JS, [name, key, [original]])
             if not times["drag"] and not times["choice"] and texts:  # text only: add a word at a time
                 start = controls[texts[0]].input_value()
-                values = [(start + " " + " ".join(EDIT_WORDS[:i + 1])).strip() for i in range(len(EDIT_WORDS))]
+                values = [(start + " " + " ".join(EDIT_WORDS[: i + 1])).strip() for i in range(len(EDIT_WORDS))]
                 times["drag"] = page.evaluate(DRAG_JS, [name, texts[0], values])
                 page.evaluate(DRAG_JS, [name, texts[0], [start]])
                 label += " (text edits)"
             if times["drag"] or times["choice"]:
                 d, ch = times["drag"], times["choice"]
-                rows.append({"page": page_name, "widget": label, "model": model,
-                             "moves": len(d), "p50": pct(d, 50) if d else None, "p95": pct(d, 95) if d else None,
-                             "max": max(d) if d else None, "choices": len(ch),
-                             "choice_p95": pct(ch, 95) if ch else None})
+                rows.append(
+                    {
+                        "page": page_name,
+                        "widget": label,
+                        "model": model,
+                        "moves": len(d),
+                        "p50": pct(d, 50) if d else None,
+                        "p95": pct(d, 95) if d else None,
+                        "max": max(d) if d else None,
+                        "choices": len(ch),
+                        "choice_p95": pct(ch, 95) if ch else None,
+                    }
+                )
                 print(f"  {rows[-1]}", flush=True)
             else:
                 print(f"  {label}: no control to move", flush=True)
@@ -464,7 +510,7 @@ def measure_drag(browser, base: str, only: set | None = None) -> list[dict]:
             if c.get_attribute("type") == "checkbox":
                 page.evaluate(DRAG_JS, [name, key, [not c.is_checked()]])
                 box = c.evaluate("e => (e.labels && e.labels[0] ? e.labels[0].textContent : e.dataset.param).trim()")
-                sweep(f"{name}, with \"{box[:40]}\" {'ticked' if c.is_checked() else 'unticked'}")
+                sweep(f'{name}, with "{box[:40]}" {"ticked" if c.is_checked() else "unticked"}')
                 page.evaluate(DRAG_JS, [name, key, [not c.is_checked()]])
         page.close()
     return rows
@@ -763,8 +809,11 @@ def process_memory(pids) -> dict | None:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in status.splitlines())
-              if k in ("VmRSS", "VmHWM")}
+        kb = {
+            k: int(v.split()[0])
+            for k, v in (line.split(":", 1) for line in status.splitlines())
+            if k in ("VmRSS", "VmHWM")
+        }
         if "VmRSS" in kb and (best is None or kb["VmRSS"] > best["rss"] * 1024):
             best = {"rss": kb["VmRSS"] / 1024, "peak": kb.get("VmHWM", 0) / 1024}
     return best
@@ -776,15 +825,25 @@ def smollm2_prompts() -> dict:
     from llm_core import chat, gguf
     from llm_core.bpe_merges import encoding_from_gguf_metadata
     from sitebuild.smollm2 import FILE_NAME
+
     f = gguf.read_gguf(ROOT / "_build" / "cache" / "smollm2" / FILE_NAME)
     enc = encoding_from_gguf_metadata(f.metadata)
     long_ids = enc.encode(english_text(4000))[:PREFILL_TOKENS]
     short_ids = enc.encode(LONG_PROMPT)[:DECODE_PROMPT_TOKENS]
-    chat_prompt = chat.encode_chat(enc, chat.chat_template(f.metadata),
-                                   [{"role": "user", "content": CHAT_QUESTION}], add_generation_prompt=True)
-    out = {"prefill": long_ids, "decode": short_ids, "chat": chat_prompt["ids"], "chat_text": chat_prompt["text"],
-           "cfg": gguf.config_from_gguf(f.metadata), "tensor_bytes": sum(t.n_bytes for t in f.tensors.values()),
-           "decode_text": enc.decode(short_ids), "prefill_text": enc.decode(long_ids), "encoding": enc}
+    chat_prompt = chat.encode_chat(
+        enc, chat.chat_template(f.metadata), [{"role": "user", "content": CHAT_QUESTION}], add_generation_prompt=True
+    )
+    out = {
+        "prefill": long_ids,
+        "decode": short_ids,
+        "chat": chat_prompt["ids"],
+        "chat_text": chat_prompt["text"],
+        "cfg": gguf.config_from_gguf(f.metadata),
+        "tensor_bytes": sum(t.n_bytes for t in f.tensors.values()),
+        "decode_text": enc.decode(short_ids),
+        "prefill_text": enc.decode(long_ids),
+        "encoding": enc,
+    }
     for key in ("decode", "prefill"):
         assert enc.encode(out[f"{key}_text"]) == out[key], f"the {key} prompt does not survive decoding"
     return out
@@ -854,11 +913,20 @@ def measure_smollm2(browser, base: str, wllama_base: str | None, prompts: dict) 
     page.evaluate("(p) => glassbox.py(`sm_decode(${JSON.stringify(p)}, 2)['seconds']`)", prompts["decode"])
     for wpage in wpages.values():
         wpage.evaluate(WLLAMA_RUN_JS, [prompts["decode_text"], 3])
-    runs = {key: [] for key in ("decode", "matvec", "prefill", "matmul",
-                                *(f"{e}_{k}" for e in wpages for k in ("decode", "prefill")))}
+    runs = {
+        key: []
+        for key in (
+            "decode",
+            "matvec",
+            "prefill",
+            "matmul",
+            *(f"{e}_{k}" for e in wpages for k in ("decode", "prefill")),
+        )
+    }
     for r in range(SMOLLM2_RUNS):
-        d = page.evaluate("([p, n]) => glassbox.py(`sm_decode(${JSON.stringify(p)}, ${n})`)",
-                          [prompts["decode"], DECODE_NEW_TOKENS])
+        d = page.evaluate(
+            "([p, n]) => glassbox.py(`sm_decode(${JSON.stringify(p)}, ${n})`)", [prompts["decode"], DECODE_NEW_TOKENS]
+        )
         runs["decode"].append(d["seconds"])
         runs["matvec"].append(d["matvec"])
         out["decode_ids"] = d["ids"]
@@ -876,17 +944,22 @@ def measure_smollm2(browser, base: str, wllama_base: str | None, prompts: dict) 
             t = wpage.evaluate(WLLAMA_RUN_JS, [prompts["prefill_text"], 1])["timings"]
             runs[f"{engine}_prefill"].append(t["prompt_ms"] / 1000)
             out[f"{engine}_prefill_prompt_n"] = t["prompt_n"]
-        print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items() if k not in ("matvec", "matmul")),
-              flush=True)
+        print(
+            f"  round {r + 1}: "
+            + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items() if k not in ("matvec", "matmul")),
+            flush=True,
+        )
     out["runs"] = runs
     for wpage in wpages.values():
         wpage.context.close()
     print("  numpy rates, profile, layouts ...", flush=True)
     out["rates"] = page.evaluate("() => glassbox.py('sm_rates()')")
-    out["profile"] = page.evaluate("([p, n]) => glassbox.py(`sm_profile(${JSON.stringify(p)}, ${n})`)",
-                                   [prompts["decode"], PROFILE_STEPS])
-    out["generate"] = page.evaluate("([p, n]) => glassbox.py(`sm_generate(${JSON.stringify(p)}, ${n})`)",
-                                    [prompts["decode"], DECODE_NEW_TOKENS])
+    out["profile"] = page.evaluate(
+        "([p, n]) => glassbox.py(`sm_profile(${JSON.stringify(p)}, ${n})`)", [prompts["decode"], PROFILE_STEPS]
+    )
+    out["generate"] = page.evaluate(
+        "([p, n]) => glassbox.py(`sm_generate(${JSON.stringify(p)}, ${n})`)", [prompts["decode"], DECODE_NEW_TOKENS]
+    )
     out["variants"] = page.evaluate("() => glassbox.py('sm_variants(10)')")
     out["simd"] = page.evaluate("""() => glassbox.py(`import numpy as np
 c = np.show_config(mode='dicts').get('SIMD Extensions', {})
@@ -907,10 +980,16 @@ def smollm2_report(r: dict, prompts: dict) -> list[str]:
     runs, rates, prof, var = r["runs"], r["rates"], r["profile"], r["variants"]
     n_new, n_pre, n_prompt = DECODE_NEW_TOKENS, PREFILL_TOKENS, DECODE_PROMPT_TOKENS
     # seconds per decode step and per prefill, per engine (medians of the alternated runs)
-    step = {e: med(runs[f"{p}decode"]) / n_new for e, p in (("ours", ""), ("q4_1", "wllama_"), ("q4_0", "wllama_q4_0_"))
-            if runs.get(f"{p}decode")}
-    pre = {e: med(runs[f"{p}prefill"]) for e, p in (("ours", ""), ("q4_1", "wllama_"), ("q4_0", "wllama_q4_0_"))
-           if runs.get(f"{p}prefill")}
+    step = {
+        e: med(runs[f"{p}decode"]) / n_new
+        for e, p in (("ours", ""), ("q4_1", "wllama_"), ("q4_0", "wllama_q4_0_"))
+        if runs.get(f"{p}decode")
+    }
+    pre = {
+        e: med(runs[f"{p}prefill"])
+        for e, p in (("ours", ""), ("q4_1", "wllama_"), ("q4_0", "wllama_q4_0_"))
+        if runs.get(f"{p}prefill")
+    }
     # the first decode pass reads the prompt and the prefill's token: n_past = n_prompt + k for pass k
     decode_flops = sum(forward_flops(cfg, 1, n_prompt + k) for k in range(n_new)) / n_new
     prefill_flops = forward_flops(cfg, n_pre, 0)
@@ -924,26 +1003,35 @@ def smollm2_report(r: dict, prompts: dict) -> list[str]:
     prefill_share = med(gf(prefill_flops, s) / gf(mm_flops, m) for s, m in zip(runs["prefill"], runs["matmul"]))
     # every weight product of a step alone, timed after each profiled step: the step's products from memory
     stream_s = products = prof["attention_matvecs"] + prof["ffn_matvecs"] + prof["unembed_matvec"]
-    lines = [SMOLLM2_HEADING, "",
-             f"Machine: {machine()}. Load average (1 min) when the section started / ended: "
-             f"{r['load']:.1f} / {r['load_after']:.1f} on {os.cpu_count()} cores"
-             + (" (other processes were running: every number is slower and noisier than on a quiet machine; the "
-                "ratios compare runs alternated under the same load)" if max(r["load"], r["load_after"]) > 1.5
-                else "") + ".", "",
-             "SmolLM2-135M-Instruct (GGUF Q4_1, 98 MB; 30 layers, d_model 576, 9 query and 3 key/value heads, "
-             "d_ff 1536, 49,152 tokens) in one headless Chromium: in Glassbox's worker (llm_core on Pyodide's numpy, "
-             "the weights dequantized to float32 and laid out as llm_core keeps them, [d_in, d_out] with each column "
-             "contiguous) and in llama.cpp compiled to WebAssembly (npm `@wllama/wllama` "
-             f"{wllama_version()}: one thread, no SharedArrayBuffer or cross-origin isolation needed, WebGPU off, the "
-             "GGUF file and wllama's .wasm served by the benchmark's own server). llama.cpp runs the same file, and "
-             "also a copy whose Q4_1 matrices are requantized to Q4_0 (speed only): its WebAssembly build has SIMD "
-             "dot products for Q4_0, Q5_0, Q5_1 and Q8_0 but runs Q4_1 through its generic C loop (ggml-cpu's "
-             "arch-fallback.h maps ggml_vec_dot_q4_1_q8_1 to the generic one for __wasm__). Decode: greedy, "
-             f"{n_new} new tokens after a prompt of {n_prompt} tokens, the decode loop alone timed (Glassbox: "
-             "time.perf_counter in the worker around the forward passes and argmaxes; llama.cpp: its own "
-             f"`predicted_ms`, which spans {n_new} decode passes for {n_new + 1} tokens). Prefill: a {n_pre}-token "
-             "prompt read in one pass up to the next token's logits (llama.cpp: its `prompt_ms`). Runs of the "
-             f"engines alternate; medians of {SMOLLM2_RUNS}.", ""]
+    lines = [
+        SMOLLM2_HEADING,
+        "",
+        f"Machine: {machine()}. Load average (1 min) when the section started / ended: "
+        f"{r['load']:.1f} / {r['load_after']:.1f} on {os.cpu_count()} cores"
+        + (
+            " (other processes were running: every number is slower and noisier than on a quiet machine; the "
+            "ratios compare runs alternated under the same load)"
+            if max(r["load"], r["load_after"]) > 1.5
+            else ""
+        )
+        + ".",
+        "",
+        "SmolLM2-135M-Instruct (GGUF Q4_1, 98 MB; 30 layers, d_model 576, 9 query and 3 key/value heads, "
+        "d_ff 1536, 49,152 tokens) in one headless Chromium: in Glassbox's worker (llm_core on Pyodide's numpy, "
+        "the weights dequantized to float32 and laid out as llm_core keeps them, [d_in, d_out] with each column "
+        "contiguous) and in llama.cpp compiled to WebAssembly (npm `@wllama/wllama` "
+        f"{wllama_version()}: one thread, no SharedArrayBuffer or cross-origin isolation needed, WebGPU off, the "
+        "GGUF file and wllama's .wasm served by the benchmark's own server). llama.cpp runs the same file, and "
+        "also a copy whose Q4_1 matrices are requantized to Q4_0 (speed only): its WebAssembly build has SIMD "
+        "dot products for Q4_0, Q5_0, Q5_1 and Q8_0 but runs Q4_1 through its generic C loop (ggml-cpu's "
+        "arch-fallback.h maps ggml_vec_dot_q4_1_q8_1 to the generic one for __wasm__). Decode: greedy, "
+        f"{n_new} new tokens after a prompt of {n_prompt} tokens, the decode loop alone timed (Glassbox: "
+        "time.perf_counter in the worker around the forward passes and argmaxes; llama.cpp: its own "
+        f"`predicted_ms`, which spans {n_new} decode passes for {n_new + 1} tokens). Prefill: a {n_pre}-token "
+        "prompt read in one pass up to the next token's logits (llama.cpp: its `prompt_ms`). Runs of the "
+        f"engines alternate; medians of {SMOLLM2_RUNS}.",
+        "",
+    ]
     has = {e: e in step and e in pre for e in ("q4_1", "q4_0")}
     head = "| measurement | Glassbox (numpy, worker) |"
     rule = "| --- | ---: |"
@@ -960,171 +1048,251 @@ def smollm2_report(r: dict, prompts: dict) -> list[str]:
                 ratio = ours / theirs[e] if higher_better else theirs[e] / ours
                 cells += f" {fmt(theirs[e])} | **{ratio:.2f}x** |"
         return cells
-    lines += [row("decode (tokens/s)", 1 / step["ours"], {e: 1 / s for e, s in step.items()}, lambda v: f"{v:.2f}"),
-              row("decode step (ms per token)", step["ours"] * 1000, {e: s * 1000 for e, s in step.items()},
-                  lambda v: f"{v:.0f}", higher_better=False),
-              row(f"prefill of {n_pre} tokens (ms)", pre["ours"] * 1000, {e: s * 1000 for e, s in pre.items()},
-                  lambda v: f"{v:.0f}", higher_better=False),
-              row("prefill (tokens/s)", n_pre / pre["ours"], {e: n_pre / s for e, s in pre.items()},
-                  lambda v: f"{v:.1f}")]
+
+    lines += [
+        row("decode (tokens/s)", 1 / step["ours"], {e: 1 / s for e, s in step.items()}, lambda v: f"{v:.2f}"),
+        row(
+            "decode step (ms per token)",
+            step["ours"] * 1000,
+            {e: s * 1000 for e, s in step.items()},
+            lambda v: f"{v:.0f}",
+            higher_better=False,
+        ),
+        row(
+            f"prefill of {n_pre} tokens (ms)",
+            pre["ours"] * 1000,
+            {e: s * 1000 for e, s in pre.items()},
+            lambda v: f"{v:.0f}",
+            higher_better=False,
+        ),
+        row("prefill (tokens/s)", n_pre / pre["ours"], {e: n_pre / s for e, s in pre.items()}, lambda v: f"{v:.1f}"),
+    ]
     lines += ["", "Ratios are Glassbox's speed over llama.cpp's (above 1: Glassbox is faster).", ""]
 
     cold, cached, wl = r["cold"], r["cached"], r.get("wllama_load")
     mb, ma, wm = r.get("memory_before"), r.get("memory_after"), r.get("wllama_memory")
     s = lambda ms: f"{ms / 1000:.1f}"  # noqa: E731
-    lines += ["| from Load to the first answer token, and memory | Glassbox | llama.cpp (same file) |",
-              "| --- | ---: | ---: |",
-              f"| cold: a new browser context, empty Cache Storage (s) | **{s(cold['total'])}** (download and sha256 "
-              f"{s(cold['downloaded'])}, unpack {s(cold['loaded'] - cold['downloaded'])}, first token "
-              f"{s(cold['total'] - cold['loaded'])}) | "
-              + (f"{s(wl['total'])} (download {s(wl['fetched'])}, load {s(wl['loaded'] - wl['fetched'])}, first token "
-                 f"{s(wl['total'] - wl['loaded'])}) |" if wl else "- |"),
-              f"| cached: a second page in the same context (s) | **{s(cached['total'])}** (Cache Storage and sha256 "
-              f"{s(cached['downloaded'])}, unpack {s(cached['loaded'] - cached['downloaded'])}, first token "
-              f"{s(cached['total'] - cached['loaded'])}) | - |",
-              f"| WebAssembly memory of the worker after loading (MB) | **{r['heap'] / 1e6:.0f}** | - |"]
+    lines += [
+        "| from Load to the first answer token, and memory | Glassbox | llama.cpp (same file) |",
+        "| --- | ---: | ---: |",
+        f"| cold: a new browser context, empty Cache Storage (s) | **{s(cold['total'])}** (download and sha256 "
+        f"{s(cold['downloaded'])}, unpack {s(cold['loaded'] - cold['downloaded'])}, first token "
+        f"{s(cold['total'] - cold['loaded'])}) | "
+        + (
+            f"{s(wl['total'])} (download {s(wl['fetched'])}, load {s(wl['loaded'] - wl['fetched'])}, first token "
+            f"{s(wl['total'] - wl['loaded'])}) |"
+            if wl
+            else "- |"
+        ),
+        f"| cached: a second page in the same context (s) | **{s(cached['total'])}** (Cache Storage and sha256 "
+        f"{s(cached['downloaded'])}, unpack {s(cached['loaded'] - cached['downloaded'])}, first token "
+        f"{s(cached['total'] - cached['loaded'])}) | - |",
+        f"| WebAssembly memory of the worker after loading (MB) | **{r['heap'] / 1e6:.0f}** | - |",
+    ]
     if ma:
-        lines.append(f"| the page's renderer process after loading, resident / peak (MB) | {ma['rss']:.0f} / "
-                     f"{ma['peak']:.0f} (before Load: {mb['rss']:.0f}) | "
-                     + (f"{wm['rss']:.0f} / {wm['peak']:.0f} |" if wm else "- |"))
-    lines += ["", f"The first answer token: the ChatML prompt ({len(prompts['chat'])} tokens) of \"{CHAT_QUESTION}\" "
-              "prefilled and its first token sampled (Glassbox: llm_core.generation.generate for 1 new token), timed in "
-              "the page from the call a Load button makes (glassbox.models.load) to the token. The server is local: "
-              "a cold download costs what a very fast network would. llama.cpp loads from a Blob fetched from its "
-              "server (wllama keeps no cache here). WebAssembly memory: `pyodide_js._module.HEAP8.length`, the "
-              "worker's whole heap, which only grows (the high-water mark; budget under 1 GB: "
-              + ok(r["heap"] < 1e9) + "). Resident memory: VmRSS / VmHWM of the renderer process that hosts the "
-              "page and its worker (found through CDP SystemInfo.getProcessInfo, read from /proc); it also counts "
-              "the page, V8's heaps and the GGUF bytes the worker keeps in its file system. "
-              "performance.measureUserAgentSpecificMemory needs a cross-origin isolated page, which the site is not."]
+        lines.append(
+            f"| the page's renderer process after loading, resident / peak (MB) | {ma['rss']:.0f} / "
+            f"{ma['peak']:.0f} (before Load: {mb['rss']:.0f}) | "
+            + (f"{wm['rss']:.0f} / {wm['peak']:.0f} |" if wm else "- |")
+        )
+    lines += [
+        "",
+        f'The first answer token: the ChatML prompt ({len(prompts["chat"])} tokens) of "{CHAT_QUESTION}" '
+        "prefilled and its first token sampled (Glassbox: llm_core.generation.generate for 1 new token), timed in "
+        "the page from the call a Load button makes (glassbox.models.load) to the token. The server is local: "
+        "a cold download costs what a very fast network would. llama.cpp loads from a Blob fetched from its "
+        "server (wllama keeps no cache here). WebAssembly memory: `pyodide_js._module.HEAP8.length`, the "
+        "worker's whole heap, which only grows (the high-water mark; budget under 1 GB: "
+        + ok(r["heap"] < 1e9)
+        + "). Resident memory: VmRSS / VmHWM of the renderer process that hosts the "
+        "page and its worker (found through CDP SystemInfo.getProcessInfo, read from /proc); it also counts "
+        "the page, V8's heaps and the GGUF bytes the worker keeps in its file system. "
+        "performance.measureUserAgentSpecificMemory needs a cross-origin isolated page, which the site is not.",
+    ]
     if not has["q4_1"]:
         lines += ["", f"llama.cpp (wllama) could not be measured: {r.get('wllama_error', 'not installed (npm ci)')}."]
     else:
         ours_text = prompts["encoding"].decode(r["decode_ids"])
         theirs = r["wllama_decode_text"]
-        common = next((i for i, (a, b) in enumerate(zip(ours_text, theirs)) if a != b), min(len(ours_text), len(theirs)))
+        common = next(
+            (i for i, (a, b) in enumerate(zip(ours_text, theirs)) if a != b), min(len(ours_text), len(theirs))
+        )
         ours_first, theirs_first = prompts["encoding"].decode(r["cold"]["first"]), r["wllama_load"]["first"]
-        lines += ["", f"Same work: llama.cpp counted {r['wllama_decode_prompt_n']} and {r['wllama_prefill_prompt_n']} "
-                  f"prompt tokens; both answer the chat prompt with {ours_first!r} / {theirs_first!r}; their greedy "
-                  f"continuations of the decode prompt agree on the first {common} characters"
-                  + (" (all of them)" if common >= min(len(ours_text), len(theirs)) else
-                     " (then they part: llama.cpp multiplies by activations rounded to 8 bits and keeps keys and "
-                     "values in float16, llm_core computes in float32)")
-                  + ". wllama's default flash attention gives SmolLM2 wrong tokens in this build (the chat answer "
-                  "starts \"L'Étoile\" where the transformers reference says \"The capital of France is Paris.\"), "
-                  "so llama.cpp runs with flash_attn off."]
+        lines += [
+            "",
+            f"Same work: llama.cpp counted {r['wllama_decode_prompt_n']} and {r['wllama_prefill_prompt_n']} "
+            f"prompt tokens; both answer the chat prompt with {ours_first!r} / {theirs_first!r}; their greedy "
+            f"continuations of the decode prompt agree on the first {common} characters"
+            + (
+                " (all of them)"
+                if common >= min(len(ours_text), len(theirs))
+                else " (then they part: llama.cpp multiplies by activations rounded to 8 bits and keeps keys and "
+                "values in float16, llm_core computes in float32)"
+            )
+            + ". wllama's default flash attention gives SmolLM2 wrong tokens in this build (the chat answer "
+            'starts "L\'Étoile" where the transformers reference says "The capital of France is Paris."), '
+            "so llama.cpp runs with flash_attn off.",
+        ]
     if r.get("wllama_q4_0_error"):
         lines += ["", f"llama.cpp on the Q4_0 copy could not be measured: {r['wllama_q4_0_error']}."]
 
-    lines += ["", "### numpy's rates in the same worker, and the budgets", "",
-              f"float32 on the SmolLM2 FFN's shape [{d}] x [{d}, {f}], median of many calls (the matrix stays in the "
-              "CPU's caches between calls); GB/s counts the weights' bytes. The rows in llm_core's layout were "
-              f"measured right after each of Glassbox's decode and prefill runs above (medians of the {SMOLLM2_RUNS}), "
-              "the others once after them. The last row is every weight matrix of the model once, as a decode step "
-              "reads them, from memory (timed after each profiled step below).", "",
-              "| operation | ms | GFLOP/s | GB/s |", "| --- | ---: | ---: | ---: |"]
-    for label, secs, flops in (("matrix-vector, llm_core's layout ([d_in, d_out], columns contiguous)", med(runs["matvec"]), mv_flops),
-                               ("matrix-vector, [d_in, d_out] row-major", rates["matvec_rowmajor"], mv_flops),
-                               ("matrix-vector, [d_out, d_in] row-major (W @ x)", rates["matvec_out_in"], mv_flops),
-                               (f"matrix-matrix [64, {d}] x [{d}, {f}], llm_core's layout", med(runs["matmul"]), mm_flops),
-                               (f"matrix-matrix [64, {d}] x [{d}, {f}], row-major", rates["matmul_rowmajor"], mm_flops)):
+    lines += [
+        "",
+        "### numpy's rates in the same worker, and the budgets",
+        "",
+        f"float32 on the SmolLM2 FFN's shape [{d}] x [{d}, {f}], median of many calls (the matrix stays in the "
+        "CPU's caches between calls); GB/s counts the weights' bytes. The rows in llm_core's layout were "
+        f"measured right after each of Glassbox's decode and prefill runs above (medians of the {SMOLLM2_RUNS}), "
+        "the others once after them. The last row is every weight matrix of the model once, as a decode step "
+        "reads them, from memory (timed after each profiled step below).",
+        "",
+        "| operation | ms | GFLOP/s | GB/s |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, secs, flops in (
+        ("matrix-vector, llm_core's layout ([d_in, d_out], columns contiguous)", med(runs["matvec"]), mv_flops),
+        ("matrix-vector, [d_in, d_out] row-major", rates["matvec_rowmajor"], mv_flops),
+        ("matrix-vector, [d_out, d_in] row-major (W @ x)", rates["matvec_out_in"], mv_flops),
+        (f"matrix-matrix [64, {d}] x [{d}, {f}], llm_core's layout", med(runs["matmul"]), mm_flops),
+        (f"matrix-matrix [64, {d}] x [{d}, {f}], row-major", rates["matmul_rowmajor"], mm_flops),
+    ):
         lines.append(f"| {label} | {secs * 1000:.2f} | {gf(flops, secs):.2f} | {4 * d * f / secs / 1e9:.2f} |")
-    lines.append(f"| every weight matrix once ({weight_bytes / 1e6:.0f} MB of float32), llm_core's layout | "
-                 f"{stream_s * 1000:.0f} | {gf(weight_bytes / 2, stream_s):.2f} | {weight_bytes / stream_s / 1e9:.2f} |")
-    lines += ["", f"Decode: {decode_flops / 1e6:.0f} MFLOP a token (every matrix product of a step, counted from the "
-              f"config, attention over {n_prompt + 1} to {n_prompt + n_new} keys included) at {decode_gf:.2f} GFLOP/s, "
-              f"**{decode_share:.0%}** of the matrix-vector rate measured after it (median of the runs' shares; "
-              f"budget >= 50%: {ok(decode_share >= 0.5)}). Prefill: {prefill_flops / 1e9:.2f} GFLOP for {n_pre} "
-              f"tokens at {prefill_gf:.2f} GFLOP/s, **{prefill_share:.0%}** of the matrix-matrix rate (budget >= 40%: "
-              f"{ok(prefill_share >= 0.4)}); a prompt token costs {pre['ours'] / n_pre * 1000:.0f} ms in prefill "
-              f"against {step['ours'] * 1000:.0f} ms decoded.", ""]
+    lines.append(
+        f"| every weight matrix once ({weight_bytes / 1e6:.0f} MB of float32), llm_core's layout | "
+        f"{stream_s * 1000:.0f} | {gf(weight_bytes / 2, stream_s):.2f} | {weight_bytes / stream_s / 1e9:.2f} |"
+    )
+    lines += [
+        "",
+        f"Decode: {decode_flops / 1e6:.0f} MFLOP a token (every matrix product of a step, counted from the "
+        f"config, attention over {n_prompt + 1} to {n_prompt + n_new} keys included) at {decode_gf:.2f} GFLOP/s, "
+        f"**{decode_share:.0%}** of the matrix-vector rate measured after it (median of the runs' shares; "
+        f"budget >= 50%: {ok(decode_share >= 0.5)}). Prefill: {prefill_flops / 1e9:.2f} GFLOP for {n_pre} "
+        f"tokens at {prefill_gf:.2f} GFLOP/s, **{prefill_share:.0%}** of the matrix-matrix rate (budget >= 40%: "
+        f"{ok(prefill_share >= 0.4)}); a prompt token costs {pre['ours'] / n_pre * 1000:.0f} ms in prefill "
+        f"against {step['ours'] * 1000:.0f} ms decoded.",
+        "",
+    ]
     total = prof["total"]
     rest = total - prof["attention"] - prof["ffn"] - prof["norms"] - prof["unembedding"]
     share = lambda secs: f"{secs / total:.0%}"  # noqa: E731
     ms = lambda secs: f"{secs * 1000:.1f}"  # noqa: E731
-    lines += ["### Where Glassbox's decode step goes", "",
-              f"{PROFILE_STEPS} decode steps with llm_core.model's parts wrapped in time.perf_counter (restored "
-              "after), each followed by the same weight products alone (the same matrices, vectors of the right "
-              "widths); medians.", "",
-              "| part | ms a step | share | of which weight products (ms) |", "| --- | ---: | ---: | ---: |",
-              f"| attention: q, k, v and o projections, RoPE, KV cache, scores, softmax (x{cfg.n_layer}) | "
-              f"{ms(prof['attention'])} | {share(prof['attention'])} | {ms(prof['attention_matvecs'])} |",
-              f"| feed-forward: gate, up, SiLU, down (x{cfg.n_layer}) | {ms(prof['ffn'])} | {share(prof['ffn'])} | "
-              f"{ms(prof['ffn_matvecs'])} |",
-              f"| RMSNorm (x{2 * cfg.n_layer + 1}) | {ms(prof['norms'])} | {share(prof['norms'])} | - |",
-              f"| unembedding [{cfg.d_model}] x [{cfg.d_model}, {cfg.n_vocab:,}] | {ms(prof['unembedding'])} | "
-              f"{share(prof['unembedding'])} | {ms(prof['unembed_matvec'])} |",
-              f"| the rest: embedding row, RoPE tables, residual adds, Python | {ms(rest)} | {share(rest)} | - |",
-              f"| forward pass | {ms(total)} | 100% | {ms(products)} |",
-              f"| then the greedy pick (argmax) | {prof['argmax'] * 1000:.2f} | | |",
-              f"| or the widgets' sampler (llm_core.sampling.sample and the top 5) | {prof['sampler'] * 1000:.2f} | | |", "",
-              f"Through llm_core.generation.generate (what the widgets run: the sampler, the top 5 and each token's text) "
-              f"decode runs at {n_new / r['generate']:.2f} tokens/s.", "",
-              f"The same products in other layouts, layers 0-{var['layers'] - 1} ({var['layers']} of {cfg.n_layer}; "
-              "copies made for the test and freed):", "",
-              "| layout | ms | against llm_core's |", "| --- | ---: | ---: |",
-              f"| llm_core's: seven [d_in, d_out] column-contiguous matrices a layer | {ms(var['now'])} | 1.00x |",
-              f"| q, k, v fused into one [{cfg.d_model}, {(cfg.n_head + 2 * cfg.n_kv_head) * cfg.d_head}] matrix and "
-              f"gate, up into one [{cfg.d_model}, {2 * cfg.d_ff}]: 4 products a layer | {ms(var['fused'])} | "
-              f"{var['fused'] / var['now']:.2f}x |",
-              f"| [d_out, d_in] row-major (W @ x) | {ms(var['out_in'])} | {var['out_in'] / var['now']:.2f}x |", ""]
+    lines += [
+        "### Where Glassbox's decode step goes",
+        "",
+        f"{PROFILE_STEPS} decode steps with llm_core.model's parts wrapped in time.perf_counter (restored "
+        "after), each followed by the same weight products alone (the same matrices, vectors of the right "
+        "widths); medians.",
+        "",
+        "| part | ms a step | share | of which weight products (ms) |",
+        "| --- | ---: | ---: | ---: |",
+        f"| attention: q, k, v and o projections, RoPE, KV cache, scores, softmax (x{cfg.n_layer}) | "
+        f"{ms(prof['attention'])} | {share(prof['attention'])} | {ms(prof['attention_matvecs'])} |",
+        f"| feed-forward: gate, up, SiLU, down (x{cfg.n_layer}) | {ms(prof['ffn'])} | {share(prof['ffn'])} | "
+        f"{ms(prof['ffn_matvecs'])} |",
+        f"| RMSNorm (x{2 * cfg.n_layer + 1}) | {ms(prof['norms'])} | {share(prof['norms'])} | - |",
+        f"| unembedding [{cfg.d_model}] x [{cfg.d_model}, {cfg.n_vocab:,}] | {ms(prof['unembedding'])} | "
+        f"{share(prof['unembedding'])} | {ms(prof['unembed_matvec'])} |",
+        f"| the rest: embedding row, RoPE tables, residual adds, Python | {ms(rest)} | {share(rest)} | - |",
+        f"| forward pass | {ms(total)} | 100% | {ms(products)} |",
+        f"| then the greedy pick (argmax) | {prof['argmax'] * 1000:.2f} | | |",
+        f"| or the widgets' sampler (llm_core.sampling.sample and the top 5) | {prof['sampler'] * 1000:.2f} | | |",
+        "",
+        f"Through llm_core.generation.generate (what the widgets run: the sampler, the top 5 and each token's text) "
+        f"decode runs at {n_new / r['generate']:.2f} tokens/s.",
+        "",
+        f"The same products in other layouts, layers 0-{var['layers'] - 1} ({var['layers']} of {cfg.n_layer}; "
+        "copies made for the test and freed):",
+        "",
+        "| layout | ms | against llm_core's |",
+        "| --- | ---: | ---: |",
+        f"| llm_core's: seven [d_in, d_out] column-contiguous matrices a layer | {ms(var['now'])} | 1.00x |",
+        f"| q, k, v fused into one [{cfg.d_model}, {(cfg.n_head + 2 * cfg.n_kv_head) * cfg.d_head}] matrix and "
+        f"gate, up into one [{cfg.d_model}, {2 * cfg.d_ff}]: 4 products a layer | {ms(var['fused'])} | "
+        f"{var['fused'] / var['now']:.2f}x |",
+        f"| [d_out, d_in] row-major (W @ x) | {ms(var['out_in'])} | {var['out_in'] / var['now']:.2f}x |",
+        "",
+    ]
     simd_base, simd_found = r["simd"]
-    lines += ["### What limits Glassbox, and what one third of llama.cpp takes", "",
-              f"- The weight products are {1 - max(prof['rest'], 0) / total:.0%} of a decode step: the rest (norms, "
-              f"RoPE, the KV cache, softmax, the Python around {cfg.n_layer} layers) is {max(prof['rest'], 0) * 1000:.0f} "
-              f"of {total * 1000:.0f} ms (median of the steps' differences). The products run in numpy's matmul "
-              "without BLAS (Pyodide's numpy has none): a scalar multiply-add loop per output element (numpy's SIMD "
-              f"extensions in this build: baseline {', '.join(simd_base) or 'none'}, found "
-              f"{', '.join(simd_found) or 'none'}). Streaming all {weight_bytes / 1e6:.0f} MB of float32 weights "
-              f"through it takes {stream_s * 1000:.0f} ms ({weight_bytes / stream_s / 1e9:.2f} GB/s, "
-              f"{gf(weight_bytes / 2, stream_s):.2f} GFLOP/s against {matvec:.2f} for one matrix that stays in "
-              f"cache): that is this design's floor, {1 / stream_s:.1f} tokens/s however little else a step does. "
-              f"The decode budget compares with the cached rate, which a step over {weight_bytes / 1e6:.0f} MB cannot "
-              f"reach; against the streaming rate decode is at {decode_gf / gf(weight_bytes / 2, stream_s):.0%}.",
-              f"- Prefill runs the same unblocked loop over a [{n_pre}, {d}] operand: at {matmul:.2f} GFLOP/s it is "
-              + ("slower" if matmul < 0.9 * matvec else "about as fast" if matmul < 1.2 * matvec else "faster")
-              + f" per FLOP as the matrix-vector loop ({matvec:.2f}): it gains nothing from the {n_pre} rows sharing "
-              f"each weight, so a prompt token costs {pre['ours'] / n_pre / step['ours']:.0%} of a decoded one. "
-              "What prefill saves is the Python and the small operations, paid once for the prompt."]
+    lines += [
+        "### What limits Glassbox, and what one third of llama.cpp takes",
+        "",
+        f"- The weight products are {1 - max(prof['rest'], 0) / total:.0%} of a decode step: the rest (norms, "
+        f"RoPE, the KV cache, softmax, the Python around {cfg.n_layer} layers) is {max(prof['rest'], 0) * 1000:.0f} "
+        f"of {total * 1000:.0f} ms (median of the steps' differences). The products run in numpy's matmul "
+        "without BLAS (Pyodide's numpy has none): a scalar multiply-add loop per output element (numpy's SIMD "
+        f"extensions in this build: baseline {', '.join(simd_base) or 'none'}, found "
+        f"{', '.join(simd_found) or 'none'}). Streaming all {weight_bytes / 1e6:.0f} MB of float32 weights "
+        f"through it takes {stream_s * 1000:.0f} ms ({weight_bytes / stream_s / 1e9:.2f} GB/s, "
+        f"{gf(weight_bytes / 2, stream_s):.2f} GFLOP/s against {matvec:.2f} for one matrix that stays in "
+        f"cache): that is this design's floor, {1 / stream_s:.1f} tokens/s however little else a step does. "
+        f"The decode budget compares with the cached rate, which a step over {weight_bytes / 1e6:.0f} MB cannot "
+        f"reach; against the streaming rate decode is at {decode_gf / gf(weight_bytes / 2, stream_s):.0%}.",
+        f"- Prefill runs the same unblocked loop over a [{n_pre}, {d}] operand: at {matmul:.2f} GFLOP/s it is "
+        + ("slower" if matmul < 0.9 * matvec else "about as fast" if matmul < 1.2 * matvec else "faster")
+        + f" per FLOP as the matrix-vector loop ({matvec:.2f}): it gains nothing from the {n_pre} rows sharing "
+        f"each weight, so a prompt token costs {pre['ours'] / n_pre / step['ours']:.0%} of a decoded one. "
+        "What prefill saves is the Python and the small operations, paid once for the prompt.",
+    ]
     lever = min(var["fused"], var["out_in"]) / var["now"]
-    lines.append(f"- Fusing q/k/v and gate/up changes the products' time by {var['fused'] / var['now'] - 1:+.0%}, "
-                 f"the [d_out, d_in] layout by {var['out_in'] / var['now'] - 1:+.0%}: "
-                 + ("the layout is not the lever; the scalar float32 loop is." if lever > 0.85 else
-                    "worth adopting, though the scalar float32 loop stays the floor."))
+    lines.append(
+        f"- Fusing q/k/v and gate/up changes the products' time by {var['fused'] / var['now'] - 1:+.0%}, "
+        f"the [d_out, d_in] layout by {var['out_in'] / var['now'] - 1:+.0%}: "
+        + (
+            "the layout is not the lever; the scalar float32 loop is."
+            if lever > 0.85
+            else "worth adopting, though the scalar float32 loop stays the floor."
+        )
+    )
     for e, label in (("q4_1", "on the same Q4_1 file"), ("q4_0", "on the Q4_0 copy")):
         if not has[e]:
             continue
         ratio, target = step[e] / step["ours"], 3 * step[e]
-        lines.append(f"- Against llama.cpp {label}: decode **{ratio:.2f}x**, prefill **{pre[e] / pre['ours']:.2f}x** "
-                     f"(goal >= 0.33x: decode {ok(ratio >= 1 / 3)}, prefill {ok(pre[e] / pre['ours'] >= 1 / 3)}). "
-                     f"One third of its decode rate is {target * 1000:.0f} ms a token: "
-                     + ("reached already." if step["ours"] <= target else
-                        (f"the rest of the step would have to shrink by {(step['ours'] - target) * 1000:.0f} ms, "
-                         "less than it takes, so trimming Python and attention could reach it."
-                         if stream_s < target else
-                         f"the float32 products alone ({stream_s * 1000:.0f} ms) exceed it, so no reordering of the "
-                         "Python reaches it: it takes fewer bytes or faster products, that is numpy with a SIMD "
-                         "BLAS, or weights kept in 8 or 4 bits with a product that reads them without widening "
-                         "each matrix to float32 first (numpy has none: its integer matmul is the same scalar loop).")))
+        lines.append(
+            f"- Against llama.cpp {label}: decode **{ratio:.2f}x**, prefill **{pre[e] / pre['ours']:.2f}x** "
+            f"(goal >= 0.33x: decode {ok(ratio >= 1 / 3)}, prefill {ok(pre[e] / pre['ours'] >= 1 / 3)}). "
+            f"One third of its decode rate is {target * 1000:.0f} ms a token: "
+            + (
+                "reached already."
+                if step["ours"] <= target
+                else (
+                    f"the rest of the step would have to shrink by {(step['ours'] - target) * 1000:.0f} ms, "
+                    "less than it takes, so trimming Python and attention could reach it."
+                    if stream_s < target
+                    else f"the float32 products alone ({stream_s * 1000:.0f} ms) exceed it, so no reordering of the "
+                    "Python reaches it: it takes fewer bytes or faster products, that is numpy with a SIMD "
+                    "BLAS, or weights kept in 8 or 4 bits with a product that reads them without widening "
+                    "each matrix to float32 first (numpy has none: its integer matmul is the same scalar loop)."
+                )
+            )
+        )
     if has["q4_1"]:
         fastest = min((e for e in ("q4_1", "q4_0") if has[e]), key=lambda e: step[e])
-        lines.append(f"- Why the gap is small: llama.cpp reads {prompts['tensor_bytes'] / 1e6:.0f} MB of quantized "
-                     f"blocks a token ({prompts['tensor_bytes'] / weight_bytes:.0%} of float32's bytes), but one "
-                     "WebAssembly thread multiplies them at "
-                     + " and ".join(f"{gf(decode_flops, step[e]):.2f} GFLOP/s ({label})" for e, label in
-                                    (("q4_1", "Q4_1, generic loop"), ("q4_0", "Q4_0, SIMD kernel")) if has[e])
-                     + f" in decode and {gf(prefill_flops, pre[fastest]):.2f} in prefill, against numpy's "
-                     f"{decode_gf:.2f} and {prefill_gf:.2f} on float32"
-                     + (f". Its Q4_0 SIMD kernel is {step['q4_1'] / step['q4_0']:.2f}x the speed of the generic Q4_1 "
-                        "loop here, so its time is not in those dot products alone (not profiled further)"
-                        if has["q4_0"] else "")
-                     + f". A prompt token costs llama.cpp {pre[fastest] / n_pre / step[fastest]:.0%} of a decoded one.")
+        lines.append(
+            f"- Why the gap is small: llama.cpp reads {prompts['tensor_bytes'] / 1e6:.0f} MB of quantized "
+            f"blocks a token ({prompts['tensor_bytes'] / weight_bytes:.0%} of float32's bytes), but one "
+            "WebAssembly thread multiplies them at "
+            + " and ".join(
+                f"{gf(decode_flops, step[e]):.2f} GFLOP/s ({label})"
+                for e, label in (("q4_1", "Q4_1, generic loop"), ("q4_0", "Q4_0, SIMD kernel"))
+                if has[e]
+            )
+            + f" in decode and {gf(prefill_flops, pre[fastest]):.2f} in prefill, against numpy's "
+            f"{decode_gf:.2f} and {prefill_gf:.2f} on float32"
+            + (
+                f". Its Q4_0 SIMD kernel is {step['q4_1'] / step['q4_0']:.2f}x the speed of the generic Q4_1 "
+                "loop here, so its time is not in those dot products alone (not profiled further)"
+                if has["q4_0"]
+                else ""
+            )
+            + f". A prompt token costs llama.cpp {pre[fastest] / n_pre / step[fastest]:.0%} of a decoded one."
+        )
     lines.append("")
     return lines
 
 
 def wllama_version() -> str:
     import json
+
     try:
         return json.loads((WLLAMA / "package.json").read_text())["version"]
     except OSError:
@@ -1140,6 +1308,7 @@ def q4_0_copy(source: Path) -> Path:
     so other tokens; only its speed is reported)."""
     import gguf as ggufpy
     import numpy as np
+
     dest = source.with_name(source.stem.replace("Q4_1", "Q4_0-from-Q4_1") + ".gguf")
     if dest.exists():
         return dest
@@ -1150,8 +1319,9 @@ def q4_0_copy(source: Path) -> Path:
         if field.name == "general.architecture" or field.name.startswith("GGUF."):
             continue  # written by GGUFWriter itself
         kind = field.types[0]
-        writer.add_key_value(field.name, field.contents(), kind,
-                             sub_type=field.types[-1] if kind == ggufpy.GGUFValueType.ARRAY else None)
+        writer.add_key_value(
+            field.name, field.contents(), kind, sub_type=field.types[-1] if kind == ggufpy.GGUFValueType.ARRAY else None
+        )
     for t in reader.tensors:
         if t.tensor_type == Q.Q4_1:
             data = ggufpy.quants.quantize(ggufpy.quants.dequantize(t.data, Q.Q4_1), Q.Q4_0)
@@ -1170,6 +1340,7 @@ def prepare_wllama(tmp: Path) -> Path | None:
     """wllama's page, its ES module and .wasm (from node_modules) and the GGUF file, for the benchmark's own
     server (nothing of it is in _site); None when `npm ci` has not installed it."""
     from sitebuild.smollm2 import FILE_NAME
+
     esm = WLLAMA / "esm"
     if not (esm / "index.js").exists():
         return None
@@ -1205,7 +1376,7 @@ def run_smollm2(p, base: str, tmp: Path) -> list[str]:
 def merge_section(text: str, heading: str, section: list[str], before: str) -> str:
     """text with its section under `heading` replaced by `section` (up to the next "## " heading), or the
     section inserted before the heading `before` (appended when there is none)."""
-    tail = text[len(text.rstrip("\n")):] or "\n"  # the file's own ending, kept
+    tail = text[len(text.rstrip("\n")) :] or "\n"  # the file's own ending, kept
     lines = text.rstrip("\n").split("\n")
     body = section + ([""] if section[-1] else [])
     if heading in lines:
@@ -1241,8 +1412,10 @@ def machine() -> str:
     except (OSError, AttributeError):
         pass
     browser = subprocess.run([chromium.chromium_path(), "--version"], capture_output=True, text=True).stdout.strip()
-    return (f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores{mem}; "
-            f"{browser} headless; Python {platform.python_version()}")
+    return (
+        f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores{mem}; "
+        f"{browser} headless; Python {platform.python_version()}"
+    )
 
 
 def drag_report(drag: list[dict]) -> list[str]:
@@ -1251,42 +1424,62 @@ def drag_report(drag: list[dict]) -> list[str]:
     over = [r["widget"] for r in drag if r["p95"] is not None and r["p95"] > budget(r)]
     slow_choices = [r["widget"] for r in drag if r["choice_p95"] is not None and r["choice_p95"] > budget(r)]
     measured = [r for r in drag if r["p95"] is not None]
-    lines = ["## Update latency per widget", "",
-              f"Drags: every range and number control of each widget moved through {MOVES_PER_CONTROL} "
-              "values spread over its range, one move at a time, on the page where the widget first appears; "
-              "from the input event to the redrawn figure (compute in the worker + draw). A widget whose only "
-              "control is text is measured on edits instead (a word added at a time). Choices: every menu "
-              "option and every checkbox state, twice; they are not dragged, and are listed beside. A widget "
-              "with a checkbox is measured again with the box flipped (a box may switch on work that is slow on "
-              "purpose, such as generating without a KV cache). Model widgets are measured with a "
-              "prompt of about 64 tokens. Budget, drag p95: 50 ms without the model, 200 ms with it.", "",
-              "| page | widget | runs the model | drag moves | p50 (ms) | p95 (ms) | max (ms) | budget | choices | choice p95 (ms) |",
-              "| --- | --- | :-: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
+    lines = [
+        "## Update latency per widget",
+        "",
+        f"Drags: every range and number control of each widget moved through {MOVES_PER_CONTROL} "
+        "values spread over its range, one move at a time, on the page where the widget first appears; "
+        "from the input event to the redrawn figure (compute in the worker + draw). A widget whose only "
+        "control is text is measured on edits instead (a word added at a time). Choices: every menu "
+        "option and every checkbox state, twice; they are not dragged, and are listed beside. A widget "
+        "with a checkbox is measured again with the box flipped (a box may switch on work that is slow on "
+        "purpose, such as generating without a KV cache). Model widgets are measured with a "
+        "prompt of about 64 tokens. Budget, drag p95: 50 ms without the model, 200 ms with it.",
+        "",
+        "| page | widget | runs the model | drag moves | p50 (ms) | p95 (ms) | max (ms) | budget | choices | choice p95 (ms) |",
+        "| --- | --- | :-: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
     f = lambda x: "-" if x is None else f"{x:.0f}"  # noqa: E731
     for r in drag:
         verdict = "-" if r["p95"] is None else ok(r["p95"] <= budget(r))
-        lines.append(f"| {r['page']} | {r['widget']} | {'yes' if r['model'] else 'no'} | {r['moves']} | "
-                     f"{f(r['p50'])} | {f(r['p95'])} | {f(r['max'])} | {verdict} | {r['choices']} | {f(r['choice_p95'])} |")
-    lines += ["", f"Drags: {len(measured) - len(over)} of {len(measured)} rows within budget"
-              + (f"; over: {', '.join(over)}." if over else "."),
-              "Choices slower than the drag budget: " + (", ".join(slow_choices) if slow_choices else "none") + ".", ""]
+        lines.append(
+            f"| {r['page']} | {r['widget']} | {'yes' if r['model'] else 'no'} | {r['moves']} | "
+            f"{f(r['p50'])} | {f(r['p95'])} | {f(r['max'])} | {verdict} | {r['choices']} | {f(r['choice_p95'])} |"
+        )
+    lines += [
+        "",
+        f"Drags: {len(measured) - len(over)} of {len(measured)} rows within budget"
+        + (f"; over: {', '.join(over)}." if over else "."),
+        "Choices slower than the drag budget: " + (", ".join(slow_choices) if slow_choices else "none") + ".",
+        "",
+    ]
     return lines
 
 
 def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pages=None, smollm2=None) -> str:
-    lines = ["# Glassbox benchmark results", "",
-             f"Machine: {machine()}.", "",
-             "Regenerate with `make bench`. All numbers come from one run of `benchmarks/run.py`; "
-             "ratios compare measurements taken side by side in that run. Lighthouse scores per page "
-             "(accessibility, performance) are in `benchmarks/LIGHTHOUSE.md` (`make audit`).", ""]
-    lines += ["## Time to the first live widget", "",
-              f"Navigation start to the worker being ready and the first widget live, median of {runs} loads "
-              "(cold: fresh browser, empty cache; warm: persistent profile after one visit). "
-              "The floor is a bare page whose worker only loads Pyodide and numpy; the two pages are loaded "
-              "alternately. Glassbox's worker is live once Python, numpy, llm_core and the widget code are "
-              "loaded; data files (the vocabularies) start downloading once numpy and llm_core are in, and widget "
-              "calls wait for them.", "",
-              "| page | cold median (ms) | warm median (ms) |", "| --- | ---: | ---: |"]
+    lines = [
+        "# Glassbox benchmark results",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Regenerate with `make bench`. All numbers come from one run of `benchmarks/run.py`; "
+        "ratios compare measurements taken side by side in that run. Lighthouse scores per page "
+        "(accessibility, performance) are in `benchmarks/LIGHTHOUSE.md` (`make audit`).",
+        "",
+    ]
+    lines += [
+        "## Time to the first live widget",
+        "",
+        f"Navigation start to the worker being ready and the first widget live, median of {runs} loads "
+        "(cold: fresh browser, empty cache; warm: persistent profile after one visit). "
+        "The floor is a bare page whose worker only loads Pyodide and numpy; the two pages are loaded "
+        "alternately. Glassbox's worker is live once Python, numpy, llm_core and the widget code are "
+        "loaded; data files (the vocabularies) start downloading once numpy and llm_core are in, and widget "
+        "calls wait for them.",
+        "",
+        "| page | cold median (ms) | warm median (ms) |",
+        "| --- | ---: | ---: |",
+    ]
     meds = {}
     for label, r in startup.items():
         meds[label] = (statistics.median(r["cold"]), statistics.median(r["warm"]))
@@ -1294,62 +1487,101 @@ def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pa
     floor, ours = list(meds.values())
     cold_ratio, warm_ratio = ours[0] / floor[0], ours[1] / floor[1]
     ok = lambda good: "within budget" if good else "OVER BUDGET"  # noqa: E731
-    lines += ["", f"Ours / floor: cold **{cold_ratio:.2f}x**, warm **{warm_ratio:.2f}x** "
-              f"(budget 1.3x: {ok(cold_ratio <= 1.3 and warm_ratio <= 1.3)}).", ""]
+    lines += [
+        "",
+        f"Ours / floor: cold **{cold_ratio:.2f}x**, warm **{warm_ratio:.2f}x** "
+        f"(budget 1.3x: {ok(cold_ratio <= 1.3 and warm_ratio <= 1.3)}).",
+        "",
+    ]
     phases = list(startup.values())[1]["phases"]
     if phases["warm"]:
-        lines += [f"Where {TOKENIZER_PAGE}'s start-up time goes (medians, ms after navigation; the worker "
-                  "is created by a script in the page's head, while the chapter is still being parsed):", "",
-                  "| moment | cold | warm |", "| --- | ---: | ---: |"]
+        lines += [
+            f"Where {TOKENIZER_PAGE}'s start-up time goes (medians, ms after navigation; the worker "
+            "is created by a script in the page's head, while the chapter is still being parsed):",
+            "",
+            "| moment | cold | warm |",
+            "| --- | ---: | ---: |",
+        ]
         for key, name in PHASE_NAMES.items():
-            lines.append(f"| {name} | {statistics.median(p[key] for p in phases['cold']):.0f} | "
-                         f"{statistics.median(p[key] for p in phases['warm']):.0f} |")
+            lines.append(
+                f"| {name} | {statistics.median(p[key] for p in phases['cold']):.0f} | "
+                f"{statistics.median(p[key] for p in phases['warm']):.0f} |"
+            )
         lines.append("")
-    lines += ["## Tokenizer throughput (o200k_base)", "",
-              f"{n_bytes / 1000:.0f} KB of English prose from the test corpus; every implementation's ids are "
-              "checked equal to tiktoken's in the run.", "",
-              "| implementation | seconds | MB/s |", "| --- | ---: | ---: |"]
+    lines += [
+        "## Tokenizer throughput (o200k_base)",
+        "",
+        f"{n_bytes / 1000:.0f} KB of English prose from the test corpus; every implementation's ids are "
+        "checked equal to tiktoken's in the run.",
+        "",
+        "| implementation | seconds | MB/s |",
+        "| --- | ---: | ---: |",
+    ]
     for label, secs in throughput.items():
         lines.append(f"| {label} | {secs:.3f} | {n_bytes / secs / 1e6:.2f} |")
-    ratio = throughput["browser llm_core, worker (first pass)"] / throughput["browser js-tiktoken, main thread (first pass)"]
-    lines += ["", f"llm_core in the worker / js-tiktoken in the same page, first pass: **{ratio:.2f}x** the time "
-              f"(budget 3x: {ok(ratio <= 3)}).", ""]
-    lines += ["## Typing latency in the tokenizer widget", "",
-              f"{len(typing)} keystrokes (alternately a letter and Backspace) at the end of a 2 KB text; "
-              "from keydown to the redrawn chips (three encodings).", "",
-              f"p50 **{pct(typing, 50):.1f} ms**, p95 **{pct(typing, 95):.1f} ms**, max {max(typing):.1f} ms "
-              f"(budget p95 <= 100 ms: {ok(pct(typing, 95) <= 100)}).", ""]
+    ratio = (
+        throughput["browser llm_core, worker (first pass)"]
+        / throughput["browser js-tiktoken, main thread (first pass)"]
+    )
+    lines += [
+        "",
+        f"llm_core in the worker / js-tiktoken in the same page, first pass: **{ratio:.2f}x** the time "
+        f"(budget 3x: {ok(ratio <= 3)}).",
+        "",
+    ]
+    lines += [
+        "## Typing latency in the tokenizer widget",
+        "",
+        f"{len(typing)} keystrokes (alternately a letter and Backspace) at the end of a 2 KB text; "
+        "from keydown to the redrawn chips (three encodings).",
+        "",
+        f"p50 **{pct(typing, 50):.1f} ms**, p95 **{pct(typing, 95):.1f} ms**, max {max(typing):.1f} ms "
+        f"(budget p95 <= 100 ms: {ok(pct(typing, 95) <= 100)}).",
+        "",
+    ]
     if model:
         d64, d256 = model["decode_64"], model["decode_256"]
         speedup = d256["cached_tok_s"] / d256["uncached_tok_s"]
         share = model["prefill_gflops"] / model["matmul_gflops"]
-        lines += ["## The tiny model in the page", "",
-                  "The trained model (models/tiny) run by llm_core in the page's worker: best of several runs. "
-                  "Decode rates exclude the prompt's prefill, which both paths share.", "",
-                  "| measurement | value |", "| --- | ---: |",
-                  f"| prefill, 128 tokens | {model['prefill_128_s'] * 1000:.1f} ms |",
-                  f"| prefill rate | {model['prefill_gflops']:.2f} GFLOP/s |",
-                  f"| numpy matmul {'x'.join(map(str, model['matmul_shape']))} float32, right operand "
-                  f"row-major / column-major | {model['matmul_gflops_c']:.2f} / {model['matmul_gflops_f']:.2f} GFLOP/s |",
-                  f"| decode at 64 tokens of context, with / without KV cache | {d64['cached_tok_s']:.0f} / "
-                  f"{d64['uncached_tok_s']:.0f} tokens/s |",
-                  f"| decode at 256 tokens of context, with / without KV cache | {d256['cached_tok_s']:.0f} / "
-                  f"{d256['uncached_tok_s']:.0f} tokens/s |", "",
-                  f"KV cache speed-up at 256 tokens: **{speedup:.1f}x** (budget >= 5x: {ok(speedup >= 5)}). "
-                  f"Prefill reaches **{share:.0%}** of the in-page matmul rate, the faster of the two layouts "
-                  f"(budget >= 40%: {ok(share >= 0.4)}).", ""]
+        lines += [
+            "## The tiny model in the page",
+            "",
+            "The trained model (models/tiny) run by llm_core in the page's worker: best of several runs. "
+            "Decode rates exclude the prompt's prefill, which both paths share.",
+            "",
+            "| measurement | value |",
+            "| --- | ---: |",
+            f"| prefill, 128 tokens | {model['prefill_128_s'] * 1000:.1f} ms |",
+            f"| prefill rate | {model['prefill_gflops']:.2f} GFLOP/s |",
+            f"| numpy matmul {'x'.join(map(str, model['matmul_shape']))} float32, right operand "
+            f"row-major / column-major | {model['matmul_gflops_c']:.2f} / {model['matmul_gflops_f']:.2f} GFLOP/s |",
+            f"| decode at 64 tokens of context, with / without KV cache | {d64['cached_tok_s']:.0f} / "
+            f"{d64['uncached_tok_s']:.0f} tokens/s |",
+            f"| decode at 256 tokens of context, with / without KV cache | {d256['cached_tok_s']:.0f} / "
+            f"{d256['uncached_tok_s']:.0f} tokens/s |",
+            "",
+            f"KV cache speed-up at 256 tokens: **{speedup:.1f}x** (budget >= 5x: {ok(speedup >= 5)}). "
+            f"Prefill reaches **{share:.0%}** of the in-page matmul rate, the faster of the two layouts "
+            f"(budget >= 40%: {ok(share >= 0.4)}).",
+            "",
+        ]
     if smollm2:
         lines += smollm2
     if pages:
-        lines += ["## Every page, cold and warm", "",
-                  f"Each page {PAGE_ROUNDS} times in a fresh browser (cold) and {PAGE_ROUNDS} times with a "
-                  "persistent profile after a first visit (warm), alternating with visits to the floor page (the "
-                  "bare Pyodide + numpy page above); medians. Readable: first contentful paint. Live: the first "
-                  "widget computed in the browser (pages without widgets: none). Live / floor compares each page "
-                  "with the floor loads made between its own. Bytes: request and response sizes over the network "
-                  "(a return visit revalidates from the cache).", "",
-                  "| page | readable cold / warm (ms) | first live cold / warm (ms) | floor cold / warm (ms) | "
-                  "live / floor cold / warm | KB first visit / return |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "## Every page, cold and warm",
+            "",
+            f"Each page {PAGE_ROUNDS} times in a fresh browser (cold) and {PAGE_ROUNDS} times with a "
+            "persistent profile after a first visit (warm), alternating with visits to the floor page (the "
+            "bare Pyodide + numpy page above); medians. Readable: first contentful paint. Live: the first "
+            "widget computed in the browser (pages without widgets: none). Live / floor compares each page "
+            "with the floor loads made between its own. Bytes: request and response sizes over the network "
+            "(a return visit revalidates from the cache).",
+            "",
+            "| page | readable cold / warm (ms) | first live cold / warm (ms) | floor cold / warm (ms) | "
+            "live / floor cold / warm | KB first visit / return |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
         slow_fcp, slow_live = [], []
         for name, r in pages.items():
             c, w, f = r["cold"], r["warm"], r["floor"]
@@ -1361,13 +1593,21 @@ def report(startup, throughput, n_bytes, typing, runs, model=None, drag=None, pa
             ratio = f"{c['live'] / f['cold']:.2f} / {w['live'] / f['warm']:.2f}" if live else "-"
             live_ms = f"{c['live']:.0f} / {w['live']:.0f}" if live else "no widgets"
             floor_ms = f"{f['cold']:.0f} / {f['warm']:.0f}" if live else "-"
-            lines.append(f"| {name} | {c['fcp']:.0f} / {w['fcp']:.0f} | {live_ms} | {floor_ms} | {ratio} | "
-                         f"{c['bytes'] / 1024:,.0f} / {w['bytes'] / 1024:,.0f} |")
+            lines.append(
+                f"| {name} | {c['fcp']:.0f} / {w['fcp']:.0f} | {live_ms} | {floor_ms} | {ratio} | "
+                f"{c['bytes'] / 1024:,.0f} / {w['bytes'] / 1024:,.0f} |"
+            )
         n_live = sum(1 for r in pages.values() if r["cold"]["widgets"] > 0)
-        lines += ["", f"Readable in under 1 s: {len(pages) - len(slow_fcp)} of {len(pages)} pages"
-                  + (f" (over: {', '.join(slow_fcp)})" if slow_fcp else "") + f". First live widget within 1.3x the "
-                  f"floor: {n_live - len(slow_live)} of {n_live} pages with widgets"
-                  + (f" (over: {', '.join(slow_live)})" if slow_live else "") + ".", ""]
+        lines += [
+            "",
+            f"Readable in under 1 s: {len(pages) - len(slow_fcp)} of {len(pages)} pages"
+            + (f" (over: {', '.join(slow_fcp)})" if slow_fcp else "")
+            + f". First live widget within 1.3x the "
+            f"floor: {n_live - len(slow_live)} of {n_live} pages with widgets"
+            + (f" (over: {', '.join(slow_live)})" if slow_live else "")
+            + ".",
+            "",
+        ]
     if drag:
         lines += drag_report(drag)
     return "\n".join(lines)
@@ -1378,13 +1618,21 @@ def main(argv=None) -> int:
     ap.add_argument("--site", type=Path, default=ROOT / "_site")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
-    ap.add_argument("--smollm2", action="store_true",
-                    help="only the SmolLM2 / llama.cpp section, merged into --out (the other sections are kept)")
-    ap.add_argument("--drag-only", metavar="WIDGETS", nargs="*",
-                    help="only the update latency of these widgets (all if none named), printed, not written")
+    ap.add_argument(
+        "--smollm2",
+        action="store_true",
+        help="only the SmolLM2 / llama.cpp section, merged into --out (the other sections are kept)",
+    )
+    ap.add_argument(
+        "--drag-only",
+        metavar="WIDGETS",
+        nargs="*",
+        help="only the update latency of these widgets (all if none named), printed, not written",
+    )
     args = ap.parse_args(argv)
     if args.drag_only is not None:
         from playwright.sync_api import sync_playwright
+
         with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as p:
             server, base = serve_in_thread(prepare_site(args.site, Path(tmp_name)))
             b = chromium.launch(p)
@@ -1395,6 +1643,7 @@ def main(argv=None) -> int:
         return 0
     if args.smollm2:
         from playwright.sync_api import sync_playwright
+
         with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as p:
             server, base = serve_in_thread(prepare_site(args.site, Path(tmp_name)))
             section = run_smollm2(p, base, Path(tmp_name))
@@ -1404,6 +1653,7 @@ def main(argv=None) -> int:
         print("\n".join(section))
         return 0
     from playwright.sync_api import sync_playwright
+
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as p:
         tmp = Path(tmp_name)
         root = prepare_site(args.site, tmp)
@@ -1411,8 +1661,9 @@ def main(argv=None) -> int:
 
         def browser_factory(persistent: Path | None = None):
             if persistent:
-                return p.chromium.launch_persistent_context(str(persistent), executable_path=chromium.chromium_path(),
-                                                            args=chromium.ARGS, headless=True)
+                return p.chromium.launch_persistent_context(
+                    str(persistent), executable_path=chromium.chromium_path(), args=chromium.ARGS, headless=True
+                )
             return chromium.launch(p)
 
         print("startup ...", flush=True)

@@ -60,7 +60,7 @@ def gelu_tanh(x):  # [...] -> [...]
 
     Within 1e-3 of the exact GELU everywhere (Hendrycks & Gimpel 2016, section 2).
     """
-    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
 
 
 def silu(x):  # [...] -> [...]
@@ -91,6 +91,7 @@ def identity(x):  # [...] -> [...]
 
 # Derivatives, each from its closed form; tests check them against central finite differences.
 
+
 def relu_grad(x):  # [...] -> [...]
     """1 for x > 0, else 0. subtle: ReLU has no derivative at 0; 0 is the usual choice (PyTorch's too)."""
     return (np.asarray(x) > 0).astype(np.result_type(x, np.float32))
@@ -110,7 +111,7 @@ def tanh_grad(x):  # [...] -> [...]
 def gelu_grad(x):  # [...] -> [...]
     """d/dx x Phi(x) = Phi(x) + x phi(x), phi the standard normal density."""
     x = np.asarray(x)
-    phi = np.exp(-0.5 * x ** 2) / math.sqrt(2.0 * math.pi)
+    phi = np.exp(-0.5 * x**2) / math.sqrt(2.0 * math.pi)
     big_phi = 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
     return (big_phi + x * phi).astype(np.result_type(x, np.float32), copy=False)
 
@@ -152,7 +153,7 @@ def two_layers(x, w1, b1, w2, b2, activation="identity"):  # [n, d_in] -> [n, d_
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; one of {', '.join(ACTIVATIONS)}")
     hidden = ACTIVATIONS[activation](x @ w1.T + b1)  # [n, d_in] -> [n, d_hidden]
-    return hidden @ w2.T + b2                        # [n, d_hidden] -> [n, d_out]
+    return hidden @ w2.T + b2  # [n, d_hidden] -> [n, d_out]
 
 
 def compose_linear(w1, b1, w2, b2):  # -> w [d_out, d_in], b [d_out]

@@ -86,8 +86,21 @@ def attention_distance(weights):  # [..., n_q, n_k] -> [..., n_q]
     return (weights * offsets).sum(axis=-1)
 
 
-def multi_head_attention(x, w_q, w_k, w_v, w_o, n_head, n_kv_head=None, positions=None, rope_freqs=None,
-                         causal=True, kv_cache=None, layer=0, rope=None):
+def multi_head_attention(
+    x,
+    w_q,
+    w_k,
+    w_v,
+    w_o,
+    n_head,
+    n_kv_head=None,
+    positions=None,
+    rope_freqs=None,
+    causal=True,
+    kv_cache=None,
+    layer=0,
+    rope=None,
+):
     """Grouped-query multi-head self-attention over a sequence, with optional RoPE and KV cache.
 
     x [n_seq, d_model]; w_q [d_model, n_head * d_head]; w_k, w_v [d_model, n_kv_head * d_head];
@@ -109,8 +122,9 @@ def multi_head_attention(x, w_q, w_k, w_v, w_o, n_head, n_kv_head=None, position
         raise ValueError(f"n_kv_head ({n_kv_head}) must be a positive divisor of n_head ({n_head})")
     n_seq, d_model = x.shape
     if w_q.shape[1] % n_head or w_k.shape[1] * n_head != w_q.shape[1] * n_kv_head:
-        raise ValueError(f"w_q {w_q.shape} and w_k {w_k.shape} do not fit n_head={n_head}, "
-                         f"n_kv_head={n_kv_head} with one d_head")
+        raise ValueError(
+            f"w_q {w_q.shape} and w_k {w_k.shape} do not fit n_head={n_head}, n_kv_head={n_kv_head} with one d_head"
+        )
     d_head = w_q.shape[1] // n_head
     n_group = n_head // n_kv_head  # query heads per kv head
 
@@ -124,8 +138,10 @@ def multi_head_attention(x, w_q, w_k, w_v, w_o, n_head, n_kv_head=None, position
         positions = np.arange(n_past, n_past + n_seq)
     if rope is None and rope_freqs is not None:
         if len(rope_freqs) * 2 != d_head or len(positions) != n_seq:
-            raise ValueError(f"rope_freqs ({len(rope_freqs)} pairs) and positions ({len(positions)}) must "
-                             f"fit d_head = {d_head} and n_seq = {n_seq}")
+            raise ValueError(
+                f"rope_freqs ({len(rope_freqs)} pairs) and positions ({len(positions)}) must "
+                f"fit d_head = {d_head} and n_seq = {n_seq}"
+            )
         rope = rope_cos_sin(positions, rope_freqs, q.dtype)  # [n_seq, d_head] x 2
     if rope is not None:  # the same rotation as rope.apply_rope, for queries and keys
         q, k = rotate_pairs(q, *rope), rotate_pairs(k, *rope)
@@ -145,7 +161,10 @@ def multi_head_attention(x, w_q, w_k, w_v, w_o, n_head, n_kv_head=None, position
     # [n_head, n_seq, d_head] -> [n_seq, n_head, d_head] -> [n_seq, n_head * d_head]: heads side by side
     out = heads.transpose(1, 0, 2).reshape(n_seq, n_head * d_head) @ w_o
     trace = {
-        "q": q, "k": k, "v": v, "mask": mask,
+        "q": q,
+        "k": k,
+        "v": v,
+        "mask": mask,
         "scores": scores.reshape(n_head, n_seq, n_k),
         "weights": weights.reshape(n_head, n_seq, n_k),
         "heads": heads,

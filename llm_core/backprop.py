@@ -61,11 +61,16 @@ def mlp_backward(params, trace, target):  # -> loss, grads
     d_y = 2.0 * (y - target) / y.size  # d mean((y - t)^2) / dy
     d_z2 = d_y * y * (1.0 - y)  # sigmoid'(z2) = y (1 - y)
     d_h = d_z2 @ params["w2"].T  # [n_batch, n_out] @ [n_out, n_hidden]
-    d_z1 = d_h * (1.0 - h ** 2)  # tanh'(z1) = 1 - h^2
+    d_z1 = d_h * (1.0 - h**2)  # tanh'(z1) = 1 - h^2
     grads = {
-        "y": d_y, "z2": d_z2, "h": d_h, "z1": d_z1,
-        "w2": h.T @ d_z2, "b2": d_z2.sum(axis=0),  # each weight's gradient: its input times the error
-        "w1": x.T @ d_z1, "b1": d_z1.sum(axis=0),
+        "y": d_y,
+        "z2": d_z2,
+        "h": d_h,
+        "z1": d_z1,
+        "w2": h.T @ d_z2,
+        "b2": d_z2.sum(axis=0),  # each weight's gradient: its input times the error
+        "w1": x.T @ d_z1,
+        "b1": d_z1.sum(axis=0),
     }
     return mse_loss(y, target), grads
 
@@ -109,12 +114,16 @@ def gradient_check(params, x, target, eps=1e-6):  # -> {name: {"analytic", "nume
     _, grads = mlp_backward(params, trace, target)
     report = {}
     for name in params:
+
         def loss_of(value, name=name):
             return mse_loss(mlp_forward({**params, name: value}, x)[0], target)
 
         numerical = numerical_gradient(loss_of, params[name], eps)
-        report[name] = {"analytic": grads[name], "numerical": numerical,
-                        "max_abs_diff": float(np.max(np.abs(grads[name] - numerical)))}
+        report[name] = {
+            "analytic": grads[name],
+            "numerical": numerical,
+            "max_abs_diff": float(np.max(np.abs(grads[name] - numerical))),
+        }
     return report
 
 
@@ -129,5 +138,10 @@ def chain_rule_w1(params, trace, target, i, j):  # -> [(factor name, value)] for
     if y.shape != (1, 1):
         raise ValueError(f"chain_rule_w1 is for one example and one output, got y of shape {y.shape}")
     y_, t = float(y[0, 0]), float(np.asarray(target, dtype=np.float64).reshape(-1)[0])
-    return [("dL/dy", 2.0 * (y_ - t)), ("dy/dz2", y_ * (1.0 - y_)), ("dz2/dh", float(params["w2"][j, 0])),
-            ("dh/dz1", 1.0 - float(h[0, j]) ** 2), ("dz1/dw1", float(x[0, i]))]
+    return [
+        ("dL/dy", 2.0 * (y_ - t)),
+        ("dy/dz2", y_ * (1.0 - y_)),
+        ("dz2/dh", float(params["w2"][j, 0])),
+        ("dh/dz1", 1.0 - float(h[0, j]) ** 2),
+        ("dz1/dw1", float(x[0, i])),
+    ]

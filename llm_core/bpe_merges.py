@@ -66,8 +66,9 @@ def token_bytes(token: str) -> bytes:
     return token.translate(TO_BYTE).encode("latin-1")
 
 
-def merge_bpe(merge_ranks: dict[tuple[bytes, bytes], int], parts: list[bytes],
-              steps: list | None = None) -> list[bytes]:
+def merge_bpe(
+    merge_ranks: dict[tuple[bytes, bytes], int], parts: list[bytes], steps: list | None = None
+) -> list[bytes]:
     """Merge adjacent parts, the pair ranked lowest in the merge list first, until no listed pair is left.
 
     Ties (the same pair twice) go to the leftmost. As in Hugging Face's word.rs and llama.cpp, the pairs
@@ -85,8 +86,7 @@ def merge_bpe(merge_ranks: dict[tuple[bytes, bytes], int], parts: list[bytes],
     n = len(parts)
     right_of = list(range(1, n + 1))  # right_of[i]: index of the part after part i; -1: merged away
     left_of = list(range(-1, n - 1))
-    heap = [(rank, i) for i in range(n - 1)
-            if (rank := merge_ranks.get((parts[i], parts[i + 1]))) is not None]
+    heap = [(rank, i) for i in range(n - 1) if (rank := merge_ranks.get((parts[i], parts[i + 1]))) is not None]
     heapq.heapify(heap)
     while heap:
         rank, i = heapq.heappop(heap)
@@ -125,8 +125,10 @@ GPT2_PAT_STR = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|
 # is white space at the end of its piece: `(?!\S)` becomes `(?![^\s\p{N}])`. No other alternative can
 # match across a digit, so the pieces are those of the two steps.
 SMOLLM_PAT_STR = r"""\p{N}|'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?[^\s\p{L}\p{N}]+|\s+(?![^\s\p{N}])|\s+"""
-LLAMA3_PAT_STR = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"""
-                  r"""| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""")  # Llama 3's tokenizer.json
+LLAMA3_PAT_STR = (
+    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"""
+    r"""| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+)  # Llama 3's tokenizer.json
 QWEN2_PAT_STR = LLAMA3_PAT_STR.replace(r"\p{N}{1,3}", r"\p{N}")  # Qwen2's: digits one by one
 # tokenizer.ggml.pre -> (pattern, ignore_merges), as llama.cpp's llama-vocab.cpp sets them.
 # ignore_merges: a piece that is itself a token is taken whole, without merging (Llama 3's rule).
@@ -154,9 +156,15 @@ class MergesEncoding(Encoding):
     merge (a difference only for text with these bytes).
     """
 
-    def __init__(self, name: str, pat_str: str, token_ids: dict[bytes, int],
-                 merge_ranks: dict[tuple[bytes, bytes], int], special_tokens: dict[str, int],
-                 ignore_merges: bool = False):
+    def __init__(
+        self,
+        name: str,
+        pat_str: str,
+        token_ids: dict[bytes, int],
+        merge_ranks: dict[tuple[bytes, bytes], int],
+        special_tokens: dict[str, int],
+        ignore_merges: bool = False,
+    ):
         super().__init__(name, pat_str, token_ids, special_tokens)
         self.merge_ranks = merge_ranks
         self.ignore_merges = ignore_merges
@@ -211,6 +219,7 @@ def encoding_from_gguf_metadata(metadata: dict, name: str | None = None) -> Merg
     Reads tokenizer.ggml.model (only "gpt2", byte-level BPE, is implemented), .pre (a key of
     PRETOKENIZERS), .tokens, .token_type and .merges; a ValueError names what is missing or unsupported.
     """
+
     def get(key: str):
         if key not in metadata:
             raise ValueError(f"GGUF metadata has no {key!r}")
@@ -218,8 +227,10 @@ def encoding_from_gguf_metadata(metadata: dict, name: str | None = None) -> Merg
 
     model = get("tokenizer.ggml.model")
     if model != "gpt2":
-        raise ValueError(f"tokenizer model {model!r} is not supported: only 'gpt2' (byte-level BPE with "
-                         "merges) is implemented, not 'llama' (SentencePiece) or others")
+        raise ValueError(
+            f"tokenizer model {model!r} is not supported: only 'gpt2' (byte-level BPE with "
+            "merges) is implemented, not 'llama' (SentencePiece) or others"
+        )
     pre = get("tokenizer.ggml.pre")
     if pre not in PRETOKENIZERS:
         raise ValueError(f"pre-tokenizer {pre!r} is not implemented; supported: {', '.join(PRETOKENIZERS)}")
@@ -230,8 +241,10 @@ def encoding_from_gguf_metadata(metadata: dict, name: str | None = None) -> Merg
         raise ValueError(f"{types.size} token types for {len(tokens)} tokens")
     if (odd := np.flatnonzero(~np.isin(types, [TOKEN_NORMAL, TOKEN_CONTROL, TOKEN_USER_DEFINED]))).size:
         i = int(odd[0])
-        raise ValueError(f"token {i} ({tokens[i]!r}) has token type {int(types[i])}; only normal (1), "
-                         "control (3) and user-defined (4) tokens are supported")
+        raise ValueError(
+            f"token {i} ({tokens[i]!r}) has token type {int(types[i])}; only normal (1), "
+            "control (3) and user-defined (4) tokens are supported"
+        )
     normal = np.flatnonzero(types == TOKEN_NORMAL)
     special_tokens = {tokens[i]: int(i) for i in np.flatnonzero(types != TOKEN_NORMAL)}
     by_text = {tokens[i]: token_bytes(tokens[i]) for i in normal}  # "Ġthe" -> b" the"
@@ -242,8 +255,7 @@ def encoding_from_gguf_metadata(metadata: dict, name: str | None = None) -> Merg
     for rank, merge in enumerate(merges):
         left, _, right = merge.partition(" ")
         if left not in by_text or right not in by_text or by_text[left] + by_text[right] not in token_ids:
-            raise ValueError(f"merge {rank} ({merge!r}) joins parts that are not tokens, or makes one "
-                             "that is not")
+            raise ValueError(f"merge {rank} ({merge!r}) joins parts that are not tokens, or makes one that is not")
         merge_ranks[by_text[left], by_text[right]] = rank
     if len(merge_ranks) != len(merges):
         raise ValueError("the merge list names a pair twice")

@@ -44,8 +44,9 @@ def merge(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
     return out
 
 
-def train(text: str, vocab_size: int, pat_str: str = CL100K_PAT_STR,
-          name: str = "custom") -> tuple[Encoding, list[dict]]:
+def train(
+    text: str, vocab_size: int, pat_str: str = CL100K_PAT_STR, name: str = "custom"
+) -> tuple[Encoding, list[dict]]:
     """Learn vocab_size - 256 merges from text; return the Encoding and the merges in rank order.
 
     Each merge is {"rank": id of the new token, "left": bytes, "right": bytes, "merged": left + right,
@@ -93,8 +94,7 @@ def train(text: str, vocab_size: int, pat_str: str = CL100K_PAT_STR,
         new_id = len(vocab)
         vocab.append(left + right)
         ranks[left + right] = new_id
-        merges.append({"rank": new_id, "left": left, "right": right, "merged": left + right,
-                       "count": -neg_count})
+        merges.append({"rank": new_id, "left": left, "right": right, "merged": left + right, "count": -neg_count})
 
         changed: Counter = Counter()  # pair -> change in its count
         for w in where.pop(pair):

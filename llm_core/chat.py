@@ -38,6 +38,7 @@ ROLES = ("system", "user", "assistant")
 @dataclass(frozen=True)
 class ChatTemplate:
     """A ChatML template."""
+
     default_system: str | None  # the system turn put first when the first message is not one; None: none
 
 
@@ -45,12 +46,18 @@ def chatml_source(default_system: str | None) -> str:
     """The Jinja source of the ChatML template, as SmolLM2 (and Hugging Face's ChatML default) write it."""
     if default_system is not None and ("'" in default_system or "\\" in default_system):
         raise ValueError("a default system message with ' or \\ would need escaping in the template")
-    turn = ("{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}")
+    turn = "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
     if default_system is not None:
-        turn = ("{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n"
-                + default_system + "<|im_end|>\n' }}{% endif %}" + turn)
-    return ("{% for message in messages %}" + turn + "{% endfor %}"
-            "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+        turn = (
+            "{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n"
+            + default_system
+            + "<|im_end|>\n' }}{% endif %}"
+            + turn
+        )
+    return (
+        "{% for message in messages %}" + turn + "{% endfor %}"
+        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    )
 
 
 def chat_template(metadata: dict) -> ChatTemplate:
@@ -69,21 +76,17 @@ def chat_template(metadata: dict) -> ChatTemplate:
 def check_messages(messages) -> None:
     """ValueError, naming the message, for anything but a list of {"role": one of ROLES, "content": str}."""
     if not isinstance(messages, (list, tuple)):
-        raise ValueError(f"messages must be a list of {{'role', 'content'}} dicts, "
-                         f"got {type(messages).__name__}")
+        raise ValueError(f"messages must be a list of {{'role', 'content'}} dicts, got {type(messages).__name__}")
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or "role" not in message or "content" not in message:
             raise ValueError(f"message {i} must be a dict with 'role' and 'content'")
         if message["role"] not in ROLES:
-            raise ValueError(f"message {i}: role must be one of {', '.join(ROLES)}, "
-                             f"got {message['role']!r}")
+            raise ValueError(f"message {i}: role must be one of {', '.join(ROLES)}, got {message['role']!r}")
         if not isinstance(message["content"], str):
-            raise ValueError(f"message {i}: content must be a string, "
-                             f"got {type(message['content']).__name__}")
+            raise ValueError(f"message {i}: content must be a string, got {type(message['content']).__name__}")
 
 
-def chat_parts(template: ChatTemplate, messages: list[dict],
-               add_generation_prompt: bool = False) -> list[dict]:
+def chat_parts(template: ChatTemplate, messages: list[dict], add_generation_prompt: bool = False) -> list[dict]:
     """The prompt as parts {"kind", "message", "text"}, in order: their texts joined are the prompt.
 
     kind: "control" (a control token's text), "template" (role names, newlines) or "content" (a message's
@@ -96,14 +99,18 @@ def chat_parts(template: ChatTemplate, messages: list[dict],
         turns.insert(0, (None, "system", template.default_system))
     parts = []
     for i, role, content in turns:
-        parts += [{"kind": "control", "message": i, "text": IM_START},
-                  {"kind": "template", "message": i, "text": role + "\n"},
-                  {"kind": "content", "message": i, "text": content},
-                  {"kind": "control", "message": i, "text": IM_END},
-                  {"kind": "template", "message": i, "text": "\n"}]
+        parts += [
+            {"kind": "control", "message": i, "text": IM_START},
+            {"kind": "template", "message": i, "text": role + "\n"},
+            {"kind": "content", "message": i, "text": content},
+            {"kind": "control", "message": i, "text": IM_END},
+            {"kind": "template", "message": i, "text": "\n"},
+        ]
     if add_generation_prompt:
-        parts += [{"kind": "control", "message": None, "text": IM_START},
-                  {"kind": "template", "message": None, "text": "assistant\n"}]
+        parts += [
+            {"kind": "control", "message": None, "text": IM_START},
+            {"kind": "template", "message": None, "text": "assistant\n"},
+        ]
     return parts
 
 
@@ -112,8 +119,7 @@ def render_chat(template: ChatTemplate, messages: list[dict], add_generation_pro
     return "".join(p["text"] for p in chat_parts(template, messages, add_generation_prompt))
 
 
-def encode_chat(encoding, template: ChatTemplate, messages: list[dict],
-                add_generation_prompt: bool = False) -> dict:
+def encode_chat(encoding, template: ChatTemplate, messages: list[dict], add_generation_prompt: bool = False) -> dict:
     """messages -> {"text", "ids", "spans"}: the prompt, its ids, and which ids came from what.
 
     Control tokens become their ids; each stretch of text between them ("user\\n" and the content) is
@@ -148,8 +154,7 @@ def encode_chat(encoding, template: ChatTemplate, messages: list[dict],
         if position and owners[position - 1] is part:
             spans[-1]["end"] = position + 1
         else:
-            spans.append({"kind": part["kind"], "message": part["message"],
-                          "start": position, "end": position + 1})
+            spans.append({"kind": part["kind"], "message": part["message"], "start": position, "end": position + 1})
     return {"text": "".join(p["text"] for p in parts), "ids": ids, "spans": spans}
 
 
@@ -205,8 +210,9 @@ def chat_reply(model, ids, stop_id, max_new_tokens, temperature=1.0, top_p=1.0, 
     if not ids:
         raise ValueError("the prompt must hold at least one token")
     if not (isinstance(max_new_tokens, int) and 0 <= max_new_tokens <= cfg.n_ctx - len(ids)):
-        raise ValueError(f"{len(ids)} prompt tokens and {max_new_tokens!r} new ones do not fit the context "
-                         f"(n_ctx = {cfg.n_ctx})")
+        raise ValueError(
+            f"{len(ids)} prompt tokens and {max_new_tokens!r} new ones do not fit the context (n_ctx = {cfg.n_ctx})"
+        )
     cache = model.new_cache() if cache is None else cache
     if cache.n_seq >= len(ids):
         raise ValueError(f"the cache holds {cache.n_seq} positions: leave the prompt's last one to read")
@@ -224,7 +230,16 @@ def chat_reply(model, ids, stop_id, max_new_tokens, temperature=1.0, top_p=1.0, 
         out = sample(logits, temperature, 0, top_p, 0.0, rng)
         token, softmax = out["token"], out["stages"]["softmax"]
         top = top_tokens(softmax, 5)
-        yield "token", {"token": token, "prob": float(out["probs"][token]), "p_model": float(softmax[token]),
-                        "top_ids": top.tolist(), "top_probs": softmax[top].tolist(), "u": out["u"]}
+        yield (
+            "token",
+            {
+                "token": token,
+                "prob": float(out["probs"][token]),
+                "p_model": float(softmax[token]),
+                "top_ids": top.tolist(),
+                "top_probs": softmax[top].tolist(),
+                "u": out["u"],
+            },
+        )
         if token == stop_id:
             return

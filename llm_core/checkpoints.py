@@ -93,7 +93,10 @@ def unpack_weights(arrays):  # {key: array} from pack_weights -> {name: float32 
 def total_error(weights, errors):  # -> dict
     """One error over all weights: the relative (Frobenius) error of everything, and the worst max_abs."""
     total = sum(float(np.sum(np.asarray(w, dtype=np.float64) ** 2)) for w in weights.values())
-    err = sum((e["relative"] ** 2) * float(np.sum(np.asarray(weights[n], dtype=np.float64) ** 2))
-              for n, e in errors.items())
-    return {"relative": float(np.sqrt(err / total)) if total else 0.0,
-            "max_abs": max((e["max_abs"] for e in errors.values()), default=0.0)}
+    err = sum(
+        (e["relative"] ** 2) * float(np.sum(np.asarray(weights[n], dtype=np.float64) ** 2)) for n, e in errors.items()
+    )
+    return {
+        "relative": float(np.sqrt(err / total)) if total else 0.0,
+        "max_abs": max((e["max_abs"] for e in errors.values()), default=0.0),
+    }

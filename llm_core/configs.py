@@ -25,6 +25,7 @@ from .quantization import quantized_bytes
 @dataclass(frozen=True)
 class ArchConfig:
     """The shape of a transformer, as far as counting parameters and memory needs."""
+
     name: str  # display name
     d_model: int  # width of the residual stream
     n_layer: int  # number of transformer blocks
@@ -45,15 +46,61 @@ class ArchConfig:
 
 
 def _gpt2(name, hf_id, d_model, n_layer, n_head):  # GPT-2: LayerNorm, GELU MLP, learned positions, biases
-    return ArchConfig(name, d_model, n_layer, n_head, n_head, d_model // n_head, 4 * d_model, 50257, 1024,
-                      True, "layernorm", "gelu", "learned", "all", None,
-                      f"Radford et al. 2019; Hugging Face {hf_id} config.json")
+    return ArchConfig(
+        name,
+        d_model,
+        n_layer,
+        n_head,
+        n_head,
+        d_model // n_head,
+        4 * d_model,
+        50257,
+        1024,
+        True,
+        "layernorm",
+        "gelu",
+        "learned",
+        "all",
+        None,
+        f"Radford et al. 2019; Hugging Face {hf_id} config.json",
+    )
 
 
-def _llama_like(name, d_model, n_layer, n_head, n_kv_head, d_head, d_ff, n_vocab, n_ctx, rope_base, source,
-                tied=False, bias="none", notes=""):  # RMSNorm, SwiGLU, RoPE
-    return ArchConfig(name, d_model, n_layer, n_head, n_kv_head, d_head, d_ff, n_vocab, n_ctx, tied,
-                      "rmsnorm", "swiglu", "rope", bias, rope_base, source, notes)
+def _llama_like(
+    name,
+    d_model,
+    n_layer,
+    n_head,
+    n_kv_head,
+    d_head,
+    d_ff,
+    n_vocab,
+    n_ctx,
+    rope_base,
+    source,
+    tied=False,
+    bias="none",
+    notes="",
+):  # RMSNorm, SwiGLU, RoPE
+    return ArchConfig(
+        name,
+        d_model,
+        n_layer,
+        n_head,
+        n_kv_head,
+        d_head,
+        d_ff,
+        n_vocab,
+        n_ctx,
+        tied,
+        "rmsnorm",
+        "swiglu",
+        "rope",
+        bias,
+        rope_base,
+        source,
+        notes,
+    )
 
 
 LLAMA2 = "Touvron et al. 2023, arXiv:2307.09288; Hugging Face meta-llama/{} config.json"
@@ -66,30 +113,80 @@ CONFIGS = {  # key -> ArchConfig
     "gpt2-large": _gpt2("GPT-2 large", "openai-community/gpt2-large", 1280, 36, 20),
     "gpt2-xl": _gpt2("GPT-2 XL", "openai-community/gpt2-xl", 1600, 48, 25),
     # name, d_model, n_layer, n_head, n_kv_head, d_head, d_ff, n_vocab, n_ctx, rope_base, source
-    "llama-2-7b": _llama_like("Llama 2 7B", 4096, 32, 32, 32, 128, 11008, 32000, 4096, 10000.0,
-                              LLAMA2.format("Llama-2-7b-hf")),
-    "llama-2-13b": _llama_like("Llama 2 13B", 5120, 40, 40, 40, 128, 13824, 32000, 4096, 10000.0,
-                               LLAMA2.format("Llama-2-13b-hf")),
-    "llama-2-70b": _llama_like("Llama 2 70B", 8192, 80, 64, 8, 128, 28672, 32000, 4096, 10000.0,
-                               LLAMA2.format("Llama-2-70b-hf")),
-    "llama-3.2-1b": _llama_like("Llama 3.2 1B", 2048, 16, 32, 8, 64, 8192, 128256, 131072, 500000.0,
-                                LLAMA3.format("Llama-3.2-1B"), tied=True, notes=LLAMA3_SCALED),
-    "llama-3-8b": _llama_like("Llama 3 8B", 4096, 32, 32, 8, 128, 14336, 128256, 8192, 500000.0,
-                              LLAMA3.format("Meta-Llama-3-8B")),
-    "llama-3-70b": _llama_like("Llama 3 70B", 8192, 80, 64, 8, 128, 28672, 128256, 8192, 500000.0,
-                               LLAMA3.format("Meta-Llama-3-70B")),
-    "llama-3.1-405b": _llama_like("Llama 3.1 405B", 16384, 126, 128, 8, 128, 53248, 128256, 131072, 500000.0,
-                                  LLAMA3.format("Llama-3.1-405B") + " (paper table 3)", notes=LLAMA3_SCALED),
-    "mistral-7b": _llama_like("Mistral 7B", 4096, 32, 32, 8, 128, 14336, 32000, 32768, 10000.0,
-                              "Jiang et al. 2023, arXiv:2310.06825; "
-                              "Hugging Face mistralai/Mistral-7B-v0.1 config.json",
-                              notes="sliding-window attention over 4096 positions: its rolling KV cache "
-                                    "holds at most 4096 positions, which kv_cache_bytes does not model"),
-    "qwen2.5-7b": _llama_like("Qwen2.5 7B", 3584, 28, 28, 4, 128, 18944, 152064, 32768, 1000000.0,
-                              "Qwen team 2024, arXiv:2412.15115; "
-                              "Hugging Face Qwen/Qwen2.5-7B-Instruct config.json",
-                              bias="qkv", notes="32768 positions as configured; the model card describes "
-                                                "YaRN scaling to 131072"),
+    "llama-2-7b": _llama_like(
+        "Llama 2 7B", 4096, 32, 32, 32, 128, 11008, 32000, 4096, 10000.0, LLAMA2.format("Llama-2-7b-hf")
+    ),
+    "llama-2-13b": _llama_like(
+        "Llama 2 13B", 5120, 40, 40, 40, 128, 13824, 32000, 4096, 10000.0, LLAMA2.format("Llama-2-13b-hf")
+    ),
+    "llama-2-70b": _llama_like(
+        "Llama 2 70B", 8192, 80, 64, 8, 128, 28672, 32000, 4096, 10000.0, LLAMA2.format("Llama-2-70b-hf")
+    ),
+    "llama-3.2-1b": _llama_like(
+        "Llama 3.2 1B",
+        2048,
+        16,
+        32,
+        8,
+        64,
+        8192,
+        128256,
+        131072,
+        500000.0,
+        LLAMA3.format("Llama-3.2-1B"),
+        tied=True,
+        notes=LLAMA3_SCALED,
+    ),
+    "llama-3-8b": _llama_like(
+        "Llama 3 8B", 4096, 32, 32, 8, 128, 14336, 128256, 8192, 500000.0, LLAMA3.format("Meta-Llama-3-8B")
+    ),
+    "llama-3-70b": _llama_like(
+        "Llama 3 70B", 8192, 80, 64, 8, 128, 28672, 128256, 8192, 500000.0, LLAMA3.format("Meta-Llama-3-70B")
+    ),
+    "llama-3.1-405b": _llama_like(
+        "Llama 3.1 405B",
+        16384,
+        126,
+        128,
+        8,
+        128,
+        53248,
+        128256,
+        131072,
+        500000.0,
+        LLAMA3.format("Llama-3.1-405B") + " (paper table 3)",
+        notes=LLAMA3_SCALED,
+    ),
+    "mistral-7b": _llama_like(
+        "Mistral 7B",
+        4096,
+        32,
+        32,
+        8,
+        128,
+        14336,
+        32000,
+        32768,
+        10000.0,
+        "Jiang et al. 2023, arXiv:2310.06825; Hugging Face mistralai/Mistral-7B-v0.1 config.json",
+        notes="sliding-window attention over 4096 positions: its rolling KV cache "
+        "holds at most 4096 positions, which kv_cache_bytes does not model",
+    ),
+    "qwen2.5-7b": _llama_like(
+        "Qwen2.5 7B",
+        3584,
+        28,
+        28,
+        4,
+        128,
+        18944,
+        152064,
+        32768,
+        1000000.0,
+        "Qwen team 2024, arXiv:2412.15115; Hugging Face Qwen/Qwen2.5-7B-Instruct config.json",
+        bias="qkv",
+        notes="32768 positions as configured; the model card describes YaRN scaling to 131072",
+    ),
 }
 
 
@@ -126,9 +223,24 @@ def arch_from_model(cfg, name, source):  # ModelConfig -> ArchConfig
     RMSNorm, SwiGLU, RoPE, no biases: what llm_core.model builds, so parameter_count(result)["total"]
     equals llm_core.model.n_params(cfg).
     """
-    return ArchConfig(name, cfg.d_model, cfg.n_layer, cfg.n_head, cfg.n_kv_head, cfg.d_head, cfg.d_ff,
-                      cfg.n_vocab, cfg.n_ctx, cfg.tied_embeddings, "rmsnorm", "swiglu", "rope", "none",
-                      cfg.rope_base, source)
+    return ArchConfig(
+        name,
+        cfg.d_model,
+        cfg.n_layer,
+        cfg.n_head,
+        cfg.n_kv_head,
+        cfg.d_head,
+        cfg.d_ff,
+        cfg.n_vocab,
+        cfg.n_ctx,
+        cfg.tied_embeddings,
+        "rmsnorm",
+        "swiglu",
+        "rope",
+        "none",
+        cfg.rope_base,
+        source,
+    )
 
 
 def source_links(source):  # str -> [(label, url)]
@@ -139,8 +251,10 @@ def source_links(source):  # str -> [(label, url)]
 'https://huggingface.co/meta-llama/Llama-2-7b-hf/blob/main/config.json')]
     """
     links = [(f"arXiv:{n}", f"https://arxiv.org/abs/{n}") for n in re.findall(r"arXiv:(\d{4}\.\d{4,5})", source)]
-    links += [(f"{repo} config.json", f"https://huggingface.co/{repo}/blob/main/config.json")
-              for repo in re.findall(r"Hugging Face ([\w.-]+/[\w.-]+) config\.json", source)]
+    links += [
+        (f"{repo} config.json", f"https://huggingface.co/{repo}/blob/main/config.json")
+        for repo in re.findall(r"Hugging Face ([\w.-]+/[\w.-]+) config\.json", source)
+    ]
     return links
 
 

@@ -61,5 +61,4 @@ def as_text(name, value, max_chars):  # -> str, note or None
     value = without_surrogates(value)  # a JS string may hold lone surrogates: -> U+FFFD, as tiktoken does
     if len(value) <= max_chars:
         return value, None
-    return value[-max_chars:], (f"The {name} is {len(value):,} characters: only its last {max_chars:,} "
-                                "were used.")
+    return value[-max_chars:], (f"The {name} is {len(value):,} characters: only its last {max_chars:,} were used.")

@@ -62,14 +62,15 @@ def pca(x, n_components=2):  # [n, d_model] -> [n, n_components], [n_components,
     """
     n, d_model = x.shape
     if not 1 <= n_components <= min(n, d_model):
-        raise ValueError(f"n_components must be in [1, {min(n, d_model)}] for {n} rows of {d_model}, "
-                         f"got {n_components}")
+        raise ValueError(
+            f"n_components must be in [1, {min(n, d_model)}] for {n} rows of {d_model}, got {n_components}"
+        )
     centered = x - x.mean(axis=0)
     _, s, vt = np.linalg.svd(centered, full_matrices=False)  # rows of vt: directions, by variance
     components = vt[:n_components]
     signs = np.sign(components[np.arange(n_components), np.argmax(np.abs(components), axis=1)])
     components = components * np.where(signs == 0, 1, signs)[:, None]
-    variance = s ** 2
+    variance = s**2
     total = variance.sum()
     explained = variance[:n_components] / total if total > 0 else np.zeros(n_components)
     return centered @ components.T, components, explained

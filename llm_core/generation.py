@@ -25,7 +25,7 @@ def truncate_prompt(prompt_ids, n_ctx, max_new_tokens):  # [n_prompt] -> [n_kept
     keep = n_ctx - max_new_tokens
     if len(prompt_ids) <= keep:
         return list(prompt_ids), 0
-    return list(prompt_ids[len(prompt_ids) - keep:]), len(prompt_ids) - keep
+    return list(prompt_ids[len(prompt_ids) - keep :]), len(prompt_ids) - keep
 
 
 def prefill(model, ids, prefix_cache=None):  # [n_prompt] -> KVCache holding them, logits [n_vocab]
@@ -44,8 +44,18 @@ def prefill(model, ids, prefix_cache=None):  # [n_prompt] -> KVCache holding the
     return cache, logits[-1]
 
 
-def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, seed=0,
-             use_cache=True, prefix_cache=None):
+def generate(
+    model,
+    prompt,
+    max_new_tokens=32,
+    temperature=1.0,
+    top_k=0,
+    top_p=1.0,
+    min_p=0.0,
+    seed=0,
+    use_cache=True,
+    prefix_cache=None,
+):
     """Continue prompt (text or token ids) by max_new_tokens tokens, one sample() at a time.
 
     With use_cache the prompt is prefilled into a KVCache and each step feeds only the newest token;
@@ -60,10 +70,15 @@ def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1
     """
     cfg, enc = model.cfg, model.encoding
     check_sampling_params(temperature, top_k, top_p, min_p)
-    if not (isinstance(max_new_tokens, int) and not isinstance(max_new_tokens, bool)
-            and 0 <= max_new_tokens <= cfg.n_ctx - 1):
-        raise ValueError(f"max_new_tokens must be an integer in [0, {cfg.n_ctx - 1}] (the context holds "
-                         f"{cfg.n_ctx} tokens, one at least for the prompt), got {max_new_tokens!r}")
+    if not (
+        isinstance(max_new_tokens, int)
+        and not isinstance(max_new_tokens, bool)
+        and 0 <= max_new_tokens <= cfg.n_ctx - 1
+    ):
+        raise ValueError(
+            f"max_new_tokens must be an integer in [0, {cfg.n_ctx - 1}] (the context holds "
+            f"{cfg.n_ctx} tokens, one at least for the prompt), got {max_new_tokens!r}"
+        )
     if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
         raise ValueError(f"seed must be an integer >= 0 (or None for a fresh random one), got {seed!r}")
     rng = as_generator(seed)
@@ -80,22 +95,31 @@ def generate(model, prompt, max_new_tokens=32, temperature=1.0, top_k=0, top_p=1
     cache, logits = prefill(model, ids, prefix_cache) if use_cache and max_new_tokens else (None, None)
     for _ in range(max_new_tokens):
         if logits is None:  # with the cache, feed only the newest token; without, the whole sequence
-            logits, _ = forward(model.weights, cfg, ids[-1:] if use_cache else ids, cache=cache,
-                                logits_to_keep=1)
+            logits, _ = forward(model.weights, cfg, ids[-1:] if use_cache else ids, cache=cache, logits_to_keep=1)
             logits = logits[-1]  # [1, n_vocab] -> [n_vocab]: the prediction for the next position
         out = sample(logits, temperature, top_k, top_p, min_p, rng)
         token, softmax = out["token"], out["stages"]["softmax"]
         top = top_tokens(softmax, 5)
-        steps.append({
-            "token": token,
-            "piece": enc.decode([token]) if enc is not None else None,
-            "prob": float(out["probs"][token]),
-            "p_model": float(softmax[token]),
-            "top_ids": top.tolist(), "top_probs": softmax[top].tolist(),
-            "u": out["u"], "logits": logits,
-        })
+        steps.append(
+            {
+                "token": token,
+                "piece": enc.decode([token]) if enc is not None else None,
+                "prob": float(out["probs"][token]),
+                "p_model": float(softmax[token]),
+                "top_ids": top.tolist(),
+                "top_probs": softmax[top].tolist(),
+                "u": out["u"],
+                "logits": logits,
+            }
+        )
         ids.append(token)
         logits = None
-    new_ids = ids[len(prompt_ids):]
-    return {"prompt_ids": prompt_ids, "new_ids": new_ids, "text": enc.decode(new_ids) if enc else None,
-            "n_dropped": n_dropped, "steps": steps, "cache": cache}
+    new_ids = ids[len(prompt_ids) :]
+    return {
+        "prompt_ids": prompt_ids,
+        "new_ids": new_ids,
+        "text": enc.decode(new_ids) if enc else None,
+        "n_dropped": n_dropped,
+        "steps": steps,
+        "cache": cache,
+    }

@@ -48,23 +48,59 @@ MAX_DIMS = 4  # ggml tensors have at most 4 axes (GGML_MAX_DIMS)
 
 # Metadata value types (gguf.h, enum gguf_type): id -> (name, struct format of one value).
 VALUE_TYPES = {
-    0: ("uint8", "B"), 1: ("int8", "b"), 2: ("uint16", "H"), 3: ("int16", "h"), 4: ("uint32", "I"),
-    5: ("int32", "i"), 6: ("float32", "f"), 7: ("bool", "?"), 8: ("string", None), 9: ("array", None),
-    10: ("uint64", "Q"), 11: ("int64", "q"), 12: ("float64", "d"),
+    0: ("uint8", "B"),
+    1: ("int8", "b"),
+    2: ("uint16", "H"),
+    3: ("int16", "h"),
+    4: ("uint32", "I"),
+    5: ("int32", "i"),
+    6: ("float32", "f"),
+    7: ("bool", "?"),
+    8: ("string", None),
+    9: ("array", None),
+    10: ("uint64", "Q"),
+    11: ("int64", "q"),
+    12: ("float64", "d"),
 }
 STRING, ARRAY = 8, 9
 
 # Tensor types (ggml.h, enum ggml_type): id -> (name, values per block, bytes per block), as ggml.c's
 # type_traits give them. Ids 4, 5 and 31-33 belonged to types ggml has since removed.
 GGML_TYPES = {
-    0: ("F32", 1, 4), 1: ("F16", 1, 2), 2: ("Q4_0", 32, 18), 3: ("Q4_1", 32, 20), 6: ("Q5_0", 32, 22),
-    7: ("Q5_1", 32, 24), 8: ("Q8_0", 32, 34), 9: ("Q8_1", 32, 36), 10: ("Q2_K", 256, 84),
-    11: ("Q3_K", 256, 110), 12: ("Q4_K", 256, 144), 13: ("Q5_K", 256, 176), 14: ("Q6_K", 256, 210),
-    15: ("Q8_K", 256, 292), 16: ("IQ2_XXS", 256, 66), 17: ("IQ2_XS", 256, 74), 18: ("IQ3_XXS", 256, 98),
-    19: ("IQ1_S", 256, 50), 20: ("IQ4_NL", 32, 18), 21: ("IQ3_S", 256, 110), 22: ("IQ2_S", 256, 82),
-    23: ("IQ4_XS", 256, 136), 24: ("I8", 1, 1), 25: ("I16", 1, 2), 26: ("I32", 1, 4), 27: ("I64", 1, 8),
-    28: ("F64", 1, 8), 29: ("IQ1_M", 256, 56), 30: ("BF16", 1, 2), 34: ("TQ1_0", 256, 54),
-    35: ("TQ2_0", 256, 66), 39: ("MXFP4", 32, 17), 40: ("NVFP4", 64, 36), 41: ("Q1_0", 128, 18),
+    0: ("F32", 1, 4),
+    1: ("F16", 1, 2),
+    2: ("Q4_0", 32, 18),
+    3: ("Q4_1", 32, 20),
+    6: ("Q5_0", 32, 22),
+    7: ("Q5_1", 32, 24),
+    8: ("Q8_0", 32, 34),
+    9: ("Q8_1", 32, 36),
+    10: ("Q2_K", 256, 84),
+    11: ("Q3_K", 256, 110),
+    12: ("Q4_K", 256, 144),
+    13: ("Q5_K", 256, 176),
+    14: ("Q6_K", 256, 210),
+    15: ("Q8_K", 256, 292),
+    16: ("IQ2_XXS", 256, 66),
+    17: ("IQ2_XS", 256, 74),
+    18: ("IQ3_XXS", 256, 98),
+    19: ("IQ1_S", 256, 50),
+    20: ("IQ4_NL", 32, 18),
+    21: ("IQ3_S", 256, 110),
+    22: ("IQ2_S", 256, 82),
+    23: ("IQ4_XS", 256, 136),
+    24: ("I8", 1, 1),
+    25: ("I16", 1, 2),
+    26: ("I32", 1, 4),
+    27: ("I64", 1, 8),
+    28: ("F64", 1, 8),
+    29: ("IQ1_M", 256, 56),
+    30: ("BF16", 1, 2),
+    34: ("TQ1_0", 256, 54),
+    35: ("TQ2_0", 256, 66),
+    39: ("MXFP4", 32, 17),
+    40: ("NVFP4", 64, 36),
+    41: ("Q1_0", 128, 18),
 }
 
 # The blocks, as ggml-common.h declares them (packed, little-endian): numpy reads a whole tensor of
@@ -77,12 +113,15 @@ QK = 32  # values per block in Q8_0, Q4_0 and Q4_1
 
 # --- the blocks --------------------------------------------------------------------------------------
 
+
 def as_blocks(data, block, type_name):  # uint8 [..., n_block * block.itemsize] -> block [..., n_block]
     """View raw bytes (bytes, memoryview or a uint8 array) as an array of `block` records, without a copy."""
     data = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
     if data.dtype != np.uint8 or data.ndim == 0 or data.shape[-1] % block.itemsize:
-        raise ValueError(f"{type_name} data must be uint8 bytes, whole blocks of {block.itemsize} bytes "
-                         f"along the last axis; got {data.dtype} of shape {data.shape}")
+        raise ValueError(
+            f"{type_name} data must be uint8 bytes, whole blocks of {block.itemsize} bytes "
+            f"along the last axis; got {data.dtype} of shape {data.shape}"
+        )
     return np.ascontiguousarray(data).view(block)
 
 
@@ -156,8 +195,14 @@ def dequantize_q4_1(data):  # uint8 [..., n_block * 20] -> float32 [..., n_block
     return flatten_blocks(x)
 
 
-DEQUANTIZE = {"F32": dequantize_f32, "F16": dequantize_f16, "BF16": dequantize_bf16,
-              "Q8_0": dequantize_q8_0, "Q4_0": dequantize_q4_0, "Q4_1": dequantize_q4_1}
+DEQUANTIZE = {
+    "F32": dequantize_f32,
+    "F16": dequantize_f16,
+    "BF16": dequantize_bf16,
+    "Q8_0": dequantize_q8_0,
+    "Q4_0": dequantize_q4_0,
+    "Q4_1": dequantize_q4_1,
+}
 
 
 def split_blocks(x):  # float [..., n] (n a multiple of 32) -> float32 [..., n // 32, 32]
@@ -244,8 +289,9 @@ UINT32, UINT64 = SCALARS["I"], SCALARS["Q"]
 def need(buf, pos, n, what):
     """Raise the ValueError of a truncated file unless n bytes are left at pos."""
     if pos + n > len(buf):
-        raise ValueError(f"truncated GGUF file: reading {what} needs {n} bytes at offset {pos}, "
-                         f"but the file ends at byte {len(buf)}")
+        raise ValueError(
+            f"truncated GGUF file: reading {what} needs {n} bytes at offset {pos}, but the file ends at byte {len(buf)}"
+        )
 
 
 def read_scalar(buf, pos, scalar, what):  # -> (int | float | bool, pos after it)
@@ -258,7 +304,7 @@ def read_string(buf, pos, what):  # -> (str, pos after it)
     n, pos = read_scalar(buf, pos, UINT64, what)
     need(buf, pos, n, what)
     try:
-        return str(buf[pos:pos + n], "utf-8"), pos + n
+        return str(buf[pos : pos + n], "utf-8"), pos + n
     except UnicodeDecodeError as error:
         raise ValueError(f"{what} is not valid UTF-8 ({error.reason} at byte {pos + error.start})") from None
 
@@ -297,8 +343,7 @@ def read_array(buf, pos, item_type, n, what):  # -> (array or list of n items, p
 
 def scalar_format(value_type, what):  # -> struct format
     if value_type not in VALUE_TYPES:
-        raise ValueError(f"{what} has unknown metadata value type {value_type} "
-                         f"(GGUF v3 defines 0..{max(VALUE_TYPES)})")
+        raise ValueError(f"{what} has unknown metadata value type {value_type} (GGUF v3 defines 0..{max(VALUE_TYPES)})")
     return VALUE_TYPES[value_type][1]
 
 
@@ -311,8 +356,7 @@ def read_header(buf):  # -> (version, tensor_count, metadata_kv_count, pos after
     version, pos = read_scalar(buf, 4, UINT32, "the version")
     if version != GGUF_VERSION:
         hint = " (a big-endian file? this reader reads little-endian ones)" if version & 0xFFFF == 0 else ""
-        raise ValueError(f"unsupported GGUF version {version}: this reader reads version {GGUF_VERSION} "
-                         f"only{hint}")
+        raise ValueError(f"unsupported GGUF version {version}: this reader reads version {GGUF_VERSION} only{hint}")
     tensor_count, pos = read_scalar(buf, pos, UINT64, "the tensor count")
     kv_count, pos = read_scalar(buf, pos, UINT64, "the metadata count")
     return version, tensor_count, kv_count, pos
@@ -332,6 +376,7 @@ def read_metadata(buf, pos, kv_count):  # -> ({key: value}, pos after the metada
 @dataclass(frozen=True)
 class TensorInfo:
     """Where a tensor's bytes are in the file, and how to read them."""
+
     name: str
     shape: tuple  # numpy shape: the file's ggml dims reversed (dims[0], the row length, comes last)
     type: str  # ggml type name: "F32", "Q4_1", ...
@@ -354,8 +399,7 @@ def read_tensor_info(buf, pos, i):  # -> (TensorInfo, pos after it)
         raise ValueError(f"tensor {name!r} has unknown ggml type {type_id}")
     type_name, block_size, type_size = GGML_TYPES[type_id]
     if dims and dims[0] % block_size:
-        raise ValueError(f"tensor {name!r} has rows of {dims[0]} values, not whole {type_name} blocks "
-                         f"of {block_size}")
+        raise ValueError(f"tensor {name!r} has rows of {dims[0]} values, not whole {type_name} blocks of {block_size}")
     n_bytes = math.prod(dims) // block_size * type_size
     return TensorInfo(name, tuple(reversed(dims)), type_name, offset, n_bytes), pos
 
@@ -363,6 +407,7 @@ def read_tensor_info(buf, pos, i):  # -> (TensorInfo, pos after it)
 @dataclass(frozen=True, eq=False)
 class GGUFFile:
     """An opened GGUF file: its metadata and tensor list are parsed; tensor data is read on demand."""
+
     version: int
     metadata: dict  # {key: int | float | bool | str | numpy array | list}, in file order
     tensors: dict  # {name: TensorInfo}, in file order
@@ -372,22 +417,26 @@ class GGUFFile:
 
     def info(self, name):  # -> TensorInfo
         if name not in self.tensors:
-            raise ValueError(f"no tensor named {name!r} in this file (it has {len(self.tensors)}, such as "
-                             f"{next(iter(self.tensors), None)!r})")
+            raise ValueError(
+                f"no tensor named {name!r} in this file (it has {len(self.tensors)}, such as "
+                f"{next(iter(self.tensors), None)!r})"
+            )
         return self.tensors[name]
 
     def tensor_bytes(self, name):  # -> uint8 [n_bytes], a read-only view of the file
         """The tensor's bytes as stored (quantized blocks included), without reading any other tensor."""
         info = self.info(name)
         start = self.data_start + info.offset
-        return np.frombuffer(self.buffer[start:start + info.n_bytes], dtype=np.uint8)
+        return np.frombuffer(self.buffer[start : start + info.n_bytes], dtype=np.uint8)
 
     def tensor(self, name):  # -> float32 [*shape]
         """The tensor, dequantized to float32 in its numpy shape."""
         info = self.info(name)
         if info.type not in DEQUANTIZE:
-            raise ValueError(f"tensor {name!r} is stored as {info.type}, which this reader cannot "
-                             f"dequantize (it reads {', '.join(DEQUANTIZE)})")
+            raise ValueError(
+                f"tensor {name!r} is stored as {info.type}, which this reader cannot "
+                f"dequantize (it reads {', '.join(DEQUANTIZE)})"
+            )
         return DEQUANTIZE[info.type](self.tensor_bytes(name)).reshape(info.shape)
 
     def unsupported_tensors(self):  # -> {name: type name}
@@ -413,12 +462,16 @@ def parse_gguf(buf, file_size=None):  # memoryview of the file (or of its first 
     data_start = -(-pos // alignment) * alignment  # the padding: round up to the alignment
     for info in tensors.values():
         if info.offset % alignment:
-            raise ValueError(f"tensor {info.name!r} starts at offset {info.offset}, which is not a "
-                             f"multiple of the alignment ({alignment})")
+            raise ValueError(
+                f"tensor {info.name!r} starts at offset {info.offset}, which is not a "
+                f"multiple of the alignment ({alignment})"
+            )
         start, size = data_start + info.offset, len(buf) if file_size is None else file_size
         if start + info.n_bytes > size:  # as need(), against the whole file's size
-            raise ValueError(f"truncated GGUF file: reading the data of tensor {info.name!r} needs "
-                             f"{info.n_bytes} bytes at offset {start}, but the file ends at byte {size}")
+            raise ValueError(
+                f"truncated GGUF file: reading the data of tensor {info.name!r} needs "
+                f"{info.n_bytes} bytes at offset {start}, but the file ends at byte {size}"
+            )
     return GGUFFile(version, metadata, tensors, alignment, data_start, buf)
 
 
@@ -448,8 +501,15 @@ def read_gguf(source):  # path or bytes-like -> GGUFFile
 
 # The tensors of one block: llm_core's name -> the GGUF name (llama.cpp's naming), for x @ w after .T
 LLAMA_LAYER_TENSORS = {
-    "attn_norm": "attn_norm", "wq": "attn_q", "wk": "attn_k", "wv": "attn_v", "wo": "attn_output",
-    "ffn_norm": "ffn_norm", "w_gate": "ffn_gate", "w_up": "ffn_up", "w_down": "ffn_down",
+    "attn_norm": "attn_norm",
+    "wq": "attn_q",
+    "wk": "attn_k",
+    "wv": "attn_v",
+    "wo": "attn_output",
+    "ffn_norm": "ffn_norm",
+    "w_gate": "ffn_gate",
+    "w_up": "ffn_up",
+    "w_down": "ffn_down",
 }
 DEFAULT_N_CTX = 2048  # positions the KV cache holds unless asked: 2 * 30 * 3 * 64 * 2048 * 4 B = 94 MB for SmolLM2
 # In the page a KV cache is allocated per generation and a prompt's is kept for the next slider move: the
@@ -488,8 +548,11 @@ def config_from_gguf(metadata, n_ctx=None):  # -> ModelConfig
     return ModelConfig(
         n_vocab=n_vocab,
         n_ctx=int(n_ctx) if n_ctx is not None else min(trained_ctx, DEFAULT_N_CTX),
-        d_model=d_model, n_layer=int(key("block_count")),
-        n_head=n_head, n_kv_head=int(key("attention.head_count_kv", n_head)), d_head=d_head,
+        d_model=d_model,
+        n_layer=int(key("block_count")),
+        n_head=n_head,
+        n_kv_head=int(key("attention.head_count_kv", n_head)),
+        d_head=d_head,
         d_ff=int(key("feed_forward_length")),
         rope_base=float(key("rope.freq_base", 10000.0)),
         norm_eps=float(key("attention.layer_norm_rms_epsilon", 1e-5)),
@@ -558,21 +621,26 @@ def check_runnable(gguf, n_ctx=None, max_weight_bytes=None):  # -> (ModelConfig,
     cfg = replace(cfg, tied_embeddings="output.weight" not in gguf.tensors)
     encoding = encoding_from_gguf_metadata(gguf.metadata)
     names = ["token_embd.weight", "output_norm.weight"] + [
-        f"blk.{i}.{t}.weight" for i in range(cfg.n_layer) for t in LLAMA_LAYER_TENSORS.values()]
+        f"blk.{i}.{t}.weight" for i in range(cfg.n_layer) for t in LLAMA_LAYER_TENSORS.values()
+    ]
     missing = [n for n in names if n not in gguf.tensors]
     if missing:
         raise ValueError(f"this GGUF lacks tensor {missing[0]!r} of a llama model ({len(missing)} missing)")
     unsupported = {n: t for n, t in gguf.unsupported_tensors().items() if n in names or n == "output.weight"}
     if unsupported:
         first, kind = next(iter(unsupported.items()))
-        raise ValueError(f"tensor {first!r} is stored as {kind} ({len(unsupported)} tensors in types llm_core "
-                         f"cannot read; it reads {', '.join(DEQUANTIZE)})")
+        raise ValueError(
+            f"tensor {first!r} is stored as {kind} ({len(unsupported)} tensors in types llm_core "
+            f"cannot read; it reads {', '.join(DEQUANTIZE)})"
+        )
     n = n_params(cfg)
     if max_weight_bytes is not None and 4 * n > max_weight_bytes:
-        raise ValueError(f"this model has {n / 1e6:,.0f}M parameters: as float32, the form llm_core computes in, "
-                         f"they need {4 * n / 1e9:.1f} GB, more than the {max_weight_bytes / 1e9:.1f} GB a page "
-                         "can give Python; a model of up to about "
-                         f"{max_weight_bytes / 4e6:,.0f}M parameters fits")
+        raise ValueError(
+            f"this model has {n / 1e6:,.0f}M parameters: as float32, the form llm_core computes in, "
+            f"they need {4 * n / 1e9:.1f} GB, more than the {max_weight_bytes / 1e9:.1f} GB a page "
+            "can give Python; a model of up to about "
+            f"{max_weight_bytes / 4e6:,.0f}M parameters fits"
+        )
     return cfg, encoding
 
 
@@ -589,8 +657,16 @@ def check_gguf_head(head, file_size, max_weight_bytes=None):  # -> {"more": n_by
         raise
     cfg, encoding = check_runnable(gguf, max_weight_bytes=max_weight_bytes)
     name = str(gguf.metadata.get("general.name") or gguf.metadata.get("general.basename") or "GGUF model")
-    return {"model": {"name": name, "n_params": n_params(cfg), "n_layer": cfg.n_layer, "d_model": cfg.d_model,
-                      "n_vocab": cfg.n_vocab, "bytes": file_size}}
+    return {
+        "model": {
+            "name": name,
+            "n_params": n_params(cfg),
+            "n_layer": cfg.n_layer,
+            "d_model": cfg.d_model,
+            "n_vocab": cfg.n_vocab,
+            "bytes": file_size,
+        }
+    }
 
 
 def load_gguf_steps(path_or_bytes, n_ctx=None, name=None):  # yields (done, total, None) ..., then (total, total, Model)

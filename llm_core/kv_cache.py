@@ -137,8 +137,7 @@ def kv_cache_bytes(cfg, n_ctx, batch=1, bytes_per_value=2):
     1.0
     """
     if n_ctx < 0 or batch < 0 or bytes_per_value <= 0:
-        raise ValueError(f"need n_ctx, batch >= 0 and bytes_per_value > 0, "
-                         f"got {n_ctx}, {batch}, {bytes_per_value}")
+        raise ValueError(f"need n_ctx, batch >= 0 and bytes_per_value > 0, got {n_ctx}, {batch}, {bytes_per_value}")
     return kv_bytes_per_token(cfg, bytes_per_value) * n_ctx * batch
 
 

@@ -51,8 +51,7 @@ def low_rank_approximation(m, rank):  # [d_in, d_out] -> a [d_in, rank], b [rank
     energy = the fraction of sum s_i^2 kept; singular_values = all of them, largest first.
     """
     if not 1 <= rank <= min(m.shape):
-        raise ValueError(f"rank must be in [1, {min(m.shape)}] for a {m.shape[0]} x {m.shape[1]} matrix, "
-                         f"got {rank}")
+        raise ValueError(f"rank must be in [1, {min(m.shape)}] for a {m.shape[0]} x {m.shape[1]} matrix, got {rank}")
     u, s, vt = np.linalg.svd(m, full_matrices=False)  # m = u @ diag(s) @ vt, s descending
     root = np.sqrt(s[:rank])
     a = u[:, :rank] * root  # [d_in, rank]
@@ -68,24 +67,36 @@ def low_rank_error(singular_values, rank):  # [n] descending -> {"relative", "en
     0.8
     """
     s = np.asarray(singular_values, dtype=np.float64)
-    total = float(np.sum(s ** 2))
+    total = float(np.sum(s**2))
     kept = float(np.sum(s[:rank] ** 2))
-    return {"relative": float(np.sqrt(max(total - kept, 0.0) / total)) if total > 0 else 0.0,
-            "energy": kept / total if total > 0 else 1.0}
+    return {
+        "relative": float(np.sqrt(max(total - kept, 0.0) / total)) if total > 0 else 0.0,
+        "energy": kept / total if total > 0 else 1.0,
+    }
 
 
 # Which matrices of each block get a LoRA update: the paper's choice (query and value, section 7.1), all
 # of attention, or every linear layer (QLoRA found all of them needed to match full fine-tuning,
 # Dettmers et al. 2023, arXiv:2305.14314, section 4).
-TARGETS = {"qv": ("wq", "wv"), "attention": ("wq", "wk", "wv", "wo"),
-           "all": ("wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down")}
+TARGETS = {
+    "qv": ("wq", "wv"),
+    "attention": ("wq", "wk", "wv", "wo"),
+    "all": ("wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down"),
+}
 
 
 def block_linear_shapes(cfg):  # -> {name: (d_in, d_out)} for one block's matrices
     """The [d_in, d_out] shape of each linear layer in one block (a GELU MLP has no w_gate)."""
     d, q, kv = cfg.d_model, cfg.n_head * cfg.d_head, cfg.n_kv_head * cfg.d_head
-    shapes = {"wq": (d, q), "wk": (d, kv), "wv": (d, kv), "wo": (q, d),
-              "w_gate": (d, cfg.d_ff), "w_up": (d, cfg.d_ff), "w_down": (cfg.d_ff, d)}
+    shapes = {
+        "wq": (d, q),
+        "wk": (d, kv),
+        "wv": (d, kv),
+        "wo": (q, d),
+        "w_gate": (d, cfg.d_ff),
+        "w_up": (d, cfg.d_ff),
+        "w_down": (cfg.d_ff, d),
+    }
     if getattr(cfg, "ffn", "swiglu") != "swiglu":
         del shapes["w_gate"]
     return shapes
@@ -108,5 +119,8 @@ def lora_model_parameter_count(cfg, rank, targets="qv"):  # -> dict of ints
     shapes = block_linear_shapes(cfg)
     per_matrix = {name: min(rank, *shapes[name]) * sum(shapes[name]) for name in TARGETS[targets] if name in shapes}
     targeted = sum(shapes[name][0] * shapes[name][1] for name in per_matrix)
-    return {"lora": cfg.n_layer * sum(per_matrix.values()), "targeted": cfg.n_layer * targeted,
-            "per_matrix": per_matrix}
+    return {
+        "lora": cfg.n_layer * sum(per_matrix.values()),
+        "targeted": cfg.n_layer * targeted,
+        "per_matrix": per_matrix,
+    }

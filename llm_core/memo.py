@@ -23,6 +23,7 @@ import weakref
 
 def per_model(size):  # decorator for fn(model, key) -> result
     """Remember fn(model, key) for the `size` keys of each model used most recently (keys hashable)."""
+
     def wrap(fn):
         memo = weakref.WeakKeyDictionary()  # model -> {key: result}, least recently used first
 
@@ -39,4 +40,5 @@ def per_model(size):  # decorator for fn(model, key) -> result
 
         remembered.cache_clear = memo.clear
         return remembered
+
     return wrap

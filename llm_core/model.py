@@ -42,6 +42,7 @@ from .rope import rope_cos_sin, rope_frequencies
 @dataclass(frozen=True)
 class ModelConfig:
     """The shape of the model; the defaults are Glassbox's tiny model (models/tiny/config.json)."""
+
     n_vocab: int = 4096  # tokens in the vocabulary: rows of the embedding table
     n_ctx: int = 256  # longest sequence the model reads (prompt + generated tokens)
     d_model: int = 128  # width of the residual stream
@@ -60,8 +61,10 @@ class ModelConfig:
             if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.n_head % self.n_kv_head:
-            raise ValueError(f"n_kv_head ({self.n_kv_head}) must divide n_head ({self.n_head}): "
-                             "each key/value head serves a whole group of query heads")
+            raise ValueError(
+                f"n_kv_head ({self.n_kv_head}) must divide n_head ({self.n_head}): "
+                "each key/value head serves a whole group of query heads"
+            )
         if self.d_head % 2:
             raise ValueError(f"d_head must be even (RoPE rotates pairs of coordinates), got {self.d_head}")
         if not (self.rope_base > 1 and self.norm_eps > 0):
@@ -80,14 +83,19 @@ def weight_shapes(cfg):  # -> {name: shape}, in the weight file's order
     d, q, kv = cfg.d_model, cfg.n_head * cfg.d_head, cfg.n_kv_head * cfg.d_head
     shapes = {"tok_emb": (cfg.n_vocab, d)}
     for i in range(cfg.n_layer):
-        shapes.update({
-            f"layers.{i}.attn_norm": (d,),
-            f"layers.{i}.wq": (d, q), f"layers.{i}.wk": (d, kv), f"layers.{i}.wv": (d, kv),
-            f"layers.{i}.wo": (q, d),
-            f"layers.{i}.ffn_norm": (d,),
-            f"layers.{i}.w_gate": (d, cfg.d_ff), f"layers.{i}.w_up": (d, cfg.d_ff),
-            f"layers.{i}.w_down": (cfg.d_ff, d),
-        })
+        shapes.update(
+            {
+                f"layers.{i}.attn_norm": (d,),
+                f"layers.{i}.wq": (d, q),
+                f"layers.{i}.wk": (d, kv),
+                f"layers.{i}.wv": (d, kv),
+                f"layers.{i}.wo": (q, d),
+                f"layers.{i}.ffn_norm": (d,),
+                f"layers.{i}.w_gate": (d, cfg.d_ff),
+                f"layers.{i}.w_up": (d, cfg.d_ff),
+                f"layers.{i}.w_down": (cfg.d_ff, d),
+            }
+        )
     shapes["final_norm"] = (d,)
     if not cfg.tied_embeddings:
         shapes["lm_head"] = (d, cfg.n_vocab)
@@ -111,8 +119,10 @@ def check_weights(weights, cfg):
 def random_weights(cfg, seed=0):  # -> {name: float32 array}
     """An untrained model: norm gains 1, matrices normal with std 0.02 (GPT-2's initialisation)."""
     rng = np.random.default_rng(seed)
-    return {name: (np.ones(shape) if len(shape) == 1 else rng.normal(0.0, 0.02, shape)).astype(np.float32)
-            for name, shape in weight_shapes(cfg).items()}
+    return {
+        name: (np.ones(shape) if len(shape) == 1 else rng.normal(0.0, 0.02, shape)).astype(np.float32)
+        for name, shape in weight_shapes(cfg).items()
+    }
 
 
 def unembed(x, weights):  # [n_seq, d_model] -> [n_seq, n_vocab]
@@ -138,8 +148,18 @@ def transformer_block(x, w, cfg, positions, rope, cache=None, layer=0):
     feed-forward network}.
     """
     attn_out, attn_trace = multi_head_attention(
-        rms_norm(x, w["attn_norm"], cfg.norm_eps), w["wq"], w["wk"], w["wv"], w["wo"],
-        cfg.n_head, cfg.n_kv_head, positions=positions, kv_cache=cache, layer=layer, rope=rope)
+        rms_norm(x, w["attn_norm"], cfg.norm_eps),
+        w["wq"],
+        w["wk"],
+        w["wv"],
+        w["wo"],
+        cfg.n_head,
+        cfg.n_kv_head,
+        positions=positions,
+        kv_cache=cache,
+        layer=layer,
+        rope=rope,
+    )
     x = x + attn_out
     ffn_out, ffn_trace = swiglu(rms_norm(x, w["ffn_norm"], cfg.norm_eps), w["w_gate"], w["w_up"], w["w_down"])
     return x, x + ffn_out, {"attn": attn_trace, "ffn": ffn_trace}
@@ -188,14 +208,21 @@ def forward(weights, cfg, ids, cache=None, trace=False, lens=True, logits_to_kee
 
     residual = np.stack(residual)  # (2 n_layer + 1) x [n_seq, d_model] -> [2 n_layer + 1, n_seq, d_model]
     # the logit lens reads each layer's output as if it were the last layer's
-    lens = [unembed(rms_norm(residual[2 * i + 2], weights["final_norm"], cfg.norm_eps), weights)
-            for i in range(cfg.n_layer)] if lens else None
+    lens = (
+        [
+            unembed(rms_norm(residual[2 * i + 2], weights["final_norm"], cfg.norm_eps), weights)
+            for i in range(cfg.n_layer)
+        ]
+        if lens
+        else None
+    )
     return logits, {
-        "ids": ids, "positions": positions,
+        "ids": ids,
+        "positions": positions,
         "embeddings": residual[0],
         "residual": residual,
-        "residual_labels": ["embedding"] + [f"layer {i} {part}" for i in range(cfg.n_layer)
-                                            for part in ("attention", "ffn")],
+        "residual_labels": ["embedding"]
+        + [f"layer {i} {part}" for i in range(cfg.n_layer) for part in ("attention", "ffn")],
         "attention": np.stack([layer["attn"]["weights"] for layer in layers]),
         "ffn_hidden": np.stack([layer["ffn"]["hidden"] for layer in layers]),
         "logit_lens": np.stack(lens) if lens else None,
@@ -223,4 +250,5 @@ class Model:
 
     def generate(self, prompt, max_new_tokens=32, **sampling):  # -> generation.generate's dict
         from .generation import generate  # here, not at the top: generation imports this module
+
         return generate(self, prompt, max_new_tokens, **sampling)

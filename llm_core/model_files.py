@@ -34,8 +34,7 @@ def load_weights(data):  # .npz bytes -> {name: float32 array}
     """
     with np.load(io.BytesIO(data)) as npz:
         weights = unpack_weights({name: npz[name] for name in npz.files})
-    return {name: np.asfortranarray(w) if w.ndim == 2 and name != "tok_emb" else w
-            for name, w in weights.items()}
+    return {name: np.asfortranarray(w) if w.ndim == 2 and name != "tok_emb" else w for name, w in weights.items()}
 
 
 def load_encoding(where):  # -> Encoding

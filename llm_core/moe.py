@@ -61,10 +61,15 @@ def split_ffn(w_gate, w_up, w_down, n_expert):  # -> experts: w_gate, w_up [n_ex
     if d_ff % n_expert:
         raise ValueError(f"{d_ff} hidden units do not split into {n_expert} equal experts")
     d_expert = d_ff // n_expert
+
     def per_expert(w):  # [d_model, d_ff] -> [d_model, n_expert, d_expert] -> [n_expert, d_model, d_expert]
         return w.reshape(d_model, n_expert, d_expert).transpose(1, 0, 2)
-    return {"w_gate": per_expert(w_gate), "w_up": per_expert(w_up),
-            "w_down": w_down.reshape(n_expert, d_expert, d_model)}  # [d_ff, d_model] -> [n_expert, d_expert, d_model]
+
+    return {
+        "w_gate": per_expert(w_gate),
+        "w_up": per_expert(w_up),
+        "w_down": w_down.reshape(n_expert, d_expert, d_model),
+    }  # [d_ff, d_model] -> [n_expert, d_expert, d_model]
 
 
 def expert_outputs(x, experts):  # [n_seq, d_model], experts -> [n_seq, n_expert, d_model]
@@ -116,6 +121,7 @@ def load_balancing_loss(probs, chosen):  # [n_seq, n_expert], [n_seq, k] -> loss
 @dataclass(frozen=True)
 class MoEConfig:
     """The shape of an MoE transformer, as far as counting its parameters needs."""
+
     name: str  # display name
     d_model: int  # width of the residual stream (config.json hidden_size)
     n_layer: int  # transformer blocks
@@ -144,44 +150,89 @@ MOE_CONFIGS = {
     # num_experts_per_tok 2, vocab 32000, untied. 47B / 13B in the paper's abstract (arXiv:2401.04088);
     # 46.7B / 12.9B in Mistral's announcement, https://mistral.ai/news/mixtral-of-experts
     "mixtral-8x7b": MoEConfig(
-        "Mixtral 8x7B", 4096, 32, 32, 8, 128, 32000, n_expert=8, top_k=2, d_expert=14336,
+        "Mixtral 8x7B",
+        4096,
+        32,
+        32,
+        8,
+        128,
+        32000,
+        n_expert=8,
+        top_k=2,
+        d_expert=14336,
         published=(46.7e9, 12.9e9),
         source="Jiang et al. 2024, arXiv:2401.04088; "
-               "https://huggingface.co/mistralai/Mixtral-8x7B-v0.1/blob/main/config.json",
-        notes="the published active count includes the embedding table"),
+        "https://huggingface.co/mistralai/Mixtral-8x7B-v0.1/blob/main/config.json",
+        notes="the published active count includes the embedding table",
+    ),
     # hidden_size 7168, 61 layers (the first 3 dense, intermediate_size 18432), 128 heads with MLA
     # (q_lora_rank 1536, kv_lora_rank 512, qk_nope_head_dim 128, qk_rope_head_dim 64, v_head_dim 128),
     # n_routed_experts 256, n_shared_experts 1, moe_intermediate_size 2048, num_experts_per_tok 8,
     # vocab 129280, untied. The checkpoint adds a multi-token-prediction module (num_nextn_predict_layers 1,
     # 11.5B more, README_WEIGHTS.md), which neither the 671B nor this count includes.
     "deepseek-v3": MoEConfig(
-        "DeepSeek-V3", 7168, 61, 128, 128, 128, 129280, n_expert=256, top_k=8, d_expert=2048, n_shared=1,
-        n_dense_layer=3, d_ff_dense=18432, mla=(1536, 512, 128, 64, 128), router_bias=True,
+        "DeepSeek-V3",
+        7168,
+        61,
+        128,
+        128,
+        128,
+        129280,
+        n_expert=256,
+        top_k=8,
+        d_expert=2048,
+        n_shared=1,
+        n_dense_layer=3,
+        d_ff_dense=18432,
+        mla=(1536, 512, 128, 64, 128),
+        router_bias=True,
         published=(671e9, 37e9),
         source="DeepSeek-AI 2024, arXiv:2412.19437; "
-               "https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json",
+        "https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json",
         notes="the active count leaves out the input embedding (36.6B in DeepSeek's README_WEIGHTS.md, "
-              "rounded to 37B in the paper); the multi-token-prediction module is left out"),
+        "rounded to 37B in the paper); the multi-token-prediction module is left out",
+    ),
     # hidden_size 2048, 48 layers, 32/4 heads of head_dim 128 with q/k norms, num_experts 128,
     # num_experts_per_tok 8, moe_intermediate_size 768 (every layer MoE: mlp_only_layers []), vocab 151936,
     # untied. 30.5B / 3.3B on the model card.
     "qwen3-30b-a3b": MoEConfig(
-        "Qwen3-30B-A3B", 2048, 48, 32, 4, 128, 151936, n_expert=128, top_k=8, d_expert=768, qk_norm=True,
+        "Qwen3-30B-A3B",
+        2048,
+        48,
+        32,
+        4,
+        128,
+        151936,
+        n_expert=128,
+        top_k=8,
+        d_expert=768,
+        qk_norm=True,
         published=(30.5e9, 3.3e9),
-        source="Qwen team 2025, arXiv:2505.09388; "
-               "https://huggingface.co/Qwen/Qwen3-30B-A3B/blob/main/config.json",
-        notes="the published active count includes the embedding table"),
+        source="Qwen team 2025, arXiv:2505.09388; https://huggingface.co/Qwen/Qwen3-30B-A3B/blob/main/config.json",
+        notes="the published active count includes the embedding table",
+    ),
     # hidden_size 2880, 36 layers, 64/8 heads of head_dim 64 with attention_bias, num_local_experts 128,
     # experts_per_token 4, intermediate_size 2880 (per expert), vocab 201088, untied; experts with biases
     # (gate_up_proj_bias, down_proj_bias), a router with a bias, one learned sink logit per head.
     # 116.8B / 5.1B on the model card, whose active count leaves out the embedding table.
     "gpt-oss-120b": MoEConfig(
-        "gpt-oss-120b", 2880, 36, 64, 8, 64, 201088, n_expert=128, top_k=4, d_expert=2880, bias=True,
+        "gpt-oss-120b",
+        2880,
+        36,
+        64,
+        8,
+        64,
+        201088,
+        n_expert=128,
+        top_k=4,
+        d_expert=2880,
+        bias=True,
         published=(116.8e9, 5.1e9),
         source="OpenAI 2025, gpt-oss-120b & gpt-oss-20b model card, arXiv:2508.10925; "
-               "https://huggingface.co/openai/gpt-oss-120b/blob/main/config.json",
+        "https://huggingface.co/openai/gpt-oss-120b/blob/main/config.json",
         notes="the active count leaves out the embedding table; the released checkpoint stores the "
-              "expert weights in MXFP4 (4.25 bits per parameter)"),
+        "expert weights in MXFP4 (4.25 bits per parameter)",
+    ),
 }
 
 

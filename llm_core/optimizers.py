@@ -44,9 +44,9 @@ def adam_step(x, grad, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):  # [2], [2]
     """
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", np.zeros_like(x)) + (1 - beta1) * grad
-    v = beta2 * state.get("v", np.zeros_like(x)) + (1 - beta2) * grad ** 2
-    m_hat = m / (1 - beta1 ** t)
-    v_hat = v / (1 - beta2 ** t)
+    v = beta2 * state.get("v", np.zeros_like(x)) + (1 - beta2) * grad**2
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), {"t": t, "m": m, "v": v}
 
 
@@ -83,6 +83,7 @@ def optimize(f, grad, start, method="sgd", lr=0.01, steps=100, diverge_at=1e6, *
 @dataclass(frozen=True)
 class Surface:
     """A 2-D loss surface with its analytic gradient, where its minima are, and a view to draw."""
+
     name: str
     f: Callable  # [..., 2] -> [...]
     grad: Callable  # [..., 2] -> [..., 2]
@@ -99,7 +100,7 @@ def _xy(p):  # [..., 2] -> [...], [...]
 def bowl(p):  # [..., 2] -> [...]
     """A round bowl, (x^2 + y^2) / 2: the easy case; the gradient points straight at the minimum."""
     x, y = _xy(p)
-    return 0.5 * (x ** 2 + y ** 2)
+    return 0.5 * (x**2 + y**2)
 
 
 def bowl_grad(p):  # [..., 2] -> [..., 2]
@@ -110,7 +111,7 @@ def bowl_grad(p):  # [..., 2] -> [..., 2]
 def valley(p):  # [..., 2] -> [...]
     """An ill-conditioned quadratic, (x^2 + 25 y^2) / 2: curvature 25x steeper across than along."""
     x, y = _xy(p)
-    return 0.5 * (x ** 2 + 25.0 * y ** 2)
+    return 0.5 * (x**2 + 25.0 * y**2)
 
 
 def valley_grad(p):  # [..., 2] -> [..., 2]
@@ -121,45 +122,48 @@ def valley_grad(p):  # [..., 2] -> [..., 2]
 def rosenbrock(p):  # [..., 2] -> [...]
     """Rosenbrock (1960): (1 - x)^2 + 100 (y - x^2)^2; a curved, flat-bottomed valley, minimum (1, 1)."""
     x, y = _xy(p)
-    return (1 - x) ** 2 + 100.0 * (y - x ** 2) ** 2
+    return (1 - x) ** 2 + 100.0 * (y - x**2) ** 2
 
 
 def rosenbrock_grad(p):  # [..., 2] -> [..., 2]
     x, y = _xy(p)
-    return np.stack([-2 * (1 - x) - 400.0 * x * (y - x ** 2), 200.0 * (y - x ** 2)], axis=-1)
+    return np.stack([-2 * (1 - x) - 400.0 * x * (y - x**2), 200.0 * (y - x**2)], axis=-1)
 
 
 def saddle(p):  # [..., 2] -> [...]
     """(x^2 - y^2) / 2 + y^4 / 4: a saddle point at (0, 0) (flat gradient, not a minimum); minima (0, +-1)."""
     x, y = _xy(p)
-    return 0.5 * (x ** 2 - y ** 2) + 0.25 * y ** 4
+    return 0.5 * (x**2 - y**2) + 0.25 * y**4
 
 
 def saddle_grad(p):  # [..., 2] -> [..., 2]
     x, y = _xy(p)
-    return np.stack([x, y ** 3 - y], axis=-1)
+    return np.stack([x, y**3 - y], axis=-1)
 
 
 def himmelblau(p):  # [..., 2] -> [...]
     """Himmelblau (1972): (x^2 + y - 11)^2 + (x + y^2 - 7)^2; four minima, all with loss 0."""
     x, y = _xy(p)
-    return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
+    return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
 
 
 def himmelblau_grad(p):  # [..., 2] -> [..., 2]
     x, y = _xy(p)
-    a, b = x ** 2 + y - 11, x + y ** 2 - 7
+    a, b = x**2 + y - 11, x + y**2 - 7
     return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
 
 
 SURFACES = {
     "bowl": Surface("bowl", bowl, bowl_grad, ((0.0, 0.0),), (1.5, 1.5), ((-2, 2), (-2, 2))),
     "valley": Surface("valley", valley, valley_grad, ((0.0, 0.0),), (-4.0, 1.0), ((-5, 5), (-2, 2))),
-    "rosenbrock": Surface("rosenbrock", rosenbrock, rosenbrock_grad, ((1.0, 1.0),), (-1.5, 2.0),
-                          ((-2, 2), (-1, 3))),
-    "saddle": Surface("saddle", saddle, saddle_grad, ((0.0, -1.0), (0.0, 1.0)), (1.5, 1e-3),
-                      ((-2, 2), (-1.6, 1.6))),
-    "himmelblau": Surface("himmelblau", himmelblau, himmelblau_grad,
-                          ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)),
-                          (0.0, 0.0), ((-5, 5), (-5, 5))),
+    "rosenbrock": Surface("rosenbrock", rosenbrock, rosenbrock_grad, ((1.0, 1.0),), (-1.5, 2.0), ((-2, 2), (-1, 3))),
+    "saddle": Surface("saddle", saddle, saddle_grad, ((0.0, -1.0), (0.0, 1.0)), (1.5, 1e-3), ((-2, 2), (-1.6, 1.6))),
+    "himmelblau": Surface(
+        "himmelblau",
+        himmelblau,
+        himmelblau_grad,
+        ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)),
+        (0.0, 0.0),
+        ((-5, 5), (-5, 5)),
+    ),
 }

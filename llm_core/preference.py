@@ -80,13 +80,20 @@ def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta=0.1)
     if not beta > 0:
         raise ValueError(f"beta must be > 0, got {beta!r}")
     policy_chosen, policy_rejected, ref_chosen, ref_rejected = (
-        np.asarray(a, dtype=np.float64) for a in (policy_chosen, policy_rejected, ref_chosen, ref_rejected))
+        np.asarray(a, dtype=np.float64) for a in (policy_chosen, policy_rejected, ref_chosen, ref_rejected)
+    )
     reward_chosen = beta * (policy_chosen - ref_chosen)
     reward_rejected = beta * (policy_rejected - ref_rejected)
     margin = reward_chosen - reward_rejected
     losses = -log_sigmoid(margin)
-    return {"loss": float(np.mean(losses)), "losses": losses, "reward_chosen": reward_chosen,
-            "reward_rejected": reward_rejected, "margin": margin, "grad_weight": sigmoid(-margin)}
+    return {
+        "loss": float(np.mean(losses)),
+        "losses": losses,
+        "reward_chosen": reward_chosen,
+        "reward_rejected": reward_rejected,
+        "margin": margin,
+        "grad_weight": sigmoid(-margin),
+    }
 
 
 def sequence_logprob(model, prompt_ids, continuation_ids):  # [n_prompt], [n_cont] -> float, [n_cont]
@@ -103,8 +110,9 @@ def sequence_logprob(model, prompt_ids, continuation_ids):  # [n_prompt], [n_con
         return 0.0, np.zeros(0)
     ids = prompt_ids + continuation_ids
     if len(ids) - 1 > model.cfg.n_ctx:
-        raise ValueError(f"prompt and continuation are {len(ids)} tokens; the model reads at most "
-                         f"{model.cfg.n_ctx + 1} here")
+        raise ValueError(
+            f"prompt and continuation are {len(ids)} tokens; the model reads at most {model.cfg.n_ctx + 1} here"
+        )
     logits, _ = model.forward(ids[:-1])  # [n_prompt + n_cont - 1, n_vocab]
     start = len(prompt_ids) - 1
     log_probs = log_softmax(logits[start:].astype(np.float64))  # [n_cont, n_vocab]

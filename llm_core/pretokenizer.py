@@ -19,8 +19,18 @@ import unicodedata
 # Rust's Unicode `\s` is the White_Space property (Unicode PropList.txt, unchanged since 6.3).
 # subtle: Python's `\s` also matches U+001C..U+001F (it uses str.isspace, which counts the
 # information separators); Rust's does not, so `\s` is always spelled out as this class.
-WHITE_SPACE = [(0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680),
-               (0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000)]
+WHITE_SPACE = [
+    (0x09, 0x0D),
+    (0x20, 0x20),
+    (0x85, 0x85),
+    (0xA0, 0xA0),
+    (0x1680, 0x1680),
+    (0x2000, 0x200A),
+    (0x2028, 0x2029),
+    (0x202F, 0x202F),
+    (0x205F, 0x205F),
+    (0x3000, 0x3000),
+]
 # Code points scanned for general categories. Above U+323AF (the end of CJK Extension H) Unicode 15
 # assigns nothing but plane 14's tags and variation selectors (U+E0000..U+E01EF), private use (Co) and
 # unassigned (Cn); so scanning these ~205k code points, not all 1.1M, gives every category but C* in
@@ -32,9 +42,39 @@ CATEGORY_SCAN = [(0x0000, 0xFFFF), (0x10000, 0x323AF), (0xE0000, 0xE01FF)]
 CASE_PARTNERS = {"s": "\u017f", "k": "\u212a"}
 # The general categories `\p{..}` may name. C* (other) is left out: its unassigned and private-use
 # code points lie outside CATEGORY_SCAN.
-GENERAL_CATEGORIES = {"L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No",
-                      "P", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "S", "Sm", "Sc", "Sk", "So",
-                      "Z", "Zs", "Zl", "Zp"}
+GENERAL_CATEGORIES = {
+    "L",
+    "Lu",
+    "Ll",
+    "Lt",
+    "Lm",
+    "Lo",
+    "M",
+    "Mn",
+    "Mc",
+    "Me",
+    "N",
+    "Nd",
+    "Nl",
+    "No",
+    "P",
+    "Pc",
+    "Pd",
+    "Ps",
+    "Pe",
+    "Pi",
+    "Pf",
+    "Po",
+    "S",
+    "Sm",
+    "Sc",
+    "Sk",
+    "So",
+    "Z",
+    "Zs",
+    "Zl",
+    "Zp",
+}
 ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -98,12 +138,14 @@ def property_ranges(name: str, bmp_only: bool = False) -> list[tuple[int, int]]:
 
 def class_text(ranges: list[tuple[int, int]], negate: bool = False, bmp_only: bool = False) -> str:
     """A Python `re` character class for code point ranges: [(48, 57), (97, 97)] -> '[0-9a]'."""
+
     def char(cp: int) -> str:
         c = chr(cp)
         if c.isascii() and c.isalnum() or not c.isascii() and c.isprintable():
             return c
         # escape every ASCII symbol (`-`, `]`, `^`, `\`, `&&`...) and every invisible character
         return f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
+
     if bmp_only:
         ranges = [(lo, min(hi, 0xFFFF)) for lo, hi in ranges if lo <= 0xFFFF]
     body = "".join(char(lo) if lo == hi else f"{char(lo)}-{char(hi)}" for lo, hi in union(ranges))
@@ -122,7 +164,7 @@ def escape_ranges(pat: str, i: int, ignore_case: bool, bmp_only: bool) -> tuple[
             raise ValueError(f"\\{c} inside (?i:...) is not supported: {pat!r}")
         if pat[i + 2] == "{":
             end = pat.index("}", i + 2)
-            name, after = pat[i + 3:end], end + 1
+            name, after = pat[i + 3 : end], end + 1
         else:
             name, after = pat[i + 2], i + 3
         ranges = property_ranges(name, bmp_only)
@@ -178,7 +220,7 @@ def translate_pattern(pat_str: str, bmp_only: bool = False) -> str:
                 continue
             m = GROUP_OPENER.match(pat_str, i)
             if m is None and pat_str.startswith("(?", i):
-                raise ValueError(f"unsupported group {pat_str[i:i + 6]!r}... in pattern {pat_str!r}")
+                raise ValueError(f"unsupported group {pat_str[i : i + 6]!r}... in pattern {pat_str!r}")
             # subtle: plain groups become non-capturing so that findall returns whole matches
             out.append(m.group() if m else "(?:")
             ignore_case.append(ignore_case[-1])
@@ -218,8 +260,11 @@ def translate_class(pat: str, i: int, ignore_case: bool, bmp_only: bool, out: li
         if pat[i] == "-" and pat[i + 1] != "]":
             if len(item) != 1 or item[0][0] != item[0][1]:
                 raise ValueError(f"unsupported range in class at {i} in pattern {pat!r}")
-            end, i = (escape_ranges(pat, i + 1, False, bmp_only) if pat[i + 1] == "\\"
-                      else (literal_ranges(pat[i + 1], False), i + 2))
+            end, i = (
+                escape_ranges(pat, i + 1, False, bmp_only)
+                if pat[i + 1] == "\\"
+                else (literal_ranges(pat[i + 1], False), i + 2)
+            )
             item = [(item[0][0], end[0][0])]
         ranges += item
     out.append(class_text(ranges, negate, bmp_only))

@@ -38,7 +38,7 @@ def quantization_error(w, w_hat):  # [...], [...] -> dict of floats
     return {
         "max_abs": float(np.max(np.abs(diff))) if diff.size else 0.0,
         "mean_abs": float(np.mean(np.abs(diff))) if diff.size else 0.0,
-        "rmse": float(np.sqrt(np.mean(diff ** 2))) if diff.size else 0.0,
+        "rmse": float(np.sqrt(np.mean(diff**2))) if diff.size else 0.0,
         "relative": err / norm if norm > 0 else 0.0,
     }
 
@@ -77,6 +77,7 @@ def quantize_absmax(w, bits=8, axis=None, group_size=None):
     """
     w = np.asarray(w)
     w = w.astype(np.result_type(w, np.float32), copy=False)
+
     def is_int(x):
         return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
@@ -88,8 +89,7 @@ def quantize_absmax(w, bits=8, axis=None, group_size=None):
     if group_size is not None:
         n = w.shape[-1] if w.ndim else 1
         if not (is_int(group_size) and group_size > 0 and n % group_size == 0):
-            raise ValueError(f"group_size must be a positive integer dividing the last axis ({n}), "
-                             f"got {group_size!r}")
+            raise ValueError(f"group_size must be a positive integer dividing the last axis ({n}), got {group_size!r}")
         groups = w.reshape(*w.shape[:-1], n // group_size, group_size)  # [..., n] -> [..., n_group, g]
         scales = np.max(np.abs(groups), axis=-1) / qmax  # [..., n_group]
         q = quantize_with(groups, scales[..., None], qmax).reshape(w.shape)
@@ -99,8 +99,7 @@ def quantize_absmax(w, bits=8, axis=None, group_size=None):
         elif -w.ndim <= axis < w.ndim:
             reduce = tuple(i for i in range(w.ndim) if i != axis % w.ndim)
         else:
-            raise ValueError(f"axis must be None or in [{-w.ndim}, {w.ndim}) for a {w.ndim}-D array, "
-                             f"got {axis}")
+            raise ValueError(f"axis must be None or in [{-w.ndim}, {w.ndim}) for a {w.ndim}-D array, got {axis}")
         scales = np.max(np.abs(w), axis=reduce, keepdims=True) / qmax
         q = quantize_with(w, scales, qmax)
     return q, scales, quantization_error(w, dequantize(q, scales))

@@ -90,8 +90,15 @@ def grpo_objective(logp_new, logp_old, logp_ref, advantages, mask=None, clip_eps
     # d surrogate / d logp_new = rho A where the unclipped branch is taken (d rho / d logp_new = rho);
     # d kl / d logp_new = 1 - pi_ref / pi_theta.
     grad_token = np.where(clipped, 0.0, unclipped_term) - beta * (1.0 - np.exp(log_ref_over_new))
-    return {"ratio": ratio, "clipped": clipped, "surrogate": surrogate, "kl": kl, "per_token": per_token,
-            "grad": weight * grad_token, "objective": float(np.sum(weight * per_token))}
+    return {
+        "ratio": ratio,
+        "clipped": clipped,
+        "surrogate": surrogate,
+        "kl": kl,
+        "per_token": per_token,
+        "grad": weight * grad_token,
+        "objective": float(np.sum(weight * per_token)),
+    }
 
 
 def pass_at_k(n, c, k):  # -> float
@@ -153,7 +160,7 @@ def majority_accuracy(p, m, n_wrong=1):  # -> float
         raise ValueError(f"m must be between 1 and 150, got {m}")
     if n_wrong is None:  # every wrong vote alone: right wins with 2+ votes; with 1, an m-way tie if all wrong are 1
         q = 1.0 - p
-        return float(1.0 - q ** m - (m - 1) * p * q ** (m - 1))
+        return float(1.0 - q**m - (m - 1) * p * q ** (m - 1))
     k_cells = _whole("n_wrong", n_wrong)
     if k_cells < 1:
         raise ValueError(f"n_wrong must be at least 1 (or None), got {n_wrong}")
@@ -163,14 +170,14 @@ def majority_accuracy(p, m, n_wrong=1):  # -> float
         q = np.array([1.0 / math.factorial(c) for c in range(min(j, r + 1))])  # Q_j, cut at degree r
         powers = [np.array([1.0])]  # Q_j^0 .. Q_j^K, each cut at degree r
         for _ in range(k_cells):
-            powers.append(np.convolve(powers[-1], q)[:r + 1])
+            powers.append(np.convolve(powers[-1], q)[: r + 1])
         ways = 0.0  # sum over wrong-vote outcomes of (outcome's weight) * P(right wins | outcome)
         for t in range(0, min(k_cells, r // j) + 1):
             rest = r - t * j
             poly = powers[k_cells - t]
             if rest < poly.size:
                 ways += math.comb(k_cells, t) * poly[rest] / (math.factorial(j) ** t * (t + 1))
-        total += math.comb(m, j) * p ** j * (1.0 - p) ** r * math.factorial(r) / k_cells ** r * ways
+        total += math.comb(m, j) * p**j * (1.0 - p) ** r * math.factorial(r) / k_cells**r * ways
     return float(min(total, 1.0))
 
 

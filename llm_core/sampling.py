@@ -31,6 +31,7 @@ from .activations import softmax
 
 def check_sampling_params(temperature, top_k, top_p, min_p):
     """Raise a ValueError naming the first parameter outside its valid range."""
+
     def is_number(x):
         return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -112,7 +113,7 @@ def top_p_mask(probs, top_p):  # [n_vocab], float -> bool [n_vocab]
     cut = sorted_probs[n_keep - 1]  # the least likely kept probability
     keep = probs > cut
     # tokens tied at the cut fill the remaining places, highest id first
-    keep[np.flatnonzero(probs == cut)[::-1][:n_keep - int(keep.sum())]] = True
+    keep[np.flatnonzero(probs == cut)[::-1][: n_keep - int(keep.sum())]] = True
     return keep
 
 

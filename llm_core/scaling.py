@@ -30,6 +30,7 @@ import numpy as np
 @dataclass(frozen=True)
 class LossFit:
     """L(N, D) = e + a / N^alpha + b / D^beta."""
+
     e: float  # irreducible loss (nats per token)
     a: float  # size of the finite-parameters term
     b: float  # size of the finite-data term
@@ -38,8 +39,14 @@ class LossFit:
     source: str
 
 
-CHINCHILLA = LossFit(e=1.69, a=406.4, b=410.7, alpha=0.34, beta=0.28,
-                     source="Hoffmann et al. 2022, arXiv:2203.15556, section 3.3 (approach 3)")
+CHINCHILLA = LossFit(
+    e=1.69,
+    a=406.4,
+    b=410.7,
+    alpha=0.34,
+    beta=0.28,
+    source="Hoffmann et al. 2022, arXiv:2203.15556, section 3.3 (approach 3)",
+)
 
 
 def training_flops(n_params, n_tokens):  # -> float
@@ -63,8 +70,12 @@ def compute_optimal(flops, fit=CHINCHILLA):  # -> dict
     g = (fit.alpha * fit.a / (fit.beta * fit.b)) ** (1.0 / (fit.alpha + fit.beta))
     n_params = g * (flops / 6.0) ** (fit.beta / (fit.alpha + fit.beta))
     n_tokens = (flops / 6.0) ** (fit.alpha / (fit.alpha + fit.beta)) / g
-    return {"n_params": n_params, "n_tokens": n_tokens, "loss": chinchilla_loss(n_params, n_tokens, fit),
-            "tokens_per_param": n_tokens / n_params}
+    return {
+        "n_params": n_params,
+        "n_tokens": n_tokens,
+        "loss": chinchilla_loss(n_params, n_tokens, fit),
+        "tokens_per_param": n_tokens / n_params,
+    }
 
 
 def loss_at_budget(n_params, flops, fit=CHINCHILLA):  # [...], float -> [...]
@@ -89,8 +100,12 @@ def rule_of_thumb(flops, tokens_per_param=TOKENS_PER_PARAM):  # -> dict
         raise ValueError(f"flops must be > 0, got {flops!r}")
     n_params = (flops / (6.0 * tokens_per_param)) ** 0.5
     n_tokens = tokens_per_param * n_params
-    return {"n_params": n_params, "n_tokens": n_tokens, "loss": chinchilla_loss(n_params, n_tokens),
-            "tokens_per_param": float(tokens_per_param)}
+    return {
+        "n_params": n_params,
+        "n_tokens": n_tokens,
+        "loss": chinchilla_loss(n_params, n_tokens),
+        "tokens_per_param": float(tokens_per_param),
+    }
 
 
 def tokens_for_loss(loss, n_params, fit=CHINCHILLA):  # float, [...] -> [...]
@@ -121,6 +136,7 @@ def gpu_days(flops, flops_per_s, utilization):  # -> float
 @dataclass(frozen=True)
 class TrainedModel:
     """A published model: its parameter count and the tokens it was trained on."""
+
     name: str
     n_params: float  # parameters, as published
     n_tokens: float  # training tokens, as published
@@ -129,15 +145,24 @@ class TrainedModel:
 
 
 TRAINED_MODELS = (
-    TrainedModel("GPT-3", 175e9, 300e9, "Brown et al. 2020, table 2.1 and section 2.2",
-                 "https://arxiv.org/abs/2005.14165"),
-    TrainedModel("Gopher", 280e9, 300e9, "Rae et al. 2021, table 1; Hoffmann et al. 2022, table 1",
-                 "https://arxiv.org/abs/2112.11446"),
-    TrainedModel("Chinchilla", 70e9, 1.4e12, "Hoffmann et al. 2022, table 1",
-                 "https://arxiv.org/abs/2203.15556"),
-    TrainedModel("Llama 2 7B", 7e9, 2e12, "Touvron et al. 2023, table 1",
-                 "https://arxiv.org/abs/2307.09288"),
-    TrainedModel("Llama 3 8B", 8e9, 15e12, "Meta-Llama-3-8B model card (\"over 15T tokens\")",
-                 "https://huggingface.co/meta-llama/Meta-Llama-3-8B"),
+    TrainedModel(
+        "GPT-3", 175e9, 300e9, "Brown et al. 2020, table 2.1 and section 2.2", "https://arxiv.org/abs/2005.14165"
+    ),
+    TrainedModel(
+        "Gopher",
+        280e9,
+        300e9,
+        "Rae et al. 2021, table 1; Hoffmann et al. 2022, table 1",
+        "https://arxiv.org/abs/2112.11446",
+    ),
+    TrainedModel("Chinchilla", 70e9, 1.4e12, "Hoffmann et al. 2022, table 1", "https://arxiv.org/abs/2203.15556"),
+    TrainedModel("Llama 2 7B", 7e9, 2e12, "Touvron et al. 2023, table 1", "https://arxiv.org/abs/2307.09288"),
+    TrainedModel(
+        "Llama 3 8B",
+        8e9,
+        15e12,
+        'Meta-Llama-3-8B model card ("over 15T tokens")',
+        "https://huggingface.co/meta-llama/Meta-Llama-3-8B",
+    ),
     TrainedModel("Glassbox tiny", 1_705_600, 17_039_360, "models/tiny/REPORT.md (4,160 steps)", ""),
 )

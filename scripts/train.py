@@ -44,7 +44,7 @@ import corpus  # noqa: E402  (scripts/corpus.py)
 from llm_core import bpe_train  # noqa: E402
 from llm_core.checkpoints import pack_weights, total_error, unpack_weights  # noqa: E402
 from llm_core.model import ModelConfig, n_params, weight_shapes  # noqa: E402
-from llm_core.model_files import load_model
+from llm_core.model_files import load_model  # noqa: E402
 from llm_core.rope import rope_frequencies  # noqa: E402
 from llm_core.tokenizer import CL100K_PAT_STR, Encoding  # noqa: E402
 
@@ -56,6 +56,7 @@ SIZE_BUDGET = 12_000_000  # bytes the site may ship for the model
 
 
 # ---------------------------------------------------------------- the torch mirror of llm_core.model
+
 
 class RMSNorm(nn.Module):
     def __init__(self, d_model, eps):
@@ -166,6 +167,7 @@ def import_weights(model, weights):  # llm_core weights -> the torch model's par
 
 # ---------------------------------------------------------------- data
 
+
 def save_npz(path, arrays, compress=True):
     """np.savez_compressed, but byte-identical for identical arrays (fixed timestamps, sorted order)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -193,8 +195,11 @@ def train_vocabulary(train_docs, vocab_size, max_bytes, log):
     ranks = enc.mergeable_ranks
     encoding = Encoding("glassbox-tiny", CL100K_PAT_STR, ranks, {EOT: len(ranks)})
     log(f"vocabulary: {len(merges)} merges on {len(text.encode()) / 1e6:.2f} MB in {time.time() - start:.1f} s")
-    return encoding, {"merges": len(merges), "trained_on_bytes": len(text.encode()),
-                      "seconds": round(time.time() - start, 1)}
+    return encoding, {
+        "merges": len(merges),
+        "trained_on_bytes": len(text.encode()),
+        "seconds": round(time.time() - start, 1),
+    }
 
 
 def cached_tokens(train_docs, val_docs, encoding, log):
@@ -213,12 +218,12 @@ def cached_tokens(train_docs, val_docs, encoding, log):
 
 def val_windows(val, n_ctx, n_windows):  # -> int64 [n_windows, n_ctx + 1], evenly spaced over val
     starts = np.linspace(0, len(val) - n_ctx - 1, n_windows).astype(np.int64)
-    return np.stack([val[s:s + n_ctx + 1] for s in starts]).astype(np.int64)
+    return np.stack([val[s : s + n_ctx + 1] for s in starts]).astype(np.int64)
 
 
 def batch(tokens, n_ctx, batch_size, rng):  # -> inputs, targets [batch, n_ctx]
     starts = rng.integers(0, len(tokens) - n_ctx - 1, size=batch_size)
-    windows = torch.from_numpy(np.stack([tokens[s:s + n_ctx + 1] for s in starts]).astype(np.int64))
+    windows = torch.from_numpy(np.stack([tokens[s : s + n_ctx + 1] for s in starts]).astype(np.int64))
     return windows[:, :-1], windows[:, 1:]
 
 
@@ -227,7 +232,7 @@ def evaluate(model, windows, batch_size=32):  # -> mean cross-entropy over every
     model.eval()
     total = 0.0
     for i in range(0, len(windows), batch_size):
-        w = torch.from_numpy(windows[i:i + batch_size])
+        w = torch.from_numpy(windows[i : i + batch_size])
         logits = model(w[:, :-1])
         total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), w[:, 1:].reshape(-1), reduction="sum").item()
     model.train()
@@ -246,9 +251,12 @@ def make_optimizer(model, args):
     """AdamW; weight decay on the matrices only (not on norm gains), as in nanoGPT."""
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}],
-                             lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.lr,
+        betas=(0.9, 0.95),
+        eps=1e-8,
+    )
 
 
 def train_step(model, opt, tokens, cfg, args, rng):  # -> loss
@@ -276,6 +284,7 @@ def seconds_per_step(cfg, tokens, args, n=6):
 
 # ---------------------------------------------------------------- parity with llm_core
 
+
 @torch.no_grad()
 def parity(out_dir, n_seq=None):  # -> max |numpy logits - torch logits| on the first val window
     """Load out_dir with llm_core, copy the same weights into TinyLlama, compare the logits."""
@@ -285,7 +294,7 @@ def parity(out_dir, n_seq=None):  # -> max |numpy logits - torch logits| on the 
     cfg = model_np.cfg
     model = TinyLlama(cfg)
     import_weights(model, model_np.weights)
-    ids = np.load(Path(out_dir) / "val_windows.npy")[0, :n_seq or cfg.n_ctx].astype(np.int64)
+    ids = np.load(Path(out_dir) / "val_windows.npy")[0, : n_seq or cfg.n_ctx].astype(np.int64)
     logits_np, _ = forward(model_np.weights, cfg, ids)
     model.eval()
     logits_torch = model(torch.from_numpy(ids)[None])[0].numpy()
@@ -294,13 +303,18 @@ def parity(out_dir, n_seq=None):  # -> max |numpy logits - torch logits| on the 
 
 # ---------------------------------------------------------------- the run
 
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=ROOT / "models" / "tiny", help="where the model files go")
     p.add_argument("--minutes", type=float, default=45.0, help="wall-clock budget of the whole run")
     p.add_argument("--steps", type=int, default=None, help="exact number of steps (overrides --minutes)")
-    p.add_argument("--max-minutes", type=float, default=None,
-                   help="hard stop of the training loop (default: --minutes + 10), should the machine slow down")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="hard stop of the training loop (default: --minutes + 10), should the machine slow down",
+    )
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--batch", type=int, default=16, help="windows of n_ctx tokens per step")
@@ -311,8 +325,12 @@ def parse_args(argv=None):
     p.add_argument("--dropout", type=float, default=0.0, help="on each sub-layer's output, training only")
     p.add_argument("--vocab-size", type=int, default=4096, help="including <|endoftext|>")
     p.add_argument("--vocab-max-bytes", type=int, default=0, help="train BPE on this much text (0: all)")
-    p.add_argument("--corpus-max-bytes", type=int, default=0,
-                   help="smoke runs: keep documents of each split only up to this many bytes (0: all)")
+    p.add_argument(
+        "--corpus-max-bytes",
+        type=int,
+        default=0,
+        help="smoke runs: keep documents of each split only up to this many bytes (0: all)",
+    )
     p.add_argument("--val-windows", type=int, default=128, help="fixed validation windows of n_ctx tokens")
     p.add_argument("--evals", type=int, default=30, help="validation evaluations spread over the run")
     p.add_argument("--checkpoint-format", default="int4", choices=("fp16", "int8", "int4"))
@@ -345,8 +363,10 @@ def plan_steps(args, cfg, train_tokens, eval_seconds, t0, log):  # -> number of 
     step_seconds = seconds_per_step(cfg, train_tokens, args)
     reserve = 30 + (args.evals + len(CHECKPOINT_FRACTIONS) + 2) * eval_seconds  # evals, export, parity
     steps = max(10, int((args.minutes * 60 - (time.time() - t0) - reserve) / step_seconds))
-    log(f"timing: {step_seconds:.3f} s a step ({args.batch * cfg.n_ctx / step_seconds:,.0f} tokens/s), "
-        f"an evaluation {eval_seconds:.1f} s -> {steps} steps")
+    log(
+        f"timing: {step_seconds:.3f} s a step ({args.batch * cfg.n_ctx / step_seconds:,.0f} tokens/s), "
+        f"an evaluation {eval_seconds:.1f} s -> {steps} steps"
+    )
     return steps
 
 
@@ -364,8 +384,11 @@ def run_training(args, cfg, train_tokens, windows, t0, log):
     checkpoint_steps = sorted({max(1, round(f * steps)) for f in CHECKPOINT_FRACTIONS})
     eval_steps = set(np.linspace(0, steps, args.evals + 1).round().astype(int).tolist()) | set(checkpoint_steps)
     tokens_per_step = args.batch * cfg.n_ctx
-    curves = {"train": {"step": [], "tokens": [], "loss": []},
-              "val": {"step": [0], "tokens": [0], "loss": [round(val0, 5)]}, "checkpoints": []}
+    curves = {
+        "train": {"step": [], "tokens": [], "loss": []},
+        "val": {"step": [0], "tokens": [0], "loss": [round(val0, 5)]},
+        "checkpoints": [],
+    }
     log_every = max(1, steps // 200)
     rng = np.random.default_rng(args.seed)
     deadline = t0 + 60 * (args.max_minutes or args.minutes + 10)
@@ -384,20 +407,37 @@ def run_training(args, cfg, train_tokens, windows, t0, log):
             running = []
         if step in eval_steps:
             add_point(curves["val"], step, step * tokens_per_step, evaluate(model, windows))
-            log(f"step {step}/{steps}: train {curves['train']['loss'][-1]:.4f}, val {curves['val']['loss'][-1]:.4f}, "
-                f"lr {opt.param_groups[0]['lr']:.2e}")
+            log(
+                f"step {step}/{steps}: train {curves['train']['loss'][-1]:.4f}, val {curves['val']['loss'][-1]:.4f}, "
+                f"lr {opt.param_groups[0]['lr']:.2e}"
+            )
         if step in checkpoint_steps:
             name = f"checkpoints/step_{step:06d}.npz"
             save_npz(args.out / name, pack_weights(export_weights(model), args.checkpoint_format)[0])
-            curves["checkpoints"].append({"step": step, "tokens": step * tokens_per_step, "file": name,
-                                          "format": args.checkpoint_format, "val_loss": curves["val"]["loss"][-1]})
+            curves["checkpoints"].append(
+                {
+                    "step": step,
+                    "tokens": step * tokens_per_step,
+                    "file": name,
+                    "format": args.checkpoint_format,
+                    "val_loss": curves["val"]["loss"][-1],
+                }
+            )
     if curves["val"]["step"][-1] != done:
         add_point(curves["val"], done, done * tokens_per_step, evaluate(model, windows))
     seconds = time.time() - start
-    stats = {"val_loss_at_init": val0, "steps": steps, "steps_done": done, "warmup": warmup,
-             "tokens_per_step": tokens_per_step, "tokens_seen": done * tokens_per_step,
-             "epochs": round(done * tokens_per_step / len(train_tokens), 2), "train_tokens": len(train_tokens),
-             "tokens_per_second": round(done * tokens_per_step / seconds), "train_seconds": round(seconds)}
+    stats = {
+        "val_loss_at_init": val0,
+        "steps": steps,
+        "steps_done": done,
+        "warmup": warmup,
+        "tokens_per_step": tokens_per_step,
+        "tokens_seen": done * tokens_per_step,
+        "epochs": round(done * tokens_per_step / len(train_tokens), 2),
+        "train_tokens": len(train_tokens),
+        "tokens_per_second": round(done * tokens_per_step / seconds),
+        "train_seconds": round(seconds),
+    }
     return model, curves, stats
 
 
@@ -414,43 +454,77 @@ def write_files(args, model, encoding, windows, curves, info, t0, log):
     arrays, errors = pack_weights(weights, "fp16")
     import_weights(model, unpack_weights(arrays))
     final_val = evaluate(model, windows)
-    curves["checkpoints"].append({"step": stats["steps_done"], "tokens": stats["tokens_seen"], "file": "weights.npz",
-                                  "format": "fp16", "val_loss": round(final_val, 5)})
+    curves["checkpoints"].append(
+        {
+            "step": stats["steps_done"],
+            "tokens": stats["tokens_seen"],
+            "file": "weights.npz",
+            "format": "fp16",
+            "val_loss": round(final_val, 5),
+        }
+    )
     out.mkdir(parents=True, exist_ok=True)
     save_npz(out / "weights.npz", arrays)
     (out / "config.json").write_text(cfg.to_json())
     (out / "vocab.tiktoken").write_bytes(vocab_file(encoding))
-    (out / "tokenizer.json").write_text(json.dumps({
-        "name": encoding.name, "pat_str": encoding.pat_str, "special_tokens": encoding.special_tokens,
-        "vocab_file": "vocab.tiktoken"}, indent=2) + "\n")
+    (out / "tokenizer.json").write_text(
+        json.dumps(
+            {
+                "name": encoding.name,
+                "pat_str": encoding.pat_str,
+                "special_tokens": encoding.special_tokens,
+                "vocab_file": "vocab.tiktoken",
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     (out / "curves.json").write_text(json.dumps(curves) + "\n")
     np.save(out / "val_windows.npy", windows.astype(np.uint16))
     (out / "CORPUS.md").write_text(corpus.corpus_card(info["corpus"]))
     max_diff = parity(out)
-    log(f"final: val loss {final_val:.4f} (fp16 weights; {curves['val']['loss'][-1]:.4f} in fp32), "
-        f"numpy-torch max logit difference {max_diff:.2e}")
+    log(
+        f"final: val loss {final_val:.4f} (fp16 weights; {curves['val']['loss'][-1]:.4f} in fp32), "
+        f"numpy-torch max logit difference {max_diff:.2e}"
+    )
 
     shipped = {name: size_of(out / name) for name in SHIPPED}
     train_log = {
-        "final_val_loss": final_val, "final_val_loss_fp32": curves["val"]["loss"][-1],
+        "final_val_loss": final_val,
+        "final_val_loss_fp32": curves["val"]["loss"][-1],
         "final_val_perplexity": math.exp(final_val),
-        "val_windows": {"file": "val_windows.npy", "n": len(windows), "length": cfg.n_ctx + 1,
-                        "rule": "evenly spaced over the validation tokens: linspace(0, n_val - n_ctx - 1, n)"},
+        "val_windows": {
+            "file": "val_windows.npy",
+            "n": len(windows),
+            "length": cfg.n_ctx + 1,
+            "rule": "evenly spaced over the validation tokens: linspace(0, n_val - n_ctx - 1, n)",
+        },
         "numpy_torch_max_abs_logit_diff": max_diff,
-        "config": asdict(cfg), "n_params": n_params(cfg), **stats,
+        "config": asdict(cfg),
+        "n_params": n_params(cfg),
+        **stats,
         "seconds_total": round(time.time() - t0),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "parity"},
         "reproduce": f"the same settings with --steps {stats['steps']} (instead of --minutes)",
-        "weights": {"file": "weights.npz", "format": "fp16", "relative_error": total_error(weights, errors)["relative"]},
-        "vocabulary": info["vocabulary"], "corpus": info["corpus"], "checkpoints": curves["checkpoints"],
-        "shipped_bytes": shipped, "shipped_total_bytes": sum(shipped.values()),
+        "weights": {
+            "file": "weights.npz",
+            "format": "fp16",
+            "relative_error": total_error(weights, errors)["relative"],
+        },
+        "vocabulary": info["vocabulary"],
+        "corpus": info["corpus"],
+        "checkpoints": curves["checkpoints"],
+        "shipped_bytes": shipped,
+        "shipped_total_bytes": sum(shipped.values()),
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__},
     }
     (out / "train_log.json").write_text(json.dumps(train_log, indent=2) + "\n")
     log(f"wrote {out}: shipped files {train_log['shipped_total_bytes'] / 1e6:.2f} MB {shipped}")
     if train_log["shipped_total_bytes"] > SIZE_BUDGET:
-        raise SystemExit(f"error: the shipped files take {train_log['shipped_total_bytes']:,} bytes, "
-                         f"over the budget of {SIZE_BUDGET:,}")
+        raise SystemExit(
+            f"error: the shipped files take {train_log['shipped_total_bytes']:,} bytes, "
+            f"over the budget of {SIZE_BUDGET:,}"
+        )
 
 
 def main(argv=None):
@@ -465,8 +539,16 @@ def main(argv=None):
         print(f"[{time.time() - t0:7.1f} s] {message}", flush=True)
 
     encoding, train_tokens, val_tokens, info = prepare_data(args, log)
-    cfg = ModelConfig(n_vocab=encoding.n_vocab, n_ctx=args.n_ctx, d_model=args.d_model, n_layer=args.n_layer,
-                      n_head=args.n_head, n_kv_head=args.n_kv_head, d_head=args.d_head, d_ff=args.d_ff)
+    cfg = ModelConfig(
+        n_vocab=encoding.n_vocab,
+        n_ctx=args.n_ctx,
+        d_model=args.d_model,
+        n_layer=args.n_layer,
+        n_head=args.n_head,
+        n_kv_head=args.n_kv_head,
+        d_head=args.d_head,
+        d_ff=args.d_ff,
+    )
     windows = val_windows(val_tokens, cfg.n_ctx, args.val_windows)
     info["corpus"]["tokens"] = {"train": len(train_tokens), "val": len(val_tokens)}
     log(f"model: {n_params(cfg):,} parameters, {cfg}")

@@ -45,10 +45,11 @@ class SourceError(ValueError):
 @dataclass
 class Block:
     """One directive: kind is 'widget' or a box name; body is Markdown; line is 1-based in the file."""
+
     kind: str
     line: int
     body: str
-    name: str = ""              # widget name
+    name: str = ""  # widget name
     params: dict = field(default_factory=dict)
 
 
@@ -60,10 +61,10 @@ class Chapter:
     order: int
     level: str
     summary: str
-    body: str                   # Markdown with each directive replaced by a placeholder paragraph
-    body_line: int              # line of the file where body starts
+    body: str  # Markdown with each directive replaced by a placeholder paragraph
+    body_line: int  # line of the file where body starts
     blocks: list[Block]
-    source: str                 # the whole file, for locating links by line
+    source: str  # the whole file, for locating links by line
 
     @property
     def filename(self) -> str:
@@ -125,7 +126,7 @@ def parse_blocks(path: Path, lines: list[str], first_line: int) -> tuple[str, li
             end += 1
         if end == len(lines):
             raise SourceError(path, lineno, f"'::: {kind}' is never closed by a ':::' line")
-        body = "\n".join(lines[i + 1:end])
+        body = "\n".join(lines[i + 1 : end])
         if kind == "widget":
             name, _, params_text = rest.partition(" ")
             if not name:
@@ -158,9 +159,18 @@ def parse_chapter(path: Path) -> Chapter:
     meta, body_start = parse_front_matter(path, text)
     lines = text.split("\n")[body_start:]
     body, blocks = parse_blocks(path, lines, body_start + 1)
-    return Chapter(path=path, title=apostrophes(meta["title"]), slug=meta["slug"], order=int(meta["order"]),
-                   level=meta["level"], summary=apostrophes(meta["summary"]), body=body, body_line=body_start + 1,
-                   blocks=blocks, source=text)
+    return Chapter(
+        path=path,
+        title=apostrophes(meta["title"]),
+        slug=meta["slug"],
+        order=int(meta["order"]),
+        level=meta["level"],
+        summary=apostrophes(meta["summary"]),
+        body=body,
+        body_line=body_start + 1,
+        blocks=blocks,
+        source=text,
+    )
 
 
 def line_of(chapter: Chapter, needle: str) -> int:

@@ -11,7 +11,7 @@ from sitebuild.chapters import Chapter, line_of
 class LinkCollector(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.links: list[tuple[str, str]] = []     # (how it is used: "follow" | "load", URL)
+        self.links: list[tuple[str, str]] = []  # (how it is used: "follow" | "load", URL)
         self.ids: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
@@ -49,8 +49,9 @@ def check_links(files: dict[str, bytes], chapters: list[Chapter], root: Path) ->
             if target not in files:
                 errors.append(f"{where(rel, link, by_page, root)}: broken link {link} (no {target} in the site)")
             elif parts.fragment and target in parsed and parts.fragment not in parsed[target].ids:
-                errors.append(f"{where(rel, link, by_page, root)}: broken anchor {link} "
-                              f"(no id={parts.fragment!r} in {target})")
+                errors.append(
+                    f"{where(rel, link, by_page, root)}: broken anchor {link} (no id={parts.fragment!r} in {target})"
+                )
     return errors
 
 

@@ -25,7 +25,7 @@ w.glassbox = {
   models: { state: () => ({ state: "absent" }) },  // no real model is loaded while the site is built
 };
 w.eval(fs.readFileSync(job.tokens, "utf8"));
-for (const [name, file] of Object.entries(job.scripts)) {
+for (const file of Object.values(job.scripts)) {
   w.eval(fs.readFileSync(file, "utf8") + "\n//# sourceURL=" + file);
 }
 
@@ -41,7 +41,7 @@ for (const html of job.figures) {
   try {
     specs[name].draw(el, state.result, state.params);
   } catch (e) {
-    throw new Error(`${name}.js draw() failed on figure ${el.id}: ${e.stack}`);
+    throw new Error(`${name}.js draw() failed on figure ${el.id}: ${e.stack}`, { cause: e });
   }
   out.push(el.querySelector(".widget-body").innerHTML);
 }

@@ -24,10 +24,12 @@ def draw_figures(figures: list[str], scripts: dict[str, Path], tokens_js: Path, 
         return []
     if not (root / "node_modules" / "jsdom").exists():
         raise FileNotFoundError(f"{root / 'node_modules' / 'jsdom'} missing: run `npm ci` first")
-    job = {"tokens": str(tokens_js), "scripts": {name: str(p) for name, p in sorted(scripts.items())},
-           "figures": figures}
-    proc = subprocess.run(["node", str(SCRIPT)], input=json.dumps(job), capture_output=True, text=True,
-                          cwd=root)
+    job = {
+        "tokens": str(tokens_js),
+        "scripts": {name: str(p) for name, p in sorted(scripts.items())},
+        "figures": figures,
+    }
+    proc = subprocess.run(["node", str(SCRIPT)], input=json.dumps(job), capture_output=True, text=True, cwd=root)
     if proc.returncode != 0:
         raise RuntimeError("drawing the pre-rendered figures failed:\n" + proc.stderr.strip()[-3000:])
     drawn = json.loads(proc.stdout)

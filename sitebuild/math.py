@@ -69,8 +69,13 @@ def render(formulas: list[tuple[str, bool]], node_modules: Path) -> list[dict]:
     katex = node_modules / "katex"
     if not katex.exists():
         raise FileNotFoundError(f"{katex} missing: run `npm ci` first")
-    proc = subprocess.run(["node", "-e", RENDER_JS, str(katex.resolve())], input=json.dumps(formulas),
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["node", "-e", RENDER_JS, str(katex.resolve())],
+        input=json.dumps(formulas),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(proc.stdout)
 
 
@@ -92,8 +97,14 @@ def restore(html: str, rendered: list[dict], formulas: list[tuple[str, bool]] | 
         block = f'<div class="math-display">{r["html"]}</div>'
         html = html.replace(f"<p>{mark}</p>", block)
         if formulas is None or len(formulas[i][0]) <= NOWRAP_MAX_TEX:
-            html = re.sub(f"({BEFORE}?){mark}({AFTER})?",
-                          lambda m, h=r["html"]: (f'<span class="math-nowrap">{m.group(1)}{h}{m.group(2) or ""}</span>'
-                                                  if m.group(1) or m.group(2) else h), html)
+            html = re.sub(
+                f"({BEFORE}?){mark}({AFTER})?",
+                lambda m, h=r["html"]: (
+                    f'<span class="math-nowrap">{m.group(1)}{h}{m.group(2) or ""}</span>'
+                    if m.group(1) or m.group(2)
+                    else h
+                ),
+                html,
+            )
         html = html.replace(mark, r["html"])
     return html

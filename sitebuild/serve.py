@@ -14,9 +14,17 @@ import sys
 import threading
 from pathlib import Path
 
-MIME = {".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
-        ".json": "application/json", ".whl": "application/zip", ".tiktoken": "text/plain",
-        ".py": "text/plain", ".svg": "image/svg+xml", ".woff2": "font/woff2"}
+MIME = {
+    ".wasm": "application/wasm",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".json": "application/json",
+    ".whl": "application/zip",
+    ".tiktoken": "text/plain",
+    ".py": "text/plain",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+}
 
 
 COMPRESSED = {"text/html", "text/css", "text/javascript", "application/json", "image/svg+xml", "text/plain"}
@@ -33,8 +41,11 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):
         path = self.translate_path(self.path)
-        if (not os.path.isfile(path) or self.guess_type(path) not in COMPRESSED
-                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+        if (
+            not os.path.isfile(path)
+            or self.guess_type(path) not in COMPRESSED
+            or "gzip" not in self.headers.get("Accept-Encoding", "")
+        ):
             return super().send_head()
         stat = os.stat(path)
         since = self.headers.get("If-Modified-Since")
@@ -60,7 +71,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         # Only paths under the prefix exist; everything else is a 404, as on a real sub-path host.
         if not path.startswith(self.prefix):
             return str(Path(self.directory) / "__outside_prefix__")
-        return super().translate_path("/" + path[len(self.prefix):])
+        return super().translate_path("/" + path[len(self.prefix) :])
 
     def log_message(self, format, *args):
         if self.server.verbose:
@@ -77,8 +88,9 @@ class QuietServer(http.server.ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def make_server(directory: Path, port: int = 8000, prefix: str = "/", host: str = "127.0.0.1",
-                verbose: bool = False) -> QuietServer:
+def make_server(
+    directory: Path, port: int = 8000, prefix: str = "/", host: str = "127.0.0.1", verbose: bool = False
+) -> QuietServer:
     """An HTTP server for directory at http://host:port{prefix}; port 0 picks a free port."""
     prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
     handler = functools.partial(type("Handler", (SiteHandler,), {"prefix": prefix}), directory=str(directory))

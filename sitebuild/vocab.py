@@ -21,7 +21,7 @@ VOCABULARIES = {
 
 def tiktoken_file_from_js(js_source: str) -> bytes:
     """js-tiktoken's ranks module text -> the bytes of the equivalent .tiktoken file."""
-    obj = json.loads(js_source[js_source.index("{"): js_source.rindex("}") + 1])
+    obj = json.loads(js_source[js_source.index("{") : js_source.rindex("}") + 1])
     ranked = []
     for line in obj["bpe_ranks"].split("\n"):
         fields = line.split(" ")

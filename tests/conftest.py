@@ -31,6 +31,7 @@ os.environ.setdefault("GLASSBOX_DATA", str(ROOT / "_build" / "data"))
 
 def pytest_sessionstart(session):
     from sitebuild.vocab import convert_vocabularies
+
     convert_vocabularies(ROOT / "node_modules", Path(os.environ["GLASSBOX_DATA"]) / "vocab")
 
 
@@ -38,6 +39,7 @@ def pytest_sessionstart(session):
 def site(tmp_path_factory) -> Path:
     """The real site, built in strict mode into a temporary folder."""
     import build
+
     out = tmp_path_factory.mktemp("site") / "_site"
     build.build(build.Options(out=out, strict=True))
     return out
@@ -47,6 +49,7 @@ def site(tmp_path_factory) -> Path:
 def smollm2_gguf() -> Path:
     """SmolLM2-135M-Instruct's GGUF file, as the build obtained it (sitebuild/smollm2.py); tests never download."""
     from sitebuild.smollm2 import FILE_NAME
+
     path = ROOT / "_build" / "cache" / "smollm2" / FILE_NAME
     if not path.exists():
         if os.environ.get("GLASSBOX_REQUIRE_BROWSER"):

@@ -31,8 +31,8 @@ with steps_to_compare.
 import numpy as np
 import pytest
 
-U32 = 2.0 ** -24  # float32 unit roundoff: the largest relative error of one rounding
-U64 = 2.0 ** -53  # float64's
+U32 = 2.0**-24  # float32 unit roundoff: the largest relative error of one rounding
+U64 = 2.0**-53  # float64's
 
 
 def gamma(n_terms: int, u: float = U32) -> float:
@@ -83,14 +83,20 @@ def assert_within(actual, expected, tol, what: str = "value"):
     excess = np.abs(actual - expected) - allowed
     if excess.size and not np.all(excess <= 0):  # also fails on NaN
         i = np.unravel_index(np.nanargmax(np.where(np.isnan(excess), np.inf, excess)), excess.shape)
-        raise AssertionError(f"{what}{list(i) if excess.ndim else ''}: {actual[i]!r} vs {expected[i]!r}, "
-                             f"|difference| {abs(actual[i] - expected[i]):.3g} > {allowed[i]:.3g} allowed")
+        raise AssertionError(
+            f"{what}{list(i) if excess.ndim else ''}: {actual[i]!r} vs {expected[i]!r}, "
+            f"|difference| {abs(actual[i] - expected[i]):.3g} > {allowed[i]:.3g} allowed"
+        )
 
 
 def assert_within_rounding(actual, expected, n_terms: int, magnitude, what: str = "value", u: float = U32):
     """Every |actual − expected| within rounding_tolerance(n_terms, magnitude, u)."""
-    assert_within(actual, expected, rounding_tolerance(n_terms, magnitude, u),
-                  f"{what} (sums of {n_terms} terms, unit roundoff {u:.3g})")
+    assert_within(
+        actual,
+        expected,
+        rounding_tolerance(n_terms, magnitude, u),
+        f"{what} (sums of {n_terms} terms, unit roundoff {u:.3g})",
+    )
 
 
 def within_rounding(expected, n_terms: int, magnitude, u: float = U32):
@@ -117,8 +123,11 @@ def are_top(values, indices, tol: float) -> bool:
     tol) may go either way, anything else must be as in values."""
     values, indices = np.asarray(values, dtype=np.float64), [int(i) for i in indices]
     chosen, rest = values[indices], np.delete(values, indices)
-    return bool(len(set(indices)) == len(indices) and np.all(chosen[:-1] >= chosen[1:] - tol)
-                and (rest.size == 0 or rest.max() <= chosen.min() + tol))
+    return bool(
+        len(set(indices)) == len(indices)
+        and np.all(chosen[:-1] >= chosen[1:] - tol)
+        and (rest.size == 0 or rest.max() <= chosen.min() + tol)
+    )
 
 
 def is_top(values, index: int, tol: float) -> bool:

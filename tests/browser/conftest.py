@@ -67,8 +67,10 @@ STRANGE_TEXT = [
 ]
 # What must never be on screen in a figure: a JavaScript value drawn unformatted, a traceback or "Could not
 # compute" (compute raised something other than ValueError), a stuck or dead worker.
-BAD_ON_SCREEN = re.compile(r"NaN|undefined|Infinity|\[object|Traceback|Could not compute|Still computing|"
-                           r"Python stopped")
+BAD_ON_SCREEN = re.compile(
+    r"NaN|undefined|Infinity|\[object|Traceback|Could not compute|Still computing|"
+    r"Python stopped"
+)
 
 LIVE_JS = "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')"
 # No widget computing or waiting to: every call answered and drawn.
@@ -89,6 +91,7 @@ def browser():
             pytest.fail("GLASSBOX_REQUIRE_BROWSER is set but no Chromium was found (set GLASSBOX_CHROMIUM)")
         pytest.skip("no Chromium installed (install one or set GLASSBOX_CHROMIUM); browser tests skipped")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = chromium.launch(p)
         yield b
@@ -110,7 +113,9 @@ class PageWatch:
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
         page.on("request", self._request)
         page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        page.on("worker", lambda w: w.on("console", lambda m: m.type == "error" and self.errors.append(f"worker: {m.text}")))
+        page.on(
+            "worker", lambda w: w.on("console", lambda m: m.type == "error" and self.errors.append(f"worker: {m.text}"))
+        )
 
     def _request(self, request):
         self.requests.append(request.url)
@@ -133,7 +138,8 @@ class PageWatch:
             self.page.wait_for_function(LIVE_JS, timeout=timeout)
         except Exception as e:
             states = self.page.eval_on_selector_all(
-                "figure.widget", "els => els.map(e => `${e.dataset.widget}: ${e.dataset.state}`)")
+                "figure.widget", "els => els.map(e => `${e.dataset.widget}: ${e.dataset.state}`)"
+            )
             self.never_live = f"{self.page.url}: widgets not live ({', '.join(states)}): {e}".split("\n")[0]
             raise
         return self.page
@@ -168,7 +174,7 @@ def chapter(request, browser, base_url):
     itself; on the contents page only when a test asks for it (`page.watch.live()`)."""
     p = new_page(browser, base_url, viewport=DESKTOP)
     p.path = request.param
-    p.swept = set()   # widgets whose controls test_chapters.py swept on this visit (and put back)
+    p.swept = set()  # widgets whose controls test_chapters.py swept on this visit (and put back)
     p.goto(base_url + request.param)
     yield p
     p.context.close()
@@ -219,8 +225,15 @@ def _each_test_answers_for_its_own_errors(request):
         p.evaluate("() => 0")  # hands over the events that arrived while no Playwright call was running
     except Exception:
         pass
-    left = {k: list(v) for k, v in [("console errors", p.watch.errors), ("requests to other origins", p.watch.foreign),
-                                    ("dialogs", p.watch.dialogs)] if v}
+    left = {
+        k: list(v)
+        for k, v in [
+            ("console errors", p.watch.errors),
+            ("requests to other origins", p.watch.foreign),
+            ("dialogs", p.watch.dialogs),
+        ]
+        if v
+    }
     report = getattr(request.node, "report_call", None)
     p.watch.clear()
     if left and report is not None and report.passed:
@@ -231,8 +244,11 @@ def _each_test_answers_for_its_own_errors(request):
 
 def wait_idle(page, name):
     """Until the first widget called name has no call in flight and none waiting."""
-    page.wait_for_function("""(n) => { const i = glassbox.instances.find(i => i.name === n);
-        return i && !i.inFlight && !i.latest; }""", arg=name)
+    page.wait_for_function(
+        """(n) => { const i = glassbox.instances.find(i => i.name === n);
+        return i && !i.inFlight && !i.latest; }""",
+        arg=name,
+    )
 
 
 # The worker's memory in use and its count of Python objects, once the collector has run. Not the size
@@ -273,27 +289,40 @@ def memory(page) -> dict:
 
 # -- results compared: the browser's against CPython's --------------------------------------------------
 
+
 def differences(browser_value, python_value, path="result", rel=1e-9) -> list[str]:
     """Where two results differ: ints, strings and structure exactly; floats within rel (relative)."""
     if isinstance(python_value, float) or isinstance(browser_value, float):
-        if isinstance(browser_value, (int, float)) and math.isclose(browser_value, python_value, rel_tol=rel,
-                                                                     abs_tol=1e-12):
+        if isinstance(browser_value, (int, float)) and math.isclose(
+            browser_value, python_value, rel_tol=rel, abs_tol=1e-12
+        ):
             return []
         return [f"{path}: {browser_value!r} in the browser, {python_value!r} in CPython (rel {rel:g})"]
     if isinstance(python_value, dict):
         if not isinstance(browser_value, dict) or sorted(browser_value) != sorted(python_value):
-            return [f"{path}: keys {sorted(browser_value) if isinstance(browser_value, dict) else browser_value!r} "
-                    f"in the browser, {sorted(python_value)} in CPython"]
+            return [
+                f"{path}: keys {sorted(browser_value) if isinstance(browser_value, dict) else browser_value!r} "
+                f"in the browser, {sorted(python_value)} in CPython"
+            ]
         return [d for k in python_value for d in differences(browser_value[k], python_value[k], f"{path}.{k}", rel)]
     if isinstance(python_value, list):
         if not isinstance(browser_value, list) or len(browser_value) != len(python_value):
-            return [f"{path}: {len(browser_value) if isinstance(browser_value, list) else browser_value!r} "
-                    f"items in the browser, {len(python_value)} in CPython"]
-        return [d for i, (a, b) in enumerate(zip(browser_value, python_value))
-                for d in differences(a, b, f"{path}[{i}]", rel)]
+            return [
+                f"{path}: {len(browser_value) if isinstance(browser_value, list) else browser_value!r} "
+                f"items in the browser, {len(python_value)} in CPython"
+            ]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(browser_value, python_value))
+            for d in differences(a, b, f"{path}[{i}]", rel)
+        ]
     if browser_value == python_value:
         return []
-    if isinstance(browser_value, str) and isinstance(python_value, str) and texts_close(browser_value, python_value, rel):
+    if (
+        isinstance(browser_value, str)
+        and isinstance(python_value, str)
+        and texts_close(browser_value, python_value, rel)
+    ):
         return []
     return [f"{path}: {browser_value!r} in the browser, {python_value!r} in CPython"]
 
@@ -307,7 +336,7 @@ def printed_value(text: str) -> tuple[float, float]:
     mantissa, _, exponent = text.replace("−", "-").replace(",", "").partition("e")
     decimals = len(mantissa.partition(".")[2])
     scale = 10.0 ** int(exponent) if exponent else 1.0
-    return float(mantissa) * scale, 10.0 ** -decimals * scale
+    return float(mantissa) * scale, 10.0**-decimals * scale
 
 
 def texts_close(a: str, b: str, rel: float) -> bool:

@@ -35,8 +35,19 @@ import json
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.conftest import (BAD_ON_SCREEN, DESKTOP, PAGES, PAGES_WITH_WIDGETS, STRANGE_TEXT, WIDGET_PAGES,
-                                   WIDGETS, cdp, differences, on, wait_idle)
+from tests.browser.conftest import (
+    BAD_ON_SCREEN,
+    DESKTOP,
+    PAGES,
+    PAGES_WITH_WIDGETS,
+    STRANGE_TEXT,
+    WIDGET_PAGES,
+    WIDGETS,
+    cdp,
+    differences,
+    on,
+    wait_idle,
+)
 
 PHONE = {"width": 390, "height": 844}
 AXE = Axe()
@@ -50,6 +61,7 @@ def fail_with(problems: list[str], most: int = 30):
 
 # -- 1-3: going live ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("chapter", on("index.html"), indirect=True)
 def test_a_page_without_widgets_starts_python_only_when_the_console_opens(chapter):
     page = chapter
@@ -57,7 +69,8 @@ def test_a_page_without_widgets_starts_python_only_when_the_console_opens(chapte
     # glassbox.js decides in the page's head whether to start the worker; after "load" it has decided.
     assert page.evaluate("() => glassbox.started") is False, (
         "Python already runs on the contents page: either the page started it, or a check that starts it "
-        "ran before this one on the same visit (this test must be the page's first)")
+        "ran before this one on the same visit (this test must be the page's first)"
+    )
     assert not any("/pyodide/" in url for url in page.watch.requests), "the contents page downloaded Python"
     assert "open the console" in page.locator("#console-status").text_content()
     page.click("#console summary")
@@ -69,7 +82,7 @@ def test_a_page_without_widgets_starts_python_only_when_the_console_opens(chapte
 @pytest.mark.parametrize("chapter", PAGES, indirect=True)
 def test_page_goes_live_without_errors_or_foreign_requests(chapter):
     chapter.watch.live()
-    chapter.watch.idle()   # what going live sent is computed and drawn
+    chapter.watch.idle()  # what going live sent is computed and drawn
     assert chapter.watch.errors == []
     assert chapter.watch.foreign == []
 
@@ -178,8 +191,10 @@ def emulate_phone(page, phone: bool):
     for those, sent here to the live page), or back to the context's desktop. The page's own resize
     handler runs (formulas wider than the screen become focusable regions)."""
     size = PHONE if phone else DESKTOP
-    cdp(page).send("Emulation.setDeviceMetricsOverride", {**size, "screenWidth": size["width"], "screenHeight": size["height"],
-                                                          "deviceScaleFactor": 1, "mobile": phone})
+    cdp(page).send(
+        "Emulation.setDeviceMetricsOverride",
+        {**size, "screenWidth": size["width"], "screenHeight": size["height"], "deviceScaleFactor": 1, "mobile": phone},
+    )
     cdp(page).send("Emulation.setTouchEmulationEnabled", {"enabled": phone, "maxTouchPoints": 1})
     page.evaluate(FRAMES)
 
@@ -187,7 +202,7 @@ def emulate_phone(page, phone: bool):
 @pytest.mark.parametrize("chapter, scheme", [(p, s) for p in PAGES for s in ("light", "dark")], indirect=["chapter"])
 def test_no_serious_accessibility_violations(chapter, scheme):
     page = chapter.watch.live()
-    phone = scheme == "dark"   # dark mode on a 390 px phone, light on a desktop: both seen, half the runs
+    phone = scheme == "dark"  # dark mode on a 390 px phone, light on a desktop: both seen, half the runs
     page.emulate_media(color_scheme=scheme)
     if phone:
         emulate_phone(page, True)
@@ -195,10 +210,13 @@ def test_no_serious_accessibility_violations(chapter, scheme):
     try:
         results = AXE.run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "best-practice"]}})
         bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-        assert not bad, "\n".join(f"{v['id']} ({v['impact']}): {v['help']} -> "
-                                  f"{[n['target'] for n in v['nodes']][:5]}" for v in bad)
+        assert not bad, "\n".join(
+            f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:5]}" for v in bad
+        )
         if phone:
-            assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], (
+                "the page scrolls sideways"
+            )
             small = page.evaluate(SMALL_TARGETS)
             assert not small, f"touch targets under 44 px on a phone: {small[:8]}"
     finally:
@@ -234,8 +252,9 @@ def test_widget_in_browser_equals_cpython(chapter, name):
             problems.append(f"{chapter.path}: {name}{params}: the browser raised {got['error']}")
             continue
         got["value"].pop("measured", None), expected.pop("measured", None)  # wall-clock times differ
-        problems += differences(got["value"], expected, f"{chapter.path}: {name}{params}",
-                                getattr(module, "REL_TOL", 1e-9))
+        problems += differences(
+            got["value"], expected, f"{chapter.path}: {name}{params}", getattr(module, "REL_TOL", 1e-9)
+        )
     fail_with(problems)
     assert page.watch.errors == []
 
@@ -280,7 +299,7 @@ def test_every_control_at_min_middle_max_changes_the_output_without_errors(chapt
         if state != "live":
             problems.append(f"{where}: {param} = {shown!r}: state {state}")
         if bad:
-            at = " ".join(text[max(0, bad.start() - 80):bad.end() + 80].split())
+            at = " ".join(text[max(0, bad.start() - 80) : bad.end() + 80].split())
             problems.append(f"{where}: {param} = {shown!r}: {bad.group()!r} on screen: ...{at}...")
 
     # sliders first, on the default text; then the text fields, with strange input
@@ -325,8 +344,11 @@ def test_every_control_at_min_middle_max_changes_the_output_without_errors(chapt
     # The widget's own buttons. Not the model switch's (load 98 MB of SmolLM2, cancel): test_smollm2.py
     # tests those; nor a restart offer, which would only be there after a failure reported above.
     for button in fig.locator("button").all():
-        if button.is_enabled() and button.is_visible() and button.evaluate(
-                "b => !b.closest('[data-model-switch]') && !b.classList.contains('widget-restart')"):
+        if (
+            button.is_enabled()
+            and button.is_visible()
+            and button.evaluate("b => !b.closest('[data-model-switch]') && !b.classList.contains('widget-restart')")
+        ):
             label = button.inner_text()
             button.click()
             moved(f"button {label!r}", "pressed")

@@ -12,13 +12,14 @@ import pytest
 
 from tests.browser.conftest import PAGES, on, page_with, wait_idle
 
+
 @pytest.mark.parametrize("chapter", ["index.html"], indirect=True)
 def test_glassbox_py_contract(chapter):
     page = chapter.watch.live()
     assert page.evaluate("() => glassbox.py('1 + 1')") == 2
     assert page.evaluate("() => glassbox.py('x = 3\\nx * 2.5')") == 7.5
     assert page.evaluate("() => glassbox.py('np.arange(4).reshape(2, 2)')") == [[0, 1], [2, 3]]
-    assert page.evaluate("() => glassbox.py('{\"a\": (1, None), \"b\": [True]}')") == {"a": [1, None], "b": [True]}
+    assert page.evaluate('() => glassbox.py(\'{"a": (1, None), "b": [True]}\')') == {"a": [1, None], "b": [True]}
     assert page.evaluate("() => glassbox.py('import llm_core; llm_core.__version__')") == "0.1.0"
     assert page.evaluate("() => glassbox.py('x = 1')") is None
     err = page.evaluate("() => glassbox.py('1/0').then(() => 'resolved', e => e.message)")
@@ -68,15 +69,23 @@ def test_rapid_input_keeps_one_call_in_flight_and_latest_wins(chapter):
     wait_idle(page, name)
     before = page.evaluate("(n) => glassbox.instances.find(i => i.name === n).calls", name)
     texts = [f"draft number {i} of a sentence" for i in range(40)]
-    page.evaluate("""([sel, texts]) => {
+    page.evaluate(
+        """([sel, texts]) => {
         const f = document.querySelector(sel);
         for (const t of texts) { f.value = t; f.dispatchEvent(new Event('input', {bubbles: true})); }
-    }""", [f'figure[data-widget="{name}"] [data-param="text"]', texts])
-    page.wait_for_function("""(sel) => { const i = glassbox.instances.find(i => i.el.matches(sel));
+    }""",
+        [f'figure[data-widget="{name}"] [data-param="text"]', texts],
+    )
+    page.wait_for_function(
+        """(sel) => { const i = glassbox.instances.find(i => i.el.matches(sel));
         return !i.inFlight && !i.latest && i.params.text === 'draft number 39 of a sentence'; }""",
-                           arg=f'figure[data-widget="{name}"]')
-    stats = page.evaluate("""(sel) => { const i = glassbox.instances.find(i => i.el.matches(sel));
-        return {calls: i.calls, max: i.maxConcurrent}; }""", f'figure[data-widget="{name}"]')
+        arg=f'figure[data-widget="{name}"]',
+    )
+    stats = page.evaluate(
+        """(sel) => { const i = glassbox.instances.find(i => i.el.matches(sel));
+        return {calls: i.calls, max: i.maxConcurrent}; }""",
+        f'figure[data-widget="{name}"]',
+    )
     assert stats["max"] == 1
     assert 1 <= stats["calls"] - before < len(texts), "intermediate params should have been coalesced"
     assert page.watch.errors == []
@@ -90,7 +99,8 @@ def test_a_change_after_the_same_input_computes_once(chapter):
     page = chapter.watch.live()
     wait_idle(page, name)
     sel = f'figure[data-widget="{name}"]'
-    calls = page.evaluate("""async ([sel, texts]) => {
+    calls = page.evaluate(
+        """async ([sel, texts]) => {
         const fig = document.querySelector(sel), f = fig.querySelector('[data-param="text"]');
         const inst = glassbox.instances.find((i) => i.el === fig), before = inst.calls;
         const idle = () => new Promise((resolve) => { const t = setInterval(() => {
@@ -106,7 +116,9 @@ def test_a_change_after_the_same_input_computes_once(chapter):
         f.dispatchEvent(new Event('change', {bubbles: true}));   // a new value, by change alone
         await idle();
         return [same, inst.calls - before, inst.params.text];
-    }""", [sel, ["released here", "then changed"]])
+    }""",
+        [sel, ["released here", "then changed"]],
+    )
     assert calls == [1, 2, "then changed"]
     assert page.watch.errors == []
 
@@ -132,7 +144,8 @@ def test_when_pyodide_cannot_load_widgets_say_why_and_keep_the_figure(browser, b
     path = PAGES[-1]
     page.goto(base_url + path)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'error')", timeout=30_000)
+        "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'error')", timeout=30_000
+    )
     for fig in page.locator("figure.widget").all():
         assert "unavailable" in fig.locator(".widget-status-text").inner_text()
         assert fig.locator(".widget-output").inner_text().strip()
@@ -146,20 +159,28 @@ def test_a_dead_or_stuck_worker_is_offered_a_restart(page):
     page.watch.open("loss.html")
     fig = page.locator('figure[data-widget="neg_log"]').first
     # An uncaught error in the worker's own event loop: to the page, the worker has died.
-    page.evaluate("""() => glassbox.py("import js\\njs.eval('setTimeout(() => { throw new Error(\\"boom\\"); }, 0)')")""")
+    page.evaluate(
+        """() => glassbox.py("import js\\njs.eval('setTimeout(() => { throw new Error(\\"boom\\"); }, 0)')")"""
+    )
     restart = fig.locator(".widget-restart")
     restart.wait_for()
     assert "Python stopped in this page" in fig.locator(".widget-status").inner_text()
     restart.click()
-    page.wait_for_function("() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')"
+    )
     assert page.evaluate("() => glassbox.compute('neg_log', {p: 0.5}).then(r => r.nats)") == pytest.approx(math.log(2))
     # An endless loop typed in the console: the widget's next call waits, then offers the restart.
     page.evaluate("() => { glassbox.stuckAfterMs = 1000; glassbox.py('while True: pass').catch(() => {}); }")
-    fig.locator('[data-param="p"]').evaluate("e => { e.value = 0.7; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+    fig.locator('[data-param="p"]').evaluate(
+        "e => { e.value = 0.7; e.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
     restart.wait_for()
     assert "Still computing" in fig.locator(".widget-status").inner_text()
     restart.click()
-    page.wait_for_function("() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'live')"
+    )
     wait_idle(page, "neg_log")
     assert fig.locator(".widget-restart").count() == 0
     assert page.evaluate("() => glassbox.instances.find(i => i.name === 'neg_log').result.p") == pytest.approx(0.7)

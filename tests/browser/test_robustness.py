@@ -31,14 +31,16 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import BAD_ON_SCREEN, IDLE_JS, PAGES_WITH_WIDGETS, STRANGE_TEXT, memory, on
 
-MOVES = 300        # per page, all widgets together
-BATCH = 60         # moves in one burst; the runtime coalesces them (latest wins). Few bursts: each ends
-                   # waiting for the slowest widget, which can take seconds per call
-GAP_MS = 8         # between two moves of a burst
-IDLE_TIMEOUT_MS = 90_000   # the slowest widgets (generation without a KV cache) take seconds per call
+MOVES = 300  # per page, all widgets together
+BATCH = 60  # moves in one burst; the runtime coalesces them (latest wins). Few bursts: each ends
+# waiting for the slowest widget, which can take seconds per call
+GAP_MS = 8  # between two moves of a burst
+IDLE_TIMEOUT_MS = 90_000  # the slowest widgets (generation without a KV cache) take seconds per call
 
-CONTROLS = ("input[type=range][data-param], input[type=number][data-param], select[data-param], "
-            "input[type=checkbox][data-param], input[type=text][data-param], textarea[data-param]")
+CONTROLS = (
+    "input[type=range][data-param], input[type=number][data-param], select[data-param], "
+    "input[type=checkbox][data-param], input[type=text][data-param], textarea[data-param]"
+)
 
 # -> per figure: its widget name and, per control, [kind, its value when the page opened]
 CONTROLS_JS = """(sel) => [...document.querySelectorAll('figure.widget')].map((f) => ({
@@ -126,7 +128,7 @@ def plan(rng: random.Random, figures: list[dict], warm_up: bool = True) -> tuple
         else:
             move["how"] = rng.choices(["min", "max", "rand"], [1, 1, 2])[0]
         moves.append(move)
-    return [moves[i:i + BATCH] for i in range(0, len(moves), BATCH)], -(-len(sweep) // BATCH)
+    return [moves[i : i + BATCH] for i in range(0, len(moves), BATCH)], -(-len(sweep) // BATCH)
 
 
 def check_screen(page, played, seen=None):
@@ -141,7 +143,7 @@ def check_screen(page, played, seen=None):
         assert fig["markup"] == 0, f"{fig['name']}: reader text became markup {where}"
         bad = BAD_ON_SCREEN.search(fig["text"])
         if bad:
-            at = " ".join(fig["text"][max(0, bad.start() - 100):bad.end() + 100].split())
+            at = " ".join(fig["text"][max(0, bad.start() - 100) : bad.end() + 100].split())
             pytest.fail(f"{fig['name']} shows {bad.group()!r}: ...{at}... {where}")
 
 
@@ -168,23 +170,29 @@ def test_every_control_moved_hard_keeps_the_page_clean_and_memory_bounded(chapte
         try:
             page.wait_for_function(IDLE_OR_STOPPED_JS, timeout=IDLE_TIMEOUT_MS)
         except PlaywrightTimeout:
-            pytest.fail(f"{path}: still computing {IDLE_TIMEOUT_MS // 1000} s after these moves:\n  " + "\n  ".join(played))
+            pytest.fail(
+                f"{path}: still computing {IDLE_TIMEOUT_MS // 1000} s after these moves:\n  " + "\n  ".join(played)
+            )
         check_screen(page, played, seen)
         messages.update(f["message"] for f in page.evaluate(SCREEN_JS) if f["message"])
         if i == warm_up - 1:
             (heap0, used0, objects0, _), calls0 = measure(), page.evaluate(CALLS_JS)
     heap1, used1, objects1, caches = measure()
     calls = page.evaluate(CALLS_JS) - calls0
-    print(f"{path}: {sum(map(len, batches))} moves, {calls} calls after warm-up; JS heap {heap1 - heap0:+,} B, "
-          f"worker {used1 - used0:+,} B, objects {objects1 - objects0:+,}; messages: {sorted(messages)}; "
-          f"cache entries since the warm-up: {dict(sorted(caches.items(), key=lambda kv: -kv[1])[:4])}")
+    print(
+        f"{path}: {sum(map(len, batches))} moves, {calls} calls after warm-up; JS heap {heap1 - heap0:+,} B, "
+        f"worker {used1 - used0:+,} B, objects {objects1 - objects0:+,}; messages: {sorted(messages)}; "
+        f"cache entries since the warm-up: {dict(sorted(caches.items(), key=lambda kv: -kv[1])[:4])}"
+    )
     # The bounds of the long slider run below. A redraw's DOM is tens of kB and a result hundreds of
     # Python objects: keeping one per call, over the calls after the warm-up (a few dozen for the slowest
     # widgets, hundreds for most), goes past them. What stays below is noise (the collector's timing,
     # interned strings) and bounded buffers, like the four prefilled prompts model_pass and generate keep
     # (about 2 MB).
     assert heap1 - heap0 < 2 * 2**20, f"{path}: JS heap grew {heap0:,} -> {heap1:,} bytes over {calls} calls"
-    assert used1 - used0 <= 8 * 2**20, f"{path}: worker memory in use grew {used0:,} -> {used1:,} bytes over {calls} calls"
+    assert used1 - used0 <= 8 * 2**20, (
+        f"{path}: worker memory in use grew {used0:,} -> {used1:,} bytes over {calls} calls"
+    )
     assert objects1 - objects0 < 500, f"{path}: Python objects grew {objects0:,} -> {objects1:,} over {calls} calls"
 
 
@@ -202,9 +210,11 @@ MOVES_JS = """async ([name, n]) => {
 }"""
 
 
-@pytest.mark.parametrize("chapter, name", [(p, n) for p, n in [("sampling.html", "next_token"),
-                                                              ("tokenization.html", "bpe_stepper")] if on(p)],
-                         indirect=["chapter"])
+@pytest.mark.parametrize(
+    "chapter, name",
+    [(p, n) for p, n in [("sampling.html", "next_token"), ("tokenization.html", "bpe_stepper")] if on(p)],
+    indirect=["chapter"],
+)
 def test_hundreds_of_moves_do_not_grow_memory(chapter, name):
     """After a warm-up, 200 more slider moves leave the page's JS heap, the worker's memory in use and its
     count of Python objects where they were (no leaked PyProxies, results or caches)."""
@@ -215,6 +225,8 @@ def test_hundreds_of_moves_do_not_grow_memory(chapter, name):
     m1 = memory(page)
     where = f"{chapter.path}: {name}: over 200 moves"
     assert m1["heap"] - m0["heap"] < 2 * 2**20, f"{where}: JS heap grew {m0['heap']:,} -> {m1['heap']:,} bytes"
-    assert m1["used"] - m0["used"] <= 2**20, f"{where}: worker memory in use grew {m0['used']:,} -> {m1['used']:,} bytes"
+    assert m1["used"] - m0["used"] <= 2**20, (
+        f"{where}: worker memory in use grew {m0['used']:,} -> {m1['used']:,} bytes"
+    )
     assert m1["objects"] - m0["objects"] < 500, f"{where}: Python objects grew {m0['objects']:,} -> {m1['objects']:,}"
     assert page.watch.errors == []

@@ -43,6 +43,7 @@ def loaded(browser, base_url, smollm2_gguf):
 def test_loading_reports_bytes_then_layers_then_ready(loaded):
     page, info = loaded
     from sitebuild.smollm2 import FILE_SIZE
+
     assert info["bytes"] == FILE_SIZE and info["fromCache"] == 0 and info["params"] == 134_515_008
     events = page.evaluate("() => window.modelEvents")
     downloads = [e for e in events if e[1] == "download" and e[3]]
@@ -59,10 +60,13 @@ def test_greedy_continuation_in_the_page_equals_the_reference(loaded):
     with np.load(FIXTURES / "smollm2_reference.npz") as npz:
         for prompt in ("france", "chat"):
             ids, expected = npz[f"ids_{prompt}"].tolist(), npz[f"greedy_{prompt}"].tolist()
-            got = page.evaluate("""(ids) => glassbox.py(`
+            got = page.evaluate(
+                """(ids) => glassbox.py(`
 from llm_core.models import get_model
 from llm_core.generation import generate
-generate(get_model('smollm2'), ${JSON.stringify(ids)}, max_new_tokens=32, temperature=0)['new_ids']`)""", ids)
+generate(get_model('smollm2'), ${JSON.stringify(ids)}, max_new_tokens=32, temperature=0)['new_ids']`)""",
+                ids,
+            )
             assert got == expected, prompt
 
 
@@ -134,9 +138,13 @@ def test_cancel_stops_the_download_and_the_tiny_model_keeps_working(browser, bas
     context, page = fresh_page(browser, base_url)
     try:
         # a slow network (2 MB/s), so there is a download to cancel
-        page.context.new_cdp_session(page).send("Network.emulateNetworkConditions", {
-            "offline": False, "latency": 20, "downloadThroughput": 2e6, "uploadThroughput": -1})
-        page.evaluate("() => { window.loading = glassbox.models.load('smollm2').then(() => 'loaded', (e) => e.message); }")
+        page.context.new_cdp_session(page).send(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 20, "downloadThroughput": 2e6, "uploadThroughput": -1},
+        )
+        page.evaluate(
+            "() => { window.loading = glassbox.models.load('smollm2').then(() => 'loaded', (e) => e.message); }"
+        )
         page.wait_for_function(f"() => ({STATE})('smollm2') === 'loading'")
         fig = page.locator("figure[data-widget=next_token]").first
         assert fig.locator(".model-cancel").is_visible()
@@ -153,10 +161,12 @@ def test_cancel_stops_the_download_and_the_tiny_model_keeps_working(browser, bas
 def test_a_damaged_part_is_refused_with_a_message(browser, base_url, smollm2_gguf):
     context, page = fresh_page(browser, base_url)
     try:
+
         def damage(route):
             body = bytearray(route.fetch().body())
             body[1000] ^= 0xFF
             route.fulfill(body=bytes(body), headers={"content-type": "application/octet-stream"})
+
         page.route("**/*.gguf.part1", damage)
         message = page.evaluate("() => glassbox.models.load('smollm2').then(() => 'loaded', (e) => e.message)")
         assert "arrived damaged" in message
@@ -197,10 +207,12 @@ def test_asking_for_smollm2_before_loading_it_says_what_to_do(browser, base_url)
 
 # -- a GGUF file from the reader's own disk --------------------------------------------------------
 
+
 def small_llama_file(tmp_path, **kwargs):
     """A small random llama GGUF, written as llama.cpp's converter writes one (tests/core/test_gguf_model)."""
     from llm_core.model import random_weights
     from tests.core.test_gguf_model import SMALL, write_llama_gguf
+
     return write_llama_gguf(tmp_path / "mine.gguf", random_weights(SMALL, seed=5), SMALL, **kwargs)
 
 
@@ -213,12 +225,15 @@ def open_file(page, path):
 
 def test_a_readers_own_gguf_file_runs_in_the_widgets(browser, base_url, tmp_path):
     from llm_core import gguf
+
     path = small_llama_file(tmp_path)
     context, page = fresh_page(browser, base_url)
     try:
         fig = open_file(page, path)
         assert page.evaluate(STATE, "file") == "ready"
-        page.wait_for_function("""() => document.querySelector('figure[data-widget=next_token] input[value=file]').checked""")
+        page.wait_for_function(
+            """() => document.querySelector('figure[data-widget=next_token] input[value=file]').checked"""
+        )
         params = {**WIDGETS["next_token"].module.DEFAULTS, "model": "file", "prompt": "abc abc", "temperature": 0}
         in_browser = page.evaluate("([n, p]) => glassbox.compute(n, p)", ["next_token", params])
         gguf._data_models[gguf.READER_FILE] = gguf.load_gguf(path, n_ctx=gguf.DATA_MODEL_N_CTX)
@@ -229,17 +244,22 @@ def test_a_readers_own_gguf_file_runs_in_the_widgets(browser, base_url, tmp_path
         assert differences(in_browser, in_python, rel=1e-3) == []
         assert "Your file" in fig.locator(".model-file-name").text_content()
         # a second file in the same visit is refused with a reason; the first keeps working
-        message = page.evaluate("() => glassbox.models.load('file', new File([new Uint8Array(8)], 'x.gguf'))"
-                                ".then(() => 'loaded', (e) => e.message)")
+        message = page.evaluate(
+            "() => glassbox.models.load('file', new File([new Uint8Array(8)], 'x.gguf'))"
+            ".then(() => 'loaded', (e) => e.message)"
+        )
         assert "reload the page" in message
     finally:
         context.close()
 
 
-@pytest.mark.parametrize("kind, expected", [
-    ("not gguf", "not a GGUF file"),
-    ("Q6_K", "is stored as Q6_K"),
-])
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("not gguf", "not a GGUF file"),
+        ("Q6_K", "is stored as Q6_K"),
+    ],
+)
 def test_a_file_that_cannot_run_is_refused_at_once_with_the_reason(browser, base_url, tmp_path, kind, expected):
     if kind == "not gguf":
         path = tmp_path / "photo.gguf"
@@ -248,9 +268,11 @@ def test_a_file_that_cannot_run_is_refused_at_once_with_the_reason(browser, base
         import gguf as gguf_writer
         from llm_core.model import ModelConfig, random_weights
         from tests.core.test_gguf_model import write_llama_gguf
+
         cfg = ModelConfig(n_vocab=260, n_ctx=8, d_model=256, n_layer=1, n_head=4, n_kv_head=2, d_head=64, d_ff=256)
-        path = write_llama_gguf(tmp_path / "k.gguf", random_weights(cfg), cfg,
-                                tensor_type=gguf_writer.GGMLQuantizationType.Q6_K)
+        path = write_llama_gguf(
+            tmp_path / "k.gguf", random_weights(cfg), cfg, tensor_type=gguf_writer.GGMLQuantizationType.Q6_K
+        )
     context, page = fresh_page(browser, base_url)
     try:
         fig = open_file(page, path)

@@ -66,8 +66,9 @@ def test_glassbox_py_tokenization_equals_tiktoken_on_the_corpus(chapter, tiktoke
     page = chapter.watch.live()
     for fname, text in corpus_samples():
         # repr() is a Python literal for any str, surrogates and all.
-        got = page.evaluate("(code) => glassbox.py(code)",
-                            f"_t = {text!r}\n[tokenizer.get_encoding(n).encode(_t) for n in {NAMES!r}]")
+        got = page.evaluate(
+            "(code) => glassbox.py(code)", f"_t = {text!r}\n[tokenizer.get_encoding(n).encode(_t) for n in {NAMES!r}]"
+        )
         for name, ids in zip(NAMES, got):
             assert ids == tiktoken_encodings[name].encode_ordinary(text), (fname, name)
 
@@ -82,8 +83,11 @@ def test_lone_surrogates_and_odd_text_through_the_console(chapter, tiktoken_enco
 def test_a_megabyte_paste_is_truncated_with_a_note_and_the_page_stays_responsive(chapter):
     page = chapter.watch.live()
     big = ("All work and no play makes a model a dull tokenizer. 1234 ✨\n" * 20000)[:1_000_000]
-    page.evaluate("""(t) => { const f = document.querySelector('figure[data-widget=tokenizer_compare] [data-param=text]');
-        f.value = t; f.dispatchEvent(new Event('input', {bubbles: true})); }""", big)
+    page.evaluate(
+        """(t) => { const f = document.querySelector('figure[data-widget=tokenizer_compare] [data-param=text]');
+        f.value = t; f.dispatchEvent(new Event('input', {bubbles: true})); }""",
+        big,
+    )
     # the main thread answers at once while the worker computes
     assert page.evaluate("() => 1 + 1") == 2
     wait_idle(page, "tokenizer_compare")

@@ -50,6 +50,7 @@ def test_widgets_are_prerendered_with_their_state(site):
 def test_vendored_runtime_is_pinned_and_present(site):
     manifest = json.loads((ROOT / "site" / "vendor-manifest.json").read_text())
     import hashlib
+
     for rel, digest in manifest.items():
         assert hashlib.sha256((site / rel).read_bytes()).hexdigest() == digest, rel
     lock = json.loads((site / "pyodide" / "pyodide-lock.json").read_text())
@@ -133,19 +134,26 @@ def mini_site(tmp_path: Path, chapter_text: str) -> build.Options:
     return build.Options(out=tmp_path / "out", strict=True, chapters=chapters, widgets=build.Options().widgets)
 
 
-@pytest.mark.parametrize("text, line, message", [
-    ("no front matter\n", 1, "front matter missing"),
-    ("---\ntitle: T\nslug: t\norder: 1\nlevel: Beginner\n---\n", 1, "lacks 'summary'"),
-    ("---\ntitle: T\nslug: t\norder: one\nlevel: Beginner\nsummary: S\n---\n", 4, "order must be"),
-    ("---\ntitle: T\nslug: t\norder: 1\nlevel: Expert\nsummary: S\n---\n", 5, "level must be"),
-    ("---\ntitle: T\nslug: Bad Slug\norder: 1\nlevel: Beginner\nsummary: S\n---\n", 3, "slug"),
-    ("---\ntitle: T\nslug: t\norder: 1\nlevel: Beginner\nsummary: S\ncolour: red\n---\n", 7, "unknown front matter"),
-    (GOOD_FRONT + "\nText.\n\n::: widget no_such_widget\nCaption\n:::\n", 11, "unknown widget 'no_such_widget'"),
-    (GOOD_FRONT + "\n::: widget tokenizer_compare {not json}\n:::\n", 9, "not valid JSON"),
-    (GOOD_FRONT + "\n::: widget tokenizer_compare {\"nope\": 1}\n:::\n", 9, "no parameter 'nope'"),
-    (GOOD_FRONT + "\n::: takeaway\nnever closed\n", 9, "never closed"),
-    (GOOD_FRONT + "\n::: sidebar\n:::\n", 9, "unknown directive"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("no front matter\n", 1, "front matter missing"),
+        ("---\ntitle: T\nslug: t\norder: 1\nlevel: Beginner\n---\n", 1, "lacks 'summary'"),
+        ("---\ntitle: T\nslug: t\norder: one\nlevel: Beginner\nsummary: S\n---\n", 4, "order must be"),
+        ("---\ntitle: T\nslug: t\norder: 1\nlevel: Expert\nsummary: S\n---\n", 5, "level must be"),
+        ("---\ntitle: T\nslug: Bad Slug\norder: 1\nlevel: Beginner\nsummary: S\n---\n", 3, "slug"),
+        (
+            "---\ntitle: T\nslug: t\norder: 1\nlevel: Beginner\nsummary: S\ncolour: red\n---\n",
+            7,
+            "unknown front matter",
+        ),
+        (GOOD_FRONT + "\nText.\n\n::: widget no_such_widget\nCaption\n:::\n", 11, "unknown widget 'no_such_widget'"),
+        (GOOD_FRONT + "\n::: widget tokenizer_compare {not json}\n:::\n", 9, "not valid JSON"),
+        (GOOD_FRONT + '\n::: widget tokenizer_compare {"nope": 1}\n:::\n', 9, "no parameter 'nope'"),
+        (GOOD_FRONT + "\n::: takeaway\nnever closed\n", 9, "never closed"),
+        (GOOD_FRONT + "\n::: sidebar\n:::\n", 9, "unknown directive"),
+    ],
+)
 def test_strict_build_names_file_and_line(tmp_path, text, line, message):
     options = mini_site(tmp_path, text)
     with pytest.raises(SourceError) as err:
@@ -155,13 +163,16 @@ def test_strict_build_names_file_and_line(tmp_path, text, line, message):
     assert not options.out.exists(), "nothing may be written when the build fails"
 
 
-@pytest.mark.parametrize("link, message", [
-    ("[x](missing.html)", "broken link missing.html"),
-    ("[x](#no-such-heading)", "broken anchor #no-such-heading"),
-    ("[x](index.html#nowhere)", "broken anchor index.html#nowhere"),
-    ("![x](https://example.com/a.png)", "loads from outside the site"),
-    ("[x](/index.html)", "root-absolute"),
-])
+@pytest.mark.parametrize(
+    "link, message",
+    [
+        ("[x](missing.html)", "broken link missing.html"),
+        ("[x](#no-such-heading)", "broken anchor #no-such-heading"),
+        ("[x](index.html#nowhere)", "broken anchor index.html#nowhere"),
+        ("![x](https://example.com/a.png)", "loads from outside the site"),
+        ("[x](/index.html)", "root-absolute"),
+    ],
+)
 def test_strict_build_fails_on_broken_links_and_anchors(tmp_path, link, message):
     options = mini_site(tmp_path, GOOD_FRONT + "\n## Heading\n\nSome text\nand " + link + " here.\n")
     with pytest.raises(SystemExit) as err:
@@ -171,15 +182,20 @@ def test_strict_build_fails_on_broken_links_and_anchors(tmp_path, link, message)
 
 def test_valid_links_and_anchors_pass(tmp_path):
     # Links to sources elsewhere are fine (a reader follows them); loading from elsewhere is not.
-    options = mini_site(tmp_path, GOOD_FRONT + "\n## Heading\n\nSee [above](#heading), [home](index.html#chapters)"
-                        " and [a paper](https://arxiv.org/abs/2203.15556).\n")
+    options = mini_site(
+        tmp_path,
+        GOOD_FRONT + "\n## Heading\n\nSee [above](#heading), [home](index.html#chapters)"
+        " and [a paper](https://arxiv.org/abs/2203.15556).\n",
+    )
     build.build(options)
     assert (options.out / "t.html").exists()
 
 
 def test_math_is_rendered_to_html_at_build_time(tmp_path):
-    text = (GOOD_FRONT + "\n## Softmax\n\nWith temperature $T$: $p_i = e^{z_i/T} / \\sum_j e^{z_j/T}$,"
-            " which costs $5 and $10 nothing. Code keeps `$x$`.\n\n$$H(p) = -\\sum_i p_i \\log p_i$$\n")
+    text = (
+        GOOD_FRONT + "\n## Softmax\n\nWith temperature $T$: $p_i = e^{z_i/T} / \\sum_j e^{z_j/T}$,"
+        " which costs $5 and $10 nothing. Code keeps `$x$`.\n\n$$H(p) = -\\sum_i p_i \\log p_i$$\n"
+    )
     options = mini_site(tmp_path, text)
     build.build(options)
     page = (options.out / "t.html").read_text()
@@ -195,9 +211,11 @@ def test_math_is_rendered_to_html_at_build_time(tmp_path):
 
 def test_short_formulas_are_glued_to_brackets_and_punctuation():
     from sitebuild.math import placeholder, restore
+
     html = f"<p>a ({placeholder(0)}), b {placeholder(1)} c &ldquo;{placeholder(2)}&rdquo;.</p>"
-    out = restore(html, [{"html": "<M0>"}, {"html": "<M1>"}, {"html": "<M2>"}],
-                  [("x", False), ("y", False), ("z" * 60, False)])
+    out = restore(
+        html, [{"html": "<M0>"}, {"html": "<M1>"}, {"html": "<M2>"}], [("x", False), ("y", False), ("z" * 60, False)]
+    )
     assert out == '<p>a <span class="math-nowrap">(<M0>),</span> b <M1> c &ldquo;<M2>&rdquo;.</p>'
 
 
@@ -215,21 +233,28 @@ def test_every_page_is_valid_html(site):
         if os.environ.get("GLASSBOX_REQUIRE_BROWSER"):
             pytest.fail("the HTML check needs Java and node_modules/vnu-jar (npm ci)")
         pytest.skip("no Java or vnu.jar here: the HTML check is skipped")
-    out = subprocess.run([java, "-jar", str(jar), "--errors-only", "--skip-non-html", "--format", "gnu",
-                          str(site)], capture_output=True, text=True)
+    out = subprocess.run(
+        [java, "-jar", str(jar), "--errors-only", "--skip-non-html", "--format", "gnu", str(site)],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr.replace(str(site) + "/", "")
 
 
 def test_arxiv_citations_become_links_except_in_links_and_code():
     html = '<p>arXiv:2203.15556, <a href="x">arXiv:1706.03762</a>, <code>arXiv:2001.08361</code></p>'
-    assert link_arxiv(html) == ('<p><a href="https://arxiv.org/abs/2203.15556">arXiv:2203.15556</a>, '
-                                      '<a href="x">arXiv:1706.03762</a>, <code>arXiv:2001.08361</code></p>')
+    assert link_arxiv(html) == (
+        '<p><a href="https://arxiv.org/abs/2203.15556">arXiv:2203.15556</a>, '
+        '<a href="x">arXiv:1706.03762</a>, <code>arXiv:2001.08361</code></p>'
+    )
 
 
 def test_the_server_gzips_text_like_github_pages_and_revalidates(site):
     import gzip
+
     server, base = serve_in_thread(site, prefix="/glassbox/")
     try:
+
         def get(path, **headers):
             return urllib.request.urlopen(urllib.request.Request(base + path, headers=headers))
 
@@ -252,6 +277,7 @@ def test_the_server_gzips_text_like_github_pages_and_revalidates(site):
 def test_inline_code_keeps_a_leading_space_as_commonmark_does():
     """` Hello` (a token with its space) is not `Hello`: only a space at both ends is stripped, one each."""
     html, _, _ = markdown_to_html("` Hello` is not `Hello`; `` `x` `` and ` `")
-    dot = '<span class="code-space">·</span>'   # an edge space, drawn as the widgets draw one
-    assert html == (f"<p><code>{dot}Hello</code> is not <code>Hello</code>; <code>`x`</code> and "
-                    f"<code>{dot}</code></p>")
+    dot = '<span class="code-space">·</span>'  # an edge space, drawn as the widgets draw one
+    assert html == (
+        f"<p><code>{dot}Hello</code> is not <code>Hello</code>; <code>`x`</code> and <code>{dot}</code></p>"
+    )

@@ -45,8 +45,7 @@ def tiktoken_encodings(vocab_dir) -> dict:
     openai_public.load_tiktoken_bpe = load_local
     os.environ["TIKTOKEN_CACHE_DIR"] = ""  # "" stops tiktoken copying the file into its temp-dir cache
     try:
-        return {name: tiktoken.Encoding(**openai_public.ENCODING_CONSTRUCTORS[name]())
-                for name in ENCODING_NAMES}
+        return {name: tiktoken.Encoding(**openai_public.ENCODING_CONSTRUCTORS[name]()) for name in ENCODING_NAMES}
     finally:
         openai_public.load_tiktoken_bpe = saved_loader
         if saved_cache is None:

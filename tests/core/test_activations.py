@@ -8,8 +8,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from llm_core.activations import (ACTIVATIONS, GRADIENTS, compose_linear, gelu, gelu_tanh, neuron, relu, sigmoid,
-                                  silu, softmax, tanh, two_layers)
+from llm_core.activations import (
+    ACTIVATIONS,
+    GRADIENTS,
+    compose_linear,
+    gelu,
+    gelu_tanh,
+    neuron,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    tanh,
+    two_layers,
+)
 
 X = np.linspace(-8.0, 8.0, 161)
 
@@ -19,11 +31,10 @@ REFERENCE = {
     "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
     "tanh": math.tanh,
     "gelu": lambda x: x * 0.5 * (1.0 + math.erf(x / math.sqrt(2.0))),
-    "gelu_tanh": lambda x: 0.5 * x * (1.0 + math.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3))),
+    "gelu_tanh": lambda x: 0.5 * x * (1.0 + math.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3))),
     "silu": lambda x: x / (1.0 + math.exp(-x)),
     "identity": lambda x: x,
 }
-
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
@@ -146,8 +157,15 @@ def test_two_linear_layers_equal_their_composition(seed):
     w1, b1, w2, b2 = rng.normal(size=(5, 3)), rng.normal(size=5), rng.normal(size=(2, 5)), rng.normal(size=2)
     x = rng.normal(size=(7, 3))
     w, b = compose_linear(w1, b1, w2, b2)
-    naive = np.array([[sum(w2[o, h] * (sum(w1[h, i] * xi[i] for i in range(3)) + b1[h]) for h in range(5)) + b2[o]
-                       for o in range(2)] for xi in x])
+    naive = np.array(
+        [
+            [
+                sum(w2[o, h] * (sum(w1[h, i] * xi[i] for i in range(3)) + b1[h]) for h in range(5)) + b2[o]
+                for o in range(2)
+            ]
+            for xi in x
+        ]
+    )
     np.testing.assert_allclose(two_layers(x, w1, b1, w2, b2), naive, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(x @ w.T + b, naive, rtol=1e-12, atol=1e-12)
     assert not np.allclose(two_layers(x, w1, b1, w2, b2, "relu"), x @ w.T + b)

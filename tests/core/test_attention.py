@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from llm_core import attention
-from llm_core.attention import (attention_scores, attention_weights, causal_mask, multi_head_attention,
-                                scaled_dot_product_attention)
+from llm_core.attention import (
+    attention_scores,
+    attention_weights,
+    causal_mask,
+    multi_head_attention,
+    scaled_dot_product_attention,
+)
 from llm_core.rope import apply_rope, rope_frequencies
 from tests.tolerances import U64, assert_within, probability_tolerance, rounding_tolerance
 
@@ -38,9 +43,9 @@ def naive_multi_head(x, w_q, w_k, w_v, w_o, n_head, n_kv_head, freqs, causal):
     heads, all_weights = [], []
     for h in range(n_head):
         g = h // (n_head // n_kv_head)
-        q = x @ w_q[:, h * d_head:(h + 1) * d_head]
-        k = x @ w_k[:, g * d_head:(g + 1) * d_head]
-        v = x @ w_v[:, g * d_head:(g + 1) * d_head]
+        q = x @ w_q[:, h * d_head : (h + 1) * d_head]
+        k = x @ w_k[:, g * d_head : (g + 1) * d_head]
+        v = x @ w_v[:, g * d_head : (g + 1) * d_head]
         if freqs is not None:
             q, k = apply_rope(q, np.arange(n_seq), freqs), apply_rope(k, np.arange(n_seq), freqs)
         mask = [[j <= i or not causal for j in range(n_seq)] for i in range(n_seq)]
@@ -48,7 +53,6 @@ def naive_multi_head(x, w_q, w_k, w_v, w_o, n_head, n_kv_head, freqs, causal):
         heads.append(out)
         all_weights.append(weights)
     return np.concatenate(heads, axis=1) @ w_o, np.array(all_weights)
-
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -130,8 +134,9 @@ def test_query_heads_in_a_group_share_keys():
 def test_kv_heads_must_divide_query_heads(n_head, n_kv_head):
     x = np.zeros((2, 8))
     with pytest.raises(ValueError, match="n_kv_head"):
-        multi_head_attention(x, np.zeros((8, 8)), np.zeros((8, 4)), np.zeros((8, 4)), np.zeros((8, 8)),
-                             n_head, n_kv_head)
+        multi_head_attention(
+            x, np.zeros((8, 8)), np.zeros((8, 4)), np.zeros((8, 4)), np.zeros((8, 8)), n_head, n_kv_head
+        )
 
 
 def test_float32_stays_float32():
@@ -174,13 +179,13 @@ def test_attention_distance_of_simple_patterns():
 
 def test_shared_rope_tables_give_the_same_attention():
     from llm_core.rope import rope_cos_sin, rope_frequencies
+
     rng = np.random.default_rng(5)
     x = rng.normal(size=(6, 16))
     w_q, w_k, w_v, w_o = (rng.normal(size=s) for s in [(16, 16), (16, 8), (16, 8), (16, 16)])
     freqs, positions = rope_frequencies(4), np.arange(6)
     a, _ = multi_head_attention(x, w_q, w_k, w_v, w_o, 4, 2, positions=positions, rope_freqs=freqs)
-    b, _ = multi_head_attention(x, w_q, w_k, w_v, w_o, 4, 2, positions=positions,
-                                rope=rope_cos_sin(positions, freqs))
+    b, _ = multi_head_attention(x, w_q, w_k, w_v, w_o, 4, 2, positions=positions, rope=rope_cos_sin(positions, freqs))
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="rope_freqs"):
         multi_head_attention(x, w_q, w_k, w_v, w_o, 4, 2, positions=positions, rope_freqs=rope_frequencies(8))

@@ -1,20 +1,28 @@
 """llm_core.backprop: every hand-written gradient against central finite differences, and training."""
 
-
 import numpy as np
 import pytest
 
 from llm_core.activations import sigmoid
-from llm_core.backprop import (chain_rule_w1, gradient_check, init_mlp, mlp_backward, mlp_forward, mse_loss,
-                               numerical_gradient, sgd_update, train_step)
-
+from llm_core.backprop import (
+    chain_rule_w1,
+    gradient_check,
+    init_mlp,
+    mlp_backward,
+    mlp_forward,
+    mse_loss,
+    numerical_gradient,
+    sgd_update,
+    train_step,
+)
 
 
 def test_numerical_gradient_of_known_functions():
     x = np.array([[0.3, -1.2], [2.0, 0.5]])
     np.testing.assert_allclose(numerical_gradient(lambda v: float(np.sum(np.sin(v))), x), np.cos(x), atol=1e-9)
-    np.testing.assert_allclose(numerical_gradient(lambda v: float(v[0] * v[1] ** 2), np.array([3.0, 2.0])),
-                               [4.0, 12.0], atol=1e-8)
+    np.testing.assert_allclose(
+        numerical_gradient(lambda v: float(v[0] * v[1] ** 2), np.array([3.0, 2.0])), [4.0, 12.0], atol=1e-8
+    )
 
 
 @pytest.mark.parametrize("sizes", [(2, 3, 1), (3, 4, 2)])

@@ -17,8 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llm_core import tokenizer
-from llm_core.bpe_merges import (PRETOKENIZERS, MergesEncoding, bytes_to_unicode, encoding_from_gguf_metadata,
-                                 merge_bpe, token_bytes)
+from llm_core.bpe_merges import (
+    PRETOKENIZERS,
+    MergesEncoding,
+    bytes_to_unicode,
+    encoding_from_gguf_metadata,
+    merge_bpe,
+    token_bytes,
+)
 from llm_core.gguf import read_gguf
 from test_tokenizer import CORPUS, EDGE_CASES, UNICODE_16_ONLY, read_corpus
 
@@ -26,16 +32,62 @@ from test_tokenizer import CORPUS, EDGE_CASES, UNICODE_16_ONLY, read_corpus
 # 0.23.3 knows: its regex engine (Oniguruma) has Unicode 16.0, as tiktoken's does (test_tokenizer's
 # list), and its Digits step uses Rust's char::is_numeric, which has Unicode 17.0's new digits too.
 # Found by checking every code point, in context, against tokenizers' pre-tokenizers.
-NEWER_UNICODE = {chr(cp) for lo, hi in [*UNICODE_16_ONLY, (0x11DE0, 0x11DE9), (0x16FF4, 0x16FF6)]
-                 for cp in range(lo, hi + 1)}
+NEWER_UNICODE = {
+    chr(cp) for lo, hi in [*UNICODE_16_ONLY, (0x11DE0, 0x11DE9), (0x16FF4, 0x16FF6)] for cp in range(lo, hi + 1)
+}
 # Fragments that reach every branch: digits of all kinds (Nd, No, Nl), white space runs, contractions
 # with a case partner (ſ), emoji sequences, combining marks, CJK, bytes SmolLM2 has no token for
 # (\x04, \x1d, the F1 that starts plane 4), special-token text.
 FRAGMENTS = [
-    "0", "7", "12", "٣", "²", "Ⅻ", "𝟏", " ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u3000", "\x0b", "\x85",
-    "\u2028", "'", "'s", "'S", "'LL", "'ll", "'ve", "'ſ", "'d", "it", "IT", "Straße", "é", "e\u0301",
-    "\u0301", "👍🏽", "👨‍👩‍👧", "🇯🇵", "1️⃣", "日本語", "한국어", "ไทย", "مرحبا", "!!", "...", "\x04", "\x1d", "\U00040000",
-    "<|im_end|>", "<|im_start|>", "<|endoftext|>", "\ufffd", "\ue000",
+    "0",
+    "7",
+    "12",
+    "٣",
+    "²",
+    "Ⅻ",
+    "𝟏",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\u00a0",
+    "\u3000",
+    "\x0b",
+    "\x85",
+    "\u2028",
+    "'",
+    "'s",
+    "'S",
+    "'LL",
+    "'ll",
+    "'ve",
+    "'ſ",
+    "'d",
+    "it",
+    "IT",
+    "Straße",
+    "é",
+    "e\u0301",
+    "\u0301",
+    "👍🏽",
+    "👨‍👩‍👧",
+    "🇯🇵",
+    "1️⃣",
+    "日本語",
+    "한국어",
+    "ไทย",
+    "مرحبا",
+    "!!",
+    "...",
+    "\x04",
+    "\x1d",
+    "\U00040000",
+    "<|im_end|>",
+    "<|im_start|>",
+    "<|endoftext|>",
+    "\ufffd",
+    "\ue000",
 ]
 ALPHABET = st.characters(exclude_categories=("Cs",)).filter(lambda c: c not in NEWER_UNICODE)
 TEXT = st.lists(st.one_of(st.sampled_from(FRAGMENTS), ALPHABET), max_size=30).map("".join)
@@ -53,13 +105,21 @@ def hugging_face_pre_tokenizer(pre: str):
     from tokenizers import Regex, pre_tokenizers
 
     if pre in ("smollm", "starcoder"):
-        return pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
-                                        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+        return pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Digits(individual_digits=True),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+            ]
+        )
     if pre == "gpt-2":
         return pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     # Llama 3, Qwen2: the regex as a Split, then ByteLevel only maps bytes
-    return pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(PRETOKENIZERS[pre][0]), behavior="isolated"),
-                                    pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    return pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(PRETOKENIZERS[pre][0]), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
 
 
 def hugging_face_tokenizer(metadata: dict, ignore_merges: bool = False):
@@ -74,8 +134,7 @@ def hugging_face_tokenizer(metadata: dict, ignore_merges: bool = False):
     ref = tokenizers.Tokenizer(models.BPE(vocab, merges, ignore_merges=ignore_merges))
     ref.pre_tokenizer = hugging_face_pre_tokenizer(metadata["tokenizer.ggml.pre"])
     ref.decoder = decoders.ByteLevel()
-    ref.add_special_tokens([AddedToken(tokens[i], special=True, normalized=False)
-                            for i in np.flatnonzero(types != 1)])
+    ref.add_special_tokens([AddedToken(tokens[i], special=True, normalized=False) for i in np.flatnonzero(types != 1)])
     return ref
 
 
@@ -103,6 +162,7 @@ def reference(metadata):
 
 # -- ids equal to Hugging Face's ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
 def test_corpus_matches_hugging_face(path, smollm2, reference):
     text = read_corpus(path)
@@ -116,8 +176,19 @@ def test_corpus_matches_hugging_face(path, smollm2, reference):
         assert smollm2.decode(ids) == text == reference.decode(ids)
 
 
-MORE_EDGE_CASES = ["a\x04b", "ab\x1dcd", "x  1", " 1 2  3\n4", "1's", "'1", "x \t7", "1" * 500, " " * 5000,
-                   "a" * 3000 + "1", "<|im_end|><|im_start|>"]
+MORE_EDGE_CASES = [
+    "a\x04b",
+    "ab\x1dcd",
+    "x  1",
+    " 1 2  3\n4",
+    "1's",
+    "'1",
+    "x \t7",
+    "1" * 500,
+    " " * 5000,
+    "a" * 3000 + "1",
+    "<|im_end|><|im_start|>",
+]
 
 
 @pytest.mark.parametrize("text", EDGE_CASES + MORE_EDGE_CASES)
@@ -152,6 +223,7 @@ def test_bytes_without_a_token_are_dropped_before_merging(smollm2, reference):
 
 # -- the pre-tokenizers --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("pre", sorted(PRETOKENIZERS))
 def test_pretokenizers_match_hugging_face(pre):
     """Every supported tokenizer.ggml.pre splits text as its Hugging Face pipeline does."""
@@ -177,13 +249,16 @@ def toy_metadata(pre: str) -> dict:
     """A GGUF-style tokenizer: a control token, the 256 bytes, "bc", "abc", "ab"; the merge list never
     builds "abc"."""
     tokens = ["<|end|>", *bytes_to_unicode().values(), "bc", "abc", "ab"]
-    return {"tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": pre, "tokenizer.ggml.tokens": tokens,
-            "tokenizer.ggml.token_type": np.array([3] + [1] * (len(tokens) - 1), dtype=np.int32),
-            "tokenizer.ggml.merges": ["b c", "a b"]}
+    return {
+        "tokenizer.ggml.model": "gpt2",
+        "tokenizer.ggml.pre": pre,
+        "tokenizer.ggml.tokens": tokens,
+        "tokenizer.ggml.token_type": np.array([3] + [1] * (len(tokens) - 1), dtype=np.int32),
+        "tokenizer.ggml.merges": ["b c", "a b"],
+    }
 
 
-@pytest.mark.parametrize("pre, whole", [("llama-bpe", True), ("llama3", True), ("qwen2", False),
-                                        ("smollm", False)])
+@pytest.mark.parametrize("pre, whole", [("llama-bpe", True), ("llama3", True), ("qwen2", False), ("smollm", False)])
 def test_ignore_merges_takes_a_whole_token(pre, whole):
     metadata = toy_metadata(pre)
     enc = encoding_from_gguf_metadata(metadata)
@@ -198,6 +273,7 @@ def test_ignore_merges_takes_a_whole_token(pre, whole):
 
 # -- the merge loop ------------------------------------------------------------------------------
 
+
 def naive_merge(merge_ranks, parts):
     """The rule, spelled out: merge the leftmost lowest-ranked listed pair until none is listed."""
     parts = list(parts)
@@ -206,7 +282,7 @@ def naive_merge(merge_ranks, parts):
         if all(r is None for r in ranks):
             return parts
         i = ranks.index(min(r for r in ranks if r is not None))
-        parts[i:i + 2] = [parts[i] + parts[i + 1]]
+        parts[i : i + 2] = [parts[i] + parts[i + 1]]
 
 
 def test_merge_bpe_equals_the_naive_rule():
@@ -219,7 +295,7 @@ def test_merge_bpe_equals_the_naive_rule():
         tokens = {piece[i:j] for i in range(n) for j in range(i + 2, min(n, i + 6) + 1)}
         pairs = sorted((t[:k], t[k:]) for t in tokens for k in range(1, len(t)))
         rng.shuffle(pairs)
-        merge_ranks = {pair: rank for rank, pair in enumerate(pairs[:round(keep * len(pairs))])}
+        merge_ranks = {pair: rank for rank, pair in enumerate(pairs[: round(keep * len(pairs))])}
         steps = []
         parts = merge_bpe(merge_ranks, [bytes([b]) for b in piece], steps)
         assert parts == naive_merge(merge_ranks, [bytes([b]) for b in piece])
@@ -259,7 +335,7 @@ def test_trace_replays_to_the_ids(smollm2):
             lowest = min(r for r in pair_ranks if r is not None)
             i = pair_ranks.index(lowest)
             assert (step["rank"], step["left"], step["right"]) == (lowest, parts[i], parts[i + 1])
-            parts[i:i + 2] = [parts[i] + parts[i + 1]]
+            parts[i : i + 2] = [parts[i] + parts[i + 1]]
             assert step["parts"] == parts
         assert all(pair not in ranks for pair in zip(parts, parts[1:]))  # merging stopped: nothing listed
         assert t["ids"] == [smollm2.mergeable_ranks[p] for p in parts]
@@ -291,16 +367,19 @@ def test_special_tokens_and_vocabulary(smollm2, metadata):
     assert smollm2.encode("Hello world! 123") == [19556, 905, 17, 216, 33, 34, 35]
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"tokenizer.ggml.model": "llama"}, "'llama' is not supported"),
-    ({"tokenizer.ggml.pre": "deepseek-llm"}, "pre-tokenizer 'deepseek-llm' is not implemented"),
-    ({"tokenizer.ggml.pre": None}, "pre-tokenizer None"),
-    ({"tokenizer.ggml.merges": ["b c", "a b", "b c"]}, "names a pair twice"),
-    ({"tokenizer.ggml.merges": ["a zz"]}, "merge 0 ('a zz')"),
-    ({"tokenizer.ggml.merges": ["a c"]}, "merge 0 ('a c')"),
-    ({"tokenizer.ggml.token_type": np.array([6] * 260, dtype=np.int32)}, "token type 6"),
-    ({"tokenizer.ggml.token_type": np.ones(3, dtype=np.int32)}, "3 token types for 260 tokens"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"tokenizer.ggml.model": "llama"}, "'llama' is not supported"),
+        ({"tokenizer.ggml.pre": "deepseek-llm"}, "pre-tokenizer 'deepseek-llm' is not implemented"),
+        ({"tokenizer.ggml.pre": None}, "pre-tokenizer None"),
+        ({"tokenizer.ggml.merges": ["b c", "a b", "b c"]}, "names a pair twice"),
+        ({"tokenizer.ggml.merges": ["a zz"]}, "merge 0 ('a zz')"),
+        ({"tokenizer.ggml.merges": ["a c"]}, "merge 0 ('a c')"),
+        ({"tokenizer.ggml.token_type": np.array([6] * 260, dtype=np.int32)}, "token type 6"),
+        ({"tokenizer.ggml.token_type": np.ones(3, dtype=np.int32)}, "3 token types for 260 tokens"),
+    ],
+)
 def test_unsupported_metadata_is_named(change, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         encoding_from_gguf_metadata({**toy_metadata("qwen2"), **change})

@@ -69,13 +69,22 @@ def test_deterministic_across_runs_and_hash_seeds():
     text = english(6000)
     first = train(text, 400)[1]
     assert train(text, 400)[1] == first
-    script = ("import json, sys; from llm_core.bpe_train import train; "
-              "print(json.dumps([m['merged'].hex() for m in train(sys.stdin.read(), 400)[1]]))")
+    script = (
+        "import json, sys; from llm_core.bpe_train import train; "
+        "print(json.dumps([m['merged'].hex() for m in train(sys.stdin.read(), 400)[1]]))"
+    )
     outs = set()
     for seed in ("1", "2"):
-        run = subprocess.run([sys.executable, "-c", script], input=text, capture_output=True, text=True,
-                             cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
-                             check=True, encoding="utf-8")
+        run = subprocess.run(
+            [sys.executable, "-c", script],
+            input=text,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
+            check=True,
+            encoding="utf-8",
+        )
         outs.add(run.stdout)
     assert len(outs) == 1
     assert json.loads(outs.pop()) == [m["merged"].hex() for m in first]

@@ -23,7 +23,7 @@ def test_codes_come_from_the_stored_fp16_scales(bits):
     # hence every value is within half a step of its reconstruction (plus a clip of the group's largest
     # value where the scale rounded down, less than qmax fp16 units in the last place of the scale)
     error = np.abs(dequantize_groups(q, scales) - w).reshape(16, 2, 32)
-    assert np.all(error <= stored / 2 + qmax * stored * 2 ** -11)
+    assert np.all(error <= stored / 2 + qmax * stored * 2**-11)
 
 
 def test_a_code_that_unrounded_scales_would_get_wrong():

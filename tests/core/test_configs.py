@@ -12,12 +12,19 @@ from llm_core.configs import CONFIGS, parameter_count, weights_bytes
 # where there is one to check: openai/gpt-2's model names (download_model.py: 124M, 355M, 774M, 1558M)
 # and the parameter count shown on the Hugging Face model page.
 PUBLISHED = {
-    "gpt2": (124_439_808, "124M"), "gpt2-medium": (354_823_168, "355M"), "gpt2-large": (774_030_080, "774M"),
-    "gpt2-xl": (1_557_611_200, "1558M"), "llama-2-7b": (6_738_415_616, "6.74B"),
-    "llama-2-13b": (13_015_864_320, None), "llama-2-70b": (68_976_648_192, None),
-    "llama-3.2-1b": (1_235_814_400, "1.24B"), "llama-3-8b": (8_030_261_248, "8.03B"),
-    "llama-3-70b": (70_553_706_496, "70.6B"), "llama-3.1-405b": (405_853_388_800, None),
-    "mistral-7b": (7_241_732_096, "7.24B"), "qwen2.5-7b": (7_615_616_512, "7.62B"),
+    "gpt2": (124_439_808, "124M"),
+    "gpt2-medium": (354_823_168, "355M"),
+    "gpt2-large": (774_030_080, "774M"),
+    "gpt2-xl": (1_557_611_200, "1558M"),
+    "llama-2-7b": (6_738_415_616, "6.74B"),
+    "llama-2-13b": (13_015_864_320, None),
+    "llama-2-70b": (68_976_648_192, None),
+    "llama-3.2-1b": (1_235_814_400, "1.24B"),
+    "llama-3-8b": (8_030_261_248, "8.03B"),
+    "llama-3-70b": (70_553_706_496, "70.6B"),
+    "llama-3.1-405b": (405_853_388_800, None),
+    "mistral-7b": (7_241_732_096, "7.24B"),
+    "qwen2.5-7b": (7_615_616_512, "7.62B"),
 }
 
 
@@ -73,21 +80,41 @@ def checkpoint_shapes(cfg):
     if cfg.ffn == "gelu":  # GPT-2: wte, wpe, h.{i}.ln_1/attn.c_attn/attn.c_proj/ln_2/mlp.c_fc/mlp.c_proj, ln_f
         shapes = {"wte": (cfg.n_vocab, d), "wpe": (cfg.n_ctx, d), "ln_f.weight": (d,), "ln_f.bias": (d,)}
         for i in range(cfg.n_layer):
-            shapes.update({f"h.{i}.ln_1.weight": (d,), f"h.{i}.ln_1.bias": (d,),
-                           f"h.{i}.attn.c_attn.weight": (d, 3 * d), f"h.{i}.attn.c_attn.bias": (3 * d,),
-                           f"h.{i}.attn.c_proj.weight": (d, d), f"h.{i}.attn.c_proj.bias": (d,),
-                           f"h.{i}.ln_2.weight": (d,), f"h.{i}.ln_2.bias": (d,),
-                           f"h.{i}.mlp.c_fc.weight": (d, cfg.d_ff), f"h.{i}.mlp.c_fc.bias": (cfg.d_ff,),
-                           f"h.{i}.mlp.c_proj.weight": (cfg.d_ff, d), f"h.{i}.mlp.c_proj.bias": (d,)})
+            shapes.update(
+                {
+                    f"h.{i}.ln_1.weight": (d,),
+                    f"h.{i}.ln_1.bias": (d,),
+                    f"h.{i}.attn.c_attn.weight": (d, 3 * d),
+                    f"h.{i}.attn.c_attn.bias": (3 * d,),
+                    f"h.{i}.attn.c_proj.weight": (d, d),
+                    f"h.{i}.attn.c_proj.bias": (d,),
+                    f"h.{i}.ln_2.weight": (d,),
+                    f"h.{i}.ln_2.bias": (d,),
+                    f"h.{i}.mlp.c_fc.weight": (d, cfg.d_ff),
+                    f"h.{i}.mlp.c_fc.bias": (cfg.d_ff,),
+                    f"h.{i}.mlp.c_proj.weight": (cfg.d_ff, d),
+                    f"h.{i}.mlp.c_proj.bias": (d,),
+                }
+            )
         return shapes
     shapes = {"embed_tokens": (cfg.n_vocab, d), "norm": (d,)}
     if not cfg.tied_embeddings:
         shapes["lm_head"] = (cfg.n_vocab, d)
     for i in range(cfg.n_layer):
         p = f"layers.{i}."
-        shapes.update({p + "input_layernorm": (d,), p + "post_attention_layernorm": (d,),
-                       p + "q_proj": (q, d), p + "k_proj": (kv, d), p + "v_proj": (kv, d), p + "o_proj": (d, q),
-                       p + "gate_proj": (cfg.d_ff, d), p + "up_proj": (cfg.d_ff, d), p + "down_proj": (d, cfg.d_ff)})
+        shapes.update(
+            {
+                p + "input_layernorm": (d,),
+                p + "post_attention_layernorm": (d,),
+                p + "q_proj": (q, d),
+                p + "k_proj": (kv, d),
+                p + "v_proj": (kv, d),
+                p + "o_proj": (d, q),
+                p + "gate_proj": (cfg.d_ff, d),
+                p + "up_proj": (cfg.d_ff, d),
+                p + "down_proj": (d, cfg.d_ff),
+            }
+        )
         if cfg.bias == "qkv":
             shapes.update({p + "q_proj.bias": (q,), p + "k_proj.bias": (kv,), p + "v_proj.bias": (kv,)})
     return shapes
@@ -153,8 +180,11 @@ def test_kv_cache_calculator_is_shared():
 
 def test_arch_from_model_counts_what_llm_core_model_builds():
     from llm_core.model import ModelConfig, n_params
-    for cfg in [ModelConfig(), ModelConfig(n_vocab=50, d_model=16, n_layer=3, n_head=4, n_kv_head=1, d_head=4,
-                                           d_ff=40, tied_embeddings=False)]:
+
+    for cfg in [
+        ModelConfig(),
+        ModelConfig(n_vocab=50, d_model=16, n_layer=3, n_head=4, n_kv_head=1, d_head=4, d_ff=40, tied_embeddings=False),
+    ]:
         arch = configs.arch_from_model(cfg, "x", "y")
         assert parameter_count(arch)["total"] == n_params(cfg)
     assert parameter_count(configs.arch_from_model(ModelConfig(), "tiny", "models/tiny"))["total"] == 1_705_600
@@ -162,9 +192,13 @@ def test_arch_from_model_counts_what_llm_core_model_builds():
 
 def test_source_links():
     links = configs.source_links(CONFIGS["mistral-7b"].source)
-    assert links == [("arXiv:2310.06825", "https://arxiv.org/abs/2310.06825"),
-                     ("mistralai/Mistral-7B-v0.1 config.json",
-                      "https://huggingface.co/mistralai/Mistral-7B-v0.1/blob/main/config.json")]
+    assert links == [
+        ("arXiv:2310.06825", "https://arxiv.org/abs/2310.06825"),
+        (
+            "mistralai/Mistral-7B-v0.1 config.json",
+            "https://huggingface.co/mistralai/Mistral-7B-v0.1/blob/main/config.json",
+        ),
+    ]
     assert configs.source_links("Radford et al. 2019") == []
     for cfg in CONFIGS.values():  # every real config links its config.json
         assert any(url.endswith("/blob/main/config.json") for _, url in configs.source_links(cfg.source))

@@ -59,8 +59,9 @@ def test_analogy_finds_the_planted_answer():
 def test_analogy_never_answers_with_its_inputs():
     # b is a nudge from a, so b - a + c is all but c: without the exclusion c itself would be the answer
     # (similarity ~1), then b or a; with it, the answer is the nearest row that is none of the three
-    table = np.array([[1.0, 0.0, 0.0], [1.0, 0.01, 0.0], [0.0, 1.0, 0.0], [0.0, 0.9, 0.1], [0.0, 0.0, 1.0],
-                      [1.0, 1.0, 0.0]])
+    table = np.array(
+        [[1.0, 0.0, 0.0], [1.0, 0.01, 0.0], [0.0, 1.0, 0.0], [0.0, 0.9, 0.1], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]]
+    )
     a, b, c = 0, 1, 2
     ids, sims = analogy(table, a, b, c, k=len(table))
     assert cosine_similarity(table[c], table[b] - table[a] + table[c]) > 0.9999  # c would win
@@ -87,8 +88,9 @@ def test_pca_of_planar_data_keeps_everything():
     projected, _, explained = pca(plane, 2)
     assert explained.sum() == pytest.approx(1.0)
     centered = plane - plane.mean(axis=0)
-    np.testing.assert_allclose(np.linalg.norm(projected[3] - projected[11]),
-                               np.linalg.norm(centered[3] - centered[11]))  # nothing lost, distances kept
+    np.testing.assert_allclose(
+        np.linalg.norm(projected[3] - projected[11]), np.linalg.norm(centered[3] - centered[11])
+    )  # nothing lost, distances kept
 
 
 def test_pca_invalid_and_degenerate():

@@ -11,9 +11,9 @@ RNG = np.random.default_rng(9)
 
 
 def naive_matmul(a, b):
-    return np.array([[sum(a[i, k] * b[k, j] for k in range(a.shape[1])) for j in range(b.shape[1])]
-                     for i in range(a.shape[0])])
-
+    return np.array(
+        [[sum(a[i, k] * b[k, j] for k in range(a.shape[1])) for j in range(b.shape[1])] for i in range(a.shape[0])]
+    )
 
 
 def test_swiglu_matches_naive():
@@ -40,7 +40,7 @@ def test_gelu_mlp_matches_naive():
     w_fc, b_fc = RNG.normal(size=(4, 8)), RNG.normal(size=8)
     w_proj, b_proj = RNG.normal(size=(8, 4)), RNG.normal(size=4)
     pre = naive_matmul(x, w_fc) + b_fc
-    hidden = 0.5 * pre * (1 + np.tanh(math.sqrt(2 / math.pi) * (pre + 0.044715 * pre ** 3)))
+    hidden = 0.5 * pre * (1 + np.tanh(math.sqrt(2 / math.pi) * (pre + 0.044715 * pre**3)))
     out, trace = gelu_mlp(x, w_fc, b_fc, w_proj, b_proj)
     np.testing.assert_allclose(trace["hidden"], hidden, rtol=1e-12)
     np.testing.assert_allclose(out, naive_matmul(hidden, w_proj) + b_proj, rtol=1e-12)

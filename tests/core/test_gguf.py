@@ -15,25 +15,43 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from llm_core.gguf import (BLOCK_Q4_0, BLOCK_Q4_1, BLOCK_Q8_0, GGML_TYPES, dequantize_bf16, dequantize_f16,
-                           dequantize_f32, dequantize_q4_0, dequantize_q4_1, dequantize_q8_0, quantize_q4_0,
-                           quantize_q4_1, quantize_q8_0, read_gguf)
+from llm_core.gguf import (
+    BLOCK_Q4_0,
+    BLOCK_Q4_1,
+    BLOCK_Q8_0,
+    GGML_TYPES,
+    dequantize_bf16,
+    dequantize_f16,
+    dequantize_f32,
+    dequantize_q4_0,
+    dequantize_q4_1,
+    dequantize_q8_0,
+    quantize_q4_0,
+    quantize_q4_1,
+    quantize_q8_0,
+    read_gguf,
+)
 
 Q = gguf.GGMLQuantizationType
 V = gguf.GGUFValueType
 RNG = np.random.default_rng(11)
-QUANTS = {"Q8_0": (quantize_q8_0, dequantize_q8_0), "Q4_0": (quantize_q4_0, dequantize_q4_0),
-          "Q4_1": (quantize_q4_1, dequantize_q4_1)}
-EDGE_BLOCKS = np.array([
-    np.zeros(32),  # all zero: d = 0, every code encodes 0
-    np.full(32, 3.0),  # constant
-    np.r_[100.0, RNG.normal(0, 0.01, 31)],  # one outlier stretches the scale
-    np.r_[-2.0, RNG.uniform(-1, 1, 31)],  # the largest magnitude is negative
-    np.r_[1.0, -1.0, RNG.uniform(-1, 1, 30)],  # Q4_0's lopsided grid: -max must clip to code 15
-    np.arange(-16, 16) / 2,  # exact halves: ties
-], dtype=np.float32)
+QUANTS = {
+    "Q8_0": (quantize_q8_0, dequantize_q8_0),
+    "Q4_0": (quantize_q4_0, dequantize_q4_0),
+    "Q4_1": (quantize_q4_1, dequantize_q4_1),
+}
+EDGE_BLOCKS = np.array(
+    [
+        np.zeros(32),  # all zero: d = 0, every code encodes 0
+        np.full(32, 3.0),  # constant
+        np.r_[100.0, RNG.normal(0, 0.01, 31)],  # one outlier stretches the scale
+        np.r_[-2.0, RNG.uniform(-1, 1, 31)],  # the largest magnitude is negative
+        np.r_[1.0, -1.0, RNG.uniform(-1, 1, 30)],  # Q4_0's lopsided grid: -max must clip to code 15
+        np.arange(-16, 16) / 2,  # exact halves: ties
+    ],
+    dtype=np.float32,
+)
 ROWS = {"normal": RNG.normal(0, 1, (16, 256)).astype(np.float32), "edge": EDGE_BLOCKS}
-
 
 
 def test_type_table_matches_gguf_py():
@@ -46,6 +64,7 @@ def test_type_table_matches_gguf_py():
 
 
 # --- hand-made blocks -----------------------------------------------------------------------------------
+
 
 def test_q8_0_block_by_hand():
     codes = [-128, 127] + list(range(-15, 15))
@@ -75,8 +94,8 @@ def test_q4_1_block_by_hand():
 def test_float_types_by_hand():
     big = struct.unpack("<f", struct.pack("<f", 3e38))[0]  # 3e38 rounded to float32 by struct, not numpy
     assert dequantize_f32(struct.pack("<3f", 1.5, -0.25, 3e38)).tolist() == [1.5, -0.25, big]
-    half = struct.pack("<4e", 1.0, -2.5, 65504.0, 2.0 ** -24)  # the largest fp16, the smallest subnormal
-    assert dequantize_f16(half).tolist() == [1.0, -2.5, 65504.0, 2.0 ** -24]
+    half = struct.pack("<4e", 1.0, -2.5, 65504.0, 2.0**-24)  # the largest fp16, the smallest subnormal
+    assert dequantize_f16(half).tolist() == [1.0, -2.5, 65504.0, 2.0**-24]
     assert dequantize_bf16(bytes([0x80, 0x3F, 0x20, 0xC0, 0x49, 0x40])).tolist() == [1.0, -2.5, 3.140625]
 
 
@@ -96,17 +115,21 @@ def test_ties_round_as_in_c():
     assert codes[:6].tolist() == [0, 9, 8, 15, 15, 8]
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda: dequantize_q4_0(bytes(17)), "Q4_0 data must be uint8 bytes, whole blocks of 18 bytes"),
-    (lambda: dequantize_q8_0(np.zeros(34, np.float32)), "Q8_0 data must be uint8 bytes"),
-    (lambda: quantize_q4_1(np.zeros(33)), "rows must hold a multiple of 32 values"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda: dequantize_q4_0(bytes(17)), "Q4_0 data must be uint8 bytes, whole blocks of 18 bytes"),
+        (lambda: dequantize_q8_0(np.zeros(34, np.float32)), "Q8_0 data must be uint8 bytes"),
+        (lambda: quantize_q4_1(np.zeros(33)), "rows must hold a multiple of 32 values"),
+    ],
+)
 def test_block_errors(bad, message):
     with pytest.raises(ValueError, match=message):
         bad()
 
 
 # --- round trips, against llama.cpp's reference ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("type_name", QUANTS)
 @pytest.mark.parametrize("rows", ROWS)
@@ -151,8 +174,9 @@ def test_round_trip_error_bounds(rows):
         assert (err / np.abs(d)).max() > 0.45  # the bound is nearly reached: it is not vacuous
 
 
-finite = st.one_of(st.floats(-1000, 1000, width=32, allow_subnormal=False),
-                   st.integers(-64, 64).map(lambda k: k / 2))  # halves: rounding ties
+finite = st.one_of(
+    st.floats(-1000, 1000, width=32, allow_subnormal=False), st.integers(-64, 64).map(lambda k: k / 2)
+)  # halves: rounding ties
 
 
 @settings(max_examples=60, deadline=None)
@@ -177,15 +201,15 @@ METADATA = [  # (key, value, GGUF type, array element type or None, what read_gg
     ("t.int8", -128, V.INT8, None, -128),
     ("t.uint16", 65535, V.UINT16, None, 65535),
     ("t.int16", -32768, V.INT16, None, -32768),
-    ("t.uint32", 2 ** 32 - 1, V.UINT32, None, 2 ** 32 - 1),
-    ("t.int32", -2 ** 31, V.INT32, None, -2 ** 31),
+    ("t.uint32", 2**32 - 1, V.UINT32, None, 2**32 - 1),
+    ("t.int32", -(2**31), V.INT32, None, -(2**31)),
     ("t.float32", 0.1, V.FLOAT32, None, float(np.float32(0.1))),
     ("t.bool_true", True, V.BOOL, None, True),
     ("t.bool_false", False, V.BOOL, None, False),
     ("t.string", "héllo, ✓ wörld", V.STRING, None, "héllo, ✓ wörld"),
     ("t.empty_string", "", V.STRING, None, ""),
-    ("t.uint64", 2 ** 64 - 1, V.UINT64, None, 2 ** 64 - 1),
-    ("t.int64", -2 ** 63, V.INT64, None, -2 ** 63),
+    ("t.uint64", 2**64 - 1, V.UINT64, None, 2**64 - 1),
+    ("t.int64", -(2**63), V.INT64, None, -(2**63)),
     ("t.float64", 0.1, V.FLOAT64, None, 0.1),
     ("t.strings", ["a", "", "Ġthe", "ü"], V.ARRAY, None, ["a", "", "Ġthe", "ü"]),
     ("t.int32s", [1, -2, 3], V.ARRAY, None, np.array([1, -2, 3], np.int32)),
@@ -195,9 +219,9 @@ METADATA = [  # (key, value, GGUF type, array element type or None, what read_gg
     ("t.int8s", [-1, 1], V.ARRAY, V.INT8, np.array([-1, 1], np.int8)),
     ("t.uint16s", [1, 65535], V.ARRAY, V.UINT16, np.array([1, 65535], np.uint16)),
     ("t.int16s", [-300], V.ARRAY, V.INT16, np.array([-300], np.int16)),
-    ("t.uint32s", [2 ** 32 - 1], V.ARRAY, V.UINT32, np.array([2 ** 32 - 1], np.uint32)),
-    ("t.uint64s", [2 ** 64 - 1, 0], V.ARRAY, V.UINT64, np.array([2 ** 64 - 1, 0], np.uint64)),
-    ("t.int64s", [-2 ** 63], V.ARRAY, V.INT64, np.array([-2 ** 63], np.int64)),
+    ("t.uint32s", [2**32 - 1], V.ARRAY, V.UINT32, np.array([2**32 - 1], np.uint32)),
+    ("t.uint64s", [2**64 - 1, 0], V.ARRAY, V.UINT64, np.array([2**64 - 1, 0], np.uint64)),
+    ("t.int64s", [-(2**63)], V.ARRAY, V.INT64, np.array([-(2**63)], np.int64)),
     ("t.float64s", [0.1, 1e300], V.ARRAY, V.FLOAT64, np.array([0.1, 1e300])),
     ("t.nested", [[1, 2], [3]], V.ARRAY, None, [np.array([1, 2], np.int32), np.array([3], np.int32)]),
     ("t.nested_strings", [["a"], ["b", "c"]], V.ARRAY, None, [["a"], ["b", "c"]]),
@@ -250,8 +274,10 @@ def assert_same_value(value, expected):
 def written(tmp_path_factory):  # {alignment: (path, tensors)}
     tensors = reference_tensors()
     folder = tmp_path_factory.mktemp("gguf")
-    return {alignment: (write_gguf(folder / f"model_{alignment}.gguf", tensors, alignment), tensors)
-            for alignment in (None, 8, 256)}
+    return {
+        alignment: (write_gguf(folder / f"model_{alignment}.gguf", tensors, alignment), tensors)
+        for alignment in (None, 8, 256)
+    }
 
 
 @pytest.mark.parametrize("alignment", [None, 8, 256])
@@ -259,11 +285,21 @@ def written(tmp_path_factory):  # {alignment: (path, tensors)}
 def test_reads_what_gguf_py_wrote(written, alignment, source):
     path, tensors = written[alignment]
     data = path.read_bytes()
-    f = read_gguf({"path": path, "bytes": data, "bytearray": bytearray(data), "memoryview": memoryview(data),
-                   "uint8 array": np.frombuffer(data, np.uint8)}[source])
+    f = read_gguf(
+        {
+            "path": path,
+            "bytes": data,
+            "bytearray": bytearray(data),
+            "memoryview": memoryview(data),
+            "uint8 array": np.frombuffer(data, np.uint8),
+        }[source]
+    )
     assert f.version == 3 and f.alignment == (alignment or 32)
-    expected = {"general.architecture": "llama", **({"general.alignment": alignment} if alignment else {}),
-                **{key: value for key, _, _, _, value in METADATA}}
+    expected = {
+        "general.architecture": "llama",
+        **({"general.alignment": alignment} if alignment else {}),
+        **{key: value for key, _, _, _, value in METADATA},
+    }
     assert list(f.metadata) == list(expected)
     for key, value in expected.items():
         assert_same_value(f.metadata[key], expected[key])
@@ -297,9 +333,12 @@ def test_tensors_are_read_lazily(written):
 
 
 def test_unsupported_types_are_listed_and_refused_when_read(tmp_path):
-    tensors = {"ok": (np.ones((2, 32), np.float32), None),
-               "k4": (np.zeros((2, 144), np.uint8), Q.Q4_K), "k6": (np.zeros((1, 210), np.uint8), Q.Q6_K),
-               "i8": (np.arange(4, dtype=np.int8), None)}
+    tensors = {
+        "ok": (np.ones((2, 32), np.float32), None),
+        "k4": (np.zeros((2, 144), np.uint8), Q.Q4_K),
+        "k6": (np.zeros((1, 210), np.uint8), Q.Q6_K),
+        "i8": (np.arange(4, dtype=np.int8), None),
+    }
     f = read_gguf(write_gguf(tmp_path / "k.gguf", tensors, metadata=[]))
     assert f.unsupported_tensors() == {"k4": "Q4_K", "k6": "Q6_K", "i8": "I8"}
     assert f.tensors["k4"].shape == (2, 256) and f.tensors["k4"].n_bytes == 288
@@ -314,14 +353,19 @@ def test_unsupported_types_are_listed_and_refused_when_read(tmp_path):
 
 # --- malformed files ----------------------------------------------------------------------------------------
 
+
 def gguf_string(text):  # -> bytes: uint64 length + UTF-8
     data = text.encode() if isinstance(text, str) else text
     return struct.pack("<Q", len(data)) + data
 
 
 def tensor_info(name, dims, type_id, offset):  # -> bytes of one tensor info, dims in ggml order
-    return (gguf_string(name) + struct.pack("<I", len(dims)) + struct.pack(f"<{len(dims)}Q", *dims)
-            + struct.pack("<IQ", type_id, offset))
+    return (
+        gguf_string(name)
+        + struct.pack("<I", len(dims))
+        + struct.pack(f"<{len(dims)}Q", *dims)
+        + struct.pack("<IQ", type_id, offset)
+    )
 
 
 def handmade_gguf(kvs=(), infos=(), data=b"", version=3, alignment=32):  # -> bytes of a whole file
@@ -336,35 +380,57 @@ def test_handmade_file_reads():
     assert f.tensor("w").tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]  # dims [2, 3] -> shape (3, 2)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"PK\x03\x04" + bytes(20), re.escape("not a GGUF file: starts with b'PK\\x03\\x04', not b'GGUF'")),
-    (b"ggml" + bytes(20), "not a GGUF file: starts with b'ggml'"),
-    (b"GG", "truncated GGUF file: reading the magic b'GGUF' needs 4 bytes at offset 0, but the file ends at byte 2"),
-    (b"", "truncated GGUF file: reading the magic"),
-    (handmade_gguf(version=2), "unsupported GGUF version 2: this reader reads version 3 only"),
-    (handmade_gguf(version=1), "unsupported GGUF version 1"),
-    (handmade_gguf(version=4), "unsupported GGUF version 4"),
-    (handmade_gguf(version=3 << 24), "unsupported GGUF version 50331648: .* big-endian"),
-    (handmade_gguf([gguf_string("x.y") + struct.pack("<I", 13)]),
-     "metadata 'x.y' has unknown metadata value type 13"),
-    (handmade_gguf([gguf_string("x.y") + struct.pack("<IIQ", 9, 99, 1)]),
-     "metadata 'x.y' has unknown metadata value type 99"),
-    (handmade_gguf([gguf_string("x.y") + struct.pack("<IB", 0, 1)] * 2), "metadata key 'x.y' appears twice"),
-    (handmade_gguf([gguf_string("x.y") + struct.pack("<I", 8) + gguf_string(b"\xff")]),
-     "metadata 'x.y' is not valid UTF-8"),
-    (handmade_gguf([gguf_string("general.alignment") + struct.pack("<II", 4, 48)]),
-     "general.alignment must be a power of 2, got 48"),
-    (handmade_gguf(infos=[tensor_info("w", [32], 0, 16)], data=bytes(256)),
-     re.escape("tensor 'w' starts at offset 16, which is not a multiple of the alignment (32)")),
-    (handmade_gguf(infos=[tensor_info("w", [32], 99, 0)], data=bytes(128)), "tensor 'w' has unknown ggml type 99"),
-    (handmade_gguf(infos=[tensor_info("w", [33], 2, 0)], data=bytes(128)),
-     "tensor 'w' has rows of 33 values, not whole Q4_0 blocks of 32"),
-    (handmade_gguf(infos=[tensor_info("w", [1] * 5, 0, 0)], data=bytes(32)),
-     "tensor 'w' has 5 dimensions; GGUF allows at most 4"),
-    (handmade_gguf(infos=[tensor_info("w", [1], 0, 0)] * 2, data=bytes(32)), "tensor name 'w' appears twice"),
-    (handmade_gguf(infos=[tensor_info("w", [32, 2], 8, 0)], data=bytes(67)),
-     "truncated GGUF file: reading the data of tensor 'w' needs 68 bytes at offset 96, but the file ends at byte 163"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"PK\x03\x04" + bytes(20), re.escape("not a GGUF file: starts with b'PK\\x03\\x04', not b'GGUF'")),
+        (b"ggml" + bytes(20), "not a GGUF file: starts with b'ggml'"),
+        (
+            b"GG",
+            "truncated GGUF file: reading the magic b'GGUF' needs 4 bytes at offset 0, but the file ends at byte 2",
+        ),
+        (b"", "truncated GGUF file: reading the magic"),
+        (handmade_gguf(version=2), "unsupported GGUF version 2: this reader reads version 3 only"),
+        (handmade_gguf(version=1), "unsupported GGUF version 1"),
+        (handmade_gguf(version=4), "unsupported GGUF version 4"),
+        (handmade_gguf(version=3 << 24), "unsupported GGUF version 50331648: .* big-endian"),
+        (
+            handmade_gguf([gguf_string("x.y") + struct.pack("<I", 13)]),
+            "metadata 'x.y' has unknown metadata value type 13",
+        ),
+        (
+            handmade_gguf([gguf_string("x.y") + struct.pack("<IIQ", 9, 99, 1)]),
+            "metadata 'x.y' has unknown metadata value type 99",
+        ),
+        (handmade_gguf([gguf_string("x.y") + struct.pack("<IB", 0, 1)] * 2), "metadata key 'x.y' appears twice"),
+        (
+            handmade_gguf([gguf_string("x.y") + struct.pack("<I", 8) + gguf_string(b"\xff")]),
+            "metadata 'x.y' is not valid UTF-8",
+        ),
+        (
+            handmade_gguf([gguf_string("general.alignment") + struct.pack("<II", 4, 48)]),
+            "general.alignment must be a power of 2, got 48",
+        ),
+        (
+            handmade_gguf(infos=[tensor_info("w", [32], 0, 16)], data=bytes(256)),
+            re.escape("tensor 'w' starts at offset 16, which is not a multiple of the alignment (32)"),
+        ),
+        (handmade_gguf(infos=[tensor_info("w", [32], 99, 0)], data=bytes(128)), "tensor 'w' has unknown ggml type 99"),
+        (
+            handmade_gguf(infos=[tensor_info("w", [33], 2, 0)], data=bytes(128)),
+            "tensor 'w' has rows of 33 values, not whole Q4_0 blocks of 32",
+        ),
+        (
+            handmade_gguf(infos=[tensor_info("w", [1] * 5, 0, 0)], data=bytes(32)),
+            "tensor 'w' has 5 dimensions; GGUF allows at most 4",
+        ),
+        (handmade_gguf(infos=[tensor_info("w", [1], 0, 0)] * 2, data=bytes(32)), "tensor name 'w' appears twice"),
+        (
+            handmade_gguf(infos=[tensor_info("w", [32, 2], 8, 0)], data=bytes(67)),
+            "truncated GGUF file: reading the data of tensor 'w' needs 68 bytes at offset 96, but the file ends at byte 163",
+        ),
+    ],
+)
 def test_malformed_files(data, message):
     with pytest.raises(ValueError, match=message):
         read_gguf(data)
@@ -377,18 +443,28 @@ def test_every_truncation_says_what_it_was_reading(written, tmp_path):
     last = f.tensors[list(tensors)[-1]]
     end = f.data_start + last.offset + last.n_bytes  # after it, only the writer's padding
     assert read_gguf(data[:end]).tensors == f.tensors
-    expected = {0: "the magic b'GGUF'", 3: "the magic b'GGUF'", 5: "the version", 9: "the tensor count",
-                20: "the metadata count",
-                24: "metadata key 0", 40: "metadata key 0",  # "general.architecture": length 24-31, text 32-51
-                54: "the type of metadata 'general.architecture'", 60: "metadata 'general.architecture'",
-                end - 1: f"the data of tensor '{last.name}'"}
+    expected = {
+        0: "the magic b'GGUF'",
+        3: "the magic b'GGUF'",
+        5: "the version",
+        9: "the tensor count",
+        20: "the metadata count",
+        24: "metadata key 0",
+        40: "metadata key 0",  # "general.architecture": length 24-31, text 32-51
+        54: "the type of metadata 'general.architecture'",
+        60: "metadata 'general.architecture'",
+        end - 1: f"the data of tensor '{last.name}'",
+    }
     for cut in range(end):
-        with pytest.raises(ValueError, match=rf"^truncated GGUF file: reading (.+) needs \d+ bytes at offset \d+, "
-                                             rf"but the file ends at byte {cut}$") as error:
+        with pytest.raises(
+            ValueError,
+            match=rf"^truncated GGUF file: reading (.+) needs \d+ bytes at offset \d+, "
+            rf"but the file ends at byte {cut}$",
+        ) as error:
             read_gguf(data[:cut])
         if cut in expected:
             assert error.match(f"reading {re.escape(expected[cut])} needs")
-    (tmp_path / "cut.gguf").write_bytes(data[:data.index("Ġthe".encode()) + 2])
+    (tmp_path / "cut.gguf").write_bytes(data[: data.index("Ġthe".encode()) + 2])
     with pytest.raises(ValueError, match="truncated GGUF file: reading metadata 't.strings' needs"):
         read_gguf(tmp_path / "cut.gguf")  # the same from a path
     (tmp_path / "empty.gguf").write_bytes(b"")
@@ -411,6 +487,7 @@ def test_corrupted_bytes_raise_value_errors_only(written, data):
 
 
 # --- SmolLM2-135M-Instruct, read here and by gguf-py's GGUFReader ------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def smollm2(smollm2_gguf):  # -> (GGUFFile, gguf.GGUFReader)
@@ -443,7 +520,11 @@ def test_smollm2_tensors(smollm2):
     for t in reader.tensors:
         info = f.tensors[t.name]
         assert (info.shape, info.type, f.data_start + info.offset, info.n_bytes) == (
-            tuple(int(n) for n in reversed(t.shape)), t.tensor_type.name, t.data_offset, t.n_bytes)
+            tuple(int(n) for n in reversed(t.shape)),
+            t.tensor_type.name,
+            t.data_offset,
+            t.n_bytes,
+        )
     by_name = {t.name: t for t in reader.tensors}
     for name in ("token_embd.weight", "blk.0.attn_q.weight", "blk.0.attn_norm.weight"):
         t = by_name[name]

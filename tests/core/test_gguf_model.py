@@ -14,11 +14,21 @@ gguf_writer = pytest.importorskip("gguf")
 from llm_core import gguf  # noqa: E402
 from llm_core.bpe_merges import bytes_to_unicode  # noqa: E402
 from llm_core.model import ModelConfig, forward, n_params, random_weights  # noqa: E402
-from llm_core.generation import generate
+from llm_core.generation import generate  # noqa: E402
 from llm_core.rope import rope_frequencies  # noqa: E402
 
-SMALL = ModelConfig(n_vocab=260, n_ctx=32, d_model=16, n_layer=2, n_head=4, n_kv_head=2, d_head=4, d_ff=24,
-                    rope_base=500.0, norm_eps=float(np.float32(1e-6)))  # metadata floats are float32
+SMALL = ModelConfig(
+    n_vocab=260,
+    n_ctx=32,
+    d_model=16,
+    n_layer=2,
+    n_head=4,
+    n_kv_head=2,
+    d_head=4,
+    d_ff=24,
+    rope_base=500.0,
+    norm_eps=float(np.float32(1e-6)),
+)  # metadata floats are float32
 
 
 def write_llama_gguf(path, weights, cfg, arch="llama", pre="smollm", tensor_type=None, drop=()):
@@ -91,16 +101,28 @@ def test_a_written_llama_file_gives_the_logits_of_the_same_weights(tmp_path, sma
 
 
 def test_quantized_matrices_dequantize_to_what_the_file_holds(tmp_path):
-    cfg = ModelConfig(n_vocab=260, n_ctx=8, d_model=32, n_layer=2, n_head=4, n_kv_head=2, d_head=8, d_ff=64,
-                      rope_base=10000.0, norm_eps=float(np.float32(1e-5)))  # rows of whole 32-value blocks
+    cfg = ModelConfig(
+        n_vocab=260,
+        n_ctx=8,
+        d_model=32,
+        n_layer=2,
+        n_head=4,
+        n_kv_head=2,
+        d_head=8,
+        d_ff=64,
+        rope_base=10000.0,
+        norm_eps=float(np.float32(1e-5)),
+    )  # rows of whole 32-value blocks
     for kind in ("Q4_0", "Q4_1", "Q8_0"):
         qtype = gguf_writer.GGMLQuantizationType[kind]
         path = write_llama_gguf(tmp_path / f"{kind}.gguf", random_weights(cfg, seed=1), cfg, tensor_type=qtype)
         model = gguf.load_gguf(path)
         raw = {t.name: t for t in gguf_writer.GGUFReader(str(path)).tensors}
-        for name, file_name, n_head in [("layers.1.w_down", "blk.1.ffn_down.weight", 0),
-                                        ("layers.0.wk", "blk.0.attn_k.weight", cfg.n_kv_head),
-                                        ("tok_emb", "token_embd.weight", 0)]:
+        for name, file_name, n_head in [
+            ("layers.1.w_down", "blk.1.ffn_down.weight", 0),
+            ("layers.0.wk", "blk.0.attn_k.weight", cfg.n_kv_head),
+            ("tok_emb", "token_embd.weight", 0),
+        ]:
             w = gguf_writer.quants.dequantize(raw[file_name].data, qtype)
             w = gguf.rope_rows_to_halves(w, n_head) if n_head else w
             np.testing.assert_array_equal(model.weights[name], w if name == "tok_emb" else w.T, err_msg=kind)
@@ -137,23 +159,31 @@ def test_rope_on_the_files_pairs_equals_rope_on_halves_after_unpermuting(smollm2
     freqs = rope_frequencies(cfg.d_head, cfg.rope_base)
     d = cfg.d_head
     from llm_core.rope import apply_rope
+
     wq_halves = gguf.rope_rows_to_halves(wq_file, cfg.n_head)
     wk_halves = gguf.rope_rows_to_halves(wk_file, cfg.n_kv_head)
     group = cfg.n_head // cfg.n_kv_head
     for h in range(cfg.n_head):
         kv = h // group
-        q_file = rotate_neighbour_pairs(x @ wq_file[h * d:(h + 1) * d].T, positions, freqs)
-        k_file = rotate_neighbour_pairs(x @ wk_file[kv * d:(kv + 1) * d].T, positions, freqs)
-        q = apply_rope(x @ wq_halves[h * d:(h + 1) * d].T, positions, freqs)
-        k = apply_rope(x @ wk_halves[kv * d:(kv + 1) * d].T, positions, freqs)
+        q_file = rotate_neighbour_pairs(x @ wq_file[h * d : (h + 1) * d].T, positions, freqs)
+        k_file = rotate_neighbour_pairs(x @ wk_file[kv * d : (kv + 1) * d].T, positions, freqs)
+        q = apply_rope(x @ wq_halves[h * d : (h + 1) * d].T, positions, freqs)
+        k = apply_rope(x @ wk_halves[kv * d : (kv + 1) * d].T, positions, freqs)
         np.testing.assert_allclose(q @ k.T, q_file @ k_file.T, rtol=1e-9, atol=1e-9 * np.abs(q_file @ k_file.T).max())
 
 
 def test_smollm2_config_comes_from_its_metadata(smollm2_gguf):
     f = gguf.read_gguf(smollm2_gguf)
     cfg = gguf.config_from_gguf(f.metadata)
-    assert (cfg.n_vocab, cfg.d_model, cfg.n_layer, cfg.n_head, cfg.n_kv_head, cfg.d_head, cfg.d_ff) == \
-        (49152, 576, 30, 9, 3, 64, 1536)
+    assert (cfg.n_vocab, cfg.d_model, cfg.n_layer, cfg.n_head, cfg.n_kv_head, cfg.d_head, cfg.d_ff) == (
+        49152,
+        576,
+        30,
+        9,
+        3,
+        64,
+        1536,
+    )
     assert cfg.rope_base == 100000.0 and cfg.norm_eps == pytest.approx(1e-5)
     assert cfg.n_ctx == gguf.DEFAULT_N_CTX  # trained on 8192; the KV cache is sized for 2048 by default
     assert gguf.config_from_gguf(f.metadata, n_ctx=8192).n_ctx == 8192
@@ -171,8 +201,7 @@ def test_files_that_cannot_run_are_refused_before_any_weight_is_read(tmp_path, s
     for i, (kwargs, message) in enumerate(cases):
         weights = small_weights
         if "tensor_type" in kwargs:  # K-quants need rows of 256
-            cfg = ModelConfig(n_vocab=260, n_ctx=8, d_model=256, n_layer=1, n_head=4, n_kv_head=2, d_head=64,
-                              d_ff=256)
+            cfg = ModelConfig(n_vocab=260, n_ctx=8, d_model=256, n_layer=1, n_head=4, n_kv_head=2, d_head=64, d_ff=256)
             weights, path = random_weights(cfg, seed=0), tmp_path / f"case{i}.gguf"
             write_llama_gguf(path, weights, cfg, **kwargs)
         else:
@@ -217,6 +246,7 @@ def test_a_readers_second_file_replaces_the_first_everywhere(tmp_path, monkeypat
     widgets must run it, not the first, even on a prompt the first one read already (next_token keeps
     prompts' KV caches per model)."""
     from widget_loader import load_widget, run
+
     next_token = load_widget("next_token")
     monkeypatch.setattr(gguf, "_data_models", {})
     monkeypatch.setenv("GLASSBOX_DATA", str(tmp_path))
@@ -233,7 +263,8 @@ def test_a_readers_second_file_replaces_the_first_everywhere(tmp_path, monkeypat
         # this model's own scores (float32 read two ways, batched and cached: far below the 0.1-1 that
         # separates two random models' logits)
         assert [row["id"] for row in r["rows"][:3]] == np.argsort(-logits, kind="stable")[:3].tolist()
-        np.testing.assert_allclose([row["logit"] for row in r["rows"]],
-                                   np.sort(logits)[::-1][:len(r["rows"])], rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(
+            [row["logit"] for row in r["rows"]], np.sort(logits)[::-1][: len(r["rows"])], rtol=1e-4, atol=1e-4
+        )
         answers.append(r["rows"][0]["logit"])
     assert answers[0] != answers[1]

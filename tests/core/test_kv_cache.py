@@ -14,7 +14,6 @@ from llm_core.rope import rope_frequencies
 RNG = np.random.default_rng(5)
 
 
-
 def test_update_appends_per_layer():
     cache = KVCache(n_layer=2, n_kv_head=2, d_head=3, max_seq=6, dtype=np.float64)
     a, b = RNG.normal(size=(2, 2, 4, 3))
@@ -48,21 +47,30 @@ def test_cached_decode_equals_full_pass(n_head, n_kv_head):
     """Prefill 5 tokens, then decode 4 one at a time: the same outputs as one pass over all 9."""
     d_model, d_head, n_seq, n_prefill, n_layer = 16, 4, 9, 5, 2
     x = RNG.normal(size=(n_seq, d_model))
-    weights = [(RNG.normal(size=(d_model, n_head * d_head)), RNG.normal(size=(d_model, n_kv_head * d_head)),
-                RNG.normal(size=(d_model, n_kv_head * d_head)), RNG.normal(size=(n_head * d_head, d_model)))
-               for _ in range(n_layer)]
+    weights = [
+        (
+            RNG.normal(size=(d_model, n_head * d_head)),
+            RNG.normal(size=(d_model, n_kv_head * d_head)),
+            RNG.normal(size=(d_model, n_kv_head * d_head)),
+            RNG.normal(size=(n_head * d_head, d_model)),
+        )
+        for _ in range(n_layer)
+    ]
     freqs = rope_frequencies(d_head)
     for layer, w in enumerate(weights):  # layers side by side on the same input (no residual needed here)
         full, full_trace = multi_head_attention(x, *w, n_head, n_kv_head, rope_freqs=freqs)
         cache = KVCache(n_layer, n_kv_head, d_head, max_seq=n_seq, dtype=np.float64)
-        parts = [multi_head_attention(x[:n_prefill], *w, n_head, n_kv_head, rope_freqs=freqs,
-                                      kv_cache=cache, layer=layer)[0]]
+        parts = [
+            multi_head_attention(x[:n_prefill], *w, n_head, n_kv_head, rope_freqs=freqs, kv_cache=cache, layer=layer)[0]
+        ]
         for t in range(n_prefill, n_seq):
-            out, trace = multi_head_attention(x[t:t + 1], *w, n_head, n_kv_head, rope_freqs=freqs,
-                                              kv_cache=cache, layer=layer)
+            out, trace = multi_head_attention(
+                x[t : t + 1], *w, n_head, n_kv_head, rope_freqs=freqs, kv_cache=cache, layer=layer
+            )
             parts.append(out)
-            np.testing.assert_allclose(trace["weights"][:, 0], full_trace["weights"][:, t, :t + 1],
-                                       rtol=1e-10, atol=1e-14)
+            np.testing.assert_allclose(
+                trace["weights"][:, 0], full_trace["weights"][:, t, : t + 1], rtol=1e-10, atol=1e-14
+            )
         np.testing.assert_allclose(np.concatenate(parts), full, rtol=1e-10, atol=1e-10)
         assert int(cache.lengths[layer]) == n_seq
 
@@ -70,9 +78,9 @@ def test_cached_decode_equals_full_pass(n_head, n_kv_head):
 def test_real_config_sizes():
     # Llama 3 8B: 2 * 32 layers * 8 kv heads * 128 * 2 bytes = 128 KiB per token; 8192 tokens = 1 GiB
     assert kv_bytes_per_token(CONFIGS["llama-3-8b"]) == 128 * 1024
-    assert kv_cache_bytes(CONFIGS["llama-3-8b"], n_ctx=8192) == 2 ** 30
+    assert kv_cache_bytes(CONFIGS["llama-3-8b"], n_ctx=8192) == 2**30
     # Llama 2 7B has 32 kv heads (no GQA): 512 KiB per token, 2 GiB at its 4096 context
-    assert kv_cache_bytes(CONFIGS["llama-2-7b"], n_ctx=4096) == 2 * 2 ** 30
+    assert kv_cache_bytes(CONFIGS["llama-2-7b"], n_ctx=4096) == 2 * 2**30
     assert kv_cache_bytes(CONFIGS["llama-3-8b"], 1000, batch=4, bytes_per_value=1) == 4 * 1000 * 64 * 1024
 
 
@@ -101,6 +109,7 @@ def test_attention_variants_change_only_the_kv_heads(key):
 
 def test_attention_variants_of_the_model_config():
     from llm_core.model import ModelConfig
+
     variants = attention_variants(ModelConfig())  # the tiny model: 4 query heads, 2 kv heads
     assert [v.n_kv_head for v in variants.values()] == [4, 2, 1]
 

@@ -1,6 +1,5 @@
 """llm_core.lora: parameter counts, the SVD approximation against Eckart-Young, and the forward pass."""
 
-
 import numpy as np
 import pytest
 
@@ -8,7 +7,6 @@ from llm_core.lora import init_lora, lora_forward, lora_parameter_count, low_ran
 
 RNG = np.random.default_rng(6)
 M = RNG.normal(size=(24, 16))
-
 
 
 def test_parameter_count():
@@ -32,7 +30,7 @@ def test_error_formula_matches_the_actual_error(rank):
     assert a.shape == (24, rank) and b.shape == (rank, 16)
     actual = np.linalg.norm(M - a @ b) / np.linalg.norm(M)
     assert error["relative"] == pytest.approx(actual, abs=1e-12)
-    assert error["energy"] == pytest.approx(1 - actual ** 2, abs=1e-12)
+    assert error["energy"] == pytest.approx(1 - actual**2, abs=1e-12)
 
 
 def test_error_falls_with_rank_and_beats_other_factorisations():
@@ -59,6 +57,7 @@ def test_lora_model_parameter_count_matches_a_sum_over_real_matrices():
     from llm_core.configs import CONFIGS
     from llm_core.lora import TARGETS, lora_model_parameter_count
     from llm_core.model import ModelConfig, weight_shapes
+
     cfg = ModelConfig()  # the tiny model: sum over its actual weight shapes, layer by layer
     for targets, names in TARGETS.items():
         for rank in (1, 8, 64, 500):
@@ -77,6 +76,7 @@ def test_lora_model_parameter_count_matches_a_sum_over_real_matrices():
 def test_lora_model_parameter_count_rejects_bad_input(rank, targets):
     from llm_core.lora import lora_model_parameter_count
     from llm_core.model import ModelConfig
+
     with pytest.raises(ValueError):
         lora_model_parameter_count(ModelConfig(), rank, targets)
 
@@ -84,6 +84,7 @@ def test_lora_model_parameter_count_rejects_bad_input(rank, targets):
 @pytest.mark.parametrize("rank", [1, 3, 8, 16])
 def test_low_rank_error_matches_the_approximation(rank):
     from llm_core.lora import low_rank_error
+
     a, b, error = low_rank_approximation(M, rank)
     direct = low_rank_error(np.linalg.svd(M, compute_uv=False), rank)
     assert np.isclose(direct["relative"], np.linalg.norm(M - a @ b) / np.linalg.norm(M))

@@ -10,7 +10,6 @@ from llm_core.loss import bits_per_token, cross_entropy, log_softmax, perplexity
 RNG = np.random.default_rng(4)
 
 
-
 def test_matches_naive():
     logits, targets = RNG.normal(0, 2, size=(6, 10)), RNG.integers(0, 10, size=6)
     per_token = [-math.log(math.exp(row[t]) / sum(math.exp(v) for v in row)) for row, t in zip(logits, targets)]
@@ -48,10 +47,15 @@ def test_surprise_and_units():
     assert bits_per_token(math.log(2)) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("logits,targets,match", [
-    (np.zeros((2, 3)), np.array([0]), "targets"), (np.zeros(3), np.array([0]), "n_seq"),
-    (np.zeros((1, 3)), np.array([3]), r"\[0, 3\)"), (np.zeros((0, 3)), np.zeros(0, dtype=int), "at least one"),
-])
+@pytest.mark.parametrize(
+    "logits,targets,match",
+    [
+        (np.zeros((2, 3)), np.array([0]), "targets"),
+        (np.zeros(3), np.array([0]), "n_seq"),
+        (np.zeros((1, 3)), np.array([3]), r"\[0, 3\)"),
+        (np.zeros((0, 3)), np.zeros(0, dtype=int), "at least one"),
+    ],
+)
 def test_invalid(logits, targets, match):
     with pytest.raises(ValueError, match=match):
         cross_entropy(logits, targets)

@@ -10,7 +10,6 @@ class Model:  # stands in for llm_core.model.Model: any object that can be weakl
     pass
 
 
-
 def test_each_model_keeps_its_own_most_recent_keys():
     calls = []
 

@@ -18,14 +18,30 @@ from llm_core.checkpoints import pack_weights, unpack_weights
 from llm_core.kv_cache import PrefixCache
 from llm_core.configs import ArchConfig, parameter_count
 from llm_core.loss import cross_entropy
-from llm_core.model import BLOCK_WEIGHTS, Model, ModelConfig, forward, n_params, random_weights, transformer_block, weight_shapes
+from llm_core.model import (
+    BLOCK_WEIGHTS,
+    Model,
+    ModelConfig,
+    forward,
+    n_params,
+    random_weights,
+    transformer_block,
+    weight_shapes,
+)
 from llm_core.generation import generate
 from llm_core.model_files import load_model
 from llm_core.norms import rms_norm
 from llm_core.rope import rope_cos_sin, rope_frequencies
 from llm_core.tokenizer import Encoding
-from tests.tolerances import (abs_matmul, assert_within_rounding, forward_terms, is_top, rounding_tolerance,
-                              steps_to_compare, within_rounding)
+from tests.tolerances import (
+    abs_matmul,
+    assert_within_rounding,
+    forward_terms,
+    is_top,
+    rounding_tolerance,
+    steps_to_compare,
+    within_rounding,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = Path(os.environ.get("GLASSBOX_TINY_MODEL", ROOT / "models" / "tiny"))
@@ -44,8 +60,9 @@ def encoding():
 @pytest.fixture(scope="module")
 def small(encoding):
     """A random model whose weights are large enough (std 0.3) for logits that differ visibly."""
-    weights = {name: (w if w.ndim == 1 else w * 15).astype(np.float32)
-               for name, w in random_weights(SMALL, seed=1).items()}
+    weights = {
+        name: (w if w.ndim == 1 else w * 15).astype(np.float32) for name, w in random_weights(SMALL, seed=1).items()
+    }
     return Model(SMALL, weights, encoding)
 
 
@@ -73,11 +90,10 @@ def naive_block(xs, w, p, cfg):  # one block by float64 loops, one position and 
         heads = []
         for head in range(cfg.n_head):
             kv = head // (cfg.n_head // cfg.n_kv_head)
-            q = rotate(qs[t][head * d_head:(head + 1) * d_head], t)
-            scores = [q @ rotate(ks[j][kv * d_head:(kv + 1) * d_head], j) / math.sqrt(d_head)
-                      for j in range(t + 1)]
+            q = rotate(qs[t][head * d_head : (head + 1) * d_head], t)
+            scores = [q @ rotate(ks[j][kv * d_head : (kv + 1) * d_head], j) / math.sqrt(d_head) for j in range(t + 1)]
             e = [math.exp(s - max(scores)) for s in scores]
-            heads.append(sum(e[j] / sum(e) * vs[j][kv * d_head:(kv + 1) * d_head] for j in range(t + 1)))
+            heads.append(sum(e[j] / sum(e) * vs[j][kv * d_head : (kv + 1) * d_head] for j in range(t + 1)))
         x = xs[t] + np.concatenate(heads) @ w[p + "wo"]
         h = naive_norm(x, w[p + "ffn_norm"], cfg)
         gate = h @ w[p + "w_gate"]
@@ -117,8 +133,24 @@ def test_forward_matches_naive_reference(small):
 
 def test_parameter_count_agrees_with_configs_calculator():
     cfg = ModelConfig()
-    arch = ArchConfig("tiny", cfg.d_model, cfg.n_layer, cfg.n_head, cfg.n_kv_head, cfg.d_head, cfg.d_ff, cfg.n_vocab,
-                      cfg.n_ctx, True, "rmsnorm", "swiglu", "rope", "none", cfg.rope_base, "test")
+    arch = ArchConfig(
+        "tiny",
+        cfg.d_model,
+        cfg.n_layer,
+        cfg.n_head,
+        cfg.n_kv_head,
+        cfg.d_head,
+        cfg.d_ff,
+        cfg.n_vocab,
+        cfg.n_ctx,
+        True,
+        "rmsnorm",
+        "swiglu",
+        "rope",
+        "none",
+        cfg.rope_base,
+        "test",
+    )
     assert n_params(cfg) == parameter_count(arch)["total"]
     assert 1_000_000 <= n_params(cfg) <= 5_000_000 and cfg.n_kv_head < cfg.n_head and cfg.n_ctx >= 256
 
@@ -129,8 +161,13 @@ def test_trace_contents(small):
     n, L, H = len(ids), SMALL.n_layer, SMALL.n_head
     np.testing.assert_array_equal(trace["embeddings"], small.weights["tok_emb"][ids])
     assert trace["residual"].shape == (2 * L + 1, n, SMALL.d_model)
-    assert trace["residual_labels"] == ["embedding", "layer 0 attention", "layer 0 ffn",
-                                        "layer 1 attention", "layer 1 ffn"]
+    assert trace["residual_labels"] == [
+        "embedding",
+        "layer 0 attention",
+        "layer 0 ffn",
+        "layer 1 attention",
+        "layer 1 ffn",
+    ]
     attn = trace["attention"]
     assert attn.shape == (L, H, n, n)
     assert_within_rounding(attn.sum(-1), 1.0, n + 2, 1.0)  # n weights, each one division from the softmax
@@ -141,8 +178,12 @@ def test_trace_contents(small):
     # each sub-layer's output is the difference of consecutive residual snapshots
     layer0 = trace["layers"][0]
     w_down = small.weights["layers.0.w_down"]  # d_ff terms, then the add to the stream and the subtraction
-    assert_within_rounding(trace["residual"][2] - trace["residual"][1], layer0["ffn"]["hidden"] @ w_down,
-                           SMALL.d_ff + 2, abs_matmul(layer0["ffn"]["hidden"], w_down) + np.abs(trace["residual"][2]))
+    assert_within_rounding(
+        trace["residual"][2] - trace["residual"][1],
+        layer0["ffn"]["hidden"] @ w_down,
+        SMALL.d_ff + 2,
+        abs_matmul(layer0["ffn"]["hidden"], w_down) + np.abs(trace["residual"][2]),
+    )
     assert layer0["attn"]["k"].shape == (SMALL.n_kv_head, n, SMALL.d_head)
     assert forward(small.weights, SMALL, ids)[1] is None
 
@@ -154,16 +195,20 @@ def test_prefill_then_decode_equals_full_forward(small):
     prefill, _ = forward(small.weights, SMALL, ids[:5], cache=cache)
     steps = [forward(small.weights, SMALL, [t], cache=cache)[0] for t in ids[5:]]
     # one position at a time against all at once: every sum of the pass in another order
-    assert_within_rounding(np.concatenate([prefill, *steps]), full, forward_terms(SMALL, len(ids), logits=True),
-                           np.abs(full).max())
+    assert_within_rounding(
+        np.concatenate([prefill, *steps]), full, forward_terms(SMALL, len(ids), logits=True), np.abs(full).max()
+    )
     assert cache.n_seq == len(ids)
 
 
-@pytest.mark.parametrize("params", [
-    {"temperature": 0},
-    {"temperature": 1.0},
-    {"temperature": 0.7, "top_k": 20, "top_p": 0.9, "min_p": 0.05, "seed": 123},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"temperature": 0},
+        {"temperature": 1.0},
+        {"temperature": 0.7, "top_k": 20, "top_p": 0.9, "min_p": 0.05, "seed": 123},
+    ],
+)
 def test_cached_and_uncached_generation_agree(small, params):
     cached = generate(small, "Call me Ishmael", 20, use_cache=True, **params)
     uncached = generate(small, "Call me Ishmael", 20, use_cache=False, **params)
@@ -246,18 +291,21 @@ def test_empty_prompt_starts_a_document(small):
     assert out["prompt_ids"] == [small.encoding.special_tokens[EOT]]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"temperature": -1}, "temperature must be a number >= 0"),
-    ({"temperature": float("nan")}, "temperature"),
-    ({"top_k": -3}, "top_k must be an integer >= 0"),
-    ({"top_k": 2.5}, "top_k"),
-    ({"top_p": 1.5}, "top_p must be a number in [0, 1]"),
-    ({"min_p": -0.1}, "min_p must be a number in [0, 1]"),
-    ({"max_new_tokens": 32}, "max_new_tokens must be an integer in [0, 31]"),
-    ({"max_new_tokens": -1}, "max_new_tokens"),
-    ({"seed": -1}, "seed must be an integer >= 0"),
-    ({"seed": "x"}, "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"temperature": -1}, "temperature must be a number >= 0"),
+        ({"temperature": float("nan")}, "temperature"),
+        ({"top_k": -3}, "top_k must be an integer >= 0"),
+        ({"top_k": 2.5}, "top_k"),
+        ({"top_p": 1.5}, "top_p must be a number in [0, 1]"),
+        ({"min_p": -0.1}, "min_p must be a number in [0, 1]"),
+        ({"max_new_tokens": 32}, "max_new_tokens must be an integer in [0, 31]"),
+        ({"max_new_tokens": -1}, "max_new_tokens"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"seed": "x"}, "seed"),
+    ],
+)
 def test_bad_sampling_parameters_say_which_and_the_range(small, kwargs, message):
     kwargs = {"max_new_tokens": 4, **kwargs}
     with pytest.raises(ValueError) as info:
@@ -265,13 +313,16 @@ def test_bad_sampling_parameters_say_which_and_the_range(small, kwargs, message)
     assert message in str(info.value)
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"n_kv_head": 3}, "n_kv_head (3) must divide n_head (4)"),
-    ({"n_kv_head": 0}, "n_kv_head must be a positive integer"),
-    ({"d_head": 5}, "d_head must be even"),
-    ({"n_layer": 1.5}, "n_layer must be a positive integer"),
-    ({"norm_eps": 0.0}, "norm_eps > 0"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"n_kv_head": 3}, "n_kv_head (3) must divide n_head (4)"),
+        ({"n_kv_head": 0}, "n_kv_head must be a positive integer"),
+        ({"d_head": 5}, "d_head must be even"),
+        ({"n_layer": 1.5}, "n_layer must be a positive integer"),
+        ({"norm_eps": 0.0}, "norm_eps > 0"),
+    ],
+)
 def test_config_validation(changes, message):
     with pytest.raises(ValueError) as info:
         dataclasses.replace(SMALL, **changes)
@@ -330,8 +381,12 @@ def test_load_model_from_folder_and_data_dir(small, tmp_path, monkeypatch):
     np.savez(folder / "weights.npz", **pack_weights(small.weights, "fp16")[0])
     ranks = sorted(small.encoding.mergeable_ranks.items(), key=lambda item: item[1])
     (folder / "vocab.tiktoken").write_bytes(b"".join(base64.b64encode(t) + b" %d\n" % r for t, r in ranks))
-    spec = {"name": "test", "pat_str": small.encoding.pat_str, "special_tokens": {EOT: 299},
-            "vocab_file": "vocab.tiktoken"}
+    spec = {
+        "name": "test",
+        "pat_str": small.encoding.pat_str,
+        "special_tokens": {EOT: 299},
+        "vocab_file": "vocab.tiktoken",
+    }
     (folder / "tokenizer.json").write_text(json.dumps(spec))
     monkeypatch.setenv("GLASSBOX_DATA", str(tmp_path))
     for where in (str(folder), "models/toy"):  # a folder on disk; a path inside llm_core's data folder
@@ -341,16 +396,20 @@ def test_load_model_from_folder_and_data_dir(small, tmp_path, monkeypatch):
         fp16 = {k: v.astype(np.float16).astype(np.float32) for k, v in small.weights.items()}
         # the same values; loaded weights are column-major, which BLAS may multiply with another kernel
         expected = forward(fp16, SMALL, [1, 2, 3])[0]
-        assert_within_rounding(loaded.forward([1, 2, 3])[0], expected, forward_terms(SMALL, 3, logits=True),
-                               np.abs(expected).max())
+        assert_within_rounding(
+            loaded.forward([1, 2, 3])[0], expected, forward_terms(SMALL, 3, logits=True), np.abs(expected).max()
+        )
 
 
 # ---------------------------------------------------------------- the trained tiny model
 
+
 def needs_trained_model(*files):
     missing = [f for f in ("config.json", "weights.npz", "train_log.json", *files) if not (TINY / f).exists()]
-    return pytest.mark.skipif(bool(missing), reason=f"the trained model is not in {TINY} yet (missing "
-                                                    f"{', '.join(missing)}); train it with scripts/train.py")
+    return pytest.mark.skipif(
+        bool(missing),
+        reason=f"the trained model is not in {TINY} yet (missing {', '.join(missing)}); train it with scripts/train.py",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -381,10 +440,14 @@ def test_golden_greedy_generation(tiny):
 
 @needs_trained_model("val_windows.npy")
 def test_numpy_matches_torch_training_model():
-    pytest.importorskip("torch", reason="torch is not installed (it is only in the train extra); the numpy "
-                                        "checks against the naive reference and train_log.json still run")
+    pytest.importorskip(
+        "torch",
+        reason="torch is not installed (it is only in the train extra); the numpy "
+        "checks against the naive reference and train_log.json still run",
+    )
     sys.path.insert(0, str(ROOT / "scripts"))
     import train
+
     assert train.parity(TINY) <= 1e-4
 
 

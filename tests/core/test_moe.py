@@ -10,8 +10,18 @@ import pytest
 
 from llm_core import moe
 from llm_core.ffn import swiglu
-from llm_core.moe import (MOE_CONFIGS, expert_outputs, flops_per_token, load_balancing_loss, moe_swiglu,
-                          parameter_counts, router_logits, split_ffn, top_k_routing, weights_bytes)
+from llm_core.moe import (
+    MOE_CONFIGS,
+    expert_outputs,
+    flops_per_token,
+    load_balancing_loss,
+    moe_swiglu,
+    parameter_counts,
+    router_logits,
+    split_ffn,
+    top_k_routing,
+    weights_bytes,
+)
 
 
 def test_doctests():
@@ -40,8 +50,9 @@ def test_top_k_routing_matches_a_naive_loop(n_seq, n_expert, k, seed):
     rng = np.random.default_rng(seed)
     x, w = rng.normal(size=(n_seq, 12)), rng.normal(size=(12, n_expert))
     logits = router_logits(x, w)
-    np.testing.assert_allclose(logits, [[sum(x[s, d] * w[d, e] for d in range(12)) for e in range(n_expert)]
-                                        for s in range(n_seq)], rtol=1e-12)
+    np.testing.assert_allclose(
+        logits, [[sum(x[s, d] * w[d, e] for d in range(12)) for e in range(n_expert)] for s in range(n_seq)], rtol=1e-12
+    )
     experts, weights, probs = top_k_routing(logits, k)
     ref_e, ref_w, ref_p = naive_routing(logits, k)
     assert experts.tolist() == ref_e
@@ -65,8 +76,12 @@ def test_ties_go_to_the_lower_expert():
 
 def random_ffn(seed, d_model=6, d_ff=12):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(d_model, d_ff)), rng.normal(size=(d_model, d_ff)), rng.normal(size=(d_ff, d_model)),
-            rng.normal(size=(5, d_model)))
+    return (
+        rng.normal(size=(d_model, d_ff)),
+        rng.normal(size=(d_model, d_ff)),
+        rng.normal(size=(d_ff, d_model)),
+        rng.normal(size=(5, d_model)),
+    )
 
 
 @pytest.mark.parametrize("n_expert", [1, 2, 3, 4, 6, 12])
@@ -133,6 +148,7 @@ def test_every_expert_at_weight_one_is_the_dense_ffn_bit_for_bit_in_any_slot_ord
 
 # --- the balance loss, closed forms ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("n_expert, k", [(4, 1), (8, 2), (6, 3)])
 def test_uniform_routing_gives_exactly_one(n_expert, k):
     n_seq = n_expert * 3
@@ -160,6 +176,7 @@ def test_balance_loss_on_a_hand_made_routing():
 
 # --- parameter counts --------------------------------------------------------------------------------
 
+
 def checkpoint_shapes(key):
     """Every weight tensor one layer holds, named as the model's checkpoint names them, plus the rest."""
     cfg = MOE_CONFIGS[key]
@@ -169,14 +186,25 @@ def checkpoint_shapes(key):
         layer = {"input_layernorm": (d,), "post_attention_layernorm": (d,)}
         if cfg.mla:  # DeepSeek-V3's modeling_deepseek.py
             q_rank, kv_rank, nope, rope, v = cfg.mla
-            layer |= {"q_a_proj": (q_rank, d), "q_a_layernorm": (q_rank,), "q_b_proj": (cfg.n_head * (nope + rope), q_rank),
-                      "kv_a_proj_with_mqa": (kv_rank + rope, d), "kv_a_layernorm": (kv_rank,),
-                      "kv_b_proj": (cfg.n_head * (nope + v), kv_rank), "o_proj": (d, cfg.n_head * v)}
+            layer |= {
+                "q_a_proj": (q_rank, d),
+                "q_a_layernorm": (q_rank,),
+                "q_b_proj": (cfg.n_head * (nope + rope), q_rank),
+                "kv_a_proj_with_mqa": (kv_rank + rope, d),
+                "kv_a_layernorm": (kv_rank,),
+                "kv_b_proj": (cfg.n_head * (nope + v), kv_rank),
+                "o_proj": (d, cfg.n_head * v),
+            }
         else:
             layer |= {"q_proj": (q, d), "k_proj": (kv, d), "v_proj": (kv, d), "o_proj": (d, q)}
         if cfg.bias:  # gpt-oss: attention biases and sinks
-            layer |= {"q_proj.bias": (q,), "k_proj.bias": (kv,), "v_proj.bias": (kv,), "o_proj.bias": (d,),
-                      "sinks": (cfg.n_head,)}
+            layer |= {
+                "q_proj.bias": (q,),
+                "k_proj.bias": (kv,),
+                "v_proj.bias": (kv,),
+                "o_proj.bias": (d,),
+                "sinks": (cfg.n_head,),
+            }
         if cfg.qk_norm:  # Qwen3
             layer |= {"q_norm": (cfg.d_head,), "k_norm": (cfg.d_head,)}
         if i < cfg.n_dense_layer:
@@ -202,9 +230,13 @@ def test_parameter_counts_equal_the_checkpoint_tensors(key):
     cfg, n = MOE_CONFIGS[key], parameter_counts(MOE_CONFIGS[key])
     shapes = checkpoint_shapes(key)
     assert n["total"] == size(shapes)
-    unused = {k: s for k, s in shapes.items()  # the routed experts a token skips: all but top_k per MoE layer
-              if ".experts." in k and int(k.split(".experts.")[1].split(".")[0]) >= cfg.top_k
-              and int(k.split(".experts.")[1].split(".")[0]) < cfg.n_expert}
+    unused = {
+        k: s
+        for k, s in shapes.items()  # the routed experts a token skips: all but top_k per MoE layer
+        if ".experts." in k
+        and int(k.split(".experts.")[1].split(".")[0]) >= cfg.top_k
+        and int(k.split(".experts.")[1].split(".")[0]) < cfg.n_expert
+    }
     assert n["active"] == n["total"] - size(unused)
     assert n["active_no_embedding"] == n["active"] - cfg.n_vocab * cfg.d_model
 
@@ -236,10 +268,13 @@ def test_counts_against_the_published_figures():
     arXiv:2508.10925): the total equal once rounded; the active count without the embedding table (5.13B;
     with it 5.71B).
     """
+
     def billions(n, digits=1):
         return round(n / 1e9, digits)
-    mixtral, ds, qwen, oss = (parameter_counts(MOE_CONFIGS[k]) for k in
-                              ("mixtral-8x7b", "deepseek-v3", "qwen3-30b-a3b", "gpt-oss-120b"))
+
+    mixtral, ds, qwen, oss = (
+        parameter_counts(MOE_CONFIGS[k]) for k in ("mixtral-8x7b", "deepseek-v3", "qwen3-30b-a3b", "gpt-oss-120b")
+    )
     assert (billions(mixtral["total"]), billions(mixtral["active"])) == (46.7, 12.9)
     assert (billions(mixtral["total"], 0), billions(mixtral["active"], 0)) == (47, 13)
     assert billions(ds["total"], 0) == 671 and billions(ds["active_no_embedding"]) == 36.6
@@ -267,8 +302,17 @@ CONFIG_JSON = {
 @pytest.mark.parametrize("key", sorted(CONFIG_JSON))
 def test_config_matches_its_config_json(key):
     c = MOE_CONFIGS[key]
-    assert (c.d_model, c.n_layer, c.n_head, c.n_kv_head, c.d_head, c.n_vocab, c.n_expert, c.top_k,
-            c.d_expert) == CONFIG_JSON[key]
+    assert (
+        c.d_model,
+        c.n_layer,
+        c.n_head,
+        c.n_kv_head,
+        c.d_head,
+        c.n_vocab,
+        c.n_expert,
+        c.top_k,
+        c.d_expert,
+    ) == CONFIG_JSON[key]
     assert "arXiv:" in c.source and "huggingface.co" in c.source and "config.json" in c.source
     assert sorted(MOE_CONFIGS) == sorted(CONFIG_JSON)
 

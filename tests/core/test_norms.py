@@ -31,7 +31,6 @@ def naive_layer_norm(x, weight, bias, eps):
     return out
 
 
-
 @pytest.mark.parametrize("eps", [0.0, 1e-5, 1e-2])
 def test_rms_norm_matches_naive(eps):
     np.testing.assert_allclose(rms_norm(X, W, eps), naive_rms_norm(X, W, eps), rtol=1e-12)
@@ -47,8 +46,8 @@ def test_normalised_statistics():
     np.testing.assert_allclose(y.mean(axis=-1), 0.0, atol=1e-12)
     np.testing.assert_allclose(y.var(axis=-1), 1.0, rtol=1e-12)
     z = rms_norm(X, np.ones(8), eps=0.0)
-    np.testing.assert_allclose(np.sqrt(np.mean(z ** 2, axis=-1)), 1.0, rtol=1e-12)
-    np.testing.assert_allclose(rms(X, eps=0.0)[:, 0], np.sqrt(np.mean(X ** 2, axis=-1)))
+    np.testing.assert_allclose(np.sqrt(np.mean(z**2, axis=-1)), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(rms(X, eps=0.0)[:, 0], np.sqrt(np.mean(X**2, axis=-1)))
 
 
 def test_scale_invariance():

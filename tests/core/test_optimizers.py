@@ -1,6 +1,5 @@
 """llm_core.optimizers: surfaces' gradients by finite differences, hand-computed steps, behaviour, torch."""
 
-
 import numpy as np
 import pytest
 
@@ -8,14 +7,14 @@ from llm_core.backprop import numerical_gradient
 from llm_core.optimizers import SURFACES, adam_step, momentum_step, optimize, sgd_step
 
 
-
 @pytest.mark.parametrize("name", sorted(SURFACES))
 def test_analytic_gradients_match_finite_differences(name):
     surface = SURFACES[name]
     for point in [(0.3, -0.7), (-1.2, 1.9), (2.5, 0.1), surface.start]:
         p = np.array(point, dtype=np.float64)
-        np.testing.assert_allclose(surface.grad(p), numerical_gradient(lambda v: float(surface.f(v)), p),
-                                   rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            surface.grad(p), numerical_gradient(lambda v: float(surface.f(v)), p), rtol=1e-6, atol=1e-6
+        )
 
 
 @pytest.mark.parametrize("name", sorted(SURFACES))
@@ -77,8 +76,9 @@ def test_too_high_a_learning_rate_diverges_and_stops_early():
 
 def test_momentum_beats_sgd_along_the_valley():
     valley = SURFACES["valley"]
-    sgd, momentum = (optimize(valley.f, valley.grad, valley.start, m, lr=0.01, steps=150)[-1]
-                     for m in ("sgd", "momentum"))
+    sgd, momentum = (
+        optimize(valley.f, valley.grad, valley.start, m, lr=0.01, steps=150)[-1] for m in ("sgd", "momentum")
+    )
     assert np.linalg.norm(momentum) < np.linalg.norm(sgd) / 100
 
 
@@ -103,8 +103,10 @@ def test_adam_finds_the_rosenbrock_minimum():
     np.testing.assert_allclose(path[-1], [1.0, 1.0], atol=1e-2)
 
 
-@pytest.mark.parametrize("kwargs,match", [({"method": "lbfgs"}, "method"), ({"lr": 0.0}, "lr"),
-                                          ({"steps": -1}, "steps"), ({"steps": 2.0}, "steps")])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [({"method": "lbfgs"}, "method"), ({"lr": 0.0}, "lr"), ({"steps": -1}, "steps"), ({"steps": 2.0}, "steps")],
+)
 def test_invalid_arguments(kwargs, match):
     bowl = SURFACES["bowl"]
     with pytest.raises(ValueError, match=match):
@@ -116,14 +118,16 @@ def test_against_torch_optim(method):
     torch = pytest.importorskip("torch", reason="torch not installed; hand-computed steps above still run")
     rosen = SURFACES["rosenbrock"]
     p = torch.tensor(rosen.start, dtype=torch.float64, requires_grad=True)
-    opt = {"sgd": lambda: torch.optim.SGD([p], lr=1e-4),
-           "momentum": lambda: torch.optim.SGD([p], lr=1e-4, momentum=0.9),
-           "adam": lambda: torch.optim.Adam([p], lr=1e-2)}[method]()
+    opt = {
+        "sgd": lambda: torch.optim.SGD([p], lr=1e-4),
+        "momentum": lambda: torch.optim.SGD([p], lr=1e-4, momentum=0.9),
+        "adam": lambda: torch.optim.Adam([p], lr=1e-2),
+    }[method]()
     expected = [p.detach().numpy().copy()]
     for _ in range(50):
         opt.zero_grad()
         x, y = p[0], p[1]
-        ((1 - x) ** 2 + 100 * (y - x ** 2) ** 2).backward()
+        ((1 - x) ** 2 + 100 * (y - x**2) ** 2).backward()
         opt.step()
         expected.append(p.detach().numpy().copy())
     path = optimize(rosen.f, rosen.grad, rosen.start, method, lr=1e-2 if method == "adam" else 1e-4, steps=50)

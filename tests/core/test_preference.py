@@ -7,12 +7,18 @@ import pytest
 
 from llm_core.activations import softmax
 from llm_core.model_files import load_model
-from llm_core.preference import (bradley_terry, dpo_loss, log_sigmoid, preference_matrix, reward_model_loss,
-                                 sequence_logprob, sigmoid)
+from llm_core.preference import (
+    bradley_terry,
+    dpo_loss,
+    log_sigmoid,
+    preference_matrix,
+    reward_model_loss,
+    sequence_logprob,
+    sigmoid,
+)
 from tests.tolerances import logprob_tolerance
 
 RNG = np.random.default_rng(0)
-
 
 
 @pytest.mark.parametrize("x", [-800.0, -30.0, -1.0, 0.0, 0.5, 30.0, 800.0])
@@ -79,7 +85,9 @@ def test_dpo_is_the_reward_model_loss_on_implicit_rewards():
 
 
 @pytest.mark.parametrize("beta", [0.05, 0.1, 1.0])
-@pytest.mark.parametrize("point", [(-12.0, -15.0, -13.0, -14.0), (-40.0, -5.0, -20.0, -20.0), (-3.0, -90.0, -3.5, -2.0)])
+@pytest.mark.parametrize(
+    "point", [(-12.0, -15.0, -13.0, -14.0), (-40.0, -5.0, -20.0, -20.0), (-3.0, -90.0, -3.5, -2.0)]
+)
 def test_dpo_gradient_matches_finite_differences(beta, point):
     """d loss / d log pi(y_w) = -beta * grad_weight and d loss / d log pi(y_l) = +beta * grad_weight."""
     pc, pr, rc, rr = point
@@ -115,11 +123,14 @@ def naive_logprob(model, prompt_ids, continuation_ids):
     return total
 
 
-@pytest.mark.parametrize("prompt, continuation", [
-    ("I ask the Congress to", " provide for the common defense."),
-    ("The state of the Union is", " strong"),
-    ("Gentlemen", " of the Senate and House of Representatives:\n\n"),
-])
+@pytest.mark.parametrize(
+    "prompt, continuation",
+    [
+        ("I ask the Congress to", " provide for the common defense."),
+        ("The state of the Union is", " strong"),
+        ("Gentlemen", " of the Senate and House of Representatives:\n\n"),
+    ],
+)
 def test_sequence_logprob_matches_a_naive_loop(tiny, prompt, continuation):
     p, c = tiny.encoding.encode(prompt), tiny.encoding.encode(continuation)
     total, per_token = sequence_logprob(tiny, p, c)

@@ -9,8 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llm_core import quantization
-from llm_core.quantization import (dequantize, pack_int4, quantization_error, quantize_absmax, quantized_bytes,
-                                   to_bf16, to_fp16, unpack_int4)
+from llm_core.quantization import (
+    dequantize,
+    pack_int4,
+    quantization_error,
+    quantize_absmax,
+    quantized_bytes,
+    to_bf16,
+    to_fp16,
+    unpack_int4,
+)
 
 RNG = np.random.default_rng(8)
 W = RNG.normal(0, 0.02, size=(64, 96)).astype(np.float32)
@@ -63,8 +71,11 @@ def test_finer_scales_help_when_there_are_outliers():
     per_channel = rmse_of_others(*quantize_absmax(w, bits=4, axis=1)[:2])
     assert per_channel < per_tensor / 5
     w_rows = w.T  # the outliers now lie along one row: groups along the last axis isolate them
-    group_wise = np.sqrt(np.mean(np.compress(others, w_rows - dequantize(
-        *quantize_absmax(w_rows, bits=4, group_size=16)[:2]), axis=0) ** 2))
+    group_wise = np.sqrt(
+        np.mean(
+            np.compress(others, w_rows - dequantize(*quantize_absmax(w_rows, bits=4, group_size=16)[:2]), axis=0) ** 2
+        )
+    )
     assert group_wise < per_tensor / 5
 
 
@@ -82,18 +93,24 @@ def test_all_zero_blocks():
     assert error["max_abs"] == 0.0 and error["relative"] == 0.0
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"group_size": 40}, r"group_size must be a positive integer dividing the last axis \(96\)"),
-    ({"group_size": 0}, "group_size"), ({"axis": 2}, "axis"), ({"bits": 9}, "bits"), ({"bits": 1}, "bits"),
-    ({"axis": 0, "group_size": 32}, "not both"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"group_size": 40}, r"group_size must be a positive integer dividing the last axis \(96\)"),
+        ({"group_size": 0}, "group_size"),
+        ({"axis": 2}, "axis"),
+        ({"bits": 9}, "bits"),
+        ({"bits": 1}, "bits"),
+        ({"axis": 0, "group_size": 32}, "not both"),
+    ],
+)
 def test_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         quantize_absmax(W, **kwargs)
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 6), st.sampled_from([1, 2, 4, 8]), st.sampled_from([2, 4, 8]), st.integers(0, 2 ** 32 - 1))
+@given(st.integers(1, 6), st.sampled_from([1, 2, 4, 8]), st.sampled_from([2, 4, 8]), st.integers(0, 2**32 - 1))
 def test_group_round_trip_property(rows, n_groups, group_size, seed):
     w = np.random.default_rng(seed).standard_t(3, size=(rows, n_groups * group_size))
     q, scales, _ = quantize_absmax(w, bits=4, group_size=group_size)
@@ -126,7 +143,7 @@ def test_pack_rejects_out_of_range():
 def test_fp16():
     w16, error = to_fp16(W)
     assert w16.dtype == np.float16
-    assert error["relative"] < 2 ** -11  # half a unit in the last place of 10 mantissa bits, at most
+    assert error["relative"] < 2**-11  # half a unit in the last place of 10 mantissa bits, at most
     _, overflow = to_fp16(np.array([1e5]))
     assert overflow["max_abs"] == float("inf")  # beyond 65504: reported, not hidden
 
@@ -147,12 +164,12 @@ def test_bf16_matches_naive_rounding():
     values = values.astype(np.float32)
     w_bf16, error = to_bf16(values)
     np.testing.assert_array_equal(w_bf16, [naive_bf16(float(v)) for v in values])
-    assert error["relative"] < 2 ** -8
+    assert error["relative"] < 2**-8
 
 
 def test_bf16_ties_to_even():
-    w, _ = to_bf16(np.array([1 + 2 ** -8, 1 + 3 * 2 ** -8, -1.0, 0.0], dtype=np.float32))
-    assert w.tolist() == [1.0, 1 + 2 ** -6, -1.0, 0.0]
+    w, _ = to_bf16(np.array([1 + 2**-8, 1 + 3 * 2**-8, -1.0, 0.0], dtype=np.float32))
+    assert w.tolist() == [1.0, 1 + 2**-6, -1.0, 0.0]
 
 
 def float32_from_bits(*patterns):
@@ -161,8 +178,20 @@ def float32_from_bits(*patterns):
 
 # NaNs with payload bits high and low, quiet and signalling, both signs; the largest finite float32
 # (rounds up to bfloat16's inf, as overflow should); +-inf; +-0
-SPECIALS = (0x7FFFFFFF, 0xFFFFFFFF, 0x7F800001, 0xFF800001, 0x7FC00000, 0x7FBFFFFF, 0x7FFF8000,
-            0x7F7FFFFF, 0x7F800000, 0xFF800000, 0x00000000, 0x80000000)
+SPECIALS = (
+    0x7FFFFFFF,
+    0xFFFFFFFF,
+    0x7F800001,
+    0xFF800001,
+    0x7FC00000,
+    0x7FBFFFFF,
+    0x7FFF8000,
+    0x7F7FFFFF,
+    0x7F800000,
+    0xFF800000,
+    0x00000000,
+    0x80000000,
+)
 
 
 def test_bf16_keeps_nan_nan_and_inf_inf():
@@ -172,16 +201,28 @@ def test_bf16_keeps_nan_nan_and_inf_inf():
     bits = w.view(np.uint32)
     assert np.array_equal(np.isnan(w), np.isnan(values))  # every NaN, whatever its payload, stays NaN
     # NaNs become the quiet NaN with their sign (ml_dtypes' choice; torch drops the sign)
-    assert [hex(b) for b in bits[:7]] == ["0x7fc00000", "0xffc00000", "0x7fc00000", "0xffc00000",
-                                          "0x7fc00000", "0x7fc00000", "0x7fc00000"]
+    assert [hex(b) for b in bits[:7]] == [
+        "0x7fc00000",
+        "0xffc00000",
+        "0x7fc00000",
+        "0xffc00000",
+        "0x7fc00000",
+        "0x7fc00000",
+        "0x7fc00000",
+    ]
     assert w[7:].tolist() == [np.inf, np.inf, -np.inf, 0.0, 0.0] and bits[-1] == 0x80000000
     assert np.all(bits & 0xFFFF == 0)  # still a bfloat16: the low 16 bits are clear
 
 
 def test_bf16_against_ml_dtypes_where_installed():
     ml_dtypes = pytest.importorskip("ml_dtypes", reason="ml_dtypes is not installed (not a Glassbox dependency)")
-    values = np.concatenate([float32_from_bits(*SPECIALS), RNG.normal(0, 1, 200).astype(np.float32),
-                             float32_from_bits(*RNG.integers(0, 2 ** 32, 2000, dtype=np.uint64))])
+    values = np.concatenate(
+        [
+            float32_from_bits(*SPECIALS),
+            RNG.normal(0, 1, 200).astype(np.float32),
+            float32_from_bits(*RNG.integers(0, 2**32, 2000, dtype=np.uint64)),
+        ]
+    )
     with np.errstate(invalid="ignore"):  # numpy warns of signalling NaNs cast, and of NaN errors
         expected = values.astype(ml_dtypes.bfloat16).astype(np.float32)
         w, _ = to_bf16(values)

@@ -14,6 +14,7 @@ from llm_core.reasoning import group_advantages, grpo_objective, majority_accura
 
 # -- group-relative advantages ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rewards", [[1, 0, 0, 1, 0, 0, 0, 1], [0.2, 0.9, 0.5], [1, 0], [3, -1, 2, 2, 7]])
 def test_advantages_are_standardised_rewards(rewards):
     a = group_advantages(rewards)
@@ -45,6 +46,7 @@ def test_advantages_reject_bad_groups(bad):
 
 
 # -- the GRPO objective ------------------------------------------------------------------------------
+
 
 def naive_grpo(new, old, ref, adv, lengths, eps, beta):
     """DeepSeekMath eq. 3 as written, one answer and one token at a time (Python floats)."""
@@ -92,8 +94,10 @@ def test_gradient_matches_finite_differences(seed):
         ratio = math.exp(new[i, t] - old[i, t])
         if min(abs(ratio - 0.8), abs(ratio - 1.2)) < 1e-4:
             continue  # at the clip's corner the objective has no derivative
-        fd = (grpo_objective(up, old, ref, adv, mask)["objective"]
-              - grpo_objective(down, old, ref, adv, mask)["objective"]) / (2 * h)
+        fd = (
+            grpo_objective(up, old, ref, adv, mask)["objective"]
+            - grpo_objective(down, old, ref, adv, mask)["objective"]
+        ) / (2 * h)
         assert out["grad"][i, t] == pytest.approx(fd, rel=1e-5, abs=1e-9), (i, t)
         if not mask[i, t]:
             assert out["grad"][i, t] == 0.0
@@ -129,6 +133,7 @@ def test_objective_rejects_bad_shapes():
 
 # -- pass@k ------------------------------------------------------------------------------------------
 
+
 def brute_pass_at_k(n, c, k):
     """The share of all k-subsets of n samples (the first c right) that hold at least one right sample."""
     subsets = list(itertools.combinations(range(n), k))
@@ -142,8 +147,10 @@ def test_pass_at_k_equals_enumerated_subsets(n):
             assert pass_at_k(n, c, k) == pytest.approx(brute_pass_at_k(n, c, k), rel=1e-12, abs=1e-15)
 
 
-@pytest.mark.parametrize("n, c, k", [(200, 1, 1), (200, 1, 100), (10_000, 3, 10), (10**6, 2, 7),
-                                     (1000, 990, 5), (500, 17, 250), (100_000, 99_990, 50)])
+@pytest.mark.parametrize(
+    "n, c, k",
+    [(200, 1, 1), (200, 1, 100), (10_000, 3, 10), (10**6, 2, 7), (1000, 990, 5), (500, 17, 250), (100_000, 99_990, 50)],
+)
 def test_pass_at_k_equals_exact_fractions(n, c, k):
     exact = 1 - Fraction(math.comb(n - c, k), math.comb(n, k))
     got = pass_at_k(n, c, k)
@@ -168,9 +175,17 @@ def test_pass_at_k_rejects_bad_counts(n, c, k):
 
 # -- majority voting ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("answers, winner, tied", [
-    (["a"], "a", False), (["b", "a", "a"], "a", False), (["b", "a", "a", "b"], "b", True),
-    (["x", "y", "z"], "x", True), ([3, 4, 4, 3, 4], 4, False)])
+
+@pytest.mark.parametrize(
+    "answers, winner, tied",
+    [
+        (["a"], "a", False),
+        (["b", "a", "a"], "a", False),
+        (["b", "a", "a", "b"], "b", True),
+        (["x", "y", "z"], "x", True),
+        ([3, 4, 4, 3, 4], 4, False),
+    ],
+)
 def test_majority_vote(answers, winner, tied):
     out = majority_vote(answers)
     assert out["answer"] == winner and out["tied"] == tied
@@ -211,7 +226,7 @@ def test_majority_accuracy_equals_every_outcome_enumerated(p, m, n_wrong):
 @pytest.mark.parametrize("m", [1, 2, 5, 16, 51, 150])
 @pytest.mark.parametrize("p", [0.3, 0.5, 0.55, 0.9])
 def test_one_wrong_answer_is_the_binomial_tail(p, m):
-    tail = sum(math.comb(m, j) * p ** j * (1 - p) ** (m - j) for j in range(m // 2 + 1, m + 1))
+    tail = sum(math.comb(m, j) * p**j * (1 - p) ** (m - j) for j in range(m // 2 + 1, m + 1))
     if m % 2 == 0:
         tail += 0.5 * math.comb(m, m // 2) * (p * (1 - p)) ** (m // 2)
     assert majority_accuracy(p, m, 1) == pytest.approx(tail, rel=1e-10, abs=1e-300)

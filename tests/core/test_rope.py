@@ -5,8 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from llm_core.rope import (apply_rope, pair_dots, rope_angles, rope_frequencies, rope_wavelengths, rotate_half,
-                           unseen_angle_pairs)
+from llm_core.rope import (
+    apply_rope,
+    pair_dots,
+    rope_angles,
+    rope_frequencies,
+    rope_wavelengths,
+    rotate_half,
+    unseen_angle_pairs,
+)
 
 RNG = np.random.default_rng(3)
 
@@ -23,7 +30,6 @@ def naive_rope(x, positions, d_head, base=10000.0):
     return out
 
 
-
 def test_frequencies_by_hand():
     np.testing.assert_allclose(rope_frequencies(8), [1.0, 0.1, 0.01, 0.001], rtol=1e-14)
     np.testing.assert_allclose(rope_frequencies(4, base=100.0), [1.0, 0.1], rtol=1e-14)
@@ -33,8 +39,9 @@ def test_frequencies_by_hand():
 def test_matches_naive_rotation(d_head):
     x = RNG.normal(size=(7, d_head))
     positions = np.array([0, 1, 2, 5, 17, 100, 4095])
-    np.testing.assert_allclose(apply_rope(x, positions, rope_frequencies(d_head)),
-                               naive_rope(x, positions, d_head), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        apply_rope(x, positions, rope_frequencies(d_head)), naive_rope(x, positions, d_head), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_heads_axis_rotates_each_head_alike():
@@ -110,10 +117,15 @@ def test_float32_stays_float32():
     assert apply_rope(x, np.arange(4), rope_frequencies(8)).dtype == np.float32
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"d_head": 7}, "d_head"), ({"d_head": 0}, "d_head"),
-    ({"d_head": 8, "scaling": "yarn"}, "scaling"), ({"d_head": 8, "scaling": "ntk", "factor": 0.5}, "factor"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"d_head": 7}, "d_head"),
+        ({"d_head": 0}, "d_head"),
+        ({"d_head": 8, "scaling": "yarn"}, "scaling"),
+        ({"d_head": 8, "scaling": "ntk", "factor": 0.5}, "factor"),
+    ],
+)
 def test_invalid_frequencies(kwargs, match):
     with pytest.raises(ValueError, match=match):
         rope_frequencies(**kwargs)
@@ -135,8 +147,9 @@ def test_against_torch_rotate_half():
     half = d_head // 2
     rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
     expected = (x * emb.cos() + rotated * emb.sin()).numpy()
-    np.testing.assert_allclose(apply_rope(x.numpy(), np.arange(9), rope_frequencies(d_head)), expected,
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        apply_rope(x.numpy(), np.arange(9), rope_frequencies(d_head)), expected, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_wavelengths_are_tokens_per_turn():
@@ -160,8 +173,9 @@ def test_pair_dots_add_up_and_match_the_closed_form(m, n):
     half = d_head // 2
     for i in range(half):
         phi_q, phi_k = math.atan2(q[i + half], q[i]), math.atan2(k[i + half], k[i])
-        expected = math.hypot(q[i], q[i + half]) * math.hypot(k[i], k[i + half]) * math.cos(
-            phi_q - phi_k + (m - n) * freqs[i])
+        expected = (
+            math.hypot(q[i], q[i + half]) * math.hypot(k[i], k[i + half]) * math.cos(phi_q - phi_k + (m - n) * freqs[i])
+        )
         assert shares[i] == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
@@ -185,10 +199,11 @@ def test_unseen_angle_pairs():
 
 def test_cos_sin_tables_rotate_like_apply_rope():
     from llm_core.rope import rope_cos_sin, rotate_pairs
+
     rng = np.random.default_rng(3)
     x = rng.normal(size=(3, 5, 8))
     positions, freqs = [0, 1, 7, 30, 2.5], rope_frequencies(8)
     np.testing.assert_array_equal(rotate_pairs(x, *rope_cos_sin(positions, freqs)), apply_rope(x, positions, freqs))
     cos, sin = rope_cos_sin(positions, freqs, np.float32)
     assert cos.dtype == sin.dtype == np.float32 and cos.shape == (5, 8)
-    np.testing.assert_allclose(cos ** 2 + sin ** 2, 1.0, atol=1e-6)  # one angle per pair, at both coordinates
+    np.testing.assert_allclose(cos**2 + sin**2, 1.0, atol=1e-6)  # one angle per pair, at both coordinates

@@ -17,6 +17,7 @@ def reference_kept(logits, temperature, top_k, top_p, min_p):
     """transformers' warpers, re-written in numpy from logits_process.py (TemperatureLogitsWarper,
     TopKLogitsWarper, TopPLogitsWarper, MinPLogitsWarper, in that order): removed tokens become -inf.
     Its ascending sort is made stable here (torch.sort(stable=False) leaves the order of ties open)."""
+
     def softmax(s):
         e = np.exp(s - s.max())
         return e / e.sum()
@@ -50,9 +51,12 @@ def test_kept_sets_match_transformers_algorithm():
     rng = np.random.default_rng(2024)
     for _ in range(300):
         logits = rng.normal(0, 3, size=int(rng.integers(2, 40)))
-        params = dict(temperature=float(rng.choice([0.3, 0.7, 1.0, 1.5, 4.0])), top_k=int(rng.integers(0, 12)),
-                      top_p=float(rng.choice([0.0, 0.1, 0.5, 0.9, 0.95, 1.0])),
-                      min_p=float(rng.choice([0.0, 0.05, 0.2, 0.6, 1.0])))
+        params = dict(
+            temperature=float(rng.choice([0.3, 0.7, 1.0, 1.5, 4.0])),
+            top_k=int(rng.integers(0, 12)),
+            top_p=float(rng.choice([0.0, 0.1, 0.5, 0.9, 0.95, 1.0])),
+            min_p=float(rng.choice([0.0, 0.05, 0.2, 0.6, 1.0])),
+        )
         out = sample(logits, **params, rng=0)
         np.testing.assert_array_equal(out["kept"], reference_kept(logits, **params), err_msg=str(params))
         assert out["kept"][out["token"]]
@@ -84,8 +88,10 @@ def test_stages_are_distributions():
     assert np.all(out["probs"][~out["kept"]] == 0) and 0.0 <= out["u"] < 1.0
 
 
-@pytest.mark.parametrize("params", [{}, {"top_k": 4, "top_p": 0.9}, {"min_p": 0.1},
-                                    {"temperature": 0.7, "top_k": 5, "top_p": 0.95, "min_p": 0.05}])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"top_k": 4, "top_p": 0.9}, {"min_p": 0.1}, {"temperature": 0.7, "top_k": 5, "top_p": 0.95, "min_p": 0.05}],
+)
 def test_chi_square_draws_follow_the_filtered_distribution(params):
     logits = np.array([2.0, 1.5, 1.0, 0.2, -0.5, -1.0])
     rng = np.random.default_rng(12345)
@@ -142,8 +148,7 @@ def test_top_p_edges():
     # ties at the cut: the highest ids are kept (transformers removes the lowest first)
     assert top_p_mask(np.array([0.25, 0.25, 0.5]), 0.6).tolist() == [False, True, True]
     assert top_p_mask(np.array([0.1] * 10), 0.35).tolist() == [False] * 6 + [True] * 4
-    assert top_p_mask(np.array([0.2, 0.1, 0.1, 0.4, 0.1, 0.1]), 0.75).tolist() == [True, False, False, True, True,
-                                                                                    True]
+    assert top_p_mask(np.array([0.2, 0.1, 0.1, 0.4, 0.1, 0.1]), 0.75).tolist() == [True, False, False, True, True, True]
     logits = np.log(probs)
     out = sample(logits, top_p=1.0, rng=0)
     np.testing.assert_array_equal(out["stages"]["top_p"], out["stages"]["top_k"])
@@ -183,16 +188,26 @@ def test_same_seed_same_token():
     assert len(set(tokens)) > 5
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"temperature": -0.1}, r"temperature must be a number >= 0"),
-    ({"temperature": float("nan")}, "temperature"), ({"temperature": float("inf")}, "temperature"),
-    ({"temperature": "1"}, "temperature"), ({"temperature": True}, "temperature"),
-    ({"top_k": -1}, r"top_k must be an integer >= 0"), ({"top_k": 2.5}, "top_k"), ({"top_k": True}, "top_k"),
-    ({"top_p": -0.01}, r"top_p must be a number in \[0, 1\]"), ({"top_p": 1.5}, "top_p"),
-    ({"top_p": float("nan")}, "top_p"),
-    ({"min_p": -0.5}, r"min_p must be a number in \[0, 1\]"), ({"min_p": 2}, "min_p"),
-    ({"rng": "seed"}, "rng"), ({"rng": -1}, "rng"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"temperature": -0.1}, r"temperature must be a number >= 0"),
+        ({"temperature": float("nan")}, "temperature"),
+        ({"temperature": float("inf")}, "temperature"),
+        ({"temperature": "1"}, "temperature"),
+        ({"temperature": True}, "temperature"),
+        ({"top_k": -1}, r"top_k must be an integer >= 0"),
+        ({"top_k": 2.5}, "top_k"),
+        ({"top_k": True}, "top_k"),
+        ({"top_p": -0.01}, r"top_p must be a number in \[0, 1\]"),
+        ({"top_p": 1.5}, "top_p"),
+        ({"top_p": float("nan")}, "top_p"),
+        ({"min_p": -0.5}, r"min_p must be a number in \[0, 1\]"),
+        ({"min_p": 2}, "min_p"),
+        ({"rng": "seed"}, "rng"),
+        ({"rng": -1}, "rng"),
+    ],
+)
 def test_invalid_parameters_name_themselves(kwargs, match):
     with pytest.raises(ValueError, match=match):
         sample(np.array([0.0, 1.0]), **kwargs)
@@ -200,10 +215,16 @@ def test_invalid_parameters_name_themselves(kwargs, match):
         sample(np.array([0.0, 1.0]), **{"temperature": 0, **kwargs})
 
 
-@pytest.mark.parametrize("logits,match", [
-    ([0.0, float("nan")], "NaN"), ([0.0, float("inf")], r"\+inf"), ([-np.inf, -np.inf], "finite"),
-    ([], "non-empty"), ([[0.0, 1.0]], "1-D"),
-])
+@pytest.mark.parametrize(
+    "logits,match",
+    [
+        ([0.0, float("nan")], "NaN"),
+        ([0.0, float("inf")], r"\+inf"),
+        ([-np.inf, -np.inf], "finite"),
+        ([], "non-empty"),
+        ([[0.0, 1.0]], "1-D"),
+    ],
+)
 def test_invalid_logits(logits, match):
     with pytest.raises(ValueError, match=match):
         sample(np.array(logits, dtype=np.float64), rng=0)
@@ -252,8 +273,10 @@ def test_top_p_ties_match_transformers_algorithm(seed):
 
 def test_top_p_against_transformers_warper_where_installed(monkeypatch):
     torch = pytest.importorskip("torch", reason="torch is not installed (not a Glassbox dependency)")
-    logits_process = pytest.importorskip("transformers.generation.logits_process",
-                                         reason="transformers is not installed (not a Glassbox dependency)")
+    logits_process = pytest.importorskip(
+        "transformers.generation.logits_process", reason="transformers is not installed (not a Glassbox dependency)"
+    )
+
     def transformers_kept(logits, top_p):
         scores = torch.tensor(np.asarray(logits)[None], dtype=torch.float64)  # [1, n_vocab]
         return np.isfinite(logits_process.TopPLogitsWarper(top_p)(None, scores)[0].numpy())
@@ -276,6 +299,7 @@ def test_top_p_against_transformers_warper_where_installed(monkeypatch):
 @pytest.mark.parametrize("seed", range(20))
 def test_top_tokens_is_the_head_of_a_stable_argsort(seed):
     from llm_core.sampling import top_tokens
+
     rng = np.random.default_rng(seed)
     probs = rng.choice([0.0, 0.1, 0.2, 0.5], size=int(rng.integers(1, 50)))  # many ties
     for n in [0, 1, 3, 5, 60]:

@@ -22,7 +22,7 @@ def test_published_constants():
 
 
 def test_loss_by_hand():
-    expected = 1.69 + 406.4 / 1e9 ** 0.34 + 410.7 / 2e10 ** 0.28
+    expected = 1.69 + 406.4 / 1e9**0.34 + 410.7 / 2e10**0.28
     assert chinchilla_loss(1e9, 2e10) == pytest.approx(expected, rel=1e-14)
     grid = chinchilla_loss(np.array([1e8, 1e9, 1e10]), 1e11)
     assert grid.shape == (3,) and np.all(np.diff(grid) < 0) and np.all(grid > CHINCHILLA.e)
@@ -74,7 +74,7 @@ def test_tokens_for_loss_is_on_the_iso_loss_contour(loss):
     assert reachable.any()
     assert chinchilla_loss(n[reachable], d[reachable]) == pytest.approx(np.full(reachable.sum(), loss), rel=1e-12)
     # unreachable exactly where the model-size term alone already exceeds the target
-    assert np.array_equal(~reachable, CHINCHILLA.e + CHINCHILLA.a / n ** CHINCHILLA.alpha >= loss)
+    assert np.array_equal(~reachable, CHINCHILLA.e + CHINCHILLA.a / n**CHINCHILLA.alpha >= loss)
     assert np.all(np.diff(d[reachable]) < 0)  # a bigger model needs fewer tokens for the same loss
     assert isinstance(scaling.tokens_for_loss(loss, 1e9), float)
 

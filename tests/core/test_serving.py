@@ -5,7 +5,15 @@ import doctest
 import pytest
 
 from llm_core import serving
-from llm_core.serving import HARDWARE, Hardware, compute_bound_batch, decode_step, prefill_seconds, simulate, stream_timeline
+from llm_core.serving import (
+    HARDWARE,
+    Hardware,
+    compute_bound_batch,
+    decode_step,
+    prefill_seconds,
+    simulate,
+    stream_timeline,
+)
 
 HW = Hardware("test chip", bandwidth=1e12, flops_per_s=100e12, memory=80e9, source="made up for the test")
 

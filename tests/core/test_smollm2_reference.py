@@ -49,6 +49,7 @@ def relative_error(got, expected):  # [..., n_vocab] x 2 -> float: max |differen
 
 def test_fixture_is_of_this_file(reference):
     from sitebuild.smollm2 import FILE_SHA256
+
     meta, _ = reference
     assert meta["model_file"]["sha256"] == FILE_SHA256
 

@@ -33,42 +33,145 @@ def read_corpus(path: Path) -> str:
 # Found by test_every_code_point_matches_tiktoken (GLASSBOX_FULL_UNICODE=1): exactly these for
 # o200k_base; a subset for cl100k_base and r50k_base, whose patterns treat marks like punctuation.
 UNICODE_16_ONLY = [
-    (0x0897, 0x0897), (0x1C89, 0x1C8A), (0xA7CB, 0xA7CD), (0xA7DA, 0xA7DC), (0x105C0, 0x105F3),
-    (0x10D40, 0x10D65), (0x10D69, 0x10D6D), (0x10D6F, 0x10D85), (0x10EC2, 0x10EC4), (0x10EFC, 0x10EFC),
-    (0x11380, 0x11389), (0x1138B, 0x1138B), (0x1138E, 0x1138E), (0x11390, 0x113B5), (0x113B7, 0x113C0),
-    (0x113C2, 0x113C2), (0x113C5, 0x113C5), (0x113C7, 0x113CA), (0x113CC, 0x113D3), (0x113E1, 0x113E2),
-    (0x116D0, 0x116E3), (0x11BC0, 0x11BE0), (0x11BF0, 0x11BF9), (0x11F5A, 0x11F5A), (0x13460, 0x143FA),
-    (0x16100, 0x16139), (0x16D40, 0x16D6C), (0x16D70, 0x16D79), (0x18CFF, 0x18CFF), (0x1CCF0, 0x1CCF9),
-    (0x1E5D0, 0x1E5FA), (0x2EBF0, 0x2EE5D),
+    (0x0897, 0x0897),
+    (0x1C89, 0x1C8A),
+    (0xA7CB, 0xA7CD),
+    (0xA7DA, 0xA7DC),
+    (0x105C0, 0x105F3),
+    (0x10D40, 0x10D65),
+    (0x10D69, 0x10D6D),
+    (0x10D6F, 0x10D85),
+    (0x10EC2, 0x10EC4),
+    (0x10EFC, 0x10EFC),
+    (0x11380, 0x11389),
+    (0x1138B, 0x1138B),
+    (0x1138E, 0x1138E),
+    (0x11390, 0x113B5),
+    (0x113B7, 0x113C0),
+    (0x113C2, 0x113C2),
+    (0x113C5, 0x113C5),
+    (0x113C7, 0x113CA),
+    (0x113CC, 0x113D3),
+    (0x113E1, 0x113E2),
+    (0x116D0, 0x116E3),
+    (0x11BC0, 0x11BE0),
+    (0x11BF0, 0x11BF9),
+    (0x11F5A, 0x11F5A),
+    (0x13460, 0x143FA),
+    (0x16100, 0x16139),
+    (0x16D40, 0x16D6C),
+    (0x16D70, 0x16D79),
+    (0x18CFF, 0x18CFF),
+    (0x1CCF0, 0x1CCF9),
+    (0x1E5D0, 0x1E5FA),
+    (0x2EBF0, 0x2EE5D),
 ]
 NEWER_UNICODE = {chr(cp) for lo, hi in UNICODE_16_ONLY for cp in range(lo, hi + 1)}
 
 EDGE_CASES = [
-    "", " ", "\n", "a", "  ", "hello world", "Hello, World!", "x  \n", "   x", "x\n", "x \n ", "\n\n\n",
-    "<|endoftext|>", "hi <|endoftext|> there", "<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>",
-    "<|endofprompt|>", "\ud800", "a\udfffb", "\ud83d\ude00 pair", "\udc00\ud800 reversed", "x\ud83d",
-    "e\u0301", "\u0301", "a\u0301\u0302\u0303 b", "\u20dd\u20dd", "क्षत्रिय", "ไทย ภาษา",
-    "مرحبا بالعالم", "שָׁלוֹם עוֹלָם", "abc\u202edcba\u202c \u200f", "\x00\x01\x02", "\x1b[31mred\x1b[0m",
-    "a\x1cb\x1dc\x1ed\x1f e", " \x1c ", "\x1c\n", "\x7f\x80\x9f", "\x0b\x0c\x85", "a\u2028b\u2029c",
-    "\u00a0\u00a0x", "x\u3000\u3000y", "\r\n\r\n", "\r\r\r", " \r\n \r\n", "\t\t\tx", "x\t\n",
-    " " * 1000, " " * 1000 + "x", "1" * 1000, "\n" * 500, "a" * 2000, "!" * 500, " \t" * 300,
-    "12345678901234567890", "1,234,567.89", "٣٤٥ ١٢", "𝟏𝟐𝟑", "²³ ½ Ⅻ", "3.14e-10",
-    "it's IT'S It'S iT's", "'s 'S 'Ll 'lL 'LL 've 'VE 're 'RE 'd 'D 'm 'M 't 'T", "x'S'T'RE",
-    "it\u017f it'\u017f 'K '\u212a", "''s", "'", "'''", "don't won't", "Y'all'd've",
-    "ǅungla ǅ aǅ Aǅ", "ʰʲ ªº", "ﬁ ﬂ", "\ufeff", "\U0010ffff", "\ue000\uf8ff", "\ufffd\ufffe\uffff",
-    "👨‍👩‍👧‍👦", "👍🏽👍🏿", "🇺🇸🇯🇵", "1️⃣#️⃣", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "😀" * 50, "𝐀𝐁𝐂 𝑎𝑏𝑐", "𠀀𠀁 𰀀",
-    "a/b/c\n", "//\n\n", "x!!\n\n", "?!\r\n", "https://example.com/a?b=c#d",
-    "日本語のテキストと English と 한국어", "ΣΑΣ σας", "İstanbul ıi",
+    "",
+    " ",
+    "\n",
+    "a",
+    "  ",
+    "hello world",
+    "Hello, World!",
+    "x  \n",
+    "   x",
+    "x\n",
+    "x \n ",
+    "\n\n\n",
+    "<|endoftext|>",
+    "hi <|endoftext|> there",
+    "<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>",
+    "<|endofprompt|>",
+    "\ud800",
+    "a\udfffb",
+    "\ud83d\ude00 pair",
+    "\udc00\ud800 reversed",
+    "x\ud83d",
+    "e\u0301",
+    "\u0301",
+    "a\u0301\u0302\u0303 b",
+    "\u20dd\u20dd",
+    "क्षत्रिय",
+    "ไทย ภาษา",
+    "مرحبا بالعالم",
+    "שָׁלוֹם עוֹלָם",
+    "abc\u202edcba\u202c \u200f",
+    "\x00\x01\x02",
+    "\x1b[31mred\x1b[0m",
+    "a\x1cb\x1dc\x1ed\x1f e",
+    " \x1c ",
+    "\x1c\n",
+    "\x7f\x80\x9f",
+    "\x0b\x0c\x85",
+    "a\u2028b\u2029c",
+    "\u00a0\u00a0x",
+    "x\u3000\u3000y",
+    "\r\n\r\n",
+    "\r\r\r",
+    " \r\n \r\n",
+    "\t\t\tx",
+    "x\t\n",
+    " " * 1000,
+    " " * 1000 + "x",
+    "1" * 1000,
+    "\n" * 500,
+    "a" * 2000,
+    "!" * 500,
+    " \t" * 300,
+    "12345678901234567890",
+    "1,234,567.89",
+    "٣٤٥ ١٢",
+    "𝟏𝟐𝟑",
+    "²³ ½ Ⅻ",
+    "3.14e-10",
+    "it's IT'S It'S iT's",
+    "'s 'S 'Ll 'lL 'LL 've 'VE 're 'RE 'd 'D 'm 'M 't 'T",
+    "x'S'T'RE",
+    "it\u017f it'\u017f 'K '\u212a",
+    "''s",
+    "'",
+    "'''",
+    "don't won't",
+    "Y'all'd've",
+    "ǅungla ǅ aǅ Aǅ",
+    "ʰʲ ªº",
+    "ﬁ ﬂ",
+    "\ufeff",
+    "\U0010ffff",
+    "\ue000\uf8ff",
+    "\ufffd\ufffe\uffff",
+    "👨‍👩‍👧‍👦",
+    "👍🏽👍🏿",
+    "🇺🇸🇯🇵",
+    "1️⃣#️⃣",
+    "🏴󠁧󠁢󠁳󠁣󠁴󠁿",
+    "😀" * 50,
+    "𝐀𝐁𝐂 𝑎𝑏𝑐",
+    "𠀀𠀁 𰀀",
+    "a/b/c\n",
+    "//\n\n",
+    "x!!\n\n",
+    "?!\r\n",
+    "https://example.com/a?b=c#d",
+    "日本語のテキストと English と 한국어",
+    "ΣΑΣ σας",
+    "İstanbul ıi",
 ]
 
 # An alphabet that reaches every branch of the patterns: white space (Rust's and Python's), contraction
 # letters and their case partners, every category the patterns name, surrogates, astral characters.
-INTERESTING = (" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u205f\u3000"
-               "'sStTdDmMlLvVeErRK\u017f\u212aaAzZ019\u0663\u00b2\u216b\u0301\u0903\u20dd!/.,-_ǅʰªé日本"
-               "\ud800\udc00\ud83d\ude00\U0001F600\U0001F3FD\u200d\ufe0f\U000e0100\U0001D400\U00010400"
-               "\U00010D4A\u0378\ue000\U000F0000")
-ALPHABET = st.one_of(st.sampled_from(INTERESTING),
-                     st.characters(exclude_categories=(), exclude_characters=NEWER_UNICODE))
+INTERESTING = (
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u205f\u3000"
+    "'sStTdDmMlLvVeErRK\u017f\u212aaAzZ019\u0663\u00b2\u216b\u0301\u0903\u20dd!/.,-_ǅʰªé日本"
+    "\ud800\udc00\ud83d\ude00\U0001f600\U0001f3fd\u200d\ufe0f\U000e0100\U0001d400\U00010400"
+    "\U00010d4a\u0378\ue000\U000f0000"
+)
+ALPHABET = st.one_of(
+    st.sampled_from(INTERESTING), st.characters(exclude_categories=(), exclude_characters=NEWER_UNICODE)
+)
 TEXT = st.text(ALPHABET.filter(lambda c: c not in NEWER_UNICODE), max_size=40)
 FEW = settings(max_examples=250, deadline=None, database=None)
 
@@ -78,6 +181,7 @@ def without_surrogates(text: str) -> bool:
 
 
 # -- whole corpus, line by line, and edge cases ---------------------------------------------------
+
 
 @pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
 @pytest.mark.parametrize("name", ENCODING_NAMES)
@@ -128,6 +232,7 @@ def test_pretokenize_matches_the_regex_package(name, encodings, tiktoken_encodin
 
 # -- generated text ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ENCODING_NAMES)
 def test_generated_text_matches_tiktoken(name, encodings, tiktoken_encodings):
     ours, ref = encodings[name], tiktoken_encodings[name]
@@ -163,6 +268,7 @@ def test_generated_text_pretokenizes_as_the_regex_package(name, encodings, tikto
 
 # -- the merge loop and the trace ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ENCODING_NAMES)
 def test_trace_replays_to_the_ids(name, encodings):
     enc = encodings[name]
@@ -181,7 +287,7 @@ def test_trace_replays_to_the_ids(name, encodings):
             lowest = min(r for r in pair_ranks if r is not None)
             i = pair_ranks.index(lowest)
             assert (step["rank"], step["left"], step["right"]) == (lowest, parts[i], parts[i + 1])
-            parts = parts[:i] + [parts[i] + parts[i + 1]] + parts[i + 2:]
+            parts = parts[:i] + [parts[i] + parts[i + 1]] + parts[i + 2 :]
             assert step["parts"] == parts
         assert all(a + b not in ranks for a, b in zip(parts, parts[1:]))  # merging stopped: nothing left
         assert t["whole"] == (t["bytes"] in ranks)
@@ -228,6 +334,7 @@ def test_bpe_steps_report_each_merge():
 
 # -- the Encoding API ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ENCODING_NAMES)
 def test_same_pattern_special_tokens_and_n_vocab_as_tiktoken(name, encodings, tiktoken_encodings):
     ours, ref = encodings[name], tiktoken_encodings[name]
@@ -265,6 +372,7 @@ def test_load_tiktoken_bpe():
 
 # -- translate_pattern ---------------------------------------------------------------------------
 
+
 def test_white_space_is_rusts_not_pythons():
     pythons = {cp for cp in range(0x110000) if chr(cp).isspace()}
     ours = {cp for lo, hi in pretokenizer.WHITE_SPACE for cp in range(lo, hi + 1)}
@@ -273,38 +381,44 @@ def test_white_space_is_rusts_not_pythons():
     assert re.fullmatch(translate_pattern(r"\S"), "\x1c")
 
 
-@pytest.mark.parametrize("pattern, text, expected", [
-    (r"x$", "x\n", None),                      # Rust's $ is the very end; Python's allows a final \n
-    (r"x\s++$", "x \n", "x \n"),
-    (r"(?i:s)", "\u017f", "\u017f"),           # long s folds to s (CaseFolding.txt, status C)
-    (r"(?i:k)", "\u212a", "\u212a"),           # and the Kelvin sign to k
-    (r"(?i:i)", "\u0131", None),               # but dotless i does not (Python's own (?i) matches it)
-    (r"(?i:'ll)", "'lL", "'lL"),
-    (r"(a)+", "aa", "aa"),                     # groups become non-capturing
-    (r"[^\s\p{L}]+", "!?x", "!?"),
-    (r"\p{N}{1,3}+", "١٢٣٤", "١٢٣"),
-    (r"[\p{Lu}\p{Lt}]+", "ǅA", "ǅA"),
-    (r"\P{L}+", "12ab", "12"),
-    (r"\p{Lm}", "ʰ", "ʰ"),
-    (r"[\]a]+", "]a", "]a"),
-    (r"[a\-z]+", "-az", "-az"),
-    (r"[a-c]+", "abcd", "abc"),
-    (r"\.", "x", None),
-    (r"\p{M}", "\U000e0100", "\U000e0100"),    # plane 14 variation selectors are marks
-])
+@pytest.mark.parametrize(
+    "pattern, text, expected",
+    [
+        (r"x$", "x\n", None),  # Rust's $ is the very end; Python's allows a final \n
+        (r"x\s++$", "x \n", "x \n"),
+        (r"(?i:s)", "\u017f", "\u017f"),  # long s folds to s (CaseFolding.txt, status C)
+        (r"(?i:k)", "\u212a", "\u212a"),  # and the Kelvin sign to k
+        (r"(?i:i)", "\u0131", None),  # but dotless i does not (Python's own (?i) matches it)
+        (r"(?i:'ll)", "'lL", "'lL"),
+        (r"(a)+", "aa", "aa"),  # groups become non-capturing
+        (r"[^\s\p{L}]+", "!?x", "!?"),
+        (r"\p{N}{1,3}+", "١٢٣٤", "١٢٣"),
+        (r"[\p{Lu}\p{Lt}]+", "ǅA", "ǅA"),
+        (r"\P{L}+", "12ab", "12"),
+        (r"\p{Lm}", "ʰ", "ʰ"),
+        (r"[\]a]+", "]a", "]a"),
+        (r"[a\-z]+", "-az", "-az"),
+        (r"[a-c]+", "abcd", "abc"),
+        (r"\.", "x", None),
+        (r"\p{M}", "\U000e0100", "\U000e0100"),  # plane 14 variation selectors are marks
+    ],
+)
 def test_translate_pattern_semantics(pattern, text, expected):
     m = re.match(translate_pattern(pattern), text)
     assert (m.group() if m else None) == expected
 
 
-@pytest.mark.parametrize("pattern", [r"\w", r"\bx", r"x\1", r"(?x)a", r"(?P<n>a)", r"[[a]]", r"[a&&b]",
-                                     r"\p{Cn}", r"\p{Foo}", "é", r"(?i:\p{Lu})"])
+@pytest.mark.parametrize(
+    "pattern",
+    [r"\w", r"\bx", r"x\1", r"(?x)a", r"(?P<n>a)", r"[[a]]", r"[a&&b]", r"\p{Cn}", r"\p{Foo}", "é", r"(?i:\p{Lu})"],
+)
 def test_translate_pattern_rejects_what_it_cannot_translate(pattern):
     with pytest.raises(ValueError):
         translate_pattern(pattern)
 
 
 # -- Unicode tables ------------------------------------------------------------------------------
+
 
 def test_category_scan_misses_only_private_use_and_unassigned():
     scanned = set()
@@ -322,7 +436,7 @@ def test_category_ranges_are_unicodedata():
         for cat, ranges in table.items():
             for a, b in ranges:
                 if lo <= a <= hi:
-                    got[a - lo:b - lo + 1] = [cat] * (b - a + 1)
+                    got[a - lo : b - lo + 1] = [cat] * (b - a + 1)
         assert got == expected
 
 
@@ -352,10 +466,8 @@ def probe_mismatches(name: str, texts: list[str], ours: Encoding, tiktoken) -> l
     vocab = {bytes([b]): b for b in range(256)}
     for piece in (p.encode() for split in splits for p in split):
         vocab.setdefault(piece, len(vocab))
-    probe = tiktoken.Encoding(name=f"probe-{name}", pat_str=ours.pat_str, mergeable_ranks=vocab,
-                              special_tokens={})
-    return [t for t, split in zip(texts, splits)
-            if probe.encode_ordinary(t) != [vocab[p.encode()] for p in split]]
+    probe = tiktoken.Encoding(name=f"probe-{name}", pat_str=ours.pat_str, mergeable_ranks=vocab, special_tokens={})
+    return [t for t, split in zip(texts, splits) if probe.encode_ordinary(t) != [vocab[p.encode()] for p in split]]
 
 
 def in_contexts(c: str) -> str:
@@ -367,7 +479,7 @@ def code_point_mismatches(name: str, code_points: list[int], encodings) -> list[
     tiktoken = pytest.importorskip("tiktoken")
     ours = encodings[name]
     chars = [chr(cp) for cp in code_points if not 0xD800 <= cp < 0xE000]
-    texts = ["".join(map(in_contexts, chars[i:i + 64])) for i in range(0, len(chars), 64)]
+    texts = ["".join(map(in_contexts, chars[i : i + 64])) for i in range(0, len(chars), 64)]
     bad = []
     for text in probe_mismatches(name, texts, ours, tiktoken):
         bad += [ord(c) for c in sorted(set(text)) if probe_mismatches(name, [in_contexts(c)], ours, tiktoken)]
@@ -377,15 +489,21 @@ def code_point_mismatches(name: str, code_points: list[int], encodings) -> list[
 @pytest.mark.parametrize("name", ENCODING_NAMES)
 def test_category_boundaries_match_tiktoken(name, encodings):
     # where categories change is where a table from another Unicode version would differ
-    edges = {cp for ranges in pretokenizer.category_ranges().values() for lo, hi in ranges
-             for cp in (lo - 1, lo, hi, hi + 1) if 0 <= cp < 0x110000}
+    edges = {
+        cp
+        for ranges in pretokenizer.category_ranges().values()
+        for lo, hi in ranges
+        for cp in (lo - 1, lo, hi, hi + 1)
+        if 0 <= cp < 0x110000
+    }
     edges.update(range(0, 0x300))
     edges -= {ord(c) for c in NEWER_UNICODE}
     assert code_point_mismatches(name, sorted(edges), encodings) == []
 
 
-@pytest.mark.skipif(not os.environ.get("GLASSBOX_FULL_UNICODE"),
-                    reason="~30 s per encoding; set GLASSBOX_FULL_UNICODE=1")
+@pytest.mark.skipif(
+    not os.environ.get("GLASSBOX_FULL_UNICODE"), reason="~30 s per encoding; set GLASSBOX_FULL_UNICODE=1"
+)
 @pytest.mark.parametrize("name", ENCODING_NAMES)
 def test_every_code_point_matches_tiktoken(name, encodings):
     bad = set(code_point_mismatches(name, list(range(0x110000)), encodings))

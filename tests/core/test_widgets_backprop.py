@@ -6,7 +6,6 @@ the chain-rule product equals the backprop gradient on its edge; every update is
 falls for a small learning rate; plus clamping and the bad-input messages.
 """
 
-
 import numpy as np
 import pytest
 
@@ -37,8 +36,9 @@ def test_needs_no_data_files():
     assert backprop_step.DATA == []
 
 
-@pytest.mark.parametrize("settings", [{}, {"step": 0}, {"seed": 5, "x1": -1.3, "x2": 2, "target": 0.2, "lr": 3,
-                                                         "step": 17}])
+@pytest.mark.parametrize(
+    "settings", [{}, {"step": 0}, {"seed": 5, "x1": -1.3, "x2": 2, "target": 0.2, "lr": 3, "step": 17}]
+)
 def test_table_is_the_reference_training_run(settings):
     r = run(**settings)
     params, x, t = reference(**settings)
@@ -128,29 +128,58 @@ def test_slider_readouts_and_the_last_step():
     assert not r["last_step"] and run(step=50)["last_step"] and run(step=99)["last_step"]
 
 
-@pytest.mark.parametrize("value, expected", [(-3, "−3.000"), (0.0, "0"), (-1e-20, "0"), (0.012345, "0.012"),
-                                             (-0.0051, "−0.0051"), (0.00022, "2.2e−4"), (-1.5e-12, "−1.5e−12")])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (-3, "−3.000"),
+        (0.0, "0"),
+        (-1e-20, "0"),
+        (0.012345, "0.012"),
+        (-0.0051, "−0.0051"),
+        (0.00022, "2.2e−4"),
+        (-1.5e-12, "−1.5e−12"),
+    ],
+)
 def test_number_format(value, expected):
     assert backprop_step.num(value) == expected
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"seed": -1}, "seed", 0), ({"seed": 1000}, "seed", 99), ({"x1": 9}, "x1", 2.0), ({"x2": "-7"}, "x2", -2.0),
-    ({"target": 0}, "target", 0.05), ({"target": 1}, "target", 0.95), ({"lr": 0}, "lr", 0.05),
-    ({"lr": 1e9}, "lr", 10.0), ({"step": -5}, "step", 0), ({"step": 999}, "step", 50),
-    ({"check": "true"}, "check", True),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"seed": -1}, "seed", 0),
+        ({"seed": 1000}, "seed", 99),
+        ({"x1": 9}, "x1", 2.0),
+        ({"x2": "-7"}, "x2", -2.0),
+        ({"target": 0}, "target", 0.05),
+        ({"target": 1}, "target", 0.95),
+        ({"lr": 0}, "lr", 0.05),
+        ({"lr": 1e9}, "lr", 10.0),
+        ({"step": -5}, "step", 0),
+        ({"step": 999}, "step", 50),
+        ({"check": "true"}, "check", True),
+    ],
+)
 def test_extreme_values_are_clamped(params, key, expected):
     r = run(**params)
     assert r["params"][key] == expected
     assert all(np.isfinite([row["w"] for row in r["rows"]]))
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"seed": "abc"}, "seed"), ({"seed": 1.5}, "seed"), ({"x1": ""}, "x1"), ({"x2": None}, "x2"),
-    ({"target": float("nan")}, "target"), ({"lr": float("inf")}, "lr"), ({"step": [3]}, "step"),
-    ({"check": "maybe"}, "check"), ({"lr": True}, "lr"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"seed": "abc"}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"x1": ""}, "x1"),
+        ({"x2": None}, "x2"),
+        ({"target": float("nan")}, "target"),
+        ({"lr": float("inf")}, "lr"),
+        ({"step": [3]}, "step"),
+        ({"check": "maybe"}, "check"),
+        ({"lr": True}, "lr"),
+    ],
+)
 def test_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         backprop_step.compute(params)

@@ -19,8 +19,15 @@ from llm_core.ffn import swiglu
 from llm_core.model import n_params
 from llm_core.model_files import read_model_file
 from llm_core.norms import rms_norm
-from tests.tolerances import (abs_matmul, assert_within_rounding, forward_terms, is_top, probability_tolerance,
-                              rounding_tolerance, within_rounding)
+from tests.tolerances import (
+    abs_matmul,
+    assert_within_rounding,
+    forward_terms,
+    is_top,
+    probability_tolerance,
+    rounding_tolerance,
+    within_rounding,
+)
 from widget_loader import load_widget, run
 from widgetlib.fmt import fixed, percent
 
@@ -39,6 +46,7 @@ def test_declares_its_data_files(widget):
 
 # --- block_walk --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("params", [{}, *block_walk.EXAMPLES, {"layer": 4, "position": 0}])
 def test_block_walk_recomputes_the_block_from_llm_core(params):
     r = run(block_walk, **params)
@@ -49,15 +57,16 @@ def test_block_walk_recomputes_the_block_from_llm_core(params):
     _, trace = tiny.forward(ids, trace=True)
     w = {k: tiny.weights[f"layers.{layer}.{k}"] for k in ("attn_norm", "wo", "ffn_norm", "w_gate", "w_up", "w_down")}
     eps = cfg.norm_eps
-    x = trace["residual"][2 * layer]                                       # [n_seq, d_model]
-    heads = trace["layers"][layer]["attn"]["heads"]                        # [n_head, n_seq, d_head]
-    heads = heads.transpose(1, 0, 2).reshape(len(ids), -1)                 # -> [n_seq, n_head * d_head]
-    attn_out = heads @ w["wo"]                                             # -> [n_seq, d_model]
+    x = trace["residual"][2 * layer]  # [n_seq, d_model]
+    heads = trace["layers"][layer]["attn"]["heads"]  # [n_head, n_seq, d_head]
+    heads = heads.transpose(1, 0, 2).reshape(len(ids), -1)  # -> [n_seq, n_head * d_head]
+    attn_out = heads @ w["wo"]  # -> [n_seq, d_model]
     h = x + attn_out
     # the forward pass's own sums, perhaps in another order: W_o's n_head * d_head terms and the add
     n_wo = cfg.n_head * cfg.d_head + 1
-    assert_within_rounding(h, trace["residual"][2 * layer + 1], n_wo, np.abs(x) + abs_matmul(heads, w["wo"]),
-                           what="add1")
+    assert_within_rounding(
+        h, trace["residual"][2 * layer + 1], n_wo, np.abs(x) + abs_matmul(heads, w["wo"]), what="add1"
+    )
     ffn_out, _ = swiglu(rms_norm(h, w["ffn_norm"], eps), w["w_gate"], w["w_up"], w["w_down"])
     y = h + ffn_out
     n_ffn = forward_terms(cfg, len(ids), 2 * layer + 2) - forward_terms(cfg, len(ids), 2 * layer + 1)
@@ -66,8 +75,15 @@ def test_block_walk_recomputes_the_block_from_llm_core(params):
     # The widget traced only the tokens up to `position`, this test the whole prompt: the same vectors up
     # to the rounding of the pass up to this block's end (and of this test's recomputation, and a norm).
     n_terms = forward_terms(cfg, len(ids), 2 * layer + 2) + n_wo + cfg.d_model
-    expected = [x[pos], rms_norm(x[pos], w["attn_norm"], eps), attn_out[pos], h[pos],
-                rms_norm(h[pos], w["ffn_norm"], eps), ffn_out[pos], y[pos]]
+    expected = [
+        x[pos],
+        rms_norm(x[pos], w["attn_norm"], eps),
+        attn_out[pos],
+        h[pos],
+        rms_norm(h[pos], w["ffn_norm"], eps),
+        ffn_out[pos],
+        y[pos],
+    ]
     assert [s["key"] for s in r["steps"]] == ["input", "norm1", "attention", "add1", "norm2", "ffn", "add2"]
     for step, vector in zip(r["steps"], expected):
         # a norm of d values, each within the elementwise bound: within sqrt(d) times it
@@ -76,7 +92,7 @@ def test_block_walk_recomputes_the_block_from_llm_core(params):
         assert step["shape"] == {"names": "[n_seq, d_model]", "sizes": [len(ids), 128]}
     looked = trace["attention"][layer][:, pos, :].mean(axis=0)
     # a softmax weight moves with its scores' rounding (at most 1 large); argmax allows twice that either way
-    scores = trace["layers"][layer]["attn"]["scores"][:, pos, :pos + 1]
+    scores = trace["layers"][layer]["attn"]["scores"][:, pos, : pos + 1]
     score_tol = rounding_tolerance(forward_terms(cfg, len(ids), 2 * layer + 1), np.abs(scores).max())
     w_tol = float(probability_tolerance(1.0, score_tol))
     seen = r["steps"][2]["attends"]["position"]
@@ -113,6 +129,7 @@ def test_block_walk_clamps():
 
 
 # --- logit_lens --------------------------------------------------------------------------------------
+
 
 def lens_tolerance(cfg, n_seq, depth, logits):  # -> how far each logit of a readout at `depth` may move
     """The lens at depth d reads the stream after d layers: the pass up to there, then the final norm and
@@ -172,23 +189,33 @@ def test_logit_lens_shows_at_most_max_tokens_positions():
 
 # --- param_counter -----------------------------------------------------------------------------------
 
+
 def test_tiny_model_count_equals_its_weight_file():
     r = run(param_counter)
     assert r["total"] == 1_705_600 == n_params(param_counter.model_config())
     with np.load(io.BytesIO(read_model_file("models/tiny", "weights.npz"))) as npz:
         stored = {name: npz[name] for name in npz.files}
     from llm_core.checkpoints import unpack_weights
+
     weights = unpack_weights(stored)
     assert sum(int(np.prod(v.shape)) for v in weights.values()) == 1_705_600
     parts = {p["key"]: p["count"] for p in r["parts"]}
-    assert parts == {"embedding": 524_288, "position": 0, "attention": 294_912, "ffn": 884_736, "norms": 1_664,
-                     "lm_head": 0}
+    assert parts == {
+        "embedding": 524_288,
+        "position": 0,
+        "attention": 294_912,
+        "ffn": 884_736,
+        "norms": 1_664,
+        "lm_head": 0,
+    }
     assert r["per_layer"] == 196_864 and sum(parts.values()) == r["total"]
     # the texts the table and its foot show (1,705,600 x 2 bytes = 3.4 MB; 6 x 196,864 of 1,705,600 = 69.3%)
     assert r["total_text"] == "1,705,600" and r["head_text"].startswith(" parameters (1.71 million). d_model 128,")
-    assert r["foot_text"] == ("One block (attention, FFN and its two norms) holds 196,864 parameters; the 6 blocks "
-                              "together hold 69.3% of the model. Stored at 16 bits per parameter (bf16), the weights "
-                              "take 3.4 MB.")
+    assert r["foot_text"] == (
+        "One block (attention, FFN and its two norms) holds 196,864 parameters; the 6 blocks "
+        "together hold 69.3% of the model. Stored at 16 bits per parameter (bf16), the weights "
+        "take 3.4 MB."
+    )
     for part in r["parts"]:
         assert part["count_text"] == f"{part['count']:,}" and part["share_text"] == percent(part["share"])
         assert part["bar"] == f"{100 * part['share']:.1f}%"
@@ -197,8 +224,14 @@ def test_tiny_model_count_equals_its_weight_file():
 
 # Published sizes: the parameter counts shown on the Hugging Face model pages (safetensors metadata)
 # and GPT-2's released model names; the tolerance allows for their rounding (3 significant digits).
-PUBLISHED = {"llama-3-8b": 8.03e9, "llama-2-7b": 6.74e9, "mistral-7b": 7.24e9, "gpt2": 124e6,
-             "llama-3.2-1b": 1.24e9, "qwen2.5-7b": 7.62e9}
+PUBLISHED = {
+    "llama-3-8b": 8.03e9,
+    "llama-2-7b": 6.74e9,
+    "mistral-7b": 7.24e9,
+    "gpt2": 124e6,
+    "llama-3.2-1b": 1.24e9,
+    "qwen2.5-7b": 7.62e9,
+}
 
 
 @pytest.mark.parametrize("key", sorted(PUBLISHED))
@@ -227,16 +260,23 @@ def test_custom_shape_notes_and_clamps():
     assert r["params"]["d_model"] == 65_536 and r["params"]["n_layer"] == 1
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"config": "gpt-5"}, "config"), ({"d_model": ""}, "d_model"), ({"n_layer": 2.5}, "n_layer"),
-    ({"n_vocab": "many"}, "n_vocab"), ({"tied": "maybe"}, "tied"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"config": "gpt-5"}, "config"),
+        ({"d_model": ""}, "d_model"),
+        ({"n_layer": 2.5}, "n_layer"),
+        ({"n_vocab": "many"}, "n_vocab"),
+        ({"tied": "maybe"}, "tied"),
+    ],
+)
 def test_param_counter_bad_values(params, word):
     with pytest.raises(ValueError, match=word):
         param_counter.compute(params)
 
 
 # --- prompts -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("widget", PROMPTS, ids=lambda w: w.__name__)
 def test_empty_and_huge_prompts(widget):
@@ -259,12 +299,15 @@ def test_prompt_must_be_text(widget, prompt):
 
 # --- logit_lens on SmolLM2 (skipped without its GGUF file) ---------------------------------------------
 
+
 def lens_by_hand(chosen, ids):  # -> logits [n_layer + 1, n_seq, n_vocab]: the stream at every depth, read out
     from llm_core.model import unembed
+
     _, trace = chosen.forward(ids, trace=True, lens=False)
     streams = trace["residual"][::2]  # the embedding, then the stream after each layer
-    return np.stack([unembed(rms_norm(x, chosen.weights["final_norm"], chosen.cfg.norm_eps), chosen.weights)
-                     for x in streams])
+    return np.stack(
+        [unembed(rms_norm(x, chosen.weights["final_norm"], chosen.cfg.norm_eps), chosen.weights) for x in streams]
+    )
 
 
 def text_of(cell: dict) -> str:
@@ -275,7 +318,7 @@ def test_logit_lens_track_row_follows_the_final_answer():
     r = run(logit_lens)
     tiny = logit_lens.model()
     ids, _ = logit_lens.read_ids(r["params"]["prompt"])
-    logits = lens_by_hand(tiny, ids)[:, -1]                     # [depth, n_vocab], the last position
+    logits = lens_by_hand(tiny, ids)[:, -1]  # [depth, n_vocab], the last position
     final = r["final"]["id"]
     assert len(r["track"]) == len(r["depths"]) and r["track"][-1]["rank"] == 1
     for t, row in zip(r["track"], logits):
@@ -289,7 +332,7 @@ def test_logit_lens_on_smollm2_reads_out_its_last_positions(smollm2_gguf):
     r = run(logit_lens, model="smollm2", prompt=logit_lens.CAPITAL)
     smol = logit_lens.model("smollm2")
     ids = smol.encoding.encode(logit_lens.CAPITAL)
-    logits = lens_by_hand(smol, ids)                             # [31, 5, 49152]
+    logits = lens_by_hand(smol, ids)  # [31, 5, 49152]
     assert r["model_name"] == "SmolLM2-135M-Instruct" and len(r["depths"]) == 31 == smol.cfg.n_layer + 1
     assert r["n_tokens"] == 5 and len(r["rows"]) == logit_lens.LENS_ROWS_REAL == 3 and r["n_scored"] == 2
     assert "last 3 positions" in r["note"] and "49,152" in r["note"]
@@ -307,13 +350,13 @@ def test_logit_lens_on_smollm2_reads_out_its_last_positions(smollm2_gguf):
 def test_chapter_paris_rises_through_smollm2s_last_layers(smollm2_gguf):
     """Chapter 8's "Thirty layers of a real model"."""
     r = run(logit_lens, model="smollm2", prompt=logit_lens.CAPITAL)
-    last = r["rows"][-1]["cells"]                                # depth 0 is the embedding, d the stream after layer d - 1
+    last = r["rows"][-1]["cells"]  # depth 0 is the embedding, d the stream after layer d - 1
     assert text_of(r["final"]) == " Paris" and round(100 * r["final"]["p"], 1) == 77.3
-    assert {text_of(c) for c in last[2:25]} == {".", " "}         # after layers 1 to 23
+    assert {text_of(c) for c in last[2:25]} == {".", " "}  # after layers 1 to 23
     ranks = {layer: r["track"][layer + 1]["rank"] for layer in (23, 26, 27, 28, 29)}
     assert ranks == {23: 396, 26: 34, 27: 7, 28: 3, 29: 1}
     assert [round(100 * r["track"][layer + 1]["p"], 1) for layer in (27, 28)] == [1.1, 7.0]
-    assert text_of(last[29]) == " capital"                       # after layer 28, ahead of " Paris"
+    assert text_of(last[29]) == " capital"  # after layer 28, ahead of " Paris"
     eiffel = run(logit_lens, model="smollm2", prompt="The Eiffel Tower is in the city of")
     tops = [text_of(c) for c in eiffel["rows"][-1]["cells"]]
     assert tops[29:] == [" Paris", " Paris"] and " Paris" not in tops[:29]

@@ -20,8 +20,10 @@ from widgetlib.fmt import percent
 
 chat = load_widget("chat")
 CHAPTER = {"model": "smollm2"}  # chapters/19-using-models.md places the widget with these params
-FRANCE = [{"role": "user", "content": "What is the capital of France?"},
-          {"role": "assistant", "content": "The capital of France is Paris."}]
+FRANCE = [
+    {"role": "user", "content": "What is the capital of France?"},
+    {"role": "assistant", "content": "The capital of France is Paris."},
+]
 
 
 @pytest.fixture
@@ -47,39 +49,47 @@ def untimed(result: dict) -> dict:
 
 # -- without SmolLM2: the tiny model cannot chat ---------------------------------------------------------
 
+
 def test_the_tiny_model_gets_a_notice_that_names_what_will_be_sent():
-    r = run(chat, message="Hi there", temperature=1.25, top_p=0.5, seed=9, max_new_tokens=100,
-            history=FRANCE)
+    r = run(chat, message="Hi there", temperature=1.25, top_p=0.5, seed=9, max_new_tokens=100, history=FRANCE)
     assert r["needs_model"] and r["done"]
     assert "load it with the button above" in r["notice"] and IM_START in r["notice"]
-    assert r["sending"] == ("Ready to send “Hi there”, after 1 earlier exchange. Settings: temperature 1.25, "
-                            "top-p 0.50, seed 9, up to 100 new tokens.")
+    assert r["sending"] == (
+        "Ready to send “Hi there”, after 1 earlier exchange. Settings: temperature 1.25, "
+        "top-p 0.50, seed 9, up to 100 new tokens."
+    )
     assert r["shown"] == {"temperature": "1.25", "top_p": "0.50", "max_new_tokens": "100"}
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"temperature": 9}, "temperature", 2.0),
-    ({"temperature": -1}, "temperature", 0.0),
-    ({"top_p": 3}, "top_p", 1.0),
-    ({"max_new_tokens": 0}, "max_new_tokens", 1),
-    ({"max_new_tokens": 10_000}, "max_new_tokens", 128),
-    ({"seed": -5}, "seed", 0),
-    ({"stream": -1}, "stream", 0),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"temperature": 9}, "temperature", 2.0),
+        ({"temperature": -1}, "temperature", 0.0),
+        ({"top_p": 3}, "top_p", 1.0),
+        ({"max_new_tokens": 0}, "max_new_tokens", 1),
+        ({"max_new_tokens": 10_000}, "max_new_tokens", 128),
+        ({"seed": -5}, "seed", 0),
+        ({"stream": -1}, "stream", 0),
+    ],
+)
 def test_settings_are_clamped(params, key, expected):
     assert run(chat, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, words", [
-    ({"model": "gpt-5"}, "model must be one of"),
-    ({"message": 42}, "message must be text"),
-    ({"system": None}, "system message must be text"),
-    ({"temperature": "hot"}, "temperature must be a number"),
-    ({"seed": 1.5}, "seed must be a whole number"),
-    ({"history": "hello"}, "history must be a list"),
-    ({"history": [{"role": "system", "content": "x"}]}, "history must be a list"),
-    ({"history": [{"role": "user", "content": 3}]}, "earlier user message must be text"),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"model": "gpt-5"}, "model must be one of"),
+        ({"message": 42}, "message must be text"),
+        ({"system": None}, "system message must be text"),
+        ({"temperature": "hot"}, "temperature must be a number"),
+        ({"seed": 1.5}, "seed must be a whole number"),
+        ({"history": "hello"}, "history must be a list"),
+        ({"history": [{"role": "system", "content": "x"}]}, "history must be a list"),
+        ({"history": [{"role": "user", "content": 3}]}, "earlier user message must be text"),
+    ],
+)
 def test_bad_values_raise_a_readable_error(params, words):
     with pytest.raises(ValueError, match=words):
         chat.compute(params)
@@ -88,12 +98,13 @@ def test_bad_values_raise_a_readable_error(params, words):
 def test_a_huge_message_and_a_long_history_are_cut_with_notes():
     r = run(chat, message="x" * 10_000, history=FRANCE * 30)
     assert r["params"]["message"] == "x" * chat.MAX_MESSAGE_CHARS
-    assert r["params"]["history"] == (FRANCE * 30)[-chat.MAX_HISTORY:]
+    assert r["params"]["history"] == (FRANCE * 30)[-chat.MAX_HISTORY :]
     assert "The message is 10,000 characters: only its last 2,000 were used." in r["notes"]
     assert "The conversation had 60 earlier messages: only the last 40 were kept." in r["notes"]
 
 
 # -- the prompt ---------------------------------------------------------------------------------------
+
 
 def test_the_chapters_prompt_is_encode_chats_with_its_kinds(smollm2):
     # writes nothing: an empty message is not answered
@@ -131,28 +142,40 @@ def test_typed_control_token_text_stays_text(smollm2):
 def test_old_turns_are_dropped_first_then_the_message_is_cut(smollm2):
     # fit_prompt alone (no pass through the model), with a small room
     model, template, _ = smollm2
-    p, _ = chat.read_params({"model": "smollm2", "message": "And of Italy?", "history": FRANCE * 3,
-                             "max_new_tokens": 10})
+    p, _ = chat.read_params(
+        {"model": "smollm2", "message": "And of Italy?", "history": FRANCE * 3, "max_new_tokens": 10}
+    )
     room = 80
     prompt, used, notes = chat.fit_prompt(model.encoding, template, p, room)
     assert len(prompt["ids"]) <= room
-    assert used["history"] == (FRANCE * 3)[-len(used["history"]):] and len(used["history"]) < 6
+    assert used["history"] == (FRANCE * 3)[-len(used["history"]) :] and len(used["history"]) < 6
     dropped = 6 - len(used["history"])
-    assert prompt["ids"] == encode_chat(model.encoding, template, used["history"] + [
-        {"role": "user", "content": "And of Italy?"}], True)["ids"]
-    assert notes == [f"The conversation is {len(encode_chat(model.encoding, template, FRANCE * 3 + [{'role': 'user', 'content': 'And of Italy?'}], True)['ids']):,} "
-                     f"tokens, but the model reads at most 90 and 10 are kept for the answer: its {dropped} "
-                     "oldest messages were left out of the prompt, as a chat app drops old turns."]
+    assert (
+        prompt["ids"]
+        == encode_chat(
+            model.encoding, template, used["history"] + [{"role": "user", "content": "And of Italy?"}], True
+        )["ids"]
+    )
+    assert notes == [
+        f"The conversation is {len(encode_chat(model.encoding, template, FRANCE * 3 + [{'role': 'user', 'content': 'And of Italy?'}], True)['ids']):,} "
+        f"tokens, but the model reads at most 90 and 10 are kept for the answer: its {dropped} "
+        "oldest messages were left out of the prompt, as a chat app drops old turns."
+    ]
     # one turn that cannot fit: its end is kept
     p, _ = chat.read_params({"model": "smollm2", "message": "word " * 300, "max_new_tokens": 10})
     prompt, used, notes = chat.fit_prompt(model.encoding, template, p, room)
     assert len(prompt["ids"]) <= room and ("word " * 300).endswith(used["message"]) and used["message"]
-    assert len(encode_chat(model.encoding, template, [{"role": "user", "content": "word " + used["message"]}],
-                           True)["ids"]) > room  # the longest end that fits
+    assert (
+        len(
+            encode_chat(model.encoding, template, [{"role": "user", "content": "word " + used["message"]}], True)["ids"]
+        )
+        > room
+    )  # the longest end that fits
     assert notes[-1].startswith("Your message is too long for the context")
 
 
 # -- the answer -----------------------------------------------------------------------------------------
+
 
 def test_the_chapters_answer(smollm2):
     # writes 8 tokens: the numbers chapter 19's caption quotes
@@ -189,8 +212,10 @@ def test_chat_reply_is_generate_read_in_one_chunk_or_many(smollm2):
     # writes 3 tokens three times
     model, template, stop_id = smollm2
     ids = encode_chat(model.encoding, template, [{"role": "user", "content": "Hi!"}], True)["ids"]
-    reference = [{k: v for k, v in step.items() if k not in ("logits", "piece")}
-                 for step in generate(model, ids, 3, temperature=1.0, seed=4)["steps"]]
+    reference = [
+        {k: v for k, v in step.items() if k not in ("logits", "piece")}
+        for step in generate(model, ids, 3, temperature=1.0, seed=4)["steps"]
+    ]
 
     def reply(chunk):
         events = list(chat_reply(model, ids, stop_id, 3, 1.0, 1.0, seed=4, chunk=chunk))
@@ -199,7 +224,7 @@ def test_chat_reply_is_generate_read_in_one_chunk_or_many(smollm2):
         return [step for kind, step in events if kind == "token"]
 
     assert reply(len(ids)) == reference  # the prompt in one pass: generate's numbers, bit for bit
-    chunked = reply(8)                   # in passes of 8 positions: the same, to float32 rounding
+    chunked = reply(8)  # in passes of 8 positions: the same, to float32 rounding
     assert [s["token"] for s in chunked] == [s["token"] for s in reference]
     assert [s["p_model"] for s in chunked] == pytest.approx([s["p_model"] for s in reference], rel=1e-4)
 
@@ -246,8 +271,10 @@ def test_the_next_turn_reads_the_whole_conversation_and_reuses_the_cache(smollm2
     run(chat, **CHAPTER, max_new_tokens=1)
     params = {**CHAPTER, "message": "And of Italy?", "history": FRANCE, "max_new_tokens": 6, "temperature": 0}
     r = run(chat, **params)
-    assert prompt_ids(r) == encode_chat(model.encoding, template, FRANCE + [
-        {"role": "user", "content": "And of Italy?"}], True)["ids"]
+    assert (
+        prompt_ids(r)
+        == encode_chat(model.encoding, template, FRANCE + [{"role": "user", "content": "And of Italy?"}], True)["ids"]
+    )
     assert [c["kind"] for c in r["prompt"]].count("assistant") == 7
     assert "37 more were in the KV cache already" in r["measured"]["line"]  # the first turn's whole prompt
     chat._latest.clear()
@@ -255,13 +282,21 @@ def test_the_next_turn_reads_the_whole_conversation_and_reuses_the_cache(smollm2
     assert tokens(r) == tokens(fresh)
     assert [c["p_model"] for c in r["answer"]] == pytest.approx([c["p_model"] for c in fresh["answer"]], rel=1e-4)
     assert r["next_history"][:2] == FRANCE and r["next_history"][2:] == [
-        {"role": "user", "content": "And of Italy?"}, {"role": "assistant", "content": r["answer_text"]}]
+        {"role": "user", "content": "And of Italy?"},
+        {"role": "assistant", "content": r["answer_text"]},
+    ]
 
 
 def test_the_same_seed_writes_the_same_answer(smollm2):
     # writes 4 tokens twice
-    params = {**CHAPTER, "message": "Tell me a story.", "temperature": 1.2, "top_p": 1.0, "seed": 11,
-              "max_new_tokens": 4}
+    params = {
+        **CHAPTER,
+        "message": "Tell me a story.",
+        "temperature": 1.2,
+        "top_p": 1.0,
+        "seed": 11,
+        "max_new_tokens": 4,
+    }
     first = run(chat, **params)
     chat._latest.clear()
     assert untimed(run(chat, **params)) == untimed(first)

@@ -45,6 +45,7 @@ def test_declares_its_data_files(widget):
 
 # token_vector
 
+
 def test_the_strip_is_the_tables_row():
     r = run(token_vector)
     v = r["vector"]
@@ -77,10 +78,16 @@ def test_the_token_view_writes_what_it_shows():
     r = run(token_vector, a=" war", b=" peace")
     v = r["vector"]
     assert v["texts"] == [signed(x, 3) for x in v["values"]] and "−" in "".join(v["texts"])
-    assert (v["min_text"], v["max_text"], v["norm_text"]) == (signed(v["min"], 3), signed(v["max"], 3), fixed(v["norm"], 3))
+    assert (v["min_text"], v["max_text"], v["norm_text"]) == (
+        signed(v["min"], 3),
+        signed(v["max"], 3),
+        fixed(v["norm"], 3),
+    )
     assert [t for row in v["rows"] for t in row["texts"]] == v["texts"]
     assert [row["first"] for row in v["rows"]] == list(range(0, 128, 8)) and len(v["columns"]) == 8
-    assert [(c["number"], c["picked"]) for c in r["tokens"]] == [(k + 1, k + 1 == r["position"]) for k in range(len(r["tokens"]))]
+    assert [(c["number"], c["picked"]) for c in r["tokens"]] == [
+        (k + 1, k + 1 == r["position"]) for k in range(len(r["tokens"]))
+    ]
     assert r["cosine_text"] == signed(r["cosine"], 3) and r["meter"] == f"{50 + 50 * r['cosine']:.1f}%"
     for n in r["neighbours"]:
         assert n["cosine_text"] == fixed(n["cosine"], 3) and n["bar"] == f"{100 * max(n['cosine'], 0):.1f}%"
@@ -127,6 +134,7 @@ def test_bad_values_raise_plain_errors(params):
 
 # embedding_map
 
+
 def test_explained_variance_matches_the_covariance_eigenvalues():
     r = run(embedding_map, dims=3)
     ids = [p["id"] for p in sorted(r["points"], key=lambda p: p["index"])]
@@ -152,8 +160,10 @@ def test_the_turn_keeps_distances_and_zero_angles_give_the_flat_view():
     sx = np.array([[s[i]["x"], s[i]["y"]] for i in f])
     pcs = np.array([s[i]["pc"][:2] for i in f])
     scale = embedding_map.RADIUS / max(np.linalg.norm(p["pc"]) for p in straight["points"])
-    assert np.allclose(sx, np.stack([embedding_map.WIDTH / 2 + scale * pcs[:, 0],
-                                     embedding_map.HEIGHT / 2 - scale * pcs[:, 1]], axis=1))
+    assert np.allclose(
+        sx,
+        np.stack([embedding_map.WIDTH / 2 + scale * pcs[:, 0], embedding_map.HEIGHT / 2 - scale * pcs[:, 1]], axis=1),
+    )
     pc3 = np.array([p["pc"] for p in turned["points"]])
     rot = embedding_map.rotate(pc3, 75, -40)
     distances = lambda x: np.linalg.norm(x[:, None] - x[None], axis=-1)  # noqa: E731
@@ -174,8 +184,10 @@ def test_the_map_writes_what_the_view_shows(params):
     """SVG attributes to 2 decimals, percentages and table cells come formatted; the view only places them."""
     r = run(embedding_map, **params)
     two = lambda v: f"{v:.2f}"  # noqa: E731
-    assert r["shown"] == {"yaw": {-45: "−45°", 30: "30°"}[r["params"]["yaw"]],
-                          "pitch": {0: "0°", -30: "−30°"}[r["params"]["pitch"]]}
+    assert r["shown"] == {
+        "yaw": {-45: "−45°", 30: "30°"}[r["params"]["yaw"]],
+        "pitch": {0: "0°", -30: "−30°"}[r["params"]["pitch"]],
+    }
     for a in r["axes"]:
         assert a["line"] == {"x1": two(a["x1"]), "y1": two(a["y1"]), "x2": two(a["x2"]), "y2": two(a["y2"])}
     for pt in r["points"]:
@@ -207,10 +219,16 @@ def test_long_lists_are_cut():
     assert r["note"] and r["n_points"] <= embedding_map.MAX_WORDS
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"dims": 9}, "dims", 3), ({"dims": "2"}, "dims", 2), ({"yaw": 999}, "yaw", 180.0),
-    ({"pitch": -999}, "pitch", -90.0), ({"pitch": "15"}, "pitch", 15.0),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"dims": 9}, "dims", 3),
+        ({"dims": "2"}, "dims", 2),
+        ({"yaw": 999}, "yaw", 180.0),
+        ({"pitch": -999}, "pitch", -90.0),
+        ({"pitch": "15"}, "pitch", 15.0),
+    ],
+)
 def test_map_controls_are_clamped(params, key, expected):
     assert run(embedding_map, **params)["params"][key] == expected
 
@@ -241,35 +259,44 @@ def check_labels(points, axes=()):  # asserts the placement rules; -> the labels
     em = embedding_map
     for pt in points:
         label, (x0, y0, x1, y1) = pt["label"], pt["label"]["box"]
-        assert 0 <= x0 < x1 <= em.WIDTH and 0 <= y0 < y1 <= em.HEIGHT, pt["word"]   # inside the plot
-        assert x1 - x0 >= em.text_width(pt["word"], em.LABEL_FONT), pt["word"]      # room for the whole word
+        assert 0 <= x0 < x1 <= em.WIDTH and 0 <= y0 < y1 <= em.HEIGHT, pt["word"]  # inside the plot
+        assert x1 - x0 >= em.text_width(pt["word"], em.LABEL_FONT), pt["word"]  # room for the whole word
         assert label["anchor"] in ("start", "middle", "end") and math.isclose(label["y"], (y0 + y1) / 2)
         text_x = {"start": x0 + em.LABEL_PAD, "middle": (x0 + x1) / 2, "end": x1 - em.LABEL_PAD}
         assert label["x"] == text_x[label["anchor"]]
         end = (label["x2"], label["y2"])
-        if label["leader"]:   # the line ends on the label's edge, away from the dot
+        if label["leader"]:  # the line ends on the label's edge, away from the dot
             assert dot_to_box({"x": end[0], "y": end[1]}, label["box"]) < 1e-9
             assert math.dist(end, (pt["x"], pt["y"])) > pt["r"] + em.GAP
-        elif not label["crowded"]:   # right beside the dot
+        elif not label["crowded"]:  # right beside the dot
             assert math.isclose(math.dist(end, (pt["x"], pt["y"])), pt["r"] + em.GAP)
     placed = [pt for pt in points if not pt["label"]["crowded"]]
     for i, a in enumerate(placed):
-        assert all(apart(a["label"]["box"], b["label"]["box"]) for b in placed[i + 1:]), a["word"]
+        assert all(apart(a["label"]["box"], b["label"]["box"]) for b in placed[i + 1 :]), a["word"]
         assert all(dot_to_box(b, a["label"]["box"]) >= b["r"] for b in points if b is not a), a["word"]
         assert all(apart(a["label"]["box"], em.axis_name_box(ax["x2"], ax["y2"], ax["label"])) for ax in axes)
     return placed
 
 
-@pytest.mark.parametrize("params, crowded", [
-    ({}, 0), ({"dims": 2}, 0), ({"pitch": 20}, None), ({"yaw": -90, "pitch": 45}, None),
-    (embedding_map.EXAMPLES[1], 0), ({"words": MONTHS + "; the", "dims": 2}, 0),
-    ({"words": MONTHS + "; the, of, and"}, None), ({"words": "war, army, navy, peace, soldiers", "yaw": 180}, 0),
-], ids=str)
+@pytest.mark.parametrize(
+    "params, crowded",
+    [
+        ({}, 0),
+        ({"dims": 2}, 0),
+        ({"pitch": 20}, None),
+        ({"yaw": -90, "pitch": 45}, None),
+        (embedding_map.EXAMPLES[1], 0),
+        ({"words": MONTHS + "; the", "dims": 2}, 0),
+        ({"words": MONTHS + "; the, of, and"}, None),
+        ({"words": "war, army, navy, peace, soldiers", "yaw": 180}, 0),
+    ],
+    ids=str,
+)
 def test_labels_overlap_no_label_dot_or_axis_name_and_stay_in_the_plot(params, crowded):
     r = run(embedding_map, **params)
     placed = check_labels(r["points"], r["axes"])
     assert r["crowded_labels"] == len(r["points"]) - len(placed)
-    if crowded is not None:   # the default views, and twelve months squeezed by an outlier, label every word
+    if crowded is not None:  # the default views, and twelve months squeezed by an outlier, label every word
         assert r["crowded_labels"] == crowded
 
 
@@ -278,30 +305,34 @@ def test_a_tight_cluster_fans_its_labels_out_on_leader_lines():
     dots = [[240 + 3 * math.cos(k), 180 + 3 * math.sin(k), 4.0] for k in range(len(words))]  # all within 3 units
     labels = embedding_map.place_labels(words, dots, [])
     points = [{"word": w, "x": x, "y": y, "r": r, "label": label} for w, (x, y, r), label in zip(words, dots, labels)]
-    assert len(check_labels(points)) == len(words)               # every word has room
-    assert sum(label["leader"] for label in labels) >= len(words) - 4   # most reached by a line
+    assert len(check_labels(points)) == len(words)  # every word has room
+    assert sum(label["leader"] for label in labels) >= len(words) - 4  # most reached by a line
     assert json.loads(json.dumps(labels, allow_nan=False)) == labels
     assert embedding_map.place_labels(words, dots, []) == labels  # deterministic
 
 
 def test_when_there_is_no_room_labels_are_marked_crowded_and_stay_in_the_plot():
-    words = [f"word{k:02d}" for k in range(60)] + ["responsibilities"]   # the tiny model's longest token
+    words = [f"word{k:02d}" for k in range(60)] + ["responsibilities"]  # the tiny model's longest token
     dots = [[240 + 0.1 * k, 180, 4.0] for k in range(60)] + [[476, 356, 4.0]]  # a blob, and a dot in a corner
     labels = embedding_map.place_labels(words, dots, [])
     points = [{"word": w, "x": x, "y": y, "r": r, "label": label} for w, (x, y, r), label in zip(words, dots, labels)]
     placed = check_labels(points)
     assert 0 < len(placed) < len(words)
     assert all(not label["leader"] for label in labels if label["crowded"])
-    assert not labels[-1]["crowded"] and labels[-1]["anchor"] == "end"   # the corner's word goes to its left
+    assert not labels[-1]["crowded"] and labels[-1]["anchor"] == "end"  # the corner's word goes to its left
 
 
 # vector_math
 
-@pytest.mark.parametrize("a, b, c, expect", [
-    (" French", " France", " Germany", " German"),
-    (" peace", " war", " enemy", " friend"),
-    (" February", " January", " March", " April"),
-])
+
+@pytest.mark.parametrize(
+    "a, b, c, expect",
+    [
+        (" French", " France", " Germany", " German"),
+        (" peace", " war", " enemy", " friend"),
+        (" February", " January", " March", " April"),
+    ],
+)
 def test_arithmetic_matches_a_naive_search(a, b, c, expect):
     r = run(vector_math, a=a, b=b, c=c, expect=expect)
     t = table()

@@ -14,8 +14,14 @@ import pytest
 from llm_core.activations import silu
 from llm_core.ffn import swiglu
 from llm_core.norms import rms_norm
-from tests.tolerances import (abs_matmul, are_top, assert_within_rounding, forward_terms, rounding_tolerance,
-                              within_rounding)
+from tests.tolerances import (
+    abs_matmul,
+    are_top,
+    assert_within_rounding,
+    forward_terms,
+    rounding_tolerance,
+    within_rounding,
+)
 from widget_loader import load_widget, run
 from widgetlib.fmt import fixed, percent
 
@@ -25,6 +31,7 @@ swiglu_ffn = load_widget("swiglu_ffn")
 
 
 # --- dense_layer -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("params", [{}, *dense_layer.EXAMPLES, {"x0": 0, "x1": 0, "x2": 0, "seed": 17}])
 def test_dense_layer_matches_a_naive_loop(params):
@@ -68,24 +75,38 @@ def test_dense_layer_relu_zeroes_the_negative_default_output():
     assert relu["outputs"][0]["h"] == 0.0 and relu["outputs"][3]["h"] == pytest.approx(3.50)
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"x0": 9}, "x0", 2.0), ({"x1": -9}, "x1", -2.0), ({"x2": "0.5"}, "x2", 0.5),
-    ({"seed": -4}, "seed", 0), ({"seed": 10**9}, "seed", dense_layer.MAX_SEED),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"x0": 9}, "x0", 2.0),
+        ({"x1": -9}, "x1", -2.0),
+        ({"x2": "0.5"}, "x2", 0.5),
+        ({"seed": -4}, "seed", 0),
+        ({"seed": 10**9}, "seed", dense_layer.MAX_SEED),
+    ],
+)
 def test_dense_layer_clamps(params, key, expected):
     assert run(dense_layer, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"x0": "abc"}, "x0"), ({"x1": float("nan")}, "x1"), ({"x2": None}, "x2"), ({"seed": 1.5}, "seed"),
-    ({"seed": ""}, "seed"), ({"activation": "tanh"}, "activation"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"x0": "abc"}, "x0"),
+        ({"x1": float("nan")}, "x1"),
+        ({"x2": None}, "x2"),
+        ({"seed": 1.5}, "seed"),
+        ({"seed": ""}, "seed"),
+        ({"activation": "tanh"}, "activation"),
+    ],
+)
 def test_dense_layer_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         dense_layer.compute(params)
 
 
 # --- swiglu_ffn --------------------------------------------------------------------------------------
+
 
 def traced(prompt: str):
     tiny = swiglu_ffn.model()
@@ -106,13 +127,28 @@ def test_swiglu_ffn_equals_llm_core_swiglu_on_the_traced_input(params):
     # the widget's FFN is the model's own: the trace holds the same activations for this token (the
     # trace's row was computed with the whole prompt at once, this one alone: another float32 order)
     for key in ("gate", "up"):  # the norm's d_model terms, then the projection's d_model terms
-        assert_within_rounding(ref[key][0], trace["layers"][layer]["ffn"][key][pos], 2 * cfg.d_model + 3,
-                               abs_matmul(x[0], w[f"w_{key}"]), what=key)
+        assert_within_rounding(
+            ref[key][0],
+            trace["layers"][layer]["ffn"][key][pos],
+            2 * cfg.d_model + 3,
+            abs_matmul(x[0], w[f"w_{key}"]),
+            what=key,
+        )
     n_ffn = 2 * cfg.d_model + cfg.d_ff + 9  # the whole FFN: forward_terms' count for one
-    assert_within_rounding(ref["hidden"][0], trace["layers"][layer]["ffn"]["hidden"][pos], n_ffn,
-                           np.abs(ref["hidden"][0]).max(), what="hidden")
-    assert_within_rounding(residual + out[0], trace["residual"][2 * layer + 2][pos], n_ffn,
-                           np.abs(residual + out[0]).max(), what="residual")
+    assert_within_rounding(
+        ref["hidden"][0],
+        trace["layers"][layer]["ffn"]["hidden"][pos],
+        n_ffn,
+        np.abs(ref["hidden"][0]).max(),
+        what="hidden",
+    )
+    assert_within_rounding(
+        residual + out[0],
+        trace["residual"][2 * layer + 2][pos],
+        n_ffn,
+        np.abs(residual + out[0]).max(),
+        what="residual",
+    )
 
     # The widget traced only the tokens up to `position` through the layers up to `layer`; this test
     # traced the whole prompt: the same numbers up to float32 rounding along the whole pass.
@@ -154,7 +190,7 @@ def test_swiglu_ffn_writes_what_the_view_shows():
     for s in r["strips"]:
         assert s["max_text"] == fixed(s["max"], 2)
         assert s["bars"] == [[i + 0.5, 20 - 19 * v / s["max"]] for i, v in enumerate(s["values"]) if v != 0]
-        assert all(1 - 1e-9 <= y <= 39 + 1e-9 for _, y in s["bars"])   # inside the strip's 40 units
+        assert all(1 - 1e-9 <= y <= 39 + 1e-9 for _, y in s["bars"])  # inside the strip's 40 units
     hidden = r["strips"][3]
     for n in r["neurons"]:
         assert n["mark"] == [n["index"] + 0.5, 20 - 19 * n["value"] / hidden["max"]]
@@ -163,7 +199,11 @@ def test_swiglu_ffn_writes_what_the_view_shows():
     assert (t["out_norm"], t["ratio"], t["cos"]) == (fixed(r["out_norm"], 2), fixed(r["ratio"], 2), fixed(r["cos"], 2))
     assert t["top_share"] == percent(r["top_share"], 0) and t["residual_norm"] == fixed(r["residual_norm"], 2)
     widths = [b["width"] for b in r["norm_bars"]]
-    assert "100.0%" in widths and [b["text"] for b in r["norm_bars"]] == [t["residual_norm"], t["out_norm"], t["new_norm"]]
+    assert "100.0%" in widths and [b["text"] for b in r["norm_bars"]] == [
+        t["residual_norm"],
+        t["out_norm"],
+        t["new_norm"],
+    ]
     assert [c["chosen"] for c in r["tokens"]] == [k == r["token"]["position"] for k in range(r["n_tokens"])]
     assert r["max_position"] == r["n_tokens"] - 1
 
@@ -172,8 +212,11 @@ def test_swiglu_ffn_position_is_clamped_to_the_prompt():
     r = run(swiglu_ffn, prompt="I ask the Congress to", position=63)
     assert r["params"]["position"] == r["n_tokens"] - 1 == 4
     assert run(swiglu_ffn, layer=99)["params"]["layer"] == 5
-    assert run(swiglu_ffn, layer=-1, position=-5)["params"] | {"prompt": ""} == {"prompt": "", "layer": 0,
-                                                                                  "position": 0}
+    assert run(swiglu_ffn, layer=-1, position=-5)["params"] | {"prompt": ""} == {
+        "prompt": "",
+        "layer": 0,
+        "position": 0,
+    }
 
 
 def test_swiglu_ffn_empty_and_long_prompts():
@@ -190,10 +233,17 @@ def test_swiglu_ffn_awkward_text(text):
     run(swiglu_ffn, prompt=text, position=3)
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"prompt": None}, "prompt"), ({"prompt": 42}, "prompt"), ({"layer": "deep"}, "layer"),
-    ({"layer": 2.5}, "layer"), ({"position": float("inf")}, "position"), ({"position": [1]}, "position"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"prompt": None}, "prompt"),
+        ({"prompt": 42}, "prompt"),
+        ({"layer": "deep"}, "layer"),
+        ({"layer": 2.5}, "layer"),
+        ({"position": float("inf")}, "position"),
+        ({"position": [1]}, "position"),
+    ],
+)
 def test_swiglu_ffn_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         swiglu_ffn.compute(params)
@@ -201,17 +251,22 @@ def test_swiglu_ffn_bad_values_raise_a_readable_error(params, word):
 
 # --- the numbers chapters/04-feed-forward.md quotes --------------------------------------------------
 
+
 def test_chapter_ffn_widths():
     """d_ff / d_model of the published configs the chapter names (llm_core.configs, from each config.json)."""
     from llm_core.configs import CONFIGS
+
     ratio = {key: CONFIGS[key].d_ff / CONFIGS[key].d_model for key in CONFIGS if not key.startswith("gpt2")}
+
     def eight_thirds(d_model):  # 8/3 d_model, rounded up to a multiple of 256
         return math.ceil(8 * d_model / 3 / 256) * 256
+
     assert CONFIGS["llama-2-7b"].d_ff == 11_008 == eight_thirds(4096)
     assert CONFIGS["llama-2-13b"].d_ff == eight_thirds(5120)
     assert round(ratio["llama-2-7b"], 2) == 2.69
-    assert {k: ratio[k] for k in ("llama-2-70b", "llama-3-8b", "llama-3-70b", "mistral-7b")} == \
-        dict.fromkeys(("llama-2-70b", "llama-3-8b", "llama-3-70b", "mistral-7b"), 3.5)
+    assert {k: ratio[k] for k in ("llama-2-70b", "llama-3-8b", "llama-3-70b", "mistral-7b")} == dict.fromkeys(
+        ("llama-2-70b", "llama-3-8b", "llama-3-70b", "mistral-7b"), 3.5
+    )
     assert CONFIGS["llama-3-8b"].d_ff == 14_336 and CONFIGS["llama-3-8b"].d_model == 4_096
     assert (ratio["llama-3.1-405b"], ratio["llama-3.2-1b"], round(ratio["qwen2.5-7b"], 1)) == (3.25, 4.0, 5.3)
     assert (CONFIGS["qwen2.5-7b"].d_ff, CONFIGS["qwen2.5-7b"].d_model) == (18_944, 3_584)

@@ -17,8 +17,11 @@ from llm_core.models import get_model
 from widget_loader import load_widget, run
 
 blocks = load_widget("gguf_blocks")
-QUANTIZERS = {"Q8_0": (gguf.quantize_q8_0, gguf.dequantize_q8_0), "Q4_0": (gguf.quantize_q4_0, gguf.dequantize_q4_0),
-              "Q4_1": (gguf.quantize_q4_1, gguf.dequantize_q4_1)}
+QUANTIZERS = {
+    "Q8_0": (gguf.quantize_q8_0, gguf.dequantize_q8_0),
+    "Q4_0": (gguf.quantize_q4_0, gguf.dequantize_q4_0),
+    "Q4_1": (gguf.quantize_q4_1, gguf.dequantize_q4_1),
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,7 @@ def smollm2(smollm2_gguf):
 def float16_value(two_bytes):  # "0f", "30" -> the fp16 number, decoded by hand from its bits
     bits = int(two_bytes[1] + two_bytes[0], 16)  # little-endian: the second byte is the high one
     sign, exponent, mantissa = bits >> 15, (bits >> 10) & 0x1F, bits & 0x3FF
-    magnitude = 2.0 ** -14 * mantissa / 1024 if exponent == 0 else 2.0 ** (exponent - 15) * (1 + mantissa / 1024)
+    magnitude = 2.0**-14 * mantissa / 1024 if exponent == 0 else 2.0 ** (exponent - 15) * (1 + mantissa / 1024)
     return -magnitude if sign else magnitude
 
 
@@ -43,8 +46,11 @@ def naive_decode(kind, raw):  # uint8 [block bytes] -> 32 weights, by a loop ove
     out = [0.0] * 32
     for j, byte in enumerate(codes):
         for position, q in ((j, byte & 0x0F), (j + 16, byte >> 4)):
-            out[position] = (np.float32(d) * np.float32(q) + np.float32(m) if kind == "Q4_1"
-                             else np.float32(d) * np.float32(int(q) - 8))
+            out[position] = (
+                np.float32(d) * np.float32(q) + np.float32(m)
+                if kind == "Q4_1"
+                else np.float32(d) * np.float32(int(q) - 8)
+            )
     return out
 
 
@@ -53,11 +59,11 @@ def check_block(r, tensor_bytes, tensor):
     b, t, p = r["block"], r["tensor"], r["params"]
     row_bytes = t["blocks_per_row"] * t["block_bytes"]
     start = p["row"] * row_bytes + p["block"] * t["block_bytes"]
-    raw = np.asarray(tensor_bytes).reshape(-1)[start:start + t["block_bytes"]]
+    raw = np.asarray(tensor_bytes).reshape(-1)[start : start + t["block_bytes"]]
     assert b["hex"] == [f"{x:02x}" for x in raw.tolist()]
     assert [h for f in b["fields"] for h in f["bytes"]] == b["hex"]  # the fields cover the block in order
     assert b["offset"] == f"{start:,}"
-    weights = tensor[p["row"], b["first"]:b["first"] + 32]
+    weights = tensor[p["row"], b["first"] : b["first"] + 32]
     values = [e["value"] for e in b["elements"]]
     assert values == weights.tolist()  # exactly the weights the model runs
     assert values == [float(v) for v in naive_decode(t["type"], raw)]
@@ -75,11 +81,11 @@ def check_block(r, tensor_bytes, tensor):
 
 def naive_errors(w):  # float32 [n_rows, n_cols] -> {format: (rms error / rms, max error / rms)}
     w64 = w.astype(np.float64)
-    rms = np.sqrt(np.mean(w64 ** 2))
+    rms = np.sqrt(np.mean(w64**2))
     out = {"F16": np.abs(w.astype(np.float16).astype(np.float64) - w64)}
     for fmt, (quantize, dequantize) in QUANTIZERS.items():
         out[fmt] = np.abs(dequantize(quantize(w)).reshape(w.shape).astype(np.float64) - w64)
-    return {fmt: (np.sqrt(np.mean(e ** 2)) / rms, e.max() / rms) for fmt, e in out.items()}
+    return {fmt: (np.sqrt(np.mean(e**2)) / rms, e.max() / rms) for fmt, e in out.items()}
 
 
 def check_errors(r, w):
@@ -91,6 +97,7 @@ def check_errors(r, w):
 
 
 # -- the tiny model, stored as SmolLM2's file stores its weights ---------------------------------------
+
 
 def tiny_as_gguf(name):  # -> float32 [d_out, d_in], laid out as llama.cpp's converter writes it
     model = get_model("tiny")
@@ -141,16 +148,20 @@ def test_bits_and_bytes_of_each_format():
     cfg = get_model("tiny").cfg
     n_norm = (2 * cfg.n_layer + 1) * cfg.d_model
     n_matrix = sum(w.size for k, w in get_model("tiny").weights.items() if w.ndim == 2)
-    assert [f["model"] for f in r["formats"]] == [blocks.megabytes(n_matrix // 32 * size + 4 * n_norm)
-                                                  for size in (64, 34, 18, 20)]
+    assert [f["model"] for f in r["formats"]] == [
+        blocks.megabytes(n_matrix // 32 * size + 4 * n_norm) for size in (64, 34, 18, 20)
+    ]
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"row": 10 ** 6, "block": 10 ** 6}, {"row": 127, "block": 3}),
-    ({"layer": 99, "tensor": "ffn_down"}, {"layer": 5}),
-    ({"tensor": "ffn_down", "block": 50}, {"block": 11}),
-    ({"tensor": "token_embd", "row": "4095", "layer": 3}, {"row": 4095, "layer": 3}),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"row": 10**6, "block": 10**6}, {"row": 127, "block": 3}),
+        ({"layer": 99, "tensor": "ffn_down"}, {"layer": 5}),
+        ({"tensor": "ffn_down", "block": 50}, {"block": 11}),
+        ({"tensor": "token_embd", "row": "4095", "layer": 3}, {"row": 4095, "layer": 3}),
+    ],
+)
 def test_out_of_range_positions_are_clamped(params, expected):
     r = run(blocks, **params)
     p, t = r["params"], r["tensor"]
@@ -160,15 +171,18 @@ def test_out_of_range_positions_are_clamped(params, expected):
     assert all(p[k] <= r["limits"][k] for k in ("layer", "row", "block"))
 
 
-@pytest.mark.parametrize("params, words", [
-    ({"tensor": "wq"}, "tensor must be one of"),
-    ({"tensor": "attn_norm"}, "tensor must be one of"),
-    ({"model": "gpt2"}, "model must be one of"),
-    ({"row": 2.5}, "row must be a whole number"),
-    ({"block": "x"}, "block must be a number"),
-    ({"layer": None}, "layer must be a finite number"),
-    ({"row": ""}, "row must be a number"),  # an emptied number box: said, not read as 0
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"tensor": "wq"}, "tensor must be one of"),
+        ({"tensor": "attn_norm"}, "tensor must be one of"),
+        ({"model": "gpt2"}, "model must be one of"),
+        ({"row": 2.5}, "row must be a whole number"),
+        ({"block": "x"}, "block must be a number"),
+        ({"layer": None}, "layer must be a finite number"),
+        ({"row": ""}, "row must be a number"),  # an emptied number box: said, not read as 0
+    ],
+)
 def test_bad_values_raise_a_readable_error(params, words):
     with pytest.raises(ValueError, match=words):
         blocks.compute(params)
@@ -190,6 +204,7 @@ def gguf_file(tensors):  # {name: (ggml type, numpy shape, raw bytes)} -> a mini
 
     def string(s):
         return struct.pack("<Q", len(s.encode())) + s.encode()
+
     head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), 0)
     data = b""
     for name, (kind, shape, raw) in tensors.items():
@@ -208,17 +223,24 @@ def readers_file(tmp_path, monkeypatch, tensors):  # -> the reader's own GGUF, w
 
 def test_a_readers_q4_0_file_is_decoded_with_q_minus_8(tmp_path, monkeypatch):
     w = np.random.default_rng(0).standard_normal((2, 64, 96)).astype(np.float32)  # two layers' attn_q
-    f = readers_file(tmp_path, monkeypatch, {
-        "token_embd.weight": ("Q8_0", (10, 96), gguf.quantize_q8_0(w[0, :10]).tobytes()),
-        **{f"blk.{i}.attn_q.weight": ("Q4_0", (64, 96), gguf.quantize_q4_0(w[i]).tobytes()) for i in range(2)}})
+    f = readers_file(
+        tmp_path,
+        monkeypatch,
+        {
+            "token_embd.weight": ("Q8_0", (10, 96), gguf.quantize_q8_0(w[0, :10]).tobytes()),
+            **{f"blk.{i}.attn_q.weight": ("Q4_0", (64, 96), gguf.quantize_q4_0(w[i]).tobytes()) for i in range(2)},
+        },
+    )
     r = run(blocks, model="file", layer=7, row=63, block=2)
     assert r["params"]["layer"] == 1 and r["tensor"]["type"] == "Q4_0" and r["block"]["formula"] == "d × (q − 8)"
     check_block(r, f.tensor_bytes("blk.1.attn_q.weight"), f.tensor("blk.1.attn_q.weight"))
     check_errors(r, f.tensor("blk.1.attn_q.weight"))
     assert [x["name"] for x in r["formats"] if x["same_bytes"]] == ["Q4_0"]
     assert all(e["edge"] == (e["q"] == 0) for e in r["block"]["elements"])  # code 0: the weight that set d
-    assert r["stored"] == ("As stored: 3 tensors (2 in Q4_0, 1 in Q8_0), 0.00793 MB of weights, "  # 7,932 bytes
-                           f"{8 * (2 * 64 * 3 * 18 + 10 * 3 * 34) / (2 * 64 * 96 + 10 * 96):.2f} bits a weight on average.")
+    assert r["stored"] == (
+        "As stored: 3 tensors (2 in Q4_0, 1 in Q8_0), 0.00793 MB of weights, "  # 7,932 bytes
+        f"{8 * (2 * 64 * 3 * 18 + 10 * 3 * 34) / (2 * 64 * 96 + 10 * 96):.2f} bits a weight on average."
+    )
     r = run(blocks, model="file", tensor="token_embd", row=4)
     check_block(r, f.tensor_bytes("token_embd.weight"), f.tensor("token_embd.weight"))
 
@@ -226,13 +248,17 @@ def test_a_readers_q4_0_file_is_decoded_with_q_minus_8(tmp_path, monkeypatch):
 def test_a_readers_file_with_unblocked_tensors_gets_a_clear_message(tmp_path, monkeypatch):
     """A reader's own GGUF whose matrices are F16 has no blocks to decode: the widget says so."""
     one = np.ones((32, 32), "<f2").tobytes()
-    readers_file(tmp_path, monkeypatch, {"token_embd.weight": ("F16", (32, 32), one),
-                                         "blk.0.attn_q.weight": ("F16", (32, 32), one)})
+    readers_file(
+        tmp_path,
+        monkeypatch,
+        {"token_embd.weight": ("F16", (32, 32), one), "blk.0.attn_q.weight": ("F16", (32, 32), one)},
+    )
     with pytest.raises(ValueError, match="stored as F16, one number after another, without blocks"):
         blocks.compute({"model": "file"})
 
 
 # -- SmolLM2's real file -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("params", blocks.SMOLLM2_EXAMPLES)
 def test_smollm2_blocks_are_the_files_bytes_and_weights(smollm2, params):
@@ -255,8 +281,12 @@ def test_the_embedding_table_is_measured_on_one_row_in_14(smollm2):
     r = run(blocks, model="smollm2", tensor="token_embd")
     check_errors(r, smollm2.tensor("token_embd.weight")[::14])
     assert r["requantized"].startswith("One row in 14 of the tensor (3,511 of its 49,152 rows, 2,022,336 weights)")
-    assert {f["name"]: f["same_bytes"] for f in r["formats"]} == {"F16": False, "Q8_0": True, "Q4_0": False,
-                                                                  "Q4_1": False}
+    assert {f["name"]: f["same_bytes"] for f in r["formats"]} == {
+        "F16": False,
+        "Q8_0": True,
+        "Q4_0": False,
+        "Q4_1": False,
+    }
 
 
 def test_every_smollm2_q4_1_matrix_requantizes_to_the_files_bytes(smollm2):
@@ -277,10 +307,12 @@ def test_the_widget_reads_the_files_header_only(smollm2_gguf):
     head = blocks.file_head(key)
     assert len(head.buffer) < 8 << 20 < smollm2_gguf.stat().st_size  # the metadata, not the 98 MB
     assert {n: (i.shape, i.type, i.offset) for n, i in head.tensors.items()} == {
-        n: (i.shape, i.type, i.offset) for n, i in gguf.read_gguf(smollm2_gguf).tensors.items()}
+        n: (i.shape, i.type, i.offset) for n, i in gguf.read_gguf(smollm2_gguf).tensors.items()
+    }
 
 
 # -- the numbers chapters/11-quantization.md quotes ----------------------------------------------------
+
 
 def test_chapter_smollm2_file_facts(smollm2, smollm2_gguf):
     from llm_core.model import n_params
@@ -293,10 +325,15 @@ def test_chapter_smollm2_file_facts(smollm2, smollm2_gguf):
     assert (n_params(cfg), n_params(get_model("tiny").cfg)) == (134_515_008, 1_705_600)
     assert round(n_params(cfg) / n_params(get_model("tiny").cfg)) == 79  # "nearly 80 times"
     r = run(blocks, model="smollm2")
-    assert r["stored"] == ("As stored: 272 tensors (210 in Q4_1, 61 in F32, 1 in Q8_0), 96.6 MB of weights, "
-                           "5.74 bits a weight on average.")
-    assert {f["name"]: f["model"] for f in r["formats"]} == {"F16": "269 MB", "Q8_0": "143 MB", "Q4_0": "75.8 MB",
-                                                             "Q4_1": "84.2 MB"}
+    assert r["stored"] == (
+        "As stored: 272 tensors (210 in Q4_1, 61 in F32, 1 in Q8_0), 96.6 MB of weights, 5.74 bits a weight on average."
+    )
+    assert {f["name"]: f["model"] for f in r["formats"]} == {
+        "F16": "269 MB",
+        "Q8_0": "143 MB",
+        "Q4_0": "75.8 MB",
+        "Q4_1": "84.2 MB",
+    }
 
 
 def test_chapter_first_block_of_attn_q(smollm2):
@@ -320,7 +357,7 @@ def test_chapter_errors_of_attn_q(smollm2):
     w_hat = gguf.dequantize_q4_0(gguf.quantize_q4_0(w)).reshape(w.shape)
     assert round(100 * np.mean(w_hat != w)) == 98  # "98% of the weights move"
     row, col = np.unravel_index(np.argmax(np.abs(w_hat - w)), w.shape)
-    block = w[row, col // 32 * 32:col // 32 * 32 + 32]
+    block = w[row, col // 32 * 32 : col // 32 * 32 + 32]
     rms = np.sqrt(np.mean(w.astype(np.float64) ** 2))
     absmax = np.abs(block).max()
     assert round(float(absmax), 2) == 5.25 and int(absmax / rms) == 18 and round(absmax / 8, 2) == 0.66

@@ -31,12 +31,15 @@ def test_data_files_and_the_compare_switch():
     assert any(e.get("compare") is False for e in cached_generation.EXAMPLES)  # the browser test checks both
 
 
-@pytest.mark.parametrize("params", [
-    {},
-    {"temperature": 0, "n_tokens": 12},
-    {"prompt": "I ask the Congress to", "temperature": 1.5, "seed": 3, "n_tokens": 10},
-    {"prompt": "", "seed": 9, "n_tokens": 6},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"temperature": 0, "n_tokens": 12},
+        {"prompt": "I ask the Congress to", "temperature": 1.5, "seed": 3, "n_tokens": 10},
+        {"prompt": "", "seed": 9, "n_tokens": 6},
+    ],
+)
 def test_same_tokens_with_and_without_the_cache_and_as_generate(params):
     check_cached_against_uncached(run(**params))
 
@@ -49,9 +52,11 @@ def check_cached_against_uncached(r):
     cached, uncached = [t["id"] for t in r["tokens"]], [t["id"] for t in r["tokens_uncached"]]
     tiny = cached_generation.model()
     ids, _ = prompt_ids(tiny, p["prompt"], p["n_tokens"], cached_generation.MAX_PROMPT_CHARS)
-    ids = ids[-cached_generation.MAX_PROMPT_TOKENS:]  # what the widget reads of a long prompt
-    runs = {use_cache: tiny.generate(ids, p["n_tokens"], temperature=p["temperature"], seed=p["seed"],
-                                     use_cache=use_cache) for use_cache in (True, False)}
+    ids = ids[-cached_generation.MAX_PROMPT_TOKENS :]  # what the widget reads of a long prompt
+    runs = {
+        use_cache: tiny.generate(ids, p["n_tokens"], temperature=p["temperature"], seed=p["seed"], use_cache=use_cache)
+        for use_cache in (True, False)
+    }
     assert runs[True]["new_ids"] == cached and runs[False]["new_ids"] == uncached
     assert len(runs[True]["prompt_ids"]) == r["n_prompt_tokens"]
     assert r["identical"] == (cached == uncached)
@@ -62,12 +67,15 @@ def check_cached_against_uncached(r):
         assert_within_rounding(a["logits"], b["logits"], n_terms, np.abs(b["logits"]).max())
 
 
-@pytest.mark.parametrize("params", [
-    {},
-    {"temperature": 0, "n_tokens": 12},
-    {"prompt": "I ask the Congress to", "temperature": 1.5, "seed": 3, "n_tokens": 10},
-    {"prompt": "", "seed": 9, "n_tokens": 6},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"temperature": 0, "n_tokens": 12},
+        {"prompt": "I ask the Congress to", "temperature": 1.5, "seed": 3, "n_tokens": 10},
+        {"prompt": "", "seed": 9, "n_tokens": 6},
+    ],
+)
 def test_compare_off_runs_only_the_cache_and_gives_the_same_tokens(params, monkeypatch):
     on = run(**params, compare=True)
     with monkeypatch.context() as m:  # unticked, the slow run must not happen at all
@@ -88,9 +96,17 @@ def test_compare_off_runs_only_the_cache_and_gives_the_same_tokens(params, monke
     assert off == on  # everything else is the same
 
 
-@pytest.mark.parametrize("value, expected", [
-    (True, True), (False, False), ("true", True), ("FALSE", False), (1, True), (0, False),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("FALSE", False),
+        (1, True),
+        (0, False),
+    ],
+)
 def test_compare_accepts_what_a_checkbox_sends(value, expected):
     assert run(compare=value, n_tokens=2)["params"]["compare"] is expected
 
@@ -114,7 +130,8 @@ def test_texts_the_figure_prints():
     assert t["cache_line"] == (
         f"The cache after each step: 3,072 bytes per position (2 for K and V × 6 layers × 2 KV heads × 32 numbers "
         f"× 4 bytes), {3072 * n_prompt:,} after the prefill of {n_prompt} prompt tokens, {3072 * (n_prompt + 4):,} "
-        "at the end. Room for all 256 positions is reserved up front: 786,432 bytes.")
+        "at the end. Room for all 256 positions is reserved up front: 786,432 bytes."
+    )
     assert f"{r['decode_flops_per_byte']:.2f} operations per byte" in t["work_line"]
     assert r["bytes_chart"]["last_label"] == f"step 4: {r['cache_bytes']:,} bytes"
     m = r["measured"]["text"]
@@ -134,12 +151,14 @@ def test_time_bars_share_one_scale():
     m = run(n_tokens=6)["measured"]
     top = max(m["ms_cached"] + m["ms_uncached"])
     bars = [bar for series in m["bars"] for bar in series]
-    assert max(bar["h"] for bar in bars) == pytest.approx(cached_generation.HEIGHT - cached_generation.TOP
-                                                          - cached_generation.BOTTOM, abs=0.01)
+    assert max(bar["h"] for bar in bars) == pytest.approx(
+        cached_generation.HEIGHT - cached_generation.TOP - cached_generation.BOTTOM, abs=0.01
+    )
     for series, times in zip(m["bars"], (m["ms_cached"], m["ms_uncached"])):
         assert [bar["h"] for bar in series] == pytest.approx(
             [t / top * (cached_generation.HEIGHT - cached_generation.TOP - cached_generation.BOTTOM) for t in times],
-            abs=0.01)
+            abs=0.01,
+        )
 
 
 @pytest.mark.parametrize("n_tokens", [1, 5, 16])
@@ -152,7 +171,7 @@ def test_cache_bytes_follow_the_closed_form(n_tokens):
     for k, step in enumerate(r["steps"]):
         assert step["step"] == k and step["phase"] == ("prefill" if k == 0 else "decode")
         assert step["fed"] == (n_prompt if k == 0 else 1)  # prefill reads the prompt, decode one token
-        assert step["fed_uncached"] == n_prompt + k        # without the cache: everything so far
+        assert step["fed_uncached"] == n_prompt + k  # without the cache: everything so far
         assert step["cache_positions"] == n_prompt + k
         assert step["cache_bytes"] == per_position * (n_prompt + k)
     assert r["cache_bytes"] == r["steps"][-1]["cache_bytes"]
@@ -187,11 +206,18 @@ def test_wall_clock_numbers_only_under_measured():
     assert run(n_tokens=1)["measured"]["decode_ms"] is None
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"n_tokens": 0}, "n_tokens", 1), ({"n_tokens": 1000}, "n_tokens", 64),
-    ({"temperature": -1}, "temperature", 0.0), ({"temperature": 9}, "temperature", 2.0),
-    ({"temperature": "0.5"}, "temperature", 0.5), ({"seed": -1}, "seed", 0), ({"seed": 2**40}, "seed", 2**32 - 1),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"n_tokens": 0}, "n_tokens", 1),
+        ({"n_tokens": 1000}, "n_tokens", 64),
+        ({"temperature": -1}, "temperature", 0.0),
+        ({"temperature": 9}, "temperature", 2.0),
+        ({"temperature": "0.5"}, "temperature", 0.5),
+        ({"seed": -1}, "seed", 0),
+        ({"seed": 2**40}, "seed", 2**32 - 1),
+    ],
+)
 def test_clamping(params, key, expected):
     if key == "n_tokens" and expected == 64:
         r = cached_generation.compute({**params, "temperature": 0})
@@ -200,8 +226,9 @@ def test_clamping(params, key, expected):
     assert r["params"][key] == expected
 
 
-@pytest.mark.parametrize("prompt", ["", "\n\n\t", "👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "x" * 1_000_000,
-                                    "the Union " * 400])
+@pytest.mark.parametrize(
+    "prompt", ["", "\n\n\t", "👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "x" * 1_000_000, "the Union " * 400]
+)
 def test_awkward_prompts(prompt):
     r = run(prompt=prompt, n_tokens=2)
     check_cached_against_uncached(r)
@@ -210,11 +237,19 @@ def test_awkward_prompts(prompt):
         assert r["note"]
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"prompt": None}, "prompt"), ({"prompt": 42}, "prompt"), ({"temperature": "hot"}, "temperature"),
-    ({"temperature": float("nan")}, "temperature"), ({"n_tokens": 2.5}, "n_tokens"), ({"n_tokens": [3]}, "n_tokens"),
-    ({"seed": "abc"}, "seed"), ({"seed": True}, "seed"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"prompt": None}, "prompt"),
+        ({"prompt": 42}, "prompt"),
+        ({"temperature": "hot"}, "temperature"),
+        ({"temperature": float("nan")}, "temperature"),
+        ({"n_tokens": 2.5}, "n_tokens"),
+        ({"n_tokens": [3]}, "n_tokens"),
+        ({"seed": "abc"}, "seed"),
+        ({"seed": True}, "seed"),
+    ],
+)
 def test_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         cached_generation.compute(params)

@@ -37,8 +37,10 @@ def test_step_k_is_the_prompt_plus_k_tokens_of_generate(step, temperature, seed)
     prompt_ids = tiny.encoding.encode(PROMPT)
     sequence = prompt_ids + ref["new_ids"][:step]
     assert r["n_seq"] == len(sequence) and r["n_prompt_tokens"] == len(prompt_ids)
-    assert [c["id"] for c in r["tokens"]] == sequence[-len(r["tokens"]):]
-    assert [c.get("new", False) for c in r["tokens"]] == [i >= len(prompt_ids) for i in range(len(sequence))][-len(r["tokens"]):]
+    assert [c["id"] for c in r["tokens"]] == sequence[-len(r["tokens"]) :]
+    assert [c.get("new", False) for c in r["tokens"]] == [i >= len(prompt_ids) for i in range(len(sequence))][
+        -len(r["tokens"]) :
+    ]
     assert r["next"]["id"] == ref["new_ids"][step]
     assert r["generated"] == tiny.encoding.decode(ref["new_ids"][:step])
     # a shorter run of generate gives the same first tokens: the loop does not depend on its length
@@ -74,7 +76,10 @@ def test_pipeline_numbers_are_consistent():
 
 def test_empty_and_long_prompts_say_what_happened():
     empty = run(prompt="", step=1)
-    assert "empty" in empty["note"] and empty["tokens"][0]["id"] == model_pass.model().encoding.special_tokens["<|endoftext|>"]
+    assert (
+        "empty" in empty["note"]
+        and empty["tokens"][0]["id"] == model_pass.model().encoding.special_tokens["<|endoftext|>"]
+    )
     long = run(prompt="word " * 400, step=16)
     assert "last" in long["note"] and long["n_seq"] == model_pass.model().cfg.n_ctx - 1
     assert long["prompt_cut"] and len(long["tokens"]) == model_pass.N_SHOWN_TOKENS
@@ -88,10 +93,18 @@ def test_params_are_clamped():
     assert r["params"] == {"prompt": PROMPT, "step": 0, "temperature": 0.0, "seed": 4}
 
 
-@pytest.mark.parametrize("params", [
-    {"prompt": 3}, {"step": "two"}, {"step": 1.5}, {"temperature": float("nan")}, {"temperature": None},
-    {"seed": True}, {"seed": float("inf")},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"prompt": 3},
+        {"step": "two"},
+        {"step": 1.5},
+        {"temperature": float("nan")},
+        {"temperature": None},
+        {"seed": True},
+        {"seed": float("inf")},
+    ],
+)
 def test_bad_values_raise_a_readable_error(params):
     with pytest.raises(ValueError):
         model_pass.compute(params)

@@ -22,6 +22,7 @@ lora_params = load_widget("lora_params")
 
 # -- lora_rank ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("layer, matrix, rank", [(0, "wq", 8), (3, "w_down", 32), (5, "wk", 1), (2, "w_up", 100)])
 def test_error_matches_numpy_svd_and_a_direct_reconstruction(layer, matrix, rank):
     r = run(lora_rank, layer=layer, matrix=matrix, rank=rank)
@@ -29,7 +30,7 @@ def test_error_matches_numpy_svd_and_a_direct_reconstruction(layer, matrix, rank
     u, s, vt = np.linalg.svd(w, full_matrices=False)
     approx = (u[:, :rank] * s[:rank]) @ vt[:rank]
     assert math.isclose(r["relative"], np.linalg.norm(w - approx) / np.linalg.norm(w), rel_tol=1e-6)
-    assert math.isclose(r["energy"], np.sum(s[:rank] ** 2) / np.sum(s ** 2), rel_tol=1e-9)
+    assert math.isclose(r["energy"], np.sum(s[:rank] ** 2) / np.sum(s**2), rel_tol=1e-9)
     assert math.isclose(r["spectrum"]["max"], s[0], rel_tol=1e-9) and r["spectrum"]["n"] == len(s)
     assert [b["kept"] for b in r["spectrum"]["bars"]] == [i < rank for i in range(len(s))]
     assert r["lora"] == rank * sum(w.shape) and r["full"] == w.size
@@ -58,7 +59,8 @@ def test_lora_rank_text_is_widgetlib_fmt_of_the_values():
         "Relative error ‖W − AB‖ / ‖W‖": percent(r["relative"]),
         "Share of Σs² kept": f"{percent(r['energy'])} (90% needs rank {r['rank_for_90']})",
         "A random matrix, same shape, same rank": f"{percent(r['random_relative'])} error",
-        "Numbers in A and B, r (d_in + d_out)": f"{r['lora']:,} vs {r['full']:,} in W ({100 * r['fraction']:.1f}%)"}
+        "Numbers in A and B, r (d_in + d_out)": f"{r['lora']:,} vs {r['full']:,} in W ({100 * r['fraction']:.1f}%)",
+    }
     sp = r["spectrum"]
     assert sp["max_label"]["text"] == fixed(sp["max"], 2) and sp["cut_label"]["text"] == "r = 32"
     assert sp["cut_label"]["x"] == pytest.approx(sp["cut"] + 3)
@@ -70,7 +72,7 @@ def test_lora_rank_text_is_widgetlib_fmt_of_the_values():
 def test_rank_is_capped_by_the_smaller_side_with_a_note():
     r = run(lora_rank, matrix="wv", rank=100)
     assert r["rank"] == 64 and r["max_rank"] == 64 and "64" in r["note"]
-    assert run(lora_rank, rank=0)["rank"] == 1 and run(lora_rank, rank=10 ** 6)["rank"] == 128
+    assert run(lora_rank, rank=0)["rank"] == 1 and run(lora_rank, rank=10**6)["rank"] == 128
 
 
 def test_trained_query_matrix_is_more_compressible_than_random():
@@ -78,16 +80,23 @@ def test_trained_query_matrix_is_more_compressible_than_random():
     assert r["relative"] < r["random_relative"] and 1 <= r["rank_for_90"] <= 128
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"matrix": "tok_emb"}, "matrix"), ({"rank": "eight"}, "rank"), ({"rank": 2.5}, "rank"),
-    ({"layer": None}, "layer"), ({"rank": float("inf")}, "rank"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"matrix": "tok_emb"}, "matrix"),
+        ({"rank": "eight"}, "rank"),
+        ({"rank": 2.5}, "rank"),
+        ({"layer": None}, "layer"),
+        ({"rank": float("inf")}, "rank"),
+    ],
+)
 def test_lora_rank_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         lora_rank.compute(params)
 
 
 # -- lora_params -------------------------------------------------------------------------------------
+
 
 def test_llama_2_7b_rank_8_on_q_and_v_is_4_194_304():
     r = run(lora_params)
@@ -100,12 +109,23 @@ def test_llama_2_7b_rank_8_on_q_and_v_is_4_194_304():
 def test_lora_params_text():
     r = run(lora_params)
     assert r["rows"] == [
-        {"head": "Full fine-tuning", "trained": f"{r['total']:,} (100%)", "width": "100.0%",
-         "memory": "108 GB"},  # 107.8 GB: whole GB from 100 on
-        {"head": "LoRA, rank 8", "trained": f"4,194,304 ({percent(r['fraction'], 3)})",
-         "width": f"{100 * r['lora_bar']:.1f}%", "memory": f"{r['lora_bytes'] / 1e9:.1f} GB"}]
-    assert r["per_layer"] == [{"name": "wq", "text": " 4096 × 4096 gets 65,536; "},
-                              {"name": "wv", "text": " 4096 × 4096 gets 65,536."}]
+        {
+            "head": "Full fine-tuning",
+            "trained": f"{r['total']:,} (100%)",
+            "width": "100.0%",
+            "memory": "108 GB",
+        },  # 107.8 GB: whole GB from 100 on
+        {
+            "head": "LoRA, rank 8",
+            "trained": f"4,194,304 ({percent(r['fraction'], 3)})",
+            "width": f"{100 * r['lora_bar']:.1f}%",
+            "memory": f"{r['lora_bytes'] / 1e9:.1f} GB",
+        },
+    ]
+    assert r["per_layer"] == [
+        {"name": "wq", "text": " 4096 × 4096 gets 65,536; "},
+        {"name": "wv", "text": " 4096 × 4096 gets 65,536."},
+    ]
     assert r["adapter_text"] == "8.4 MB"
     assert [lora_params.gigabytes(n) for n in (5e8, 1.35e10, 1.404e11)] == ["0.50 GB", "13.5 GB", "140 GB"]
 
@@ -132,14 +152,16 @@ def test_more_targets_train_more():
     assert counts[0] < counts[1] < counts[2]
 
 
-@pytest.mark.parametrize("params, key, expected", [({"rank": 0}, "rank", 1), ({"rank": 10 ** 9}, "rank", 256),
-                                                   ({"rank": "32"}, "rank", 32)])
+@pytest.mark.parametrize(
+    "params, key, expected", [({"rank": 0}, "rank", 1), ({"rank": 10**9}, "rank", 256), ({"rank": "32"}, "rank", 32)]
+)
 def test_lora_params_clamps(params, key, expected):
     assert run(lora_params, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, word", [({"model": "gpt-5"}, "model"), ({"targets": "mlp"}, "targets"),
-                                          ({"rank": ""}, "rank")])
+@pytest.mark.parametrize(
+    "params, word", [({"model": "gpt-5"}, "model"), ({"targets": "mlp"}, "targets"), ({"rank": ""}, "rank")]
+)
 def test_lora_params_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         lora_params.compute(params)
@@ -147,5 +169,7 @@ def test_lora_params_bad_values_raise_a_readable_error(params, word):
 
 def test_lora_params_links_its_sources():
     links = run(lora_params)["links"]
-    assert {link["url"] for link in links} == {"https://arxiv.org/abs/2307.09288",
-                                               "https://huggingface.co/meta-llama/Llama-2-7b-hf/blob/main/config.json"}
+    assert {link["url"] for link in links} == {
+        "https://arxiv.org/abs/2307.09288",
+        "https://huggingface.co/meta-llama/Llama-2-7b-hf/blob/main/config.json",
+    }

@@ -30,7 +30,11 @@ def test_neg_log_matches_math_log(p):
     assert r["choices"] == pytest.approx(1 / p)
     # what the reader reads: three decimals of p, nats and bits, one of the choices
     assert (r["p_text"], r["nats_text"], r["bits_text"], r["choices_text"]) == (
-        f"{p:.3f}", fixed(-math.log(p), 3), fixed(-math.log2(p), 3), fixed(1 / p, 1))
+        f"{p:.3f}",
+        fixed(-math.log(p), 3),
+        fixed(-math.log2(p), 3),
+        fixed(1 / p, 1),
+    )
 
 
 def test_neg_log_texts_and_polyline():
@@ -91,16 +95,22 @@ def test_token_losses_are_minus_log_softmax_of_the_model_logits():
     assert r["stats"]["n_bytes"] == n_bytes
     assert r["stats"]["bits_per_byte"] == pytest.approx(mean * (len(ids) - 1) / math.log(2) / n_bytes, rel=1e-12)
     stats = r["stats"]
-    assert stats["text"] == {"mean": fixed(stats["mean"], 3), "perplexity": fixed(stats["perplexity"], 1),
-                             "bits_per_token": fixed(stats["bits_per_token"], 2),
-                             "bits_per_byte": fixed(stats["bits_per_byte"], 3), "n_bytes": integer(n_bytes)}
+    assert stats["text"] == {
+        "mean": fixed(stats["mean"], 3),
+        "perplexity": fixed(stats["perplexity"], 1),
+        "bits_per_token": fixed(stats["bits_per_token"], 2),
+        "bits_per_byte": fixed(stats["bits_per_byte"], 3),
+        "n_bytes": integer(n_bytes),
+    }
     assert r["scored_text"] == f"{len(ids) - 1} predicted tokens"
     assert r["tokens"][0]["loss_text"] == "–"
     assert all(c["loss_text"] == fixed(c["loss"], 2) for c in r["tokens"][1:])
 
 
-@pytest.mark.parametrize("p, text", [(0.368, "36.8%"), (0.001, "0.1%"), (0.0009996, "1 in 1,000"),
-                                     (1 / 318472.4, "1 in 318,472"), (0.99999, ">99.9%")])
+@pytest.mark.parametrize(
+    "p, text",
+    [(0.368, "36.8%"), (0.001, "0.1%"), (0.0009996, "1 in 1,000"), (1 / 318472.4, "1 in 318,472"), (0.99999, ">99.9%")],
+)
 def test_token_loss_chance_reads_small_probabilities_as_odds(p, text):
     assert token_loss.chance(p) == text
 
@@ -150,6 +160,7 @@ def test_token_loss_rejects_non_text(value):
 
 # -- token_loss on SmolLM2 (skipped without its GGUF file) ------------------------------------------
 
+
 def chip_text(segs: list) -> str:
     return "".join(text for _, text in segs).replace("·", " ")
 
@@ -166,7 +177,7 @@ def test_token_loss_on_smollm2_reads_the_text_after_endoftext(smollm2_gguf):
     expected = -np.log([softmax(logits[t].astype(np.float64))[ids[t]] for t in range(1, len(ids))])
     assert [c["id"] for c in r["tokens"]] == ids and r["tokens"][0]["loss"] is None
     # the same logits; the widget's log-softmax is float32, as for the tiny model above
-    magnitude = 1 + np.ptp(logits[1:len(ids)], axis=-1) + expected
+    magnitude = 1 + np.ptp(logits[1 : len(ids)], axis=-1) + expected
     assert_within_rounding([c["loss"] for c in r["tokens"][1:]], expected, smol.cfg.n_vocab + 3, magnitude, what="loss")
     assert r["model_name"] == "SmolLM2-135M-Instruct" and r["start"] == "<|endoftext|>"
     assert run(token_loss, text=text)["start"] is None  # the tiny model reads the text as it is
@@ -174,6 +185,7 @@ def test_token_loss_on_smollm2_reads_the_text_after_endoftext(smollm2_gguf):
 
 def test_token_loss_chapter_numbers_tiny_against_smollm2(smollm2_gguf):
     """Chapter 12's "A real model on the same text": both models on ordinary English and on the default."""
+
     def stats(model, text):
         s = run(token_loss, model=model, text=text)["stats"]
         return round(s["mean"], 2), s["perplexity"], round(s["bits_per_byte"], 3)
@@ -189,11 +201,16 @@ def test_token_loss_chapter_numbers_tiny_against_smollm2(smollm2_gguf):
     mean, _, bpb = stats("smollm2", default)
     assert (mean, round(bpb, 2)) == (4.34, 1.14)
 
-    smol = {chip_text(c["segs"]): c["loss"] for c in run(token_loss, model="smollm2",
-                                                          text=token_loss.ORDINARY_ENGLISH)["tokens"][1:]}
+    smol = {
+        chip_text(c["segs"]): c["loss"]
+        for c in run(token_loss, model="smollm2", text=token_loss.ORDINARY_ENGLISH)["tokens"][1:]
+    }
     assert round(smol[" Celsius"], 2) == 0.04
-    zeros = [c["loss"] for c in run(token_loss, model="smollm2", text=token_loss.ORDINARY_ENGLISH)["tokens"]
-             if chip_text(c["segs"]) == "0"]
+    zeros = [
+        c["loss"]
+        for c in run(token_loss, model="smollm2", text=token_loss.ORDINARY_ENGLISH)["tokens"]
+        if chip_text(c["segs"]) == "0"
+    ]
     assert round(zeros[1], 2) == 0.01  # the second 0 of 100
     worst = run(token_loss, model="smollm2")["most"][0]
     assert chip_text(worst["segs"]) == " Congress" and round(worst["loss"], 1) == 12.5
@@ -201,6 +218,7 @@ def test_token_loss_chapter_numbers_tiny_against_smollm2(smollm2_gguf):
     tiny = run(token_loss)["tokens"]
     assert [round(c["loss"], 2) for c in tiny if chip_text(c["segs"]) == " Congress"] == [1.76]
     from llm_core.model import n_params
+
     assert round(n_params(token_loss.model("smollm2").cfg) / n_params(token_loss.model().cfg)) == 79
 
 

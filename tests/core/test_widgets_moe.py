@@ -26,9 +26,11 @@ def reference(p):
     tiny = moe_router.model()
     _, trace = tiny.forward(ids, trace=True, lens=False)  # the whole model, not just up to the layer
     from llm_core.norms import rms_norm
+
     layer = p["layer"]
-    x = rms_norm(trace["residual"][2 * layer + 1], tiny.weights[f"layers.{layer}.ffn_norm"],
-                 tiny.cfg.norm_eps).astype(np.float64)
+    x = rms_norm(trace["residual"][2 * layer + 1], tiny.weights[f"layers.{layer}.ffn_norm"], tiny.cfg.norm_eps).astype(
+        np.float64
+    )
     w = moe_router.ffn_weights(layer)
     n, d_ff = p["n_experts"], tiny.cfg.d_ff
     groups = []  # [n_seq, n, d_model]: group e's output, hidden units e*d_ff/n ..
@@ -39,8 +41,9 @@ def reference(p):
     return ids, x, np.stack(groups, axis=1), dense
 
 
-@pytest.mark.parametrize("params", [{}, *moe_router.EXAMPLES, {"n_experts": 3, "top_k": 3},
-                                    {"router": "gate", "top_k": 8, "n_experts": 32}])
+@pytest.mark.parametrize(
+    "params", [{}, *moe_router.EXAMPLES, {"n_experts": 3, "top_k": 3}, {"router": "gate", "top_k": 8, "n_experts": 32}]
+)
 def test_moe_router_against_naive_references(params):
     r = run(moe_router, **params)
     p = r["params"]
@@ -56,9 +59,9 @@ def test_moe_router_against_naive_references(params):
         d_e = 384 // n
         gate = x @ moe_router.ffn_weights(p["layer"])["w_gate"]
         silu = gate / (1 + np.exp(-gate))
-        scores = np.stack([np.linalg.norm(silu[:, e * d_e:(e + 1) * d_e], axis=-1) for e in range(n)], axis=1)
+        scores = np.stack([np.linalg.norm(silu[:, e * d_e : (e + 1) * d_e], axis=-1) for e in range(n)], axis=1)
     else:
-        w_router = np.random.default_rng(moe_router.ROUTER_SEED).normal(0, 128 ** -0.5, (128, n))
+        w_router = np.random.default_rng(moe_router.ROUTER_SEED).normal(0, 128**-0.5, (128, n))
         scores = x @ w_router
     for t, row in enumerate(r["rows"]):  # each listed token: softmax, top k, renormalised, by hand
         exps = [math.exp(s - max(scores[t])) for s in scores[t]]
@@ -69,8 +72,9 @@ def test_moe_router_against_naive_references(params):
         for q in row["picks"]:
             assert q["weight"] == pytest.approx(probs[q["expert"]] / total, rel=1e-9)
         approx = sum(groups[t, e] for e in top)
-        assert row["error"] == pytest.approx(np.linalg.norm(approx - dense[t]) / np.linalg.norm(dense[t]),
-                                             rel=1e-6, abs=1e-9)
+        assert row["error"] == pytest.approx(
+            np.linalg.norm(approx - dense[t]) / np.linalg.norm(dense[t]), rel=1e-6, abs=1e-9
+        )
         assert [c["chosen"] for c in row["cells"]] == [e in top for e in range(n)]
     # errors for every k, every router, over all tokens; 0 at k = n
     for name, errs in r["errors"].items():
@@ -86,10 +90,20 @@ def test_moe_router_against_naive_references(params):
 def test_moe_router_clamps_and_refuses():
     assert run(moe_router, top_k=8, n_experts=4)["params"]["top_k"] == 4
     assert run(moe_router, layer=99, top_k=0)["params"] | {"text": ""} == {
-        "text": "", "layer": 5, "n_experts": 8, "top_k": 1, "router": "oracle"}
-    for params, word in [({"n_experts": 5}, "n_experts"), ({"n_experts": "many"}, "n_experts"),
-                         ({"top_k": 1.5}, "top_k"), ({"layer": None}, "layer"), ({"router": "learned"}, "router"),
-                         ({"text": 42}, "text")]:
+        "text": "",
+        "layer": 5,
+        "n_experts": 8,
+        "top_k": 1,
+        "router": "oracle",
+    }
+    for params, word in [
+        ({"n_experts": 5}, "n_experts"),
+        ({"n_experts": "many"}, "n_experts"),
+        ({"top_k": 1.5}, "top_k"),
+        ({"layer": None}, "layer"),
+        ({"router": "learned"}, "router"),
+        ({"text": 42}, "text"),
+    ]:
         with pytest.raises(ValueError, match=word):
             moe_router.compute(params)
 
@@ -119,6 +133,7 @@ def test_moe_params_against_llm_core():
 
 # --- the numbers chapters/20-mixture-of-experts.md quotes --------------------------------------------
 
+
 def test_chapter_router_numbers():
     r = run(moe_router)
     assert r["n_tokens"] == 34 and r["params"] == moe_router.DEFAULTS
@@ -132,14 +147,21 @@ def test_chapter_router_numbers():
 def test_chapter_parameter_numbers():
     def b(n, digits=1):
         return round(n / 1e9, digits)
+
     mixtral = parameter_counts(MOE_CONFIGS["mixtral-8x7b"])
     assert (b(mixtral["total"]), b(mixtral["active"]), b(mixtral["routed_experts"])) == (46.7, 12.9, 45.1)
     r = run(moe_params)
     assert r["moe"]["memory_text"] == "93.4 GB" and r["dense"]["name"] == "Llama 2 13B"
     assert (r["dense"]["memory_text"], r["memory_ratio_text"], r["flops_ratio_text"]) == ("26.0 GB", "3.6", "0.99")
     rows = {row["key"]: row for row in r["rows"]}
-    assert (rows["deepseek-v3"]["total_text"], rows["deepseek-v3"]["active_text"],
-            rows["deepseek-v3"]["active_no_embedding_text"]) == ("671.0B", "37.6B", "36.6B")
+    assert (
+        rows["deepseek-v3"]["total_text"],
+        rows["deepseek-v3"]["active_text"],
+        rows["deepseek-v3"]["active_no_embedding_text"],
+    ) == ("671.0B", "37.6B", "36.6B")
     assert (rows["qwen3-30b-a3b"]["total_text"], rows["qwen3-30b-a3b"]["active_text"]) == ("30.5B", "3.35B")
-    assert (rows["gpt-oss-120b"]["total_text"], rows["gpt-oss-120b"]["active_text"],
-            rows["gpt-oss-120b"]["active_no_embedding_text"]) == ("116.8B", "5.71B", "5.13B")
+    assert (
+        rows["gpt-oss-120b"]["total_text"],
+        rows["gpt-oss-120b"]["active_text"],
+        rows["gpt-oss-120b"]["active_no_embedding_text"],
+    ) == ("116.8B", "5.71B", "5.13B")

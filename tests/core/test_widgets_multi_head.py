@@ -6,7 +6,6 @@ the numbers chapter 6 quotes); kv_memory against the closed form written out and
 published examples. Plus clamping and bad-input messages.
 """
 
-
 import numpy as np
 import pytest
 
@@ -21,6 +20,7 @@ kv_memory = load_widget("kv_memory")
 
 # ---- attention_maps ------------------------------------------------------------------------------
 
+
 def model_weights(prompt: str):  # -> ids, [n_layer, n_head, n_seq, n_seq] from the model's forward pass
     tiny = attention_maps.model()
     ids, _ = attention_maps.text_ids(prompt)
@@ -28,9 +28,14 @@ def model_weights(prompt: str):  # -> ids, [n_layer, n_head, n_seq, n_seq] from 
     return ids, trace["attention"]
 
 
-@pytest.mark.parametrize("params", [{}, {"layer": 0, "head": 3},
-                                    {"prompt": "The tariff is a tax. The tariff is paid by the people.",
-                                     "layer": 5, "head": 1}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"layer": 0, "head": 3},
+        {"prompt": "The tariff is a tax. The tariff is paid by the people.", "layer": 5, "head": 1},
+    ],
+)
 def test_maps_are_the_models_own_weights(params):
     r = run(attention_maps, **params)
     p = {**attention_maps.DEFAULTS, **params}
@@ -41,7 +46,7 @@ def test_maps_are_the_models_own_weights(params):
     assert r["heads"][r["chosen"]]["head"] == p["head"]
     chosen = weights[p["layer"], p["head"]]
     for i, row in enumerate(r["rows"]):  # the enlarged head, row by row: exactly the forward pass's weights
-        assert row == [float(x) for x in chosen[i, :i + 1]]
+        assert row == [float(x) for x in chosen[i, : i + 1]]
         assert abs(sum(row) - 1) < 1e-5
     for m in r["heads"]:
         w = weights[m["layer"], m["head"]]
@@ -63,8 +68,12 @@ def test_texts_name_the_chosen_head_and_its_shares():
     m = r["heads"][r["chosen"]]
     assert r["chosen_title"] == "Layer 2, query head 3 (key/value head 1)"
     assert r["chosen_summary"].startswith(f"It {m['text']}. On average its queries put {percent(m['prev'])} of")
-    assert r["head_options"] == ["0 (key/value head 0)", "1 (key/value head 0)", "2 (key/value head 1)",
-                                 "3 (key/value head 1)"]
+    assert r["head_options"] == [
+        "0 (key/value head 0)",
+        "1 (key/value head 0)",
+        "2 (key/value head 1)",
+        "3 (key/value head 1)",
+    ]
     assert [g["heads"] for g in r["grid"][2]["groups"]] == [[8, 9], [10, 11]]
     assert r["grid"][2]["groups"][1]["label"] == "Layer 2: query heads 2 to 3 share key/value head 1"
     assert r["how"].startswith(f"Glassbox's tiny model, {r['n_tokens']} tokens. Each small map")
@@ -106,17 +115,27 @@ def test_a_single_token_and_long_texts():
     assert long["n_tokens"] == attention_maps.MAX_TOKENS and "last 64" in long["note"]
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"layer": -1}, "layer", 0), ({"layer": 9}, "layer", 5), ({"head": 7}, "head", 3), ({"head": "1"}, "head", 1),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"layer": -1}, "layer", 0),
+        ({"layer": 9}, "layer", 5),
+        ({"head": 7}, "head", 3),
+        ({"head": "1"}, "head", 1),
+    ],
+)
 def test_attention_maps_clamping(params, key, expected):
     assert run(attention_maps, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"layer": ""}, "layer must be a number"), ({"head": 0.5}, "head must be a whole number"),
-    ({"prompt": None}, "prompt must be text"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"layer": ""}, "layer must be a number"),
+        ({"head": 0.5}, "head must be a whole number"),
+        ({"prompt": None}, "prompt must be text"),
+    ],
+)
 def test_attention_maps_bad_input(params, message):
     with pytest.raises(ValueError, match=message):
         attention_maps.compute(params)
@@ -129,6 +148,7 @@ def test_attention_maps_strange_prompts(prompt):
 
 
 # ---- attention_maps on SmolLM2 (skipped without its GGUF file) -----------------------------------
+
 
 def test_attention_maps_on_smollm2_draw_one_layer_and_describe_every_head(smollm2_gguf):
     r = run(attention_maps, model="smollm2", prompt=attention_maps.PRONOUN, layer=13, head=8)
@@ -143,9 +163,11 @@ def test_attention_maps_on_smollm2_draw_one_layer_and_describe_every_head(smollm
         w = weights[m["layer"], m["head"]]
         assert (m["cells"] is None) == (m["layer"] != 13)
         if m["cells"] is not None:
-            assert [c[:3] for c in m["cells"]] == [[i, j, float(w[i, j])] for i, j in np.argwhere(w >= attention_maps.MIN_CELL)]
+            assert [c[:3] for c in m["cells"]] == [
+                [i, j, float(w[i, j])] for i, j in np.argwhere(w >= attention_maps.MIN_CELL)
+            ]
     chosen = weights[13, 8]
-    assert r["rows"] == [[float(x) for x in chosen[i, :i + 1]] for i in range(len(ids))]
+    assert r["rows"] == [[float(x) for x in chosen[i, : i + 1]] for i in range(len(ids))]
     # switching back: the tiny model clamps the layer and head to its own 6 x 4
     back = run(attention_maps, prompt=attention_maps.PRONOUN, layer=13, head=8)
     assert back["params"]["layer"] == 5 and back["params"]["head"] == 3 and len(back["heads"]) == 24
@@ -158,14 +180,21 @@ def test_chapter_smollm2_pronoun_head_and_first_token_heads(smollm2_gguf):
     labels = [t["label"] for t in r["tokens"]]
     it, cat = labels.index("·it"), labels.index("·cat")
     assert round(100 * r["rows"][it][cat], 1) == 80.4
-    assert {labels[f["query"]]: (labels[f["key"]], round(100 * f["weight"], 1)) for f in r["focus"]}[
-        "·on"] == ("·cat", 97.7)
+    assert {labels[f["query"]]: (labels[f["key"]], round(100 * f["weight"], 1)) for f in r["focus"]}["·on"] == (
+        "·cat",
+        97.7,
+    )
     assert round(100 * r["rows"][labels.index("·tired")][cat], 1) == 74.1
     weights = attention_maps.attention(attention_maps.model("smollm2"), tuple(t["id"] for t in r["tokens"]))
     from_it = weights[:, :, it, cat]  # [n_layer, n_head]: every head's weight from " it" on " cat"
     assert np.unravel_index(np.argmax(from_it), from_it.shape) == (13, 8)
-    trophy = run(attention_maps, model="smollm2", layer=13, head=8,
-                 prompt="The trophy did not fit in the suitcase because it was too big")
+    trophy = run(
+        attention_maps,
+        model="smollm2",
+        layer=13,
+        head=8,
+        prompt="The trophy did not fit in the suitcase because it was too big",
+    )
     labels = [t["label"] for t in trophy["tokens"]]
     assert round(100 * trophy["rows"][labels.index("·it")][labels.index("·trophy")], 1) == 50.9
     tiny = attention_maps.model().encoding
@@ -217,13 +246,19 @@ def test_kv_memory_hand_worked_published_examples():
     assert mha["human"] == "10 GiB" and mqa["human"] == "160 MiB" and gqa["saving"] == 8
     assert "".join(part["text"] for part in r["formula"]) == (
         "2 × 80 layers × 8 KV heads × 128 × 2 bytes = 327,680 bytes (320 KiB) per token; × 4,096 tokens × 1 sequence"
-        " = 1,342,177,280 bytes = 1.25 GiB.")
+        " = 1,342,177,280 bytes = 1.25 GiB."
+    )
     assert [part["strong"] for part in r["formula"]] == [False, True, False, True, False]
-    assert gqa["heads_text"] == "n_kv_head = 8 (8 query heads per KV head)" and mqa["saving_text"] == "64× smaller than MHA"
+    assert (
+        gqa["heads_text"] == "n_kv_head = 8 (8 query heads per KV head)"
+        and mqa["saving_text"] == "64× smaller than MHA"
+    )
     assert mha["saving_text"] == "the MHA size" and r["warning"] is None
     # 1.25 GiB of 128 GiB of weights: 0.98%, shown to one decimal below 10%
     assert r["scale_text"].endswith("take 128 GiB; the cache as published is 1.0% of that.")
-    assert kv_memory.share(12.5) == "1,250%" and kv_memory.share(0.05) == "5.0%" and kv_memory.share(2.9e-5) == "0.0029%"
+    assert (
+        kv_memory.share(12.5) == "1,250%" and kv_memory.share(0.05) == "5.0%" and kv_memory.share(2.9e-5) == "0.0029%"
+    )
     # Llama 3 8B (32 layers, 8 KV heads of 128): 128 KiB per token, 8,192 tokens = exactly 1 GiB
     r = run(kv_memory, model="llama-3-8b", log2_context=13)
     assert r["variants"][1]["bytes"] == 2**30 and r["variants"][1]["per_token_h"] == "128 KiB"
@@ -241,24 +276,30 @@ def test_kv_memory_mha_model_has_equal_columns_and_notes():
     assert r["scale_text"].endswith("was published with multi-head attention, so its GQA column is the MHA one.")
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"log2_context": -3}, "log2_context", 0),
-    ({"log2_context": 10**9}, "log2_context", kv_memory.MAX_LOG2_CONTEXT),
-    ({"log2_context": "13"}, "log2_context", 13),
-    ({"batch": -5}, "batch", 1),
-    ({"batch": 10**6}, "batch", kv_memory.MAX_BATCH),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"log2_context": -3}, "log2_context", 0),
+        ({"log2_context": 10**9}, "log2_context", kv_memory.MAX_LOG2_CONTEXT),
+        ({"log2_context": "13"}, "log2_context", 13),
+        ({"batch": -5}, "batch", 1),
+        ({"batch": 10**6}, "batch", kv_memory.MAX_BATCH),
+    ],
+)
 def test_kv_memory_clamping(params, key, expected):
     assert run(kv_memory, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"model": "gpt-5"}, "model must be one of"),
-    ({"precision": "fp64"}, "precision must be one of"),
-    ({"log2_context": ""}, "log2_context must be a number"),
-    ({"log2_context": 12.5}, "log2_context must be a whole number"),
-    ({"batch": 1.5}, "batch must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"model": "gpt-5"}, "model must be one of"),
+        ({"precision": "fp64"}, "precision must be one of"),
+        ({"log2_context": ""}, "log2_context must be a number"),
+        ({"log2_context": 12.5}, "log2_context must be a whole number"),
+        ({"batch": 1.5}, "batch must be a whole number"),
+    ],
+)
 def test_kv_memory_bad_input(params, message):
     with pytest.raises(ValueError, match=message):
         kv_memory.compute(params)

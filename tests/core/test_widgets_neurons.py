@@ -28,6 +28,7 @@ SCALAR = {  # straight from the definitions, one value at a time
 
 # neuron
 
+
 def test_default_neuron_by_hand():
     r = run(neuron)
     assert [row["product"] for row in r["rows"]] == pytest.approx([1.2, -0.35, -0.48], abs=1e-12)
@@ -48,7 +49,11 @@ def test_neuron_matches_the_definition(activation, values):
 def test_neuron_bars_share_one_scale():
     r = run(neuron, x1=2, w1=2)  # product 4: the widest bar
     assert r["span"] == pytest.approx(4.0)
-    assert r["rows"][0]["bar"] == {"left": 50.0, "width": pytest.approx(50.0), "css": {"left": "50.0%", "width": "50.0%"}}
+    assert r["rows"][0]["bar"] == {
+        "left": 50.0,
+        "width": pytest.approx(50.0),
+        "css": {"left": "50.0%", "width": "50.0%"},
+    }
     negative = r["rows"][2]["bar"]  # x3 1.2 * w3 -0.4 = -0.48
     assert negative["left"] + negative["width"] == pytest.approx(50.0)
     assert negative["css"] == {"left": "44.0%", "width": "6.0%"}
@@ -59,10 +64,13 @@ def test_neuron_writes_what_the_view_shows():
     assert r["shown"]["x2"] == "−0.5" and r["shown"]["bias"] == fixed(-1.25, 1)
     assert [row["label"] for row in r["rows"]] == ["w1 × x1", "w2 × x2", "w3 × x3"]
     for row in r["rows"]:
-        assert (row["x_text"], row["w_text"], row["product_text"]) == (fixed(row["x"], 2), fixed(row["w"], 2), fixed(row["product"], 2))
+        assert (row["x_text"], row["w_text"], row["product_text"]) == (
+            fixed(row["x"], 2),
+            fixed(row["w"], 2),
+            fixed(row["product"], 2),
+        )
     assert (r["bias_text"], r["z_text"], r["y_text"]) == (fixed(r["bias"], 2), fixed(r["z"], 2), fixed(r["y"], 2))
-    assert r["formula"] == ("z = (1.50)(0.80) + (0.70)(−0.50) + (−0.40)(1.20) + (−1.25) = −0.88; "
-                            "SiLU of −0.88 = ")
+    assert r["formula"] == ("z = (1.50)(0.80) + (0.70)(−0.50) + (−0.40)(1.20) + (−1.25) = −0.88; SiLU of −0.88 = ")
 
 
 def test_relu_silences_a_negative_sum():
@@ -70,9 +78,14 @@ def test_relu_silences_a_negative_sum():
     assert r["z"] == pytest.approx(-0.63, abs=1e-12) and r["y"] == 0.0
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"x1": 9}, "x1", 2.0), ({"w2": -9}, "w2", -2.0), ({"bias": "1.5"}, "bias", 1.5),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"x1": 9}, "x1", 2.0),
+        ({"w2": -9}, "w2", -2.0),
+        ({"bias": "1.5"}, "bias", 1.5),
+    ],
+)
 def test_neuron_values_are_clamped(params, key, expected):
     assert run(neuron, **params)["params"][key] == expected
 
@@ -84,6 +97,7 @@ def test_neuron_bad_values_raise_plain_errors(params):
 
 
 # activation_explorer
+
 
 @pytest.mark.parametrize("x", [-4.0, -1.0, -0.3, 0.7, 2.5, 4.0])
 def test_values_and_slopes_match_definitions_and_finite_differences(x):
@@ -142,6 +156,7 @@ def test_explorer_bad_values_raise_plain_errors(params):
 
 # linear_collapse
 
+
 @pytest.mark.parametrize("seed", [0, 5, 42, 9999])
 def test_linear_layers_collapse_to_float_precision(seed):
     r = run(linear_collapse, seed=seed, between="identity")
@@ -150,8 +165,10 @@ def test_linear_layers_collapse_to_float_precision(seed):
     assert np.allclose(np.array(m["W"]), w2 @ w1) and np.allclose(np.array(m["b"]), w2 @ b1 + b2)
     for p in r["points"]:
         x = np.array(p["x"])
-        naive = [sum(w2[o, h] * (sum(w1[h, i] * x[i] for i in range(2)) + b1[h, 0]) for h in range(3)) + b2[o, 0]
-                 for o in range(2)]
+        naive = [
+            sum(w2[o, h] * (sum(w1[h, i] * x[i] for i in range(2)) + b1[h, 0]) for h in range(3)) + b2[o, 0]
+            for o in range(2)
+        ]
         assert p["stacked"] == pytest.approx(naive, abs=1e-12) and p["single"] == pytest.approx(naive, abs=1e-12)
     assert r["linear"] and r["max_diff"] < 1e-12
 
@@ -170,12 +187,16 @@ def test_the_collapse_writes_what_the_view_shows():
     assert r["max_diff"] < linear_collapse.NOISE and r["max_diff_text"] == "under 1e−14"
     assert r["matrices_text"]["W"] == [[fixed(v, 3) for v in row] for row in r["matrices"]["W"]]
     relu = run(linear_collapse, between="relu")
-    assert {p["texts"][3] for p in relu["points"] if p["diff"] >= 1e-14} == {sci(p["diff"], 1) for p in relu["points"] if p["diff"] >= 1e-14}
+    assert {p["texts"][3] for p in relu["points"] if p["diff"] >= 1e-14} == {
+        sci(p["diff"], 1) for p in relu["points"] if p["diff"] >= 1e-14
+    }
     assert linear_collapse.difference(3.3e-16) == "under 1e−14" and linear_collapse.difference(1.234) == "1.2e+00"
     for p in r["points"]:
         assert p["texts"][0] == f"({fixed(p['x'][0], 3)}, {fixed(p['x'][1], 3)})" and p["texts"][3] == "under 1e−14"
         assert p["dot"] == svg_attrs(cx=p["at_stacked"][0], cy=p["at_stacked"][1])
-        assert p["gap"] == svg_attrs(x1=p["at_stacked"][0], y1=p["at_stacked"][1], x2=p["at_single"][0], y2=p["at_single"][1])
+        assert p["gap"] == svg_attrs(
+            x1=p["at_stacked"][0], y1=p["at_stacked"][1], x2=p["at_single"][0], y2=p["at_single"][1]
+        )
 
 
 def test_same_seed_same_layers():

@@ -35,7 +35,7 @@ def naive(surface, start, method, lr, steps, beta=0.9, beta1=0.9, beta2=0.999, e
         else:
             m = beta1 * m + (1 - beta1) * g
             s = beta2 * s + (1 - beta2) * g * g
-            x = x - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps)
+            x = x - lr * (m / (1 - beta1**t)) / (np.sqrt(s / (1 - beta2**t)) + eps)
         with np.errstate(over="ignore", invalid="ignore"):
             if not (np.all(np.isfinite(x)) and np.isfinite(surface.f(x))) or np.hypot(*x) > far:
                 break
@@ -47,9 +47,15 @@ def test_needs_no_data_files():
     assert race.DATA == []
 
 
-SETTINGS = [{}, {"lr_exp": -1.05}, {"lr_exp": 0.5}, {"beta": 0.5, "beta1": 0.5, "beta2": 0.95},
-            *race.EXAMPLES, {"surface": "rosenbrock", "x0": -1.5, "y0": 2, "lr_exp": -2.5, "steps": 100},
-            {"surface": "himmelblau", "x0": -1, "y0": 4, "lr_exp": -1.6, "steps": 100, "beta": 0.99}]
+SETTINGS = [
+    {},
+    {"lr_exp": -1.05},
+    {"lr_exp": 0.5},
+    {"beta": 0.5, "beta1": 0.5, "beta2": 0.95},
+    *race.EXAMPLES,
+    {"surface": "rosenbrock", "x0": -1.5, "y0": 2, "lr_exp": -2.5, "steps": 100},
+    {"surface": "himmelblau", "x0": -1, "y0": 4, "lr_exp": -1.6, "steps": 100, "beta": 0.99},
+]
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=str)
@@ -58,8 +64,16 @@ def test_trajectories_equal_a_naive_loop_of_the_update_rules(settings):
     p = r["params"]
     surface = SURFACES[p["surface"]]
     for entry in r["runs"]:
-        expected = naive(surface, (p["x0"], p["y0"]), entry["method"], r["lr"], p["steps"],
-                         beta=p["beta"], beta1=p["beta1"], beta2=p["beta2"])
+        expected = naive(
+            surface,
+            (p["x0"], p["y0"]),
+            entry["method"],
+            r["lr"],
+            p["steps"],
+            beta=p["beta"],
+            beta1=p["beta1"],
+            beta2=p["beta2"],
+        )
         path = np.array(entry["path"])
         assert path.shape == expected.shape, entry["method"]
         np.testing.assert_allclose(path, expected, rtol=1e-12, atol=1e-15)
@@ -95,6 +109,7 @@ def test_momentum_with_beta_zero_is_sgd():
 def test_numbers_quoted_in_the_chapter():
     def finals(r):
         return [x["final_text"] for x in r["runs"]]
+
     d = run()
     assert d["lr_text"] == "0.0794" and finals(d) == ["3.00", "0.127", "0.318"]
     assert d["runs"][0]["end_text"] == "(−0.0638, 0.490)" and d["start_text"] == "20.5"
@@ -157,18 +172,36 @@ def test_every_surface_draws_inside_its_view(name):
 
 def test_readouts_are_the_sliders_values_as_shown():
     r = run(surface="saddle", x0=1.5, y0=-0.04, lr_exp=-1, steps=1, beta=0.5, beta1=0.9, beta2=0.999)
-    assert r["shown"] == {"x0": "1.5", "y0": "0.0", "lr_exp": "0.100", "steps": "1", "beta": "0.50",
-                          "beta1": "0.90", "beta2": "0.9990"}
+    assert r["shown"] == {
+        "x0": "1.5",
+        "y0": "0.0",
+        "lr_exp": "0.100",
+        "steps": "1",
+        "beta": "0.50",
+        "beta1": "0.90",
+        "beta2": "0.9990",
+    }
     assert r["steps_text"] == "1 step" and run(steps=50)["steps_text"] == "50 steps"
     assert run(lr_exp=0.5)["shown"]["lr_exp"] == "3.16" and run(lr_exp=-3)["shown"]["lr_exp"] == "0.00100"
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"x0": 9}, "x0", 5.0), ({"surface": "bowl", "x0": -5}, "x0", -2.0), ({"y0": 5}, "y0", 2.0),
-    ({"lr_exp": -9}, "lr_exp", -3.0), ({"lr_exp": 4}, "lr_exp", 0.5), ({"steps": 10_000}, "steps", 100),
-    ({"steps": -1}, "steps", 0), ({"beta": 1}, "beta", 0.99), ({"beta1": -1}, "beta1", 0.0),
-    ({"beta2": 1}, "beta2", 0.9999), ({"beta2": 0}, "beta2", 0.9), ({"steps": "7"}, "steps", 7),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"x0": 9}, "x0", 5.0),
+        ({"surface": "bowl", "x0": -5}, "x0", -2.0),
+        ({"y0": 5}, "y0", 2.0),
+        ({"lr_exp": -9}, "lr_exp", -3.0),
+        ({"lr_exp": 4}, "lr_exp", 0.5),
+        ({"steps": 10_000}, "steps", 100),
+        ({"steps": -1}, "steps", 0),
+        ({"beta": 1}, "beta", 0.99),
+        ({"beta1": -1}, "beta1", 0.0),
+        ({"beta2": 1}, "beta2", 0.9999),
+        ({"beta2": 0}, "beta2", 0.9),
+        ({"steps": "7"}, "steps", 7),
+    ],
+)
 def test_extreme_values_are_clamped(params, key, expected):
     r = run(**params)
     assert r["params"][key] == expected
@@ -180,11 +213,21 @@ def test_zero_steps_is_just_the_start():
     assert all(x["path"] == [[-4.0, 1.0]] and not x["diverged"] for x in r["runs"])
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"surface": "moon"}, "surface"), ({"surface": None}, "surface"), ({"x0": ""}, "x0"), ({"y0": "up"}, "y0"),
-    ({"lr_exp": float("nan")}, "lr_exp"), ({"steps": 2.5}, "steps"), ({"beta": None}, "beta"),
-    ({"beta1": float("inf")}, "beta1"), ({"beta2": [0.9]}, "beta2"), ({"steps": True}, "steps"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"surface": "moon"}, "surface"),
+        ({"surface": None}, "surface"),
+        ({"x0": ""}, "x0"),
+        ({"y0": "up"}, "y0"),
+        ({"lr_exp": float("nan")}, "lr_exp"),
+        ({"steps": 2.5}, "steps"),
+        ({"beta": None}, "beta"),
+        ({"beta1": float("inf")}, "beta1"),
+        ({"beta2": [0.9]}, "beta2"),
+        ({"steps": True}, "steps"),
+    ],
+)
 def test_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         race.compute(params)

@@ -55,8 +55,11 @@ def test_declares_its_data_files(widget):
 
 # -- dpo_loss ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("pc, pr, rc, rr, beta", [
-    (-12, -15, -13, -14, 0.1), (-30, -5, -13, -14, 0.5), (0, -60, -60, 0, 1.0), (-7.5, -7.5, -7.5, -7.5, 0.3)])
+
+@pytest.mark.parametrize(
+    "pc, pr, rc, rr, beta",
+    [(-12, -15, -13, -14, 0.1), (-30, -5, -13, -14, 0.5), (0, -60, -60, 0, 1.0), (-7.5, -7.5, -7.5, -7.5, 0.3)],
+)
 def test_dpo_matches_the_closed_form(pc, pr, rc, rr, beta):
     r = run(dpo_loss, policy_chosen=pc, policy_rejected=pr, ref_chosen=rc, ref_rejected=rr, beta=beta)
     margin = beta * (pc - rc) - beta * (pr - rr)
@@ -78,11 +81,17 @@ def test_dpo_defaults_quoted_in_the_chapter():
 
 def test_dpo_text_is_widgetlib_fmt_of_the_values():
     r = run(dpo_loss, policy_chosen=-30, policy_rejected=-5, beta=0.5)
-    assert r["readouts"] == {"policy_chosen": "−30.0", "policy_rejected": "−5.0", "ref_chosen": "−13.0",
-                             "ref_rejected": "−14.0", "beta": "0.50"}
+    assert r["readouts"] == {
+        "policy_chosen": "−30.0",
+        "policy_rejected": "−5.0",
+        "ref_chosen": "−13.0",
+        "ref_rejected": "−14.0",
+        "beta": "0.50",
+    }
     assert r["rows"] == [
         {"name": "chosen", "cells": ["−30.00", "−13.00", "−17.00", signed(r["reward_chosen"], 3)]},
-        {"name": "rejected", "cells": ["−5.00", "−14.00", "+9.00", signed(r["reward_rejected"], 3)]}]
+        {"name": "rejected", "cells": ["−5.00", "−14.00", "+9.00", signed(r["reward_rejected"], 3)]},
+    ]
     assert r["margin_text"] == signed(r["margin"], 3) == "−13.000" and r["off_chart"]
     assert r["loss_text"] == fixed(r["loss"], 3) and r["p_chosen_text"] == percent(r["p_chosen"]) == "<0.1%"
     assert r["grad_weight_text"] == fixed(r["grad_weight"], 3) and r["grad_step_text"] == fixed(r["grad_step"], 4)
@@ -107,8 +116,13 @@ def test_model_mode_uses_the_tiny_models_log_probabilities():
     chosen, rejected = naive_logprob(p["prompt"], p["chosen"]), naive_logprob(p["prompt"], p["rejected"])
     assert math.isclose(r["logp"]["policy_chosen"], chosen, abs_tol=naive_tolerance(p["prompt"], p["chosen"]))
     assert math.isclose(r["logp"]["policy_rejected"], rejected, abs_tol=naive_tolerance(p["prompt"], p["rejected"]))
-    assert r["logp"]["ref_chosen"] == r["logp"]["policy_chosen"] and r["logp"]["ref_rejected"] == r["logp"]["policy_rejected"]
-    assert math.isclose(sum(t["logp"] for t in r["text"]["chosen"]["tokens"]), r["text"]["chosen"]["logp"], rel_tol=1e-9)
+    assert (
+        r["logp"]["ref_chosen"] == r["logp"]["policy_chosen"]
+        and r["logp"]["ref_rejected"] == r["logp"]["policy_rejected"]
+    )
+    assert math.isclose(
+        sum(t["logp"] for t in r["text"]["chosen"]["tokens"]), r["text"]["chosen"]["logp"], rel_tol=1e-9
+    )
     tokens = r["text"]["chosen"]["tokens"]
     assert [t["colour"] for t in tokens] == [i % 5 for i in range(len(tokens))]
     assert all(t["logp_text"] == fixed(t["logp"], 2) for t in tokens)
@@ -128,29 +142,36 @@ def test_model_mode_odd_answers(chosen, rejected):
         assert r["logp"]["policy_chosen"] == 0.0
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"beta": 0}, "beta", 0.01),
-    ({"beta": 50}, "beta", 1.0),
-    ({"policy_chosen": 3}, "policy_chosen", 0.0),
-    ({"ref_rejected": -1e9}, "ref_rejected", -60.0),
-    ({"policy_rejected": "-2.5"}, "policy_rejected", -2.5),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"beta": 0}, "beta", 0.01),
+        ({"beta": 50}, "beta", 1.0),
+        ({"policy_chosen": 3}, "policy_chosen", 0.0),
+        ({"ref_rejected": -1e9}, "ref_rejected", -60.0),
+        ({"policy_rejected": "-2.5"}, "policy_rejected", -2.5),
+    ],
+)
 def test_dpo_clamps(params, key, expected):
     assert run(dpo_loss, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"beta": ""}, "beta must be a number"),
-    ({"mode": "ppo"}, "mode must be one of"),
-    ({"ref_chosen": float("inf")}, "finite"),
-    ({"chosen": None}, "chosen must be text"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"beta": ""}, "beta must be a number"),
+        ({"mode": "ppo"}, "mode must be one of"),
+        ({"ref_chosen": float("inf")}, "finite"),
+        ({"chosen": None}, "chosen must be text"),
+    ],
+)
 def test_dpo_bad_input(params, message):
     with pytest.raises(ValueError, match=message):
         dpo_loss.compute(params)
 
 
 # -- reward_ranking ------------------------------------------------------------------------------
+
 
 def test_ranking_table_is_bradley_terry():
     r = run(reward_ranking, score_a=1.0, score_b=-2.0, score_c=3.5, score_d=0.0)
@@ -200,8 +221,9 @@ def test_stand_in_scores_are_mean_log_probabilities():
     for a, name in zip(r["answers"], "abcd"):
         n = len(tiny.encoding.encode(p[name]))
         assert a["n_tokens"] == n
-        assert math.isclose(a["score"], naive_logprob(p["prompt"], p[name]) / n,
-                            abs_tol=naive_tolerance(p["prompt"], p[name]) / n)
+        assert math.isclose(
+            a["score"], naive_logprob(p["prompt"], p[name]) / n, abs_tol=naive_tolerance(p["prompt"], p[name]) / n
+        )
     assert r["stand_in"] and r["ranking"][0] == "C"  # the repetitive answer is the most "likely", not the best
 
 
@@ -211,20 +233,26 @@ def test_empty_answer_scores_zero_with_a_note():
     assert r["ranking"][0] == "B"
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"score_a": 99}, "score_a", 5.0),
-    ({"score_d": -99}, "score_d", -5.0),
-    ({"score_b": "1.5"}, "score_b", 1.5),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"score_a": 99}, "score_a", 5.0),
+        ({"score_d": -99}, "score_d", -5.0),
+        ({"score_b": "1.5"}, "score_b", 1.5),
+    ],
+)
 def test_ranking_clamps(params, key, expected):
     assert run(reward_ranking, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"score_c": ""}, "score of C must be a number"),
-    ({"mode": "oracle"}, "mode must be one of"),
-    ({"a": 7}, "answer A must be text"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"score_c": ""}, "score of C must be a number"),
+        ({"mode": "oracle"}, "mode must be one of"),
+        ({"a": 7}, "answer A must be text"),
+    ],
+)
 def test_ranking_bad_input(params, message):
     with pytest.raises(ValueError, match=message):
         reward_ranking.compute(params)

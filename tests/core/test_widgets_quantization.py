@@ -26,6 +26,7 @@ model_size = load_widget("model_size")
 
 # -- weight_quantizer --------------------------------------------------------------------------------
 
+
 def naive_absmax(w, bits, scale_of):  # a loop over weights: round(w / s) * s, s from scale_of(i, j)
     qmax = 2 ** (bits - 1) - 1
     out = np.empty_like(w, dtype=np.float64)
@@ -36,8 +37,9 @@ def naive_absmax(w, bits, scale_of):  # a loop over weights: round(w / s) * s, s
     return out
 
 
-@pytest.mark.parametrize("granularity, group", [("per-tensor", 32), ("per-channel", 32), ("group-wise", 32),
-                                                ("group-wise", 128)])
+@pytest.mark.parametrize(
+    "granularity, group", [("per-tensor", 32), ("per-channel", 32), ("group-wise", 32), ("group-wise", 128)]
+)
 @pytest.mark.parametrize("fmt", ["int8", "int4"])
 def test_integer_error_matches_a_naive_absmax_loop(fmt, granularity, group):
     r = run(weight_quantizer, layer=1, matrix="wo", format=fmt, granularity=granularity, group_size=group)
@@ -47,15 +49,15 @@ def test_integer_error_matches_a_naive_absmax_loop(fmt, granularity, group):
     elif granularity == "per-channel":
         scale_of = lambda i, j: np.abs(w[:, j]).max()  # noqa: E731
     else:
-        scale_of = lambda i, j: np.abs(w[i, j // group * group:(j // group + 1) * group]).max()  # noqa: E731
+        scale_of = lambda i, j: np.abs(w[i, j // group * group : (j // group + 1) * group]).max()  # noqa: E731
     w_hat = naive_absmax(w, 4 if fmt == "int4" else 8, scale_of)
     diff = w_hat - w
     # the widget rounds in float32, this loop in float64: each dequantized weight q * s is two roundings
     # (the scale's and the product's) from this one, at most |w| large
-    max_abs, relative, rmse = np.abs(diff).max(), np.linalg.norm(diff) / np.linalg.norm(w), np.sqrt(np.mean(diff ** 2))
+    max_abs, relative, rmse = np.abs(diff).max(), np.linalg.norm(diff) / np.linalg.norm(w), np.sqrt(np.mean(diff**2))
     assert r["error"]["max_abs"] == within_rounding(max_abs, 2, np.abs(w).max())
     assert r["error"]["relative"] == within_rounding(relative, 2, 1 + relative)
-    assert r["error"]["rmse"] == within_rounding(rmse, 2, np.sqrt(np.mean(w ** 2)) + max_abs)
+    assert r["error"]["rmse"] == within_rounding(rmse, 2, np.sqrt(np.mean(w**2)) + max_abs)
 
 
 def test_per_tensor_error_is_at_most_half_a_step_and_finer_scales_help():
@@ -67,14 +69,17 @@ def test_per_tensor_error_is_at_most_half_a_step_and_finer_scales_help():
     assert run(weight_quantizer, format="int8")["error"]["relative"] < rel["per-tensor"] / 10
 
 
-@pytest.mark.parametrize("params, n_scales, bits", [
-    ({"granularity": "per-tensor"}, 1, 4),
-    ({"granularity": "per-channel"}, 128, 4),
-    ({"granularity": "group-wise", "group_size": 32}, 128 * 128 // 32, 4),
-    ({"granularity": "group-wise", "group_size": 64, "format": "int8"}, 128 * 128 // 64, 8),
-    ({"format": "fp16"}, 0, 16),
-    ({"format": "bf16"}, 0, 16),
-])
+@pytest.mark.parametrize(
+    "params, n_scales, bits",
+    [
+        ({"granularity": "per-tensor"}, 1, 4),
+        ({"granularity": "per-channel"}, 128, 4),
+        ({"granularity": "group-wise", "group_size": 32}, 128 * 128 // 32, 4),
+        ({"granularity": "group-wise", "group_size": 64, "format": "int8"}, 128 * 128 // 64, 8),
+        ({"format": "fp16"}, 0, 16),
+        ({"format": "bf16"}, 0, 16),
+    ],
+)
 def test_bytes_are_bits_times_weights_plus_scales(params, n_scales, bits):
     r = run(weight_quantizer, **params)
     assert r["n_weights"] == 128 * 128 and r["bytes_fp32"] == 4 * 128 * 128
@@ -95,7 +100,7 @@ def test_fp16_is_exact_on_fp16_shipped_weights_and_bf16_is_not():
     assert fp16["error"]["max_abs"] == 0 and "fp16" in fp16["note"]
     assert sum(b["count"] for b in fp16["errors"]["bars"]) == fp16["n_weights"]
     bf16 = run(weight_quantizer, format="bf16")
-    assert 0 < bf16["error"]["relative"] < 2 ** -8  # 8 significant bits: at most half a unit in the last place
+    assert 0 < bf16["error"]["relative"] < 2**-8  # 8 significant bits: at most half a unit in the last place
     assert (fp16["text"]["max_abs"], fp16["text"]["relative"]) == ("0", "0%")
 
 
@@ -121,15 +126,18 @@ def test_embedding_per_channel_is_per_token_and_narrow_rows_take_one_group():
     assert wk["n_scales"] == 128 and "64" in wk["note"]
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"matrix": "wz"}, "matrix"),
-    ({"format": "int3"}, "format"),
-    ({"granularity": "per-row"}, "granularity"),
-    ({"group_size": 48}, "group_size"),
-    ({"group_size": ""}, "group_size"),
-    ({"layer": "one"}, "layer"),
-    ({"layer": 1.5}, "layer"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"matrix": "wz"}, "matrix"),
+        ({"format": "int3"}, "format"),
+        ({"granularity": "per-row"}, "granularity"),
+        ({"group_size": 48}, "group_size"),
+        ({"group_size": ""}, "group_size"),
+        ({"layer": "one"}, "layer"),
+        ({"layer": 1.5}, "layer"),
+    ],
+)
 def test_weight_quantizer_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         weight_quantizer.compute(params)
@@ -142,14 +150,19 @@ def test_weight_quantizer_layer_is_clamped():
 
 # -- quantized_model ---------------------------------------------------------------------------------
 
+
 def test_held_out_perplexity_matches_a_direct_cross_entropy():
     r = run(quantized_model, format="int8", group_size=64, n_tokens=2)
-    windows = np.load(Path(__file__).resolve().parents[2] / "models/tiny/val_windows.npy")[quantized_model.WINDOWS, :129]
+    windows = np.load(Path(__file__).resolve().parents[2] / "models/tiny/val_windows.npy")[
+        quantized_model.WINDOWS, :129
+    ]
     weights = unpack_weights(pack_weights(quantized_model.model().weights, "int8", 64)[0])
     cfg = quantized_model.model().cfg
     from llm_core.model import forward
-    losses = [cross_entropy(forward(weights, cfg, w[:-1].astype(np.int64))[0], w[1:].astype(np.int64))[1]
-              for w in windows]
+
+    losses = [
+        cross_entropy(forward(weights, cfg, w[:-1].astype(np.int64))[0], w[1:].astype(np.int64))[1] for w in windows
+    ]
     assert r["n_eval_tokens"] == 4 * 128 == sum(len(x) for x in losses)
     assert math.isclose(r["loss_quant"], float(np.mean(np.concatenate(losses))), rel_tol=1e-6)
     assert math.isclose(r["ppl_quant"], math.exp(r["loss_quant"]), rel_tol=1e-12)
@@ -173,6 +186,7 @@ def test_fp16_model_is_the_shipped_model_and_int4_costs_more_than_int8():
 
 def test_greedy_continuations_match_llm_core_and_the_first_difference_is_marked():
     from llm_core.generation import generate
+
     r = run(quantized_model)  # int4, groups of 128: the defaults part early
     tiny = quantized_model.model()
     ids = tiny.encoding.encode(quantized_model.DEFAULTS["prompt"])
@@ -189,26 +203,30 @@ def test_greedy_continuations_match_llm_core_and_the_first_difference_is_marked(
 
 def test_quantized_model_limits_and_notes():
     assert len(run(quantized_model, n_tokens=0, format="fp16")["full"]) == 1
-    assert run(quantized_model, n_tokens=10 ** 6, format="fp16")["params"]["n_tokens"] == quantized_model.MAX_NEW_TOKENS
+    assert run(quantized_model, n_tokens=10**6, format="fp16")["params"]["n_tokens"] == quantized_model.MAX_NEW_TOKENS
     assert "empty" in run(quantized_model, prompt="", n_tokens=1)["note"]
     long = run(quantized_model, prompt="x" * 1_000_000, n_tokens=1, format="fp16")
     assert "last 2,000" in long["note"] and len(long["params"]["prompt"]) == 2_000
     run(quantized_model, prompt="👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", n_tokens=2, format="fp16")
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"prompt": None}, "prompt"),
-    ({"format": "int2"}, "format"),
-    ({"group_size": 16}, "group_size"),
-    ({"n_tokens": "many"}, "n_tokens"),
-    ({"n_tokens": float("nan")}, "n_tokens"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"prompt": None}, "prompt"),
+        ({"format": "int2"}, "format"),
+        ({"group_size": 16}, "group_size"),
+        ({"n_tokens": "many"}, "n_tokens"),
+        ({"n_tokens": float("nan")}, "n_tokens"),
+    ],
+)
 def test_quantized_model_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         quantized_model.compute(params)
 
 
 # -- model_size --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("key", model_size.MODELS)
 @pytest.mark.parametrize("group", [32, 128])
@@ -236,7 +254,7 @@ def test_llama_3_8b_in_fp16_is_16_gb_and_int4_group_32_is_4_5_bits():
 def test_slider_model_and_devices():
     r = run(model_size, billions=70)
     rows = {row["format"]: row for row in r["any"]["rows"]}
-    assert rows["fp16"]["bytes"] == 140 * 10 ** 9 and rows["fp32"]["fits"] == "8 × H100 server"
+    assert rows["fp16"]["bytes"] == 140 * 10**9 and rows["fp32"]["fits"] == "8 × H100 server"
     assert all(0 <= row["frac"] <= 1 for row in r["any"]["rows"])
     big = run(model_size, model="llama-3.1-405b")
     assert {row["format"]: row for row in big["real"]["rows"]}["fp32"]["fits"] is None
@@ -247,22 +265,41 @@ def test_slider_model_and_devices():
     assert [d["gb_text"] for d in r["devices"]][-1] == "640 GB"
 
 
-@pytest.mark.parametrize("gb, text", [(0.523, "0.52 GB"), (16.06, "16.1 GB"), (99.9, "99.9 GB"), (9.996, "10.00 GB"),
-                                      (141.2, "141 GB"), (1612.4, "1,612 GB")])
+@pytest.mark.parametrize(
+    "gb, text",
+    [
+        (0.523, "0.52 GB"),
+        (16.06, "16.1 GB"),
+        (99.9, "99.9 GB"),
+        (9.996, "10.00 GB"),
+        (141.2, "141 GB"),
+        (1612.4, "1,612 GB"),
+    ],
+)
 def test_model_size_gigabytes(gb, text):
     assert model_size.gigabytes(gb) == text
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"billions": 0}, "billions", 0.5), ({"billions": 1e9}, "billions", 100.0), ({"billions": "13.5"}, "billions", 13.5),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"billions": 0}, "billions", 0.5),
+        ({"billions": 1e9}, "billions", 100.0),
+        ({"billions": "13.5"}, "billions", 13.5),
+    ],
+)
 def test_model_size_clamps(params, key, expected):
     assert run(model_size, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"model": "gpt-5"}, "model"), ({"billions": ""}, "billions"), ({"group_size": 0}, "group_size"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"model": "gpt-5"}, "model"),
+        ({"billions": ""}, "billions"),
+        ({"group_size": 0}, "group_size"),
+    ],
+)
 def test_model_size_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         model_size.compute(params)
@@ -280,6 +317,7 @@ def test_int4_per_tensor_grid_lines_are_the_15_storable_values():
 def test_cut_continuations_equal_runs_of_that_length(n_tokens):
     from llm_core.generation import generate
     from widgetlib.prompt import prompt_ids
+
     params = {**quantized_model.DEFAULTS, "n_tokens": n_tokens, "format": "int8", "group_size": 64}
     r = quantized_model.compute(params)
     tiny = quantized_model.model()

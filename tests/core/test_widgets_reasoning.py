@@ -34,6 +34,7 @@ def quoted(text: str) -> bool:
 
 # -- grpo_advantages -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rewards", ["1, 0, 0, 1, 0, 0, 0, 1", "0.9 0.2 0.5 0.5", "1;0", "3, -1, 2, 2, 7, 0, 0, 1"])
 def test_advantages_by_hand(rewards):
     r = run(grpo, rewards=rewards)
@@ -47,8 +48,10 @@ def test_advantages_by_hand(rewards):
         assert row["bar"]["side"] == ("up" if a > 0 else "down" if a < 0 else "none")
 
 
-@pytest.mark.parametrize("rewards, tail", [("1 1 1 1 1 1 1 1", "already gets it right"), ("0,0,0,0", "until the model"),
-                                          ("0.5 0.5", "no learning signal.")])
+@pytest.mark.parametrize(
+    "rewards, tail",
+    [("1 1 1 1 1 1 1 1", "already gets it right"), ("0,0,0,0", "until the model"), ("0.5 0.5", "no learning signal.")],
+)
 def test_equal_rewards_say_no_signal(rewards, tail):
     r = run(grpo, rewards=rewards)
     assert r["all_equal"] and r["advantages"] == [0.0] * len(r["rows"])
@@ -78,14 +81,32 @@ def test_grpo_numbers_quoted_in_the_chapter():
     assert (lone["rows"][0]["cells"][1], lone["rows"][1]["cells"][1]) == ("+2.646", "−0.378")
     assert lone["advantages"][0] == pytest.approx(math.sqrt(7))
     assert run(grpo, step=0)["objective"] == pytest.approx(0, abs=1e-15)
-    for text in ("mean reward is 0.375", "deviation 0.484", "advantage +1.291", "wrong one −0.775", "gets +2.646",
-                 "only −0.378", "objective is +0.0968", "(with ε = 0.2 and β = 0.04)"):
+    for text in (
+        "mean reward is 0.375",
+        "deviation 0.484",
+        "advantage +1.291",
+        "wrong one −0.775",
+        "gets +2.646",
+        "only −0.378",
+        "objective is +0.0968",
+        "(with ε = 0.2 and β = 0.04)",
+    ):
         assert quoted(text), text
 
 
-@pytest.mark.parametrize("rewards, message", [("", "at least 2"), ("1", "at least 2"), ("1 " * 17, "at most 16"),
-                                              ("1, x", "not a number"), ("1 nan", "between"), ("1 1e9", "between"),
-                                              ("<img src=x>", "not a number"), (5, "text")])
+@pytest.mark.parametrize(
+    "rewards, message",
+    [
+        ("", "at least 2"),
+        ("1", "at least 2"),
+        ("1 " * 17, "at most 16"),
+        ("1, x", "not a number"),
+        ("1 nan", "between"),
+        ("1 1e9", "between"),
+        ("<img src=x>", "not a number"),
+        (5, "text"),
+    ],
+)
 def test_grpo_rejects_bad_rewards(rewards, message):
     with pytest.raises(ValueError, match=message):
         grpo.compute({"rewards": rewards})
@@ -99,6 +120,7 @@ def test_grpo_clamps_sliders():
 
 
 # -- pass_at_k -----------------------------------------------------------------------------------------
+
 
 def brute_pass(n, c, k):
     subsets = list(itertools.combinations(range(n), k))
@@ -118,8 +140,10 @@ def enumerated_vote(p, m, n_wrong):
     """Every ordered outcome of m votes, with its probability, decided by majority_vote."""
     labels = ["right"] + [f"wrong {w}" for w in range(n_wrong)]
     probs = [p] + [(1 - p) / n_wrong] * n_wrong
-    return sum(math.prod(probs[v] for v in votes) * (majority_vote([labels[v] for v in votes])["answer"] == "right")
-               for votes in itertools.product(range(n_wrong + 1), repeat=m))
+    return sum(
+        math.prod(probs[v] for v in votes) * (majority_vote([labels[v] for v in votes])["answer"] == "right")
+        for votes in itertools.product(range(n_wrong + 1), repeat=m)
+    )
 
 
 @pytest.mark.parametrize("p, wrong", [(0.4, 3), (0.55, 1), (0.2, 3), (1.0, 1)])
@@ -144,8 +168,14 @@ def roofline_seconds(model, hardware, n_out, batch, prompt=pass_at_k.PROMPT_TOKE
     return t
 
 
-@pytest.mark.parametrize("params", [{}, {"model": "llama-3-70b", "hardware": "a100-80gb", "m": 64, "tokens": 300},
-                                    {"model": "qwen2.5-7b", "hardware": "laptop-m2", "m": 3, "tokens": 50, "price": 7}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"model": "llama-3-70b", "hardware": "a100-80gb", "m": 64, "tokens": 300},
+        {"model": "qwen2.5-7b", "hardware": "laptop-m2", "m": 3, "tokens": 50, "price": 7},
+    ],
+)
 def test_costs_by_the_roofline(params):
     r = run(pass_at_k, **params)
     p = {**pass_at_k.DEFAULTS, **params}
@@ -168,13 +198,30 @@ def test_pass_at_k_numbers_quoted_in_the_chapter():
     c = r["cost"]
     assert pass_at_k.seconds(c["ttft"]) == "4.8 ms" and fixed(c["decode_tokens_per_s"], 0) == "207"
     assert [row["cells"][1:] for row in c["rows"]] == [
-        ["9.68 s", "$0.0054"], ["2.6 min", "$0.086"], ["11.1 s", "$0.0062"]]
+        ["9.68 s", "$0.0054"],
+        ["2.6 min", "$0.086"],
+        ["11.1 s", "$0.0062"],
+    ]
     assert 2050 / 50 == 41
-    for text in ("first token after 4.8 ms", "at most 207 tokens per second", "at least 9.68 s", "costs $0.0054",
-                 "$2.00 an hour", "pass@5 = 60.1%", "says 55.6%", "right 70.8% of the time", "fall to 21.3%",
-                 "take 2.6 min and cost $0.086", "take 11.1 s and $0.0062", "pass@100 is exactly 50.0%",
-                 "more than 99.9% of the time", "only 70.8% of the time", "runs 41 times",
-                 "writes at most 207 tokens/s", "at least 9.68 s, each answer"):
+    for text in (
+        "first token after 4.8 ms",
+        "at most 207 tokens per second",
+        "at least 9.68 s",
+        "costs $0.0054",
+        "$2.00 an hour",
+        "pass@5 = 60.1%",
+        "says 55.6%",
+        "right 70.8% of the time",
+        "fall to 21.3%",
+        "take 2.6 min and cost $0.086",
+        "take 11.1 s and $0.0062",
+        "pass@100 is exactly 50.0%",
+        "more than 99.9% of the time",
+        "only 70.8% of the time",
+        "runs 41 times",
+        "writes at most 207 tokens/s",
+        "at least 9.68 s, each answer",
+    ):
         assert quoted(text), text
 
 
@@ -190,9 +237,18 @@ def test_pass_at_k_clamps_with_notes():
     assert run(pass_at_k, wrong=3.0)["params"]["wrong"] == 3
 
 
-@pytest.mark.parametrize("params, message", [({"n": 2.5}, "whole"), ({"p": "x"}, "number"), ({"wrong": 2}, "wrong"),
-                                             ({"model": "gpt-5"}, "model"), ({"hardware": "tpu"}, "hardware"),
-                                             ({"tokens": ""}, "number"), ({"price": "nan"}, "finite")])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"n": 2.5}, "whole"),
+        ({"p": "x"}, "number"),
+        ({"wrong": 2}, "wrong"),
+        ({"model": "gpt-5"}, "model"),
+        ({"hardware": "tpu"}, "hardware"),
+        ({"tokens": ""}, "number"),
+        ({"price": "nan"}, "finite"),
+    ],
+)
 def test_pass_at_k_rejects_bad_values(params, message):
     with pytest.raises(ValueError, match=message):
         pass_at_k.compute(params)

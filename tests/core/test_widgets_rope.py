@@ -30,6 +30,7 @@ def test_declares_its_data_files(widget):
 
 # rope_rotation
 
+
 @pytest.mark.parametrize("layer, head, qi, ki", [(1, 0, 6, 2), (0, 3, 3, 0), (5, 1, 4, 4)])
 def test_query_and_key_are_the_models_before_rope(layer, head, qi, ki):
     tiny = rope_rotation.model()
@@ -42,11 +43,18 @@ def test_query_and_key_are_the_models_before_rope(layer, head, qi, ki):
     # RoPE's turn then mixes two of them (a cos - b sin), so twice the magnitude and three roundings more.
     x = rms_norm(trace["residual"][2 * layer], tiny.weights[f"layers.{layer}.attn_norm"], tiny.cfg.norm_eps)
     d = tiny.cfg.d_head
-    for got, i, cols, expected, what in [(q, qi, slice(head * d, (head + 1) * d), attn["q"][head, qi], "q"),
-                                         (k, ki, slice(kv_head * d, (kv_head + 1) * d), attn["k"][kv_head, ki], "k")]:
+    for got, i, cols, expected, what in [
+        (q, qi, slice(head * d, (head + 1) * d), attn["q"][head, qi], "q"),
+        (k, ki, slice(kv_head * d, (kv_head + 1) * d), attn["k"][kv_head, ki], "k"),
+    ]:
         w = tiny.weights[f"layers.{layer}.w{what}"][:, cols]
-        assert_within_rounding(apply_rope(got[None], [i], freqs)[0], expected, tiny.cfg.d_model + 3,
-                               2 * abs_matmul(x[i], w).max(), what=what)
+        assert_within_rounding(
+            apply_rope(got[None], [i], freqs)[0],
+            expected,
+            tiny.cfg.d_model + 3,
+            2 * abs_matmul(x[i], w).max(),
+            what=what,
+        )
     assert kv_head == head // 2  # 4 query heads share 2 KV heads
 
 
@@ -57,8 +65,10 @@ def test_score_only_depends_on_the_offset():
     assert all(row["m"] - row["n"] == r["offset"] for row in r["same_offset"])
     assert {0, 255} & {row["n"] for row in r["same_offset"]} and any(row["m"] == 255 for row in r["same_offset"])
     assert max(scores) - min(scores) == r["spread"] < 1e-12
-    assert any(row["m"] == r["params"]["m"] and math.isclose(row["score"], r["score"], rel_tol=1e-12)
-               for row in r["same_offset"])
+    assert any(
+        row["m"] == r["params"]["m"] and math.isclose(row["score"], r["score"], rel_tol=1e-12)
+        for row in r["same_offset"]
+    )
     for row in r["other_offsets"]:
         assert row["offset"] != r["offset"] and abs(row["score"] - r["score"]) > 1e-4
         assert row["score_text"] == fixed(row["score"], 6) and row["offset_text"] == minus(str(row["offset"]))
@@ -93,13 +103,16 @@ def test_pair_picture_matches_the_closed_form(pair, m, n):
     # turning keeps the length; the product is |q| |k| cos(angle between)
     assert math.hypot(*pr["q_m"]) == pytest.approx(pr["q_norm"], rel=1e-9)
     assert math.hypot(*pr["k_n"]) == pytest.approx(pr["k_norm"], rel=1e-9)
-    assert pr["share"] == pytest.approx(pr["q_norm"] * pr["k_norm"] * math.cos(math.radians(pr["between"])),
-                                        rel=1e-6, abs=1e-9)
+    assert pr["share"] == pytest.approx(
+        pr["q_norm"] * pr["k_norm"] * math.cos(math.radians(pr["between"])), rel=1e-6, abs=1e-9
+    )
     assert pr["share"] == pytest.approx(r["shares"][pair], rel=1e-12)
     assert pr["angle_m"] == pytest.approx(m * freq, rel=1e-12) and pr["angle_n"] == pytest.approx(n * freq, rel=1e-12)
     assert -180 < pr["between"] <= 180
-    assert r["circle_label"] == (f"Pair {pair}: the query at position {m} points at {fixed(pr['q_deg'], 1)}°, the key "
-                                 f"at position {n} at {fixed(pr['k_deg'], 1)}°; {fixed(pr['between'], 1)}° apart")
+    assert r["circle_label"] == (
+        f"Pair {pair}: the query at position {m} points at {fixed(pr['q_deg'], 1)}°, the key "
+        f"at position {n} at {fixed(pr['k_deg'], 1)}°; {fixed(pr['between'], 1)}° apart"
+    )
     assert f"turned by {m} × {fixed(freq, 4)} = {fixed(pr['angle_m'], 3)} radians" in r["readout"]
     assert r["intro"][2].startswith(f", before RoPE. Pair {pair} is dimensions {pair} and {pair + 16}: it turns")
     assert r["intro"][2].endswith(f"every {pr['wavelength']:,.1f} tokens.")
@@ -116,17 +129,26 @@ def test_token_numbers_are_clamped_to_the_prompt_with_a_note():
     assert "last one" in r["note"]
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"layer": 99}, "layer", 5), ({"layer": -1}, "layer", 0), ({"head": 7}, "head", 3),
-    ({"pair": 16}, "pair", 15), ({"pair": "3"}, "pair", 3), ({"m": 1000}, "m", 255), ({"n": -5}, "n", 0),
-    ({"q_token": 1000}, "q_token", 6),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"layer": 99}, "layer", 5),
+        ({"layer": -1}, "layer", 0),
+        ({"head": 7}, "head", 3),
+        ({"pair": 16}, "pair", 15),
+        ({"pair": "3"}, "pair", 3),
+        ({"m": 1000}, "m", 255),
+        ({"n": -5}, "n", 0),
+        ({"q_token": 1000}, "q_token", 6),
+    ],
+)
 def test_rope_rotation_clamps(params, key, expected):
     assert run(rope_rotation, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("prompt", ["", "\n\n\t", "👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "x" * 1_000_000,
-                                    "the Union " * 400])
+@pytest.mark.parametrize(
+    "prompt", ["", "\n\n\t", "👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "x" * 1_000_000, "the Union " * 400]
+)
 def test_rope_rotation_awkward_prompts(prompt):
     r = run(rope_rotation, prompt=prompt)
     assert 1 <= len(r["tokens"]) <= rope_rotation.MAX_TOKENS
@@ -134,10 +156,18 @@ def test_rope_rotation_awkward_prompts(prompt):
         assert r["note"]
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"prompt": None}, "prompt"), ({"prompt": 42}, "prompt"), ({"layer": "top"}, "layer"),
-    ({"pair": 2.5}, "pair"), ({"m": float("nan")}, "m"), ({"n": True}, "n"), ({"q_token": ""}, "q_token"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"prompt": None}, "prompt"),
+        ({"prompt": 42}, "prompt"),
+        ({"layer": "top"}, "layer"),
+        ({"pair": 2.5}, "pair"),
+        ({"m": float("nan")}, "m"),
+        ({"n": True}, "n"),
+        ({"q_token": ""}, "q_token"),
+    ],
+)
 def test_rope_rotation_bad_values(params, word):
     with pytest.raises(ValueError, match=word):
         rope_rotation.compute(params)
@@ -145,10 +175,16 @@ def test_rope_rotation_bad_values(params, word):
 
 # rope_frequencies
 
-@pytest.mark.parametrize("model, d_head, base, n_ctx", [
-    ("tiny", 32, 10000.0, 256), ("llama-2-7b", 128, 10000.0, 4096), ("llama-3-8b", 128, 500000.0, 8192),
-    ("qwen2.5-7b", 128, 1e6, 32768),
-])
+
+@pytest.mark.parametrize(
+    "model, d_head, base, n_ctx",
+    [
+        ("tiny", 32, 10000.0, 256),
+        ("llama-2-7b", 128, 10000.0, 4096),
+        ("llama-3-8b", 128, 500000.0, 8192),
+        ("qwen2.5-7b", 128, 1e6, 32768),
+    ],
+)
 @pytest.mark.parametrize("factor", [1, 4, 8.0, 32])
 def test_wavelengths_and_unseen_pairs_by_hand(model, d_head, base, n_ctx, factor):
     r = run(rope_frequencies_widget, model=model, factor=factor)
@@ -187,15 +223,21 @@ def test_tiny_model_numbers_quoted_in_the_chapter():
     assert s["ntk"]["n_unseen"] == 8 and round(s["ntk"]["worst"], 2) == 2.09 and round(r["ntk_base"]) == 43873
     assert r["rows"][0]["none"]["text"] == "6.3" and r["rows"][-1]["none"]["text"] == "35,333"
     # the texts the figure shows, as the chapter reads them
-    assert r["intro"] == ("Glassbox tiny model: d_head 32, so 16 pairs; RoPE base 10,000; trained context 256 "
-                          "tokens. ") and r["partial_text"] == "9 of 16"
+    assert (
+        r["intro"] == ("Glassbox tiny model: d_head 32, so 16 pairs; RoPE base 10,000; trained context 256 tokens. ")
+        and r["partial_text"] == "9 of 16"
+    )
     assert r["new_context"] == "1,024 tokens" and r["factor_text"] == "4×"
-    assert s["ntk"]["text"] == (" (base 10,000 → 43,873): 8 pairs reach angles never seen in training, up to "
-                                "2.09× the largest one seen. Pair 0 turns 1.000 radians per token.")
-    assert s["linear"]["text"] == (" (every frequency ÷ 4): 0 pairs reach angles never seen in training. Pair 0 "
-                                   "turns 0.250 radians per token.")
+    assert s["ntk"]["text"] == (
+        " (base 10,000 → 43,873): 8 pairs reach angles never seen in training, up to "
+        "2.09× the largest one seen. Pair 0 turns 1.000 radians per token."
+    )
+    assert s["linear"]["text"] == (
+        " (every frequency ÷ 4): 0 pairs reach angles never seen in training. Pair 0 turns 0.250 radians per token."
+    )
     assert run(rope_frequencies_widget, factor=1)["schemes"][0]["text"] == (
-        ": 0 pairs reach angles never seen in training. Pair 0 turns 1.000 radians per token.")
+        ": 0 pairs reach angles never seen in training. Pair 0 turns 1.000 radians per token."
+    )
 
 
 def test_chart_points_follow_the_wavelengths():
@@ -220,17 +262,28 @@ def test_chart_points_follow_the_wavelengths():
     assert len(run(rope_frequencies_widget, factor=1)["chart"]["lines"]) == 1
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"factor": 0}, "factor", 1.0), ({"factor": 99}, "factor", 32.0), ({"factor": "2.5"}, "factor", 2.5),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"factor": 0}, "factor", 1.0),
+        ({"factor": 99}, "factor", 32.0),
+        ({"factor": "2.5"}, "factor", 2.5),
+    ],
+)
 def test_rope_frequencies_clamps(params, key, expected):
     assert run(rope_frequencies_widget, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, word", [
-    ({"model": "gpt2"}, "model"), ({"model": None}, "model"), ({"factor": "big"}, "factor"),
-    ({"factor": float("inf")}, "factor"), ({"factor": ""}, "factor"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"model": "gpt2"}, "model"),
+        ({"model": None}, "model"),
+        ({"factor": "big"}, "factor"),
+        ({"factor": float("inf")}, "factor"),
+        ({"factor": ""}, "factor"),
+    ],
+)
 def test_rope_frequencies_bad_values(params, word):
     with pytest.raises(ValueError, match=word):
         rope_frequencies_widget.compute(params)

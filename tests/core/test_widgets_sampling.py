@@ -53,12 +53,18 @@ def test_next_token_rows_are_ranked_and_probabilities_add_up():
         assert row["nums"] == f"{percent(row['p_before'])} → {percent(row['p_after'])}"
         assert row["bars"] == [f"{100 * row['p_before']:.1f}%", f"{100 * row['p_after']:.1f}%"]
     t = r["token"]
-    assert t["about"] == f" (rank {t['rank']}, id {t['id']}), drawn with probability " and t["p_text"] == percent(t["p"])
+    assert t["about"] == f" (rank {t['rank']}, id {t['id']}), drawn with probability " and t["p_text"] == percent(
+        t["p"]
+    )
     assert t["model_text"] == f"; the model alone gave it {percent(t['p_model'])}."
-    assert r["tail_text"].startswith(f"The other 4,081 tokens: {percent(r['tail_before'])} → {percent(r['tail_after'])}.")
+    assert r["tail_text"].startswith(
+        f"The other 4,081 tokens: {percent(r['tail_before'])} → {percent(r['tail_after'])}."
+    )
     assert r["stats_mid"].startswith(" of 4,096 tokens.") and r["entropy_text"] == f"{fixed(r['entropy_nats'], 2)} nats"
-    assert r["stats_tail"] == (f" ({fixed(r['entropy_bits'], 2)} bits, perplexity {fixed(r['perplexity'], 1)}); the "
-                               f"model's own, at temperature 1: {fixed(r['entropy_model'], 2)} nats.")
+    assert r["stats_tail"] == (
+        f" ({fixed(r['entropy_bits'], 2)} bits, perplexity {fixed(r['perplexity'], 1)}); the "
+        f"model's own, at temperature 1: {fixed(r['entropy_model'], 2)} nats."
+    )
     assert r["slider_texts"] == {"temperature": "1.00", "top_k": "0", "top_p": "0.80", "min_p": "0.00"}
     assert r["context_text"] == f"Glassbox's tiny model reads {r['n_prompt_tokens']} tokens, ending "
 
@@ -90,14 +96,20 @@ def test_temperature_zero_and_top_k_one_are_greedy(prompt):
     gen = run(generate, prompt=prompt, temperature=0)
     assert gen["tokens"][0]["id"] == best and gen["greedy"]
     assert all(t["p"] == 1.0 for t in gen["tokens"])
-    assert all(t["p_text"] == "100%" for t in gen["tokens"]) and "greedy decoding gives every pick 100%" in gen["stats_text"]
+    assert (
+        all(t["p_text"] == "100%" for t in gen["tokens"])
+        and "greedy decoding gives every pick 100%" in gen["stats_text"]
+    )
 
 
 def test_generate_texts_and_the_next_seed():
     r = run(generate, temperature=1.3, seed=41, n_tokens=5)
     for t in r["tokens"]:
         assert t["p_text"] == percent(t["p"])
-        assert t["title"] == f"probability {percent(t['p'])} when drawn; {percent(t['p_model'])} at temperature 1 with no filters"
+        assert (
+            t["title"]
+            == f"probability {percent(t['p'])} when drawn; {percent(t['p_model'])} at temperature 1 with no filters"
+        )
     assert r["stats_text"].startswith("5 new tokens (bold borders;") and "greedy" not in r["stats_text"]
     assert r["mean_p_text"] == percent(r["mean_p"]) and r["perplexity_text"] == fixed(r["perplexity"], 1)
     assert r["slider_texts"] == {"n_tokens": "5", "temperature": "1.30", "top_k": "0", "top_p": "0.95", "min_p": "0.00"}
@@ -126,17 +138,20 @@ def test_filters_report_what_they_removed():
 
 
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
-@pytest.mark.parametrize("params, key, expected", [
-    ({"temperature": -1}, "temperature", 0.0),
-    ({"temperature": 99}, "temperature", 2.0),
-    ({"temperature": "0.5"}, "temperature", 0.5),
-    ({"top_k": 5000}, "top_k", 100),
-    ({"top_k": -3}, "top_k", 0),
-    ({"top_p": 7}, "top_p", 1.0),
-    ({"min_p": -0.5}, "min_p", 0.0),
-    ({"seed": -1}, "seed", 0),
-    ({"seed": 2**40}, "seed", 2**32 - 1),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"temperature": -1}, "temperature", 0.0),
+        ({"temperature": 99}, "temperature", 2.0),
+        ({"temperature": "0.5"}, "temperature", 0.5),
+        ({"top_k": 5000}, "top_k", 100),
+        ({"top_k": -3}, "top_k", 0),
+        ({"top_p": 7}, "top_p", 1.0),
+        ({"min_p": -0.5}, "min_p", 0.0),
+        ({"seed": -1}, "seed", 0),
+        ({"seed": 2**40}, "seed", 2**32 - 1),
+    ],
+)
 def test_extreme_values_are_clamped(widget, params, key, expected):
     assert run(widget, **params)["params"][key] == expected
 
@@ -167,19 +182,22 @@ def test_awkward_text(widget, text):
 
 
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
-@pytest.mark.parametrize("params, word", [
-    ({"prompt": None}, "prompt"),
-    ({"prompt": 42}, "prompt"),
-    ({"temperature": "hot"}, "temperature"),
-    ({"temperature": float("nan")}, "temperature"),
-    ({"temperature": True}, "temperature"),
-    ({"top_k": 2.5}, "top_k"),
-    ({"top_k": [3]}, "top_k"),
-    ({"top_p": None}, "top_p"),
-    ({"min_p": float("inf")}, "min_p"),
-    ({"seed": "abc"}, "seed"),
-    ({"seed": 1.5}, "seed"),
-])
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"prompt": None}, "prompt"),
+        ({"prompt": 42}, "prompt"),
+        ({"temperature": "hot"}, "temperature"),
+        ({"temperature": float("nan")}, "temperature"),
+        ({"temperature": True}, "temperature"),
+        ({"top_k": 2.5}, "top_k"),
+        ({"top_k": [3]}, "top_k"),
+        ({"top_p": None}, "top_p"),
+        ({"min_p": float("inf")}, "min_p"),
+        ({"seed": "abc"}, "seed"),
+        ({"seed": 1.5}, "seed"),
+    ],
+)
 def test_bad_values_raise_a_readable_error(widget, params, word):
     with pytest.raises(ValueError, match=word):
         widget.compute(params)
@@ -188,6 +206,7 @@ def test_bad_values_raise_a_readable_error(widget, params, word):
 def test_next_token_on_smollm2_is_its_real_distribution(smollm2_gguf):
     """With the model switched to SmolLM2, the rows are the softmax of SmolLM2's own logits for the prompt."""
     from llm_core.activations import softmax
+
     r = run(next_token, model="smollm2", prompt="The capital of France is", temperature=0)
     smol = next_token.model("smollm2")
     ids = smol.encoding.encode("The capital of France is")

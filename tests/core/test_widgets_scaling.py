@@ -23,7 +23,7 @@ scaling_map = load_widget("scaling_map")
 @pytest.mark.parametrize("log10_flops", [15, 18.5, 22, 23.77, 26])
 def test_compute_optimal_by_hand(log10_flops):
     r = run(compute_optimal, log10_flops=log10_flops, gpu="a100", utilization=0.5)
-    c = 10.0 ** log10_flops
+    c = 10.0**log10_flops
     assert r["flops"] == pytest.approx(c, rel=1e-12)
     for split in (r["fit"], r["rule"]):
         assert 6 * split["n_params"] * split["n_tokens"] == pytest.approx(c, rel=1e-12)
@@ -44,7 +44,9 @@ def test_compute_optimal_default_numbers_quoted_in_the_chapter():
     assert (r["rule"]["n_text"], r["rule"]["d_text"], round(r["rule"]["loss"], 3)) == ("9.13B", "183B", 2.146)
     assert r["flops_text"] == {"mantissa": "1.00", "exponent": "22"}
     assert [(s["key"], s["tokens_per_param_text"], s["loss_text"]) for s in (r["fit"], r["rule"])] == [
-        (1, fixed(r["fit"]["tokens_per_param"], 1), "2.139"), (2, "20.0", "2.146")]
+        (1, fixed(r["fit"]["tokens_per_param"], 1), "2.139"),
+        (2, "20.0", "2.146"),
+    ]
     assert r["gpu"]["tflops_text"] == "989" and "lowest loss, 2.139 nats, is at N = 5.16B" in r["aria_label"]
 
 
@@ -67,10 +69,15 @@ def test_compute_optimal_clamps(value, expected):
     assert run(compute_optimal, log10_flops=value)["params"]["log10_flops"] == expected
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"log10_flops": ""}, "budget"), ({"log10_flops": float("nan")}, "budget"), ({"gpu": "tpu"}, "gpu"),
-    ({"utilization": "lots"}, "utilization"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"log10_flops": ""}, "budget"),
+        ({"log10_flops": float("nan")}, "budget"),
+        ({"gpu": "tpu"}, "gpu"),
+        ({"utilization": "lots"}, "utilization"),
+    ],
+)
 def test_compute_optimal_rejects_bad_values(params, message):
     with pytest.raises(ValueError, match=message):
         compute_optimal.compute(params)
@@ -82,7 +89,12 @@ def test_scaling_map_models_are_the_published_numbers():
     by_name = {m["name"]: m for m in r["models"]}
     for m in TRAINED_MODELS:
         row = by_name[m.name]
-        assert (row["n_params"], row["n_tokens"], row["source"], row["url"]) == (m.n_params, m.n_tokens, m.source, m.url)
+        assert (row["n_params"], row["n_tokens"], row["source"], row["url"]) == (
+            m.n_params,
+            m.n_tokens,
+            m.source,
+            m.url,
+        )
         assert row["tokens_per_param"] == pytest.approx(m.n_tokens / m.n_params)
         assert row["loss"] == pytest.approx(chinchilla_loss(m.n_params, m.n_tokens), rel=1e-14)
         assert row["flops"] == pytest.approx(6 * m.n_params * m.n_tokens)
@@ -100,7 +112,7 @@ def test_scaling_map_contours_are_iso_loss():
     def back(x, y):  # SVG units -> (N, D)
         log_n = scaling_map.X_MIN + (x - a["left"]) / (a["right"] - a["left"]) * (scaling_map.X_MAX - scaling_map.X_MIN)
         log_d = scaling_map.Y_MAX - (y - a["top"]) / (a["bottom"] - a["top"]) * (scaling_map.Y_MAX - scaling_map.Y_MIN)
-        return 10 ** log_n, 10 ** log_d
+        return 10**log_n, 10**log_d
 
     assert [c["loss"] for c in r["contours"]] == scaling_map.CONTOURS
     for c in r["contours"]:
@@ -115,11 +127,14 @@ def test_scaling_map_contours_are_iso_loss():
 def test_scaling_map_your_model(n, d, kind):
     y = run(scaling_map, log10_params=n, log10_tokens=d)["yours"]
     assert y["kind"] == kind
-    assert y["flops"] == pytest.approx(6 * 10 ** n * 10 ** d, rel=1e-12)
+    assert y["flops"] == pytest.approx(6 * 10**n * 10**d, rel=1e-12)
     assert y["ratio"] == pytest.approx(10 ** (d - n) / 20, rel=1e-12)
     assert y["best"]["loss"] <= y["rule"]["loss"] + 1e-12 and y["best"]["loss"] <= y["loss"] + 1e-12
     assert [y["loss_text"], y["best"]["loss_text"], y["rule"]["loss_text"]] == [
-        fixed(y["loss"], 3), fixed(y["best"]["loss"], 3), fixed(y["rule"]["loss"], 3)]
+        fixed(y["loss"], 3),
+        fixed(y["best"]["loss"], 3),
+        fixed(y["rule"]["loss"], 3),
+    ]
     x, top = y["at"][0], y["at"][1] - 7
     assert y["path"] == f"M{x:g},{top:.2f}".rstrip("0").rstrip(".") + " l7,7 l-7,7 l-7,-7 z"
 
@@ -136,7 +151,9 @@ def test_scaling_map_draws_python_text():
     assert corner["iso_points"] is None and len(corner["iso"]) <= 1
 
 
-@pytest.mark.parametrize("params", [{"log10_params": -5, "log10_tokens": 99}, {"log10_params": "12", "log10_tokens": 7}])
+@pytest.mark.parametrize(
+    "params", [{"log10_params": -5, "log10_tokens": 99}, {"log10_params": "12", "log10_tokens": 7}]
+)
 def test_scaling_map_clamps(params):
     r = run(scaling_map, **params)
     assert 6 <= r["params"]["log10_params"] <= 12 and 7 <= r["params"]["log10_tokens"] <= 14

@@ -28,7 +28,7 @@ ALL = [compare, stepper, trainer]
 
 # Text that has tripped tokenizers: emoji sequences, combining marks, right-to-left scripts, controls.
 AWKWARD = {
-    "zwj_family": "\U0001F469\u200d\U0001F469\u200d\U0001F467 family",
+    "zwj_family": "\U0001f469\u200d\U0001f469\u200d\U0001f467 family",
     "skin_tones": "👍🏽👋🏿 ok",
     "flag": "🇳🇱 and 🏳️‍🌈",
     "combining": "e\u0301 a\u0308\u0323 Z\u0351\u0334\u0330",
@@ -63,6 +63,7 @@ def glued(merge: dict) -> bool:
 
 # -- every widget --------------------------------------------------------------------------------
 
+
 def encoding(name: str):
     """The reference for one of tokenizer_compare's encodings, loaded here (not through the widget)."""
     return load_merges_encoding("models/smollm2/tokenizer.json") if name == SMOLLM2 else get_encoding(name)
@@ -71,8 +72,7 @@ def encoding(name: str):
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
 def test_data_files_are_vocabularies(widget):
     tokenizers = {"models/smollm2/tokenizer.json"} if widget is compare else set()
-    assert all(path.startswith("vocab/") and path.endswith(".tiktoken") or path in tokenizers
-               for path in widget.DATA)
+    assert all(path.startswith("vocab/") and path.endswith(".tiktoken") or path in tokenizers for path in widget.DATA)
 
 
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
@@ -89,27 +89,32 @@ def test_non_string_text_is_rejected(widget, bad):
 
 # -- display rules ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("data, shown, expected", [
-    (b"Hello", True, [["t", "Hello"]]),
-    (b" hi", True, [["w", "·"], ["t", "hi"]]),
-    (b" hi", False, [["t", " hi"]]),
-    (b"\t\n", True, [["w", "→↵"]]),
-    (b"\t\n", False, [["t", "\t"]]),                    # the line break is drawn after the chip
-    (b"\xf0\x9f", True, [["x", "<F0 9F>"]]),            # the first half of an emoji
-    (b"\x98\x80", True, [["x", "<98 80>"]]),            # and the rest of it
-    (b" \xf0\x9f\x98", True, [["w", "·"], ["x", "<F0 9F 98>"]]),
-    (b"\xc3\xa9t\xc3", True, [["t", "ét"], ["x", "<C3>"]]),
-    (b"\xcc\x81", True, [["w", "◌"], ["t", "\u0301"]]),  # a combining mark with nothing to sit on
-    (b"e\xcc\x81", True, [["t", "e\u0301"]]),
-    (b"\x00\x1b\x7f", False, [["w", "␀␛␡"]]),           # control characters are always made visible
-    (b"\xe2\x80\x8d", True, [["w", "⟨U+200D⟩"]]),        # zero-width joiner
-    (b"\xc2\xa0", True, [["w", "␣"]]),                  # no-break space
-])
+
+@pytest.mark.parametrize(
+    "data, shown, expected",
+    [
+        (b"Hello", True, [["t", "Hello"]]),
+        (b" hi", True, [["w", "·"], ["t", "hi"]]),
+        (b" hi", False, [["t", " hi"]]),
+        (b"\t\n", True, [["w", "→↵"]]),
+        (b"\t\n", False, [["t", "\t"]]),  # the line break is drawn after the chip
+        (b"\xf0\x9f", True, [["x", "<F0 9F>"]]),  # the first half of an emoji
+        (b"\x98\x80", True, [["x", "<98 80>"]]),  # and the rest of it
+        (b" \xf0\x9f\x98", True, [["w", "·"], ["x", "<F0 9F 98>"]]),
+        (b"\xc3\xa9t\xc3", True, [["t", "ét"], ["x", "<C3>"]]),
+        (b"\xcc\x81", True, [["w", "◌"], ["t", "\u0301"]]),  # a combining mark with nothing to sit on
+        (b"e\xcc\x81", True, [["t", "e\u0301"]]),
+        (b"\x00\x1b\x7f", False, [["w", "␀␛␡"]]),  # control characters are always made visible
+        (b"\xe2\x80\x8d", True, [["w", "⟨U+200D⟩"]]),  # zero-width joiner
+        (b"\xc2\xa0", True, [["w", "␣"]]),  # no-break space
+    ],
+)
 def test_render_token(data, shown, expected):
     assert render_token(data, shown) == expected
 
 
 # -- tokenizer_compare --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("text", [compare.DEFAULTS["text"], *AWKWARD.values()], ids=["default", *AWKWARD])
 @pytest.mark.parametrize("show_whitespace", [True, False])
@@ -139,7 +144,7 @@ def test_compare_chip_text_is_the_token_text_when_it_is_whole_characters():
 def test_compare_partial_characters_show_as_hex():
     result = compare.compute({"text": "👍🏽"})
     cl100k = result["encodings"][1]
-    assert cl100k["n_tokens"] > 2                        # eight bytes, not two whole characters
+    assert cl100k["n_tokens"] > 2  # eight bytes, not two whole characters
     assert all(kind == "x" for chip in cl100k["tokens"] for kind, _ in chip["segs"])
 
 
@@ -157,7 +162,7 @@ def test_compare_truncates_long_text_with_a_note():
     result = compare.compute({"text": text})
     assert result["note"] == f"Showing the first {compare.MAX_CHARS:,} of {n:,} characters."
     assert result["n_chars"] == compare.MAX_CHARS
-    kept = text[:compare.MAX_CHARS]
+    kept = text[: compare.MAX_CHARS]
     for e in result["encodings"]:
         assert [chip["id"] for chip in e["tokens"]] == encoding(e["name"]).encode(kept)
 
@@ -175,6 +180,7 @@ def test_compare_smollm2_tokenizer_file_is_the_gguf_tokenizer(smollm2_gguf):
     from llm_core.data import data_dir
     from llm_core.gguf import read_gguf
     from sitebuild.smollm2_tokenizer import RELPATH, tokenizer_json
+
     assert (data_dir() / RELPATH).read_bytes() == tokenizer_json(Path(smollm2_gguf))
     from_gguf = encoding_from_gguf_metadata(read_gguf(smollm2_gguf).metadata)
     from_file = encoding(SMOLLM2)
@@ -209,15 +215,17 @@ def test_compare_summary_is_written_here():
 
 # -- bpe_stepper --------------------------------------------------------------------------------
 
+
 def chips_of(result: dict) -> list[dict]:
     return [chip for group in result["groups"] for chip in group["chips"]]
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
-@pytest.mark.parametrize("text", ["unbelievably", "Hello, world!", *AWKWARD.values()],
-                         ids=["unbelievably", "hello", *AWKWARD])
+@pytest.mark.parametrize(
+    "text", ["unbelievably", "Hello, world!", *AWKWARD.values()], ids=["unbelievably", "hello", *AWKWARD]
+)
 def test_stepper_walks_from_bytes_to_the_encoding(text, encoding):
-    text = text[:stepper.MAX_CHARS]
+    text = text[: stepper.MAX_CHARS]
     enc = get_encoding(encoding)
     trace = enc.encode_with_trace(text)
     n = sum(len(t["steps"]) for t in trace)
@@ -228,7 +236,7 @@ def test_stepper_walks_from_bytes_to_the_encoding(text, encoding):
     assert first["ids"] == enc.encode(text)
     for step in range(1, n + 1):
         r = stepper.compute({"text": text, "encoding": encoding, "step": step})
-        assert len(chips_of(r)) == n_bytes - step           # each merge glues two parts into one
+        assert len(chips_of(r)) == n_bytes - step  # each merge glues two parts into one
         new = [c for c in chips_of(r) if c["new"]]
         assert len(new) == 1 and new[0]["id"] == r["current"]["rank"]
         assert r["current"] == r["merges"][step - 1]
@@ -253,9 +261,18 @@ def test_stepper_writes_what_the_figure_shows():
     assert any("," in m["rank_text"] for m in r["merges"])  # ranks in the thousands get their separator
 
 
-@pytest.mark.parametrize("step, expected", [
-    (-5, 0), (0, 0), (3, 3), (3.0, 3), ("4", 4), (10**9, 9), (1e300, 9),
-])
+@pytest.mark.parametrize(
+    "step, expected",
+    [
+        (-5, 0),
+        (0, 0),
+        (3, 3),
+        (3.0, 3),
+        ("4", 4),
+        (10**9, 9),
+        (1e300, 9),
+    ],
+)
 def test_stepper_clamps_step(step, expected):
     assert stepper.compute({"text": "unbelievably", "step": step})["step"] == expected
 
@@ -293,6 +310,7 @@ def test_stepper_lone_surrogate():
 
 # -- bpe_train ----------------------------------------------------------------------------------
 
+
 def test_train_defaults_match_llm_core():
     r = as_plain_json(trainer.compute({}))
     vocab_size = trainer.DEFAULTS["vocab_size"]
@@ -301,7 +319,7 @@ def test_train_defaults_match_llm_core():
     assert [m["rank"] for m in r["merges_head"]] == list(range(256, 256 + len(r["merges_head"])))
     shown = r["merges_head"] + r["merges_tail"]
     assert len(shown) + r["n_skipped"] == len(merges)
-    assert [m["rank"] for m in r["merges_tail"]] == [m["rank"] for m in merges[-len(r["merges_tail"]):]]
+    assert [m["rank"] for m in r["merges_tail"]] == [m["rank"] for m in merges[-len(r["merges_tail"]) :]]
     test = trainer.DEFAULTS["test"]
     assert [c["id"] for c in r["custom"]["tokens"]] == enc.encode(test)
     assert [c["id"] for c in r["reference"]["tokens"]] == get_encoding("o200k_base").encode(test)
@@ -309,9 +327,14 @@ def test_train_defaults_match_llm_core():
     assert r["n_test_bytes"] == n_bytes
     assert r["custom"]["bytes_per_token"] == round(n_bytes / r["custom"]["n_tokens"], 2)
     assert r["custom"]["bytes_per_token_text"] == fixed(n_bytes / r["custom"]["n_tokens"], 2)
-    assert r["texts"] == {"vocab_size": integer(r["vocab_size"]), "n_merges": integer(r["n_merges"]),
-                          "n_train_chars": "1,931", "n_train_bytes": "1,931",
-                          "n_skipped": integer(r["n_skipped"]), "n_test_bytes": integer(n_bytes)}
+    assert r["texts"] == {
+        "vocab_size": integer(r["vocab_size"]),
+        "n_merges": integer(r["n_merges"]),
+        "n_train_chars": "1,931",
+        "n_train_bytes": "1,931",
+        "n_skipped": integer(r["n_skipped"]),
+        "n_test_bytes": integer(n_bytes),
+    }
     assert all(m["count_text"] == integer(m["count"]) for m in shown)
 
 
@@ -322,10 +345,21 @@ def test_train_merge_counts_never_increase():
     assert all(glued(m) for m in r["merges_head"] + r["merges_tail"])
 
 
-@pytest.mark.parametrize("vocab_size, expected", [
-    (256, 256), (255, 256), (-10, 256), (0, 256), (256.0, 256), ("300", 300),
-    (1024, 1024), (1025, 1024), (10**9, 1024), (1e300, 1024),
-])
+@pytest.mark.parametrize(
+    "vocab_size, expected",
+    [
+        (256, 256),
+        (255, 256),
+        (-10, 256),
+        (0, 256),
+        (256.0, 256),
+        ("300", 300),
+        (1024, 1024),
+        (1025, 1024),
+        (10**9, 1024),
+        (1e300, 1024),
+    ],
+)
 def test_train_vocab_size_is_clamped(vocab_size, expected):
     r = as_plain_json(trainer.compute({"vocab_size": vocab_size}))
     assert r["requested_vocab_size"] == expected
@@ -382,37 +416,46 @@ def test_train_on_awkward_text(text):
 
 # -- the numbers chapters/01-tokenization.md quotes ---------------------------------------------
 
+
 def pieces(encoding: str, text: str) -> list[str]:
     enc = get_encoding(encoding)
     return [b.decode("utf-8", "replace") for b in enc.decode_tokens_bytes(enc.encode(text))]
 
 
-@pytest.mark.parametrize("encoding, text, expected", [
-    ("o200k_base", "HELLO", ["HEL", "LO"]),
-    ("o200k_base", "1234567", ["123", "456", "7"]),
-    ("cl100k_base", "1234567", ["123", "456", "7"]),
-    ("r50k_base", "1234567", ["123", "45", "67"]),
-    ("o200k_base", "1234 + 567", ["123", "4", " +", " ", "567"]),
-    ("o200k_base", "unbelievably", ["un", "bel", "ievably"]),
-    ("r50k_base", "unbelievably", ["un", "bel", "iev", "ably"]),
-    ("o200k_base", "<|endoftext|>", ["<", "|", "end", "of", "text", "|", ">"]),
-    ("r50k_base", " SolidGoldMagikarp", [" SolidGoldMagikarp"]),
-])
+@pytest.mark.parametrize(
+    "encoding, text, expected",
+    [
+        ("o200k_base", "HELLO", ["HEL", "LO"]),
+        ("o200k_base", "1234567", ["123", "456", "7"]),
+        ("cl100k_base", "1234567", ["123", "456", "7"]),
+        ("r50k_base", "1234567", ["123", "45", "67"]),
+        ("o200k_base", "1234 + 567", ["123", "4", " +", " ", "567"]),
+        ("o200k_base", "unbelievably", ["un", "bel", "ievably"]),
+        ("r50k_base", "unbelievably", ["un", "bel", "iev", "ably"]),
+        ("o200k_base", "<|endoftext|>", ["<", "|", "end", "of", "text", "|", ">"]),
+        ("r50k_base", " SolidGoldMagikarp", [" SolidGoldMagikarp"]),
+    ],
+)
 def test_chapter_token_pieces(encoding, text, expected):
     assert pieces(encoding, text) == expected
 
 
-@pytest.mark.parametrize("text, counts", [  # o200k_base, cl100k_base, r50k_base, SmolLM2
-    ("I would like a cup of tea, please.", [10, 10, 10, 10]),
-    ("Я бы хотел чашку чая, пожалуйста.", [10, 18, 39, 29]),
-    ("Θα ήθελα ένα φλιτζάνι τσάι, παρακαλώ.", [20, 37, 42, 35]),
-    ("मुझे एक कप चाय चाहिए, कृपया।", [12, 30, 42, 33]),
-    ("def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total / len(xs)\n",
-     [28, 28, 45, 29]),
-    ("HELLO", [2, 2, 3, 3]),
-    (compare.DEFAULTS["text"], [50, 55, 66, 76]),
-    ("你好世界", [2, 5, 8, 9]),
-])
+@pytest.mark.parametrize(
+    "text, counts",
+    [  # o200k_base, cl100k_base, r50k_base, SmolLM2
+        ("I would like a cup of tea, please.", [10, 10, 10, 10]),
+        ("Я бы хотел чашку чая, пожалуйста.", [10, 18, 39, 29]),
+        ("Θα ήθελα ένα φλιτζάνι τσάι, παρακαλώ.", [20, 37, 42, 35]),
+        ("मुझे एक कप चाय चाहिए, कृपया।", [12, 30, 42, 33]),
+        (
+            "def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total / len(xs)\n",
+            [28, 28, 45, 29],
+        ),
+        ("HELLO", [2, 2, 3, 3]),
+        (compare.DEFAULTS["text"], [50, 55, 66, 76]),
+        ("你好世界", [2, 5, 8, 9]),
+    ],
+)
 def test_chapter_token_counts(text, counts):
     assert [len(encoding(name).encode(text)) for name in [*ENCODINGS, SMOLLM2]] == counts
 
@@ -431,25 +474,35 @@ def test_chapter_smollm2_tokenizer_facts():
 
 
 def test_chapter_vocabulary_facts():
-    facts = {name: (len(get_encoding(name).mergeable_ranks), get_encoding(name).n_vocab)
-             for name in ENCODINGS}
-    assert facts == {"o200k_base": (199_998, 200_019), "cl100k_base": (100_256, 100_277),
-                     "r50k_base": (50_256, 50_257)}
+    facts = {name: (len(get_encoding(name).mergeable_ranks), get_encoding(name).n_vocab) for name in ENCODINGS}
+    assert facts == {"o200k_base": (199_998, 200_019), "cl100k_base": (100_256, 100_277), "r50k_base": (50_256, 50_257)}
     o200k, r50k = get_encoding("o200k_base"), get_encoding("r50k_base")
     assert o200k.encode("Hello") == [13225] and o200k.encode(" Hello") == [32949]
     assert o200k.encode(" strawberry") == [101830] and r50k.encode(" SolidGoldMagikarp") == [43453]
     assert all(len(get_encoding(n).encode(" strawberry")) == 1 for n in ENCODINGS)
     for name in ["o200k_base", "cl100k_base"]:
         ranks = get_encoding(name).mergeable_ranks
-        assert all(f"{i:0{k}d}".encode() in ranks for k in (1, 2, 3) for i in range(10 ** k))
-    assert get_encoding("cl100k_base").pretokenize("They're   here, aren't they?") == \
-        ["They", "'re", "  ", " here", ",", " aren", "'t", " they", "?"]
+        assert all(f"{i:0{k}d}".encode() in ranks for k in (1, 2, 3) for i in range(10**k))
+    assert get_encoding("cl100k_base").pretokenize("They're   here, aren't they?") == [
+        "They",
+        "'re",
+        "  ",
+        " here",
+        ",",
+        " aren",
+        "'t",
+        " they",
+        "?",
+    ]
 
 
 def test_chapter_banana_and_mill_examples():
     _, merges = train("banana bandana band", 259)
-    assert [(m["left"], m["right"], m["count"]) for m in merges] == \
-        [(b"a", b"n", 5), (b"b", b"an", 3), (b" ", b"ban", 2)]
+    assert [(m["left"], m["right"], m["count"]) for m in merges] == [
+        (b"a", b"n", 5),
+        (b"b", b"an", 3),
+        (b" ", b"ban", 2),
+    ]
     r = trainer.compute({"vocab_size": 1024})
     assert (r["n_merges"], r["vocab_size"]) == (187, 443)
     assert (r["custom"]["n_tokens"], r["reference"]["n_tokens"]) == (18, 14)
@@ -464,7 +517,7 @@ def test_chapter_moby_dick_characters_per_token():
     """The chapter quotes 4.31 (o200k_base) and 4.21 (r50k_base) characters per token on 20,000
     characters of Moby-Dick from "Call me Ishmael" on."""
     text = (Path(__file__).parent / "corpus" / "english_moby_dick_1.txt").read_text(encoding="utf-8")
-    text = text[text.index("Call me Ishmael"):][:20_000]
+    text = text[text.index("Call me Ishmael") :][:20_000]
     assert len(text) == 20_000
     ratios = {n: round(len(text) / len(get_encoding(n).encode(text)), 2) for n in ("o200k_base", "r50k_base")}
     assert ratios == {"o200k_base": 4.31, "r50k_base": 4.21}
@@ -475,6 +528,7 @@ def test_chapter_tiny_model_vocabulary_facts():
     import json
 
     from llm_core.model_files import load_encoding
+
     tiny = load_encoding("models/tiny")
     log = json.loads((Path(__file__).parents[2] / "models" / "tiny" / "train_log.json").read_text())
     assert (len(tiny.mergeable_ranks), tiny.special_tokens, tiny.n_vocab) == (4_095, {"<|endoftext|>": 4_095}, 4_096)
@@ -483,8 +537,12 @@ def test_chapter_tiny_model_vocabulary_facts():
     assert tiny.pat_str == get_encoding("cl100k_base").pat_str
     by_rank = {rank: token for token, rank in tiny.mergeable_ranks.items()}
     assert [by_rank[i] for i in range(256, 260)] == [b" t", b" th", b" a", b" the"]
-    assert {w: tiny.encode(w) for w in (" Government", " States", " Congress", " Treasury")} == \
-        {" Government": [450], " States": [443], " Congress": [488], " Treasury": [1052]}
+    assert {w: tiny.encode(w) for w in (" Government", " States", " Congress", " Treasury")} == {
+        " Government": [450],
+        " States": [443],
+        " Congress": [488],
+        " Treasury": [1052],
+    }
     assert len(tiny.encode(" computer")) == 3 and len(tiny.encode(" strawberry")) == 5
     assert tiny.encode("The") == [84, 3282] and tiny.encode(" The") == [351] and 351 - 256 + 1 == 96
     assert b"The" not in tiny.mergeable_ranks and b"Th" not in tiny.mergeable_ranks

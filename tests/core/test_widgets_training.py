@@ -42,6 +42,7 @@ def test_declares_its_data_files(widget):
 
 # -- training_curves ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("axis", ["log", "linear"])
 def test_every_logged_point_is_plotted_in_order(axis):
     r = run(training_curves, axis=axis)
@@ -95,7 +96,10 @@ def test_training_curves_shows_python_text():
     assert r["val_points"].count(" ") == len(r["val_line"]) - 1
     readout = "".join(part["text"] for part in r["readout"])
     assert [part["text"] for part in r["readout"] if part.get("strong")] == [
-        "333", fixed(r["train"]["loss"], 3), fixed(r["val"]["loss"], 3)]
+        "333",
+        fixed(r["train"]["loss"], 3),
+        fixed(r["val"]["loss"], 3),
+    ]
     assert f"Validation minus training: {signed(r['gap'], 3)} nats" in readout
     assert f"{fixed(r['tokens_per_param'], 2)} training tokens per parameter (1,705,600 parameters)" in readout
     assert r["flops_text"] in readout and "perplexity " + fixed(r["val"]["perplexity"], 1) in readout
@@ -118,27 +122,34 @@ def test_log_axis_cannot_show_step_zero():
     assert run(training_curves, step=0, axis="linear")["val"]["at"] is not None
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"step": -5}, "step", 0),
-    ({"step": 10**9}, "step", 4160),
-    ({"step": "42"}, "step", 42),
-    ({"step": 42.0}, "step", 42),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"step": -5}, "step", 0),
+        ({"step": 10**9}, "step", 4160),
+        ({"step": "42"}, "step", 42),
+        ({"step": 42.0}, "step", 42),
+    ],
+)
 def test_training_curves_clamps(params, key, expected):
     assert run(training_curves, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"step": ""}, "step must be a number"),
-    ({"step": 1.5}, "whole number"),
-    ({"axis": "cubic"}, "axis must be one of"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"step": ""}, "step must be a number"),
+        ({"step": 1.5}, "whole number"),
+        ({"axis": "cubic"}, "axis must be one of"),
+    ],
+)
 def test_training_curves_bad_input(params, message):
     with pytest.raises(ValueError, match=message):
         training_curves.compute(params)
 
 
 # -- checkpoint_samples ---------------------------------------------------------------------------
+
 
 def test_data_lists_every_checkpoint_file():
     files = {f"models/tiny/{k['file']}" for k in CURVES["checkpoints"]}
@@ -197,8 +208,12 @@ def test_prompt_loss_at_every_checkpoint_is_cross_entropy():
 def test_checkpoint_samples_shows_python_text():
     r = run(checkpoint_samples, checkpoint=5, temperature=0.75, n_tokens=5, prompt="word " * 40)
     k = CURVES["checkpoints"][5]
-    assert r["readouts"] == {"checkpoint": f"step {k['step']:,}", "checkpoint_aria": f"step {k['step']}",
-                             "n_tokens": "5", "temperature": "0.75"}
+    assert r["readouts"] == {
+        "checkpoint": f"step {k['step']:,}",
+        "checkpoint_aria": f"step {k['step']}",
+        "n_tokens": "5",
+        "temperature": "0.75",
+    }
     assert r["checkpoint"]["val_loss_text"] == fixed(k["val_loss"], 3)
     assert r["checkpoint"]["tokens_text"] == f"{k['tokens']:,}" and r["last_step_text"] == "4,160"
     assert all(t["title"] == f"probability {percent(t['p'])} when drawn" for t in r["tokens"])
@@ -228,25 +243,31 @@ def test_odd_prompts_give_a_figure(prompt):
         assert "characters" in r["note"] and r["n_prompt_tokens"] <= 256
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"checkpoint": -1}, "checkpoint", 0),
-    ({"checkpoint": 99}, "checkpoint", 6),
-    ({"temperature": 9}, "temperature", 2.0),
-    ({"temperature": "0.5"}, "temperature", 0.5),
-    ({"n_tokens": 0}, "n_tokens", 1),
-    ({"n_tokens": 999}, "n_tokens", 48),
-    ({"seed": -3}, "seed", 0),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"checkpoint": -1}, "checkpoint", 0),
+        ({"checkpoint": 99}, "checkpoint", 6),
+        ({"temperature": 9}, "temperature", 2.0),
+        ({"temperature": "0.5"}, "temperature", 0.5),
+        ({"n_tokens": 0}, "n_tokens", 1),
+        ({"n_tokens": 999}, "n_tokens", 48),
+        ({"seed": -3}, "seed", 0),
+    ],
+)
 def test_checkpoint_samples_clamps(params, key, expected):
     assert run(checkpoint_samples, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"seed": ""}, "seed must be a number"),
-    ({"checkpoint": "last"}, "checkpoint must be a number"),
-    ({"temperature": float("nan")}, "finite"),
-    ({"prompt": 42}, "prompt must be text"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"seed": ""}, "seed must be a number"),
+        ({"checkpoint": "last"}, "checkpoint must be a number"),
+        ({"temperature": float("nan")}, "finite"),
+        ({"prompt": 42}, "prompt must be text"),
+    ],
+)
 def test_checkpoint_samples_bad_input(params, message):
     with pytest.raises(ValueError, match=message):
         checkpoint_samples.compute(params)

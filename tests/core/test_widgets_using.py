@@ -6,7 +6,6 @@ bandwidth / bytes per step, the weights read once per batch step) with parameter
 llm_core.configs; plus clamping and the bad-input messages.
 """
 
-
 import pytest
 
 from llm_core.configs import CONFIGS, parameter_count, weights_bytes
@@ -21,6 +20,7 @@ serving_sim = load_widget("serving_sim")
 
 # diagnose
 
+
 @pytest.mark.parametrize("scenario", list(diagnose.SCENARIOS))
 @pytest.mark.parametrize("lens", ["", *diagnose.LENSES])
 def test_diagnose_answer_key(scenario, lens):
@@ -32,7 +32,10 @@ def test_diagnose_answer_key(scenario, lens):
 
 
 def naive_repeats(ids, n):
-    return [i >= n - 1 and any(ids[j:j + n] == ids[i - n + 1:i + 1] for j in range(0, i - n + 1)) for i in range(len(ids))]
+    return [
+        i >= n - 1 and any(ids[j : j + n] == ids[i - n + 1 : i + 1] for j in range(0, i - n + 1))
+        for i in range(len(ids))
+    ]
 
 
 @pytest.mark.parametrize("ids", [[5, 6, 7, 5, 6, 7], [1, 1, 1, 1], [1, 2, 3], [], [4, 5, 4, 5, 4, 5, 4]])
@@ -48,7 +51,7 @@ def test_diagnose_repeat_demo_is_the_tiny_models_greedy_loop():
     ids, _ = diagnose.prompt_ids(tiny, diagnose.REPEAT_PROMPT, diagnose.REPEAT_TOKENS)
     out = tiny.generate(ids, diagnose.REPEAT_TOKENS, temperature=0)
     assert [c["id"] for c in greedy["tokens"]] == out["new_ids"]
-    flags = naive_repeats(out["prompt_ids"] + out["new_ids"], 3)[len(out["prompt_ids"]):]
+    flags = naive_repeats(out["prompt_ids"] + out["new_ids"], 3)[len(out["prompt_ids"]) :]
     assert [c["repeat"] for c in greedy["tokens"]] == flags and greedy["n_repeated"] == sum(flags)
     assert sampled["n_tokens"] == diagnose.REPEAT_SAMPLED_TOKENS
     assert greedy["n_repeated"] == 8 and sampled["n_repeated"] == 0  # the numbers the chapter quotes
@@ -61,14 +64,22 @@ def test_diagnose_vary_demo_gives_different_text_per_seed():
     assert len(texts) == len(diagnose.VARY_SEEDS) and [r["seed"] for r in runs] == list(diagnose.VARY_SEEDS)
 
 
-@pytest.mark.parametrize("params, message", [({"scenario": "nope"}, "scenario"), ({"lens": "vibes"}, "lens"),
-                                              ({"lens": None}, "lens"), ({"scenario": "<script>"}, "scenario")])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"scenario": "nope"}, "scenario"),
+        ({"lens": "vibes"}, "lens"),
+        ({"lens": None}, "lens"),
+        ({"scenario": "<script>"}, "scenario"),
+    ],
+)
 def test_diagnose_rejects_bad_values(params, message):
     with pytest.raises(ValueError, match=message):
         diagnose.compute(params)
 
 
 # serving_sim
+
 
 def test_serving_defaults_by_hand():
     r = run(serving_sim)
@@ -137,19 +148,31 @@ def test_serving_tiny_model_and_context_limit():
     assert not big["memory"]["fits"] and "80 GB" in big["note"]
 
 
-@pytest.mark.parametrize("params, key, expected", [
-    ({"batch": 0}, "batch", 1), ({"batch": 10**9}, "batch", 256), ({"output_tokens": -5}, "output_tokens", 1),
-    ({"prompt_tokens": 10**12}, "prompt_tokens", 131072), ({"batch": "8"}, "batch", 8),
-])
+@pytest.mark.parametrize(
+    "params, key, expected",
+    [
+        ({"batch": 0}, "batch", 1),
+        ({"batch": 10**9}, "batch", 256),
+        ({"output_tokens": -5}, "output_tokens", 1),
+        ({"prompt_tokens": 10**12}, "prompt_tokens", 131072),
+        ({"batch": "8"}, "batch", 8),
+    ],
+)
 def test_serving_clamps(params, key, expected):
     assert run(serving_sim, **params)["params"][key] == expected
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"model": "gpt-9"}, "model"), ({"precision": "int3"}, "precision"), ({"batch": 2.5}, "batch"),
-    ({"prompt_tokens": ""}, "prompt"), ({"hardware": "custom", "bandwidth_gbs": "fast"}, "bandwidth"),
-    ({"output_tokens": float("nan")}, "output"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"model": "gpt-9"}, "model"),
+        ({"precision": "int3"}, "precision"),
+        ({"batch": 2.5}, "batch"),
+        ({"prompt_tokens": ""}, "prompt"),
+        ({"hardware": "custom", "bandwidth_gbs": "fast"}, "bandwidth"),
+        ({"output_tokens": float("nan")}, "output"),
+    ],
+)
 def test_serving_rejects_bad_values(params, message):
     with pytest.raises(ValueError, match=message):
         serving_sim.compute(params)
@@ -157,10 +180,12 @@ def test_serving_rejects_bad_values(params, message):
 
 # the numbers the chapter's prose quotes (chapter 10 quotes the same break-even)
 
+
 def test_chapter_prefill_is_memory_bound_for_short_prompts():
     """TTFT = max(2 N P / FLOP/s, W / bandwidth): Llama 3 8B bf16 on an H100 reads its weights in 4.8 ms,
     the two terms meet at about 295 prompt tokens, and 1,000 tokens take 16.2 ms."""
     from llm_core.serving import prefill_seconds
+
     cfg, hw = CONFIGS["llama-3-8b"], HARDWARE["h100-sxm"]
     n, w = parameter_count(cfg)["total"], weights_bytes(cfg, bits=16)
     assert round(1e3 * w / hw.bandwidth, 1) == 4.8
@@ -175,6 +200,7 @@ def test_chapter_prefill_is_memory_bound_for_short_prompts():
 def test_chapter_quantization_figures_are_the_reports():
     """The int8 / int4 perplexity changes the chapter quotes, on the 12 held-out addresses (113,920 tokens)."""
     from pathlib import Path
+
     report = (Path(__file__).parents[2] / "models" / "tiny" / "REPORT.md").read_text()
     assert "All 113,920 next-token predictions of the 12 held-out addresses" in report
     assert "| int8 | 1,813,760 | 0.0048 | +0.03% |" in report

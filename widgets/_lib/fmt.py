@@ -52,7 +52,7 @@ def percent(p: float, digits: int = 1) -> str:
     """
     if p == 0 or p == 1:
         return f"{100 * p:.0f}%"
-    step = 10.0 ** -digits  # the smallest percentage shown
+    step = 10.0**-digits  # the smallest percentage shown
     if 100 * p < step / 2:
         return f"<{step:.{digits}f}%" if digits else "<1%"
     if 100 - step / 2 < 100 * p < 100:
@@ -75,6 +75,7 @@ def sci(x: float, digits: int) -> str:
 
 
 # Layout, not reader text: where a view puts things, written the same way in every figure.
+
 
 def css_percent(fraction: float) -> str:
     """A fraction of a box as a CSS length, for a bar's width or a marker's place: 0.3426 -> "34.3%".

@@ -11,9 +11,11 @@ from llm_core.tokenizer import without_surrogates
 
 def truncation_note(n_prompt: int, n_ctx: int, max_new_tokens: int) -> str:
     """Why a prompt of n_prompt tokens was cut to its last n_ctx - max_new_tokens."""
-    return (f"The prompt is {n_prompt} tokens, but the model reads at most {n_ctx} and "
-            f"{max_new_tokens} are kept for new tokens: only the prompt's last {n_ctx - max_new_tokens} "
-            f"tokens were used.")
+    return (
+        f"The prompt is {n_prompt} tokens, but the model reads at most {n_ctx} and "
+        f"{max_new_tokens} are kept for new tokens: only the prompt's last {n_ctx - max_new_tokens} "
+        f"tokens were used."
+    )
 
 
 def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000):  # str -> [n_kept] ids, notes
@@ -30,11 +32,14 @@ def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000):  # str -> [n_k
         prompt = prompt[-max_chars:]
     ids = model.encoding.encode(prompt)
     if not ids and "<|endoftext|>" not in model.encoding.special_tokens:
-        raise ValueError("the prompt is empty, and this model has no <|endoftext|> token to start a new "
-                         "document from: type a prompt")
+        raise ValueError(
+            "the prompt is empty, and this model has no <|endoftext|> token to start a new document from: type a prompt"
+        )
     if not ids:
-        notes.append("The prompt is empty, so the model starts a new document: it reads only "
-                     "<|endoftext|>, the token that separated the documents it was trained on.")
+        notes.append(
+            "The prompt is empty, so the model starts a new document: it reads only "
+            "<|endoftext|>, the token that separated the documents it was trained on."
+        )
         ids = [model.encoding.special_tokens["<|endoftext|>"]]
     n_prompt = len(ids)
     ids, n_dropped = truncate_prompt(ids, model.cfg.n_ctx, max_new_tokens)

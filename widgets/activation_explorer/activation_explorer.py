@@ -14,8 +14,8 @@ from widgetlib.fmt import fixed, minus, svg_attrs, svg_points
 FUNCTIONS = [("relu", "ReLU"), ("gelu", "GELU"), ("silu", "SiLU"), ("tanh", "tanh"), ("sigmoid", "sigmoid")]
 X_MIN, X_MAX = -4.0, 4.0
 Y_MIN, Y_MAX = -1.5, 4.0
-N_POINTS = 161          # curve samples, every 0.05
-TANGENT = 0.6           # the tangent line runs from x - TANGENT to x + TANGENT
+N_POINTS = 161  # curve samples, every 0.05
+TANGENT = 0.6  # the tangent line runs from x - TANGENT to x + TANGENT
 # Plot box in SVG user units (the SVG scales to its container).
 WIDTH, HEIGHT = 360, 270
 LEFT, RIGHT, TOP, BOTTOM = 30, 10, 10, 24
@@ -28,9 +28,15 @@ EXAMPLES = [
     {"x": "-4", "relu": "true", "silu": False},
 ]
 DATA: list[str] = []
-CODE = ["llm_core.activations.relu", "llm_core.activations.gelu", "llm_core.activations.silu",
-        "llm_core.activations.tanh", "llm_core.activations.sigmoid", "llm_core.activations.gelu_grad",
-        "llm_core.activations.silu_grad"]
+CODE = [
+    "llm_core.activations.relu",
+    "llm_core.activations.gelu",
+    "llm_core.activations.silu",
+    "llm_core.activations.tanh",
+    "llm_core.activations.sigmoid",
+    "llm_core.activations.gelu_grad",
+    "llm_core.activations.silu_grad",
+]
 
 
 def read_params(params: dict) -> dict:
@@ -44,8 +50,10 @@ def read_params(params: dict) -> dict:
 def to_svg(x: float, y: float) -> list:
     """A point of the plot -> [x, y] in SVG units (y grows downwards; y is clipped to the plot)."""
     y = min(max(y, Y_MIN), Y_MAX)
-    return [LEFT + (x - X_MIN) / (X_MAX - X_MIN) * (WIDTH - LEFT - RIGHT),
-            TOP + (Y_MAX - y) / (Y_MAX - Y_MIN) * (HEIGHT - TOP - BOTTOM)]
+    return [
+        LEFT + (x - X_MIN) / (X_MAX - X_MIN) * (WIDTH - LEFT - RIGHT),
+        TOP + (Y_MAX - y) / (Y_MAX - Y_MIN) * (HEIGHT - TOP - BOTTOM),
+    ]
 
 
 def axes() -> dict:
@@ -54,16 +62,26 @@ def axes() -> dict:
     x_ticks = [{"at": to_svg(t, 0)[0], "label": minus(f"{t:g}")} for t in range(-4, 5, 2)]
     y_ticks = [{"at": to_svg(0, t)[1], "label": minus(f"{t:g}")} for t in (-1, 0, 1, 2, 3, 4)]
     return {
-        "x": x_ticks, "y": y_ticks,
-        "zero_x": zero_x, "zero_y": zero_y,
-        "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM,
-        "width": WIDTH, "height": HEIGHT,
+        "x": x_ticks,
+        "y": y_ticks,
+        "zero_x": zero_x,
+        "zero_y": zero_y,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "width": WIDTH,
+        "height": HEIGHT,
         # x labels 15 units under the plot, centred on their tick; y labels 5 units left of it, ending there
-        "ticks": [{**svg_attrs(x=t["at"], y=HEIGHT - BOTTOM + 15), "text-anchor": "middle", "label": t["label"]}
-                  for t in x_ticks]
-                 + [{**svg_attrs(x=LEFT - 5, y=t["at"] + 4), "text-anchor": "end", "label": t["label"]} for t in y_ticks],
-        "zero_lines": [svg_attrs(x1=LEFT, y1=zero_y, x2=WIDTH - RIGHT, y2=zero_y),
-                       svg_attrs(x1=zero_x, y1=TOP, x2=zero_x, y2=HEIGHT - BOTTOM)],
+        "ticks": [
+            {**svg_attrs(x=t["at"], y=HEIGHT - BOTTOM + 15), "text-anchor": "middle", "label": t["label"]}
+            for t in x_ticks
+        ]
+        + [{**svg_attrs(x=LEFT - 5, y=t["at"] + 4), "text-anchor": "end", "label": t["label"]} for t in y_ticks],
+        "zero_lines": [
+            svg_attrs(x1=LEFT, y1=zero_y, x2=WIDTH - RIGHT, y2=zero_y),
+            svg_attrs(x1=zero_x, y1=TOP, x2=zero_x, y2=HEIGHT - BOTTOM),
+        ],
     }
 
 
@@ -78,16 +96,31 @@ def compute(params: dict) -> dict:
         f, grad = ACTIVATIONS[key], GRADIENTS[key]
         value, slope = float(f(np.array(x))), float(grad(np.array(x)))
         ends = [x - TANGENT, x + TANGENT]
-        curves.append({
-            "key": key, "label": label, "index": index,
-            "points": [to_svg(float(a), float(b)) for a, b in zip(xs, f(xs))],
-            "value": value, "slope": slope,
-            "marker": to_svg(x, value),
-            "tangent": [to_svg(e, value + slope * (e - x)) for e in ends],
-        })
+        curves.append(
+            {
+                "key": key,
+                "label": label,
+                "index": index,
+                "points": [to_svg(float(a), float(b)) for a, b in zip(xs, f(xs))],
+                "value": value,
+                "slope": slope,
+                "marker": to_svg(x, value),
+                "tangent": [to_svg(e, value + slope * (e - x)) for e in ends],
+            }
+        )
         c = curves[-1]  # the same, as the view's SVG attributes and table cells
-        c.update(points_attr=svg_points(c["points"]), tangent_attr=svg_points(c["tangent"]),
-                 marker_at=svg_attrs(cx=c["marker"][0], cy=c["marker"][1]),
-                 value_text=fixed(value, 3), slope_text=fixed(slope, 3))
-    return {"x": x, "x_text": fixed(x, 1), "curves": curves, "axes": axes(), "params": p,
-            "message": None if curves else "Tick at least one function to draw it."}
+        c.update(
+            points_attr=svg_points(c["points"]),
+            tangent_attr=svg_points(c["tangent"]),
+            marker_at=svg_attrs(cx=c["marker"][0], cy=c["marker"][1]),
+            value_text=fixed(value, 3),
+            slope_text=fixed(slope, 3),
+        )
+    return {
+        "x": x,
+        "x_text": fixed(x, 1),
+        "curves": curves,
+        "axes": axes(),
+        "params": p,
+        "message": None if curves else "Tick at least one function to draw it.",
+    }

@@ -28,8 +28,8 @@ from widgetlib.fmt import css_percent, fixed, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke
-MAX_TOKENS = 40           # tokens shown (and run): the last 40 of a longer text
-N_SHOWN = 8               # leading numbers of the output vector listed
+MAX_TOKENS = 40  # tokens shown (and run): the last 40 of a longer text
+N_SHOWN = 8  # leading numbers of the output vector listed
 # subtle: the widget runs the model's weights in float64. In float32, the browser (numpy without BLAS)
 # and CPython sum in different orders and differ by about 1e-6, which is a large relative error for the
 # few q and k numbers that land near 0; in float64 they agree to about 1e-15. The float64 pass matches
@@ -46,12 +46,21 @@ DEFAULTS = {
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
     {"layer": 4, "head": 2, "query": 12},
-    {"prompt": "The tariff is a tax. The tariff is paid by the people.", "layer": 0, "head": 3,
-     "query": 5, "causal": False},
+    {
+        "prompt": "The tariff is a tax. The tariff is paid by the people.",
+        "layer": 0,
+        "head": 3,
+        "query": 5,
+        "causal": False,
+    },
     {"prompt": "", "query": 40},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.model.forward",
     "llm_core.attention.multi_head_attention",
@@ -129,6 +138,7 @@ def strip_cells(vector, scale: float) -> list:
     SVG fill-opacity."""
     return [{"neg": bool(x < 0), "opacity": f"{min(1.0, abs(float(x)) / scale):.2f}"} for x in vector]
 
+
 def compute(params: dict) -> dict:
     p, text_note = read_params(params)
     cfg = model().cfg
@@ -141,33 +151,47 @@ def compute(params: dict) -> dict:
     q, k, v, kv = head_projections(trace, p["layer"], p["head"])
 
     dots = k @ q[query]  # [n_seq, d_head] @ [d_head] -> [n_seq]: q . k_j for every token j
-    scores = attention_scores(q[query:query + 1], k)[0]  # [1, n_seq] -> [n_seq]: divided by sqrt(d_head)
+    scores = attention_scores(q[query : query + 1], k)[0]  # [1, n_seq] -> [n_seq]: divided by sqrt(d_head)
     mask = causal_mask(n)[query] if p["causal"] else np.ones(n, dtype=bool)  # [n_seq] keys it may see
     weights = attention_weights(scores[None], mask[None])[0]  # [n_seq], 0 where masked
     out = weights @ v  # [n_seq] @ [n_seq, d_head] -> [d_head]: the weighted mix of the values
 
-    keys = [{
-        "pos": j,
-        "id": int(ids[j]),
-        "segs": token_view(int(ids[j])),
-        "k": floats(k[j]),
-        "dot": float(dots[j]),
-        "score": float(scores[j]),
-        "weight": float(weights[j]),
-        "masked": not bool(mask[j]),
-    } for j in range(n)]
+    keys = [
+        {
+            "pos": j,
+            "id": int(ids[j]),
+            "segs": token_view(int(ids[j])),
+            "k": floats(k[j]),
+            "dot": float(dots[j]),
+            "score": float(scores[j]),
+            "weight": float(weights[j]),
+            "masked": not bool(mask[j]),
+        }
+        for j in range(n)
+    ]
     scale = float(max(np.abs(q[query]).max(), np.abs(k).max(), 1e-6))  # shared colour scale of q and k strips
     for row in keys:  # as the table writes and draws them
-        row.update(dot_text=fixed(row["dot"], 2), score_text=fixed(row["score"], 2), weight_text=percent(row["weight"]),
-                   bar=css_percent(row["weight"]), k_text=texts(row["k"]), k_cells=strip_cells(row["k"], scale))
+        row.update(
+            dot_text=fixed(row["dot"], 2),
+            score_text=fixed(row["score"], 2),
+            weight_text=percent(row["weight"]),
+            bar=css_percent(row["weight"]),
+            k_text=texts(row["k"]),
+            k_cells=strip_cells(row["k"], scale),
+        )
     visible = [j for j in range(n) if mask[j]]
     top = sorted(visible, key=lambda j: (-weights[j], j))[:3]
     return {
         # mark: the query gets a box, a token the query cannot see is struck through
-        "tokens": [{"id": int(i), "segs": token_view(int(i)),
-                    "mark": "ah-q" if j == query else "ah-hidden" if not mask[j] else None}
-                   for j, i in enumerate(ids)],
-        "max_query": n - 1,       # the query slider's top
+        "tokens": [
+            {
+                "id": int(i),
+                "segs": token_view(int(i)),
+                "mark": "ah-q" if j == query else "ah-hidden" if not mask[j] else None,
+            }
+            for j, i in enumerate(ids)
+        ],
+        "max_query": n - 1,  # the query slider's top
         "n_after": n - 1 - query,  # tokens after the query (which the causal mask hides)
         "n_tokens": n,
         "query": query,
@@ -176,20 +200,36 @@ def compute(params: dict) -> dict:
         "head": p["head"],
         "kv_head": kv,
         "d_head": cfg.d_head,
-        "sqrt_d": math.sqrt(cfg.d_head), "sqrt_d_text": fixed(math.sqrt(cfg.d_head), 2),
-        "q": floats(q[query]), "q_text": texts(q[query]), "q_cells": strip_cells(q[query], scale),
-        "q_norm": float(np.linalg.norm(q[query])), "q_norm_text": fixed(float(np.linalg.norm(q[query])), 2),
+        "sqrt_d": math.sqrt(cfg.d_head),
+        "sqrt_d_text": fixed(math.sqrt(cfg.d_head), 2),
+        "q": floats(q[query]),
+        "q_text": texts(q[query]),
+        "q_cells": strip_cells(q[query], scale),
+        "q_norm": float(np.linalg.norm(q[query])),
+        "q_norm_text": fixed(float(np.linalg.norm(q[query])), 2),
         "scale": scale,
         "rows": keys,
         "n_visible": len(visible),
-        "weight_sum": float(weights.sum()), "weight_sum_text": fixed(float(weights.sum()), 3),
+        "weight_sum": float(weights.sum()),
+        "weight_sum_text": fixed(float(weights.sum()), 3),
         # after: what follows the term in "output = w × v(a) + w × v(b) + …"
-        "top": [{"pos": j, "segs": token_view(int(ids[j])), "weight": float(weights[j]),
-                 "weight_text": fixed(float(weights[j]), 3), "after": ")" if t == len(top) - 1 else ") + ",
-                 "v": floats(v[j][:N_SHOWN]), "v_text": texts(v[j][:N_SHOWN])} for t, j in enumerate(top)],
+        "top": [
+            {
+                "pos": j,
+                "segs": token_view(int(ids[j])),
+                "weight": float(weights[j]),
+                "weight_text": fixed(float(weights[j]), 3),
+                "after": ")" if t == len(top) - 1 else ") + ",
+                "v": floats(v[j][:N_SHOWN]),
+                "v_text": texts(v[j][:N_SHOWN]),
+            }
+            for t, j in enumerate(top)
+        ],
         "n_more": len(visible) - len(top),  # visible tokens left out of the mix written out
-        "out_head": floats(out[:N_SHOWN]), "out_text": texts(out[:N_SHOWN]),
-        "out_norm": float(np.linalg.norm(out)), "out_norm_text": fixed(float(np.linalg.norm(out)), 2),
+        "out_head": floats(out[:N_SHOWN]),
+        "out_text": texts(out[:N_SHOWN]),
+        "out_norm": float(np.linalg.norm(out)),
+        "out_norm_text": fixed(float(np.linalg.norm(out)), 2),
         "n_shown": N_SHOWN,
         "params": {**p, "query": query},
         "note": " ".join(notes) or None,

@@ -29,13 +29,13 @@ from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, percent
 
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke
-MAX_TOKENS = 64           # tokens run and drawn: the last 64 of a longer text
-MAX_TOKENS_REAL = 24      # ... for a real model, whose pass costs 0.1 to 0.2 s per token in the browser
-MAX_LABEL = 12            # characters of a token shown as an axis label
-MOSTLY = 0.5              # a head "mostly" looks somewhere when its average weight there is at least this
-OFTEN = 0.25              # ... "often" at least this
-MIN_CELL = 0.02           # small maps draw only the weights at least this large (a thumbnail; keeps results small)
-CELL, LABELS = 16, 96     # the enlarged map: a cell's size in px, and room for the row and column labels
+MAX_TOKENS = 64  # tokens run and drawn: the last 64 of a longer text
+MAX_TOKENS_REAL = 24  # ... for a real model, whose pass costs 0.1 to 0.2 s per token in the browser
+MAX_LABEL = 12  # characters of a token shown as an axis label
+MOSTLY = 0.5  # a head "mostly" looks somewhere when its average weight there is at least this
+OFTEN = 0.25  # ... "often" at least this
+MIN_CELL = 0.02  # small maps draw only the weights at least this large (a thumbnail; keeps results small)
+CELL, LABELS = 16, 96  # the enlarged map: a cell's size in px, and room for the row and column labels
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance. Softmax weights keep their relative precision even when tiny (an error in
 # a score becomes the same relative error in its weight), so 1e-3 holds for every weight.
@@ -60,8 +60,12 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "prompt": PRONOUN, "layer": 13, "head": 8},
     {"model": "smollm2", "layer": 29, "head": 0},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.model.forward",
     "llm_core.attention.multi_head_attention",
@@ -113,8 +117,13 @@ def summarise(w) -> dict:  # [n_seq, n_seq] weights of one head -> its summary
     """
     n = w.shape[0]
     if n < 2:
-        return {"prev": 0.0, "first": 0.0, "self": 1.0, "distance": 0.0,
-                "text": "one token only: it can look only at itself"}
+        return {
+            "prev": 0.0,
+            "first": 0.0,
+            "self": 1.0,
+            "distance": 0.0,
+            "text": "one token only: it can look only at itself",
+        }
     shares = {
         "prev": float(np.diagonal(w, offset=-1).mean()),  # w[i, i - 1]
         "first": float(w[1:, 0].mean()),
@@ -137,8 +146,11 @@ def head_summaries(chosen, ids: tuple) -> list:
     """Every head's summary, layer by layer (a real model's 270 are drawn only as words)."""
     weights, cfg = attention(chosen, ids), chosen.cfg
     group = cfg.n_head // cfg.n_kv_head
-    return [{"layer": layer, "head": head, "kv_head": head // group, **summarise(weights[layer, head])}
-            for layer in range(cfg.n_layer) for head in range(cfg.n_head)]
+    return [
+        {"layer": layer, "head": head, "kv_head": head // group, **summarise(weights[layer, head])}
+        for layer in range(cfg.n_layer)
+        for head in range(cfg.n_head)
+    ]
 
 
 def opacity(w: float) -> float:
@@ -164,29 +176,43 @@ def stairs(n: int, c: int, x0: int, y0: int) -> str:
 def grid(layers: list, cfg) -> list:
     """The small maps' layout: per layer, its key/value groups, each the indices into heads of its query heads."""
     group = cfg.n_head // cfg.n_kv_head
-    return [{"layer": layer, "groups": [
-        {"kv_head": g, "label": f"Layer {layer}: query heads {g * group} to {(g + 1) * group - 1} share key/value head {g}",
-         "heads": [layer * cfg.n_head + h for h in range(g * group, (g + 1) * group)]}
-        for g in range(cfg.n_kv_head)]} for layer in layers]
+    return [
+        {
+            "layer": layer,
+            "groups": [
+                {
+                    "kv_head": g,
+                    "label": f"Layer {layer}: query heads {g * group} to {(g + 1) * group - 1} share key/value head {g}",
+                    "heads": [layer * cfg.n_head + h for h in range(g * group, (g + 1) * group)],
+                }
+                for g in range(cfg.n_kv_head)
+            ],
+        }
+        for layer in layers
+    ]
 
 
 def how_text(name: str, n: int, cfg, grid_layers: list) -> str:
     """What the maps show, in words (the tiny model's every layer, a real model's chosen one)."""
     some = ""
     if len(grid_layers) < cfg.n_layer:
-        some = (f" It has {cfg.n_layer} layers of {cfg.n_head} query heads, {cfg.n_layer * cfg.n_head} in all: "
-                f"the maps are layer {grid_layers[0]}'s (choose another layer above; every head is described in "
-                "words at the end).")
-    return (f"{name}, {n} token{'' if n == 1 else 's'}.{some} Each small map is one head: row = the token that looks "
-            "(the query), column = the token it looks at (the key), stronger colour = more weight; only the "
-            "triangle below the diagonal can be filled (the causal mask). Boxes group the query heads that share "
-            "one key/value head. Choose a map to enlarge it.")
+        some = (
+            f" It has {cfg.n_layer} layers of {cfg.n_head} query heads, {cfg.n_layer * cfg.n_head} in all: "
+            f"the maps are layer {grid_layers[0]}'s (choose another layer above; every head is described in "
+            "words at the end)."
+        )
+    return (
+        f"{name}, {n} token{'' if n == 1 else 's'}.{some} Each small map is one head: row = the token that looks "
+        "(the query), column = the token it looks at (the key), stronger colour = more weight; only the "
+        "triangle below the diagonal can be filled (the causal mask). Boxes group the query heads that share "
+        "one key/value head. Choose a map to enlarge it."
+    )
 
 
 def label(segs: list) -> str:
     """A token as one short plain string for an axis label (markers for spaces kept)."""
     text = "".join(part for _, part in segs)
-    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
 
 
 def compute(params: dict) -> dict:
@@ -205,19 +231,24 @@ def compute(params: dict) -> dict:
         tokens.append({"id": int(i), "segs": segs, "label": label(segs)})
     # the maps: every layer of the tiny model; the chosen layer of a real one (270 maps would not read)
     grid_layers = list(range(cfg.n_layer)) if p["model"] == "tiny" else [p["layer"]]
-    heads = [{**m, "cells": thumbnail(weights[m["layer"], m["head"]]) if m["layer"] in grid_layers else None}
-             for m in head_summaries(chosen_model, tuple(ids))]
+    heads = [
+        {**m, "cells": thumbnail(weights[m["layer"], m["head"]]) if m["layer"] in grid_layers else None}
+        for m in head_summaries(chosen_model, tuple(ids))
+    ]
     chosen = weights[p["layer"], p["head"]]
     focus = []  # where each token looks most
     for i in range(n):
-        key, weight = int(np.argmax(chosen[i, :i + 1])), float(chosen[i, :i + 1].max())
+        key, weight = int(np.argmax(chosen[i, : i + 1])), float(chosen[i, : i + 1].max())
         focus.append({"query": i, "key": key, "weight": weight, "back": i - key, "percent": percent(weight)})
     m = heads[p["layer"] * cfg.n_head + p["head"]]
     size = LABELS + n * CELL
     return {
         "params": p,
         "model_name": chosen_model.name,
-        "n_layer": cfg.n_layer, "n_head": cfg.n_head, "n_kv_head": cfg.n_kv_head, "group": group,
+        "n_layer": cfg.n_layer,
+        "n_head": cfg.n_head,
+        "n_kv_head": cfg.n_kv_head,
+        "group": group,
         "grid_layers": grid_layers,
         "grid": grid(grid_layers, cfg),
         "how": how_text(chosen_model.name, n, cfg, grid_layers),
@@ -228,17 +259,25 @@ def compute(params: dict) -> dict:
         "heads": heads,
         "chosen": p["layer"] * cfg.n_head + p["head"],  # index into heads
         # the chosen head in full, the causal triangle only: row i holds the weights on keys 0..i
-        "rows": [[float(x) for x in chosen[i, :i + 1]] for i in range(n)],
+        "rows": [[float(x) for x in chosen[i, : i + 1]] for i in range(n)],
         "chosen_title": f"Layer {m['layer']}, query head {m['head']} (key/value head {m['kv_head']})",
-        "chosen_summary": (f"It {m['text']}. On average its queries put {percent(m['prev'])} of their weight on the "
-                           f"previous token, {percent(m['first'])} on the first token and {percent(m['self'])} on "
-                           "themselves."),
+        "chosen_summary": (
+            f"It {m['text']}. On average its queries put {percent(m['prev'])} of their weight on the "
+            f"previous token, {percent(m['first'])} on the first token and {percent(m['self'])} on "
+            "themselves."
+        ),
         # the enlarged map's layout in px: token i's row starts at y[i], its column at x[i]
-        "big": {"size": size, "cell": CELL, "tri": stairs(n, CELL, LABELS, LABELS), "label_x": LABELS - 4,
-                "x": [LABELS + i * CELL for i in range(n)], "y": [LABELS + i * CELL for i in range(n)],
-                "label_y": [LABELS + i * CELL + 12 for i in range(n)],
-                "col_label": [f"translate({LABELS + i * CELL + 11} {LABELS - 4}) rotate(-60)" for i in range(n)],
-                "cells": [[[opacity(w), percent(float(w))] for w in chosen[i, :i + 1]] for i in range(n)]},
+        "big": {
+            "size": size,
+            "cell": CELL,
+            "tri": stairs(n, CELL, LABELS, LABELS),
+            "label_x": LABELS - 4,
+            "x": [LABELS + i * CELL for i in range(n)],
+            "y": [LABELS + i * CELL for i in range(n)],
+            "label_y": [LABELS + i * CELL + 12 for i in range(n)],
+            "col_label": [f"translate({LABELS + i * CELL + 11} {LABELS - 4}) rotate(-60)" for i in range(n)],
+            "cells": [[[opacity(w), percent(float(w))] for w in chosen[i, : i + 1]] for i in range(n)],
+        },
         "min_cell": MIN_CELL,
         "focus": focus,
         "note": " ".join(notes) or None,

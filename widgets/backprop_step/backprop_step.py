@@ -27,12 +27,20 @@ PLOT_W, PLOT_H = 320, 170
 P_LEFT, P_RIGHT, P_TOP, P_BOTTOM = 46, 10, 12, 30
 
 DEFAULTS = {"seed": 0, "x1": 1.0, "x2": -0.5, "target": 0.9, "lr": 0.5, "step": 3, "check": False}
-EXAMPLES = [{"step": 0, "check": True}, {"seed": 7, "x1": -2, "x2": 2, "target": 0.1, "lr": 10, "step": 50},
-            {"lr": "0.05", "step": "12", "check": "true"}]
+EXAMPLES = [
+    {"step": 0, "check": True},
+    {"seed": 7, "x1": -2, "x2": 2, "target": 0.1, "lr": 10, "step": 50},
+    {"lr": "0.05", "step": "12", "check": "true"},
+]
 DATA: list[str] = []
-CODE = ["llm_core.backprop.mlp_forward", "llm_core.backprop.mlp_backward", "llm_core.backprop.train_step",
-        "llm_core.backprop.chain_rule_w1", "llm_core.backprop.gradient_check",
-        "llm_core.backprop.numerical_gradient"]
+CODE = [
+    "llm_core.backprop.mlp_forward",
+    "llm_core.backprop.mlp_backward",
+    "llm_core.backprop.train_step",
+    "llm_core.backprop.chain_rule_w1",
+    "llm_core.backprop.gradient_check",
+    "llm_core.backprop.numerical_gradient",
+]
 # subtle: finite differences divide a difference of two losses by 2e-6, so a last-bit difference in tanh
 # or exp between Pyodide's libm and CPython's becomes ~1e-10 in a numerical gradient; the browser
 # comparison allows for that. Every other number agrees far more closely.
@@ -89,22 +97,58 @@ def run(seed, x, target, lr, step):  # -> params at `step`, losses at steps 0..M
 def graph(params, trace, grads, loss, target):
     """Nodes (forward value inside, d loss / d value below) and edges (weight, gradient) placed in SVG units."""
     xs = {"x": 70, "h": 330, "y": 500, "L": 596}
-    pos = {("x", 0): (xs["x"], 110), ("x", 1): (xs["x"], 230),
-           ("h", 0): (xs["h"], 55), ("h", 1): (xs["h"], 165), ("h", 2): (xs["h"], 275),
-           ("y", 0): (xs["y"], 165), ("L", 0): (xs["L"], 165)}
+    pos = {
+        ("x", 0): (xs["x"], 110),
+        ("x", 1): (xs["x"], 230),
+        ("h", 0): (xs["h"], 55),
+        ("h", 1): (xs["h"], 165),
+        ("h", 2): (xs["h"], 275),
+        ("y", 0): (xs["y"], 165),
+        ("L", 0): (xs["L"], 165),
+    }
     nodes = []
     for i in range(N_IN):
-        nodes.append({"x": pos["x", i][0], "y": pos["x", i][1], "name": f"x{i + 1}".translate(SUB),
-                      "value": num(trace["x"][0, i]), "below": "input", "kind": "in"})
+        nodes.append(
+            {
+                "x": pos["x", i][0],
+                "y": pos["x", i][1],
+                "name": f"x{i + 1}".translate(SUB),
+                "value": num(trace["x"][0, i]),
+                "below": "input",
+                "kind": "in",
+            }
+        )
     for j in range(N_HIDDEN):
-        nodes.append({"x": pos["h", j][0], "y": pos["h", j][1],
-                      "name": f"h{j + 1}".translate(SUB) + f"  z = {num(trace['z1'][0, j])}",
-                      "value": num(trace["h"][0, j]), "kind": "hidden",
-                      "below": f"∂L/∂h{j + 1} = ".translate(SUB) + num(grads["h"][0, j])})
-    nodes.append({"x": pos["y", 0][0], "y": pos["y", 0][1], "name": f"y  z = {num(trace['z2'][0, 0])}",
-                  "value": num(trace["y"][0, 0]), "below": f"∂L/∂y = {num(grads['y'][0, 0])}", "kind": "out"})
-    nodes.append({"x": pos["L", 0][0], "y": pos["L", 0][1], "name": "loss L", "value": num(loss),
-                  "below": f"target {num(target)}", "kind": "loss"})
+        nodes.append(
+            {
+                "x": pos["h", j][0],
+                "y": pos["h", j][1],
+                "name": f"h{j + 1}".translate(SUB) + f"  z = {num(trace['z1'][0, j])}",
+                "value": num(trace["h"][0, j]),
+                "kind": "hidden",
+                "below": f"∂L/∂h{j + 1} = ".translate(SUB) + num(grads["h"][0, j]),
+            }
+        )
+    nodes.append(
+        {
+            "x": pos["y", 0][0],
+            "y": pos["y", 0][1],
+            "name": f"y  z = {num(trace['z2'][0, 0])}",
+            "value": num(trace["y"][0, 0]),
+            "below": f"∂L/∂y = {num(grads['y'][0, 0])}",
+            "kind": "out",
+        }
+    )
+    nodes.append(
+        {
+            "x": pos["L", 0][0],
+            "y": pos["L", 0][1],
+            "name": "loss L",
+            "value": num(loss),
+            "below": f"target {num(target)}",
+            "kind": "loss",
+        }
+    )
     for n in nodes:  # where the name (above), the value (centred) and the gradient (below) go
         n.update({"name_y": n["y"] - R - 6, "value_y": n["y"] + 4, "below_y": n["y"] + R + 14})
     edges = []
@@ -114,19 +158,41 @@ def graph(params, trace, grads, loss, target):
         length = float(np.hypot(x2 - x1, y2 - y1))
         ux, uy = (x2 - x1) / length, (y2 - y1) / length
         ly = round(y1 + t * (y2 - y1), 2)
-        edges.append({"x1": round(x1 + R * ux, 2), "y1": round(y1 + R * uy, 2), "x2": round(x2 - R * ux, 2),
-                      "y2": round(y2 - R * uy, 2), "lx": round(x1 + t * (x2 - x1), 2),
-                      "ly": ly, "w_y": ly - 2, "g_y": ly + 10, "w": w, "g": g})
+        edges.append(
+            {
+                "x1": round(x1 + R * ux, 2),
+                "y1": round(y1 + R * uy, 2),
+                "x2": round(x2 - R * ux, 2),
+                "y2": round(y2 - R * uy, 2),
+                "lx": round(x1 + t * (x2 - x1), 2),
+                "ly": ly,
+                "w_y": ly - 2,
+                "g_y": ly + 10,
+                "w": w,
+                "g": g,
+            }
+        )
 
     for i in range(N_IN):
         for j in range(N_HIDDEN):
-            edge(("x", i), ("h", j), 0.3 if i == 0 else 0.62,
-                 f"w {num(params['w1'][i, j])}", f"∂ {num(grads['w1'][i, j])}")
+            edge(
+                ("x", i),
+                ("h", j),
+                0.3 if i == 0 else 0.62,
+                f"w {num(params['w1'][i, j])}",
+                f"∂ {num(grads['w1'][i, j])}",
+            )
     for j in range(N_HIDDEN):
         edge(("h", j), ("y", 0), 0.5, f"w {num(params['w2'][j, 0])}", f"∂ {num(grads['w2'][j, 0])}")
     edge(("y", 0), ("L", 0), 0.5, "", "")
-    return {"width": GRAPH_W, "height": GRAPH_H, "viewbox": f"0 0 {GRAPH_W} {GRAPH_H}", "r": R, "nodes": nodes,
-            "edges": edges}
+    return {
+        "width": GRAPH_W,
+        "height": GRAPH_H,
+        "viewbox": f"0 0 {GRAPH_W} {GRAPH_H}",
+        "r": R,
+        "nodes": nodes,
+        "edges": edges,
+    }
 
 
 def loss_plot(losses, step):
@@ -137,15 +203,29 @@ def loss_plot(losses, step):
     def at(k, loss):
         return [round(left + k / MAX_STEP * (right - left), 2), round(bottom - loss / top * (bottom - y_top), 2)]
 
-    points = [at(k, v) for k, v in enumerate(losses[:step + 1])]
+    points = [at(k, v) for k, v in enumerate(losses[: step + 1])]
     y_ticks = [{"at": at(0, v)[1], "label_y": at(0, v)[1] + 4, "label": num(v)} for v in (0.0, top / 2, top)]
     x_ticks = [{"at": at(k, 0)[0], "label": str(k)} for k in range(0, MAX_STEP + 1, 10)]
-    return {"width": PLOT_W, "height": PLOT_H, "viewbox": f"0 0 {PLOT_W} {PLOT_H}", "left": left, "right": right,
-            "top": y_top, "bottom": bottom, "points": points, "marker": points[-1], "x": x_ticks, "y": y_ticks,
-            "polyline": " ".join(f"{coord(x)},{coord(y)}" for x, y in points),
-            # where the view puts text: tick labels beside the axes, the axis names at their ends
-            "x_label_y": bottom + 14, "y_label_x": left - 5, "step_y": PLOT_H - 2, "loss_x": left + 4,
-            "loss_y": y_top + 8}
+    return {
+        "width": PLOT_W,
+        "height": PLOT_H,
+        "viewbox": f"0 0 {PLOT_W} {PLOT_H}",
+        "left": left,
+        "right": right,
+        "top": y_top,
+        "bottom": bottom,
+        "points": points,
+        "marker": points[-1],
+        "x": x_ticks,
+        "y": y_ticks,
+        "polyline": " ".join(f"{coord(x)},{coord(y)}" for x, y in points),
+        # where the view puts text: tick labels beside the axes, the axis names at their ends
+        "x_label_y": bottom + 14,
+        "y_label_x": left - 5,
+        "step_y": PLOT_H - 2,
+        "loss_x": left + 4,
+        "loss_y": y_top + 8,
+    }
 
 
 def compute(params: dict) -> dict:
@@ -165,28 +245,48 @@ def compute(params: dict) -> dict:
     rows = []
     for key, index, label in names():
         w, g = float(weights[key][index]), float(grads[key][index])
-        row = {"label": label, "w": w, "grad": g, "change": -lr * g, "new": w - lr * g,
-               "text": [num(w), num(g), num(-lr * g), num(w - lr * g)]}
+        row = {
+            "label": label,
+            "w": w,
+            "grad": g,
+            "change": -lr * g,
+            "new": w - lr * g,
+            "text": [num(w), num(g), num(-lr * g), num(w - lr * g)],
+        }
         if report:
             row["numerical"] = float(report[key]["numerical"][index])
             row["text"].append(num(row["numerical"]))
         rows.append(row)
     factors = chain_rule_w1(weights, trace, t, 0, 0)
-    chain = {"factors": [{"name": name, "expr": expr, "value": v, "text": num(v)}
-                         for (name, v), expr in zip(factors, CHAIN_EXPRESSIONS)],
-             "product": float(np.prod([v for _, v in factors])), "grad": float(grads["w1"][0, 0])}
+    chain = {
+        "factors": [
+            {"name": name, "expr": expr, "value": v, "text": num(v)}
+            for (name, v), expr in zip(factors, CHAIN_EXPRESSIONS)
+        ],
+        "product": float(np.prod([v for _, v in factors])),
+        "grad": float(grads["w1"][0, 0]),
+    }
     chain["product_text"] = num(chain["product"])
     check_result = None
     if report:
         worst = max(entry["max_abs_diff"] for entry in report.values())
         bound = next((b for b in CHECK_BOUNDS if worst < b), None)
-        check_result = {"bound": bound, "bound_text": f"{bound:.0e}".replace("-0", "−") if bound else None,
-                        "n_params": len(rows)}
+        check_result = {
+            "bound": bound,
+            "bound_text": f"{bound:.0e}".replace("-0", "−") if bound else None,
+            "n_params": len(rows),
+        }
     return {
         "params": {"seed": seed, "x1": x1, "x2": x2, "target": target, "lr": lr, "step": step, "check": check},
         # each slider's value as its <output> shows it
-        "shown": {"seed": str(seed), "x1": fixed(x1, 1), "x2": fixed(x2, 1), "target": fixed(target, 2),
-                  "lr": fixed(lr, 2), "step": str(step)},
+        "shown": {
+            "seed": str(seed),
+            "x1": fixed(x1, 1),
+            "x2": fixed(x2, 1),
+            "target": fixed(target, 2),
+            "lr": fixed(lr, 2),
+            "step": str(step),
+        },
         "last_step": step >= MAX_STEP,  # "Next step" has nowhere to go
         "step": step,
         "loss": loss,
@@ -196,7 +296,7 @@ def compute(params: dict) -> dict:
         "y": float(trace["y"][0, 0]),
         "y_text": num(float(trace["y"][0, 0])),
         "loss_first_text": num(losses[0]),
-        "losses": losses[:step + 1],
+        "losses": losses[: step + 1],
         "graph": graph(weights, trace, grads, loss, target),
         "plot": loss_plot(losses, step),
         "rows": rows,

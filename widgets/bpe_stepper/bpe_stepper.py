@@ -12,7 +12,7 @@ from widgetlib.fmt import integer
 
 ENCODING_NAMES = ["o200k_base", "cl100k_base", "r50k_base"]
 MAX_CHARS = 64
-MAX_STEP = 10**9         # any bigger step is the last one: clamped to the text's number of merges
+MAX_STEP = 10**9  # any bigger step is the last one: clamped to the text's number of merges
 
 DEFAULTS = {"text": "unbelievably", "encoding": "o200k_base", "step": 0}
 # More param sets, for the browser test that compares the browser's results with CPython's.
@@ -29,6 +29,7 @@ CODE = [
     "llm_core.tokenizer.render_token",
 ]
 
+
 def state_after(trace: list[dict], step: int, ranks: dict[bytes, int]) -> list[dict]:
     """The parts of every pre-token after the first `step` merges of the whole text.
 
@@ -38,20 +39,21 @@ def state_after(trace: list[dict], step: int, ranks: dict[bytes, int]) -> list[d
     groups, done = [], 0
     for number, pretoken in enumerate(trace, 1):
         steps = pretoken["steps"]
-        k = min(max(step - done, 0), len(steps))   # merges of this pre-token applied so far
+        k = min(max(step - done, 0), len(steps))  # merges of this pre-token applied so far
         start = [bytes([b]) for b in pretoken["bytes"]]
         parts = steps[k - 1]["parts"] if k else start
-        active = done < step <= done + len(steps)    # this pre-token holds the latest merge
+        active = done < step <= done + len(steps)  # this pre-token holds the latest merge
         new = -1
         if active:
             before = steps[k - 2]["parts"] if k > 1 else start
             new = next(i for i, (a, b) in enumerate(zip(parts, before)) if a != b)
-        groups.append({
-            "active": active,
-            "label": f"Pre-token {number} parts",
-            "chips": [{"id": ranks[p], "segs": render_token(p), "new": i == new}
-                      for i, p in enumerate(parts)],
-        })
+        groups.append(
+            {
+                "active": active,
+                "label": f"Pre-token {number} parts",
+                "chips": [{"id": ranks[p], "segs": render_token(p), "new": i == new} for i, p in enumerate(parts)],
+            }
+        )
         done += len(steps)
     return groups
 
@@ -69,23 +71,27 @@ def compute(params: dict) -> dict:
         notes.append("Unpaired surrogates (half an emoji?) were replaced with U+FFFD.")
     text = cleaned
     if len(text) > MAX_CHARS:
-        notes.append(f"Showing the first {MAX_CHARS} of {len(text):,} characters: "
-                     "the step-by-step trace is for a word or a short phrase.")
+        notes.append(
+            f"Showing the first {MAX_CHARS} of {len(text):,} characters: "
+            "the step-by-step trace is for a word or a short phrase."
+        )
         text = text[:MAX_CHARS]
     enc = get_encoding(name)
     trace = enc.encode_with_trace(text)
     merges = []
     for i, pretoken in enumerate(trace):
         for s in pretoken["steps"]:
-            merges.append({
-                "step": len(merges) + 1,
-                "pretoken": i,
-                "rank": s["rank"],
-                "rank_text": integer(s["rank"]),
-                "left": render_token(s["left"]),
-                "right": render_token(s["right"]),
-                "merged": render_token(s["left"] + s["right"]),
-            })
+            merges.append(
+                {
+                    "step": len(merges) + 1,
+                    "pretoken": i,
+                    "rank": s["rank"],
+                    "rank_text": integer(s["rank"]),
+                    "left": render_token(s["left"]),
+                    "right": render_token(s["right"]),
+                    "merged": render_token(s["left"] + s["right"]),
+                }
+            )
     n_steps = len(merges)
     step = min(max(step, 0), n_steps)
     ids = [i for pretoken in trace for i in pretoken["ids"]]

@@ -12,11 +12,11 @@ from llm_core.controls import as_int
 from llm_core.tokenizer import get_encoding, render_token, without_surrogates
 from widgetlib.fmt import fixed, integer
 
-MIN_VOCAB = 256          # the 256 single bytes: no merges yet
-MAX_VOCAB = 1024         # the slider's top: 768 merges
+MIN_VOCAB = 256  # the 256 single bytes: no merges yet
+MAX_VOCAB = 1024  # the slider's top: 768 merges
 MAX_TRAIN_CHARS = 20_000  # compute reruns on every slider move: 20,000 characters train in ~80 ms
 MAX_TEST_CHARS = 300
-N_HEAD, N_TAIL = 16, 8   # merges listed: the first ones (most frequent pairs) and the latest ones
+N_HEAD, N_TAIL = 16, 8  # merges listed: the first ones (most frequent pairs) and the latest ones
 
 DEFAULT_TEXT = """\
 The river runs past the mill, and the miller listens to the river all day. In spring the river is \
@@ -68,6 +68,7 @@ CODE = [
     "llm_core.tokenizer.render_token",
 ]
 
+
 def tokenized(enc, text: str, n_bytes: int) -> dict:
     """text encoded by enc -> {"n_tokens", "bytes_per_token", their texts, "tokens": chips}."""
     ids = enc.encode(text)
@@ -76,14 +77,21 @@ def tokenized(enc, text: str, n_bytes: int) -> dict:
         "n_tokens_text": integer(len(ids)),
         "bytes_per_token": round(n_bytes / len(ids), 2) if ids else None,
         "bytes_per_token_text": fixed(n_bytes / len(ids), 2) if ids else "–",
-        "tokens": [{"id": i, "segs": render_token(b), "nl": b"\n" in b}
-                   for i, b in zip(ids, enc.decode_tokens_bytes(ids))],
+        "tokens": [
+            {"id": i, "segs": render_token(b), "nl": b"\n" in b} for i, b in zip(ids, enc.decode_tokens_bytes(ids))
+        ],
     }
 
 
 def merge_row(m: dict) -> dict:
-    return {"rank": m["rank"], "count": m["count"], "count_text": integer(m["count"]), "left": render_token(m["left"]),
-            "right": render_token(m["right"]), "merged": render_token(m["merged"])}
+    return {
+        "rank": m["rank"],
+        "count": m["count"],
+        "count_text": integer(m["count"]),
+        "left": render_token(m["left"]),
+        "right": render_token(m["right"]),
+        "merged": render_token(m["merged"]),
+    }
 
 
 def compute(params: dict) -> dict:
@@ -105,11 +113,13 @@ def compute(params: dict) -> dict:
 
     enc, merges = train(text, vocab_size)
     if len(merges) < vocab_size - MIN_VOCAB:
-        notes.append(f"Training stopped after {len(merges):,} merges: no pair occurs twice any more. "
-                     "Paste more text to learn more.")
+        notes.append(
+            f"Training stopped after {len(merges):,} merges: no pair occurs twice any more. "
+            "Paste more text to learn more."
+        )
     n_test_bytes = len(test.encode("utf-8"))
     head = merges[:N_HEAD]
-    tail = merges[max(N_HEAD, len(merges) - N_TAIL):]
+    tail = merges[max(N_HEAD, len(merges) - N_TAIL) :]
     n_skipped = len(merges) - len(head) - len(tail)
     return {
         "vocab_size": MIN_VOCAB + len(merges),

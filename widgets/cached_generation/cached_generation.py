@@ -32,11 +32,11 @@ from widgetlib.fmt import fixed, integer
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
-MAX_NEW_TOKENS = 64   # without the cache the last step reruns the model over prompt + 63 tokens
+MAX_NEW_TOKENS = 64  # without the cache the last step reruns the model over prompt + 63 tokens
 MAX_PROMPT_TOKENS = 32  # without the cache, work grows with n_tokens * (prompt + n_tokens): keep it to seconds
 MAX_TEMPERATURE = 2.0
 MAX_SEED = 2**32 - 1
-BYTES_PER_VALUE = 4   # the tiny model runs in float32
+BYTES_PER_VALUE = 4  # the tiny model runs in float32
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance (token ids, counts and bytes exactly).
 REL_TOL = 1e-3
@@ -47,8 +47,13 @@ N_COLOURS = 5  # new tokens cycle through the site's five token colours (tokens.
 
 # compare: also run without the cache. On by default, so the page opens on the race and the two identical
 # rows of tokens; a reader who unticks it gets the cached run alone, fast enough to drag the sliders.
-DEFAULTS = {"prompt": "The President of the United States", "n_tokens": 16, "temperature": 0.8, "seed": 0,
-            "compare": True}
+DEFAULTS = {
+    "prompt": "The President of the United States",
+    "n_tokens": 16,
+    "temperature": 0.8,
+    "seed": 0,
+    "compare": True,
+}
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
     {"temperature": 0, "n_tokens": 8},
@@ -56,8 +61,12 @@ EXAMPLES = [
     {"prompt": "", "n_tokens": 3, "seed": 2},
     {"n_tokens": 40, "temperature": 1.1, "seed": 5, "compare": False},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.kv_cache.KVCache",
     "llm_core.generation.prefill",
@@ -131,10 +140,18 @@ def bar_chart(series: list, top: float) -> list:  # [[value per step] per series
     group = (WIDTH - LEFT - RIGHT) / n_steps
     width = group / n_series * 0.9
     top = max(top, 1e-12)
-    return [[{"x": round(LEFT + k * group + s * width, 2), "w": round(max(width, 0.5), 2),
-              "y": round(HEIGHT - BOTTOM - value / top * (HEIGHT - TOP - BOTTOM), 2),
-              "h": round(value / top * (HEIGHT - TOP - BOTTOM), 2)}
-             for k, value in enumerate(values)] for s, values in enumerate(series)]
+    return [
+        [
+            {
+                "x": round(LEFT + k * group + s * width, 2),
+                "w": round(max(width, 0.5), 2),
+                "y": round(HEIGHT - BOTTOM - value / top * (HEIGHT - TOP - BOTTOM), 2),
+                "h": round(value / top * (HEIGHT - TOP - BOTTOM), 2),
+            }
+            for k, value in enumerate(values)
+        ]
+        for s, values in enumerate(series)
+    ]
 
 
 def chip(token_id: int, **extra) -> dict:
@@ -159,10 +176,14 @@ def verdict(first_difference, k: int):  # -> (the bold start, the rest) or None 
     if first_difference is False:
         return None
     if first_difference is None:
-        return ["Identical:", f" all {plural(k, 'new token')} {'is' if k == 1 else 'are'} the same with and "
-                              "without the cache."]
-    return ["Different", f" from new token {first_difference + 1} on: two logits were so close that float "
-                         "rounding swapped them."]
+        return [
+            "Identical:",
+            f" all {plural(k, 'new token')} {'is' if k == 1 else 'are'} the same with and without the cache.",
+        ]
+    return [
+        "Different",
+        f" from new token {first_difference + 1} on: two logits were so close that float rounding swapped them.",
+    ]
 
 
 def timings(ms_c: list, ms_u, n_prompt: int) -> dict:
@@ -180,12 +201,18 @@ def timings(ms_c: list, ms_u, n_prompt: int) -> dict:
         "decode_ms": decode,
         # one series per run: [with] or [with, without], on one scale
         "bars": bar_chart([ms_c, ms_u] if compare else [ms_c], max(ms_c + (ms_u or []))),
-        "text": {"cached": [ms(x) for x in ms_c], "uncached": [ms(x) for x in ms_u] if compare else None,
-                 "total_cached": ms(total_c), "total_uncached": ms(total_u) if compare else None,
-                 "tallest": ms(max(ms_c + (ms_u or []))),
-                 "prefill": (f". Prefill: {ms(ms_c[0])} for {plural(n_prompt, 'prompt token')} "
-                             f"({ms(ms_c[0] / n_prompt)} per token)"
-                             + ("." if decode is None else f"; decode: {ms(decode)} per token on average."))},
+        "text": {
+            "cached": [ms(x) for x in ms_c],
+            "uncached": [ms(x) for x in ms_u] if compare else None,
+            "total_cached": ms(total_c),
+            "total_uncached": ms(total_u) if compare else None,
+            "tallest": ms(max(ms_c + (ms_u or []))),
+            "prefill": (
+                f". Prefill: {ms(ms_c[0])} for {plural(n_prompt, 'prompt token')} "
+                f"({ms(ms_c[0] / n_prompt)} per token)"
+                + ("." if decode is None else f"; decode: {ms(decode)} per token on average.")
+            ),
+        },
     }
 
 
@@ -196,8 +223,10 @@ def compute(params: dict) -> dict:
     ids, notes = prompt_ids(tiny, p["prompt"], p["n_tokens"], MAX_PROMPT_CHARS)
     notes = ([note] if note else []) + notes
     if len(ids) > MAX_PROMPT_TOKENS:
-        notes.append(f"The prompt is {len(ids)} tokens: only its last {MAX_PROMPT_TOKENS} are used here, so "
-                     "that the run without the cache stays within seconds.")
+        notes.append(
+            f"The prompt is {len(ids)} tokens: only its last {MAX_PROMPT_TOKENS} are used here, so "
+            "that the run without the cache stays within seconds."
+        )
         ids = ids[-MAX_PROMPT_TOKENS:]
     n, compare = p["n_tokens"], p["compare"]
     # One untimed pass first: the first call of each numpy routine can pay one-off start-up costs (more so
@@ -228,17 +257,22 @@ def compute(params: dict) -> dict:
     weight_bytes = n_params(cfg) * BYTES_PER_VALUE
     prefill_per_byte, decode_per_byte = weight_flops * len(ids) / weight_bytes, weight_flops / weight_bytes
     texts = {  # the numbers the figure prints, and the sentences around them
-        "bytes_per_position": integer(per_position), "first_cache_bytes": integer(steps[0]["cache_bytes"]),
+        "bytes_per_position": integer(per_position),
+        "first_cache_bytes": integer(steps[0]["cache_bytes"]),
         "cache_bytes": integer(cache.nbytes),
-        "cache_line": (f"The cache after each step: {integer(per_position)} bytes per position (2 for K and V × "
-                       f"{cfg.n_layer} layers × {cfg.n_kv_head} KV heads × {cfg.d_head} numbers × {BYTES_PER_VALUE} "
-                       f"bytes), {integer(steps[0]['cache_bytes'])} after the prefill of "
-                       f"{plural(len(ids), 'prompt token')}, {integer(cache.nbytes)} at the end. Room for all "
-                       f"{cfg.n_ctx} positions is reserved up front: {integer(cache.allocated_bytes)} bytes."),
-        "work_line": (f"Every position costs about {fixed(weight_flops / 1e6, 1)} million floating-point operations "
-                      f"in the weight matrices, and every forward pass reads all {fixed(weight_bytes / 1e6, 1)} MB "
-                      f"of weights. A decode step does {fixed(decode_per_byte, 2)} operations per byte of weights "
-                      f"read; the prefill of {plural(len(ids), 'token')} does {fixed(prefill_per_byte, 2)}."),
+        "cache_line": (
+            f"The cache after each step: {integer(per_position)} bytes per position (2 for K and V × "
+            f"{cfg.n_layer} layers × {cfg.n_kv_head} KV heads × {cfg.d_head} numbers × {BYTES_PER_VALUE} "
+            f"bytes), {integer(steps[0]['cache_bytes'])} after the prefill of "
+            f"{plural(len(ids), 'prompt token')}, {integer(cache.nbytes)} at the end. Room for all "
+            f"{cfg.n_ctx} positions is reserved up front: {integer(cache.allocated_bytes)} bytes."
+        ),
+        "work_line": (
+            f"Every position costs about {fixed(weight_flops / 1e6, 1)} million floating-point operations "
+            f"in the weight matrices, and every forward pass reads all {fixed(weight_bytes / 1e6, 1)} MB "
+            f"of weights. A decode step does {fixed(decode_per_byte, 2)} operations per byte of weights "
+            f"read; the prefill of {plural(len(ids), 'token')} does {fixed(prefill_per_byte, 2)}."
+        ),
     }
     return {
         "prompt_tokens": [chip(i) for i in ids[-24:]],
@@ -255,8 +289,12 @@ def compute(params: dict) -> dict:
         "positions_cached": sum(s["fed"] for s in steps),
         "positions_uncached": sum(s["fed_uncached"] for s in steps),
         "bytes_per_position": per_position,
-        "cache_formula": {"n_layer": cfg.n_layer, "n_kv_head": cfg.n_kv_head, "d_head": cfg.d_head,
-                          "bytes_per_value": BYTES_PER_VALUE},
+        "cache_formula": {
+            "n_layer": cfg.n_layer,
+            "n_kv_head": cfg.n_kv_head,
+            "d_head": cfg.d_head,
+            "bytes_per_value": BYTES_PER_VALUE,
+        },
         "cache_bytes": cache.nbytes,
         "allocated_bytes": cache.allocated_bytes,
         "n_ctx": cfg.n_ctx,
@@ -264,10 +302,17 @@ def compute(params: dict) -> dict:
         "weight_flops_per_token": weight_flops,
         "prefill_flops_per_byte": prefill_per_byte,
         "decode_flops_per_byte": decode_per_byte,
-        "bytes_chart": {"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
-                        "bottom": HEIGHT - BOTTOM, "bars": bytes_bars[0], "label_y": HEIGHT - 3,
-                        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
-                        "last_label": f"step {steps[-1]['step']}: {integer(cache.nbytes)} bytes"},
+        "bytes_chart": {
+            "width": WIDTH,
+            "height": HEIGHT,
+            "left": LEFT,
+            "right": WIDTH - RIGHT,
+            "bottom": HEIGHT - BOTTOM,
+            "bars": bytes_bars[0],
+            "label_y": HEIGHT - 3,
+            "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+            "last_label": f"step {steps[-1]['step']}: {integer(cache.nbytes)} bytes",
+        },
         "params": p,
         "note": " ".join(notes) or None,
         "measured": timings(ms_c, ms_u, len(ids)),

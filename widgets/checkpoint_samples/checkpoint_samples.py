@@ -23,7 +23,7 @@ from widgetlib.fmt import fixed, integer, minus, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
-MAX_PROMPT_SCORED = 64    # the prompt's loss is measured on its last 64 tokens at every checkpoint
+MAX_PROMPT_SCORED = 64  # the prompt's loss is measured on its last 64 tokens at every checkpoint
 MAX_NEW_TOKENS = 48
 SHOWN_PROMPT_TOKENS = 24  # the figure shows the prompt's last 24 tokens, after an ellipsis
 MAX_TEMPERATURE = 2.0
@@ -60,9 +60,13 @@ def checkpoints() -> tuple:
 
 
 # The browser worker must fetch every snapshot this widget can load (about 8.6 MB in all).
-DATA = ["models/tiny/config.json", "models/tiny/tokenizer.json", "models/tiny/vocab.tiktoken",
-        "models/tiny/curves.json", "models/tiny/weights.npz"] + [
-        f"models/tiny/checkpoints/step_{s:06d}.npz" for s in (42, 125, 333, 749, 1456, 2496)]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+    "models/tiny/curves.json",
+    "models/tiny/weights.npz",
+] + [f"models/tiny/checkpoints/step_{s:06d}.npz" for s in (42, 125, 333, 749, 1456, 2496)]
 
 
 @functools.cache
@@ -96,7 +100,7 @@ def prompt_losses(ids: tuple) -> tuple:  # [n_seq] ids -> one (mean loss, n scor
         return ()
     out = []
     for k in checkpoints():
-        logits, _ = model_at(k["file"]).forward(list(ids))   # [n_seq, n_vocab]
+        logits, _ = model_at(k["file"]).forward(list(ids))  # [n_seq, n_vocab]
         mean, _ = cross_entropy(logits[:-1], np.array(ids[1:]))
         out.append(float(mean))
     return tuple(out)
@@ -111,8 +115,9 @@ def prefixes(weights_file: str) -> PrefixCache:
 @functools.lru_cache(maxsize=64)  # keyed by reader input: bounded
 def sample(weights_file: str, ids: tuple, n_tokens: int, temperature: float, seed: int) -> tuple:
     """The new token ids and the probability each had when drawn (cached: the slider revisits snapshots)."""
-    out = model_at(weights_file).generate(list(ids), n_tokens, temperature=temperature, seed=seed,
-                                          prefix_cache=prefixes(weights_file))
+    out = model_at(weights_file).generate(
+        list(ids), n_tokens, temperature=temperature, seed=seed, prefix_cache=prefixes(weights_file)
+    )
     return tuple((s["token"], s["prob"]) for s in out["steps"])
 
 
@@ -122,10 +127,18 @@ def loss_rows(snaps: tuple, losses: tuple, selected: int) -> list:
     rows = []
     for i, (s, loss) in enumerate(zip(snaps, losses)):
         ppl = perplexity(loss)
-        rows.append({"step": s["step"], "step_text": f"step {integer(s['step'])}", "loss": loss, "perplexity": ppl,
-                     "selected": i == selected, "width": f"{100 * loss / top:.1f}%",
-                     "text": f"{fixed(loss, 2)} nats, perplexity {minus(f'{ppl:,.1f}')}"
-                             + (" ◀ shown" if i == selected else "")})
+        rows.append(
+            {
+                "step": s["step"],
+                "step_text": f"step {integer(s['step'])}",
+                "loss": loss,
+                "perplexity": ppl,
+                "selected": i == selected,
+                "width": f"{100 * loss / top:.1f}%",
+                "text": f"{fixed(loss, 2)} nats, perplexity {minus(f'{ppl:,.1f}')}"
+                + (" ◀ shown" if i == selected else ""),
+            }
+        )
     return rows
 
 
@@ -140,19 +153,32 @@ def compute(params: dict) -> dict:
     new = sample(k["file"], tuple(ids), p["n_tokens"], p["temperature"], p["seed"])
     losses = prompt_losses(tuple(ids))
     if not losses:
-        notes.append("The prompt is a single token, so there is nothing in it to predict: type a few words to "
-                     "see each checkpoint's loss on it.")
+        notes.append(
+            "The prompt is a single token, so there is nothing in it to predict: type a few words to "
+            "see each checkpoint's loss on it."
+        )
     elif len(ids) > MAX_PROMPT_SCORED:
         notes.append(f"The loss on the prompt is measured on its last {MAX_PROMPT_SCORED} tokens.")
     return {
         "params": p,
         # The sliders' readouts: the checkpoint slider moves an index and shows that checkpoint's step.
-        "readouts": {"checkpoint": f"step {integer(k['step'])}", "checkpoint_aria": f"step {k['step']}",
-                     "n_tokens": str(p["n_tokens"]), "temperature": fixed(p["temperature"], 2)},
-        "checkpoint": {"index": p["checkpoint"], "step": k["step"], "tokens": k["tokens"], "format": k["format"],
-                       "val_loss": k["val_loss"], "final": p["checkpoint"] == len(snaps) - 1,
-                       "step_text": integer(k["step"]), "tokens_text": integer(k["tokens"]),
-                       "val_loss_text": fixed(k["val_loss"], 3)},
+        "readouts": {
+            "checkpoint": f"step {integer(k['step'])}",
+            "checkpoint_aria": f"step {k['step']}",
+            "n_tokens": str(p["n_tokens"]),
+            "temperature": fixed(p["temperature"], 2),
+        },
+        "checkpoint": {
+            "index": p["checkpoint"],
+            "step": k["step"],
+            "tokens": k["tokens"],
+            "format": k["format"],
+            "val_loss": k["val_loss"],
+            "final": p["checkpoint"] == len(snaps) - 1,
+            "step_text": integer(k["step"]),
+            "tokens_text": integer(k["tokens"]),
+            "val_loss_text": fixed(k["val_loss"], 3),
+        },
         "steps": [s["step"] for s in snaps],
         "last_step": snaps[-1]["step"],
         "last_step_text": integer(snaps[-1]["step"]),

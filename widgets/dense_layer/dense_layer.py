@@ -15,7 +15,7 @@ from llm_core.ffn import linear, linear_terms
 from widgetlib.fmt import fixed
 
 D_IN, D_OUT = 3, 4
-X_RANGE = 2.0            # each input slider runs from -X_RANGE to X_RANGE
+X_RANGE = 2.0  # each input slider runs from -X_RANGE to X_RANGE
 MAX_SEED = 999
 ACTIVATIONS = {"none": None, "relu": relu, "silu": silu}
 ACTIVATION_NAMES = {"none": "none", "relu": "ReLU", "silu": "SiLU"}
@@ -27,8 +27,7 @@ EXAMPLES = [
     {"x0": 0.3, "x1": 0.7, "x2": -1.1, "seed": 999, "activation": "silu"},
 ]
 DATA = []
-CODE = ["llm_core.ffn.linear", "llm_core.ffn.linear_terms", "llm_core.activations.relu",
-        "llm_core.activations.silu"]
+CODE = ["llm_core.ffn.linear", "llm_core.ffn.linear_terms", "llm_core.activations.relu", "llm_core.activations.silu"]
 
 
 def read_params(params: dict) -> dict:
@@ -52,8 +51,8 @@ def compute(params: dict) -> dict:
     p = read_params(params)
     x = np.array([p[f"x{i}"] for i in range(D_IN)])
     w, b = toy_weights(p["seed"])
-    y = linear(x[None, :], w, b)[0]        # [1, d_in] -> [1, d_out] -> [d_out]
-    terms = linear_terms(x, w) + 0.0       # [d_in, d_out]: terms[i, j] = x_i W_ij
+    y = linear(x[None, :], w, b)[0]  # [1, d_in] -> [1, d_out] -> [d_out]
+    terms = linear_terms(x, w) + 0.0  # [d_in, d_out]: terms[i, j] = x_i W_ij
     act = ACTIVATIONS[p["activation"]]
     h = act(y) if act else y
 
@@ -65,20 +64,40 @@ def compute(params: dict) -> dict:
         return f"y{j + 1} = " + " + ".join(parts) + f" + ({num(b[j])}) = {num(y[j])}"
 
     return {
-        "d_in": D_IN, "d_out": D_OUT,
-        "x": x.tolist(), "w": w.tolist(), "b": b.tolist(), "y": y.tolist(),
+        "d_in": D_IN,
+        "d_out": D_OUT,
+        "x": x.tolist(),
+        "w": w.tolist(),
+        "b": b.tolist(),
+        "y": y.tolist(),
         "terms": terms.tolist(),
-        "outputs": [{"j": j, "y": float(y[j]), "h": float(h[j]), "terms": terms[:, j].tolist(),
-                     "line": line(j), "number": j + 1, "y_text": num(y[j]), "h_text": num(h[j])}
-                    for j in range(D_OUT)],
+        "outputs": [
+            {
+                "j": j,
+                "y": float(y[j]),
+                "h": float(h[j]),
+                "terms": terms[:, j].tolist(),
+                "line": line(j),
+                "number": j + 1,
+                "y_text": num(y[j]),
+                "h_text": num(h[j]),
+            }
+            for j in range(D_OUT)
+        ],
         # the grid as the view writes it: a row per input (subscripts count from 1), a column per output
         "columns": [{"j": j, "label": f"column {j + 1}"} for j in range(D_OUT)],
-        "rows": [{"number": i + 1, "x_text": num(x[i]),
-                  "cells": [{"j": j, "w_text": num(w[i, j]), "term_text": num(terms[i, j])} for j in range(D_OUT)]}
-                 for i in range(D_IN)],
+        "rows": [
+            {
+                "number": i + 1,
+                "x_text": num(x[i]),
+                "cells": [{"j": j, "w_text": num(w[i, j]), "term_text": num(terms[i, j])} for j in range(D_OUT)],
+            }
+            for i in range(D_IN)
+        ],
         "b_cells": [{"j": j, "text": num(b[j])} for j in range(D_OUT)],
         "activation_name": ACTIVATION_NAMES[p["activation"]],
         "shown": {f"x{i}": num(x[i]) for i in range(D_IN)},  # beside the sliders
-        "n_multiplies": D_IN * D_OUT, "n_params": D_IN * D_OUT + D_OUT,
+        "n_multiplies": D_IN * D_OUT,
+        "n_params": D_IN * D_OUT + D_OUT,
         "params": p,
     }

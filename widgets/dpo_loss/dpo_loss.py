@@ -18,24 +18,27 @@ from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, minus, percent, signed
 
 MODEL = "models/tiny"
-MODES = ("model", "sliders")    # the menu lists "model" first, so the default (sliders) is its last option
-LOGP_MIN = -60.0                # the log-probability sliders' low end (nats); 0 is certainty
+MODES = ("model", "sliders")  # the menu lists "model" first, so the default (sliders) is its last option
+LOGP_MIN = -60.0  # the log-probability sliders' low end (nats); 0 is certainty
 BETA_MIN, BETA_MAX = 0.01, 1.0
 MAX_TEXT_CHARS = 500
 MAX_CONTINUATION_TOKENS = 64
-MARGIN_RANGE = 6.0              # the curve's x axis runs from -6 to +6 (margin in nats)
+MARGIN_RANGE = 6.0  # the curve's x axis runs from -6 to +6 (margin in nats)
 N_POINTS = 121
 # Plot box in SVG user units (the SVG scales to its container; the view only places these numbers).
 WIDTH, HEIGHT = 360, 210
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 38
-Y_MAX = 6.0                     # loss at the top of the plot: -log sigmoid(-6) = 6.0025
-N_COLOURS = 5                   # answer chips cycle through the site's five token colours (tokens.css)
+Y_MAX = 6.0  # loss at the top of the plot: -log sigmoid(-6) = 6.0025
+N_COLOURS = 5  # answer chips cycle through the site's five token colours (tokens.css)
 # Model mode runs the float32 model: the browser test compares floats to this relative tolerance.
 REL_TOL = 1e-3
 
 DEFAULTS = {
     "mode": "sliders",
-    "policy_chosen": -12.0, "policy_rejected": -15.0, "ref_chosen": -13.0, "ref_rejected": -14.0,
+    "policy_chosen": -12.0,
+    "policy_rejected": -15.0,
+    "ref_chosen": -13.0,
+    "ref_rejected": -14.0,
     "beta": 0.1,
     "prompt": "I ask the Congress to",
     "chosen": " provide for the common defense.",
@@ -47,8 +50,12 @@ EXAMPLES = [
     {"mode": "model"},
     {"mode": "model", "prompt": "", "chosen": "", "rejected": " War", "beta": 1},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.preference.dpo_loss",
     "llm_core.preference.log_sigmoid",
@@ -94,12 +101,26 @@ def curve_points() -> str:
 def axes() -> dict:
     """Ticks with their labels (true minus signs) and where every label sits."""
     x_ticks = [{"at": to_svg(m, 0)[0], "label": minus(f"{m:+g}") if m else "0"} for m in range(-6, 7, 2)]
-    y_ticks = [{"at": to_svg(0, n)[1], "text_y": round(to_svg(0, n)[1] + 4, 2), "label": str(n)}
-               for n in range(0, int(Y_MAX) + 1, 2)]
-    return {"x": x_ticks, "y": y_ticks, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
-            "bottom": HEIGHT - BOTTOM, "width": WIDTH, "height": HEIGHT, "zero": to_svg(0, 0)[0],
-            "viewbox": f"0 0 {WIDTH} {HEIGHT}", "x_text_y": HEIGHT - BOTTOM + 14, "y_text_x": LEFT - 6,
-            "x_title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 3}, "y_title": {"x": LEFT + 40, "y": TOP + 10}}
+    y_ticks = [
+        {"at": to_svg(0, n)[1], "text_y": round(to_svg(0, n)[1] + 4, 2), "label": str(n)}
+        for n in range(0, int(Y_MAX) + 1, 2)
+    ]
+    return {
+        "x": x_ticks,
+        "y": y_ticks,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "zero": to_svg(0, 0)[0],
+        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        "x_text_y": HEIGHT - BOTTOM + 14,
+        "y_text_x": LEFT - 6,
+        "x_title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 3},
+        "y_title": {"x": LEFT + 40, "y": TOP + 10},
+    }
 
 
 def chips(ids) -> list:
@@ -119,15 +140,21 @@ def model_logprobs(p: dict) -> dict:
         if not ids:
             notes.append(f"The {key} answer is empty: an empty answer is certain, log-probability 0.")
         sides[key] = ids
-    context, prompt_notes = prompt_ids(tiny, p["prompt"], max(len(sides["chosen"]), len(sides["rejected"]), 1),
-                                       MAX_TEXT_CHARS)
+    context, prompt_notes = prompt_ids(
+        tiny, p["prompt"], max(len(sides["chosen"]), len(sides["rejected"]), 1), MAX_TEXT_CHARS
+    )
     notes = prompt_notes + notes
     out = {"prompt_tokens": chips(context[-16:]), "n_prompt_tokens": len(context), "notes": notes}
     for key, ids in sides.items():
         total, per_token = sequence_logprob(tiny, context, ids)
-        out[key] = {"logp": total, "logp_text": fixed(total, 3),
-                    "tokens": [{**c, "logp": float(lp), "logp_text": fixed(float(lp), 2), "colour": i % N_COLOURS}
-                               for i, (c, lp) in enumerate(zip(chips(ids), per_token))]}
+        out[key] = {
+            "logp": total,
+            "logp_text": fixed(total, 3),
+            "tokens": [
+                {**c, "logp": float(lp), "logp_text": fixed(float(lp), 2), "colour": i % N_COLOURS}
+                for i, (c, lp) in enumerate(zip(chips(ids), per_token))
+            ],
+        }
     return out
 
 
@@ -137,35 +164,62 @@ def compute(params: dict) -> dict:
     if p["mode"] == "model":
         text = model_logprobs(p)
         # One model plays both parts: pi_theta = pi_ref, so each log-ratio, and each reward, is exactly 0.
-        logp = {"policy_chosen": text["chosen"]["logp"], "ref_chosen": text["chosen"]["logp"],
-                "policy_rejected": text["rejected"]["logp"], "ref_rejected": text["rejected"]["logp"]}
+        logp = {
+            "policy_chosen": text["chosen"]["logp"],
+            "ref_chosen": text["chosen"]["logp"],
+            "policy_rejected": text["rejected"]["logp"],
+            "ref_rejected": text["rejected"]["logp"],
+        }
     else:
         logp = {k: p[k] for k in ("policy_chosen", "policy_rejected", "ref_chosen", "ref_rejected")}
-    out = dpo_loss(logp["policy_chosen"], logp["policy_rejected"], logp["ref_chosen"], logp["ref_rejected"],
-                   beta=p["beta"])
+    out = dpo_loss(
+        logp["policy_chosen"], logp["policy_rejected"], logp["ref_chosen"], logp["ref_rejected"], beta=p["beta"]
+    )
     margin, loss = float(out["margin"]), out["loss"]
     reward_c, reward_r, weight = float(out["reward_chosen"]), float(out["reward_rejected"]), float(out["grad_weight"])
     off_chart = abs(margin) > MARGIN_RANGE
     return {
         "params": p,
-        "readouts": {**{k: fixed(p[k], 1) for k in ("policy_chosen", "policy_rejected", "ref_chosen", "ref_rejected")},
-                     "beta": fixed(p["beta"], 2)},
+        "readouts": {
+            **{k: fixed(p[k], 1) for k in ("policy_chosen", "policy_rejected", "ref_chosen", "ref_rejected")},
+            "beta": fixed(p["beta"], 2),
+        },
         # The table: per answer, log pi_theta, log pi_ref, the log-ratio and the implicit reward.
-        "rows": [{"name": "chosen", "cells": [fixed(logp["policy_chosen"], 2), fixed(logp["ref_chosen"], 2),
-                                              signed(logp["policy_chosen"] - logp["ref_chosen"], 2), signed(reward_c, 3)]},
-                 {"name": "rejected", "cells": [fixed(logp["policy_rejected"], 2), fixed(logp["ref_rejected"], 2),
-                                                signed(logp["policy_rejected"] - logp["ref_rejected"], 2),
-                                                signed(reward_r, 3)]}],
+        "rows": [
+            {
+                "name": "chosen",
+                "cells": [
+                    fixed(logp["policy_chosen"], 2),
+                    fixed(logp["ref_chosen"], 2),
+                    signed(logp["policy_chosen"] - logp["ref_chosen"], 2),
+                    signed(reward_c, 3),
+                ],
+            },
+            {
+                "name": "rejected",
+                "cells": [
+                    fixed(logp["policy_rejected"], 2),
+                    fixed(logp["ref_rejected"], 2),
+                    signed(logp["policy_rejected"] - logp["ref_rejected"], 2),
+                    signed(reward_r, 3),
+                ],
+            },
+        ],
         "margin_text": signed(margin, 3),
         "loss_text": fixed(loss, 3),
         "p_chosen_text": percent(float(math.exp(-loss))),
         "grad_weight_text": fixed(weight, 3),
         "grad_step_text": fixed(p["beta"] * weight, 4),
-        "aria_label": ("The DPO loss −log σ(margin) against the margin, falling from 6 at margin −6 to near 0 at +6, "
-                       f"with a dot at margin {signed(margin, 3)}, loss {fixed(loss, 3)}"
-                       + (" (beyond the chart, drawn at its edge)" if off_chart else "")),
-        "off_chart_note": (f"The margin {signed(margin, 3)} is beyond the chart (−6 to +6): the dot sits at its edge."
-                           if off_chart else None),
+        "aria_label": (
+            "The DPO loss −log σ(margin) against the margin, falling from 6 at margin −6 to near 0 at +6, "
+            f"with a dot at margin {signed(margin, 3)}, loss {fixed(loss, 3)}"
+            + (" (beyond the chart, drawn at its edge)" if off_chart else "")
+        ),
+        "off_chart_note": (
+            f"The margin {signed(margin, 3)} is beyond the chart (−6 to +6): the dot sits at its edge."
+            if off_chart
+            else None
+        ),
         "logp": logp,
         "log_ratio_chosen": logp["policy_chosen"] - logp["ref_chosen"],
         "log_ratio_rejected": logp["policy_rejected"] - logp["ref_rejected"],
@@ -173,7 +227,7 @@ def compute(params: dict) -> dict:
         "reward_rejected": reward_r,
         "margin": margin,
         "loss": loss,
-        "p_chosen": float(math.exp(-loss)),   # sigmoid(margin): the implicit reward model's P(chosen > rejected)
+        "p_chosen": float(math.exp(-loss)),  # sigmoid(margin): the implicit reward model's P(chosen > rejected)
         "grad_weight": weight,
         "grad_step": p["beta"] * weight,  # |d loss / d log pi_theta| for either answer
         "curve": curve(),

@@ -20,7 +20,7 @@ from widgetlib.prompt import truncation_note
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
-MAX_NEW_TOKENS = 64      # each token is one forward pass; 64 take ~0.6 s in CPython, ~3x that in a browser
+MAX_NEW_TOKENS = 64  # each token is one forward pass; 64 take ~0.6 s in CPython, ~3x that in a browser
 MAX_TEMPERATURE = 2.0
 MAX_TOP_K = 100
 MAX_SEED = 2**32 - 1
@@ -43,8 +43,12 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "n_tokens": 12, "temperature": 1.2, "top_k": 40, "min_p": 0.1, "seed": 3},
     {"prompt": "", "n_tokens": 8, "temperature": 2, "top_p": 1, "seed": 11},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.generation.generate",
     "llm_core.generation.prefill",
@@ -90,24 +94,40 @@ def compute(params: dict) -> dict:
     tiny, notes = model(), []
     prompt = without_surrogates(p["prompt"])
     if len(prompt) > MAX_PROMPT_CHARS:
-        notes.append(f"The prompt is {len(prompt):,} characters: only its last {MAX_PROMPT_CHARS:,} "
-                     "were tokenized.")
+        notes.append(f"The prompt is {len(prompt):,} characters: only its last {MAX_PROMPT_CHARS:,} were tokenized.")
         prompt = prompt[-MAX_PROMPT_CHARS:]
     if not prompt:
-        notes.append("The prompt is empty, so the model starts a new document from <|endoftext|>, the "
-                     "token that separated the addresses it was trained on.")
-    out = tiny.generate(prompt, p["n_tokens"], temperature=p["temperature"], top_k=p["top_k"],
-                        top_p=p["top_p"], min_p=p["min_p"], seed=p["seed"], prefix_cache=PREFIXES)
+        notes.append(
+            "The prompt is empty, so the model starts a new document from <|endoftext|>, the "
+            "token that separated the addresses it was trained on."
+        )
+    out = tiny.generate(
+        prompt,
+        p["n_tokens"],
+        temperature=p["temperature"],
+        top_k=p["top_k"],
+        top_p=p["top_p"],
+        min_p=p["min_p"],
+        seed=p["seed"],
+        prefix_cache=PREFIXES,
+    )
     if out["n_dropped"]:
         notes.append(truncation_note(len(out["prompt_ids"]) + out["n_dropped"], tiny.cfg.n_ctx, p["n_tokens"]))
 
     tokens, surprise = [], []
     for step in out["steps"]:
         surprise.append(-math.log(max(step["p_model"], 1e-300)))
-        tokens.append(chip(step["token"], p=step["prob"], p_model=step["p_model"], new=True,
-                           p_text=percent(step["prob"]),
-                           title=f"probability {percent(step['prob'])} when drawn; {percent(step['p_model'])} at "
-                                 "temperature 1 with no filters"))
+        tokens.append(
+            chip(
+                step["token"],
+                p=step["prob"],
+                p_model=step["p_model"],
+                new=True,
+                p_text=percent(step["prob"]),
+                title=f"probability {percent(step['prob'])} when drawn; {percent(step['p_model'])} at "
+                "temperature 1 with no filters",
+            )
+        )
     perplexity = math.exp(float(np.mean(surprise)))
     mean_p, n = float(np.mean([t["p"] for t in tokens])), len(tokens)
     return {
@@ -118,14 +138,21 @@ def compute(params: dict) -> dict:
         "mean_p": mean_p,
         "perplexity": perplexity,
         "greedy": p["temperature"] == 0,
-        "stats_text": (f"{n} new token{'' if n == 1 else 's'} (bold borders; the small number under each is its "
-                       "probability when it was drawn"
-                       + (": greedy decoding gives every pick 100%" if p["temperature"] == 0 else "")
-                       + "). Average probability when drawn: "),
+        "stats_text": (
+            f"{n} new token{'' if n == 1 else 's'} (bold borders; the small number under each is its "
+            "probability when it was drawn"
+            + (": greedy decoding gives every pick 100%" if p["temperature"] == 0 else "")
+            + "). Average probability when drawn: "
+        ),
         "mean_p_text": percent(mean_p),
         "perplexity_text": fixed(perplexity, 1),
-        "slider_texts": {"n_tokens": str(p["n_tokens"]), "temperature": fixed(p["temperature"], 2),
-                         "top_k": str(p["top_k"]), "top_p": fixed(p["top_p"], 2), "min_p": fixed(p["min_p"], 2)},
+        "slider_texts": {
+            "n_tokens": str(p["n_tokens"]),
+            "temperature": fixed(p["temperature"], 2),
+            "top_k": str(p["top_k"]),
+            "top_p": fixed(p["top_p"], 2),
+            "min_p": fixed(p["min_p"], 2),
+        },
         "next_seed": (p["seed"] + 1) % (MAX_SEED + 1),  # "Sample again"
         "params": p,
         "note": " ".join(notes) or None,

@@ -26,9 +26,16 @@ from llm_core.models import MODEL_NAMES, get_model
 
 # What the reader can pick: the embedding table and the seven matrices of a block, by llama.cpp's names.
 TENSORS = ["token_embd", *(t for t in gguf.LLAMA_LAYER_TENSORS.values() if not t.endswith("_norm"))]  # norms: F32
-LABELS = {"token_embd": "embedding table", "attn_q": "query projection", "attn_k": "key projection",
-          "attn_v": "value projection", "attn_output": "attention output", "ffn_gate": "SwiGLU gate",
-          "ffn_up": "SwiGLU up", "ffn_down": "SwiGLU down"}
+LABELS = {
+    "token_embd": "embedding table",
+    "attn_q": "query projection",
+    "attn_k": "key projection",
+    "attn_v": "value projection",
+    "attn_output": "attention output",
+    "ffn_gate": "SwiGLU gate",
+    "ffn_up": "SwiGLU up",
+    "ffn_down": "SwiGLU down",
+}
 BLOCKS = {"Q8_0": gguf.BLOCK_Q8_0, "Q4_0": gguf.BLOCK_Q4_0, "Q4_1": gguf.BLOCK_Q4_1}
 
 
@@ -44,9 +51,10 @@ FORMATS = {
     "Q4_1": (gguf.quantize_q4_1, gguf.dequantize_q4_1, gguf.BLOCK_Q4_1.itemsize),
 }
 FILES = {"smollm2": gguf.SMOLLM2, "file": gguf.READER_FILE}  # model -> its GGUF in the data folder
-NOT_LOADED = {"smollm2": "SmolLM2-135M-Instruct is not loaded yet: press its Load button above to read "
-                         "its real blocks",
-              "file": "no GGUF file of yours is loaded yet: open one with the model switch first"}
+NOT_LOADED = {
+    "smollm2": "SmolLM2-135M-Instruct is not loaded yet: press its Load button above to read its real blocks",
+    "file": "no GGUF file of yours is loaded yet: open one with the model switch first",
+}
 CHUNK = 1 << 18  # weights requantized at a time: the embedding table (28M) never needs 4 copies at once
 # At most about this many weights are requantized per tensor (every k-th row beyond): SmolLM2's matrices
 # in full (up to 884,736 weights), its embedding table (28M weights, 18 s in the page) on one row in 14.
@@ -66,8 +74,12 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "tensor": "ffn_down", "layer": 29, "row": 575, "block": 47},
     {"model": "smollm2", "tensor": "token_embd", "row": 504, "block": 5},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.gguf.as_blocks",
     "llm_core.gguf.unpack_nibbles",
@@ -81,6 +93,7 @@ CODE = [
 
 
 # --- the tensors: a real file's, or the tiny model's as llama.cpp would store them -----------------
+
 
 def file_key(model):  # -> (model, size, mtime): a reader's new file is a new key
     path = data_dir() / FILES[model]
@@ -111,14 +124,14 @@ def file_head(key):  # -> GGUFFile: metadata and tensor list, read from the file
 def tiny_tensors():  # -> {gguf name: TensorInfo}, as a converter would list the tiny model's weights
     model = get_model("tiny")
     cfg = model.cfg
-    names = {"token_embd.weight": ("Q8_0", (cfg.n_vocab, cfg.d_model)),
-             "output_norm.weight": ("F32", (cfg.d_model,))}
+    names = {"token_embd.weight": ("Q8_0", (cfg.n_vocab, cfg.d_model)), "output_norm.weight": ("F32", (cfg.d_model,))}
     for i in range(cfg.n_layer):
         for ours, theirs in gguf.LLAMA_LAYER_TENSORS.items():
             shape = model.weights[f"layers.{i}.{ours}"].shape
             names[f"blk.{i}.{theirs}.weight"] = ("F32", shape) if len(shape) == 1 else ("Q4_1", shape[::-1])
-    return {name: gguf.TensorInfo(name, shape, kind, 0, stored_bytes(kind, shape))
-            for name, (kind, shape) in names.items()}
+    return {
+        name: gguf.TensorInfo(name, shape, kind, 0, stored_bytes(kind, shape)) for name, (kind, shape) in names.items()
+    }
 
 
 def stored_bytes(kind, shape):  # ggml type name, numpy shape -> bytes of the tensor in that type
@@ -161,15 +174,23 @@ def tensor_rows(key, name, start, stop):  # -> uint8 [stop - start, row_bytes]: 
 
 # --- one block, byte by byte -----------------------------------------------------------------------
 
+
 def fp16_field(raw):  # uint8 [2] -> how an fp16 number is stored in those two bytes
     """Little-endian: the second byte is the high one. 1 sign bit, 5 exponent bits, 10 mantissa bits:
     (-1)^sign * 2^(exponent - 15) * (1 + mantissa / 1024), or 2^-14 * mantissa / 1024 when exponent is 0."""
     bits = int(raw.view("<u2")[0])
     sign, exponent, mantissa = bits >> 15, (bits >> 10) & 0x1F, bits & 0x3FF
-    return {"bytes": [f"{b:02x}" for b in raw.tolist()], "word": f"0x{bits:04x}",
-            "bits": f"{sign} {exponent:05b} {mantissa:010b}", "sign": "−" if sign else "+",
-            "power": f"{exponent}−15" if exponent else "−14", "normal": exponent != 0, "mantissa": mantissa,
-            "value": float(raw.view("<f2")[0]), "text": number(float(raw.view("<f2")[0]))}
+    return {
+        "bytes": [f"{b:02x}" for b in raw.tolist()],
+        "word": f"0x{bits:04x}",
+        "bits": f"{sign} {exponent:05b} {mantissa:010b}",
+        "sign": "−" if sign else "+",
+        "power": f"{exponent}−15" if exponent else "−14",
+        "normal": exponent != 0,
+        "mantissa": mantissa,
+        "value": float(raw.view("<f2")[0]),
+        "text": number(float(raw.view("<f2")[0])),
+    }
 
 
 def number(x):  # -> the value as the view prints it: 5 significant digits, a true minus sign
@@ -192,13 +213,30 @@ def decode_block(kind, raw):  # ggml type, uint8 [block bytes] -> fields, codes 
     else:
         q = gguf.unpack_nibbles(block["qs"]).astype(int)  # [16] bytes -> [32] codes 0..15
         byte_of, nibble = [codes_at + j % 16 for j in range(32)], ["low"] * 16 + ["high"] * 16
-    fields.append({"name": "qs", "what": "32 codes, one int8 each" if kind == "Q8_0" else "32 codes, 4 bits each",
-                   "bytes": [f"{b:02x}" for b in raw[codes_at:].tolist()], "word": None})
+    fields.append(
+        {
+            "name": "qs",
+            "what": "32 codes, one int8 each" if kind == "Q8_0" else "32 codes, 4 bits each",
+            "bytes": [f"{b:02x}" for b in raw[codes_at:].tolist()],
+            "word": None,
+        }
+    )
     values = gguf.DEQUANTIZE[kind](raw)  # float32 [32]
     edge = {"Q8_0": (-127, 127), "Q4_0": (0,), "Q4_1": (0, 15)}[kind]  # the codes that set d (and m)
-    elements = [{"j": j, "byte": byte_of[j], "hex": f"{raw[byte_of[j]]:02x}", "nibble": nibble[j], "q": int(q[j]),
-                 "q_text": str(q[j]).replace("-", "−"), "value": float(values[j]), "text": number(values[j]),
-                 "edge": bool(q[j] in edge)} for j in range(32)]
+    elements = [
+        {
+            "j": j,
+            "byte": byte_of[j],
+            "hex": f"{raw[byte_of[j]]:02x}",
+            "nibble": nibble[j],
+            "q": int(q[j]),
+            "q_text": str(q[j]).replace("-", "−"),
+            "value": float(values[j]),
+            "text": number(values[j]),
+            "edge": bool(q[j] in edge),
+        }
+        for j in range(32)
+    ]
     return fields, elements
 
 
@@ -208,14 +246,15 @@ def formula(kind):  # -> how a code becomes a weight in this format
 
 EDGES = {  # what the bold codes are, per format
     "Q8_0": "Bold: ±127, the block’s weight of largest magnitude; it set the scale, d = max |w| / 127 "
-            "(rounded to fp16).",
+    "(rounded to fp16).",
     "Q4_0": "Bold: code 0 (q − 8 = −8), the block’s weight of largest magnitude, sign kept; it set the "
-            "scale, d = w / −8 (rounded to fp16).",
+    "scale, d = w / −8 (rounded to fp16).",
     "Q4_1": "Bold: codes 0 and 15, the block’s smallest weight (exactly m) and its largest (d × 15 + m).",
 }
 
 
 # --- every format against the weights the model runs ------------------------------------------------
+
 
 def row_stride(n_rows, n_cols):  # -> k: every k-th row is requantized
     return -(-n_rows * n_cols // MAX_MEASURED)  # ceil: 1 for every SmolLM2 matrix, 14 for its embedding
@@ -246,14 +285,15 @@ def format_errors(key, name):  # -> ({format: {rms, max_abs, same_bytes}}, weigh
             squares[fmt] += float(np.sum(np.square(diff)))
             largest[fmt] = max(largest[fmt], float(np.max(np.abs(diff))))
             same[fmt] = same[fmt] and np.array_equal(again.reshape(stored.shape), stored)
-    errors = {fmt: {"rms": (squares[fmt] / n) ** 0.5, "max_abs": largest[fmt], "same_bytes": bool(same[fmt])}
-              for fmt in FORMATS}
+    errors = {
+        fmt: {"rms": (squares[fmt] / n) ** 0.5, "max_abs": largest[fmt], "same_bytes": bool(same[fmt])}
+        for fmt in FORMATS
+    }
     return errors, (weight_squares / n) ** 0.5, n // n_cols
 
 
 def model_bytes(infos, fmt):  # -> bytes of every weight, the matrices in fmt (vectors stay as stored)
-    return sum(n_blocks(info) * FORMATS[fmt][2] if len(info.shape) == 2 else info.n_bytes
-               for info in infos.values())
+    return sum(n_blocks(info) * FORMATS[fmt][2] if len(info.shape) == 2 else info.n_bytes for info in infos.values())
 
 
 def n_blocks(info):  # -> blocks of 32 weights in a tensor
@@ -262,13 +302,17 @@ def n_blocks(info):  # -> blocks of 32 weights in a tensor
 
 # --- the widget ---------------------------------------------------------------------------------------
 
+
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated; layer, row and block are clamped to the tensor."""
     p = {**DEFAULTS, **params}
-    return {"model": as_choice("model", p["model"], list(MODEL_NAMES)),
-            "tensor": as_choice("tensor", p["tensor"], TENSORS),
-            "layer": as_int("layer", p["layer"], 0, 10 ** 6), "row": as_int("row", p["row"], 0, 10 ** 9),
-            "block": as_int("block", p["block"], 0, 10 ** 9)}
+    return {
+        "model": as_choice("model", p["model"], list(MODEL_NAMES)),
+        "tensor": as_choice("tensor", p["tensor"], TENSORS),
+        "layer": as_int("layer", p["layer"], 0, 10**6),
+        "row": as_int("row", p["row"], 0, 10**9),
+        "block": as_int("block", p["block"], 0, 10**9),
+    }
 
 
 def percent(x):  # -> "9.93%", "0.0188%", "0": 3 significant digits, as the view prints them
@@ -290,33 +334,50 @@ def compute(params: dict) -> dict:
         raise ValueError(f"this file has no tensor {name!r}")
     info = infos[name]
     if info.type not in BLOCKS:
-        raise ValueError(f"{name} is stored as {info.type}, one number after another, without blocks; "
-                         f"this view decodes {', '.join(BLOCKS)} blocks")
+        raise ValueError(
+            f"{name} is stored as {info.type}, one number after another, without blocks; "
+            f"this view decodes {', '.join(BLOCKS)} blocks"
+        )
     n_rows, n_cols = info.shape
     block_bytes, per_row = BLOCKS[info.type].itemsize, n_cols // gguf.QK
     p["row"], p["block"] = min(p["row"], n_rows - 1), min(p["block"], per_row - 1)
     start = p["block"] * block_bytes  # the block's first byte in its row
-    raw = tensor_rows(key, name, p["row"], p["row"] + 1)[0, start:start + block_bytes]  # uint8 [block_bytes]
+    raw = tensor_rows(key, name, p["row"], p["row"] + 1)[0, start : start + block_bytes]  # uint8 [block_bytes]
     fields, elements = decode_block(info.type, raw)
     offset = p["row"] * per_row * block_bytes + start  # its first byte, counted in the tensor
     first = p["block"] * gguf.QK
     errors, rms, n_measured = format_errors(key, name)
     stored = sum(i.n_bytes for i in infos.values())
-    formats = [{"name": fmt, "bits": f"{8 * block / gguf.QK:g}",
-                "model": megabytes(model_bytes(infos, fmt)), "stored": fmt == info.type,
-                "same_bytes": errors[fmt]["same_bytes"], "rms_rel": errors[fmt]["rms"] / rms,
-                "max_rel": errors[fmt]["max_abs"] / rms, "rms_text": percent(errors[fmt]["rms"] / rms),
-                "max_text": percent(errors[fmt]["max_abs"] / rms)}
-               for fmt, (_, _, block) in FORMATS.items()]
+    formats = [
+        {
+            "name": fmt,
+            "bits": f"{8 * block / gguf.QK:g}",
+            "model": megabytes(model_bytes(infos, fmt)),
+            "stored": fmt == info.type,
+            "same_bytes": errors[fmt]["same_bytes"],
+            "rms_rel": errors[fmt]["rms"] / rms,
+            "max_rel": errors[fmt]["max_abs"] / rms,
+            "rms_text": percent(errors[fmt]["rms"] / rms),
+            "max_text": percent(errors[fmt]["max_abs"] / rms),
+        }
+        for fmt, (_, _, block) in FORMATS.items()
+    ]
     return {
         "params": p,
         "model_name": MODEL_NAMES[p["model"]],
         "n_layer": n_layer,
         # the number boxes' ranges, which follow the model and the tensor
         "limits": {"layer": n_layer - 1, "row": n_rows - 1, "block": per_row - 1},
-        "tensor": {"name": name, "label": LABELS[p["tensor"]], "type": info.type, "n_rows": n_rows,
-                   "n_cols": n_cols, "blocks_per_row": per_row,
-                   "block_bytes": block_bytes, "n_bytes": f"{info.n_bytes:,}"},
+        "tensor": {
+            "name": name,
+            "label": LABELS[p["tensor"]],
+            "type": info.type,
+            "n_rows": n_rows,
+            "n_cols": n_cols,
+            "blocks_per_row": per_row,
+            "block_bytes": block_bytes,
+            "n_bytes": f"{info.n_bytes:,}",
+        },
         "block": {
             "first": first,  # the block holds the row's weights first .. last
             "last": first + gguf.QK - 1,
@@ -343,10 +404,14 @@ def measured_text(info, n_measured, rms):  # -> which weights the table of forma
     if n_measured == n_rows:
         which = f"The whole tensor, {n_rows * n_cols:,} weights"
     else:
-        which = (f"One row in {row_stride(n_rows, n_cols)} of the tensor ({n_measured:,} of its {n_rows:,} rows, "
-                 f"{n_measured * n_cols:,} weights)")
-    return (f"{which} as the model runs them (dequantized; RMS {number(rms)}), quantized again. Errors are "
-            "relative to the weights’ RMS.")
+        which = (
+            f"One row in {row_stride(n_rows, n_cols)} of the tensor ({n_measured:,} of its {n_rows:,} rows, "
+            f"{n_measured * n_cols:,} weights)"
+        )
+    return (
+        f"{which} as the model runs them (dequantized; RMS {number(rms)}), quantized again. Errors are "
+        "relative to the weights’ RMS."
+    )
 
 
 def stored_note(infos, stored):  # -> what the file holds: its tensors by type, its bytes, bits a weight
@@ -355,13 +420,19 @@ def stored_note(infos, stored):  # -> what the file holds: its tensors by type, 
         counts[info.type] = counts.get(info.type, 0) + 1
     kinds = ", ".join(f"{n} in {kind}" for kind, n in sorted(counts.items(), key=lambda c: -c[1]))
     bits = 8 * stored / sum(int(np.prod(i.shape)) for i in infos.values())
-    return (f"As stored: {len(infos)} tensors ({kinds}), {megabytes(stored)} of weights, {bits:.2f} bits a "
-            "weight on average.")
+    return (
+        f"As stored: {len(infos)} tensors ({kinds}), {megabytes(stored)} of weights, {bits:.2f} bits a "
+        "weight on average."
+    )
 
 
 def again_note(kind, errors):  # -> what quantizing the stored weights again in their own format did
     if errors[kind]["same_bytes"]:
-        return (f"Quantized again in {kind}, the weights give back the stored bytes, block for block: they "
-                f"already lie on {kind}’s grid, so nothing more is lost.")
-    return (f"Quantized again in {kind}, the weights do not come back byte for byte: this file’s quantizer "
-            "chose its scales or codes differently from llama.cpp’s reference rounding.")
+        return (
+            f"Quantized again in {kind}, the weights give back the stored bytes, block for block: they "
+            f"already lie on {kind}’s grid, so nothing more is lost."
+        )
+    return (
+        f"Quantized again in {kind}, the weights do not come back byte for byte: this file’s quantizer "
+        "chose its scales or codes differently from llama.cpp’s reference rounding."
+    )

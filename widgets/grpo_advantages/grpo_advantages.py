@@ -18,7 +18,7 @@ from widgetlib.fmt import fixed, signed
 
 MAX_ANSWERS, MIN_ANSWERS = 16, 2
 REWARD_LIMIT = 100.0
-LOGP_OLD = -1.0   # each answer's token log-probability under the sampling policy; only differences matter
+LOGP_OLD = -1.0  # each answer's token log-probability under the sampling policy; only differences matter
 
 DEFAULTS = {"rewards": "1, 0, 0, 1, 0, 0, 0, 1", "step": 0.1, "clip_eps": 0.2, "beta": 0.04}
 EXAMPLES = [
@@ -52,17 +52,23 @@ def parse_rewards(text: str) -> list:
 
 def read_params(params: dict) -> dict:
     p = {**DEFAULTS, **params}
-    return {"rewards": parse_rewards(p["rewards"]), "rewards_text": p["rewards"],
-            "step": as_number("step", p["step"], 0.0, 0.5),
-            "clip_eps": as_number("clip ε", p["clip_eps"], 0.05, 0.5),
-            "beta": as_number("β", p["beta"], 0.0, 0.2)}
+    return {
+        "rewards": parse_rewards(p["rewards"]),
+        "rewards_text": p["rewards"],
+        "step": as_number("step", p["step"], 0.0, 0.5),
+        "clip_eps": as_number("clip ε", p["clip_eps"], 0.05, 0.5),
+        "beta": as_number("β", p["beta"], 0.0, 0.2),
+    }
 
 
 def bar(a: float, scale: float) -> dict:
     """A diverging bar from the middle of its track: CSS left and width for advantage a."""
     half = 50 * min(abs(a) / scale, 1.0)
-    return {"left": f"{50 - half if a < 0 else 50:.1f}%", "width": f"{half:.1f}%",
-            "side": "up" if a > 0 else "down" if a < 0 else "none"}
+    return {
+        "left": f"{50 - half if a < 0 else 50:.1f}%",
+        "width": f"{half:.1f}%",
+        "side": "up" if a > 0 else "down" if a < 0 else "none",
+    }
 
 
 def compute(params: dict) -> dict:
@@ -80,39 +86,72 @@ def compute(params: dict) -> dict:
     rows = []
     for i in range(g):
         clipped = bool(out["clipped"][i, 0])
-        verdict = ("pushed up" if push[i] > 0 else "pushed down" if push[i] < 0 else "unchanged") if not equal \
+        verdict = (
+            ("pushed up" if push[i] > 0 else "pushed down" if push[i] < 0 else "unchanged")
+            if not equal
             else "no signal"
+        )
         if clipped:  # the surrogate is flat here: only the KL term still acts, pulling towards the reference
             verdict = "clipped: " + ("the KL term pulls it back" if p["beta"] > 0 else "no push left")
-        rows.append({
-            "name": f"#{i + 1}", "reward": float(r[i]), "advantage": float(adv[i]),
-            "ratio": float(out["ratio"][i, 0]), "clipped": clipped, "kl": float(out["kl"][i, 0]),
-            "surrogate": float(out["surrogate"][i, 0]), "push": float(push[i]),
-            "cells": [fixed(r[i], 2), signed(adv[i], 3), fixed(out["ratio"][i, 0], 3),
-                      signed(out["surrogate"][i, 0], 3), fixed(out["kl"][i, 0], 4), signed(push[i], 3)],
-            "verdict": verdict, "bar": bar(float(adv[i]), scale),
-        })
+        rows.append(
+            {
+                "name": f"#{i + 1}",
+                "reward": float(r[i]),
+                "advantage": float(adv[i]),
+                "ratio": float(out["ratio"][i, 0]),
+                "clipped": clipped,
+                "kl": float(out["kl"][i, 0]),
+                "surrogate": float(out["surrogate"][i, 0]),
+                "push": float(push[i]),
+                "cells": [
+                    fixed(r[i], 2),
+                    signed(adv[i], 3),
+                    fixed(out["ratio"][i, 0], 3),
+                    signed(out["surrogate"][i, 0], 3),
+                    fixed(out["kl"][i, 0], 4),
+                    signed(push[i], 3),
+                ],
+                "verdict": verdict,
+                "bar": bar(float(adv[i]), scale),
+            }
+        )
     mean, std = float(r.mean()), float(r.std())
     n_up, n_down = int(np.sum(adv > 0)), int(np.sum(adv < 0))
     if equal:
-        summary = (f"All {g} answers got the same reward, {fixed(r[0], 2)}: the standard deviation is 0, every "
-                   "advantage is 0, and nothing in the answers tells the model which way to move. This question "
-                   "gives no learning signal" + (" until the model sometimes gets it right." if r[0] <= 0 else
-                                                 " (the model already gets it right every time)." if r[0] >= 1
-                                                 else "."))
+        summary = (
+            f"All {g} answers got the same reward, {fixed(r[0], 2)}: the standard deviation is 0, every "
+            "advantage is 0, and nothing in the answers tells the model which way to move. This question "
+            "gives no learning signal"
+            + (
+                " until the model sometimes gets it right."
+                if r[0] <= 0
+                else " (the model already gets it right every time)."
+                if r[0] >= 1
+                else "."
+            )
+        )
     else:
-        summary = (f"Group of {g}: mean reward {fixed(mean, 3)}, standard deviation {fixed(std, 3)}. "
-                   f"{n_up} answer{'' if n_up == 1 else 's'} above the mean pushed up, {n_down} below it pushed down"
-                   + (f", {g - n_up - n_down} at the mean left alone." if g - n_up - n_down else "."))
+        summary = (
+            f"Group of {g}: mean reward {fixed(mean, 3)}, standard deviation {fixed(std, 3)}. "
+            f"{n_up} answer{'' if n_up == 1 else 's'} above the mean pushed up, {n_down} below it pushed down"
+            + (f", {g - n_up - n_down} at the mean left alone." if g - n_up - n_down else ".")
+        )
     return {
         "params": {"rewards": p["rewards_text"], "step": p["step"], "clip_eps": p["clip_eps"], "beta": p["beta"]},
         "readouts": {"step": fixed(p["step"], 2), "clip_eps": fixed(p["clip_eps"], 2), "beta": fixed(p["beta"], 2)},
-        "rewards": p["rewards"], "advantages": [float(a) for a in adv], "mean": mean, "std": std,
-        "all_equal": equal, "summary": summary,
+        "rewards": p["rewards"],
+        "advantages": [float(a) for a in adv],
+        "mean": mean,
+        "std": std,
+        "all_equal": equal,
+        "summary": summary,
         "rows": rows,
-        "objective": out["objective"], "objective_text": signed(out["objective"], 4),
+        "objective": out["objective"],
+        "objective_text": signed(out["objective"], 4),
         "n_clipped": int(np.sum(out["clipped"])),
-        "step_text": (f"Each answer’s tokens have moved {fixed(p['step'], 2)} nats towards their advantage (ratio "
-                      f"{fixed(np.exp(p['step']), 3)} or {fixed(np.exp(-p['step']), 3)}); PPO’s clip stops the push "
-                      f"outside {fixed(1 - p['clip_eps'], 2)}–{fixed(1 + p['clip_eps'], 2)}."),
+        "step_text": (
+            f"Each answer’s tokens have moved {fixed(p['step'], 2)} nats towards their advantage (ratio "
+            f"{fixed(np.exp(p['step']), 3)} or {fixed(np.exp(-p['step']), 3)}); PPO’s clip stops the push "
+            f"outside {fixed(1 - p['clip_eps'], 2)}–{fixed(1 + p['clip_eps'], 2)}."
+        ),
     }

@@ -96,22 +96,24 @@ def compute(params: dict) -> dict:
     for name, v in attention_variants(cfg).items():
         total = as_int_bytes(kv_cache_bytes(v, context, p["batch"], per_value))
         group = v.n_head // v.n_kv_head  # query heads per kv head
-        variants.append({
-            "name": name,
-            "text": VARIANT_TEXT[name],
-            "n_kv_head": v.n_kv_head,
-            "group": group,
-            "heads_text": f"n_kv_head = {v.n_kv_head} ({plural(group, 'query head')} per KV head)",
-            "per_token": as_int_bytes(kv_bytes_per_token(v, per_value)),
-            "per_token_h": human(kv_bytes_per_token(v, per_value)),
-            "bytes": total,
-            "human": human(total),
-            "published": v.n_kv_head == cfg.n_kv_head,
-        })
+        variants.append(
+            {
+                "name": name,
+                "text": VARIANT_TEXT[name],
+                "n_kv_head": v.n_kv_head,
+                "group": group,
+                "heads_text": f"n_kv_head = {v.n_kv_head} ({plural(group, 'query head')} per KV head)",
+                "per_token": as_int_bytes(kv_bytes_per_token(v, per_value)),
+                "per_token_h": human(kv_bytes_per_token(v, per_value)),
+                "bytes": total,
+                "human": human(total),
+                "published": v.n_kv_head == cfg.n_kv_head,
+            }
+        )
     mha = variants[0]["bytes"]
     for v in variants:
         v["fraction"] = v["bytes"] / mha  # of the MHA cache: bar length
-        v["saving"] = mha // v["bytes"]   # MHA / this, a whole number (n_kv_head divides n_head)
+        v["saving"] = mha // v["bytes"]  # MHA / this, a whole number (n_kv_head divides n_head)
         v["bar_width"] = f"{100 * v['fraction']:.2f}%"
         v["saving_text"] = "the MHA size" if v["saving"] == 1 else f"{v['saving']}× smaller than MHA"
     weights = weights_bytes(cfg, bits=16)
@@ -124,27 +126,37 @@ def compute(params: dict) -> dict:
         (f"{integer(published['bytes'])} bytes = {published['human']}", True),
         (".", False),
     ]
-    scale = (f"For scale: the weights of {cfg.name} at 16 bits take {human(weights)}; the cache as published is "
-             f"{share(published['bytes'] / weights)} of that.")
+    scale = (
+        f"For scale: the weights of {cfg.name} at 16 bits take {human(weights)}; the cache as published is "
+        f"{share(published['bytes'] / weights)} of that."
+    )
     if cfg.n_kv_head == cfg.n_head:
         scale += f" {cfg.name} was published with multi-head attention, so its GQA column is the MHA one."
     return {
         "params": p,
         "context": context,
         "context_text": tokens,
-        "shape_text": (f": n_layer {cfg.n_layer}, n_head {cfg.n_head}, n_kv_head {cfg.n_kv_head}, d_head {cfg.d_head}, "
-                       f"published context {integer(cfg.n_ctx)} tokens."),
+        "shape_text": (
+            f": n_layer {cfg.n_layer}, n_head {cfg.n_head}, n_kv_head {cfg.n_kv_head}, d_head {cfg.d_head}, "
+            f"published context {integer(cfg.n_ctx)} tokens."
+        ),
         "formula": [{"text": text, "strong": strong} for text, strong in formula],
         "scale_text": scale,
-        "warning": (f"{tokens} tokens is beyond the {integer(cfg.n_ctx)} this model was released for: the memory is "
-                    "what the cache would take, but the model was not trained to read that far."
-                    if context > cfg.n_ctx else None),
+        "warning": (
+            f"{tokens} tokens is beyond the {integer(cfg.n_ctx)} this model was released for: the memory is "
+            "what the cache would take, but the model was not trained to read that far."
+            if context > cfg.n_ctx
+            else None
+        ),
         "models": [{"key": key, "name": c.name} for key, c in CONFIGS.items()],
         "precisions": [{"key": key, "label": text} for key, (text, _) in PRECISIONS.items()],
         "name": cfg.name,
         "source": cfg.source,
         "notes": cfg.notes or None,
-        "n_layer": cfg.n_layer, "n_head": cfg.n_head, "n_kv_head": cfg.n_kv_head, "d_head": cfg.d_head,
+        "n_layer": cfg.n_layer,
+        "n_head": cfg.n_head,
+        "n_kv_head": cfg.n_kv_head,
+        "d_head": cfg.d_head,
         "n_ctx": cfg.n_ctx,
         "precision_label": label,
         "bytes_per_value": per_value,

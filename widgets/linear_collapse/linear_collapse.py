@@ -33,14 +33,21 @@ CODE = ["llm_core.activations.two_layers", "llm_core.activations.compose_linear"
 
 def read_params(params: dict) -> dict:
     p = {**DEFAULTS, **params}
-    return {"seed": as_int("seed", p["seed"], 0, MAX_SEED), "between": as_choice("between", p["between"], list(BETWEEN))}
+    return {
+        "seed": as_int("seed", p["seed"], 0, MAX_SEED),
+        "between": as_choice("between", p["between"], list(BETWEEN)),
+    }
 
 
 def layers(seed: int):  # -> w1 [3, 2], b1 [3], w2 [2, 3], b2 [2]
     """Random layers, scaled like a common initialisation (standard deviation 1 / sqrt(fan-in))."""
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(D_HIDDEN, D_IN)) / np.sqrt(D_IN), rng.normal(size=D_HIDDEN) * 0.5,
-            rng.normal(size=(D_OUT, D_HIDDEN)) / np.sqrt(D_HIDDEN), rng.normal(size=D_OUT) * 0.5)
+    return (
+        rng.normal(size=(D_HIDDEN, D_IN)) / np.sqrt(D_IN),
+        rng.normal(size=D_HIDDEN) * 0.5,
+        rng.normal(size=(D_OUT, D_HIDDEN)) / np.sqrt(D_HIDDEN),
+        rng.normal(size=D_OUT) * 0.5,
+    )
 
 
 def grid():  # -> [9, 2]: a 3 x 3 grid of points on [-1, 1]^2
@@ -68,28 +75,35 @@ def compute(params: dict) -> dict:
     p = read_params(params)
     w1, b1, w2, b2 = layers(p["seed"])
     x = grid()
-    stacked = two_layers(x, w1, b1, w2, b2, p["between"])   # [9, 2]
-    w, b = compose_linear(w1, b1, w2, b2)                    # [2, 2], [2]
-    single = x @ w.T + b                                     # [9, 2]
+    stacked = two_layers(x, w1, b1, w2, b2, p["between"])  # [9, 2]
+    w, b = compose_linear(w1, b1, w2, b2)  # [2, 2], [2]
+    single = x @ w.T + b  # [9, 2]
     diff = np.abs(stacked - single)
-    both = np.concatenate([stacked, single])                # [18, 2]
-    centre = (both.max(axis=0) + both.min(axis=0)) / 2      # fit the outputs' bounding box, same scale on x and y
+    both = np.concatenate([stacked, single])  # [18, 2]
+    centre = (both.max(axis=0) + both.min(axis=0)) / 2  # fit the outputs' bounding box, same scale on x and y
     reach = max(1e-9, float(np.max(both.max(axis=0) - both.min(axis=0))) / 2)
     scale = (WIDTH / 2 - PAD) / reach
 
     def svg(pt):
         return [WIDTH / 2 + scale * float(pt[0] - centre[0]), HEIGHT / 2 - scale * float(pt[1] - centre[1])]
 
-    points = [{"x": [float(v) for v in x[i]], "stacked": [float(v) for v in stacked[i]],
-               "single": [float(v) for v in single[i]], "diff": float(np.max(diff[i])),
-               "at_stacked": svg(stacked[i]), "at_single": svg(single[i])} for i in range(len(x))]
+    points = [
+        {
+            "x": [float(v) for v in x[i]],
+            "stacked": [float(v) for v in stacked[i]],
+            "single": [float(v) for v in single[i]],
+            "diff": float(np.max(diff[i])),
+            "at_stacked": svg(stacked[i]),
+            "at_single": svg(single[i]),
+        }
+        for i in range(len(x))
+    ]
     for pt in points:  # as the view draws and writes them
         (xa, ya), (xb, yb) = pt["at_stacked"], pt["at_single"]
         pt["gap"] = svg_attrs(x1=xa, y1=ya, x2=xb, y2=yb)
         pt["dot"], pt["ring"] = svg_attrs(cx=xa, cy=ya), svg_attrs(cx=xb, cy=yb)
         pt["texts"] = [pair(pt["x"]), pair(pt["stacked"]), pair(pt["single"]), difference(pt["diff"])]
-    matrices = {"W1": matrix(w1), "b1": matrix(b1), "W2": matrix(w2), "b2": matrix(b2),
-                "W": matrix(w), "b": matrix(b)}
+    matrices = {"W1": matrix(w1), "b1": matrix(b1), "W2": matrix(w2), "b2": matrix(b2), "W": matrix(w), "b": matrix(b)}
     return {
         "matrices": matrices,
         "matrices_text": {name: [[fixed(v, 3) for v in row] for row in m] for name, m in matrices.items()},
@@ -99,6 +113,8 @@ def compute(params: dict) -> dict:
         "linear": p["between"] == "identity",
         "between_name": BETWEEN[p["between"]],
         "choices": [{"value": k, "label": v} for k, v in BETWEEN.items()],
-        "width": WIDTH, "height": HEIGHT, "reach": reach,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "reach": reach,
         "params": p,
     }

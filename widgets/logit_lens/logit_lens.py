@@ -26,16 +26,18 @@ from llm_core.tokenizer import render_token
 from widgetlib.fmt import integer, percent
 
 MAX_PROMPT_CHARS = 2_000
-MAX_TOKENS = 32          # positions shown (the last ones of the prompt): 6 unembeddings of 32 rows stay within an edit's budget
-MAX_TOKENS_REAL = 16     # tokens a real model reads (the last ones): 0.1 to 0.2 s each in the browser
-LENS_ROWS_REAL = 3       # ... and positions read out (the last ones), 30 readouts of 49,152 tokens each
+MAX_TOKENS = 32  # positions shown (the last ones of the prompt): 6 unembeddings of 32 rows stay within an edit's budget
+MAX_TOKENS_REAL = 16  # tokens a real model reads (the last ones): 0.1 to 0.2 s each in the browser
+LENS_ROWS_REAL = 3  # ... and positions read out (the last ones), 30 readouts of 49,152 tokens each
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance (token ids exactly).
 REL_TOL = 1e-3
-N_SHADES = 5             # a cell's shade: its probability in fifths (0: under 20%, 4: 80% and more)
+N_SHADES = 5  # a cell's shade: its probability in fifths (0: under 20%, 4: 80% and more)
 
-DEFAULTS = {"prompt": "I recommend that the Congress make provision for the payment of the public debt.",
-            "model": "tiny"}
+DEFAULTS = {
+    "prompt": "I recommend that the Congress make provision for the payment of the public debt.",
+    "model": "tiny",
+}
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
     {"prompt": "The President of the United States"},
@@ -49,8 +51,12 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "prompt": CAPITAL},
     {"model": "smollm2", "prompt": "Paris"},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.model.forward",
     "llm_core.model.unembed",
@@ -84,12 +90,16 @@ def read_ids(prompt: str, name="tiny"):  # -> ids (at most MAX_TOKENS; a real mo
 
 def best_and_p(logits):  # [..., n_vocab] -> best [...] int, p_best [...] float64
     """The most likely token and its probability, without the whole softmax: exp(0) / sum(exp(logits - max))."""
-    return np.argmax(logits, axis=-1), 1.0 / np.exp(logits - logits.max(axis=-1, keepdims=True)).sum(axis=-1, dtype=np.float64)
+    return np.argmax(logits, axis=-1), 1.0 / np.exp(logits - logits.max(axis=-1, keepdims=True)).sum(
+        axis=-1, dtype=np.float64
+    )
 
 
 def p_and_rank(logits, token: int):  # [n_vocab] -> (p of token, its rank: 1 for the most likely)
     z = logits - logits.max()
-    return float(np.exp(z[token], dtype=np.float64) / np.exp(z).sum(dtype=np.float64)), int((logits > logits[token]).sum()) + 1
+    return float(np.exp(z[token], dtype=np.float64) / np.exp(z).sum(dtype=np.float64)), int(
+        (logits > logits[token]).sum()
+    ) + 1
 
 
 def readout(chosen, stream):  # [n, d_model] -> logits [n, n_vocab]: the final norm and the unembedding
@@ -114,12 +124,12 @@ def lens_readout(chosen, key: tuple):  # (ids, n_rows) -> best, p_best [n_layer 
     best, p_best, track = [], [], []
     final = None
     for depth in reversed(range(1, chosen.cfg.n_layer + 1)):  # deepest first: the final answer is tracked
-        logits = readout(chosen, trace["residual"][2 * depth][-n_rows:])      # [n_rows, n_vocab]
+        logits = readout(chosen, trace["residual"][2 * depth][-n_rows:])  # [n_rows, n_vocab]
         b, p = best_and_p(logits)
         final = int(b[-1]) if final is None else final
         best.append(b), p_best.append(p), track.append(p_and_rank(logits[-1], final))
     embedding = [embedding_readout(chosen, int(i)) for i in ids[-n_rows:]]
-    last = readout(chosen, chosen.weights["tok_emb"][[ids[-1]]])[0]              # [n_vocab]
+    last = readout(chosen, chosen.weights["tok_emb"][[ids[-1]]])[0]  # [n_vocab]
     best.append([b for b, _ in embedding]), p_best.append([p for _, p in embedding])
     track.append(p_and_rank(last, final))
     return np.array(best[::-1]), np.array(p_best[::-1]), track[::-1]
@@ -129,8 +139,14 @@ def cell(chosen, token_id: int, p: float, following) -> dict:
     """One depth's guess at one position: the token, its probability (as text and as a shade), and whether
     it is the token that actually comes next."""
     hit = following is not None and token_id == following
-    return {"id": token_id, "segs": token_segs(chosen, token_id), "p": p, "hit": hit,
-            "shade": min(int(p * N_SHADES), N_SHADES - 1), "text": percent(p, 0) + (" ✓" if hit else "")}
+    return {
+        "id": token_id,
+        "segs": token_segs(chosen, token_id),
+        "p": p,
+        "hit": hit,
+        "shade": min(int(p * N_SHADES), N_SHADES - 1),
+        "text": percent(p, 0) + (" ✓" if hit else ""),
+    }
 
 
 def compute(params: dict) -> dict:
@@ -139,9 +155,11 @@ def compute(params: dict) -> dict:
     ids, notes = read_ids(p["prompt"], p["model"])
     n_rows = len(ids) if p["model"] == "tiny" else min(len(ids), LENS_ROWS_REAL)
     if n_rows < len(ids):
-        notes.append(f"Each readout scores all {chosen.cfg.n_vocab:,} tokens of {chosen.name}'s vocabulary, "
-                     f"{chosen.cfg.n_layer} times per position: in your browser this figure reads out the last "
-                     f"{n_rows} positions only.")
+        notes.append(
+            f"Each readout scores all {chosen.cfg.n_vocab:,} tokens of {chosen.name}'s vocabulary, "
+            f"{chosen.cfg.n_layer} times per position: in your browser this figure reads out the last "
+            f"{n_rows} positions only."
+        )
     best, p_best, track = lens_readout(chosen, (tuple(ids), n_rows))  # [depth, n_rows]
     n_depth = len(best)
     depths = ["embedding"] + [f"layer {i}" for i in range(n_depth - 1)]
@@ -149,11 +167,15 @@ def compute(params: dict) -> dict:
     rows = []
     for t in range(n_rows):
         following = int(shown[t + 1]) if t + 1 < n_rows else None
-        rows.append({
-            "position": len(ids) - n_rows + t, "id": int(shown[t]), "segs": token_segs(chosen, int(shown[t])),
-            "next": None if following is None else {"id": following, "segs": token_segs(chosen, following)},
-            "cells": [cell(chosen, int(best[d, t]), float(p_best[d, t]), following) for d in range(n_depth)],
-        })
+        rows.append(
+            {
+                "position": len(ids) - n_rows + t,
+                "id": int(shown[t]),
+                "segs": token_segs(chosen, int(shown[t])),
+                "next": None if following is None else {"id": following, "segs": token_segs(chosen, following)},
+                "cells": [cell(chosen, int(best[d, t]), float(p_best[d, t]), following) for d in range(n_depth)],
+            }
+        )
     hits = [sum(r["cells"][d]["hit"] for r in rows) for d in range(n_depth)]
     final = rows[-1]["cells"][-1]
     return {
@@ -165,8 +187,10 @@ def compute(params: dict) -> dict:
         "hits": hits,
         "final": final,
         "final_text": f" at {percent(final['p'])}.",
-        "track": [{"p": p_final, "rank": rank, "percent": percent(p_final), "rank_text": f"rank {integer(rank)}"}
-                  for p_final, rank in track],
+        "track": [
+            {"p": p_final, "rank": rank, "percent": percent(p_final), "rank_text": f"rank {integer(rank)}"}
+            for p_final, rank in track
+        ],
         "model_name": chosen.name,
         "params": p,
         "note": " ".join(notes) or None,

@@ -30,8 +30,12 @@ EXAMPLES = [
     {"layer": 5, "matrix": "wv", "rank": 100},
     {"matrix": "w_up", "rank": 1},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = ["llm_core.lora.low_rank_approximation", "llm_core.lora.low_rank_error", "llm_core.lora.lora_parameter_count"]
 
 
@@ -68,17 +72,37 @@ def spectrum(s: np.ndarray, rank: int) -> dict:
     n, top = len(s), float(s[0]) if len(s) and s[0] > 0 else 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     bar_w = plot_w / n
-    bars = [{"x": round(LEFT + i * bar_w, 2), "w": round(bar_w, 2), "y": round(TOP + plot_h * (1 - v / top), 2),
-             "h": round(plot_h * v / top, 2), "kept": i < rank} for i, v in enumerate(s)]
+    bars = [
+        {
+            "x": round(LEFT + i * bar_w, 2),
+            "w": round(bar_w, 2),
+            "y": round(TOP + plot_h * (1 - v / top), 2),
+            "h": round(plot_h * v / top, 2),
+            "kept": i < rank,
+        }
+        for i, v in enumerate(s)
+    ]
     cut = round(LEFT + rank * bar_w, 2)
-    return {"bars": bars, "cut": cut, "max": top, "n": n,
-            "x_ticks": [{"at": round(LEFT + (i - 0.5) * bar_w, 2), "label": str(i)} for i in (1, n // 2, n)],
-            "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
-            "bottom": HEIGHT - BOTTOM, "viewbox": f"0 0 {WIDTH} {HEIGHT}",
-            # where the labels sit: "r = ..." right of the cut, the y labels left of the axis, the x ones below
-            "cut_label": {"x": round(cut + 3, 2), "y": TOP + 9, "text": f"r = {rank}"},
-            "y_text_x": LEFT - 4, "max_label": {"y": TOP + 8, "text": fixed(top, 2)},
-            "x_text_y": HEIGHT - BOTTOM + 13, "title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 2}}
+    return {
+        "bars": bars,
+        "cut": cut,
+        "max": top,
+        "n": n,
+        "x_ticks": [{"at": round(LEFT + (i - 0.5) * bar_w, 2), "label": str(i)} for i in (1, n // 2, n)],
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        # where the labels sit: "r = ..." right of the cut, the y labels left of the axis, the x ones below
+        "cut_label": {"x": round(cut + 3, 2), "y": TOP + 9, "text": f"r = {rank}"},
+        "y_text_x": LEFT - 4,
+        "max_label": {"y": TOP + 8, "text": fixed(top, 2)},
+        "x_text_y": HEIGHT - BOTTOM + 13,
+        "title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 2},
+    }
 
 
 def compute(params: dict) -> dict:
@@ -89,25 +113,33 @@ def compute(params: dict) -> dict:
     notes = []
     rank = min(p["rank"], d_in, d_out)
     if rank < p["rank"]:
-        notes.append(f"This matrix is {d_in} × {d_out}, so its rank is at most {min(d_in, d_out)}: rank "
-                     f"{p['rank']} is used as {rank}.")
+        notes.append(
+            f"This matrix is {d_in} × {d_out}, so its rank is at most {min(d_in, d_out)}: rank "
+            f"{p['rank']} is used as {rank}."
+        )
     s = singular_values(name)
     error = low_rank_error(s, rank)  # the same numbers low_rank_approximation(w, rank) reports
     counts = lora_parameter_count(d_in, d_out, rank)
-    rms = float(np.sqrt(np.mean(w ** 2)))
+    rms = float(np.sqrt(np.mean(w**2)))
     s_rand = random_spectrum((d_in, d_out), rms)
-    random_kept = float(np.sum(s_rand[:rank] ** 2) / np.sum(s_rand ** 2))
-    energy = np.cumsum(s ** 2) / np.sum(s ** 2)
+    random_kept = float(np.sum(s_rand[:rank] ** 2) / np.sum(s_rand**2))
+    energy = np.cumsum(s**2) / np.sum(s**2)
     rank_for_90 = int(np.searchsorted(energy, 0.9) + 1)  # smallest rank keeping 90% of sum s^2
     random_relative = float(np.sqrt(max(1.0 - random_kept, 0.0)))
     return {
-        "aria_label": (f"Singular values of {name}, largest {fixed(float(s[0]), 3)}, smallest {fixed(float(s[-1]), 4)}; "
-                       f"the first {rank} are kept"),
-        "stats": [["Relative error ‖W − AB‖ / ‖W‖", percent(error["relative"])],
-                  ["Share of Σs² kept", f"{percent(error['energy'])} (90% needs rank {rank_for_90})"],
-                  ["A random matrix, same shape, same rank", f"{percent(random_relative)} error"],
-                  ["Numbers in A and B, r (d_in + d_out)", f"{integer(counts['lora'])} vs {integer(counts['full'])} "
-                                                           f"in W ({100 * counts['fraction']:.1f}%)"]],  # up to 200%: not a share
+        "aria_label": (
+            f"Singular values of {name}, largest {fixed(float(s[0]), 3)}, smallest {fixed(float(s[-1]), 4)}; "
+            f"the first {rank} are kept"
+        ),
+        "stats": [
+            ["Relative error ‖W − AB‖ / ‖W‖", percent(error["relative"])],
+            ["Share of Σs² kept", f"{percent(error['energy'])} (90% needs rank {rank_for_90})"],
+            ["A random matrix, same shape, same rank", f"{percent(random_relative)} error"],
+            [
+                "Numbers in A and B, r (d_in + d_out)",
+                f"{integer(counts['lora'])} vs {integer(counts['full'])} in W ({100 * counts['fraction']:.1f}%)",
+            ],
+        ],  # up to 200%: not a share
         "name": name,
         "shape": [d_in, d_out],
         "rank": rank,

@@ -24,10 +24,10 @@ from widgetlib.fmt import css_percent, fixed, integer, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
-N_TEXT_CHARS = 200       # characters of the prompt shown, the last ones
-MAX_STEP = 16            # loop iterations the reader can run; each is one more forward pass
-N_SHOWN_TOKENS = 24      # chips shown, the last ones of the sequence
-N_VECTOR = 8             # numbers of the embedding vector shown
+N_TEXT_CHARS = 200  # characters of the prompt shown, the last ones
+MAX_STEP = 16  # loop iterations the reader can run; each is one more forward pass
+N_SHOWN_TOKENS = 24  # chips shown, the last ones of the sequence
+N_VECTOR = 8  # numbers of the embedding vector shown
 N_TOP = 5
 MAX_TEMPERATURE = 2.0
 MAX_SEED = 2**32 - 1
@@ -47,8 +47,12 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "step": 16, "temperature": 1.2, "seed": 3},
     {"prompt": "", "step": 2, "seed": 11},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.tokenizer.Encoding.encode",
     "llm_core.model.forward",
@@ -67,8 +71,6 @@ def model():
 PREFIXES = PrefixCache(size=4)
 
 
-
-
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped."""
     p = {**DEFAULTS, **params}
@@ -80,7 +82,6 @@ def read_params(params: dict) -> dict:
         "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
         "seed": as_int("seed", p["seed"], 0, MAX_SEED),
     }
-
 
 
 def chip(token_id: int, **extra) -> dict:
@@ -107,30 +108,38 @@ def compute(params: dict) -> dict:
     ids, notes = prompt_ids(model(), p["prompt"], MAX_STEP + 1, MAX_PROMPT_CHARS)
     # The loop: step tokens already appended, plus the one this pass is about to choose. The first
     # step tokens of a longer run are the same as a shorter run's (same seed, same draws in order).
-    out = tiny.generate(ids, p["step"] + 1, temperature=p["temperature"], seed=p["seed"],
-                        prefix_cache=PREFIXES)
+    out = tiny.generate(ids, p["step"] + 1, temperature=p["temperature"], seed=p["seed"], prefix_cache=PREFIXES)
     new_ids = out["new_ids"]
-    sequence = ids + new_ids[:p["step"]]
+    sequence = ids + new_ids[: p["step"]]
 
     # The pass drawn here is the one that read the sequence's last token: rerun it with a trace, against
     # the KV cache of every position before it (the cache after generating holds the whole sequence).
     cache = out["cache"]
     cache.crop(len(sequence) - 1)
     logits, trace = tiny.forward(sequence[-1:], cache=cache, trace=True, lens=False)  # [1] -> [1, n_vocab]
-    last = logits[-1]                                      # [n_vocab]: the scores for the next position
+    last = logits[-1]  # [n_vocab]: the scores for the next position
     probs = softmax(last - last.max())
     top = np.argsort(-last, kind="stable")[:N_TOP]
-    embedding = trace["embeddings"][-1]                    # [d_model]
+    embedding = trace["embeddings"][-1]  # [d_model]
     norms = [float(np.linalg.norm(trace["residual"][2 * i + 2, -1])) for i in range(cfg.n_layer)]
-    blocks = [{
-        "label": f"Block {i}",  # counted from 0, as llm_core's layers and the other chapters count them
-        "norm": norms[i],  # the size of the stream after block i
-        "norm_text": fixed(norms[i], 2),
-        "bar": css_percent(norms[i] / max(norms)),
-        # the logit lens, for the last position only: the stream after block i, read as the output
-        "lens": with_p(top_token(unembed(rms_norm(trace["residual"][2 * i + 2, -1:], tiny.weights["final_norm"],
-                                                  cfg.norm_eps), tiny.weights)[0])),
-    } for i in range(cfg.n_layer)]
+    blocks = [
+        {
+            "label": f"Block {i}",  # counted from 0, as llm_core's layers and the other chapters count them
+            "norm": norms[i],  # the size of the stream after block i
+            "norm_text": fixed(norms[i], 2),
+            "bar": css_percent(norms[i] / max(norms)),
+            # the logit lens, for the last position only: the stream after block i, read as the output
+            "lens": with_p(
+                top_token(
+                    unembed(
+                        rms_norm(trace["residual"][2 * i + 2, -1:], tiny.weights["final_norm"], cfg.norm_eps),
+                        tiny.weights,
+                    )[0]
+                )
+            ),
+        }
+        for i in range(cfg.n_layer)
+    ]
     top_p = [float(probs[i]) for i in top]
 
     token = new_ids[p["step"]]
@@ -146,7 +155,7 @@ def compute(params: dict) -> dict:
         "n_seq": len(sequence),
         "n_prompt_tokens": n_prompt,
         "n_appended": len(sequence) - n_prompt,
-        "n_hidden": len(sequence) - len(shown),    # tokens before the first chip shown
+        "n_hidden": len(sequence) - len(shown),  # tokens before the first chip shown
         "d_model": cfg.d_model,
         "n_vocab": cfg.n_vocab,
         "n_layer": cfg.n_layer,
@@ -159,15 +168,20 @@ def compute(params: dict) -> dict:
         "top": [with_p(chip(int(i), p=p, bar=css_percent(p))) for i, p in zip(top, top_p)],
         "n_other_text": integer(cfg.n_vocab - len(top)),
         "other_p_text": percent(max(0.0, 1 - sum(top_p))),
-        "next": chip(token, p=float(drawn["prob"]), p_text=percent(float(drawn["prob"])),
-                     p_model=float(probs[token]), p_model_text=percent(float(probs[token])),
-                     rank=int(np.sum(last > last[token])) + 1),
-        "generated": tiny.encoding.decode(new_ids[:p["step"]]),
+        "next": chip(
+            token,
+            p=float(drawn["prob"]),
+            p_text=percent(float(drawn["prob"])),
+            p_model=float(probs[token]),
+            p_model_text=percent(float(probs[token])),
+            rank=int(np.sum(last > last[token])) + 1,
+        ),
+        "generated": tiny.encoding.decode(new_ids[: p["step"]]),
         "greedy": p["temperature"] == 0,
         "params": p,
         "shown": {"step": str(p["step"]), "temperature": fixed(p["temperature"], 2)},  # beside the sliders
         "n_seq_next": len(sequence) + 1,
-        "loop_step": p["step"] + 1,                # the step this token's append is
+        "loop_step": p["step"] + 1,  # the step this token's append is
         "last_step": p["step"] == MAX_STEP,
         "note": " ".join(notes) or None,
     }

@@ -18,15 +18,28 @@ from widgetlib.fmt import fixed, integer
 FORMATS = [("fp32", 32), ("fp16", 16), ("int8", 8), ("int4", 4)]  # (name, bits per weight)
 GROUP_SIZES = [32, 64, 128]
 SCALE_BYTES = 2  # fp16 scales, as llama.cpp's Q8_0 / Q4_0 blocks and Glassbox's checkpoints store them
-MODELS = ["llama-3.2-1b", "llama-2-7b", "mistral-7b", "qwen2.5-7b", "llama-3-8b", "llama-2-13b",
-          "llama-2-70b", "llama-3-70b", "llama-3.1-405b", "gpt2-xl"]
+MODELS = [
+    "llama-3.2-1b",
+    "llama-2-7b",
+    "mistral-7b",
+    "qwen2.5-7b",
+    "llama-3-8b",
+    "llama-2-13b",
+    "llama-2-70b",
+    "llama-3-70b",
+    "llama-3.1-405b",
+    "gpt2-xl",
+]
 MIN_B, MAX_B = 0.5, 100.0  # the slider's range, in billions of parameters
 # Memory of common devices, in GB (10^9 bytes), with where the number comes from.
 DEVICES = [
     {"name": "Google Pixel 8 phone", "gb": 8, "source": "https://store.google.com/product/pixel_8_specs"},
     {"name": "16 GB laptop", "gb": 16, "source": None},
-    {"name": "NVIDIA RTX 4090", "gb": 24,
-     "source": "https://www.nvidia.com/en-us/geforce/graphics-cards/40-series/rtx-4090/"},
+    {
+        "name": "NVIDIA RTX 4090",
+        "gb": 24,
+        "source": "https://www.nvidia.com/en-us/geforce/graphics-cards/40-series/rtx-4090/",
+    },
     {"name": "NVIDIA H100", "gb": 80, "source": "https://www.nvidia.com/en-us/data-center/h100/"},
     {"name": "NVIDIA H200", "gb": 141, "source": "https://www.nvidia.com/en-us/data-center/h200/"},
     {"name": "8 × H100 server", "gb": 640, "source": "https://www.nvidia.com/en-us/data-center/h100/"},
@@ -55,13 +68,13 @@ def read_params(params: dict) -> dict:
     return {
         "model": as_choice("model", p["model"], MODELS),
         "billions": round(as_number("billions", p["billions"], MIN_B, MAX_B), 1),
-        "group_size": as_choice("group_size", as_int("group_size", p["group_size"], 0, 10 ** 6), GROUP_SIZES),
+        "group_size": as_choice("group_size", as_int("group_size", p["group_size"], 0, 10**6), GROUP_SIZES),
     }
 
 
 def frac(n_bytes: int) -> float:
     """Where n_bytes falls on the log axis, 0 (0.1 GB) to 1 (2,000 GB)."""
-    gb = max(n_bytes / 1e9, 10 ** LOG_LO)
+    gb = max(n_bytes / 1e9, 10**LOG_LO)
     return min((math.log10(gb) - LOG_LO) / (LOG_HI - LOG_LO), 1.0)
 
 
@@ -77,8 +90,10 @@ def gigabytes(x: float) -> str:
 
 def source_links(source: str) -> list:  # a config's source text -> [{"label", "url"}]
     """The paper and the Hugging Face config.json a config's source names, labelled for the figure."""
-    return [{"label": "paper" if label.startswith("arXiv") else "config.json", "url": url}
-            for label, url in configs.source_links(source)]
+    return [
+        {"label": "paper" if label.startswith("arXiv") else "config.json", "url": url}
+        for label, url in configs.source_links(source)
+    ]
 
 
 def rows(sizes: dict) -> list:  # {format: bytes} -> one row per format
@@ -86,11 +101,22 @@ def rows(sizes: dict) -> list:  # {format: bytes} -> one row per format
     for name, bits in FORMATS:
         n = sizes[name]
         fits = next((d for d in DEVICES if n <= d["gb"] * 1e9), None)
-        out.append({"format": name, "bits": bits, "bytes": n, "gb": n / 1e9, "frac": frac(n),
-                    "fits": fits["name"] if fits else None, "fits_gb": fits["gb"] if fits else None,
-                    "gb_text": gigabytes(n / 1e9), "width": at(frac(n)),
-                    "fits_text": f", fits: {fits['name']} ({integer(fits['gb'])} GB)" if fits
-                    else ", more than one 8-GPU server holds"})
+        out.append(
+            {
+                "format": name,
+                "bits": bits,
+                "bytes": n,
+                "gb": n / 1e9,
+                "frac": frac(n),
+                "fits": fits["name"] if fits else None,
+                "fits_gb": fits["gb"] if fits else None,
+                "gb_text": gigabytes(n / 1e9),
+                "width": at(frac(n)),
+                "fits_text": f", fits: {fits['name']} ({integer(fits['gb'])} GB)"
+                if fits
+                else ", more than one 8-GPU server holds",
+            }
+        )
     return out
 
 
@@ -104,19 +130,31 @@ def compute(params: dict) -> dict:
     scales = -(-n_any // g)  # ceil(n / group_size) groups
     any_size = {name: quantized_bytes(n_any, bits, scales if bits < 16 else 0, SCALE_BYTES) for name, bits in FORMATS}
     return {
-        "real": {"key": p["model"], "name": cfg.name, "n_params": n_real, "n_params_text": integer(n_real),
-                 "source": cfg.source,
-                 "links": source_links(cfg.source),
-                 "rows": rows(real)},
-        "any": {"name": f"Any model of {p['billions']:g} billion parameters", "n_params": n_any,
-                "rows": rows(any_size)},
+        "real": {
+            "key": p["model"],
+            "name": cfg.name,
+            "n_params": n_real,
+            "n_params_text": integer(n_real),
+            "source": cfg.source,
+            "links": source_links(cfg.source),
+            "rows": rows(real),
+        },
+        "any": {
+            "name": f"Any model of {p['billions']:g} billion parameters",
+            "n_params": n_any,
+            "rows": rows(any_size),
+        },
         "int4_bits": 8 * real["int4"] / n_real,  # bits a weight, scales included
         "int8_bits": 8 * real["int8"] / n_real,
         "bits_text": {"int8": f"{8 * real['int8'] / n_real:.3g}", "int4": f"{8 * real['int4'] / n_real:.3g}"},
-        "devices": [{**d, "frac": frac(d["gb"] * 10 ** 9), "left": at(frac(d["gb"] * 10 ** 9)),
-                     "gb_text": f"{integer(d['gb'])} GB"} for d in DEVICES],
-        "ticks": [{"label": label, "frac": frac(gb * 10 ** 9), "left": at(frac(gb * 10 ** 9))} for label, gb in
-                  [("0.1", 0.1), ("1", 1), ("10", 10), ("100", 100), ("1,000", 1000)]],
+        "devices": [
+            {**d, "frac": frac(d["gb"] * 10**9), "left": at(frac(d["gb"] * 10**9)), "gb_text": f"{integer(d['gb'])} GB"}
+            for d in DEVICES
+        ],
+        "ticks": [
+            {"label": label, "frac": frac(gb * 10**9), "left": at(frac(gb * 10**9))}
+            for label, gb in [("0.1", 0.1), ("1", 1), ("10", 10), ("100", 100), ("1,000", 1000)]
+        ],
         "billions_text": f"{p['billions']:g}",  # the slider's <output>
         "models": [{"key": k, "name": CONFIGS[k].name} for k in MODELS],
         "params": p,

@@ -18,11 +18,19 @@ from widgetlib.fmt import fixed, percent, significant
 PRECISIONS = {"bf16": 16, "fp8": 8, "4-bit": 4}
 
 DEFAULTS = {"config": "mixtral-8x7b", "precision": "bf16"}
-EXAMPLES = [{"config": "deepseek-v3", "precision": "fp8"}, {"config": "gpt-oss-120b", "precision": "4-bit"},
-            {"config": "qwen3-30b-a3b"}]
+EXAMPLES = [
+    {"config": "deepseek-v3", "precision": "fp8"},
+    {"config": "gpt-oss-120b", "precision": "4-bit"},
+    {"config": "qwen3-30b-a3b"},
+]
 DATA: list[str] = []
-CODE = ["llm_core.moe.parameter_counts", "llm_core.moe.attention_params", "llm_core.moe.weights_bytes",
-        "llm_core.moe.flops_per_token", "llm_core.configs.parameter_count"]
+CODE = [
+    "llm_core.moe.parameter_counts",
+    "llm_core.moe.attention_params",
+    "llm_core.moe.weights_bytes",
+    "llm_core.moe.flops_per_token",
+    "llm_core.configs.parameter_count",
+]
 
 
 def billions(n: float) -> str:
@@ -45,16 +53,25 @@ def model_row(key: str, bits: int) -> dict:
     n = parameter_counts(cfg)
     total, active = n["total"], n["active"]
     published_total, published_active = cfg.published
-    return {"key": key, "name": cfg.name, "total": total, "active": active,
-            "active_no_embedding": n["active_no_embedding"],
-            "total_text": billions(total), "active_text": billions(active),
-            "active_no_embedding_text": billions(n["active_no_embedding"]),
-            "share_text": percent(active / total),
-            "experts_text": f"{cfg.top_k} of {cfg.n_expert}" + (f" + {cfg.n_shared} shared" if cfg.n_shared else ""),
-            "published_text": f"{billions(published_total)} / {billions(published_active)}",
-            "memory": weights_bytes(total, bits), "memory_text": f"{significant(weights_bytes(total, bits) / 1e9, 3)} GB",
-            "flops": flops_per_token(active), "flops_text": f"{fixed(flops_per_token(active) / 1e9, 1)} GFLOPs",
-            "notes": cfg.notes, "source": cfg.source}
+    return {
+        "key": key,
+        "name": cfg.name,
+        "total": total,
+        "active": active,
+        "active_no_embedding": n["active_no_embedding"],
+        "total_text": billions(total),
+        "active_text": billions(active),
+        "active_no_embedding_text": billions(n["active_no_embedding"]),
+        "share_text": percent(active / total),
+        "experts_text": f"{cfg.top_k} of {cfg.n_expert}" + (f" + {cfg.n_shared} shared" if cfg.n_shared else ""),
+        "published_text": f"{billions(published_total)} / {billions(published_active)}",
+        "memory": weights_bytes(total, bits),
+        "memory_text": f"{significant(weights_bytes(total, bits) / 1e9, 3)} GB",
+        "flops": flops_per_token(active),
+        "flops_text": f"{fixed(flops_per_token(active) / 1e9, 1)} GFLOPs",
+        "notes": cfg.notes,
+        "source": cfg.source,
+    }
 
 
 def compute(params: dict) -> dict:
@@ -67,31 +84,64 @@ def compute(params: dict) -> dict:
     dense_key = closest_dense(moe["active"])
     dense_cfg = CONFIGS[dense_key]
     dense_total = parameter_count(dense_cfg)["total"]
-    dense = {"name": dense_cfg.name, "total": dense_total, "total_text": billions(dense_total),
-             "memory": weights_bytes(dense_total, bits),
-             "memory_text": f"{significant(weights_bytes(dense_total, bits) / 1e9, 3)} GB",
-             "flops": flops_per_token(dense_total), "flops_text": f"{fixed(flops_per_token(dense_total) / 1e9, 1)} GFLOPs"}
+    dense = {
+        "name": dense_cfg.name,
+        "total": dense_total,
+        "total_text": billions(dense_total),
+        "memory": weights_bytes(dense_total, bits),
+        "memory_text": f"{significant(weights_bytes(dense_total, bits) / 1e9, 3)} GB",
+        "flops": flops_per_token(dense_total),
+        "flops_text": f"{fixed(flops_per_token(dense_total) / 1e9, 1)} GFLOPs",
+    }
     memory_max, flops_max = max(moe["memory"], dense["memory"]), max(moe["flops"], dense["flops"])
     bars = [
-        {"what": "Weight memory", "items": [
-            {"name": moe["name"], "text": moe["memory_text"], "width": bar(moe["memory"], memory_max), "moe": True},
-            {"name": dense["name"], "text": dense["memory_text"], "width": bar(dense["memory"], memory_max), "moe": False}]},
-        {"what": "FLOPs per token", "items": [
-            {"name": moe["name"], "text": moe["flops_text"], "width": bar(moe["flops"], flops_max), "moe": True},
-            {"name": dense["name"], "text": dense["flops_text"], "width": bar(dense["flops"], flops_max), "moe": False}]},
+        {
+            "what": "Weight memory",
+            "items": [
+                {"name": moe["name"], "text": moe["memory_text"], "width": bar(moe["memory"], memory_max), "moe": True},
+                {
+                    "name": dense["name"],
+                    "text": dense["memory_text"],
+                    "width": bar(dense["memory"], memory_max),
+                    "moe": False,
+                },
+            ],
+        },
+        {
+            "what": "FLOPs per token",
+            "items": [
+                {"name": moe["name"], "text": moe["flops_text"], "width": bar(moe["flops"], flops_max), "moe": True},
+                {
+                    "name": dense["name"],
+                    "text": dense["flops_text"],
+                    "width": bar(dense["flops"], flops_max),
+                    "moe": False,
+                },
+            ],
+        },
     ]
     memory_ratio, flops_ratio = moe["memory"] / dense["memory"], moe["flops"] / dense["flops"]
     return {
         "params": {"config": key, "precision": precision},
-        "moe": moe, "dense": dense, "bars": bars, "rows": rows,
-        "memory_ratio_text": fixed(memory_ratio, 1), "flops_ratio_text": fixed(flops_ratio, 2),
-        "summary": (f"{moe['name']} holds {moe['total_text']} parameters and runs {moe['active_text']} of them per "
-                    f"token ({moe['share_text']}): experts {moe['experts_text']} in each MoE layer. At {precision} "
-                    f"({bits} bits a weight) its weights take {moe['memory_text']}, {fixed(memory_ratio, 1)} times "
-                    f"{dense['name']}'s {dense['memory_text']}, while a token costs {fixed(flops_ratio, 2)} times "
-                    f"the FLOPs."),
-        "dense_note": (f"{dense['name']} ({dense['total_text']}) is the dense model of Glassbox's catalogue closest in "
-                       f"size to {moe['name']}'s active count."),
-        "options": {"config": [{"value": k, "label": MOE_CONFIGS[k].name} for k in MOE_CONFIGS],
-                    "precision": [{"value": k, "label": f"{k} ({b} bits)"} for k, b in PRECISIONS.items()]},
+        "moe": moe,
+        "dense": dense,
+        "bars": bars,
+        "rows": rows,
+        "memory_ratio_text": fixed(memory_ratio, 1),
+        "flops_ratio_text": fixed(flops_ratio, 2),
+        "summary": (
+            f"{moe['name']} holds {moe['total_text']} parameters and runs {moe['active_text']} of them per "
+            f"token ({moe['share_text']}): experts {moe['experts_text']} in each MoE layer. At {precision} "
+            f"({bits} bits a weight) its weights take {moe['memory_text']}, {fixed(memory_ratio, 1)} times "
+            f"{dense['name']}'s {dense['memory_text']}, while a token costs {fixed(flops_ratio, 2)} times "
+            f"the FLOPs."
+        ),
+        "dense_note": (
+            f"{dense['name']} ({dense['total_text']}) is the dense model of Glassbox's catalogue closest in "
+            f"size to {moe['name']}'s active count."
+        ),
+        "options": {
+            "config": [{"value": k, "label": MOE_CONFIGS[k].name} for k in MOE_CONFIGS],
+            "precision": [{"value": k, "label": f"{k} ({b} bits)"} for k, b in PRECISIONS.items()],
+        },
     }

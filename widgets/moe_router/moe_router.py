@@ -36,12 +36,15 @@ from widgetlib.fmt import fixed, integer, percent
 
 MODEL = "models/tiny"
 MAX_TEXT_CHARS = 2_000
-MAX_TOKENS = 128       # tokens routed (the text's first ones): the load and the errors count all of them
-N_ROWS = 16            # tokens listed one per row
+MAX_TOKENS = 128  # tokens routed (the text's first ones): the load and the errors count all of them
+N_ROWS = 16  # tokens listed one per row
 N_EXPERT_CHOICES = [2, 3, 4, 6, 8, 12, 16, 24, 32]  # the divisors of d_ff = 384 up to 32
 MAX_TOP_K = 8
-ROUTERS = {"oracle": "oracle: each group's output size", "gate": "gate: the size of the group's SiLU(gate)",
-           "random": "random: an untrained linear router"}
+ROUTERS = {
+    "oracle": "oracle: each group's output size",
+    "gate": "gate: the size of the group's SiLU(gate)",
+    "random": "random: an untrained linear router",
+}
 ROUTER_SEED = 0
 # Error chart, SVG user units (the view only places these numbers)
 WIDTH, HEIGHT = 320, 180
@@ -50,17 +53,26 @@ LEFT, RIGHT, TOP, BOTTOM = 40, 12, 10, 30
 # tolerance in the browser test (expert indices exactly).
 REL_TOL = 1e-3
 
-DEFAULTS = {"text": "The President shall from time to time give to the Congress information of the State of the "
-                    "Union, and recommend to their consideration such measures as he shall judge necessary.",
-            "layer": 3, "n_experts": 8, "top_k": 2, "router": "oracle"}
+DEFAULTS = {
+    "text": "The President shall from time to time give to the Congress information of the State of the "
+    "Union, and recommend to their consideration such measures as he shall judge necessary.",
+    "layer": 3,
+    "n_experts": 8,
+    "top_k": 2,
+    "router": "oracle",
+}
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
     {"router": "random"},
     {"router": "gate", "n_experts": 16, "top_k": 4, "layer": 0},
     {"text": "", "n_experts": 2, "top_k": 1, "layer": 5},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.moe.split_ffn",
     "llm_core.moe.router_logits",
@@ -82,19 +94,26 @@ def read_params(params: dict) -> dict:
     text, _ = as_text("text", p["text"], 10**9)  # checked here, cut in read_ids (with a note)
     n_experts = as_int("n_experts", p["n_experts"], 1, 10**6)
     if n_experts not in N_EXPERT_CHOICES:
-        raise ValueError(f"n_experts must be one of {', '.join(map(str, N_EXPERT_CHOICES))} (they split the "
-                         f"{model().cfg.d_ff} hidden units evenly); got {p['n_experts']!r}")
-    return {"text": text, "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
-            "n_experts": n_experts, "top_k": min(as_int("top_k", p["top_k"], 1, MAX_TOP_K), n_experts),
-            "router": as_choice("router", p["router"], list(ROUTERS))}
+        raise ValueError(
+            f"n_experts must be one of {', '.join(map(str, N_EXPERT_CHOICES))} (they split the "
+            f"{model().cfg.d_ff} hidden units evenly); got {p['n_experts']!r}"
+        )
+    return {
+        "text": text,
+        "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
+        "n_experts": n_experts,
+        "top_k": min(as_int("top_k", p["top_k"], 1, MAX_TOP_K), n_experts),
+        "router": as_choice("router", p["router"], list(ROUTERS)),
+    }
 
 
 def read_ids(text: str):  # -> ids (at most MAX_TOKENS), notes
     """The text's token ids (its first MAX_TOKENS), with notes on what was cut."""
     notes = []
     if len(text) > MAX_TEXT_CHARS:
-        notes.append(f"The text is {integer(len(text))} characters: only its first {integer(MAX_TEXT_CHARS)} "
-                     "were read.")
+        notes.append(
+            f"The text is {integer(len(text))} characters: only its first {integer(MAX_TEXT_CHARS)} were read."
+        )
         text = text[:MAX_TEXT_CHARS]
     ids, more = prompt_ids(model(), text, 1, MAX_TEXT_CHARS)
     notes += more
@@ -127,7 +146,7 @@ def router_scores(router: str, x, experts, outputs):  # -> logits [n_seq, n_expe
         gate = np.einsum("sd,edf->sef", x, experts["w_gate"])  # [n_seq, n_expert, d_expert]
         return np.linalg.norm(gate / (1 + np.exp(-gate)), axis=-1)
     n_expert, d_model = experts["w_gate"].shape[:2]
-    w_router = np.random.default_rng(ROUTER_SEED).normal(0, d_model ** -0.5, (d_model, n_expert))
+    w_router = np.random.default_rng(ROUTER_SEED).normal(0, d_model**-0.5, (d_model, n_expert))
     return router_logits(x, w_router)
 
 
@@ -161,20 +180,42 @@ def chart(curves: dict, k: int, router: str) -> dict:
     lines = []
     for name, errs in curves.items():
         pts = [at(i + 1, e) for i, e in enumerate(errs)]
-        lines.append({"router": name, "chosen": name == router, "points": " ".join(f"{x},{y}" for x, y in pts),
-                      "label": f"{name}: {percent(errs[k - 1])} at k = {k}"})
+        lines.append(
+            {
+                "router": name,
+                "chosen": name == router,
+                "points": " ".join(f"{x},{y}" for x, y in pts),
+                "label": f"{name}: {percent(errs[k - 1])} at k = {k}",
+            }
+        )
     bottom = HEIGHT - BOTTOM
     step = max(1, n // 8)
     x_ticks = [{"x": at(kk, 0)[0], "label": str(kk)} for kk in range(1, n + 1) if (kk - 1) % step == 0 or kk == n]
-    y_ticks = [{"y": at(1, v)[1], "label_y": at(1, v)[1] + 4, "label": percent(v, 0)}
-               for v in np.arange(0, y_max + 1e-9, 0.25 if y_max <= 1 else 0.5)]
+    y_ticks = [
+        {"y": at(1, v)[1], "label_y": at(1, v)[1] + 4, "label": percent(v, 0)}
+        for v in np.arange(0, y_max + 1e-9, 0.25 if y_max <= 1 else 0.5)
+    ]
     mx, my = at(k, curves[router][k - 1])
-    return {"viewbox": f"0 0 {WIDTH} {HEIGHT}", "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": bottom,
-            "x_ticks": x_ticks, "y_ticks": y_ticks, "x_label_y": bottom + 14, "y_label_x": LEFT - 5,
-            "lines": lines, "marker": {"x": mx, "y": my},
-            "x_title": "k, experts per token", "x_title_x": WIDTH - RIGHT, "x_title_y": HEIGHT - 2,
-            "label": (f"Error against the dense FFN for k = 1 to {n}, one line per router; the {router} "
-                      f"router at k = {k}: {percent(curves[router][k - 1])}")}
+    return {
+        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": bottom,
+        "x_ticks": x_ticks,
+        "y_ticks": y_ticks,
+        "x_label_y": bottom + 14,
+        "y_label_x": LEFT - 5,
+        "lines": lines,
+        "marker": {"x": mx, "y": my},
+        "x_title": "k, experts per token",
+        "x_title_x": WIDTH - RIGHT,
+        "x_title_y": HEIGHT - 2,
+        "label": (
+            f"Error against the dense FFN for k = 1 to {n}, one line per router; the {router} "
+            f"router at k = {k}: {percent(curves[router][k - 1])}"
+        ),
+    }
 
 
 def idle_text(n_idle: int) -> str:
@@ -208,47 +249,88 @@ def compute(params: dict) -> dict:
 
     rows = []
     for t in range(min(N_ROWS, len(ids))):
-        picks = [{"expert": int(e), "weight": float(wt), "weight_text": percent(float(wt), 0)}
-                 for e, wt in zip(chosen[t], weights[t])]
+        picks = [
+            {"expert": int(e), "weight": float(wt), "weight_text": percent(float(wt), 0)}
+            for e, wt in zip(chosen[t], weights[t])
+        ]
         peak = float(probs[t].max())  # shade relative to the token's most likely expert
-        cells = [{"expert": e, "chosen": e in chosen[t], "alpha": fixed(float(probs[t, e]) / peak, 3)}
-                 for e in range(n)]
+        cells = [
+            {"expert": e, "chosen": e in chosen[t], "alpha": fixed(float(probs[t, e]) / peak, 3)} for e in range(n)
+        ]
         segs = render_token(tiny.encoding.decode_tokens_bytes([ids[t]])[0])
         text = ", ".join(f"expert {q['expert']} ({q['weight_text']})" for q in picks)
-        rows.append({"segs": segs, "picks": picks, "cells": cells, "error": float(token_err[t]),
-                     "error_text": percent(float(token_err[t])),
-                     "label": f"Token {t + 1}: {text}; error {percent(float(token_err[t]))}"})
+        rows.append(
+            {
+                "segs": segs,
+                "picks": picks,
+                "cells": cells,
+                "error": float(token_err[t]),
+                "error_text": percent(float(token_err[t])),
+                "label": f"Token {t + 1}: {text}; error {percent(float(token_err[t]))}",
+            }
+        )
     ideal = 1 / n
-    load = [{"expert": e, "f": float(f[e]), "p": float(share_p[e]), "f_text": percent(float(f[e])),
-             "p_text": percent(float(share_p[e])), "tokens": int(tokens_per_expert[e]),
-             "width": f"{100 * min(f[e] / max(f.max(), ideal), 1):.2f}%", "over": bool(f[e] > ideal + 1e-12)}
-            for e in range(n)]
+    load = [
+        {
+            "expert": e,
+            "f": float(f[e]),
+            "p": float(share_p[e]),
+            "f_text": percent(float(f[e])),
+            "p_text": percent(float(share_p[e])),
+            "tokens": int(tokens_per_expert[e]),
+            "width": f"{100 * min(f[e] / max(f.max(), ideal), 1):.2f}%",
+            "over": bool(f[e] > ideal + 1e-12),
+        }
+        for e in range(n)
+    ]
     n_seq = len(ids)
     return {
         "params": p,
-        "n_tokens": n_seq, "n_rows": len(rows), "d_ff": tiny.cfg.d_ff, "d_expert": tiny.cfg.d_ff // n,
-        "n_layer": tiny.cfg.n_layer, "max_layer": tiny.cfg.n_layer - 1, "router_name": ROUTERS[router],
-        "summary": (f"{integer(n_seq)} token{'' if n_seq == 1 else 's'}, layer {layer}: the FFN's "
-                    f"{tiny.cfg.d_ff} hidden units cut into {n} experts of {tiny.cfg.d_ff // n}; each token "
-                    f"runs {k} of them ({percent(k / n, 0)} of the FFN's work)."),
+        "n_tokens": n_seq,
+        "n_rows": len(rows),
+        "d_ff": tiny.cfg.d_ff,
+        "d_expert": tiny.cfg.d_ff // n,
+        "n_layer": tiny.cfg.n_layer,
+        "max_layer": tiny.cfg.n_layer - 1,
+        "router_name": ROUTERS[router],
+        "summary": (
+            f"{integer(n_seq)} token{'' if n_seq == 1 else 's'}, layer {layer}: the FFN's "
+            f"{tiny.cfg.d_ff} hidden units cut into {n} experts of {tiny.cfg.d_ff // n}; each token "
+            f"runs {k} of them ({percent(k / n, 0)} of the FFN's work)."
+        ),
         "rows": rows,
-        "rows_note": (f"The first {len(rows)} of {integer(n_seq)} tokens; the load and the errors count all of them."
-                      if n_seq > len(rows) else None),
-        "error": total_err, "error_text": percent(total_err),
-        "errors": curves, "errors_text": {name: [percent(e) for e in errs] for name, errs in curves.items()},
+        "rows_note": (
+            f"The first {len(rows)} of {integer(n_seq)} tokens; the load and the errors count all of them."
+            if n_seq > len(rows)
+            else None
+        ),
+        "error": total_err,
+        "error_text": percent(total_err),
+        "errors": curves,
+        "errors_text": {name: [percent(e) for e in errs] for name, errs in curves.items()},
         "chart": chart(curves, k, router),
-        "load": load, "ideal_text": percent(ideal),
-        "balance_loss": loss, "balance_text": fixed(loss, 3), "balance_max_text": fixed(float(n), 1),
+        "load": load,
+        "ideal_text": percent(ideal),
+        "balance_loss": loss,
+        "balance_text": fixed(loss, 3),
+        "balance_max_text": fixed(float(n), 1),
         "busiest_text": percent(float(f.max())),
         "idle": int((tokens_per_expert == 0).sum()),
-        "balance_after": (f" (1 when perfectly even; {fixed(float(n), 1)} if every token went to one expert with "
-                          f"certainty). Busiest expert: {percent(float(f.max()))} of the slots (even: {percent(ideal)})"
-                          + idle_text(int((tokens_per_expert == 0).sum()))),
-        "cells_note": (f"Cells: the {n} experts, shaded by the router's probability (darkest: the token's most likely); outlined: the top {k}, with "
-                       "their renormalised weights; last column: the token's error against the dense FFN."),
+        "balance_after": (
+            f" (1 when perfectly even; {fixed(float(n), 1)} if every token went to one expert with "
+            f"certainty). Busiest expert: {percent(float(f.max()))} of the slots (even: {percent(ideal)})"
+            + idle_text(int((tokens_per_expert == 0).sum()))
+        ),
+        "cells_note": (
+            f"Cells: the {n} experts, shaded by the router's probability (darkest: the token's most likely); outlined: the top {k}, with "
+            "their renormalised weights; last column: the token's error against the dense FFN."
+        ),
         "error_lead": f"Error of the top-{k} output against the dense FFN, over all tokens: ",
-        "options": {"n_experts": [{"value": m, "label": f"{m} experts of {tiny.cfg.d_ff // m} units"}
-                                  for m in N_EXPERT_CHOICES],
-                    "router": [{"value": key, "label": name} for key, name in ROUTERS.items()]},
+        "options": {
+            "n_experts": [
+                {"value": m, "label": f"{m} experts of {tiny.cfg.d_ff // m} units"} for m in N_EXPERT_CHOICES
+            ],
+            "router": [{"value": key, "label": name} for key, name in ROUTERS.items()],
+        },
         "note": " ".join(notes) or None,
     }

@@ -11,18 +11,17 @@ from llm_core.controls import as_number
 from llm_core.loss import surprise
 from widgetlib.fmt import fixed
 
-P_MIN = 0.001                 # the slider's low end; p = 0 would be an infinite loss
-N_POINTS = 121                # curve samples, spaced evenly in log p so the steep end is smooth
+P_MIN = 0.001  # the slider's low end; p = 0 would be an infinite loss
+N_POINTS = 121  # curve samples, spaced evenly in log p so the steep end is smooth
 # Plot box in SVG user units (the SVG scales to its container; the view only places these numbers).
 WIDTH, HEIGHT = 320, 200
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 10, 32
-Y_MAX = 7.0                   # nats at the top of the plot: -ln 0.001 = 6.91 fits
+Y_MAX = 7.0  # nats at the top of the plot: -ln 0.001 = 6.91 fits
 
 DEFAULTS = {"p": 0.25}
 EXAMPLES = [{"p": 1}, {"p": 0.001}, {"p": "0.5"}]
 DATA: list[str] = []
 CODE = ["llm_core.loss.surprise"]
-
 
 
 def to_svg(p: float, nats: float) -> list:
@@ -46,21 +45,33 @@ def curve() -> list:  # -> [N_POINTS] of [x, y]
 def axes() -> dict:
     """Tick positions and labels: p along the bottom, nats up the side."""
     x_ticks = [{"at": to_svg(p, Y_MAX)[0], "label": f"{p:g}"} for p in (0, 0.25, 0.5, 0.75, 1)]
-    y_ticks = [{"at": to_svg(1, n)[1], "label_y": to_svg(1, n)[1] + 4, "label": str(n)}
-               for n in range(0, int(Y_MAX) + 1)]
+    y_ticks = [
+        {"at": to_svg(1, n)[1], "label_y": to_svg(1, n)[1] + 4, "label": str(n)} for n in range(0, int(Y_MAX) + 1)
+    ]
     bottom = HEIGHT - BOTTOM
-    return {"x": x_ticks, "y": y_ticks, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
-            "bottom": bottom, "width": WIDTH, "height": HEIGHT,
-            # where the view puts text: x labels under the axis, y labels left of it, the axis names
-            "x_label_y": bottom + 14, "y_label_x": LEFT - 6,
-            "p_y": HEIGHT - 2, "nats_x": LEFT + 4, "nats_y": TOP + 8,
-            "viewbox": f"0 0 {WIDTH} {HEIGHT}"}
+    return {
+        "x": x_ticks,
+        "y": y_ticks,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": bottom,
+        "width": WIDTH,
+        "height": HEIGHT,
+        # where the view puts text: x labels under the axis, y labels left of it, the axis names
+        "x_label_y": bottom + 14,
+        "y_label_x": LEFT - 6,
+        "p_y": HEIGHT - 2,
+        "nats_x": LEFT + 4,
+        "nats_y": TOP + 8,
+        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+    }
 
 
 def compute(params: dict) -> dict:
     p_in = {**DEFAULTS, **params}
     p = as_number("p", p_in["p"], P_MIN, 1.0)  # subtle: p = 0 is clamped up, -ln 0 is infinite
-    nats = max(0.0, float(surprise(p)))       # max: -ln 1 is -0.0, which would print as "-0.00"
+    nats = max(0.0, float(surprise(p)))  # max: -ln 1 is -0.0, which would print as "-0.00"
     bits = nats / math.log(2)
     xys = curve()
     choices = 1 / p  # -ln p = ln(1/p): as surprising as one pick among 1/p equal choices

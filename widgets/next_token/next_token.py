@@ -23,7 +23,7 @@ from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, percent
 
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke; the model reads at most 256 tokens anyway
-N_ROWS = 15               # tokens listed, most likely first
+N_ROWS = 15  # tokens listed, most likely first
 MAX_TEMPERATURE = 2.0
 MAX_TOP_K = 100
 MAX_SEED = 2**32 - 1
@@ -51,8 +51,12 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "prompt": "The capital of France is", "temperature": 0},
     {"model": "smollm2", "prompt": "Once upon a time", "temperature": 0.7, "top_k": 40, "seed": 3},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.model_files.load_model",
     "llm_core.model.forward",
@@ -99,7 +103,6 @@ def read_params(params: dict) -> dict:
     }
 
 
-
 def token_view(chosen, token_id: int) -> list:
     """A token's display segments (markers for spaces and line breaks, hex for partial characters)."""
     return render_token(chosen.encoding.decode_tokens_bytes([token_id])[0])
@@ -119,18 +122,26 @@ def cut_by(stages: dict, temperature: float) -> np.ndarray:  # -> [n_vocab] str,
 def filter_lines(stages: dict, params: dict) -> list:
     """One line per active filter: how many tokens it removed and how much probability they held."""
     if params["temperature"] == 0:
-        return ["Temperature 0 is greedy decoding: the single most likely token gets all the probability, "
-                "so the filters have nothing left to do."]
+        return [
+            "Temperature 0 is greedy decoding: the single most likely token gets all the probability, "
+            "so the filters have nothing left to do."
+        ]
     active = {"top_k": params["top_k"] > 0, "top_p": params["top_p"] < 1, "min_p": params["min_p"] > 0}
-    settings = {"top_k": f"top-k {params['top_k']}", "top_p": f"top-p {params['top_p']:.2f}",
-                "min_p": f"min-p {params['min_p']:.2f}"}
+    settings = {
+        "top_k": f"top-k {params['top_k']}",
+        "top_p": f"top-p {params['top_p']:.2f}",
+        "min_p": f"min-p {params['min_p']:.2f}",
+    }
     lines, previous = [], stages["temperature"]
     for key, _ in FILTERS:
         removed = (previous > 0) & (stages[key] == 0)
         if active[key]:
             n, mass = int(removed.sum()), float(previous[removed].sum())
-            lines.append(f"{settings[key]} removed {n:,} tokens holding {percent(mass)} of the "
-                         "probability left at that step." if n else f"{settings[key]} removed nothing.")
+            lines.append(
+                f"{settings[key]} removed {n:,} tokens holding {percent(mass)} of the probability left at that step."
+                if n
+                else f"{settings[key]} removed nothing."
+            )
         previous = stages[key]
     return lines or ["No filter is on: the token is drawn from every token in the vocabulary."]
 
@@ -147,20 +158,23 @@ def compute(params: dict) -> dict:
 
     order = np.argsort(-logits, kind="stable")  # most likely first, at every temperature
     rank_of_token = int(np.flatnonzero(order == token)[0]) + 1
-    rows = [{
-        "rank": rank + 1,
-        "id": int(i),
-        "segs": token_view(chosen, int(i)),
-        "logit": float(logits[i]),
-        "p_model": float(stages["softmax"][i]),
-        "p_before": float(stages["temperature"][i]),
-        "p_after": float(final[i]),
-        "cut": reason[i] or None,
-        "sampled": int(i) == token,
-        "logit_text": fixed(float(logits[i]), 2),
-        "bars": [f"{100 * stages['temperature'][i]:.1f}%", f"{100 * final[i]:.1f}%"],  # widths: before, after
-        "nums": f"{percent(float(stages['temperature'][i]))} → {percent(float(final[i]))}",
-    } for rank, i in enumerate(order[:N_ROWS])]
+    rows = [
+        {
+            "rank": rank + 1,
+            "id": int(i),
+            "segs": token_view(chosen, int(i)),
+            "logit": float(logits[i]),
+            "p_model": float(stages["softmax"][i]),
+            "p_before": float(stages["temperature"][i]),
+            "p_after": float(final[i]),
+            "cut": reason[i] or None,
+            "sampled": int(i) == token,
+            "logit_text": fixed(float(logits[i]), 2),
+            "bars": [f"{100 * stages['temperature'][i]:.1f}%", f"{100 * final[i]:.1f}%"],  # widths: before, after
+            "nums": f"{percent(float(stages['temperature'][i]))} → {percent(float(final[i]))}",
+        }
+        for rank, i in enumerate(order[:N_ROWS])
+    ]
 
     n_tail, n = len(logits) - N_ROWS, len(ids)
     tail_before, tail_after = float(stages["temperature"][order[N_ROWS:]].sum()), float(final[order[N_ROWS:]].sum())
@@ -176,26 +190,40 @@ def compute(params: dict) -> dict:
         "tail_after": tail_after,
         "n_tail": n_tail,
         "n_kept": n_kept,
-        "token": {"id": token, "segs": token_view(chosen, token), "new": True, "rank": rank_of_token,
-                  "p": float(final[token]), "p_model": float(stages["softmax"][token]),
-                  "about": f" (rank {rank_of_token}, id {token}), drawn with probability ",
-                  "p_text": percent(float(final[token])),
-                  "model_text": f"; the model alone gave it {percent(float(stages['softmax'][token]))}."},
+        "token": {
+            "id": token,
+            "segs": token_view(chosen, token),
+            "new": True,
+            "rank": rank_of_token,
+            "p": float(final[token]),
+            "p_model": float(stages["softmax"][token]),
+            "about": f" (rank {rank_of_token}, id {token}), drawn with probability ",
+            "p_text": percent(float(final[token])),
+            "model_text": f"; the model alone gave it {percent(float(stages['softmax'][token]))}.",
+        },
         "u": out["u"],
         "entropy_model": h_model,
         "entropy_nats": h_nats,
         "entropy_bits": h_bits,
         "perplexity": perplexity,
-        "slider_texts": {"temperature": fixed(p["temperature"], 2), "top_k": str(p["top_k"]),
-                         "top_p": fixed(p["top_p"], 2), "min_p": fixed(p["min_p"], 2)},
+        "slider_texts": {
+            "temperature": fixed(p["temperature"], 2),
+            "top_k": str(p["top_k"]),
+            "top_p": fixed(p["top_p"], 2),
+            "min_p": fixed(p["min_p"], 2),
+        },
         "context_text": f"{chosen.name} reads {n} token{'' if n == 1 else 's'}, ending ",
-        "tail_text": (f"The other {integer(n_tail)} tokens: {percent(tail_before)} → {percent(tail_after)}. Columns: "
-                      "rank, token, logit, probability before the filters (after temperature) → after them."),
+        "tail_text": (
+            f"The other {integer(n_tail)} tokens: {percent(tail_before)} → {percent(tail_after)}. Columns: "
+            "rank, token, logit, probability before the filters (after temperature) → after them."
+        ),
         "kept_text": integer(n_kept),
         "stats_mid": f" of {integer(len(logits))} tokens. Entropy of the distribution drawn from: ",
         "entropy_text": f"{fixed(h_nats, 2)} nats",
-        "stats_tail": (f" ({fixed(h_bits, 2)} bits, perplexity {fixed(perplexity, 1)}); the model's own, at "
-                       f"temperature 1: {fixed(h_model, 2)} nats."),
+        "stats_tail": (
+            f" ({fixed(h_bits, 2)} bits, perplexity {fixed(perplexity, 1)}); the model's own, at "
+            f"temperature 1: {fixed(h_model, 2)} nats."
+        ),
         "filters": filter_lines(stages, p),
         "model_name": chosen.name,
         "params": p,

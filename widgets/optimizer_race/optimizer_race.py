@@ -17,9 +17,9 @@ from llm_core.optimizers import SURFACES, optimize
 from widgetlib.fmt import fixed
 
 METHODS = [("sgd", "SGD"), ("momentum", "Momentum"), ("adam", "Adam")]
-MAX_STEPS = 100          # 3 runs x 100 steps keeps an update well inside 50 ms in Pyodide
-DIVERGE_AT = 1000.0      # |position| beyond this counts as flown off (the views span at most 10)
-N_GRID = 41              # contour grid points per axis
+MAX_STEPS = 100  # 3 runs x 100 steps keeps an update well inside 50 ms in Pyodide
+DIVERGE_AT = 1000.0  # |position| beyond this counts as flown off (the views span at most 10)
+N_GRID = 41  # contour grid points per axis
 # Contour levels per surface: plain numbers (not computed with exp/log, so CPython and Pyodide agree
 # on which side of a level every grid value lies).
 LEVELS = {
@@ -39,15 +39,30 @@ ABOUT = {
 # Plot box in SVG user units; the height follows each surface's aspect ratio.
 PLOT_W, LEFT, RIGHT, TOP, BOTTOM = 400, 30, 14, 8, 22
 
-DEFAULTS = {"surface": "valley", "x0": -4.0, "y0": 1.0, "lr_exp": -1.1, "steps": 50, "beta": 0.9,
-            "beta1": 0.9, "beta2": 0.999}
-EXAMPLES = [{"surface": "rosenbrock", "x0": -1.5, "y0": 2.0, "lr_exp": -3, "steps": 100},
-            {"surface": "bowl", "x0": 1.5, "y0": 1.5, "lr_exp": 0.3, "steps": 20},
-            {"surface": "saddle", "x0": 1.5, "y0": 0.0, "lr_exp": "-1", "steps": "80", "beta": 0.5},
-            {"surface": "himmelblau", "x0": 0, "y0": 0, "lr_exp": -2, "beta1": 0.5, "beta2": 0.95}]
+DEFAULTS = {
+    "surface": "valley",
+    "x0": -4.0,
+    "y0": 1.0,
+    "lr_exp": -1.1,
+    "steps": 50,
+    "beta": 0.9,
+    "beta1": 0.9,
+    "beta2": 0.999,
+}
+EXAMPLES = [
+    {"surface": "rosenbrock", "x0": -1.5, "y0": 2.0, "lr_exp": -3, "steps": 100},
+    {"surface": "bowl", "x0": 1.5, "y0": 1.5, "lr_exp": 0.3, "steps": 20},
+    {"surface": "saddle", "x0": 1.5, "y0": 0.0, "lr_exp": "-1", "steps": "80", "beta": 0.5},
+    {"surface": "himmelblau", "x0": 0, "y0": 0, "lr_exp": -2, "beta1": 0.5, "beta2": 0.95},
+]
 DATA: list[str] = []
-CODE = ["llm_core.optimizers.optimize", "llm_core.optimizers.sgd_step", "llm_core.optimizers.momentum_step",
-        "llm_core.optimizers.adam_step", "llm_core.optimizers.valley"]
+CODE = [
+    "llm_core.optimizers.optimize",
+    "llm_core.optimizers.sgd_step",
+    "llm_core.optimizers.momentum_step",
+    "llm_core.optimizers.adam_step",
+    "llm_core.optimizers.valley",
+]
 
 
 def num(v: float) -> str:
@@ -67,9 +82,18 @@ def num(v: float) -> str:
 def view(name):  # -> plot geometry for one surface
     (x_lo, x_hi), (y_lo, y_hi) = SURFACES[name].bounds
     plot_h = round(PLOT_W * (y_hi - y_lo) / (x_hi - x_lo))
-    return {"x_lo": x_lo, "x_hi": x_hi, "y_lo": y_lo, "y_hi": y_hi, "left": LEFT, "top": TOP,
-            "right": LEFT + PLOT_W, "bottom": TOP + plot_h, "width": LEFT + PLOT_W + RIGHT,
-            "height": TOP + plot_h + BOTTOM}
+    return {
+        "x_lo": x_lo,
+        "x_hi": x_hi,
+        "y_lo": y_lo,
+        "y_hi": y_hi,
+        "left": LEFT,
+        "top": TOP,
+        "right": LEFT + PLOT_W,
+        "bottom": TOP + plot_h,
+        "width": LEFT + PLOT_W + RIGHT,
+        "height": TOP + plot_h + BOTTOM,
+    }
 
 
 def to_svg(name, points):  # [n, 2] in surface units -> [n, 2] in SVG units (y grows downwards)
@@ -89,8 +113,12 @@ def marching_squares(values, xs, ys, level):  # [ny, nx], [nx], [ny], float -> [
     """
     above = values > level
     gx, gy = np.meshgrid(xs, ys)  # [ny, nx] each
-    corners = [(slice(None, -1), slice(None, -1)), (slice(None, -1), slice(1, None)),  # a (x_i, y_j), b
-               (slice(1, None), slice(1, None)), (slice(1, None), slice(None, -1))]    # c, d: the row above
+    corners = [
+        (slice(None, -1), slice(None, -1)),
+        (slice(None, -1), slice(1, None)),  # a (x_i, y_j), b
+        (slice(1, None), slice(1, None)),
+        (slice(1, None), slice(None, -1)),
+    ]  # c, d: the row above
     points, crosses = [], []
     for k in range(4):  # edges a-b, b-c, c-d, d-a
         p, q = corners[k], corners[(k + 1) % 4]
@@ -144,9 +172,13 @@ def ticks(name):  # -> x ticks, y ticks for one surface's view
 
     def label(t):  # "−2", "0", "3"
         return f"{t:g}".replace("-", "−")
-    return (tuple({"at": round(float(a), 2), "label": label(t)} for a, t in zip(x_at, xt)),
-            tuple({"at": round(float(a), 2), "label_y": round(float(a), 2) + 4, "label": label(t)}
-                  for a, t in zip(y_at, yt)))
+
+    return (
+        tuple({"at": round(float(a), 2), "label": label(t)} for a, t in zip(x_at, xt)),
+        tuple(
+            {"at": round(float(a), 2), "label_y": round(float(a), 2) + 4, "label": label(t)} for a, t in zip(y_at, yt)
+        ),
+    )
 
 
 def markers(kind, points, every):  # -> SVG path data: a marker at every `every`-th point and at the last
@@ -154,9 +186,11 @@ def markers(kind, points, every):  # -> SVG path data: a marker at every `every`
     if (len(points) - 1) % every:
         picked.append(points[-1])
     r = 3.5
-    shapes = {"sgd": "M{x:.1f} {y:.1f}m-{r} 0a{r} {r} 0 1 0 {d} 0a{r} {r} 0 1 0 -{d} 0Z",
-              "momentum": "M{x:.1f} {y:.1f}m-{r} -{r}h{d}v{d}h-{d}Z",
-              "adam": "M{x:.1f} {y:.1f}m0 -{t}l{r} {h}h-{d}Z"}
+    shapes = {
+        "sgd": "M{x:.1f} {y:.1f}m-{r} 0a{r} {r} 0 1 0 {d} 0a{r} {r} 0 1 0 -{d} 0Z",
+        "momentum": "M{x:.1f} {y:.1f}m-{r} -{r}h{d}v{d}h-{d}Z",
+        "adam": "M{x:.1f} {y:.1f}m0 -{t}l{r} {h}h-{d}Z",
+    }
     return "".join(shapes[kind].format(x=x, y=y, r=r, d=2 * r, t=4.2, h=7.6) for x, y in picked)
 
 
@@ -167,10 +201,14 @@ def plural(n: int, word: str) -> str:  # 1 step, 3 steps
 @functools.cache
 def frame(name):  # -> where the view puts the plot area, the tick labels and the axis names, in SVG units
     v = view(name)
-    return {"area": {"x": v["left"], "y": v["top"], "width": v["right"] - v["left"], "height": v["bottom"] - v["top"]},
-            "x_label_y": v["bottom"] + 15, "y_label_x": v["left"] - 5,
-            "x_name": [v["right"] - 5, v["bottom"] - 5], "y_name": [v["left"] + 5, v["top"] + 13],
-            "viewbox": f"0 0 {v['width']} {v['height']}"}
+    return {
+        "area": {"x": v["left"], "y": v["top"], "width": v["right"] - v["left"], "height": v["bottom"] - v["top"]},
+        "x_label_y": v["bottom"] + 15,
+        "y_label_x": v["left"] - 5,
+        "x_name": [v["right"] - 5, v["bottom"] - 5],
+        "y_name": [v["left"] + 5, v["top"] + 13],
+        "viewbox": f"0 0 {v['width']} {v['height']}",
+    }
 
 
 def compute(params: dict) -> dict:
@@ -181,7 +219,7 @@ def compute(params: dict) -> dict:
     x0 = as_number("x0", p["x0"], x_lo, x_hi)  # subtle: the sliders span -5..5; each surface's view is smaller
     y0 = as_number("y0", p["y0"], y_lo, y_hi)
     lr_exp = as_number("lr_exp", p["lr_exp"], -3.0, 0.5)
-    lr = 10.0 ** lr_exp
+    lr = 10.0**lr_exp
     steps = as_int("steps", p["steps"], 0, MAX_STEPS)
     beta = as_number("beta", p["beta"], 0.0, 0.99)
     beta1 = as_number("beta1", p["beta1"], 0.0, 0.99)
@@ -192,31 +230,56 @@ def compute(params: dict) -> dict:
     start_loss = float(surface.f(start))
     runs, messages = [], []
     for kind, label in METHODS:
-        path = optimize(surface.f, surface.grad, start, kind, lr=lr, steps=steps, diverge_at=DIVERGE_AT,
-                        **hyper[kind])
+        path = optimize(surface.f, surface.grad, start, kind, lr=lr, steps=steps, diverge_at=DIVERGE_AT, **hyper[kind])
         diverged = len(path) < steps + 1
         end = path[-1]
         final = float(surface.f(end))
         svg = np.round(to_svg(name, path), 2)
         if diverged:
-            messages.append(f"{label} diverged: after {len(path) - 1} step{'' if len(path) == 2 else 's'} it was "
-                            f"more than {DIVERGE_AT:,.0f} away from the origin, so the run stopped. Lower the "
-                            "learning rate.")
-        runs.append({
-            "method": kind, "label": label, "path": path.tolist(), "points": svg.tolist(),
-            "markers": markers(kind, svg, max(1, steps // 10)), "diverged": diverged, "n_steps": len(path) - 1,
-            "steps_text": plural(len(path) - 1, "step"),
-            "final_loss": final, "final_text": num(final), "end_text": f"({num(end[0])}, {num(end[1])})",
-            "key": markers(kind, np.array([[15.0, 7.0]]), 1),  # the legend's sample marker
-        })
+            messages.append(
+                f"{label} diverged: after {len(path) - 1} step{'' if len(path) == 2 else 's'} it was "
+                f"more than {DIVERGE_AT:,.0f} away from the origin, so the run stopped. Lower the "
+                "learning rate."
+            )
+        runs.append(
+            {
+                "method": kind,
+                "label": label,
+                "path": path.tolist(),
+                "points": svg.tolist(),
+                "markers": markers(kind, svg, max(1, steps // 10)),
+                "diverged": diverged,
+                "n_steps": len(path) - 1,
+                "steps_text": plural(len(path) - 1, "step"),
+                "final_loss": final,
+                "final_text": num(final),
+                "end_text": f"({num(end[0])}, {num(end[1])})",
+                "key": markers(kind, np.array([[15.0, 7.0]]), 1),  # the legend's sample marker
+            }
+        )
     x_ticks, y_ticks = ticks(name)
     mins = np.round(to_svg(name, surface.minima), 2)
     return {
-        "params": {"surface": name, "x0": x0, "y0": y0, "lr_exp": lr_exp, "steps": steps, "beta": beta,
-                   "beta1": beta1, "beta2": beta2},
+        "params": {
+            "surface": name,
+            "x0": x0,
+            "y0": y0,
+            "lr_exp": lr_exp,
+            "steps": steps,
+            "beta": beta,
+            "beta1": beta1,
+            "beta2": beta2,
+        },
         # each slider's value as its <output> shows it (the learning rate's: 10 ** the slider's power)
-        "shown": {"x0": fixed(x0, 1), "y0": fixed(y0, 1), "lr_exp": num(lr), "steps": str(steps),
-                  "beta": fixed(beta, 2), "beta1": fixed(beta1, 2), "beta2": fixed(beta2, 4)},
+        "shown": {
+            "x0": fixed(x0, 1),
+            "y0": fixed(y0, 1),
+            "lr_exp": num(lr),
+            "steps": str(steps),
+            "beta": fixed(beta, 2),
+            "beta1": fixed(beta1, 2),
+            "beta2": fixed(beta2, 4),
+        },
         "steps_text": plural(steps, "step"),
         "lr": lr,
         "lr_text": num(lr),

@@ -40,7 +40,7 @@
 
   function panel(title, text, plot) {
     const section = make("section", "pk-panel");
-    section.append(make("h4", "pk-title", title), make("p", "pk-text", text), chart(plot, title + ". " + text),
+    section.append(make("h3", "pk-title", title), make("p", "pk-text", text), chart(plot, title + ". " + text),
       legend(plot));
     return section;
   }

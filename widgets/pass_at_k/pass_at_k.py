@@ -18,23 +18,41 @@ from widgetlib.fmt import fixed, integer, percent
 
 MAX_N, MAX_VOTES = 200, 64
 MAX_TOKENS = 16_000
-PROMPT_TOKENS = 200          # the question, read once per answer (no prefix caching assumed)
-WRONG = {1: "all the same wrong answer", 3: "one of 3 wrong answers", 10: "one of 10 wrong answers",
-         "different": "all different (no two agree)"}
+PROMPT_TOKENS = 200  # the question, read once per answer (no prefix caching assumed)
+WRONG = {
+    1: "all the same wrong answer",
+    3: "one of 3 wrong answers",
+    10: "one of 10 wrong answers",
+    "different": "all different (no two agree)",
+}
 # Plot box in SVG user units (the SVG scales to its container; the view only places these numbers).
 WIDTH, HEIGHT = 360, 190
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 34
 
-DEFAULTS = {"n": 20, "c": 3, "k": 5, "p": 0.4, "m": 16, "wrong": 3, "model": "llama-3-8b", "hardware": "h100-sxm",
-            "tokens": 2000, "price": 2.0}
+DEFAULTS = {
+    "n": 20,
+    "c": 3,
+    "k": 5,
+    "p": 0.4,
+    "m": 16,
+    "wrong": 3,
+    "model": "llama-3-8b",
+    "hardware": "h100-sxm",
+    "tokens": 2000,
+    "price": 2.0,
+}
 EXAMPLES = [
     {"n": 200, "c": 1, "k": 100, "p": 0.3, "m": 64, "wrong": 1, "model": "llama-3-70b", "hardware": "a100-80gb"},
     {"n": 5, "c": 5, "k": 1, "p": 1, "m": 1, "wrong": "different", "tokens": 16000, "price": 0},
     {"n": 1, "c": 0, "k": 1, "p": 0, "m": 2, "wrong": 10, "model": "gpt2", "hardware": "laptop-m2", "tokens": 1},
 ]
 DATA: list[str] = []
-CODE = ["llm_core.reasoning.pass_at_k", "llm_core.reasoning.majority_accuracy", "llm_core.reasoning.majority_vote",
-        "llm_core.serving.simulate"]
+CODE = [
+    "llm_core.reasoning.pass_at_k",
+    "llm_core.reasoning.majority_accuracy",
+    "llm_core.reasoning.majority_vote",
+    "llm_core.serving.simulate",
+]
 
 
 def read_params(params: dict) -> tuple:
@@ -71,14 +89,29 @@ def plot(series: list, at: int, x_name: str) -> dict:
     n = len(series[0]["values"])
     ticks = sorted({1, n, *[v for v in (2, 5, 10, 20, 50, 100, 200) if v < n and v * 8 > n]})
     return {
-        "lines": [{"class": s["class"], "label": s["label"],
-                   "points": " ".join("{:.2f},{:.2f}".format(*to_svg(i, n, v)) for i, v in enumerate(s["values"])),
-                   "marker": to_svg(at - 1, n, s["values"][at - 1])} for s in series],
+        "lines": [
+            {
+                "class": s["class"],
+                "label": s["label"],
+                "points": " ".join("{:.2f},{:.2f}".format(*to_svg(i, n, v)) for i, v in enumerate(s["values"])),
+                "marker": to_svg(at - 1, n, s["values"][at - 1]),
+            }
+            for s in series
+        ],
         "x_ticks": [{"at": to_svg(t - 1, n, 0)[0], "label": str(t)} for t in ticks],
-        "y_ticks": [{"at": to_svg(0, n, y)[1], "label_y": round(to_svg(0, n, y)[1] + 4, 2),
-                     "label": percent(y, 0)} for y in (0, 0.25, 0.5, 0.75, 1)],
-        "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM, "x_label_y": HEIGHT - BOTTOM + 14,
-        "y_label_x": LEFT - 5, "name_y": HEIGHT - 3, "x_name": x_name, "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        "y_ticks": [
+            {"at": to_svg(0, n, y)[1], "label_y": round(to_svg(0, n, y)[1] + 4, 2), "label": percent(y, 0)}
+            for y in (0, 0.25, 0.5, 0.75, 1)
+        ],
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "x_label_y": HEIGHT - BOTTOM + 14,
+        "y_label_x": LEFT - 5,
+        "name_y": HEIGHT - 3,
+        "x_name": x_name,
+        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
     }
 
 
@@ -103,20 +136,26 @@ def plural(n: int, word: str) -> str:
 
 
 def pass_sentence(n: int, c: int, k: int, unbiased: float, plug_in: float) -> str:
-    text = (f"pass@{k} = {percent(unbiased)}: the chance that a draw of {plural(k, 'answer')} from these {n} holds "
-            f"a right one ({c} of {n} are right). The plug-in 1 − (1 − c/n)^k gives {percent(plug_in)}")
+    text = (
+        f"pass@{k} = {percent(unbiased)}: the chance that a draw of {plural(k, 'answer')} from these {n} holds "
+        f"a right one ({c} of {n} are right). The plug-in 1 − (1 − c/n)^k gives {percent(plug_in)}"
+    )
     if plug_in < unbiased - 1e-12:  # always lower or equal: f(p) = 1 - (1 - p)^k is concave (Jensen)
-        return text + (", lower: it draws with replacement, as if one sample could be drawn twice, and "
-                       "averaged over questions it underestimates pass@k.")
+        return text + (
+            ", lower: it draws with replacement, as if one sample could be drawn twice, and "
+            "averaged over questions it underestimates pass@k."
+        )
     return text + "."
 
 
 def vote_sentence(p: float, m: int, wrong: str, majority: float, any_right: float) -> str:
     if m == 1:
         return f"With 1 vote there is nothing to vote on: right {percent(majority)} of the time, as one sample."
-    return (f"With {m} votes, mistakes {wrong}: the majority is right {percent(majority)} of the time (one sample: "
-            f"{percent(p)}). At least one of the {m} is right {percent(any_right)} of the time, but only a "
-            "checker could pick it out.")
+    return (
+        f"With {m} votes, mistakes {wrong}: the majority is right {percent(majority)} of the time (one sample: "
+        f"{percent(p)}). At least one of the {m} is right {percent(any_right)} of the time, but only a "
+        "checker could pick it out."
+    )
 
 
 def cost(p: dict) -> dict:
@@ -125,34 +164,57 @@ def cost(p: dict) -> dict:
     notes = []
     n_out = min(p["tokens"], cfg.n_ctx - PROMPT_TOKENS)
     if n_out < p["tokens"]:
-        notes.append(f"{cfg.name} reads at most {integer(cfg.n_ctx)} positions: each answer stops at "
-                     f"{integer(n_out)} tokens after the {PROMPT_TOKENS}-token question.")
+        notes.append(
+            f"{cfg.name} reads at most {integer(cfg.n_ctx)} positions: each answer stops at "
+            f"{integer(n_out)} tokens after the {PROMPT_TOKENS}-token question."
+        )
     n_params = parameter_count(cfg)["total"]
     w_bytes, kv = weights_bytes(cfg, bits=16), kv_bytes_per_token(cfg, 2)
     one = simulate(n_params, w_bytes, kv, PROMPT_TOKENS, n_out, 1, hw)
     batch = simulate(n_params, w_bytes, kv, PROMPT_TOKENS, n_out, p["m"], hw)
     if not batch["fits"]:
-        notes.append(f"Weights and {p['m']} KV caches need {fixed(batch['memory_bytes'] / 1e9, 1)} GB, more than the "
-                     f"{fixed(hw.memory / 1e9, 0)} GB of one {hw.name}: this would be split across several.")
+        notes.append(
+            f"Weights and {p['m']} KV caches need {fixed(batch['memory_bytes'] / 1e9, 1)} GB, more than the "
+            f"{fixed(hw.memory / 1e9, 0)} GB of one {hw.name}: this would be split across several."
+        )
     per_s = p["price"] / 3600
     rows = [
-        {"label": "One answer", "tokens": n_out, "seconds": one["total_seconds"],
-         "dollars": one["total_seconds"] * per_s},
-        {"label": f"{p['m']} answers, one after another", "tokens": p["m"] * n_out,
-         "seconds": p["m"] * one["total_seconds"], "dollars": p["m"] * one["total_seconds"] * per_s},
-        {"label": f"{p['m']} answers decoded together", "tokens": p["m"] * n_out,
-         "seconds": batch["total_seconds"], "dollars": batch["total_seconds"] * per_s},
+        {
+            "label": "One answer",
+            "tokens": n_out,
+            "seconds": one["total_seconds"],
+            "dollars": one["total_seconds"] * per_s,
+        },
+        {
+            "label": f"{p['m']} answers, one after another",
+            "tokens": p["m"] * n_out,
+            "seconds": p["m"] * one["total_seconds"],
+            "dollars": p["m"] * one["total_seconds"] * per_s,
+        },
+        {
+            "label": f"{p['m']} answers decoded together",
+            "tokens": p["m"] * n_out,
+            "seconds": batch["total_seconds"],
+            "dollars": batch["total_seconds"] * per_s,
+        },
     ]
     for r in rows:
         r["cells"] = [integer(r["tokens"]), seconds(r["seconds"]), dollars(r["dollars"])]
     decode_rate = (n_out - 1) / (one["total_seconds"] - one["ttft"]) if n_out > 1 else None
     return {
-        "model": cfg.name, "hardware": hw.name, "hardware_source": hw.source, "n_out": n_out,
-        "ttft": one["ttft"], "decode_tokens_per_s": decode_rate, "rows": rows,
-        "intro": (f"{cfg.name} in 16-bit weights on one {hw.name}, a {PROMPT_TOKENS}-token question: first token after "
-                  f"{seconds(one['ttft'])}, then "
-                  + (f"at most {fixed(decode_rate, 0)} tokens/s" if decode_rate else "nothing more")
-                  + f" (roofline upper bounds). At {dollars(p['price'])} per GPU-hour:"),
+        "model": cfg.name,
+        "hardware": hw.name,
+        "hardware_source": hw.source,
+        "n_out": n_out,
+        "ttft": one["ttft"],
+        "decode_tokens_per_s": decode_rate,
+        "rows": rows,
+        "intro": (
+            f"{cfg.name} in 16-bit weights on one {hw.name}, a {PROMPT_TOKENS}-token question: first token after "
+            f"{seconds(one['ttft'])}, then "
+            + (f"at most {fixed(decode_rate, 0)} tokens/s" if decode_rate else "nothing more")
+            + f" (roofline upper bounds). At {dollars(p['price'])} per GPU-hour:"
+        ),
         "notes": notes,
     }
 
@@ -169,15 +231,29 @@ def compute(params: dict) -> dict:
     return {
         "params": p,
         "readouts": {"n": str(n), "c": str(c), "k": str(k), "p": fixed(p["p"], 2), "m": str(m)},
-        "pass_at_k": unbiased[k - 1], "plug_in": plug_in[k - 1], "pass_at_1": unbiased[0],
+        "pass_at_k": unbiased[k - 1],
+        "plug_in": plug_in[k - 1],
+        "pass_at_1": unbiased[0],
         "pass_text": pass_sentence(n, c, k, unbiased[k - 1], plug_in[k - 1]),
-        "pass_plot": plot([{"class": "pk-unbiased", "label": "pass@k, unbiased", "values": unbiased},
-                           {"class": "pk-plugin", "label": "plug-in 1 − (1 − c/n)^k", "values": plug_in}], k, "k"),
-        "majority": votes[m - 1], "any_right": any_right[m - 1],
+        "pass_plot": plot(
+            [
+                {"class": "pk-unbiased", "label": "pass@k, unbiased", "values": unbiased},
+                {"class": "pk-plugin", "label": "plug-in 1 − (1 − c/n)^k", "values": plug_in},
+            ],
+            k,
+            "k",
+        ),
+        "majority": votes[m - 1],
+        "any_right": any_right[m - 1],
         "vote_text": vote_sentence(p["p"], m, WRONG[p["wrong"]], votes[m - 1], any_right[m - 1]),
-        "vote_plot": plot([{"class": "pk-unbiased", "label": "majority vote right", "values": votes},
-                           {"class": "pk-plugin", "label": "at least one right, 1 − (1 − p)^m", "values": any_right}],
-                          m, "m (votes)"),
+        "vote_plot": plot(
+            [
+                {"class": "pk-unbiased", "label": "majority vote right", "values": votes},
+                {"class": "pk-plugin", "label": "at least one right, 1 − (1 − p)^m", "values": any_right},
+            ],
+            m,
+            "m (votes)",
+        ),
         "cost": spend,
         "wrong_options": [{"value": str(key), "label": label} for key, label in WRONG.items()],
         "model_options": [{"value": key, "label": cfg.name} for key, cfg in CONFIGS.items()],

@@ -29,7 +29,7 @@ MODEL = "models/tiny"
 FORMATS = ["fp16", "int8", "int4"]
 GROUP_SIZES = [32, 64, 128]
 MAX_PROMPT_CHARS = 2_000
-MAX_NEW_TOKENS = 32      # two greedy generations per prompt and format: 2 x 32 forward passes of one token
+MAX_NEW_TOKENS = 32  # two greedy generations per prompt and format: 2 x 32 forward passes of one token
 # The held-out slice: the first 129 tokens (128 predictions) of 4 of the 128 validation windows, evenly
 # spaced. 4 x 128 = 512 predictions per model keep the first use of a format to about a second in the
 # browser (numpy without BLAS); the results are cached.
@@ -46,8 +46,13 @@ EXAMPLES = [
     {"prompt": "Our foreign relations", "format": "fp16", "n_tokens": 8},
     {"prompt": "", "format": "int4", "group_size": 32, "n_tokens": 6},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken", "models/tiny/val_windows.npy"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+    "models/tiny/val_windows.npy",
+]
 CODE = [
     "llm_core.checkpoints.pack_weights",
     "llm_core.checkpoints.unpack_weights",
@@ -66,7 +71,7 @@ def model():
 @functools.cache
 def held_out():  # -> int64 [len(WINDOWS), n_ctx + 1]
     windows = np.load(io.BytesIO(read_model_file(MODEL, "val_windows.npy")))  # uint16 [128, 257]
-    return windows[WINDOWS, :N_PREDICT + 1].astype(np.int64)  # [4, 257] -> [4, 129]
+    return windows[WINDOWS, : N_PREDICT + 1].astype(np.int64)  # [4, 257] -> [4, 129]
 
 
 @functools.lru_cache(maxsize=3)  # a float32 copy of the model each (about 7 MB)
@@ -78,8 +83,11 @@ def quantized(fmt: str, group_size: int):  # -> Model, {"bytes", "relative", "ma
     stored = sum(a.nbytes for key, a in arrays.items() if not key.endswith(".shape"))
     # matrices whose rows group_size does not divide stay fp16 (pack_weights' rule)
     kept = sorted(name for name, w in tiny.weights.items() if w.ndim == 2 and name in arrays) if fmt != "fp16" else []
-    return Model(tiny.cfg, weights, tiny.encoding), {"bytes": int(stored), **total_error(tiny.weights, errors),
-                                                     "kept_fp16": kept}
+    return Model(tiny.cfg, weights, tiny.encoding), {
+        "bytes": int(stored),
+        **total_error(tiny.weights, errors),
+        "kept_fp16": kept,
+    }
 
 
 @functools.cache
@@ -107,7 +115,7 @@ def read_params(params: dict) -> dict:
         "note": note,
         "n_tokens": as_int("n_tokens", p["n_tokens"], 1, MAX_NEW_TOKENS),
         "format": as_choice("format", p["format"], FORMATS),
-        "group_size": as_choice("group_size", as_int("group_size", p["group_size"], 0, 10 ** 6), GROUP_SIZES),
+        "group_size": as_choice("group_size", as_int("group_size", p["group_size"], 0, 10**6), GROUP_SIZES),
     }
 
 
@@ -127,8 +135,8 @@ def compute(params: dict) -> dict:
     notes = [p.pop("note")] + notes if p["note"] else notes
     p.pop("note", None)
     storage = quantized(p["format"], p["group_size"])[1]
-    full = continuation(None, 0, tuple(ids))[:p["n_tokens"]]
-    quant = continuation(p["format"], p["group_size"], tuple(ids))[:p["n_tokens"]]
+    full = continuation(None, 0, tuple(ids))[: p["n_tokens"]]
+    quant = continuation(p["format"], p["group_size"], tuple(ids))[: p["n_tokens"]]
     first = next((i for i, (a, b) in enumerate(zip(full, quant)) if a != b), None)
 
     def row(new_ids):
@@ -139,19 +147,29 @@ def compute(params: dict) -> dict:
     fp32_bytes = 4 * sum(int(w.size) for w in tiny.weights.values())
     if storage["kept_fp16"]:
         widths = sorted({int(tiny.weights[name].shape[-1]) for name in storage["kept_fp16"]})
-        notes.append(f"{len(storage['kept_fp16'])} matrices have rows of {' or '.join(map(str, widths))} weights, "
-                     f"not a whole number of groups of {p['group_size']}: they stay fp16.")
+        notes.append(
+            f"{len(storage['kept_fp16'])} matrices have rows of {' or '.join(map(str, widths))} weights, "
+            f"not a whole number of groups of {p['group_size']}: they stay fp16."
+        )
     shown = min(len(ids), 16)
     ppl_full, ppl_quant = perplexity(loss_full), perplexity(loss_quant)
     change = ppl_quant / ppl_full - 1
     return {
         "prompt_label": (f"Prompt (last {shown} of {len(ids)} tokens):" if len(ids) > shown else "Prompt:"),
-        "verdict": (f"The two continuations are identical for all {len(full)} tokens." if first is None else
-                    f"They part at new token {first + 1} (marked ▶; every token from there on is outlined with "
-                    "a dashed border)."),
-        "text": {"n_eval_tokens": integer(n_eval), "bytes_fp32": megabytes(fp32_bytes),
-                 "bytes_quant": megabytes(storage["bytes"]), "weight_error": percent(storage["relative"], 2),
-                 "ppl_full": fixed(ppl_full, 2), "ppl_quant": f"{fixed(ppl_quant, 2)} ({signed(100 * change, 1)}%)"},
+        "verdict": (
+            f"The two continuations are identical for all {len(full)} tokens."
+            if first is None
+            else f"They part at new token {first + 1} (marked ▶; every token from there on is outlined with "
+            "a dashed border)."
+        ),
+        "text": {
+            "n_eval_tokens": integer(n_eval),
+            "bytes_fp32": megabytes(fp32_bytes),
+            "bytes_quant": megabytes(storage["bytes"]),
+            "weight_error": percent(storage["relative"], 2),
+            "ppl_full": fixed(ppl_full, 2),
+            "ppl_quant": f"{fixed(ppl_quant, 2)} ({signed(100 * change, 1)}%)",
+        },
         "prompt_tokens": [chip(int(i)) for i in ids[-16:]],
         "n_prompt_tokens": len(ids),
         "full": row(full),

@@ -18,7 +18,7 @@ from llm_core.preference import preference_matrix, reward_model_loss, sequence_l
 from widgetlib.fmt import fixed, percent
 
 MODEL = "models/tiny"
-MODES = ("model", "set")    # the menu lists "model" first, so the default (set) is its last option
+MODES = ("model", "set")  # the menu lists "model" first, so the default (set) is its last option
 NAMES = ("a", "b", "c", "d")
 SCORE_MIN, SCORE_MAX = -5.0, 5.0
 MAX_TEXT_CHARS = 500
@@ -33,7 +33,10 @@ DEFAULTS = {
     "b": " is good.",
     "c": " is the Treasury of the Treasury of the Treasury.",
     "d": " is purple and sings at night.",
-    "score_a": 2.0, "score_b": 0.5, "score_c": -1.5, "score_d": -3.0,
+    "score_a": 2.0,
+    "score_b": 0.5,
+    "score_c": -1.5,
+    "score_d": -3.0,
 }
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
@@ -41,8 +44,12 @@ EXAMPLES = [
     {"mode": "model"},
     {"mode": "model", "prompt": "", "b": "", "c": "🙂"},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.preference.bradley_terry",
     "llm_core.preference.preference_matrix",
@@ -76,8 +83,10 @@ def model_scores(p: dict) -> tuple:  # -> [4] scores, [4] token counts, notes
         total, _ = sequence_logprob(tiny, context, ids)
         scores.append(total / len(ids) if ids else 0.0)
         if not ids:
-            notes.append(f"Answer {name.upper()} is empty: it gets score 0, the most likely possible, which shows "
-                         "how far likelihood is from quality.")
+            notes.append(
+                f"Answer {name.upper()} is empty: it gets score 0, the most likely possible, which shows "
+                "how far likelihood is from quality."
+            )
     return scores, [len(ids) for ids in answers], notes
 
 
@@ -95,11 +104,19 @@ def compute(params: dict) -> dict:
     prefs = preference_matrix(scores)  # [4, 4]
     order = sorted(range(len(NAMES)), key=lambda i: -scores[i])  # stable: ties keep the listed order
     pairs = [(i, j) for i in range(len(NAMES)) for j in range(i + 1, len(NAMES))]  # A>B, A>C, ... as listed
-    answers = [{"name": name.upper(), "text": p[name], "score": float(s), "score_text": fixed(float(s), 3),
-                "rank": order.index(i) + 1, "n_tokens": n_tokens[i] if n_tokens else None}
-               for i, (name, s) in enumerate(zip(NAMES, scores))]
+    answers = [
+        {
+            "name": name.upper(),
+            "text": p[name],
+            "score": float(s),
+            "score_text": fixed(float(s), 3),
+            "rank": order.index(i) + 1,
+            "n_tokens": n_tokens[i] if n_tokens else None,
+        }
+        for i, (name, s) in enumerate(zip(NAMES, scores))
+    ]
     listed_loss = reward_model_loss([scores[i] for i, _ in pairs], [scores[j] for _, j in pairs])
-    tie_loss = reward_model_loss([0.0], [0.0])   # = ln 2: every pair a coin flip
+    tie_loss = reward_model_loss([0.0], [0.0])  # = ln 2: every pair a coin flip
     return {
         "params": p,
         "readouts": {f"score_{name}": fixed(p[f"score_{name}"], 1) for name in NAMES},

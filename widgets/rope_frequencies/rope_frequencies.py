@@ -20,8 +20,7 @@ from widgetlib.fmt import fixed, integer
 
 MAX_FACTOR = 32.0
 MODELS = ["tiny", "llama-2-7b", "llama-3-8b", "qwen2.5-7b"]  # "tiny" is Glassbox's model; others from CONFIGS
-SCHEMES = [("none", None, "no scaling"), ("linear", "linear", "position interpolation"),
-           ("ntk", "ntk", "NTK-aware")]
+SCHEMES = [("none", None, "no scaling"), ("linear", "linear", "position interpolation"), ("ntk", "ntk", "NTK-aware")]
 NAMES = {"none": "No scaling", "linear": "Position interpolation", "ntk": "NTK-aware"}
 # Chart box in SVG user units (the view only places these numbers).
 WIDTH, HEIGHT = 360, 220
@@ -41,11 +40,15 @@ def model_shape(key: str) -> dict:
     """d_head, RoPE base and trained context of the tiny model or a config from llm_core.configs."""
     if key == "tiny":
         cfg = ModelConfig.from_json(read_model_file("models/tiny", "config.json"))
-        return {"name": "Glassbox tiny model", "d_head": cfg.d_head, "base": cfg.rope_base, "n_ctx": cfg.n_ctx,
-                "source": "models/tiny/config.json"}
+        return {
+            "name": "Glassbox tiny model",
+            "d_head": cfg.d_head,
+            "base": cfg.rope_base,
+            "n_ctx": cfg.n_ctx,
+            "source": "models/tiny/config.json",
+        }
     cfg = CONFIGS[key]
-    return {"name": cfg.name, "d_head": cfg.d_head, "base": cfg.rope_base, "n_ctx": cfg.n_ctx,
-            "source": cfg.source}
+    return {"name": cfg.name, "d_head": cfg.d_head, "base": cfg.rope_base, "n_ctx": cfg.n_ctx, "source": cfg.source}
 
 
 def wave_text(tokens: float) -> str:
@@ -77,20 +80,42 @@ def chart(waves: dict, unseen: dict, n_ctx: int, n_ctx_new: int) -> dict:
 
     step = 1 if decades[1] <= 5 else 2
     return {
-        "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
         "bottom": HEIGHT - BOTTOM,
-        "tick_x": LEFT - 4, "x_tick_y": HEIGHT - BOTTOM + 12,  # where the y ticks end and the x ticks hang
-        "note_x": LEFT + 4, "title_y": TOP + 8,  # the axis title and the context lines' labels
-        "axis_x": (LEFT + WIDTH - RIGHT) / 2, "axis_y": HEIGHT - 2,
-        "y_ticks": [{"at": y(10.0 ** d), "text_y": round(y(10.0 ** d) + 3, 2), "label": f"{10 ** d:,}"}
-                    for d in range(decades[0], decades[1] + 1, step)],
+        "tick_x": LEFT - 4,
+        "x_tick_y": HEIGHT - BOTTOM + 12,  # where the y ticks end and the x ticks hang
+        "note_x": LEFT + 4,
+        "title_y": TOP + 8,  # the axis title and the context lines' labels
+        "axis_x": (LEFT + WIDTH - RIGHT) / 2,
+        "axis_y": HEIGHT - 2,
+        "y_ticks": [
+            {"at": y(10.0**d), "text_y": round(y(10.0**d) + 3, 2), "label": f"{10**d:,}"}
+            for d in range(decades[0], decades[1] + 1, step)
+        ],
         "x_ticks": [{"at": x(i), "label": str(i)} for i in sorted({0, n_pairs // 2, n_pairs - 1})],
-        "lines": [{"at": y(at), "text_y": round(y(at) - 3, 2), "label": label} for at, label in (
-            [(n_ctx, f"{n_ctx:,} trained"), (n_ctx_new, f"{n_ctx_new:,} new")] if n_ctx_new > n_ctx
-            else [(n_ctx, f"{n_ctx:,} trained and new")])],
-        "series": [{"scheme": key, "shape": {"none": "circle", "linear": "rect", "ntk": "path"}[key],
-                    "points": [{"x": x(i), "y": y(w), "unseen": bool(unseen[key][i]), "marker": marker(key, x(i), y(w))}
-                               for i, w in enumerate(waves[key])]} for key, _, _ in SCHEMES],
+        "lines": [
+            {"at": y(at), "text_y": round(y(at) - 3, 2), "label": label}
+            for at, label in (
+                [(n_ctx, f"{n_ctx:,} trained"), (n_ctx_new, f"{n_ctx_new:,} new")]
+                if n_ctx_new > n_ctx
+                else [(n_ctx, f"{n_ctx:,} trained and new")]
+            )
+        ],
+        "series": [
+            {
+                "scheme": key,
+                "shape": {"none": "circle", "linear": "rect", "ntk": "path"}[key],
+                "points": [
+                    {"x": x(i), "y": y(w), "unseen": bool(unseen[key][i]), "marker": marker(key, x(i), y(w))}
+                    for i, w in enumerate(waves[key])
+                ],
+            }
+            for key, _, _ in SCHEMES
+        ],
     }
 
 
@@ -109,28 +134,50 @@ def compute(params: dict) -> dict:
     seen_max = n_ctx * plain  # the largest angle each pair reached in training, radians
     rows = []
     for i in range(d_head // 2):
-        row = {"pair": i, "freq": float(plain[i]), "freq_text": f"{plain[i]:.3g}",
-               "partial": bool(seen_max[i] < 2 * math.pi)}
+        row = {
+            "pair": i,
+            "freq": float(plain[i]),
+            "freq_text": f"{plain[i]:.3g}",
+            "partial": bool(seen_max[i] < 2 * math.pi),
+        }
         for name, _, _ in SCHEMES:
             reached = n_ctx_new * freqs[name][i]
-            row[name] = {"wavelength": float(waves[name][i]), "text": wave_text(waves[name][i]),
-                         "unseen": bool(unseen[name][i]),
-                         "overshoot": float(reached / seen_max[i])}  # > 1: past the largest angle seen
+            row[name] = {
+                "wavelength": float(waves[name][i]),
+                "text": wave_text(waves[name][i]),
+                "unseen": bool(unseen[name][i]),
+                "overshoot": float(reached / seen_max[i]),
+            }  # > 1: past the largest angle seen
         rows.append(row)
     n_pairs, n_partial = d_head // 2, sum(r["partial"] for r in rows)
     ntk_base = base * factor ** (d_head / (d_head - 2))
-    how = {"none": "", "linear": f" (every frequency ÷ {factor:g})",
-           "ntk": f" (base {integer(round(base))} → {integer(round(ntk_base))})"}
+    how = {
+        "none": "",
+        "linear": f" (every frequency ÷ {factor:g})",
+        "ntk": f" (base {integer(round(base))} → {integer(round(ntk_base))})",
+    }
     schemes = []
     for name, _, label in SCHEMES:
         n_unseen = int(unseen[name].sum())
         worst = max(r[name]["overshoot"] if r[name]["unseen"] else 1.0 for r in rows)
         fastest_step = float(freqs[name][0])
-        text = (f"{how[name]}: {n_unseen} pair{'' if n_unseen == 1 else 's'} reach{'es' if n_unseen == 1 else ''} "
-                "angles never seen in training" + (f", up to {fixed(worst, 2)}× the largest one seen" if n_unseen else "")
-                + f". Pair 0 turns {fixed(fastest_step, 3)} radians per token.")
-        schemes.append({"key": name, "label": label, "name": NAMES[name], "n_unseen": n_unseen, "worst": worst,
-                        "fastest_step": fastest_step, "text": text})
+        text = (
+            f"{how[name]}: {n_unseen} pair{'' if n_unseen == 1 else 's'} reach{'es' if n_unseen == 1 else ''} "
+            "angles never seen in training"
+            + (f", up to {fixed(worst, 2)}× the largest one seen" if n_unseen else "")
+            + f". Pair 0 turns {fixed(fastest_step, 3)} radians per token."
+        )
+        schemes.append(
+            {
+                "key": name,
+                "label": label,
+                "name": NAMES[name],
+                "n_unseen": n_unseen,
+                "worst": worst,
+                "fastest_step": fastest_step,
+                "text": text,
+            }
+        )
     return {
         "model": shape,
         "n_pairs": n_pairs,
@@ -138,11 +185,15 @@ def compute(params: dict) -> dict:
         "n_partial": n_partial,
         "schemes": schemes,
         "ntk_base": ntk_base,
-        "intro": (f"{shape['name']}: d_head {d_head}, so {n_pairs} pairs; RoPE base {integer(round(base))}; trained "
-                  f"context {integer(n_ctx)} tokens. "),
+        "intro": (
+            f"{shape['name']}: d_head {d_head}, so {n_pairs} pairs; RoPE base {integer(round(base))}; trained "
+            f"context {integer(n_ctx)} tokens. "
+        ),
         "partial_text": f"{n_partial} of {n_pairs}",
-        "partial_tail": (f" pairs turn less than once in {integer(n_ctx)} tokens, so in training they only ever saw "
-                         "part of their circle."),
+        "partial_tail": (
+            f" pairs turn less than once in {integer(n_ctx)} tokens, so in training they only ever saw "
+            "part of their circle."
+        ),
         "new_context": f"{integer(n_ctx_new)} tokens",
         "factor_text": f"{factor:g}×",
         "rows": rows,

@@ -23,8 +23,8 @@ from widgetlib.fmt import fixed, minus, sci
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
-MAX_TOKENS = 64           # the prompt tokens a query or key can come from (one forward pass over them)
-N_SAME = 5                # other positions with the reader's offset m - n
+MAX_TOKENS = 64  # the prompt tokens a query or key can come from (one forward pass over them)
+N_SAME = 5  # other positions with the reader's offset m - n
 OTHER_OFFSETS = (-1, 1, 10)  # offsets added to m - n, at the same n
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance (token ids, indices and positions exactly).
@@ -50,8 +50,12 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "q_token": 4, "k_token": 4, "pair": 15, "m": 100, "n": 100},
     {"prompt": "", "q_token": 9, "k_token": 0, "m": 0, "n": 40},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.rope.rope_frequencies",
     "llm_core.rope.rope_angles",
@@ -71,16 +75,20 @@ def read_params(params: dict) -> dict:
     p = {**DEFAULTS, **params}
     cfg = model().cfg
     prompt, note = as_text("prompt", p["prompt"], MAX_PROMPT_CHARS)
-    return {
-        "prompt": p["prompt"],
-        "layer": as_int("layer", p["layer"], 0, cfg.n_layer - 1),
-        "head": as_int("head", p["head"], 0, cfg.n_head - 1),
-        "q_token": as_int("q_token", p["q_token"], 0, MAX_TOKENS - 1),
-        "k_token": as_int("k_token", p["k_token"], 0, MAX_TOKENS - 1),
-        "pair": as_int("pair", p["pair"], 0, cfg.d_head // 2 - 1),
-        "m": as_int("m", p["m"], 0, cfg.n_ctx - 1),
-        "n": as_int("n", p["n"], 0, cfg.n_ctx - 1),
-    }, prompt, note
+    return (
+        {
+            "prompt": p["prompt"],
+            "layer": as_int("layer", p["layer"], 0, cfg.n_layer - 1),
+            "head": as_int("head", p["head"], 0, cfg.n_head - 1),
+            "q_token": as_int("q_token", p["q_token"], 0, MAX_TOKENS - 1),
+            "k_token": as_int("k_token", p["k_token"], 0, MAX_TOKENS - 1),
+            "pair": as_int("pair", p["pair"], 0, cfg.d_head // 2 - 1),
+            "m": as_int("m", p["m"], 0, cfg.n_ctx - 1),
+            "n": as_int("n", p["n"], 0, cfg.n_ctx - 1),
+        },
+        prompt,
+        note,
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -88,8 +96,12 @@ def attention_inputs(ids: tuple):  # -> [n_layer, n_seq, d_model]
     """What each layer's attention reads: the residual stream before it, after its rms_norm."""
     tiny = model()
     _, trace = tiny.forward(list(ids), trace=True, lens=False)
-    return np.stack([rms_norm(trace["residual"][2 * i], tiny.weights[f"layers.{i}.attn_norm"], tiny.cfg.norm_eps)
-                     for i in range(tiny.cfg.n_layer)])
+    return np.stack(
+        [
+            rms_norm(trace["residual"][2 * i], tiny.weights[f"layers.{i}.attn_norm"], tiny.cfg.norm_eps)
+            for i in range(tiny.cfg.n_layer)
+        ]
+    )
 
 
 def query_and_key(ids, layer, head, q_index, k_index):  # -> [d_head], [d_head] float64, before RoPE
@@ -97,8 +109,8 @@ def query_and_key(ids, layer, head, q_index, k_index):  # -> [d_head], [d_head] 
     tiny = model()
     cfg, x = tiny.cfg, attention_inputs(tuple(ids))[layer]  # [n_seq, d_model]
     kv_head = head // (cfg.n_head // cfg.n_kv_head)  # grouped-query attention: heads share a KV head
-    w_q = tiny.weights[f"layers.{layer}.wq"][:, head * cfg.d_head:(head + 1) * cfg.d_head]
-    w_k = tiny.weights[f"layers.{layer}.wk"][:, kv_head * cfg.d_head:(kv_head + 1) * cfg.d_head]
+    w_q = tiny.weights[f"layers.{layer}.wq"][:, head * cfg.d_head : (head + 1) * cfg.d_head]
+    w_k = tiny.weights[f"layers.{layer}.wk"][:, kv_head * cfg.d_head : (kv_head + 1) * cfg.d_head]
     return (x[q_index] @ w_q).astype(np.float64), (x[k_index] @ w_k).astype(np.float64), kv_head
 
 
@@ -130,21 +142,43 @@ def bars(shares, chosen: int) -> dict:
     out = []
     for j, value in enumerate(shares):
         h = abs(float(value)) / top * (zero - BARS_PAD)
-        out.append({"x": round(BARS_PAD + j * width + 1, 2), "w": round(width - 2, 2),
-                    "y": round(zero - h if value > 0 else zero, 2), "h": round(h, 2),
-                    "chosen": j == chosen})
-    return {"width": BARS_W, "height": BARS_H, "zero": zero, "left": BARS_PAD, "right": BARS_W - BARS_PAD,
-            "tag_y": BARS_H - 2, "bars": out}
+        out.append(
+            {
+                "x": round(BARS_PAD + j * width + 1, 2),
+                "w": round(width - 2, 2),
+                "y": round(zero - h if value > 0 else zero, 2),
+                "h": round(h, 2),
+                "chosen": j == chosen,
+            }
+        )
+    return {
+        "width": BARS_W,
+        "height": BARS_H,
+        "zero": zero,
+        "left": BARS_PAD,
+        "right": BARS_W - BARS_PAD,
+        "tag_y": BARS_H - 2,
+        "bars": out,
+    }
 
 
 def circle(q0, k0, q_m, k_n, scale: float) -> dict:
     """The pair's picture in SVG units: the ring, its axes, the arrows' tips and their tags above them."""
     c = SIZE / 2
     q, k = arrow(q_m, scale), arrow(k_n, scale)
-    return {"size": SIZE, "radius": RADIUS, "centre": c, "axis": [c - RADIUS - 8, c + RADIUS + 8],
-            "q0": arrow(q0, scale), "k0": arrow(k0, scale), "q": q, "k": k,
-            "k_box": [round(k[0] - 4, 2), round(k[1] - 4, 2)],  # the key's tip: an 8 px square
-            "q_tag_y": round(q[1] - 7, 2), "k_tag_y": round(k[1] - 7, 2)}
+    return {
+        "size": SIZE,
+        "radius": RADIUS,
+        "centre": c,
+        "axis": [c - RADIUS - 8, c + RADIUS + 8],
+        "q0": arrow(q0, scale),
+        "k0": arrow(k0, scale),
+        "q": q,
+        "k": k,
+        "k_box": [round(k[0] - 4, 2), round(k[1] - 4, 2)],  # the key's tip: an 8 px square
+        "q_tag_y": round(q[1] - 7, 2),
+        "k_tag_y": round(k[1] - 7, 2),
+    }
 
 
 def chip(token_id: int, index: int) -> dict:
@@ -164,8 +198,10 @@ def compute(params: dict) -> dict:
         ids = ids[:MAX_TOKENS]
     for key in ("q_token", "k_token"):
         if p[key] >= len(ids):
-            notes.append(f"The prompt has {len(ids)} token{'s' if len(ids) != 1 else ''}, so the "
-                         f"{'query' if key == 'q_token' else 'key'} comes from its last one, #{len(ids) - 1}.")
+            notes.append(
+                f"The prompt has {len(ids)} token{'s' if len(ids) != 1 else ''}, so the "
+                f"{'query' if key == 'q_token' else 'key'} comes from its last one, #{len(ids) - 1}."
+            )
             p[key] = len(ids) - 1
     q, k, kv_head = query_and_key(ids, p["layer"], p["head"], p["q_token"], p["k_token"])
     freqs = rope_frequencies(cfg.d_head, cfg.rope_base)
@@ -194,33 +230,51 @@ def compute(params: dict) -> dict:
         m2 = min(max(m + extra, 0), cfg.n_ctx - 1)
         if m2 != m and all(row["m"] != m2 for row in others):
             value = score(q, k, m2, n, freqs)
-            others.append({"m": m2, "n": n, "offset": m2 - n, "offset_text": minus(str(m2 - n)), "score": value,
-                           "score_text": fixed(value, 6)})
+            others.append(
+                {
+                    "m": m2,
+                    "n": n,
+                    "offset": m2 - n,
+                    "offset_text": minus(str(m2 - n)),
+                    "score": value,
+                    "score_text": fixed(value, 6),
+                }
+            )
     q_deg, k_deg = degrees(phi_q + angle_m), degrees(phi_k + angle_n)
     between = degrees(phi_q + angle_m - phi_k - angle_n)
     freq, score_dot = float(freqs[i]), float(shares.sum())
     q_norm, k_norm = float(np.hypot(*q_pair)), float(np.hypot(*k_pair))
     wavelength = float(rope_wavelengths(freqs)[i])
     texts = {
-        "intro": [f"Layer {p['layer']}, query head {p['head']} (it shares key head {kv_head}): the query of token "
-                  f"#{p['q_token']} ",
-                  f" and the key of token #{p['k_token']} ",
-                  f", before RoPE. Pair {i} is dimensions {i} and {i + half}: it turns {fixed(freq, 4)} radians per "
-                  f"position and comes back to its start every {wavelength:,.1f} tokens."],
-        "readout": (f"Dashed: the pair before RoPE. Solid: the query (●) turned by {m} × {fixed(freq, 4)} = "
-                    f"{fixed(float(angle_m), 3)} radians to point at {deg(q_deg)}; the key (■) turned by {n} × "
-                    f"{fixed(freq, 4)} = {fixed(float(angle_n), 3)} radians to {deg(k_deg)}. They are {deg(between)} "
-                    f"apart, so this pair adds {fixed(float(shares[i]), 3)} to q·k (lengths {fixed(q_norm, 3)} and "
-                    f"{fixed(k_norm, 3)})."),
-        "circle_label": (f"Pair {i}: the query at position {m} points at {deg(q_deg)}, the key at position {n} at "
-                         f"{deg(k_deg)}; {deg(between)} apart"),
-        "bars_label": (f"The 16 pairs' shares of q·k at these positions; pair {i}, outlined, adds "
-                       f"{fixed(float(shares[i]), 3)}; all 16 add up to {fixed(score_dot, 3)}"),
+        "intro": [
+            f"Layer {p['layer']}, query head {p['head']} (it shares key head {kv_head}): the query of token "
+            f"#{p['q_token']} ",
+            f" and the key of token #{p['k_token']} ",
+            f", before RoPE. Pair {i} is dimensions {i} and {i + half}: it turns {fixed(freq, 4)} radians per "
+            f"position and comes back to its start every {wavelength:,.1f} tokens.",
+        ],
+        "readout": (
+            f"Dashed: the pair before RoPE. Solid: the query (●) turned by {m} × {fixed(freq, 4)} = "
+            f"{fixed(float(angle_m), 3)} radians to point at {deg(q_deg)}; the key (■) turned by {n} × "
+            f"{fixed(freq, 4)} = {fixed(float(angle_n), 3)} radians to {deg(k_deg)}. They are {deg(between)} "
+            f"apart, so this pair adds {fixed(float(shares[i]), 3)} to q·k (lengths {fixed(q_norm, 3)} and "
+            f"{fixed(k_norm, 3)})."
+        ),
+        "circle_label": (
+            f"Pair {i}: the query at position {m} points at {deg(q_deg)}, the key at position {n} at "
+            f"{deg(k_deg)}; {deg(between)} apart"
+        ),
+        "bars_label": (
+            f"The 16 pairs' shares of q·k at these positions; pair {i}, outlined, adds "
+            f"{fixed(float(shares[i]), 3)}; all 16 add up to {fixed(score_dot, 3)}"
+        ),
         "score_text": fixed(score(q, k, m, n, freqs), 6),
         "offset_text": minus(str(offset)),
         "spread_text": sci(max(values) - min(values), 1),
-        "sum_text": (f"Each bar is one pair's share of q·k (up: positive). The 16 shares add up to q·k = "
-                     f"{fixed(score_dot, 3)}; divided by √32 that is the score."),
+        "sum_text": (
+            f"Each bar is one pair's share of q·k (up: positive). The 16 shares add up to q·k = "
+            f"{fixed(score_dot, 3)}; divided by √32 that is the score."
+        ),
     }
 
     return {
@@ -229,12 +283,21 @@ def compute(params: dict) -> dict:
         "k_token": chip(ids[p["k_token"]], p["k_token"]),
         "kv_head": kv_head,
         "pair": {
-            "index": i, "dims": [i, i + half],
-            "freq": freq, "wavelength": wavelength,
-            "q": q_pair.tolist(), "k": k_pair.tolist(), "q_m": q_m.tolist(), "k_n": k_n.tolist(),
-            "q_norm": q_norm, "k_norm": k_norm,
-            "angle_m": float(angle_m), "angle_n": float(angle_n),  # radians turned, not wrapped
-            "q_deg": q_deg, "k_deg": k_deg, "between": between,
+            "index": i,
+            "dims": [i, i + half],
+            "freq": freq,
+            "wavelength": wavelength,
+            "q": q_pair.tolist(),
+            "k": k_pair.tolist(),
+            "q_m": q_m.tolist(),
+            "k_n": k_n.tolist(),
+            "q_norm": q_norm,
+            "k_norm": k_norm,
+            "angle_m": float(angle_m),
+            "angle_n": float(angle_n),  # radians turned, not wrapped
+            "q_deg": q_deg,
+            "k_deg": k_deg,
+            "between": between,
             "share": float(shares[i]),
         },
         "shares": [float(s) for s in shares],

@@ -24,15 +24,23 @@ PRECISIONS = {  # key -> (label, bits per weight, group size for one fp16 scale)
     "int8": ("int8, groups of 32 (8.5 bits)", 8, 32),
     "int4": ("int4, groups of 32 (4.5 bits)", 4, 32),
 }
-KV_BYTES = 2                     # the KV cache kept in 16 bits whatever the weights' precision
+KV_BYTES = 2  # the KV cache kept in 16 bits whatever the weights' precision
 MAX_PROMPT, MAX_OUTPUT, MAX_BATCH = 131_072, 512, 256
-BATCHES = [1, 4, 16, 64, 256]    # rows of the batching table
+BATCHES = [1, 4, 16, 64, 256]  # rows of the batching table
 WIDTH, HEIGHT = 380, 92
 LEFT, RIGHT, TOP, BOTTOM = 10, 14, 30, 30
-MAX_PLAY_S = 10                  # the Play button replays a longer answer sped up to this many seconds
+MAX_PLAY_S = 10  # the Play button replays a longer answer sped up to this many seconds
 
-DEFAULTS = {"model": "llama-3-8b", "precision": "bf16", "hardware": "h100-sxm", "bandwidth_gbs": 3350,
-            "tflops": 989, "prompt_tokens": 1000, "output_tokens": 200, "batch": 1}
+DEFAULTS = {
+    "model": "llama-3-8b",
+    "precision": "bf16",
+    "hardware": "h100-sxm",
+    "bandwidth_gbs": 3350,
+    "tflops": 989,
+    "prompt_tokens": 1000,
+    "output_tokens": 200,
+    "batch": 1,
+}
 EXAMPLES = [
     {"model": "tiny", "precision": "fp32", "hardware": "laptop-m2", "prompt_tokens": 5000, "output_tokens": 64},
     {"model": "llama-3-70b", "precision": "int4", "hardware": "a100-80gb", "batch": 64, "output_tokens": 64},
@@ -54,9 +62,24 @@ CODE = [
 def tiny_config() -> ArchConfig:
     """Glassbox's tiny model as an ArchConfig (RMSNorm, SwiGLU, RoPE, no biases, tied embeddings)."""
     c = ModelConfig.from_json(read_model_file("models/tiny", "config.json").decode())
-    return ArchConfig("Glassbox tiny (1.7M)", c.d_model, c.n_layer, c.n_head, c.n_kv_head, c.d_head, c.d_ff,
-                      c.n_vocab, c.n_ctx, c.tied_embeddings, "rmsnorm", "swiglu", "rope", "none", c.rope_base,
-                      "models/tiny/config.json")
+    return ArchConfig(
+        "Glassbox tiny (1.7M)",
+        c.d_model,
+        c.n_layer,
+        c.n_head,
+        c.n_kv_head,
+        c.d_head,
+        c.d_ff,
+        c.n_vocab,
+        c.n_ctx,
+        c.tied_embeddings,
+        "rmsnorm",
+        "swiglu",
+        "rope",
+        "none",
+        c.rope_base,
+        "models/tiny/config.json",
+    )
 
 
 def config(key: str) -> ArchConfig:
@@ -74,8 +97,12 @@ def read_params(params: dict) -> dict:
         "batch": as_int("batch size", p["batch"], 1, MAX_BATCH),
     }
     if out["hardware"] == "custom":  # the number boxes count only for custom hardware; "" is their default
-        out["bandwidth_gbs"] = as_number("memory bandwidth", p["bandwidth_gbs"] if p["bandwidth_gbs"] != "" else
-                                         DEFAULTS["bandwidth_gbs"], 1, 100_000)
+        out["bandwidth_gbs"] = as_number(
+            "memory bandwidth",
+            p["bandwidth_gbs"] if p["bandwidth_gbs"] != "" else DEFAULTS["bandwidth_gbs"],
+            1,
+            100_000,
+        )
         out["tflops"] = as_number("FLOP/s", p["tflops"] if p["tflops"] != "" else DEFAULTS["tflops"], 0.01, 100_000)
     else:
         hw = HARDWARE[out["hardware"]]
@@ -103,7 +130,7 @@ def rate(x: float) -> str:
 def power_of_ten(x: float) -> dict:
     """x as "1.61 × 10^13": the mantissa and exponent strings both views print."""
     exponent = math.floor(math.log10(x))
-    mantissa = round(x / 10 ** exponent, 2)
+    mantissa = round(x / 10**exponent, 2)
     if mantissa >= 10:
         mantissa, exponent = mantissa / 10, exponent + 1
     return {"mantissa": f"{mantissa:.2f}", "exponent": str(exponent)}
@@ -116,37 +143,57 @@ def timeline(arrivals: list, ttft: float) -> dict:
     step = 10 ** math.floor(math.log10(end / 5))
     step *= next(m for m in (1, 2, 5, 10) if end / (step * m) <= 6)
     n_ticks = int(end // step)
-    axis = [{"at": round(LEFT + i * step * scale, 2), "label": seconds(i * step) if i else "0",
-             "anchor": "middle" if i else "start"} for i in range(n_ticks + 1)]
+    axis = [
+        {
+            "at": round(LEFT + i * step * scale, 2),
+            "label": seconds(i * step) if i else "0",
+            "anchor": "middle" if i else "start",
+        }
+        for i in range(n_ticks + 1)
+    ]
     prefill_end = round(LEFT + ttft * scale, 2)
-    return {"ticks": [round(LEFT + t * scale, 2) for t in arrivals], "prefill_end": prefill_end,
-            "prefill_width": f"{prefill_end - LEFT:.2f}", "bar_height": HEIGHT - BOTTOM - TOP,
-            "title_y": TOP - 8, "label_y": HEIGHT - BOTTOM + 14,
-            "axis": axis, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM,
-            "width": WIDTH, "height": HEIGHT, "viewbox": f"0 0 {WIDTH} {HEIGHT}"}
+    return {
+        "ticks": [round(LEFT + t * scale, 2) for t in arrivals],
+        "prefill_end": prefill_end,
+        "prefill_width": f"{prefill_end - LEFT:.2f}",
+        "bar_height": HEIGHT - BOTTOM - TOP,
+        "title_y": TOP - 8,
+        "label_y": HEIGHT - BOTTOM + 14,
+        "axis": axis,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+    }
 
 
 def replay(arrivals: list, total: float, n_out: int, total_text: str) -> dict:
     """What the Play button needs: when each token shows, in ms after the replay starts, and its words."""
     speed = max(1.0, total / MAX_PLAY_S)
     faster = f"{round(speed)}× faster"
-    return {"at_ms": [1000 * t / speed for t in arrivals],
-            "playing": f"Replaying {faster}…" if speed > 1 else "Replaying in real time…",
-            "done": f"Replayed {n_out} tokens: the whole answer took {total_text}"
-                    + (f" (shown {faster})." if speed > 1 else " (in real time).")}
+    return {
+        "at_ms": [1000 * t / speed for t in arrivals],
+        "playing": f"Replaying {faster}…" if speed > 1 else "Replaying in real time…",
+        "done": f"Replayed {n_out} tokens: the whole answer took {total_text}"
+        + (f" (shown {faster})." if speed > 1 else " (in real time)."),
+    }
 
 
 def compute(params: dict) -> dict:
     p = read_params(params)
     cfg, notes = config(p["model"]), []
     n_ctx = cfg.n_ctx
-    n_out = min(p["output_tokens"], n_ctx - 1)      # the answer is kept; the prompt loses its oldest tokens
+    n_out = min(p["output_tokens"], n_ctx - 1)  # the answer is kept; the prompt loses its oldest tokens
     n_prompt = min(p["prompt_tokens"], n_ctx - n_out)
     if n_out < p["output_tokens"]:
         notes.append(f"{cfg.name} reads at most {n_ctx:,} positions, so the answer stops at {n_out:,} tokens.")
     if n_prompt < p["prompt_tokens"]:
-        notes.append(f"Prompt and answer must fit in {n_ctx:,} positions: only the prompt’s last {n_prompt:,} "
-                     "tokens are kept.")
+        notes.append(
+            f"Prompt and answer must fit in {n_ctx:,} positions: only the prompt’s last {n_prompt:,} tokens are kept."
+        )
     label, bits, group = PRECISIONS[p["precision"]]
     n_params = parameter_count(cfg)["total"]
     w_bytes = weights_bytes(cfg, bits=bits, group_size=group, scale_bytes=2)
@@ -159,53 +206,95 @@ def compute(params: dict) -> dict:
     steps = run["steps"]
     decode_time = run["total_seconds"] - run["ttft"]
     per_seq = (n_out - 1) / decode_time if n_out > 1 else None
-    first = steps[0] if steps else decode_step(w_bytes, kv_per_position, n_params, [n_prompt + 1] * p["batch"],
-                                              hw.bandwidth, hw.flops_per_s)
+    first = (
+        steps[0]
+        if steps
+        else decode_step(w_bytes, kv_per_position, n_params, [n_prompt + 1] * p["batch"], hw.bandwidth, hw.flops_per_s)
+    )
     if not run["fits"]:
-        notes.append(f"Weights and KV cache need {gigabytes(run['memory_bytes'])}, more than the "
-                     f"{gigabytes(hw.memory)} of one {hw.name}: it would have to be split across several.")
+        notes.append(
+            f"Weights and KV cache need {gigabytes(run['memory_bytes'])}, more than the "
+            f"{gigabytes(hw.memory)} of one {hw.name}: it would have to be split across several."
+        )
     batching = []
     for b in sorted({*BATCHES, p["batch"]}):
         s = decode_step(w_bytes, kv_per_position, n_params, [n_prompt + 1] * b, hw.bandwidth, hw.flops_per_s)
-        batching.append({"batch": b, "per_seq": rate(s["tokens_per_s"]), "aggregate": rate(s["aggregate_tokens_per_s"]),
-                         "bound": s["bound"], "yours": b == p["batch"], "tokens_per_s": s["tokens_per_s"],
-                         "aggregate_tokens_per_s": s["aggregate_tokens_per_s"]})
+        batching.append(
+            {
+                "batch": b,
+                "per_seq": rate(s["tokens_per_s"]),
+                "aggregate": rate(s["aggregate_tokens_per_s"]),
+                "bound": s["bound"],
+                "yours": b == p["batch"],
+                "tokens_per_s": s["tokens_per_s"],
+                "aggregate_tokens_per_s": s["aggregate_tokens_per_s"],
+            }
+        )
     crossover = compute_bound_batch(w_bytes, kv_per_position, n_params, n_prompt + 1, hw.bandwidth, hw.flops_per_s)
     return {
-        "model": {"name": cfg.name, "source": cfg.source, "n_params": n_params, "n_ctx": n_ctx,
-                  "n_params_text": f"{n_params / 1e9:.3g}B" if n_params >= 1e9 else f"{n_params / 1e6:.3g}M"},
-        "hardware": {"name": hw.name, "source": hw.source, "bandwidth_text": f"{hw.bandwidth / 1e9:,.4g}",
-                     "tflops_text": f"{hw.flops_per_s / 1e12:,.4g}",
-                     "memory_text": gigabytes(hw.memory) if hw.memory != math.inf else None},
+        "model": {
+            "name": cfg.name,
+            "source": cfg.source,
+            "n_params": n_params,
+            "n_ctx": n_ctx,
+            "n_params_text": f"{n_params / 1e9:.3g}B" if n_params >= 1e9 else f"{n_params / 1e6:.3g}M",
+        },
+        "hardware": {
+            "name": hw.name,
+            "source": hw.source,
+            "bandwidth_text": f"{hw.bandwidth / 1e9:,.4g}",
+            "tflops_text": f"{hw.flops_per_s / 1e12:,.4g}",
+            "memory_text": gigabytes(hw.memory) if hw.memory != math.inf else None,
+        },
         "precision": label,
-        "n_prompt": n_prompt, "n_out": n_out, "batch": p["batch"],
+        "n_prompt": n_prompt,
+        "n_out": n_out,
+        "batch": p["batch"],
         "requests_text": f"{p['batch']} request{'' if p['batch'] == 1 else 's'}",
         "shown": {"output_tokens": str(p["output_tokens"]), "batch": str(p["batch"])},  # the sliders' <output>s
-        "ttft": run["ttft"], "ttft_text": seconds(run["ttft"]),
-        "prefill_bound": "compute" if 2 * n_params * n_prompt * p["batch"] / hw.flops_per_s >= w_bytes / hw.bandwidth
-                         else "memory",
-        "step": {"seconds": first["seconds"], "text": seconds(first["seconds"]), "bound": first["bound"],
-                 "bytes_text": gigabytes(first["bytes"])},
-        "per_seq_tokens_per_s": per_seq, "per_seq_text": rate(per_seq) if per_seq else None,
+        "ttft": run["ttft"],
+        "ttft_text": seconds(run["ttft"]),
+        "prefill_bound": "compute"
+        if 2 * n_params * n_prompt * p["batch"] / hw.flops_per_s >= w_bytes / hw.bandwidth
+        else "memory",
+        "step": {
+            "seconds": first["seconds"],
+            "text": seconds(first["seconds"]),
+            "bound": first["bound"],
+            "bytes_text": gigabytes(first["bytes"]),
+        },
+        "per_seq_tokens_per_s": per_seq,
+        "per_seq_text": rate(per_seq) if per_seq else None,
         "aggregate_tokens_per_s": per_seq * p["batch"] if per_seq else None,
         "aggregate_text": rate(per_seq * p["batch"]) if per_seq else None,
-        "total_seconds": run["total_seconds"], "total_text": seconds(run["total_seconds"]),
-        "memory": {"weights": w_bytes, "kv": run["kv_bytes"], "total": run["memory_bytes"], "fits": run["fits"],
-                   "weights_text": gigabytes(w_bytes), "kv_text": gigabytes(run["kv_bytes"]),
-                   "total_text": gigabytes(run["memory_bytes"])},
+        "total_seconds": run["total_seconds"],
+        "total_text": seconds(run["total_seconds"]),
+        "memory": {
+            "weights": w_bytes,
+            "kv": run["kv_bytes"],
+            "total": run["memory_bytes"],
+            "fits": run["fits"],
+            "weights_text": gigabytes(w_bytes),
+            "kv_text": gigabytes(run["kv_bytes"]),
+            "total_text": gigabytes(run["memory_bytes"]),
+        },
         "kv_per_position_text": f"{kv_per_position / 1024:,.4g} KiB",
         "batching": batching,
-        "crossover": crossover, "crossover_text": f"{crossover:,.0f}" if crossover else None,
+        "crossover": crossover,
+        "crossover_text": f"{crossover:,.0f}" if crossover else None,
         "arrivals": run["arrivals"],
         "timeline": timeline(run["arrivals"], run["ttft"]),
         "replay": replay(run["arrivals"], run["total_seconds"], n_out, seconds(run["total_seconds"])),
-        "options": {"model": [{"key": "tiny", "label": tiny_config().name}] +
-                             [{"key": k, "label": c.name} for k, c in CONFIGS.items()],
-                    "precision": [{"key": k, "label": v[0]} for k, v in PRECISIONS.items()],
-                    "hardware": [{"key": k, "label": h.name} for k, h in HARDWARE.items()] +
-                                [{"key": "custom", "label": "Custom (the two boxes below)"}]},
+        "options": {
+            "model": [{"key": "tiny", "label": tiny_config().name}]
+            + [{"key": k, "label": c.name} for k, c in CONFIGS.items()],
+            "precision": [{"key": k, "label": v[0]} for k, v in PRECISIONS.items()],
+            "hardware": [{"key": k, "label": h.name} for k, h in HARDWARE.items()]
+            + [{"key": "custom", "label": "Custom (the two boxes below)"}],
+        },
         "prefill_flops": power_of_ten(2.0 * n_params * n_prompt * p["batch"]),
-        "n_prompt_text": f"{n_prompt:,}", "step_positions_text": f"{n_prompt + 1:,}",
+        "n_prompt_text": f"{n_prompt:,}",
+        "step_positions_text": f"{n_prompt + 1:,}",
         "params": p,
         "note": " ".join(notes) or None,
     }

@@ -25,9 +25,9 @@ from widgetlib.fmt import css_percent, fixed, percent
 
 MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
-MAX_TOKENS = 64          # tokens read (the last ones of the prompt): one forward pass stays cheap
-N_TOP = 10               # most active neurons listed
-SNAP = 1e-3              # strip values under SNAP * max |value| are sent as 0 (see shown())
+MAX_TOKENS = 64  # tokens read (the last ones of the prompt): one forward pass stays cheap
+N_TOP = 10  # most active neurons listed
+SNAP = 1e-3  # strip values under SNAP * max |value| are sent as 0 (see shown())
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance (token ids and neuron indices exactly).
 REL_TOL = 1e-3
@@ -39,8 +39,12 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "layer": 5, "position": 4},
     {"prompt": "", "layer": 2, "position": 0},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.model.forward",
     "llm_core.norms.rms_norm",
@@ -101,8 +105,14 @@ def strip(key: str, label: str, values: np.ndarray) -> dict:
     """One row of the figure: d_ff values, the largest |value| (the row's scale) and the bars to draw:
     [x, y] where the bar of each nonzero value, drawn up or down from y = 20, ends."""
     values, peak = shown(values), float(np.abs(values).max())
-    return {"key": key, "label": label, "values": values, "max": peak, "max_text": fixed(peak, 2),
-            "bars": [[i + 0.5, bar_top(v, peak)] for i, v in enumerate(values) if v != 0]}
+    return {
+        "key": key,
+        "label": label,
+        "values": values,
+        "max": peak,
+        "max_text": fixed(peak, 2),
+        "bars": [[i + 0.5, bar_top(v, peak)] for i, v in enumerate(values) if v != 0],
+    }
 
 
 def compute(params: dict) -> dict:
@@ -115,7 +125,7 @@ def compute(params: dict) -> dict:
     # The model is causal, so the FFN input at `pos` in `layer` depends only on the tokens up to pos and
     # the layers up to this one: trace just those (the numbers are the same, the work much smaller).
     upto = dataclasses.replace(cfg, n_layer=layer + 1)
-    _, trace = forward(weights, upto, ids[:pos + 1], trace=True, lens=False)
+    _, trace = forward(weights, upto, ids[: pos + 1], trace=True, lens=False)
 
     w = {name: weights[f"layers.{layer}.{name}"] for name in ("ffn_norm", "w_gate", "w_up", "w_down")}
     residual = trace["residual"][2 * layer + 1][pos]  # [d_model]: the stream after this layer's attention
@@ -128,40 +138,63 @@ def compute(params: dict) -> dict:
     row_norms = np.linalg.norm(w["w_down"][top], axis=-1)  # [N_TOP]: |row k of W_down|
     energy = float(np.sum(hidden.astype(np.float64) ** 2))
     peak = float(np.abs(hidden).max())
-    neurons = [{
-        "index": int(k), "gate": float(gate[k]), "silu": float(gated[k]), "up": float(up[k]),
-        "value": float(hidden[k]), "write": float(abs(hidden[k]) * row_norms[n]),
-        "mark": [int(k) + 0.5, bar_top(float(hidden[k]), peak)],   # its dot on the hidden strip
-    } for n, k in enumerate(top)]
+    neurons = [
+        {
+            "index": int(k),
+            "gate": float(gate[k]),
+            "silu": float(gated[k]),
+            "up": float(up[k]),
+            "value": float(hidden[k]),
+            "write": float(abs(hidden[k]) * row_norms[n]),
+            "mark": [int(k) + 0.5, bar_top(float(hidden[k]), peak)],  # its dot on the hidden strip
+        }
+        for n, k in enumerate(top)
+    ]
     for n in neurons:  # the table's cells
         n["texts"] = [fixed(n[key], 2) for key in ("gate", "silu", "up", "value", "write")]
 
     new_residual = residual + out
     cos = float(np.dot(out, residual) / (np.linalg.norm(out) * np.linalg.norm(residual)))
-    sizes = {"residual": float(np.linalg.norm(residual)), "out": float(np.linalg.norm(out)),
-             "new": float(np.linalg.norm(new_residual))}
+    sizes = {
+        "residual": float(np.linalg.norm(residual)),
+        "out": float(np.linalg.norm(out)),
+        "new": float(np.linalg.norm(new_residual)),
+    }
     biggest = max(sizes.values())
     top_share = float(np.sum(hidden[top].astype(np.float64) ** 2) / energy) if energy else 0.0
     return {
         "tokens": [{"id": int(i), "segs": token_segs(int(i)), "chosen": k == pos} for k, i in enumerate(ids)],
-        "max_position": len(ids) - 1,   # the position slider's top
+        "max_position": len(ids) - 1,  # the position slider's top
         "texts": {  # the numbers the figure's sentences quote
-            "residual_norm": fixed(sizes["residual"], 2), "x_norm": fixed(float(np.linalg.norm(x)), 2),
-            "out_norm": fixed(sizes["out"], 2), "new_norm": fixed(sizes["new"], 2),
-            "ratio": fixed(sizes["out"] / sizes["residual"], 2), "cos": fixed(cos, 2),
+            "residual_norm": fixed(sizes["residual"], 2),
+            "x_norm": fixed(float(np.linalg.norm(x)), 2),
+            "out_norm": fixed(sizes["out"], 2),
+            "new_norm": fixed(sizes["new"], 2),
+            "ratio": fixed(sizes["out"] / sizes["residual"], 2),
+            "cos": fixed(cos, 2),
             "top_share": percent(top_share, 0),
         },
-        "norm_bars": [{"label": label, "width": css_percent(sizes[key] / biggest), "text": fixed(sizes[key], 2),
-                       "cls": cls}
-                      for label, key, cls in [("residual stream before the FFN", "residual", "sf-n-res"),
-                                              ("FFN output, hidden W_down", "out", "sf-n-out"),
-                                              ("residual stream after the add", "new", "sf-n-new")]],
+        "norm_bars": [
+            {"label": label, "width": css_percent(sizes[key] / biggest), "text": fixed(sizes[key], 2), "cls": cls}
+            for label, key, cls in [
+                ("residual stream before the FFN", "residual", "sf-n-res"),
+                ("FFN output, hidden W_down", "out", "sf-n-out"),
+                ("residual stream after the add", "new", "sf-n-new"),
+            ]
+        ],
         "token": {"id": int(ids[pos]), "segs": token_segs(int(ids[pos])), "position": pos},
-        "n_tokens": len(ids), "n_layer": cfg.n_layer, "d_model": cfg.d_model, "d_ff": cfg.d_ff,
+        "n_tokens": len(ids),
+        "n_layer": cfg.n_layer,
+        "d_model": cfg.d_model,
+        "d_ff": cfg.d_ff,
         "residual_norm": float(np.linalg.norm(residual)),
         "x_norm": float(np.linalg.norm(x)),
-        "strips": [strip("gate", "gate = x W_gate", gate), strip("silu", "SiLU(gate)", gated),
-                   strip("up", "up = x W_up", up), strip("hidden", "hidden = SiLU(gate) × up", hidden)],
+        "strips": [
+            strip("gate", "gate = x W_gate", gate),
+            strip("silu", "SiLU(gate)", gated),
+            strip("up", "up = x W_up", up),
+            strip("hidden", "hidden = SiLU(gate) × up", hidden),
+        ],
         "n_gate_negative": int((gate < 0).sum()),
         "n_small": int((np.abs(hidden) < 0.1 * np.abs(hidden).max()).sum()),
         "top_share": top_share,

@@ -29,7 +29,7 @@ MAX_TEXT_CHARS = 2_000  # tokenizing is per keystroke; the model reads at most 2
 # the browser (numpy without BLAS), so a real model scores the first 24, a few seconds.
 MAX_TOKENS_REAL = 24
 START = "<|endoftext|>"  # what a real model reads before the text (when its vocabulary has it)
-N_EXTREMES = 3          # most and least surprising tokens listed
+N_EXTREMES = 3  # most and least surprising tokens listed
 # Surprise buckets for the chip colours, in nats: the upper edge of each bucket but the last.
 BUCKET_EDGES = [1.0, 2.5, 5.0, 8.0]
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
@@ -40,8 +40,10 @@ REL_TOL = 1e-3
 # comparison of the two models)
 ORDINARY_ENGLISH = "Water boils at 100 degrees Celsius at sea level, and it freezes at 0 degrees."
 
-DEFAULTS = {"text": "I recommend that the Congress make provision for the payment of the public debt in water.",
-            "model": "tiny"}
+DEFAULTS = {
+    "text": "I recommend that the Congress make provision for the payment of the public debt in water.",
+    "model": "tiny",
+}
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
     {"text": "The people of the United States have a right to expect peace."},
@@ -54,8 +56,12 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "text": ORDINARY_ENGLISH},
     {"model": "smollm2", "text": "the"},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.models.get_model",
     "llm_core.model.forward",
@@ -89,8 +95,11 @@ def text_ids(text: str, name="tiny"):  # -> ids, notes
     ids = chosen.encoding.encode(text)
     n_max = chosen.cfg.n_ctx if name == "tiny" else min(MAX_TOKENS_REAL, chosen.cfg.n_ctx - 1)
     if len(ids) > n_max:
-        why = ("the model reads at most" if name == "tiny" else
-               "each of its tokens takes a moment in your browser, so this figure reads at most")
+        why = (
+            "the model reads at most"
+            if name == "tiny"
+            else "each of its tokens takes a moment in your browser, so this figure reads at most"
+        )
         notes.append(f"The text is {len(ids):,} tokens, but {why} {n_max}: only the first {n_max} were scored.")
         ids = ids[:n_max]
     return ids, notes
@@ -108,9 +117,9 @@ def scored(chosen, key: tuple):  # (start ids, ids) -> mean, per_token [n - 1] n
     with its probability."""
     start, ids = key
     logits, _ = chosen.forward(list(start + ids))  # [n_seq, n_vocab]: position t predicts token t + 1
-    logits = logits[len(start):-1]                 # the predictions of text tokens 1 .. n - 1
+    logits = logits[len(start) : -1]  # the predictions of text tokens 1 .. n - 1
     mean, per_token = cross_entropy(logits, np.array(ids[1:]))  # [n_seq - 1]
-    guesses = np.argmax(logits, axis=-1)                # [n_seq - 1]
+    guesses = np.argmax(logits, axis=-1)  # [n_seq - 1]
     log_probs = log_softmax(logits.astype(np.float64))  # [n_seq - 1, n_vocab]
     return mean, per_token, guesses, np.exp(log_probs[np.arange(len(guesses)), guesses])
 
@@ -154,16 +163,38 @@ def compute(params: dict) -> dict:
     name = p["model"]
     ids, notes = text_ids(p["text"], name)
     start = start_ids(name)
-    chips = [{"id": int(i), "segs": render_token(token_bytes(i, name)), "nl": token_bytes(i, name).endswith(b"\n"),
-              "loss": None, "loss_text": "–", "bucket": None} for i in ids]
-    result = {"tokens": chips, "n_tokens": len(ids), "n_scored": 0, "legend": legend(), "stats": None,
-              "most": [], "least": [], "model_name": model(name).name, "params": p,
-              "start": START if start else None,
-              "note": " ".join(notes) or None, "message": None}
+    chips = [
+        {
+            "id": int(i),
+            "segs": render_token(token_bytes(i, name)),
+            "nl": token_bytes(i, name).endswith(b"\n"),
+            "loss": None,
+            "loss_text": "–",
+            "bucket": None,
+        }
+        for i in ids
+    ]
+    result = {
+        "tokens": chips,
+        "n_tokens": len(ids),
+        "n_scored": 0,
+        "legend": legend(),
+        "stats": None,
+        "most": [],
+        "least": [],
+        "model_name": model(name).name,
+        "params": p,
+        "start": START if start else None,
+        "note": " ".join(notes) or None,
+        "message": None,
+    }
     if len(ids) < 2:
-        result["message"] = ("There is no text to score: type a sentence." if not ids else
-                             "This text is a single token. The loss scores each token against the model's "
-                             "prediction from the tokens before it, so it needs at least two tokens.")
+        result["message"] = (
+            "There is no text to score: type a sentence."
+            if not ids
+            else "This text is a single token. The loss scores each token against the model's "
+            "prediction from the tokens before it, so it needs at least two tokens."
+        )
         return result
 
     mean, per_token, guesses, p_guess = scored(model(name), (tuple(start), tuple(ids)))
@@ -175,25 +206,47 @@ def compute(params: dict) -> dict:
     def position(t: int) -> dict:  # t indexes per_token: token t + 1 of the text
         guess = int(guesses[t])
         loss, p_true = float(per_token[t]), float(math.exp(-per_token[t]))
-        return {"index": t + 1, "id": int(ids[t + 1]), "segs": chips[t + 1]["segs"], "loss": loss,
-                "loss_text": fixed(loss, 2), "p": p_true, "p_text": chance(p_true),
-                "guess": {"id": guess, "segs": render_token(token_bytes(guess, name)), "p": float(p_guess[t]),
-                          "p_text": chance(float(p_guess[t]))}}
+        return {
+            "index": t + 1,
+            "id": int(ids[t + 1]),
+            "segs": chips[t + 1]["segs"],
+            "loss": loss,
+            "loss_text": fixed(loss, 2),
+            "p": p_true,
+            "p_text": chance(p_true),
+            "guess": {
+                "id": guess,
+                "segs": render_token(token_bytes(guess, name)),
+                "p": float(p_guess[t]),
+                "p_text": chance(float(p_guess[t])),
+            },
+        }
 
     order = np.argsort(-per_token, kind="stable")  # most surprising first
     n = min(N_EXTREMES, len(order))
     n_bytes = sum(len(token_bytes(i, name)) for i in ids[1:])  # the bytes the scored tokens cover
     total_bits = bits_per_token(mean) * len(per_token)
-    stats = {"mean": float(mean), "perplexity": perplexity(mean), "bits_per_token": bits_per_token(mean),
-             "n_bytes": n_bytes, "bits_per_byte": total_bits / n_bytes if n_bytes else 0.0}
-    stats["text"] = {"mean": fixed(stats["mean"], 3), "perplexity": fixed(stats["perplexity"], 1),
-                     "bits_per_token": fixed(stats["bits_per_token"], 2),
-                     "bits_per_byte": fixed(stats["bits_per_byte"], 3), "n_bytes": integer(n_bytes)}
-    result.update({
-        "n_scored": len(per_token),
-        "scored_text": f"{integer(len(per_token))} predicted token{'' if len(per_token) == 1 else 's'}",
-        "stats": stats,
-        "most": [position(int(t)) for t in order[:n]],
-        "least": [position(int(t)) for t in order[::-1][:n]],
-    })
+    stats = {
+        "mean": float(mean),
+        "perplexity": perplexity(mean),
+        "bits_per_token": bits_per_token(mean),
+        "n_bytes": n_bytes,
+        "bits_per_byte": total_bits / n_bytes if n_bytes else 0.0,
+    }
+    stats["text"] = {
+        "mean": fixed(stats["mean"], 3),
+        "perplexity": fixed(stats["perplexity"], 1),
+        "bits_per_token": fixed(stats["bits_per_token"], 2),
+        "bits_per_byte": fixed(stats["bits_per_byte"], 3),
+        "n_bytes": integer(n_bytes),
+    }
+    result.update(
+        {
+            "n_scored": len(per_token),
+            "scored_text": f"{integer(len(per_token))} predicted token{'' if len(per_token) == 1 else 's'}",
+            "stats": stats,
+            "most": [position(int(t)) for t in order[:n]],
+            "least": [position(int(t)) for t in order[::-1][:n]],
+        }
+    )
     return result

@@ -18,13 +18,13 @@ from llm_core.tokenizer import render_token
 from widgetlib.fmt import css_percent, fixed, integer, signed
 
 MODEL = "models/tiny"
-MAX_TEXT_CHARS = 200    # a word or a short sentence: the strip shows one token anyway
+MAX_TEXT_CHARS = 200  # a word or a short sentence: the strip shows one token anyway
 MAX_WORD_CHARS = 100
-MAX_TOKENS_SHOWN = 32   # chips shown for the text; the position slider reaches the first 16
+MAX_TOKENS_SHOWN = 32  # chips shown for the text; the position slider reaches the first 16
 MAX_POSITION = 16
 N_NEIGHBOURS = 10
-N_SHADES = 4            # strip colours: -4..4, by value relative to the largest |value| in the row
-N_COLUMNS = 8           # numbers per row of the table under the strip
+N_SHADES = 4  # strip colours: -4..4, by value relative to the largest |value| in the row
+N_COLUMNS = 8  # numbers per row of the table under the strip
 # Cosines sum 128 float64 products; Pyodide's numpy (no BLAS) sums them in another order.
 REL_TOL = 1e-6
 
@@ -35,8 +35,12 @@ EXAMPLES = [
     {"text": "Gentlemen of the Senate", "position": 16, "a": "January", "b": ""},
     {"text": "", "a": " France", "b": " Spain"},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.model_files.load_model",
     "llm_core.embeddings.embed",
@@ -77,8 +81,10 @@ def space_tip(word: str, ids: list) -> str | None:
         return None
     spaced = model().encoding.encode(" " + word.strip())
     if len(spaced) == 1:
-        return (f"Inside a sentence this word carries a leading space: \"{' ' + word.strip()}\" is a single "
-                f"token (id {spaced[0]}).")
+        return (
+            f'Inside a sentence this word carries a leading space: "{" " + word.strip()}" is a single '
+            f"token (id {spaced[0]})."
+        )
     return None
 
 
@@ -89,7 +95,7 @@ def first_token(word: str, label: str) -> dict:
         return {"token": None, "n_tokens": 0, "message": f"The {label} is empty: type a word."}
     message = None
     if len(ids) > 1:
-        message = f"\"{word}\" is {len(ids)} tokens; the {label} uses its first, shown here."
+        message = f'"{word}" is {len(ids)} tokens; the {label} uses its first, shown here.'
     return {"token": token_view(ids[0]), "n_tokens": len(ids), "message": message, "tip": space_tip(word, ids)}
 
 
@@ -104,12 +110,17 @@ def strip(token_id: int) -> dict:
         "values": [float(v) for v in row],
         "texts": texts,
         "shades": shades.tolist(),
-        "norm": float(np.linalg.norm(row)), "norm_text": fixed(float(np.linalg.norm(row)), 3),
-        "max": float(row.max()), "max_text": signed(float(row.max()), 3), "argmax": int(row.argmax()),
-        "min": float(row.min()), "min_text": signed(float(row.min()), 3), "argmin": int(row.argmin()),
+        "norm": float(np.linalg.norm(row)),
+        "norm_text": fixed(float(np.linalg.norm(row)), 3),
+        "max": float(row.max()),
+        "max_text": signed(float(row.max()), 3),
+        "argmax": int(row.argmax()),
+        "min": float(row.min()),
+        "min_text": signed(float(row.min()), 3),
+        "argmin": int(row.argmin()),
         # the table of all the numbers: N_COLUMNS a row, each row headed by its first dimension
         "columns": [f"+{j}" for j in range(N_COLUMNS)],
-        "rows": [{"first": i, "texts": texts[i:i + N_COLUMNS]} for i in range(0, len(texts), N_COLUMNS)],
+        "rows": [{"first": i, "texts": texts[i : i + N_COLUMNS]} for i in range(0, len(texts), N_COLUMNS)],
     }
 
 
@@ -118,8 +129,9 @@ def compute(params: dict) -> dict:
     ids = model().encoding.encode(p["text"])
     position = min(p["position"], len(ids), MAX_POSITION)
     # number: the chip's position as the slider counts, from 1
-    chips = [{**token_view(i), "number": k + 1, "picked": k + 1 == position}
-             for k, i in enumerate(ids[:MAX_TOKENS_SHOWN])]
+    chips = [
+        {**token_view(i), "number": k + 1, "picked": k + 1 == position} for k, i in enumerate(ids[:MAX_TOKENS_SHOWN])
+    ]
     if len(ids) > MAX_TOKENS_SHOWN:
         notes.append(f"The text is {len(ids)} tokens: the first {MAX_TOKENS_SHOWN} are shown.")
     vector = strip(ids[position - 1]) if ids else None
@@ -130,10 +142,16 @@ def compute(params: dict) -> dict:
         ea, eb = embed([a["token"]["id"], b["token"]["id"]], table())  # [2, d_model]
         cosine = float(cosine_similarity(ea, eb))
     if a["token"]:
-        order, sims = nearest_neighbours(table()[a["token"]["id"]], table(), k=N_NEIGHBOURS,
-                                         exclude=[a["token"]["id"]])
-        neighbours = [{**token_view(i), "cosine": float(s), "cosine_text": fixed(float(s), 3),
-                       "bar": css_percent(max(float(s), 0.0))} for i, s in zip(order, sims)]
+        order, sims = nearest_neighbours(table()[a["token"]["id"]], table(), k=N_NEIGHBOURS, exclude=[a["token"]["id"]])
+        neighbours = [
+            {
+                **token_view(i),
+                "cosine": float(s),
+                "cosine_text": fixed(float(s), 3),
+                "bar": css_percent(max(float(s), 0.0)),
+            }
+            for i, s in zip(order, sims)
+        ]
     return {
         "tokens": chips,
         "n_tokens": len(ids),
@@ -141,7 +159,8 @@ def compute(params: dict) -> dict:
         "vector": vector,
         "d_model": model().cfg.d_model,
         "n_vocab": model().cfg.n_vocab,
-        "a": a, "b": b,
+        "a": a,
+        "b": b,
         "cosine": cosine,
         "cosine_text": None if cosine is None else signed(cosine, 3),
         "meter": None if cosine is None else css_percent((1 + cosine) / 2),  # the dot's place on the -1..+1 scale

@@ -39,9 +39,11 @@ DEFAULTS = {
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
     {"text": "", "show_whitespace": False},
-    {"text": "\U0001F469\u200d\U0001F469\u200d\U0001F467 e\u0301 naïve\u00a0café\r\n"
-             "\tمرحبا שלום\x00\x1b",
-     "show_whitespace": False, "show_ids": True},
+    {
+        "text": "\U0001f469\u200d\U0001f469\u200d\U0001f467 e\u0301 naïve\u00a0café\r\n\tمرحبا שלום\x00\x1b",
+        "show_whitespace": False,
+        "show_ids": True,
+    },
     {"text": "    for i in range(10):\n        print(i * 1234567)\n", "show_ids": True},
 ]
 DATA = [f"vocab/{name}.tiktoken" for name, _ in ENCODINGS if name != SMOLLM2] + [SMOLLM2_TOKENIZER]
@@ -91,15 +93,17 @@ def compute(params: dict) -> dict:
     for name, models in ENCODINGS:
         enc = encoding(name)
         ids = enc.encode(text)
-        encodings.append({
-            "name": name,
-            "models": models,
-            "n_tokens": len(ids),
-            "n_tokens_text": integer(len(ids)),
-            "chars_per_token": round(n_chars / len(ids), 2) if ids else None,
-            "chars_per_token_text": fixed(n_chars / len(ids), 2) if ids else "–",
-            "tokens": chips(enc, ids, show_whitespace),
-        })
+        encodings.append(
+            {
+                "name": name,
+                "models": models,
+                "n_tokens": len(ids),
+                "n_tokens_text": integer(len(ids)),
+                "chars_per_token": round(n_chars / len(ids), 2) if ids else None,
+                "chars_per_token_text": fixed(n_chars / len(ids), 2) if ids else "–",
+                "tokens": chips(enc, ids, show_whitespace),
+            }
+        )
     return {
         "n_chars": n_chars,
         "n_bytes": len(text.encode("utf-8")),

@@ -21,7 +21,7 @@ from widgetlib.fmt import fixed, integer, minus, signed
 
 MODEL = "models/tiny"
 AXES = ("log", "linear")
-LOG_FIRST_STEP = 10     # the log axis starts here: step 0 (the untrained model) has no logarithm
+LOG_FIRST_STEP = 10  # the log axis starts here: step 0 (the untrained model) has no logarithm
 # Plot box in SVG user units (the SVG scales to its container; the view only places these numbers).
 WIDTH, HEIGHT = 480, 300
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -35,8 +35,12 @@ EXAMPLES = [
     {"step": "1456", "axis": "log"},
 ]
 DATA = ["models/tiny/curves.json", "models/tiny/config.json"]
-CODE = ["llm_core.model_files.read_model_file", "llm_core.loss.perplexity", "llm_core.model.n_params",
-        "llm_core.scaling.training_flops"]
+CODE = [
+    "llm_core.model_files.read_model_file",
+    "llm_core.loss.perplexity",
+    "llm_core.model.n_params",
+    "llm_core.scaling.training_flops",
+]
 
 
 @functools.cache
@@ -62,8 +66,7 @@ def last_step() -> int:
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped."""
     p = {**DEFAULTS, **params}
-    return {"step": as_int("step", p["step"], 0, last_step()),
-            "axis": as_choice("axis", p["axis"], AXES)}
+    return {"step": as_int("step", p["step"], 0, last_step()), "axis": as_choice("axis", p["axis"], AXES)}
 
 
 def y_range() -> tuple:
@@ -93,8 +96,9 @@ def point(step: float, loss: float, axis: str) -> list:
 
 def line(curve: dict, axis: str) -> list:  # -> [n_points] of [x, y]
     """A logged curve in SVG units; on the log axis, points before LOG_FIRST_STEP are left out."""
-    return [point(s, l, axis) for s, l in zip(curve["step"], curve["loss"])
-            if axis == "linear" or s >= LOG_FIRST_STEP]
+    return [
+        point(s, loss, axis) for s, loss in zip(curve["step"], curve["loss"]) if axis == "linear" or s >= LOG_FIRST_STEP
+    ]
 
 
 def points(line_xy: list) -> str:
@@ -114,20 +118,33 @@ def axes(axis: str) -> dict:
         steps = range(0, last_step() + 1, 1000)
         x_ticks = [{"at": round(x_of(s, axis), 2), "label": f"{s:,}", "major": True} for s in steps]
     else:
-        steps = [m * 10 ** e for e in range(1, 4) for m in (1, 2, 5)] + [10_000]
-        x_ticks = [{"at": round(x_of(s, axis), 2), "label": f"{s:,}" if str(s)[0] == "1" else "",
-                    "major": str(s)[0] == "1"} for s in steps if s <= last_step()]
+        steps = [m * 10**e for e in range(1, 4) for m in (1, 2, 5)] + [10_000]
+        x_ticks = [
+            {"at": round(x_of(s, axis), 2), "label": f"{s:,}" if str(s)[0] == "1" else "", "major": str(s)[0] == "1"}
+            for s in steps
+            if s <= last_step()
+        ]
         x_ticks.append({"at": round(x_of(last_step(), axis), 2), "label": f"{last_step():,}", "major": True})
     for t in x_ticks:
-        t["end"] = bottom + (5 if t["major"] else 3)   # a major tick mark is longer
+        t["end"] = bottom + (5 if t["major"] else 3)  # a major tick mark is longer
     lo, hi = y_range()
     y_ticks = [{"at": round(y_of(n), 2), "text_y": round(y_of(n) + 4, 2), "label": str(n)} for n in range(lo, hi + 1)]
-    return {"x": x_ticks, "y": y_ticks, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
-            "bottom": bottom, "width": WIDTH, "height": HEIGHT, "viewbox": f"0 0 {WIDTH} {HEIGHT}",
-            "y_text_x": LEFT - 6, "x_text_y": bottom + 17,           # where the tick labels sit
-            "x_title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 4},
-            "y_title": {"x": LEFT + 4, "y": TOP + 10},
-            "x_label": "training step" + (" (log scale)" if axis == "log" else "")}
+    return {
+        "x": x_ticks,
+        "y": y_ticks,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": bottom,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        "y_text_x": LEFT - 6,
+        "x_text_y": bottom + 17,  # where the tick labels sit
+        "x_title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 4},
+        "y_title": {"x": LEFT + 4, "y": TOP + 10},
+        "x_label": "training step" + (" (log scale)" if axis == "log" else ""),
+    }
 
 
 def nearest(curve: dict, step: int) -> int:
@@ -139,8 +156,13 @@ def reading(curve: dict, step: int, axis: str) -> dict:
     i = nearest(curve, step)
     s, loss = curve["step"][i], curve["loss"][i]
     visible = axis == "linear" or s >= LOG_FIRST_STEP
-    return {"step": s, "tokens": curve["tokens"][i], "loss": loss, "perplexity": perplexity(loss),
-            "at": point(s, loss, axis) if visible else None}
+    return {
+        "step": s,
+        "tokens": curve["tokens"][i],
+        "loss": loss,
+        "perplexity": perplexity(loss),
+        "at": point(s, loss, axis) if visible else None,
+    }
 
 
 def sci(x: float) -> str:
@@ -148,33 +170,61 @@ def sci(x: float) -> str:
     if x == 0:
         return "0"
     exponent = math.floor(math.log10(x))
-    return f"{x / 10 ** exponent:.1f} × 10{str(exponent).translate(SUPERSCRIPTS)}"
+    return f"{x / 10**exponent:.1f} × 10{str(exponent).translate(SUPERSCRIPTS)}"
 
 
 def readout(step: int, tokens: int, train: dict, val: dict, params_count: int, flops: float) -> list:
     """The sentence above the plot, as parts (the numbers in bold are marked strong)."""
     return [
-        {"text": "Step "}, {"text": integer(step), "strong": True},
+        {"text": "Step "},
+        {"text": integer(step), "strong": True},
         {"text": f" ({integer(tokens)} training tokens seen). Training loss "},
         {"text": fixed(train["loss"], 3), "strong": True},
-        {"text": f" nats, perplexity {fixed(train['perplexity'], 1)} (logged at step {integer(train['step'])}); "
-                 "validation loss "},
+        {
+            "text": f" nats, perplexity {fixed(train['perplexity'], 1)} (logged at step {integer(train['step'])}); "
+            "validation loss "
+        },
         {"text": fixed(val["loss"], 3), "strong": True},
-        {"text": f" nats, perplexity {fixed(val['perplexity'], 1)} (measured at step {integer(val['step'])}). "
-                 f"Validation minus training: {signed(val['loss'] - train['loss'], 3)} nats. So far: "
-                 f"{fixed(tokens / params_count, 2)} training tokens per parameter ({integer(params_count)} "
-                 f"parameters), about {sci(flops)} floating-point operations (6 × parameters × tokens)."},
+        {
+            "text": f" nats, perplexity {fixed(val['perplexity'], 1)} (measured at step {integer(val['step'])}). "
+            f"Validation minus training: {signed(val['loss'] - train['loss'], 3)} nats. So far: "
+            f"{fixed(tokens / params_count, 2)} training tokens per parameter ({integer(params_count)} "
+            f"parameters), about {sci(flops)} floating-point operations (6 × parameters × tokens)."
+        },
     ]
 
 
 def table_rows(first: dict, checkpoints: list) -> list:
     """The checkpoint table: the untrained model, then every checkpoint, each cell as text."""
+
     def one_decimal(x):
         return minus(f"{x:,.1f}")
-    rows = [{"cells": [integer(first["step"]), "0", fixed(first["loss"], 3), one_decimal(first["perplexity"]),
-                       "untrained"], "selected": False}]
-    rows += [{"cells": [integer(k["step"]), integer(k["tokens"]), fixed(k["val_loss"], 3),
-                        one_decimal(k["perplexity"]), k["format"]], "selected": k["selected"]} for k in checkpoints]
+
+    rows = [
+        {
+            "cells": [
+                integer(first["step"]),
+                "0",
+                fixed(first["loss"], 3),
+                one_decimal(first["perplexity"]),
+                "untrained",
+            ],
+            "selected": False,
+        }
+    ]
+    rows += [
+        {
+            "cells": [
+                integer(k["step"]),
+                integer(k["tokens"]),
+                fixed(k["val_loss"], 3),
+                one_decimal(k["perplexity"]),
+                k["format"],
+            ],
+            "selected": k["selected"],
+        }
+        for k in checkpoints
+    ]
     return rows
 
 
@@ -188,13 +238,22 @@ def compute(params: dict) -> dict:
     checkpoints = []
     for k in c["checkpoints"]:
         x, y = point(k["step"], k["val_loss"], axis)
-        checkpoints.append({
-            "step": k["step"], "tokens": k["tokens"], "file": k["file"], "format": k["format"],
-            "val_loss": k["val_loss"], "perplexity": perplexity(k["val_loss"]), "at": [x, y],
-            # the diamond: an 8-unit square centred on the point, turned 45 degrees about it
-            "corner": [f"{x - 4:.2f}", f"{y - 4:.2f}"], "rotate": f"rotate(45 {svg_number(x)} {svg_number(y)})",
-            "title": f"checkpoint at step {integer(k['step'])}: validation loss {fixed(k['val_loss'], 3)}",
-            "selected": k["step"] == val["step"]})
+        checkpoints.append(
+            {
+                "step": k["step"],
+                "tokens": k["tokens"],
+                "file": k["file"],
+                "format": k["format"],
+                "val_loss": k["val_loss"],
+                "perplexity": perplexity(k["val_loss"]),
+                "at": [x, y],
+                # the diamond: an 8-unit square centred on the point, turned 45 degrees about it
+                "corner": [f"{x - 4:.2f}", f"{y - 4:.2f}"],
+                "rotate": f"rotate(45 {svg_number(x)} {svg_number(y)})",
+                "title": f"checkpoint at step {integer(k['step'])}: validation loss {fixed(k['val_loss'], 3)}",
+                "selected": k["step"] == val["step"],
+            }
+        )
     first = {"step": c["val"]["step"][0], "loss": c["val"]["loss"][0], "perplexity": perplexity(c["val"]["loss"][0])}
     last = {"step": last_step(), "train": c["train"]["loss"][-1], "val": c["val"]["loss"][-1]}
     train_line, val_line = line(c["train"], axis), line(c["val"], axis)
@@ -203,9 +262,11 @@ def compute(params: dict) -> dict:
     return {
         "params": p,
         "axes": axes(axis),
-        "aria_label": (f"Loss against training step: the validation loss falls from {fixed(first['loss'], 2)} nats "
-                       f"at initialisation to {fixed(last['val'], 2)} at step {integer(last['step'])}, the training "
-                       f"loss to {fixed(last['train'], 2)}; the cursor is at step {integer(step)}"),
+        "aria_label": (
+            f"Loss against training step: the validation loss falls from {fixed(first['loss'], 2)} nats "
+            f"at initialisation to {fixed(last['val'], 2)} at step {integer(last['step'])}, the training "
+            f"loss to {fixed(last['train'], 2)}; the cursor is at step {integer(step)}"
+        ),
         "readout": readout(step, step * tokens_per_step, train, val, params_count, flops),
         "train_line": train_line,
         "val_line": val_line,
@@ -213,9 +274,14 @@ def compute(params: dict) -> dict:
         "val_points": points(val_line),
         "checkpoints": checkpoints,
         "table": table_rows(first, checkpoints),
-        "reference": {"loss": uniform, "perplexity": n_vocab(), "y": ref_y,
-                      "label_x": WIDTH - RIGHT - 2, "label_y": round(ref_y - 4, 2),
-                      "label": f"uniform guess: ln {n_vocab():,} = {uniform:.2f}"},
+        "reference": {
+            "loss": uniform,
+            "perplexity": n_vocab(),
+            "y": ref_y,
+            "label_x": WIDTH - RIGHT - 2,
+            "label_y": round(ref_y - 4, 2),
+            "label": f"uniform guess: ln {n_vocab():,} = {uniform:.2f}",
+        },
         "cursor": round(x_of(step, axis), 2),
         "step": step,
         "tokens": step * tokens_per_step,
@@ -231,6 +297,10 @@ def compute(params: dict) -> dict:
         "last": last,
         "n_train_points": len(c["train"]["step"]),
         "n_val_points": len(c["val"]["step"]),
-        "note": (f"Step {step} is left of the log axis, which starts at step {LOG_FIRST_STEP}: switch to the "
-                 "linear axis to see it." if axis == "log" and step < LOG_FIRST_STEP else None),
+        "note": (
+            f"Step {step} is left of the log axis, which starts at step {LOG_FIRST_STEP}: switch to the "
+            "linear axis to see it."
+            if axis == "log" and step < LOG_FIRST_STEP
+            else None
+        ),
     }

@@ -21,7 +21,7 @@ from widgetlib.fmt import css_percent, fixed, integer
 MODEL = "models/tiny"
 MAX_WORD_CHARS = 100
 N_RESULTS = 10
-N_RAW = 5               # nearest tokens shown with A, B and C left in
+N_RAW = 5  # nearest tokens shown with A, B and C left in
 # Cosines sum 128 float64 products; Pyodide's numpy (no BLAS) sums them in another order.
 REL_TOL = 1e-6
 FIELDS = [("a", "A"), ("b", "B"), ("c", "C")]
@@ -33,8 +33,12 @@ EXAMPLES = [
     {"a": " February", "b": " January", "c": " March", "expect": " April"},
     {"a": "king", "b": " man", "c": "", "expect": ""},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.embeddings.embed",
     "llm_core.embeddings.cosine_similarity",
@@ -71,41 +75,57 @@ def field_token(word: str, label: str) -> dict:
     ids = model().encoding.encode(word)
     if not ids:
         return {"token": None, "message": f"{label} is empty: type a word."}
-    message = f"\"{word}\" is {len(ids)} tokens; {label} uses the first." if len(ids) > 1 else None
+    message = f'"{word}" is {len(ids)} tokens; {label} uses the first.' if len(ids) > 1 else None
     if len(ids) > 1 and not word[0].isspace():
         spaced = model().encoding.encode(" " + word.strip())
         if len(spaced) == 1:
-            message += f" With a leading space, \"{' ' + word.strip()}\" is one token."
+            message += f' With a leading space, "{" " + word.strip()}" is one token.'
     return {"token": token_view(ids[0]), "message": message}
 
 
 def scored(token_id: int, cosine: float, **extra) -> dict:
     """A token with its cosine, as a number and as the view writes it (with its bar's width)."""
-    return {**token_view(token_id), "cosine": float(cosine), "cosine_text": fixed(float(cosine), 3),
-            "bar": css_percent(max(float(cosine), 0.0)), **extra}
+    return {
+        **token_view(token_id),
+        "cosine": float(cosine),
+        "cosine_text": fixed(float(cosine), 3),
+        "bar": css_percent(max(float(cosine), 0.0)),
+        **extra,
+    }
 
 
 def compute(params: dict) -> dict:
     p, notes = read_params(params)
     fields = {key: field_token(p[key], label) for key, label in FIELDS}
     expect = field_token(p["expect"], "the expected token") if p["expect"].strip() else None
-    result = {"fields": [{"key": key, "label": label, **fields[key]} for key, label in FIELDS],
-              "expect": expect, "results": [], "raw": [], "input_cosines": [], "expect_rank": None,
-              "expect_cosine": None, "params": p, "note": " ".join(notes) or None, "message": None}
+    result = {
+        "fields": [{"key": key, "label": label, **fields[key]} for key, label in FIELDS],
+        "expect": expect,
+        "results": [],
+        "raw": [],
+        "input_cosines": [],
+        "expect_rank": None,
+        "expect_cosine": None,
+        "params": p,
+        "note": " ".join(notes) or None,
+        "message": None,
+    }
     if any(f["token"] is None for f in fields.values()):
         result["message"] = "Fill in A, B and C: the sum needs a token from each."
         return result
 
     ids = [fields[key]["token"]["id"] for key, _ in FIELDS]
-    a, b, c = embed(ids, table())                       # 3 x [d_model]
-    target = a - b + c                                  # [d_model]
+    a, b, c = embed(ids, table())  # 3 x [d_model]
+    target = a - b + c  # [d_model]
     order, sims = nearest_neighbours(target, table(), k=N_RESULTS, exclude=ids)
     wanted = expect["token"]["id"] if expect and expect["token"] else None
     result["results"] = [scored(i, s, expected=int(i) == wanted) for i, s in zip(order, sims)]
     raw, raw_sims = nearest_neighbours(target, table(), k=N_RAW)
     # after: the punctuation that follows each token in the sentence that lists them
-    result["raw"] = [scored(i, s, input=int(i) in ids, after="." if k == len(raw) - 1 else ", ")
-                     for k, (i, s) in enumerate(zip(raw, raw_sims))]
+    result["raw"] = [
+        scored(i, s, input=int(i) in ids, after="." if k == len(raw) - 1 else ", ")
+        for k, (i, s) in enumerate(zip(raw, raw_sims))
+    ]
     result["input_cosines"] = [float(s) for s in cosine_similarity(np.stack([a, b, c]), target)]
     result["input_cosines_text"] = [fixed(s, 3) for s in result["input_cosines"]]
     if expect and expect["token"]:

@@ -13,8 +13,7 @@ import numpy as np
 
 from llm_core.controls import as_choice, as_int
 from llm_core.model_files import load_model
-from llm_core.quantization import (dequantize, quantize_absmax, quantized_bytes, to_bf16,
-                                   to_fp16)
+from llm_core.quantization import dequantize, quantize_absmax, quantized_bytes, to_bf16, to_fp16
 from widgetlib.fmt import fixed, integer, minus, percent, sci
 
 MODEL = "models/tiny"
@@ -25,7 +24,7 @@ GROUP_SIZES = [32, 64, 128]
 # Scales counted as fp16, 2 bytes each, as llama.cpp stores them (quantize_absmax keeps them in float32 here;
 # rounding a scale to fp16 moves each value by at most 2^-11 of itself, far below the rounding error).
 SCALE_BYTES = 2
-N_BINS = 41      # odd: one bin is centred on 0
+N_BINS = 41  # odd: one bin is centred on 0
 # Histogram boxes in SVG user units (the SVG scales to its container; the view only places these numbers).
 WIDTH, HEIGHT = 320, 150
 LEFT, RIGHT, TOP, BOTTOM = 44, 10, 10, 30
@@ -38,8 +37,12 @@ EXAMPLES = [
     {"layer": 2, "matrix": "wk", "format": "bf16"},
     {"layer": 3, "matrix": "wv", "format": "int4", "granularity": "group-wise", "group_size": 128},
 ]
-DATA = ["models/tiny/config.json", "models/tiny/weights.npz", "models/tiny/tokenizer.json",
-        "models/tiny/vocab.tiktoken"]
+DATA = [
+    "models/tiny/config.json",
+    "models/tiny/weights.npz",
+    "models/tiny/tokenizer.json",
+    "models/tiny/vocab.tiktoken",
+]
 CODE = [
     "llm_core.quantization.quantize_absmax",
     "llm_core.quantization.dequantize",
@@ -48,8 +51,16 @@ CODE = [
     "llm_core.quantization.to_fp16",
     "llm_core.quantization.to_bf16",
 ]
-LABELS = {"wq": "query projection", "wk": "key projection", "wv": "value projection", "wo": "attention output",
-          "w_gate": "SwiGLU gate", "w_up": "SwiGLU up", "w_down": "SwiGLU down", "tok_emb": "embedding table"}
+LABELS = {
+    "wq": "query projection",
+    "wk": "key projection",
+    "wv": "value projection",
+    "wo": "attention output",
+    "w_gate": "SwiGLU gate",
+    "w_up": "SwiGLU up",
+    "w_down": "SwiGLU down",
+    "tok_emb": "embedding table",
+}
 
 
 @functools.cache
@@ -71,7 +82,7 @@ def read_params(params: dict) -> dict:
 
 def group_size(value) -> int:
     """The group-size menu's value: 32, 64 or 128 (a select sends "32")."""
-    return as_choice("group_size", as_int("group_size", value, 0, 10 ** 6), GROUP_SIZES)
+    return as_choice("group_size", as_int("group_size", value, 0, 10**6), GROUP_SIZES)
 
 
 def weight_name(layer: int, matrix: str) -> str:
@@ -85,19 +96,43 @@ def histogram(values: np.ndarray, limit: float) -> dict:  # [n] -> counts and SV
     top = max(int(counts.max()), 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     bar_w = plot_w / N_BINS
-    bars = [{"x": round(LEFT + i * bar_w, 2), "w": round(bar_w, 2),
-             "y": round(TOP + plot_h * (1 - c / top), 2), "h": round(plot_h * c / top, 2), "count": int(c)}
-            for i, c in enumerate(counts)]
-    x_ticks = [{"at": round(LEFT + plot_w * f, 2), "label": minus(f"{v:.2g}"), "anchor": anchor}
-               for f, v, anchor in ((0, -limit, "start"), (0.5, 0.0, "middle"), (1, limit, "end"))]
-    return {"bars": bars, "max_count": top, "max_count_text": integer(top), "limit": float(limit),
-            "bin_width": float(edges[1] - edges[0]),
-            "x_ticks": x_ticks, "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
-            "top": TOP, "bottom": HEIGHT - BOTTOM, "viewbox": f"0 0 {WIDTH} {HEIGHT}",
-            # where the view puts text: tick labels under the axis, the count and its name at the top
-            # left, the unit under the middle
-            "tick_y": HEIGHT - BOTTOM + 13, "count_x": LEFT - 4, "name_x": LEFT + 4, "name_y": TOP + 8,
-            "unit_x": (LEFT + WIDTH - RIGHT) / 2, "unit_y": HEIGHT - 2}
+    bars = [
+        {
+            "x": round(LEFT + i * bar_w, 2),
+            "w": round(bar_w, 2),
+            "y": round(TOP + plot_h * (1 - c / top), 2),
+            "h": round(plot_h * c / top, 2),
+            "count": int(c),
+        }
+        for i, c in enumerate(counts)
+    ]
+    x_ticks = [
+        {"at": round(LEFT + plot_w * f, 2), "label": minus(f"{v:.2g}"), "anchor": anchor}
+        for f, v, anchor in ((0, -limit, "start"), (0.5, 0.0, "middle"), (1, limit, "end"))
+    ]
+    return {
+        "bars": bars,
+        "max_count": top,
+        "max_count_text": integer(top),
+        "limit": float(limit),
+        "bin_width": float(edges[1] - edges[0]),
+        "x_ticks": x_ticks,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        # where the view puts text: tick labels under the axis, the count and its name at the top
+        # left, the unit under the middle
+        "tick_y": HEIGHT - BOTTOM + 13,
+        "count_x": LEFT - 4,
+        "name_x": LEFT + 4,
+        "name_y": TOP + 8,
+        "unit_x": (LEFT + WIDTH - RIGHT) / 2,
+        "unit_y": HEIGHT - 2,
+    }
 
 
 def grid_lines(hist: dict, absmax: float, bits: int) -> list:  # -> x positions (SVG units) of the grid
@@ -132,8 +167,10 @@ def quantize(w: np.ndarray, p: dict):  # -> w_hat, error, bits, n_scales, notes
         group = p["group_size"]
         if w.shape[-1] % group:  # wk / wv are 64 wide: a group of 128 cannot fit in a row
             group = w.shape[-1]
-            notes.append(f"Rows of this matrix hold {w.shape[-1]} weights, so groups of {p['group_size']} do "
-                         f"not fit: one group per row of {group} is used.")
+            notes.append(
+                f"Rows of this matrix hold {w.shape[-1]} weights, so groups of {p['group_size']} do "
+                f"not fit: one group per row of {group} is used."
+            )
         q, scales, error = quantize_absmax(w, bits, group_size=group)
     return dequantize(q, scales).astype(np.float32), error, bits, int(np.size(scales)), notes
 
@@ -147,11 +184,19 @@ def texts(r: dict) -> dict:
     """Every number the figure prints, formatted."""
     e, n_scales = r["error"], r["n_scales"]
     scales = f" ({integer(n_scales)} scale{'' if n_scales == 1 else 's'}: {integer(r['bytes_scales'])} bytes)"
-    return {"n_weights": integer(r["n_weights"]), "absmax": fixed(r["absmax"], 4), "absmax_3": fixed(r["absmax"], 3),
-            "rms": fixed(r["rms"], 4), "max_abs": small(e["max_abs"]), "rmse": small(e["rmse"]),
-            "relative": percent(e["relative"], 2), "bytes_fp32": integer(r["bytes_fp32"]),
-            "bytes_after": integer(r["bytes_after"]) + (scales if r["integer"] else ""),
-            "bits_per_weight": f"{r['bits_per_weight']:.3g}", "ratio": fixed(r["ratio"], 2)}
+    return {
+        "n_weights": integer(r["n_weights"]),
+        "absmax": fixed(r["absmax"], 4),
+        "absmax_3": fixed(r["absmax"], 3),
+        "rms": fixed(r["rms"], 4),
+        "max_abs": small(e["max_abs"]),
+        "rmse": small(e["rmse"]),
+        "relative": percent(e["relative"], 2),
+        "bytes_fp32": integer(r["bytes_fp32"]),
+        "bytes_after": integer(r["bytes_after"]) + (scales if r["integer"] else ""),
+        "bits_per_weight": f"{r['bits_per_weight']:.3g}",
+        "ratio": fixed(r["ratio"], 2),
+    }
 
 
 def compute(params: dict) -> dict:
@@ -164,8 +209,10 @@ def compute(params: dict) -> dict:
     fp32 = quantized_bytes(w.size, 32)
     after = quantized_bytes(w.size, bits, n_scales, SCALE_BYTES)
     if error["max_abs"] == 0:
-        notes.append("Every weight came back exactly: the tiny model’s weights are shipped in fp16, so they "
-                     "already are fp16 numbers and rounding to fp16 changes nothing.")
+        notes.append(
+            "Every weight came back exactly: the tiny model’s weights are shipped in fp16, so they "
+            "already are fp16 numbers and rounding to fp16 changes nothing."
+        )
     integer = p["format"].startswith("int")
     weights = histogram(w, absmax)
     result = {
@@ -181,7 +228,7 @@ def compute(params: dict) -> dict:
         "error": {key: float(error[key]) for key in ("max_abs", "mean_abs", "rmse", "relative")},
         "bits": bits,
         "integer": integer,
-        "n_levels": 2 ** bits - 1 if integer else None,  # the symmetric grid: -qmax..qmax
+        "n_levels": 2**bits - 1 if integer else None,  # the symmetric grid: -qmax..qmax
         "n_scales": n_scales,
         "bytes_fp32": fp32,
         "bytes_after": after,

@@ -96,16 +96,25 @@ def load_model_step(relpath: str, cancel: bool = False) -> str:
     except (ValueError, MemoryError, OSError) as e:
         _loading.pop(relpath, None)
         if isinstance(e, MemoryError):
-            return json.dumps({"error": "this device could not give Python enough memory to hold the model "
-                                        "(it needs about 0.6 GB)."})
+            return json.dumps(
+                {"error": "this device could not give Python enough memory to hold the model (it needs about 0.6 GB)."}
+            )
         return json.dumps({"error": str(e)})
     if model is None:
         return json.dumps({"done": done, "total": total})
     del _loading[relpath]
-    return json.dumps({"done": done, "total": total, "model": {
-        "name": model.name, "params": llm_core.model.n_params(model.cfg),
-        "params_text": f"{model.name}, {llm_core.model.n_params(model.cfg) / 1e6:.0f}M parameters, "
-                       f"{model.cfg.n_layer} layers"}})
+    return json.dumps(
+        {
+            "done": done,
+            "total": total,
+            "model": {
+                "name": model.name,
+                "params": llm_core.model.n_params(model.cfg),
+                "params_text": f"{model.name}, {llm_core.model.n_params(model.cfg) / 1e6:.0f}M parameters, "
+                f"{model.cfg.n_layer} layers",
+            },
+        }
+    )
 
 
 def check_model_file(head, file_size) -> str:
