@@ -9,6 +9,8 @@ m answers of L tokens from a real model on a real accelerator: `llm_core.serving
 bounds, one answer alone and all m decoded together as a batch, and the rental cost at a price the reader sets.
 """
 
+import functools
+
 from llm_core.configs import CONFIGS, parameter_count, weights_bytes
 from llm_core.controls import as_choice, as_int, as_number
 from llm_core.kv_cache import kv_bytes_per_token
@@ -158,6 +160,25 @@ def vote_sentence(p: float, m: int, wrong: str, majority: float, any_right: floa
     )
 
 
+@functools.lru_cache(maxsize=128)  # keyed by two controls: bounded; moving n, c, k or the cost's controls reuses it
+def vote_curve(
+    p: float, wrong: int | None
+) -> tuple[float, ...]:  # -> [MAX_VOTES]: P(majority right) for m = 1..MAX_VOTES
+    return tuple(majority_accuracy(p, m, wrong) for m in range(1, MAX_VOTES + 1))
+
+
+@functools.lru_cache(maxsize=64)  # keyed by the cost's controls: bounded
+def decode_runs(model: str, hardware: str, n_out: int, m: int) -> tuple[dict, dict]:
+    """serving.simulate for one answer and for m answers batched (each a decode step per token)."""
+    cfg, hw = CONFIGS[model], HARDWARE[hardware]
+    n_params = parameter_count(cfg)["total"]
+    w_bytes, kv = weights_bytes(cfg, bits=16), kv_bytes_per_token(cfg, 2)
+    return (
+        simulate(n_params, w_bytes, kv, PROMPT_TOKENS, n_out, 1, hw),
+        simulate(n_params, w_bytes, kv, PROMPT_TOKENS, n_out, m, hw),
+    )
+
+
 def cost(p: dict) -> dict:
     """The time and rental cost of one answer of p['tokens'] tokens, and of m answers batched together."""
     cfg, hw = CONFIGS[p["model"]], HARDWARE[p["hardware"]]
@@ -168,10 +189,7 @@ def cost(p: dict) -> dict:
             f"{cfg.name} reads at most {integer(cfg.n_ctx)} positions: each answer stops at "
             f"{integer(n_out)} tokens after the {PROMPT_TOKENS}-token question."
         )
-    n_params = parameter_count(cfg)["total"]
-    w_bytes, kv = weights_bytes(cfg, bits=16), kv_bytes_per_token(cfg, 2)
-    one = simulate(n_params, w_bytes, kv, PROMPT_TOKENS, n_out, 1, hw)
-    batch = simulate(n_params, w_bytes, kv, PROMPT_TOKENS, n_out, p["m"], hw)
+    one, batch = decode_runs(p["model"], p["hardware"], n_out, p["m"])
     if not batch["fits"]:
         notes.append(
             f"Weights and {p['m']} KV caches need {fixed(batch['memory_bytes'] / 1e9, 1)} GB, more than the "
@@ -225,7 +243,7 @@ def compute(params: dict) -> dict:
     wrong = None if p["wrong"] == "different" else int(p["wrong"])
     unbiased = [pass_at_k(n, c, j) for j in range(1, n + 1)]
     plug_in = [1 - (1 - c / n) ** j for j in range(1, n + 1)]  # the biased estimate Chen et al. warn against
-    votes = [majority_accuracy(p["p"], j, wrong) for j in range(1, MAX_VOTES + 1)]
+    votes = vote_curve(p["p"], wrong)
     any_right = [1 - (1 - p["p"]) ** j for j in range(1, MAX_VOTES + 1)]
     spend = cost(p)
     return {
@@ -248,7 +266,7 @@ def compute(params: dict) -> dict:
         "vote_text": vote_sentence(p["p"], m, WRONG[p["wrong"]], votes[m - 1], any_right[m - 1]),
         "vote_plot": plot(
             [
-                {"class": "pk-unbiased", "label": "majority vote right", "values": votes},
+                {"class": "pk-unbiased", "label": "majority vote right", "values": list(votes)},
                 {"class": "pk-plugin", "label": "at least one right, 1 − (1 − p)^m", "values": any_right},
             ],
             m,
