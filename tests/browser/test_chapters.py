@@ -20,7 +20,10 @@ tests run on it one after the other, in the order they are written here:
    test_robustness.py's strange text, each result waited for: ranges change the output, the figure
    stays live and shows nothing of BAD_ON_SCREEN (NaN, undefined, a traceback...), reader text never
    becomes markup or runs as script; then each of the widget's buttons pressed. The controls are then
-   put back as the page opened. This sweep is also test_robustness.py's warm-up on this visit.
+   put back as the page opened. This sweep is also test_robustness.py's warm-up on this visit;
+7. for every widget with a text field: after odd typed text, light and dark, no colour-contrast finding
+   by axe, and every chip mark (· → ↵ and hex bytes, which axe leaves undecided) at 4.5:1 or more
+   against the shade behind it.
 
 Then test_robustness.py's sweep runs on the same visit, and so do test_pages.py's, test_model.py's and
 test_tokenization.py's tests that ask for the `chapter` of their page (conftest.py's collection hook puts
@@ -31,6 +34,7 @@ next test.
 """
 
 import json
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -357,3 +361,74 @@ def test_every_control_at_min_middle_max_changes_the_output_without_errors(chapt
     chapter.swept.add(name)
     fail_with(problems)
     assert page.watch.errors == [], f"{where}: console errors"
+
+
+# -- 7: the figures stay readable with the reader's own text -------------------------------------------
+
+# Spaces, a tab, a line break, accents, an emoji and a superscript: each becomes a chip with its own marks
+# (· → ↵, hex for part of a character), which land on every shade a figure uses.
+TYPED = "the  the\tend\n  ¿Qué? naïve 🙂 x² "
+TEXT_WIDGET_PAGES = [
+    (page, name)
+    for page, name in WIDGET_PAGES
+    if re.search(r'type="text"|<textarea', (WIDGETS[name].folder / f"{name}.html").read_text(encoding="utf-8"))
+]
+# axe leaves a one-character mark's contrast "incomplete" (too short to tell it is text), so the marks
+# are measured here: each mark's colour against the first opaque background behind it (alpha composited),
+# WCAG's relative luminance, at least 4.5:1.
+MARK_CONTRAST = """(fig) => {
+  const rgba = (s) => (s.match(/[\\d.]+/g) || [0, 0, 0, 0]).map(Number).concat([1]).slice(0, 4);
+  const over = (top, bottom) => top.slice(0, 3).map((c, i) => c * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] === 1) break; }
+    }
+    return layers.reverse().reduce((below, c) => over(c, below), [255, 255, 255, 1]);
+  };
+  const lum = (c) => c.slice(0, 3).map((v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const bad = [];
+  for (const m of fig.querySelectorAll(".widget-output .tok-w, .widget-output .tok-x")) {
+    const bg = background(m), fg = over(rgba(getComputedStyle(m).color), bg);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) bad.push([m.textContent, m.parentElement.closest("[class]").className, ratio.toFixed(2)]);
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("chapter, name", TEXT_WIDGET_PAGES, indirect=["chapter"])
+def test_typed_text_keeps_every_colour_contrast_in_light_and_dark(chapter, name):
+    """After the reader typed odd text, light then dark: axe's colour-contrast rule on the figure, and the
+    chips' marks (which axe cannot judge) measured by MARK_CONTRAST. The default state is checked above,
+    but typed text brings marks and shades the defaults may not show."""
+    page = chapter.watch.live()
+    fig = page.locator(f'figure[data-widget="{name}"]').first
+    initial = fig.evaluate(CONTROL_STATE)
+    fig.locator('input[type="text"][data-param], textarea[data-param]').first.fill(TYPED)
+    wait_idle(page, name)
+    problems = []
+    try:
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            results = AXE.run(
+                page,
+                context="#" + fig.get_attribute("id"),
+                options={"runOnly": {"type": "rule", "values": ["color-contrast"]}},
+            )
+            for v in results.response["violations"]:
+                problems += [
+                    f"{chapter.path}: {name} ({scheme}): {n['target']}: {n['failureSummary']}"[:300] for n in v["nodes"]
+                ]
+            problems += [
+                f"{chapter.path}: {name} ({scheme}): mark {text!r} in .{cls.split()[0]}: {ratio}:1"
+                for text, cls, ratio in fig.evaluate(MARK_CONTRAST)
+            ]
+    finally:
+        page.emulate_media(color_scheme="light")
+        fig.evaluate(RESTORE, initial)
+        wait_idle(page, name)
+    fail_with(sorted(set(problems)))
