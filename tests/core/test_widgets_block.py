@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from llm_core.activations import softmax
+from llm_core.tokenizer import without_surrogates
 from llm_core.configs import CONFIGS, parameter_count
 from llm_core.ffn import swiglu
 from llm_core.model import n_params
@@ -287,7 +288,16 @@ def test_empty_and_huge_prompts(widget):
 @pytest.mark.parametrize("widget", PROMPTS, ids=lambda w: w.__name__)
 @pytest.mark.parametrize("text", ["👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "\n\n\t"])
 def test_awkward_text(widget, text):
-    run(widget, prompt=text)
+    """Odd text reaches the block as the model's own tokens (a lone surrogate as U+FFFD), one figure row each."""
+    ids = block_walk.model().encoding.encode(without_surrogates(text))
+    r = run(widget, prompt=text)
+    shown = r["tokens"] if widget is block_walk else r["rows"]
+    assert [t["id"] for t in shown] == ids and r["n_tokens"] == len(ids)
+    if widget is logit_lens:
+        assert all(row["position"] == i for i, row in enumerate(r["rows"]))
+        assert [row["next"] for row in r["rows"][:-1]] == [
+            {**row["next"], "id": i} for row, i in zip(r["rows"], ids[1:])
+        ]
 
 
 @pytest.mark.parametrize("widget", PROMPTS, ids=lambda w: w.__name__)

@@ -14,6 +14,7 @@ import pytest
 from llm_core.activations import silu
 from llm_core.ffn import swiglu
 from llm_core.norms import rms_norm
+from llm_core.tokenizer import without_surrogates
 from tests.tolerances import (
     abs_matmul,
     are_top,
@@ -230,7 +231,17 @@ def test_swiglu_ffn_empty_and_long_prompts():
 
 @pytest.mark.parametrize("text", ["👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "\n\n\t"])
 def test_swiglu_ffn_awkward_text(text):
-    run(swiglu_ffn, prompt=text, position=3)
+    """Odd text reaches the FFN as the model's own tokens, and the figure's numbers are the FFN's for that token."""
+    tiny = swiglu_ffn.model()
+    ids = tiny.encoding.encode(without_surrogates(text))
+    r = run(swiglu_ffn, prompt=text, position=3)
+    assert [t["id"] for t in r["tokens"]] == ids and r["n_tokens"] == len(ids)
+    position = min(3, len(ids) - 1)
+    assert r["token"] == {**r["token"], "id": ids[position], "position": position}
+    strips = {s["key"]: np.array(s["values"]) for s in r["strips"]}
+    assert all(np.isfinite(v).all() and v.shape == (tiny.cfg.d_ff,) for v in strips.values())
+    closed_form = strips["gate"] / (1 + np.exp(-strips["gate"]))  # SiLU(x) = x sigmoid(x)
+    assert np.allclose(strips["silu"], closed_form, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(

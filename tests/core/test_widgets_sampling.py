@@ -13,6 +13,8 @@ from tests.tolerances import forward_terms, is_top, probability_tolerance, round
 from widget_loader import load_widget, run as run_widget
 from widgetlib.fmt import fixed, percent
 
+from llm_core.tokenizer import without_surrogates
+
 
 next_token = load_widget("next_token")
 generate = load_widget("generate")
@@ -178,7 +180,26 @@ def test_long_prompts_are_cut_from_the_left_with_a_note(widget, prompt):
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
 @pytest.mark.parametrize("text", ["👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "\n\n\t"])
 def test_awkward_text(widget, text):
-    run(widget, prompt=text)
+    """Odd text is read as the model reads it (a lone surrogate becomes U+FFFD, nothing is dropped), and what the
+    figure shows for it holds: the prompt's chips are its tokens, the probabilities are probabilities."""
+    tiny = next_token.model()
+    ids = tiny.encoding.encode(without_surrogates(text))
+    r = run(widget, prompt=text)
+    assert r["n_prompt_tokens"] == len(ids) and r["note"] is None
+    if widget is next_token:
+        assert [t["id"] for t in r["prompt_tail"]] == ids[-len(r["prompt_tail"]) :]
+        p = [row["p_model"] for row in r["rows"]]
+        assert p == sorted(p, reverse=True) and all(0 < x <= 1 for x in p)
+        assert math.isclose(sum(p) + r["tail_before"], 1, abs_tol=1e-6)
+        assert r["token"]["id"] in {row["id"] for row in r["rows"]}  # top-p 0.8 keeps only shown rows here
+    else:
+        assert [t["id"] for t in r["prompt_tokens"]] == ids[-len(r["prompt_tokens"]) :]  # the prompt's tail
+        drawn = [t["p"] for t in r["tokens"]]
+        assert len(drawn) == SHORT["n_tokens"] and all(0 < x <= 1 for x in drawn)
+        assert r["text"] == tiny.encoding.decode([t["id"] for t in r["tokens"]])
+        assert math.isclose(r["mean_p"], np.mean(drawn), rel_tol=1e-12)
+        model_p = [t["p_model"] for t in r["tokens"]]  # perplexity: the model's own, at temperature 1, unfiltered
+        assert math.isclose(r["perplexity"], math.exp(-np.mean(np.log(model_p))), rel_tol=1e-9)
 
 
 @pytest.mark.parametrize("widget", ALL, ids=lambda w: w.__name__)
