@@ -18,7 +18,7 @@ TRAIN_MINUTES ?= 40
 # The SmolLM2 reference's packages (torch is installed first, alone, so nothing pulls in a CUDA build).
 REFERENCE_PACKAGES := transformers==4.57.6 gguf==0.19.0 tokenizers==0.22.2 accelerate==1.15.0
 
-.PHONY: setup build serve test test-core bench audit train reference clean
+.PHONY: setup build serve test test-core bench audit train reference training-reference clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; }
@@ -69,6 +69,15 @@ reference:
 	.venv-train/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 numpy==2.0.2
 	.venv-train/bin/pip install --quiet --disable-pip-version-check $(REFERENCE_PACKAGES)
 	.venv-train/bin/python scripts/reference_smollm2.py
+
+# Rewrite tests/core/fixtures/training_reference.json: a 50-step training run of a small model in torch
+# (scripts/train.py's TinyLlama, autograd, torch.optim.AdamW), which tests/core/test_train.py replays with
+# llm_core.train (about 10 seconds); the tests never need torch.
+training-reference:
+	@test -n "$(PYTHON_TRAIN)" || { echo "error: Python 3.11 not found; run: make PYTHON_TRAIN=/path/to/python3.11 training-reference"; exit 1; }
+	test -x .venv-train/bin/python || $(PYTHON_TRAIN) -m venv .venv-train
+	.venv-train/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 numpy==2.0.2
+	.venv-train/bin/python scripts/reference_training.py
 
 clean:
 	rm -rf _site _build build dist *.egg-info

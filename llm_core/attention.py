@@ -12,7 +12,8 @@ the KV cache by n_head / n_kv_head; n_kv_head = n_head is ordinary multi-head at
 is multi-query attention (Shazeer 2019, arXiv:1911.02150).
 
 Weights are laid out for x @ w (w is [d_in, d_out]), as in GPT-2's checkpoint and picoGPT;
-torch.nn.Linear stores the transpose.
+torch.nn.Linear stores the transpose. attention_backward and multi_head_attention_backward are their
+gradients, for training (llm_core.train).
 
 >>> causal_mask(3).astype(int)  # row = query position, column = key position; 1 = may attend
 array([[1, 0, 0],
@@ -23,7 +24,7 @@ array([[1, 0, 0],
 import numpy as np
 
 from .activations import softmax
-from .rope import rope_cos_sin, rotate_pairs
+from .rope import rope_cos_sin, rotate_pairs, rotate_pairs_backward
 
 
 def causal_mask(n_q, n_k=None, offset=None):  # -> bool [n_q, n_k]
@@ -170,3 +171,82 @@ def multi_head_attention(
         "heads": heads,
     }
     return out, trace
+
+
+def attention_backward(d_out, q, k, v, weights):
+    """The gradients of scaled_dot_product_attention's q, k and v, given d_out = dL/d(its output).
+
+    [..., n_q, d_head] d_out and q; [..., n_k, d_head] k and v; [..., n_q, n_k] weights (the forward's
+    softmax, saved) -> d_q [..., n_q, d_head], d_k and d_v [..., n_k, d_head]. With s = 1 / sqrt(d_head),
+    out = weights @ v and weights = softmax(s q k^T) row by row:
+
+        d_v       = weights^T d_out
+        d_weights = d_out v^T
+        d_scores  = weights * (d_weights - sum_j weights * d_weights)   softmax's Jacobian, row by row
+        d_q       = s d_scores k,      d_k = s d_scores^T q
+
+    A masked key has weight 0, so its score gets gradient 0: the mask needs no backward of its own.
+    k and v may broadcast against q (a kv head shared by a group of query heads): the returned d_k and
+    d_v then have q's leading shape, and the caller sums over the heads that shared them.
+    """
+    d_v = np.swapaxes(weights, -1, -2) @ d_out
+    d_weights = d_out @ np.swapaxes(v, -1, -2)  # [..., n_q, n_k]
+    d_scores = weights * (d_weights - np.sum(weights * d_weights, axis=-1, keepdims=True))
+    scale = 1 / np.sqrt(q.shape[-1]).astype(q.dtype)
+    return d_scores @ k * scale, np.swapaxes(d_scores, -1, -2) @ q * scale, d_v
+
+
+def multi_head_attention_backward(d_out, x, w_q, w_k, w_v, w_o, trace, rope=None):
+    """The gradients of multi_head_attention (no KV cache: the sequence is all there is), given
+    d_out = dL/d(its output).
+
+    d_out, x [..., n_seq, d_model]; w_q, w_k, w_v, w_o as in the forward; trace: the forward's trace (q and
+    k after RoPE, v, weights, heads), its arrays with the same leading axes as x (a batch: the traces of
+    its sequences stacked); rope: the (cos, sin) tables the forward rotated by, or None.
+    -> d_x [..., n_seq, d_model], d_w_q, d_w_k, d_w_v, d_w_o (the weights' shapes, summed over every
+    position of every sequence).
+
+    The forward's steps undone in reverse: the output projection, attention_backward per query head
+    (a kv head's gradient is the sum over the n_head // n_kv_head query heads that read it), the RoPE
+    rotation (rotate_pairs_backward), and the three input projections, whose gradients with respect to
+    x add up (x feeds all three).
+    """
+    q, k, v, weights, heads = trace["q"], trace["k"], trace["v"], trace["weights"], trace["heads"]
+    *lead, n_head, n_seq, d_head = q.shape
+    n_kv_head, n_k = k.shape[-3], k.shape[-2]
+    if n_k != n_seq:
+        raise ValueError(f"the backward runs without a KV cache: {n_k} keys for {n_seq} queries")
+    n_group = n_head // n_kv_head
+
+    def side_by_side(a):  # [..., n, n_seq, d_head] -> [..., n_seq, n * d_head], as the forward lays heads out
+        return np.swapaxes(a, -3, -2).reshape(*lead, n_seq, a.shape[-3] * d_head)
+
+    def per_head(a, n):  # [..., n_seq, n * d_head] -> [..., n, n_seq, d_head]
+        return np.swapaxes(a.reshape(*lead, n_seq, n, d_head), -3, -2)
+
+    def summed_over_positions(a, b):  # [..., n_seq, i], [..., n_seq, j] -> [i, j]: a^T b over every position
+        return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+
+    d_w_o = summed_over_positions(side_by_side(heads), d_out)
+    d_heads = per_head(d_out @ w_o.T, n_head)  # [..., n_head, n_seq, d_head]
+    # grouped as the forward grouped them: query head h reads kv head h // n_group
+    grouped = (*lead, n_kv_head, n_group, n_seq)
+    d_q, d_k, d_v = attention_backward(
+        d_heads.reshape(*grouped, d_head),
+        q.reshape(*grouped, d_head),
+        k[..., None, :, :],
+        v[..., None, :, :],
+        weights.reshape(*grouped, n_k),
+    )
+    d_q, d_k, d_v = d_q.reshape(q.shape), d_k.sum(axis=-3), d_v.sum(axis=-3)  # a group's kv gradients add up
+    if rope is not None:
+        d_q, d_k = rotate_pairs_backward(d_q, *rope), rotate_pairs_backward(d_k, *rope)
+    d_q, d_k, d_v = side_by_side(d_q), side_by_side(d_k), side_by_side(d_v)
+    d_x = d_q @ w_q.T + d_k @ w_k.T + d_v @ w_v.T
+    return (
+        d_x,
+        summed_over_positions(x, d_q),
+        summed_over_positions(x, d_k),
+        summed_over_positions(x, d_v),
+        d_w_o,
+    )

@@ -4,6 +4,7 @@ The model turns token ids into vectors by looking up rows of its embedding table
 used alike near each other, so the angle between two vectors (cosine similarity) says how alike the
 model treats them, and the nearest rows to a vector are the tokens it is most like. PCA (Pearson 1901;
 via the SVD) finds the 2 or 3 directions along which the vectors vary most, to draw them on a screen.
+embed_backward is the lookup's gradient, for training (llm_core.train).
 
 >>> cosine_similarity(np.array([1.0, 0.0]), np.array([[1.0, 1.0], [0.0, 2.0]]))
 array([0.70710678, 0.        ])
@@ -18,6 +19,23 @@ def embed(ids, table):  # [n_seq] int, [n_vocab, d_model] -> [n_seq, d_model]
     if ids.size and (ids.min() < 0 or ids.max() >= len(table)):
         raise ValueError(f"token ids must be in [0, {len(table)}), got {ids.min()}..{ids.max()}")
     return table[ids]
+
+
+def embed_backward(d_x, ids, n_vocab):  # [..., d_model], [...] int, int -> [n_vocab, d_model]
+    """The gradient of the embedding table, given d_x = dL/d(embed(ids, table)).
+
+    A lookup copies rows, so each position's gradient goes back to its token's row, and a token that
+    appears k times gets the sum of its k gradients; rows of tokens not in ids get 0. What the forward
+    saves: the ids.
+
+    >>> embed_backward(np.array([[1.0, 2.0], [10.0, 20.0], [0.5, 0.5]]), [2, 0, 2], 3)
+    array([[10. , 20. ],
+           [ 0. ,  0. ],
+           [ 1.5,  2.5]])
+    """
+    d_table = np.zeros((n_vocab, d_x.shape[-1]), dtype=d_x.dtype)
+    np.add.at(d_table, np.asarray(ids).reshape(-1), d_x.reshape(-1, d_x.shape[-1]))  # repeated ids add up
+    return d_table
 
 
 def cosine_similarity(a, b):  # [..., d_model], [..., d_model] -> [...]

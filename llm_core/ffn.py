@@ -9,7 +9,8 @@ on its own: widen the vector from d_model to d_ff hidden units, apply a nonlinea
       swiglu(x) = (silu(x @ w_gate) * (x @ w_up)) @ w_down
   Three matrices instead of two, so Llama picks d_ff ~ 8/3 * d_model to keep the parameter count.
 
-Weights are laid out for x @ w (w is [d_in, d_out]).
+Weights are laid out for x @ w (w is [d_in, d_out]). swiglu_backward is SwiGLU's gradient, for training
+(llm_core.train).
 
 >>> x, w = np.ones((1, 2)), np.ones((2, 3))
 >>> linear(x, w, np.arange(3.0))
@@ -21,7 +22,7 @@ array([[ 2.,  0.],
 
 import numpy as np
 
-from .activations import gelu_tanh, silu
+from .activations import gelu_tanh, sigmoid, silu
 
 
 def linear(x, w, b=None):  # [n_seq, d_in], [d_in, d_out], [d_out] -> [n_seq, d_out]
@@ -68,3 +69,28 @@ def swiglu(x, w_gate, w_up, w_down):
     up = x @ w_up
     hidden = silu(gate) * up
     return hidden @ w_down, {"gate": gate, "up": up, "hidden": hidden}
+
+
+def swiglu_backward(d_out, x, w_gate, w_up, w_down, trace):
+    """The gradients of swiglu's input and three matrices, given d_out = dL/d(its output).
+
+    d_out [..., d_model]; x [..., d_model] (the forward's input); the weights; trace: the forward's gate
+    and up [..., d_ff] (hidden = silu(gate) * up)
+    -> d_x [..., d_model], d_w_gate, d_w_up [d_model, d_ff], d_w_down [d_ff, d_model] (summed over every
+    position). With sigma = sigmoid(gate):
+
+        d_hidden = d_out w_down^T         d_w_down = hidden^T d_out
+        d_up     = d_hidden * silu(gate)  d_gate = d_hidden * up * silu'(gate),
+        silu'(g) = sigma(g) (1 + g (1 - sigma(g)))      (the derivative of g sigma(g))
+        d_x      = d_gate w_gate^T + d_up w_up^T     (x feeds both projections)
+    """
+    gate, up = trace["gate"], trace["up"]
+    d_ff, d_model = w_down.shape
+    sig = sigmoid(gate)
+    silu_gate = gate * sig
+    d_hidden = d_out @ w_down.T  # [..., d_ff]
+    d_up = d_hidden * silu_gate
+    d_gate = d_hidden * up * (sig * (1 + gate * (1 - sig)))
+    x2, d_gate2, d_up2 = x.reshape(-1, d_model), d_gate.reshape(-1, d_ff), d_up.reshape(-1, d_ff)
+    d_w_down = (silu_gate * up).reshape(-1, d_ff).T @ d_out.reshape(-1, d_model)
+    return d_gate @ w_gate.T + d_up @ w_up.T, x2.T @ d_gate2, x2.T @ d_up2, d_w_down

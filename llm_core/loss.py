@@ -48,6 +48,21 @@ def cross_entropy(logits, targets):  # [n_seq, n_vocab], [n_seq] int -> float, [
     return float(per_token.mean()), per_token
 
 
+def cross_entropy_backward(logits, targets):  # [n_seq, n_vocab], [n_seq] int -> [n_seq, n_vocab]
+    """The gradient of cross_entropy's mean loss with respect to the logits: (softmax(logits) - onehot) / n_seq.
+
+    Position t's loss is -logits[t, target] + log sum exp(logits[t]); its derivative is the predicted
+    probability of every token, minus 1 at the target. Each row sums to 0: raising every logit of a
+    position alike changes nothing.
+
+    >>> cross_entropy_backward(np.log(np.array([[0.5, 0.25, 0.25]])), np.array([1]))
+    array([[ 0.5 , -0.75,  0.25]])
+    """
+    d_logits = np.exp(log_softmax(logits))
+    d_logits[np.arange(len(targets)), targets] -= 1
+    return d_logits / len(targets)
+
+
 def perplexity(mean_loss):  # float -> float
     """exp(mean cross-entropy in nats): the effective number of equally likely choices per token."""
     return float(np.exp(mean_loss))

@@ -18,7 +18,9 @@ what the widgets draw: embeddings, the residual stream after every sub-layer, ev
 weights, the FFN activations and the logit lens (nostalgebraist 2020, "interpreting GPT: the logit
 lens"): each layer's residual stream read out through the final norm and the unembedding.
 
-Generating text with it is generation.py; reading a model's files, model_files.py.
+Training it: transformer_block_backward and unembed_backward here, each layer's backward next to its
+forward (norms, rope, attention, ffn, embeddings, loss), composed by train.py. Generating text with it is
+generation.py; reading a model's files, model_files.py.
 
 >>> cfg = ModelConfig(n_vocab=16, n_ctx=8, d_model=8, n_layer=1, n_head=2, n_kv_head=1, d_head=4, d_ff=8)
 >>> logits, _ = forward(random_weights(cfg, seed=0), cfg, [1, 2, 3])
@@ -32,10 +34,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .attention import multi_head_attention
-from .ffn import swiglu
+from .attention import multi_head_attention, multi_head_attention_backward
+from .ffn import swiglu, swiglu_backward
 from .kv_cache import KVCache
-from .norms import rms_norm
+from .norms import rms_norm, rms_norm_backward
 from .rope import rope_cos_sin, rope_frequencies
 
 
@@ -131,6 +133,16 @@ def unembed(x, weights):  # [n_seq, d_model] -> [n_seq, n_vocab]
     return x @ w_out
 
 
+def unembed_backward(d_logits, x, weights):  # [..., n_vocab], [..., d_model] -> [..., d_model], {name: grad}
+    """The gradients of unembed: d_x = d_logits w_out^T, and the output matrix's x^T d_logits (summed over
+    every position), under its own name: "tok_emb" [n_vocab, d_model] when tied (the table is w_out
+    transposed; train.py adds it to the embedding lookup's gradient), else "lm_head" [d_model, n_vocab]."""
+    x2, d2 = x.reshape(-1, x.shape[-1]), d_logits.reshape(-1, d_logits.shape[-1])
+    if "lm_head" in weights:
+        return d_logits @ weights["lm_head"].T, {"lm_head": x2.T @ d2}
+    return d_logits @ weights["tok_emb"], {"tok_emb": d2.T @ x2}
+
+
 BLOCK_WEIGHTS = ("attn_norm", "wq", "wk", "wv", "wo", "ffn_norm", "w_gate", "w_up", "w_down")
 
 
@@ -163,6 +175,33 @@ def transformer_block(x, w, cfg, positions, rope, cache=None, layer=0):
     x = x + attn_out
     ffn_out, ffn_trace = swiglu(rms_norm(x, w["ffn_norm"], cfg.norm_eps), w["w_gate"], w["w_up"], w["w_down"])
     return x, x + ffn_out, {"attn": attn_trace, "ffn": ffn_trace}
+
+
+def transformer_block_backward(d_out, x, mid, w, cfg, rope, trace):
+    """The gradients of transformer_block (no KV cache), given d_out = dL/d(the block's output).
+
+    d_out, x (the block's input), mid (the stream after attention, the forward's first result)
+    [..., n_seq, d_model]; w, cfg, rope as in the forward; trace: the forward's trace, its arrays with the
+    same leading axes as x (a batch: its sequences' traces stacked) -> d_x [..., n_seq, d_model],
+    {name in BLOCK_WEIGHTS: gradient, summed over every position}.
+
+    Each residual add passes the gradient through unchanged and adds the sub-layer's: going back,
+    d_mid = d_out + (the FFN's gradient with respect to mid, through its norm), then
+    d_x = d_mid + (attention's, through its norm). The normed inputs of the two sub-layers are recomputed
+    from x and mid (one norm each) rather than kept.
+    """
+    eps = cfg.norm_eps
+    d_normed, d_gate, d_up, d_down = swiglu_backward(
+        d_out, rms_norm(mid, w["ffn_norm"], eps), w["w_gate"], w["w_up"], w["w_down"], trace["ffn"]
+    )
+    d_mid, d_ffn_norm = rms_norm_backward(d_normed, mid, w["ffn_norm"], eps)
+    d_mid = d_mid + d_out
+    d_normed, d_q, d_k, d_v, d_o = multi_head_attention_backward(
+        d_mid, rms_norm(x, w["attn_norm"], eps), w["wq"], w["wk"], w["wv"], w["wo"], trace["attn"], rope
+    )
+    d_x, d_attn_norm = rms_norm_backward(d_normed, x, w["attn_norm"], eps)
+    grads = (d_attn_norm, d_q, d_k, d_v, d_o, d_ffn_norm, d_gate, d_up, d_down)
+    return d_x + d_mid, dict(zip(BLOCK_WEIGHTS, grads))
 
 
 def forward(weights, cfg, ids, cache=None, trace=False, lens=True, logits_to_keep=0):

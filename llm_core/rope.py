@@ -10,7 +10,8 @@ Pair convention ("rotate_half", as in Hugging Face transformers' Llama and GPT-N
 two coordinates (i, i + d_head/2), so the first half of the vector holds the pairs' first coordinates
 and the second half their second ones. Meta's original Llama code pairs neighbours (2i, 2i + 1) instead;
 the two differ by a fixed permutation of the weights, not in what they compute. The torch training code
-must use this same convention.
+must use this same convention. Training turns gradients back through the same rotation
+(rotate_pairs_backward).
 
 Longer contexts than the model was trained on (the angles then reach values never seen in training):
 - position interpolation (Chen et al. 2023, arXiv:2306.15595): divide positions by `factor`, which is
@@ -72,6 +73,21 @@ def rope_cos_sin(positions, freqs, dtype=np.float64):  # [n_seq], [d_head // 2] 
 def rotate_pairs(x, cos, sin):  # [..., n_seq, d_head], cos and sin [n_seq, d_head] -> same as x
     """Per pair the 2x2 rotation (a, b) -> (a cos t - b sin t, a sin t + b cos t), for all pairs at once."""
     return x * cos + rotate_half(x) * sin
+
+
+def rotate_pairs_backward(d_y, cos, sin):  # [..., n_seq, d_head], cos and sin [n_seq, d_head] -> same as d_y
+    """The gradient through rotate_pairs: each pair turned back, (a, b) -> (a cos t + b sin t, b cos t - a sin t).
+
+    rotate_pairs is linear, y = R_t x, so dL/dx = R_t^T dL/dy; a rotation's transpose is the rotation by
+    -t, its inverse: rotate_pairs(d_y, cos, -sin). RoPE has no weights, so this is its whole backward;
+    what the forward saves is only the cos and sin tables of the positions.
+
+    >>> cos, sin = rope_cos_sin([1.0], np.array([0.5]))
+    >>> d_y = np.array([[0.3, -1.2]])
+    >>> bool(np.allclose(rotate_pairs_backward(rotate_pairs(d_y, cos, sin), cos, sin), d_y))  # R^T R = I
+    True
+    """
+    return rotate_pairs(d_y, cos, -sin)
 
 
 def apply_rope(x, positions, freqs):  # [..., n_seq, d_head], [n_seq], [d_head // 2] -> same as x
