@@ -45,7 +45,7 @@ MIN_LOG2, MAX_LOG2 = 10, 17  # 1,024 to 131,072 tokens
 GRID = 240  # the tile grid's side, SVG user units
 # Chart of memory against length (SVG user units; the view only places these numbers)
 WIDTH, HEIGHT = 320, 170
-LEFT, RIGHT, TOP, BOTTOM = 46, 10, 10, 28
+LEFT, RIGHT, TOP, BOTTOM = 52, 18, 10, 28
 # See attention_head: a float64 pass, so the browser and CPython agree to about 1e-15
 REL_TOL = 1e-3
 
@@ -171,7 +171,7 @@ def memory_chart(log2_seq: int, cfg) -> dict:
     (flat); the chosen length marked."""
     lengths = [2**e for e in range(MIN_LOG2, MAX_LOG2 + 1)]
     rows = [attention_memory(n, cfg.d_head, REAL_BLOCK, REAL_BLOCK, cfg.n_head, REAL_BYTES) for n in lengths]
-    lo = math.floor(math.log2(min(r["tiles"] for r in rows)))
+    lo = min(20, math.floor(math.log2(min(r["tiles"] for r in rows))))  # from 1 MiB at most
     hi = math.ceil(math.log2(max(r["scores"] for r in rows)))
 
     def at(n, b):
