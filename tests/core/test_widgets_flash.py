@@ -90,7 +90,7 @@ def test_memory_panel_closed_forms(log2_seq):
 def test_chapter_numbers():
     text = " ".join(CHAPTER.read_text().split())
     r = run()
-    assert r["n_tokens"] == 34 and r["params"]["query"] == 33
+    assert r["n_tokens"] == 34 and r["params"]["query"] == 32
     assert (r["counts"]["total"], r["counts"]["full"], r["counts"]["diagonal"], r["counts"]["skipped"]) == (
         81,
         36,
@@ -98,9 +98,11 @@ def test_chapter_numbers():
         36,
     )
     raised = [(row["step"], row["m"], row["rescale"]) for row in r["rows"] if row["raised"]]
-    assert raised == [(6, "−0.35", "0.317"), (9, "0.81", "0.315")]
-    assert (r["rows"][4]["l"], r["rows"][5]["l"]) == ("4.458", "2.614")
-    assert r["rows"][7]["gap_text"] == "80.3%"
+    assert raised == [(2, "−1.55", "0.176"), (8, "3.47", "0.007")]
+    assert [row["m"] for row in r["rows"][1:7]] == ["−1.55"] * 6
+    assert (r["rows"][6]["l"], r["rows"][7]["l"]) == ("3.595", "1.726")
+    assert (r["rows"][6]["gap_text"], r["rows"][7]["gap_text"]) == ("110.2%", "13.6%")
+    assert r["rows"][8]["keys"] == "32–32 (rest masked)" and r["rows"][7]["tile_max"] == "3.47"
     m8, m128 = run(log2_seq=13)["memory"], run(log2_seq=17)["memory"]
     assert (m8["scores_text"], m128["scores_text"], m8["tiles_text"]) == ("4.00 GiB", "1.00 TiB", "5.02 MiB")
     assert (m8["standard_text"], m8["flash_text"], m8["traffic_ratio_text"]) == ("16.2 GiB", "8.15 GiB", "2.0")
@@ -110,11 +112,14 @@ def test_chapter_numbers():
         "81 tiles",
         "36 are skipped",
         "9 on the diagonal",
-        "−0.35",
-        "0.317",
-        "4.458",
-        "2.614",
-        "80.3%",
+        "token 32",
+        "−1.55",
+        "3.47",
+        "0.007",
+        "3.595",
+        "1.726",
+        "110.2%",
+        "13.6%",
         "4.00 GiB",
         "1.00 TiB",
         "5.02 MiB",

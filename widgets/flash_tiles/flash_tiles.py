@@ -55,8 +55,8 @@ DEFAULTS = {
     "layer": 4,
     "head": 0,
     "block": 4,
-    "query": 33,
-    "tiles": 6,
+    "query": 32,
+    "tiles": 8,
     "log2_seq": 13,
 }
 EXAMPLES = [
