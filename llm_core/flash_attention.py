@@ -41,8 +41,9 @@ SKIPPED, PARTLY_MASKED, FULL = 0, 1, 2  # a tile's status in trace["tiles"]
 def online_softmax_step(m, total, acc, scores, v):
     """Fold one tile of keys into the running softmax state of a block of query rows.
 
-    m, total [..., n_rows]: the running max and sum, the paper's m and l (start: -inf and 0); acc [..., n_rows, d_head] (start: 0); scores [..., n_rows,
-    n_cols] (-inf where masked); v [..., n_cols, d_head] -> m', total', acc', rescale [..., n_rows].
+    m, total [..., n_rows]: the running max and sum, the paper's m and l (start: -inf and 0); acc [...,
+    n_rows, d_head] (start: 0); scores [..., n_rows, n_cols] (-inf where masked); v [..., n_cols, d_head]
+    -> m', total', acc', rescale [..., n_rows].
     rescale = e^(m - m') is what the earlier sums are multiplied by: 1 if the tile raised no row's max.
 
     >>> m, total, acc, r = online_softmax_step(np.array([1.0]), np.array([1.0]), np.array([[2.0]]),
