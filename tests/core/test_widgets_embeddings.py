@@ -15,6 +15,7 @@ import pytest
 from tests.tolerances import U64, assert_within_rounding
 from widget_loader import load_widget, run
 from widgetlib.fmt import fixed, integer, percent, signed
+from llm_core.models import tiny_model
 
 
 token_vector = load_widget("token_vector")
@@ -24,11 +25,11 @@ ALL = [token_vector, embedding_map, vector_math]
 
 
 def table() -> np.ndarray:  # [n_vocab, d_model] float64, straight from the weights
-    return token_vector.model().weights["tok_emb"].astype(np.float64)
+    return tiny_model().weights["tok_emb"].astype(np.float64)
 
 
 def token(word: str) -> int:
-    ids = token_vector.model().encoding.encode(word)
+    ids = tiny_model().encoding.encode(word)
     assert len(ids) == 1, word
     return ids[0]
 
@@ -50,7 +51,7 @@ def test_the_strip_is_the_tables_row():
     r = run(token_vector)
     v = r["vector"]
     assert r["position"] == 3 and v["id"] == token(" war")
-    assert v["values"] == [float(x) for x in token_vector.model().weights["tok_emb"][v["id"]]]
+    assert v["values"] == [float(x) for x in tiny_model().weights["tok_emb"][v["id"]]]
     assert len(v["values"]) == r["d_model"] == 128
     assert math.isclose(v["norm"], float(np.linalg.norm(v["values"])), rel_tol=1e-12)
     assert v["max"] == max(v["values"]) and v["values"][v["argmax"]] == v["max"]
@@ -114,7 +115,7 @@ def test_empty_fields_and_text_get_messages():
 
 def test_a_multi_token_word_uses_its_first_token_and_hints_at_the_space():
     r = run(token_vector, a="January")
-    ids = token_vector.model().encoding.encode("January")
+    ids = tiny_model().encoding.encode("January")
     assert len(ids) > 1 and r["a"]["token"]["id"] == ids[0]
     assert "first" in r["a"]["message"] and '" January" is a single token' in r["a"]["tip"]
 

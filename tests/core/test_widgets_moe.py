@@ -15,6 +15,7 @@ from llm_core.configs import CONFIGS, parameter_count
 from llm_core.ffn import swiglu
 from llm_core.moe import MOE_CONFIGS, parameter_counts
 from widget_loader import load_widget, run
+from llm_core.models import tiny_model
 
 moe_router = load_widget("moe_router")
 moe_params = load_widget("moe_params")
@@ -23,7 +24,7 @@ moe_params = load_widget("moe_params")
 def reference(p):
     """The FFN input, the groups' outputs and the dense FFN for params p, recomputed step by step."""
     ids, _ = moe_router.read_ids(p["text"])
-    tiny = moe_router.model()
+    tiny = tiny_model()
     _, trace = tiny.forward(ids, trace=True, lens=False)  # the whole model, not just up to the layer
     from llm_core.norms import rms_norm
 

@@ -17,6 +17,7 @@ from llm_core.configs import CONFIGS, parameter_count
 from llm_core.loss import cross_entropy
 from tests.tolerances import within_rounding
 from widget_loader import load_widget, run
+from llm_core.models import tiny_model
 
 
 weight_quantizer = load_widget("weight_quantizer")
@@ -43,7 +44,7 @@ def naive_absmax(w, bits, scale_of):  # a loop over weights: round(w / s) * s, s
 @pytest.mark.parametrize("fmt", ["int8", "int4"])
 def test_integer_error_matches_a_naive_absmax_loop(fmt, granularity, group):
     r = run(weight_quantizer, layer=1, matrix="wo", format=fmt, granularity=granularity, group_size=group)
-    w = weight_quantizer.model().weights["layers.1.wo"].astype(np.float64)  # [128, 128]
+    w = tiny_model().weights["layers.1.wo"].astype(np.float64)  # [128, 128]
     if granularity == "per-tensor":
         scale_of = lambda i, j: np.abs(w).max()  # noqa: E731
     elif granularity == "per-channel":
@@ -156,8 +157,8 @@ def test_held_out_perplexity_matches_a_direct_cross_entropy():
     windows = np.load(Path(__file__).resolve().parents[2] / "models/tiny/val_windows.npy")[
         quantized_model.WINDOWS, :129
     ]
-    weights = unpack_weights(pack_weights(quantized_model.model().weights, "int8", 64)[0])
-    cfg = quantized_model.model().cfg
+    weights = unpack_weights(pack_weights(tiny_model().weights, "int8", 64)[0])
+    cfg = tiny_model().cfg
     from llm_core.model import forward
 
     losses = [
@@ -188,7 +189,7 @@ def test_greedy_continuations_match_llm_core_and_the_first_difference_is_marked(
     from llm_core.generation import generate
 
     r = run(quantized_model)  # int4, groups of 128: the defaults part early
-    tiny = quantized_model.model()
+    tiny = tiny_model()
     ids = tiny.encoding.encode(quantized_model.DEFAULTS["prompt"])
     assert [c["id"] for c in r["full"]] == generate(tiny, ids, r["params"]["n_tokens"], temperature=0)["new_ids"]
     first = r["first_difference"]
@@ -320,7 +321,7 @@ def test_cut_continuations_equal_runs_of_that_length(n_tokens):
 
     params = {**quantized_model.DEFAULTS, "n_tokens": n_tokens, "format": "int8", "group_size": 64}
     r = quantized_model.compute(params)
-    tiny = quantized_model.model()
+    tiny = tiny_model()
     ids, _ = prompt_ids(tiny, params["prompt"], quantized_model.MAX_NEW_TOKENS)
     for key, m in [("full", tiny), ("quant", quantized_model.quantized("int8", 64)[0])]:
         direct = generate(m, ids, n_tokens, temperature=0)["new_ids"]

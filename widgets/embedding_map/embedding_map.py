@@ -9,7 +9,6 @@ labels are placed here too, greedily, so that none overlaps another or a dot (`p
 only draws the dots, labels and leader lines it is given.
 """
 
-import functools
 import itertools
 import math
 import unicodedata
@@ -18,11 +17,10 @@ import numpy as np
 
 from llm_core.controls import as_int, as_number, as_text
 from llm_core.embeddings import embed, pca
-from llm_core.model_files import load_model
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, percent, svg_attrs as at
+from widgetlib.model import TINY_FILES, embedding_table, tiny
 
-MODEL = "models/tiny"
 MAX_CHARS = 1_000
 MAX_WORDS = 60
 MAX_GROUPS = 6  # colours; later groups reuse them (every point is labelled anyway)
@@ -54,23 +52,8 @@ EXAMPLES = [
     },
     {"words": "one, two", "dims": 3},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = ["llm_core.embeddings.embed", "llm_core.embeddings.pca"]
-
-
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
-@functools.cache
-def table():  # -> [n_vocab, d_model] float64
-    return model().weights["tok_emb"].astype(np.float64)
 
 
 def read_params(params: dict):  # -> params, notes
@@ -101,7 +84,7 @@ def lookup(words):  # [(word, group)] -> kept [(id, word, group)], skipped [word
     """Each word's token as inside a sentence (" " + word); multi-token words and repeats are skipped."""
     kept, skipped, seen = [], [], set()
     for word, group in words:
-        ids = model().encoding.encode(" " + word)
+        ids = tiny().encoding.encode(" " + word)
         if len(ids) != 1:
             skipped.append(word)
         elif ids[0] not in seen:
@@ -344,7 +327,7 @@ def compute(params: dict) -> dict:
         )
         return result
 
-    x = embed([i for i, _, _ in kept], table())  # [n, d_model]
+    x = embed([i for i, _, _ in kept], embedding_table())  # [n, d_model]
     coords, _, explained = pca(x, n_components=dims)  # [n, dims], [dims, d_model], [dims]
     if dims == 3:
         turned = rotate(coords, p["yaw"], p["pitch"])  # [n, 3]: screen x, screen y, depth
@@ -383,7 +366,7 @@ def compute(params: dict) -> dict:
             "id": int(kept[i][0]),
             "word": kept[i][1],
             "group": kept[i][2] % MAX_GROUPS,
-            "segs": render_token(model().encoding.decode_tokens_bytes([kept[i][0]])[0]),
+            "segs": render_token(tiny().encoding.decode_tokens_bytes([kept[i][0]])[0]),
             "x": float(screen[i, 0]),
             "y": float(screen[i, 1]),
             "r": float(radius[i]),

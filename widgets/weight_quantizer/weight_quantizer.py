@@ -7,16 +7,13 @@ view shows the histogram of the original weights, the histogram of the error w_h
 (max abs, RMS, relative) and the bytes before and after, scales included.
 """
 
-import functools
-
 import numpy as np
 
 from llm_core.controls import as_choice, as_int
-from llm_core.model_files import load_model
 from llm_core.quantization import dequantize, quantize_absmax, quantized_bytes, to_bf16, to_fp16
 from widgetlib.fmt import fixed, integer, minus, percent, sci
+from widgetlib.model import TINY_FILES, tiny
 
-MODEL = "models/tiny"
 MATRICES = ["wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down", "tok_emb"]
 FORMATS = {"fp16": 16, "bf16": 16, "int8": 8, "int4": 4}  # format -> bits per weight
 GRANULARITIES = ["per-tensor", "per-channel", "group-wise"]
@@ -37,12 +34,7 @@ EXAMPLES = [
     {"layer": 2, "matrix": "wk", "format": "bf16"},
     {"layer": 3, "matrix": "wv", "format": "int4", "granularity": "group-wise", "group_size": 128},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.quantization.quantize_absmax",
     "llm_core.quantization.dequantize",
@@ -63,16 +55,11 @@ LABELS = {
 }
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped."""
     p = {**DEFAULTS, **params}
     return {
-        "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
+        "layer": as_int("layer", p["layer"], 0, tiny().cfg.n_layer - 1),
         "matrix": as_choice("matrix", p["matrix"], MATRICES),
         "format": as_choice("format", p["format"], list(FORMATS)),
         "granularity": as_choice("granularity", p["granularity"], GRANULARITIES),
@@ -202,7 +189,7 @@ def texts(r: dict) -> dict:
 def compute(params: dict) -> dict:
     p = read_params(params)
     name = weight_name(p["layer"], p["matrix"])
-    w = model().weights[name]  # float32 [d_in, d_out] (tok_emb: [n_vocab, d_model])
+    w = tiny().weights[name]  # float32 [d_in, d_out] (tok_emb: [n_vocab, d_model])
     w_hat, error, bits, n_scales, notes = quantize(w, p)
     diff = w_hat.astype(np.float64) - w
     absmax = float(np.max(np.abs(w)))
