@@ -16,6 +16,7 @@ from llm_core.preference import dpo_loss, log_sigmoid, sequence_logprob
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, minus, percent, signed
 from widgetlib.model import TINY_FILES, tiny
+from widgetlib.plot import frame
 
 MODES = ("model", "sliders")  # the menu lists "model" first, so the default (sliders) is its last option
 LOGP_MIN = -60.0  # the log-probability sliders' low end (nats); 0 is certainty
@@ -97,14 +98,8 @@ def axes() -> dict:
     return {
         "x": x_ticks,
         "y": y_ticks,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "width": WIDTH,
-        "height": HEIGHT,
+        **frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM),
         "zero": to_svg(0, 0)[0],
-        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
         "x_text_y": HEIGHT - BOTTOM + 14,
         "y_text_x": LEFT - 6,
         "x_title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 3},

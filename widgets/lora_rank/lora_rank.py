@@ -14,6 +14,7 @@ import numpy as np
 from llm_core.controls import as_choice, as_int
 from llm_core.lora import lora_parameter_count, low_rank_approximation, low_rank_error
 from widgetlib.fmt import fixed, integer, percent
+from widgetlib.plot import bars, frame
 from widgetlib.model import TINY_FILES, tiny
 
 MATRICES = ["wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down"]
@@ -59,32 +60,16 @@ def read_params(params: dict) -> dict:
 def spectrum(s: np.ndarray, rank: int) -> dict:
     """Bars for the singular values (largest first), the kept ones flagged, with axis ticks in SVG units."""
     n, top = len(s), float(s[0]) if len(s) and s[0] > 0 else 1.0
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    bar_w = plot_w / n
-    bars = [
-        {
-            "x": round(LEFT + i * bar_w, 2),
-            "w": round(bar_w, 2),
-            "y": round(TOP + plot_h * (1 - v / top), 2),
-            "h": round(plot_h * v / top, 2),
-            "kept": i < rank,
-        }
-        for i, v in enumerate(s)
-    ]
+    box = frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM)
+    bar_w = (WIDTH - LEFT - RIGHT) / n
     cut = round(LEFT + rank * bar_w, 2)
     return {
-        "bars": bars,
+        "bars": [{**bar, "kept": i < rank} for i, bar in enumerate(bars(s, top, box))],
         "cut": cut,
         "max": top,
         "n": n,
         "x_ticks": [{"at": round(LEFT + (i - 0.5) * bar_w, 2), "label": str(i)} for i in (1, n // 2, n)],
-        "width": WIDTH,
-        "height": HEIGHT,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        **box,
         # where the labels sit: "r = ..." right of the cut, the y labels left of the axis, the x ones below
         "cut_label": {"x": round(cut + 3, 2), "y": TOP + 9, "text": f"r = {rank}"},
         "y_text_x": LEFT - 4,

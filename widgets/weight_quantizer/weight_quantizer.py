@@ -12,6 +12,7 @@ import numpy as np
 from llm_core.controls import as_choice, as_int
 from llm_core.quantization import dequantize, quantize_absmax, quantized_bytes, to_bf16, to_fp16
 from widgetlib.fmt import fixed, integer, minus, percent, sci
+from widgetlib.plot import bars, frame
 from widgetlib.model import TINY_FILES, tiny
 
 MATRICES = ["wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down", "tok_emb"]
@@ -81,36 +82,20 @@ def histogram(values: np.ndarray, limit: float) -> dict:  # [n] -> counts and SV
     limit = limit if limit > 0 else 1.0  # an all-zero array: one bar at 0 on a nominal axis
     counts, edges = np.histogram(values, bins=N_BINS, range=(-limit, limit))
     top = max(int(counts.max()), 1)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    bar_w = plot_w / N_BINS
-    bars = [
-        {
-            "x": round(LEFT + i * bar_w, 2),
-            "w": round(bar_w, 2),
-            "y": round(TOP + plot_h * (1 - c / top), 2),
-            "h": round(plot_h * c / top, 2),
-            "count": int(c),
-        }
-        for i, c in enumerate(counts)
-    ]
+    box = frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM)
+    plot_w = WIDTH - LEFT - RIGHT
     x_ticks = [
         {"at": round(LEFT + plot_w * f, 2), "label": minus(f"{v:.2g}"), "anchor": anchor}
         for f, v, anchor in ((0, -limit, "start"), (0.5, 0.0, "middle"), (1, limit, "end"))
     ]
     return {
-        "bars": bars,
+        "bars": [{**bar, "count": int(c)} for bar, c in zip(bars(counts, top, box), counts)],
         "max_count": top,
         "max_count_text": integer(top),
         "limit": float(limit),
         "bin_width": float(edges[1] - edges[0]),
         "x_ticks": x_ticks,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        **box,
         # where the view puts text: tick labels under the axis, the count and its name at the top
         # left, the unit under the middle
         "tick_y": HEIGHT - BOTTOM + 13,
