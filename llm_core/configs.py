@@ -1,8 +1,10 @@
 """Real model shapes, and what they cost: parameters, weight memory, KV-cache memory.
 
 Each ArchConfig is a published dense decoder-only transformer, copied from the model's config.json on
-Hugging Face (named in `source`) and its paper. Mixture-of-experts models (Mixtral, ...) are left out:
-their parameter count and the parameters used per token differ, which these calculators do not model.
+Hugging Face (named in `source`) and its paper. Mixture-of-experts models, whose total parameters (all
+in memory) and active parameters (run per token) differ, are `MOE_CONFIGS` (Mixtral 8x7B, DeepSeek-V3,
+Qwen3-30B-A3B, gpt-oss-120b), defined with their counts in `llm_core.moe` and listed here too, so a
+calculator reads one catalogue: `moe.parameter_counts(MOE_CONFIGS[key])` gives "total" and "active".
 
 Parameter count of one block (weights laid out as in the checkpoints):
     attention  d_model * d_head * (2 n_head + 2 n_kv_head)      (q and o: n_head; k and v: n_kv_head)
@@ -19,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from .kv_cache import kv_cache_bytes  # noqa: F401 (a calculator of this module too, for configs)
+from .moe import MOE_CONFIGS  # noqa: F401 (the MoE configurations, each with its source, beside the dense ones)
 from .quantization import quantized_bytes
 
 
@@ -254,6 +257,7 @@ def source_links(source):  # str -> [(label, url)]
     links += [
         (f"{repo} config.json", f"https://huggingface.co/{repo}/blob/main/config.json")
         for repo in re.findall(r"Hugging Face ([\w.-]+/[\w.-]+) config\.json", source)
+        + re.findall(r"https://huggingface\.co/([\w.-]+/[\w.-]+)/blob/main/config\.json", source)  # MOE_CONFIGS
     ]
     return links
 

@@ -18,6 +18,7 @@ from tests.tolerances import (
     rounding_tolerance,
 )
 from widget_loader import load_widget, run as run_widget
+from llm_core.models import tiny_model
 
 
 attention_head = load_widget("attention_head")
@@ -28,7 +29,7 @@ def run(**params):  # this file's one widget
 
 
 def model_trace(prompt: str):
-    tiny = attention_head.model()
+    tiny = tiny_model()
     ids, _ = attention_head.sentence_ids(prompt)
     _, trace = tiny.forward(ids, trace=True)  # the real model: float32
     return ids, trace
@@ -57,7 +58,7 @@ def test_weights_and_output_are_the_models_own(params):
     assert r["kv_head"] == h // 2  # 4 query heads share 2 kv heads
     # q and every k, after RoPE, as the model computed them (float64 here vs float32 there: the float32
     # pass's rounding up to this layer's attention)
-    n_terms = forward_terms(attention_head.model().cfg, len(ids), 2 * p["layer"] + 1)
+    n_terms = forward_terms(tiny_model().cfg, len(ids), 2 * p["layer"] + 1)
     for got, expected, what in [
         (r["q"], attn["q"][h, i], "q"),
         ([k["k"] for k in r["rows"]], attn["k"][r["kv_head"]], "k"),

@@ -31,6 +31,8 @@ from tests.tolerances import (
 )
 from widget_loader import load_widget, run
 from widgetlib.fmt import fixed, percent
+from llm_core.models import tiny_model
+from widgetlib.prompt import prompt_ids
 
 
 block_walk = load_widget("block_walk")
@@ -52,9 +54,9 @@ def test_declares_its_data_files(widget):
 def test_block_walk_recomputes_the_block_from_llm_core(params):
     r = run(block_walk, **params)
     layer, pos = r["params"]["layer"], r["params"]["position"]
-    tiny = block_walk.model()
+    tiny = tiny_model()
     cfg = tiny.cfg
-    ids, _ = block_walk.read_ids(r["params"]["prompt"])
+    ids, _ = prompt_ids(tiny_model(), r["params"]["prompt"], 1, block_walk.MAX_PROMPT_CHARS, block_walk.MAX_TOKENS)
     _, trace = tiny.forward(ids, trace=True)
     w = {k: tiny.weights[f"layers.{layer}.{k}"] for k in ("attn_norm", "wo", "ffn_norm", "w_gate", "w_up", "w_down")}
     eps = cfg.norm_eps

@@ -7,14 +7,15 @@ no other label, dot or axis name and stay inside the plot, also in a tight clust
 and bad-input messages.
 """
 
-import json
 import math
 
 import numpy as np
 import pytest
 from tests.tolerances import U64, assert_within_rounding
+from test_widgetlib import check_labels
 from widget_loader import load_widget, run
 from widgetlib.fmt import fixed, integer, percent, signed
+from llm_core.models import tiny_model
 
 
 token_vector = load_widget("token_vector")
@@ -24,11 +25,11 @@ ALL = [token_vector, embedding_map, vector_math]
 
 
 def table() -> np.ndarray:  # [n_vocab, d_model] float64, straight from the weights
-    return token_vector.model().weights["tok_emb"].astype(np.float64)
+    return tiny_model().weights["tok_emb"].astype(np.float64)
 
 
 def token(word: str) -> int:
-    ids = token_vector.model().encoding.encode(word)
+    ids = tiny_model().encoding.encode(word)
     assert len(ids) == 1, word
     return ids[0]
 
@@ -50,7 +51,7 @@ def test_the_strip_is_the_tables_row():
     r = run(token_vector)
     v = r["vector"]
     assert r["position"] == 3 and v["id"] == token(" war")
-    assert v["values"] == [float(x) for x in token_vector.model().weights["tok_emb"][v["id"]]]
+    assert v["values"] == [float(x) for x in tiny_model().weights["tok_emb"][v["id"]]]
     assert len(v["values"]) == r["d_model"] == 128
     assert math.isclose(v["norm"], float(np.linalg.norm(v["values"])), rel_tol=1e-12)
     assert v["max"] == max(v["values"]) and v["values"][v["argmax"]] == v["max"]
@@ -114,7 +115,7 @@ def test_empty_fields_and_text_get_messages():
 
 def test_a_multi_token_word_uses_its_first_token_and_hints_at_the_space():
     r = run(token_vector, a="January")
-    ids = token_vector.model().encoding.encode("January")
+    ids = tiny_model().encoding.encode("January")
     assert len(ids) > 1 and r["a"]["token"]["id"] == ids[0]
     assert "first" in r["a"]["message"] and '" January" is a single token' in r["a"]["tip"]
 
@@ -239,43 +240,10 @@ def test_map_bad_values_raise_plain_errors(params):
         embedding_map.compute(params)
 
 
-# embedding_map's word labels: compute places each one as a box of estimated size, checked here with
-# naive geometry (boxes apart, a dot's distance to a box) rather than the widget's own helpers.
+# embedding_map's word labels: placed by widgetlib.labels (tested in test_widgetlib.py), checked here on the
+# widget's own views.
 
 MONTHS = "January, February, March, April, May, June, July, August, September, October, November, December"
-
-
-def apart(a, b) -> bool:  # boxes (x0, y0, x1, y1) share no interior point
-    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
-
-
-def dot_to_box(pt, box) -> float:
-    dx = max(box[0] - pt["x"], 0, pt["x"] - box[2])
-    dy = max(box[1] - pt["y"], 0, pt["y"] - box[3])
-    return math.hypot(dx, dy)
-
-
-def check_labels(points, axes=()):  # asserts the placement rules; -> the labels that found room
-    em = embedding_map
-    for pt in points:
-        label, (x0, y0, x1, y1) = pt["label"], pt["label"]["box"]
-        assert 0 <= x0 < x1 <= em.WIDTH and 0 <= y0 < y1 <= em.HEIGHT, pt["word"]  # inside the plot
-        assert x1 - x0 >= em.text_width(pt["word"], em.LABEL_FONT), pt["word"]  # room for the whole word
-        assert label["anchor"] in ("start", "middle", "end") and math.isclose(label["y"], (y0 + y1) / 2)
-        text_x = {"start": x0 + em.LABEL_PAD, "middle": (x0 + x1) / 2, "end": x1 - em.LABEL_PAD}
-        assert label["x"] == text_x[label["anchor"]]
-        end = (label["x2"], label["y2"])
-        if label["leader"]:  # the line ends on the label's edge, away from the dot
-            assert dot_to_box({"x": end[0], "y": end[1]}, label["box"]) < 1e-9
-            assert math.dist(end, (pt["x"], pt["y"])) > pt["r"] + em.GAP
-        elif not label["crowded"]:  # right beside the dot
-            assert math.isclose(math.dist(end, (pt["x"], pt["y"])), pt["r"] + em.GAP)
-    placed = [pt for pt in points if not pt["label"]["crowded"]]
-    for i, a in enumerate(placed):
-        assert all(apart(a["label"]["box"], b["label"]["box"]) for b in placed[i + 1 :]), a["word"]
-        assert all(dot_to_box(b, a["label"]["box"]) >= b["r"] for b in points if b is not a), a["word"]
-        assert all(apart(a["label"]["box"], em.axis_name_box(ax["x2"], ax["y2"], ax["label"])) for ax in axes)
-    return placed
 
 
 @pytest.mark.parametrize(
@@ -294,32 +262,10 @@ def check_labels(points, axes=()):  # asserts the placement rules; -> the labels
 )
 def test_labels_overlap_no_label_dot_or_axis_name_and_stay_in_the_plot(params, crowded):
     r = run(embedding_map, **params)
-    placed = check_labels(r["points"], r["axes"])
+    placed = check_labels(r["points"], (embedding_map.WIDTH, embedding_map.HEIGHT), r["axes"])
     assert r["crowded_labels"] == len(r["points"]) - len(placed)
     if crowded is not None:  # the default views, and twelve months squeezed by an outlier, label every word
         assert r["crowded_labels"] == crowded
-
-
-def test_a_tight_cluster_fans_its_labels_out_on_leader_lines():
-    words = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October"]
-    dots = [[240 + 3 * math.cos(k), 180 + 3 * math.sin(k), 4.0] for k in range(len(words))]  # all within 3 units
-    labels = embedding_map.place_labels(words, dots, [])
-    points = [{"word": w, "x": x, "y": y, "r": r, "label": label} for w, (x, y, r), label in zip(words, dots, labels)]
-    assert len(check_labels(points)) == len(words)  # every word has room
-    assert sum(label["leader"] for label in labels) >= len(words) - 4  # most reached by a line
-    assert json.loads(json.dumps(labels, allow_nan=False)) == labels
-    assert embedding_map.place_labels(words, dots, []) == labels  # deterministic
-
-
-def test_when_there_is_no_room_labels_are_marked_crowded_and_stay_in_the_plot():
-    words = [f"word{k:02d}" for k in range(60)] + ["responsibilities"]  # the tiny model's longest token
-    dots = [[240 + 0.1 * k, 180, 4.0] for k in range(60)] + [[476, 356, 4.0]]  # a blob, and a dot in a corner
-    labels = embedding_map.place_labels(words, dots, [])
-    points = [{"word": w, "x": x, "y": y, "r": r, "label": label} for w, (x, y, r), label in zip(words, dots, labels)]
-    placed = check_labels(points)
-    assert 0 < len(placed) < len(words)
-    assert all(not label["leader"] for label in labels if label["crowded"])
-    assert not labels[-1]["crowded"] and labels[-1]["anchor"] == "end"  # the corner's word goes to its left
 
 
 # vector_math

@@ -25,6 +25,8 @@ from tests.tolerances import (
 )
 from widget_loader import load_widget, run
 from widgetlib.fmt import fixed, percent
+from llm_core.models import tiny_model
+from widgetlib.prompt import prompt_ids
 
 
 dense_layer = load_widget("dense_layer")
@@ -110,8 +112,8 @@ def test_dense_layer_bad_values_raise_a_readable_error(params, word):
 
 
 def traced(prompt: str):
-    tiny = swiglu_ffn.model()
-    ids, _ = swiglu_ffn.read_ids(prompt)
+    tiny = tiny_model()
+    ids, _ = prompt_ids(tiny_model(), prompt, 1, swiglu_ffn.MAX_PROMPT_CHARS, swiglu_ffn.MAX_TOKENS)
     return tiny, ids, tiny.forward(ids, trace=True)[1]
 
 
@@ -281,5 +283,5 @@ def test_chapter_ffn_widths():
     assert CONFIGS["llama-3-8b"].d_ff == 14_336 and CONFIGS["llama-3-8b"].d_model == 4_096
     assert (ratio["llama-3.1-405b"], ratio["llama-3.2-1b"], round(ratio["qwen2.5-7b"], 1)) == (3.25, 4.0, 5.3)
     assert (CONFIGS["qwen2.5-7b"].d_ff, CONFIGS["qwen2.5-7b"].d_model) == (18_944, 3_584)
-    tiny = swiglu_ffn.model().cfg
+    tiny = tiny_model().cfg
     assert (tiny.d_model, tiny.d_ff, 3 * tiny.d_model * tiny.d_ff) == (128, 384, 147_456)

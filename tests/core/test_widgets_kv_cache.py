@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from widgetlib.prompt import prompt_ids
 from tests.tolerances import assert_within_rounding, forward_terms, steps_to_compare
+from llm_core.models import tiny_model
 from widget_loader import load_widget, run as run_widget
 
 
@@ -50,7 +51,7 @@ def check_cached_against_uncached(r):
     (the cache sums in another order than the full pass), and up to it their logits agree within rounding."""
     p = r["params"]
     cached, uncached = [t["id"] for t in r["tokens"]], [t["id"] for t in r["tokens_uncached"]]
-    tiny = cached_generation.model()
+    tiny = tiny_model()
     ids, _ = prompt_ids(tiny, p["prompt"], p["n_tokens"], cached_generation.MAX_PROMPT_CHARS)
     ids = ids[-cached_generation.MAX_PROMPT_TOKENS :]  # what the widget reads of a long prompt
     runs = {
@@ -164,7 +165,7 @@ def test_time_bars_share_one_scale():
 @pytest.mark.parametrize("n_tokens", [1, 5, 16])
 def test_cache_bytes_follow_the_closed_form(n_tokens):
     r = run(n_tokens=n_tokens)
-    cfg = cached_generation.model().cfg
+    cfg = tiny_model().cfg
     per_position = 2 * cfg.n_layer * cfg.n_kv_head * cfg.d_head * 4
     assert r["bytes_per_position"] == per_position == 3072
     n_prompt = r["n_prompt_tokens"]
@@ -184,7 +185,7 @@ def test_cache_bytes_follow_the_closed_form(n_tokens):
 
 def test_work_numbers():
     r = run()
-    tiny = cached_generation.model()
+    tiny = tiny_model()
     assert r["weight_bytes"] == 1_705_600 * 4
     assert r["weight_flops_per_token"] == 2 * (1_705_600 - 13 * 128)  # every weight but the 13 norm gains
     assert math.isclose(r["decode_flops_per_byte"], r["weight_flops_per_token"] / r["weight_bytes"])
@@ -258,7 +259,7 @@ def test_bad_values_raise_a_readable_error(params, word):
 def test_long_prompts_keep_their_last_tokens_with_a_note():
     r = run(prompt="the Union and the Congress " * 20, n_tokens=3)
     assert r["n_prompt_tokens"] == cached_generation.MAX_PROMPT_TOKENS and "last 32" in r["note"]
-    tiny = cached_generation.model()
+    tiny = tiny_model()
     ids = tiny.encoding.encode("the Union and the Congress " * 20)[-32:]
     out = tiny.generate(ids, 3, temperature=0.8, seed=0)
     assert out["new_ids"] == [t["id"] for t in r["tokens"]]

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 from tests.tolerances import forward_terms, is_top, rounding_tolerance
+from llm_core.models import tiny_model
 from widget_loader import load_widget, run as run_widget
 from widgetlib.fmt import fixed, integer, percent
 
@@ -31,7 +32,7 @@ def test_declares_its_data_files():
 
 @pytest.mark.parametrize("step, temperature, seed", [(0, 0.8, 2), (3, 1.0, 5), (9, 1.5, 0), (16, 0.8, 2)])
 def test_step_k_is_the_prompt_plus_k_tokens_of_generate(step, temperature, seed):
-    tiny = model_pass.model()
+    tiny = tiny_model()
     r = run(prompt=PROMPT, step=step, temperature=temperature, seed=seed)
     ref = tiny.generate(PROMPT, step + 1, temperature=temperature, seed=seed)
     prompt_ids = tiny.encoding.encode(PROMPT)
@@ -49,7 +50,7 @@ def test_step_k_is_the_prompt_plus_k_tokens_of_generate(step, temperature, seed)
 
 @pytest.mark.parametrize("step", [0, 4])
 def test_temperature_zero_takes_the_argmax(step):
-    tiny = model_pass.model()
+    tiny = tiny_model()
     r = run(step=step, temperature=0)
     sequence = tiny.encoding.encode(PROMPT) + [c["id"] for c in r["tokens"] if c.get("new")]
     logits, _ = tiny.forward(sequence)  # the whole sequence at once; the widget's step read a KV cache
@@ -60,7 +61,7 @@ def test_temperature_zero_takes_the_argmax(step):
 
 def test_pipeline_numbers_are_consistent():
     r = run()
-    tiny = model_pass.model()
+    tiny = tiny_model()
     assert len(r["vector"]) == 8 and r["d_model"] == tiny.cfg.d_model and r["n_vocab"] == tiny.cfg.n_vocab
     emb = tiny.weights["tok_emb"][tiny.encoding.encode(PROMPT)[-1]]
     np.testing.assert_allclose(r["vector"], emb[:8], rtol=1e-6)
@@ -77,11 +78,10 @@ def test_pipeline_numbers_are_consistent():
 def test_empty_and_long_prompts_say_what_happened():
     empty = run(prompt="", step=1)
     assert (
-        "empty" in empty["note"]
-        and empty["tokens"][0]["id"] == model_pass.model().encoding.special_tokens["<|endoftext|>"]
+        "empty" in empty["note"] and empty["tokens"][0]["id"] == tiny_model().encoding.special_tokens["<|endoftext|>"]
     )
     long = run(prompt="word " * 400, step=16)
-    assert "last" in long["note"] and long["n_seq"] == model_pass.model().cfg.n_ctx - 1
+    assert "last" in long["note"] and long["n_seq"] == tiny_model().cfg.n_ctx - 1
     assert long["prompt_cut"] and len(long["tokens"]) == model_pass.N_SHOWN_TOKENS
     assert run(prompt="x" * 5000, step=0)["note"].startswith("The prompt is 5,000 characters")
 
@@ -113,11 +113,11 @@ def test_bad_values_raise_a_readable_error(params):
 def test_blocks_are_numbered_from_zero():
     """Block labels come from compute, counted from 0 as llm_core's layers and the other chapters count them."""
     r = run()
-    assert [b["label"] for b in r["blocks"]] == [f"Block {i}" for i in range(model_pass.model().cfg.n_layer)]
+    assert [b["label"] for b in r["blocks"]] == [f"Block {i}" for i in range(tiny_model().cfg.n_layer)]
 
 
 def test_the_numbers_chapter_0_quotes():
-    tiny = model_pass.model()
+    tiny = tiny_model()
     assert tiny.encoding.encode(PROMPT) == [84, 3282, 1083, 267, 259, 510, 443]
     assert tiny.encoding.encode("The") == [84, 3282] and tiny.encoding.encode(" The") == [351]
     r = run()

@@ -14,6 +14,7 @@ import pytest
 from llm_core.configs import CONFIGS, parameter_count
 from widget_loader import load_widget, run
 from widgetlib.fmt import fixed, percent
+from llm_core.models import tiny_model
 
 
 lora_rank = load_widget("lora_rank")
@@ -26,7 +27,7 @@ lora_params = load_widget("lora_params")
 @pytest.mark.parametrize("layer, matrix, rank", [(0, "wq", 8), (3, "w_down", 32), (5, "wk", 1), (2, "w_up", 100)])
 def test_error_matches_numpy_svd_and_a_direct_reconstruction(layer, matrix, rank):
     r = run(lora_rank, layer=layer, matrix=matrix, rank=rank)
-    w = lora_rank.model().weights[f"layers.{layer}.{matrix}"].astype(np.float64)
+    w = tiny_model().weights[f"layers.{layer}.{matrix}"].astype(np.float64)
     u, s, vt = np.linalg.svd(w, full_matrices=False)
     approx = (u[:, :rank] * s[:rank]) @ vt[:rank]
     assert math.isclose(r["relative"], np.linalg.norm(w - approx) / np.linalg.norm(w), rel_tol=1e-6)
@@ -38,7 +39,7 @@ def test_error_matches_numpy_svd_and_a_direct_reconstruction(layer, matrix, rank
 
 def test_eckart_young_no_other_rank_r_matrix_does_better():
     r = run(lora_rank, rank=8)
-    w = lora_rank.model().weights["layers.0.wq"].astype(np.float64)
+    w = tiny_model().weights["layers.0.wq"].astype(np.float64)
     rng = np.random.default_rng(1)
     for _ in range(5):  # random rank-8 products, and a perturbed SVD solution
         a, b = rng.normal(size=(128, 8)), rng.normal(size=(8, 128))

@@ -7,6 +7,7 @@ llm_core.configs; and the numbers chapters/20-mixture-of-experts.md quotes.
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from llm_core.configs import CONFIGS, parameter_count
 from llm_core.ffn import swiglu
 from llm_core.moe import MOE_CONFIGS, parameter_counts
 from widget_loader import load_widget, run
+from llm_core.models import tiny_model
 
 moe_router = load_widget("moe_router")
 moe_params = load_widget("moe_params")
@@ -23,7 +25,7 @@ moe_params = load_widget("moe_params")
 def reference(p):
     """The FFN input, the groups' outputs and the dense FFN for params p, recomputed step by step."""
     ids, _ = moe_router.read_ids(p["text"])
-    tiny = moe_router.model()
+    tiny = tiny_model()
     _, trace = tiny.forward(ids, trace=True, lens=False)  # the whole model, not just up to the layer
     from llm_core.norms import rms_norm
 
@@ -165,3 +167,12 @@ def test_chapter_parameter_numbers():
         rows["gpt-oss-120b"]["active_text"],
         rows["gpt-oss-120b"]["active_no_embedding_text"],
     ) == ("116.8B", "5.71B", "5.13B")
+
+
+def test_chapter_model_size_numbers():
+    """Chapter 20 points to model_size's MoE entries: Qwen3-30B-A3B at bf16, and its FLOPs per token."""
+    r = run(load_widget("model_size"), model="qwen3-30b-a3b")
+    fp16 = next(row for row in r["real"]["rows"] if row["format"] == "fp16")
+    assert fp16["gb_text"] == "61.1 GB" and "about 6.71 GFLOPs per token" in r["real"]["moe"]["text"]
+    text = (Path(__file__).parents[2] / "chapters" / "20-mixture-of-experts.md").read_text()
+    assert "Qwen3-30B-A3B shows 61.1 GB at bf16 beside 6.71 GFLOPs per token" in text

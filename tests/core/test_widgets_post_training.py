@@ -16,6 +16,8 @@ from llm_core.model_files import load_model
 from tests.tolerances import logprob_tolerance
 from widgetlib.fmt import fixed, percent, signed
 from widget_loader import load_widget, run
+from llm_core.models import tiny_model
+from widgetlib.model import TINY_FILES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +33,7 @@ def sig(x):
 
 def naive_logprob(prompt: str, answer: str) -> float:
     """log p(answer | prompt) by one forward pass per answer token and an explicit softmax."""
-    tiny = dpo_loss.model()
+    tiny = tiny_model()
     ids, total = tiny.encoding.encode(prompt), 0.0
     for token in tiny.encoding.encode(answer):
         logits, _ = tiny.forward(ids)
@@ -42,7 +44,7 @@ def naive_logprob(prompt: str, answer: str) -> float:
 
 def naive_tolerance(prompt: str, answer: str) -> float:
     """How far naive_logprob may be from the widget's one pass over the whole text (other summation orders)."""
-    tiny = dpo_loss.model()
+    tiny = tiny_model()
     ids, answer_ids = tiny.encoding.encode(prompt), tiny.encoding.encode(answer)
     logits, _ = tiny.forward(ids + answer_ids[:-1])
     return logprob_tolerance(tiny.cfg, logits, len(answer_ids))
@@ -217,7 +219,7 @@ def test_ties_keep_the_listed_order():
 def test_stand_in_scores_are_mean_log_probabilities():
     r = run(reward_ranking, mode="model")
     p = reward_ranking.DEFAULTS
-    tiny = reward_ranking.model()
+    tiny = tiny_model()
     for a, name in zip(r["answers"], "abcd"):
         n = len(tiny.encoding.encode(p[name]))
         assert a["n_tokens"] == n
@@ -265,5 +267,5 @@ def test_huge_answers_are_cut():
 
 
 def test_same_model_file_as_the_rest_of_the_book():
-    assert dpo_loss.MODEL == reward_ranking.MODEL == "models/tiny"
+    assert dpo_loss.DATA == reward_ranking.DATA == TINY_FILES and TINY_FILES[0] == "models/tiny/config.json"
     assert load_model(ROOT / "models" / "tiny").cfg.n_vocab == 4096

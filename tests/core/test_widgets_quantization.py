@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 
 from llm_core.checkpoints import pack_weights, unpack_weights
-from llm_core.configs import CONFIGS, parameter_count
+from llm_core import moe
+from llm_core.configs import CONFIGS, MOE_CONFIGS, parameter_count
 from llm_core.loss import cross_entropy
 from tests.tolerances import within_rounding
 from widget_loader import load_widget, run
+from llm_core.models import tiny_model
 
 
 weight_quantizer = load_widget("weight_quantizer")
@@ -43,7 +45,7 @@ def naive_absmax(w, bits, scale_of):  # a loop over weights: round(w / s) * s, s
 @pytest.mark.parametrize("fmt", ["int8", "int4"])
 def test_integer_error_matches_a_naive_absmax_loop(fmt, granularity, group):
     r = run(weight_quantizer, layer=1, matrix="wo", format=fmt, granularity=granularity, group_size=group)
-    w = weight_quantizer.model().weights["layers.1.wo"].astype(np.float64)  # [128, 128]
+    w = tiny_model().weights["layers.1.wo"].astype(np.float64)  # [128, 128]
     if granularity == "per-tensor":
         scale_of = lambda i, j: np.abs(w).max()  # noqa: E731
     elif granularity == "per-channel":
@@ -156,8 +158,8 @@ def test_held_out_perplexity_matches_a_direct_cross_entropy():
     windows = np.load(Path(__file__).resolve().parents[2] / "models/tiny/val_windows.npy")[
         quantized_model.WINDOWS, :129
     ]
-    weights = unpack_weights(pack_weights(quantized_model.model().weights, "int8", 64)[0])
-    cfg = quantized_model.model().cfg
+    weights = unpack_weights(pack_weights(tiny_model().weights, "int8", 64)[0])
+    cfg = tiny_model().cfg
     from llm_core.model import forward
 
     losses = [
@@ -188,7 +190,7 @@ def test_greedy_continuations_match_llm_core_and_the_first_difference_is_marked(
     from llm_core.generation import generate
 
     r = run(quantized_model)  # int4, groups of 128: the defaults part early
-    tiny = quantized_model.model()
+    tiny = tiny_model()
     ids = tiny.encoding.encode(quantized_model.DEFAULTS["prompt"])
     assert [c["id"] for c in r["full"]] == generate(tiny, ids, r["params"]["n_tokens"], temperature=0)["new_ids"]
     first = r["first_difference"]
@@ -232,14 +234,38 @@ def test_quantized_model_bad_values_raise_a_readable_error(params, word):
 @pytest.mark.parametrize("group", [32, 128])
 def test_sizes_are_parameters_times_bits_plus_scales(key, group):
     r = run(model_size, model=key, group_size=group)
-    n = parameter_count(CONFIGS[key])["total"]
+    cfg = MOE_CONFIGS.get(key) or CONFIGS[key]
+    n = moe.parameter_counts(cfg)["total"] if key in MOE_CONFIGS else parameter_count(cfg)["total"]
     sizes = {row["format"]: row["bytes"] for row in r["real"]["rows"]}
     assert r["real"]["n_params"] == n
     assert sizes["fp32"] == 4 * n and sizes["fp16"] == 2 * n
     assert sizes["int8"] == n + 2 * math.ceil(n / group)
     assert sizes["int4"] == math.ceil(n / 2) + 2 * math.ceil(n / group)
-    assert r["real"]["source"] == CONFIGS[key].source
+    assert r["real"]["source"] == cfg.source
     assert any(link["url"].startswith("https://huggingface.co/") for link in r["real"]["links"])
+    assert (r["real"]["moe"] is None) == (key not in MOE_CONFIGS)
+
+
+# Memory holds every expert; a token runs the active ones: (total, active, GFLOPs per token as printed),
+# the counts pinned against config.json and the published figures in test_moe.py.
+MOE_LINES = {
+    "mixtral-8x7b": ("46,702,792,704", "12,879,925,248", "25.8"),
+    "qwen3-30b-a3b": ("30,532,122,624", "3,353,032,704", "6.71"),
+    "gpt-oss-120b": ("116,829,156,672", "5,711,982,912", "11.4"),
+    "deepseek-v3": ("671,026,419,200", "37,552,297,472", "75.1"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(MOE_LINES))
+def test_moe_memory_follows_the_total_and_flops_the_active_parameters(key):
+    r = run(model_size, model=key)
+    n = moe.parameter_counts(MOE_CONFIGS[key])
+    assert r["real"]["moe"]["active"] == n["active"] and r["real"]["moe"]["flops_per_token"] == 2 * n["active"]
+    fp16 = next(row for row in r["real"]["rows"] if row["format"] == "fp16")
+    assert fp16["bytes"] == moe.weights_bytes(n["total"], 16) == 2 * n["total"]  # all experts, in memory
+    total, active, gflops = MOE_LINES[key]
+    text = r["real"]["moe"]["text"]
+    assert f"all {total} parameters" in text and f"only {active} of them" in text and f"{gflops} GFLOPs" in text
 
 
 def test_llama_3_8b_in_fp16_is_16_gb_and_int4_group_32_is_4_5_bits():
@@ -320,7 +346,7 @@ def test_cut_continuations_equal_runs_of_that_length(n_tokens):
 
     params = {**quantized_model.DEFAULTS, "n_tokens": n_tokens, "format": "int8", "group_size": 64}
     r = quantized_model.compute(params)
-    tiny = quantized_model.model()
+    tiny = tiny_model()
     ids, _ = prompt_ids(tiny, params["prompt"], quantized_model.MAX_NEW_TOKENS)
     for key, m in [("full", tiny), ("quant", quantized_model.quantized("int8", 64)[0])]:
         direct = generate(m, ids, n_tokens, temperature=0)["new_ids"]

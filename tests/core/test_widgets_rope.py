@@ -16,6 +16,7 @@ from llm_core.rope import apply_rope, rope_frequencies
 from widgetlib.fmt import fixed, minus, sci
 from tests.tolerances import abs_matmul, assert_within_rounding
 from widget_loader import load_widget, run
+from llm_core.models import tiny_model
 
 
 rope_rotation = load_widget("rope_rotation")
@@ -33,7 +34,7 @@ def test_declares_its_data_files(widget):
 
 @pytest.mark.parametrize("layer, head, qi, ki", [(1, 0, 6, 2), (0, 3, 3, 0), (5, 1, 4, 4)])
 def test_query_and_key_are_the_models_before_rope(layer, head, qi, ki):
-    tiny = rope_rotation.model()
+    tiny = tiny_model()
     ids = tiny.encoding.encode("The President of the United States")
     q, k, kv_head = rope_rotation.query_and_key(ids, layer, head, qi, ki)
     _, trace = tiny.forward(ids, trace=True)
@@ -82,7 +83,7 @@ def test_score_only_depends_on_the_offset():
 
 def test_score_is_the_dot_product_after_rope_over_sqrt_d_head():
     r = run(rope_rotation, m=40, n=3, pair=9)
-    tiny = rope_rotation.model()
+    tiny = tiny_model()
     ids = tiny.encoding.encode(r["params"]["prompt"])
     q, k, _ = rope_rotation.query_and_key(ids, 1, 0, 6, 2)
     freqs = rope_frequencies(32)

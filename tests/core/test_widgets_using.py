@@ -12,6 +12,7 @@ from llm_core.configs import CONFIGS, parameter_count, weights_bytes
 from llm_core.kv_cache import kv_bytes_per_token
 from llm_core.serving import HARDWARE
 from widget_loader import load_widget, run
+from llm_core.models import tiny_model
 
 
 diagnose = load_widget("diagnose")
@@ -47,7 +48,7 @@ def test_repeated_matches_a_naive_search(ids):
 def test_diagnose_repeat_demo_is_the_tiny_models_greedy_loop():
     d = run(diagnose)["demo"]
     greedy, sampled = d["runs"]
-    tiny = diagnose.model()
+    tiny = tiny_model()
     ids, _ = diagnose.prompt_ids(tiny, diagnose.REPEAT_PROMPT, diagnose.REPEAT_TOKENS)
     out = tiny.generate(ids, diagnose.REPEAT_TOKENS, temperature=0)
     assert [c["id"] for c in greedy["tokens"]] == out["new_ids"]

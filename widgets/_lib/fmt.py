@@ -11,6 +11,8 @@ rounds to zero never shows as "−0.00". Values are rounded half to even, as Pyt
 ('0%', '100%', '34.3%', '<0.1%', '>99.9%', '50%', '200.0%')
 >>> significant(0.000123456, 3), significant(-98765.4, 2), sci(4.9e-05, 1), sci(-1234.5, 2)
 ('0.000123', '−99,000', '4.9e−05', '−1.23e+03')
+>>> count(1.7e6), count(70e9), count(1.4e12), count(512), power_of_ten(6e21), power_of_ten(9.996e13)
+('1.7M', '70B', '1.4T', '512', {'mantissa': '6.00', 'exponent': '21'}, {'mantissa': '1.00', 'exponent': '14'})
 """
 
 import math
@@ -72,6 +74,24 @@ def significant(x: float, n: int) -> str:
 def sci(x: float, digits: int) -> str:
     """x in scientific notation with `digits` decimals, true minus signs in mantissa and exponent: 4.9e−05."""
     return f"{x:.{digits}e}".replace("-", MINUS)
+
+
+def count(n: float) -> str:
+    """A count (parameters, tokens) with a suffix, 3 significant digits: 1.7M, 70B, 1.4T."""
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if n >= size:
+            return f"{n / size:.3g}{suffix}"
+    return f"{n:.3g}"
+
+
+def power_of_ten(x: float) -> dict:
+    """x > 0 as a mantissa with 2 decimals and an exponent, for "6.00 × 10^21" (a view sets the exponent
+    as a superscript, so the two come as separate strings)."""
+    exponent = math.floor(math.log10(x))
+    mantissa = x / 10**exponent
+    if round(mantissa, 2) >= 10:  # 9.996 prints as 10.00: make it 1.00 x 10 one power up
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return {"mantissa": f"{mantissa:.2f}", "exponent": str(exponent)}
 
 
 # Layout, not reader text: where a view puts things, written the same way in every figure.

@@ -18,12 +18,13 @@ def truncation_note(n_prompt: int, n_ctx: int, max_new_tokens: int) -> str:
     )
 
 
-def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000):  # str -> [n_kept] ids, notes
+def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000, max_tokens=None):  # str -> [n_kept] ids, notes
     """A reader's prompt as the token ids the model will read, with notes (plain sentences) on what changed.
 
     Only the last `max_chars` characters are tokenized (the model reads at most n_ctx tokens anyway); an
     empty prompt becomes <|endoftext|>, the token that separated the training documents, so the model starts
-    a new document; the ids are cut to leave room for `max_new_tokens`.
+    a new document; the ids are cut to leave room for `max_new_tokens`, and to the last `max_tokens` for a
+    figure that shows only so many.
     """
     notes = []
     prompt = without_surrogates(prompt)
@@ -45,4 +46,7 @@ def prompt_ids(model, prompt, max_new_tokens=1, max_chars=2_000):  # str -> [n_k
     ids, n_dropped = truncate_prompt(ids, model.cfg.n_ctx, max_new_tokens)
     if n_dropped:
         notes.append(truncation_note(n_prompt, model.cfg.n_ctx, max_new_tokens))
+    if max_tokens is not None and len(ids) > max_tokens:
+        notes.append(f"The prompt is {len(ids)} tokens: this figure reads only its last {max_tokens}.")
+        ids = ids[-max_tokens:]
     return ids, notes

@@ -7,9 +7,7 @@
 
 
   function tok(segs) {
-    const node = T.el("span", "tok ah-tok");
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), segs));
-    return node;
+    return T.token("tok ah-tok", segs);
   }
 
   function strip(cells, label) {

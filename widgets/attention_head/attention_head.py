@@ -21,12 +21,11 @@ import numpy as np
 from llm_core.attention import attention_scores, attention_weights, causal_mask
 from llm_core.controls import as_bool, as_int, as_text
 from llm_core.model import forward
-from llm_core.model_files import load_model
 from widgetlib.prompt import prompt_ids
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import css_percent, fixed, percent
+from widgetlib.model import TINY_FILES, tiny
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke
 MAX_TOKENS = 40  # tokens shown (and run): the last 40 of a longer text
 N_SHOWN = 8  # leading numbers of the output vector listed
@@ -55,12 +54,7 @@ EXAMPLES = [
     },
     {"prompt": "", "query": 40},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.model.forward",
     "llm_core.attention.multi_head_attention",
@@ -70,15 +64,10 @@ CODE = [
 ]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped (the query is clamped to the text later)."""
     p = {**DEFAULTS, **params}
-    cfg = model().cfg
+    cfg = tiny().cfg
     prompt, note = as_text("prompt", p["prompt"], MAX_PROMPT_CHARS)
     return {
         "prompt": prompt,
@@ -91,7 +80,7 @@ def read_params(params: dict) -> dict:
 
 def sentence_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
     """The sentence's token ids as the model reads them, and notes on what was cut."""
-    ids, notes = prompt_ids(model(), prompt, 1, MAX_PROMPT_CHARS)
+    ids, notes = prompt_ids(tiny(), prompt, 1, MAX_PROMPT_CHARS)
     if len(ids) > MAX_TOKENS:
         notes.append(f"The text is {len(ids):,} tokens: only its last {MAX_TOKENS} are run and shown.")
         ids = ids[-MAX_TOKENS:]
@@ -100,26 +89,26 @@ def sentence_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
 
 def token_view(token_id: int) -> list:
     """A token's display segments (markers for spaces and line breaks, hex for partial characters)."""
-    return render_token(model().encoding.decode_tokens_bytes([token_id])[0])
+    return render_token(tiny().encoding.decode_tokens_bytes([token_id])[0])
 
 
 @functools.cache
 def weights64() -> dict:
     """The tiny model's weights, in float64 (see REL_TOL)."""
-    return {name: w.astype(np.float64) for name, w in model().weights.items()}
+    return {name: w.astype(np.float64) for name, w in tiny().weights.items()}
 
 
 @functools.lru_cache(maxsize=8)
 def run(ids: tuple):  # -> trace of forward(ids)
     """One traced forward pass per sentence: moving the layer, head or query slider reuses it."""
-    _, trace = forward(weights64(), model().cfg, list(ids), trace=True, lens=False)
+    _, trace = forward(weights64(), tiny().cfg, list(ids), trace=True, lens=False)
     return trace
 
 
 def head_projections(trace: dict, layer: int, head: int):  # -> q [n_seq, d_head], k, v [n_seq, d_head], kv head
     """This head's q and its key/value head's k (both after RoPE) and v, as the model's own attention
     computed them in the traced pass (llm_core.attention.multi_head_attention)."""
-    cfg = model().cfg
+    cfg = tiny().cfg
     attn = trace["layers"][layer]["attn"]  # q [n_head, n_seq, d_head]; k, v [n_kv_head, n_seq, d_head]
     kv = head // (cfg.n_head // cfg.n_kv_head)  # the key/value head this query head shares
     return attn["q"][head], attn["k"][kv], attn["v"][kv], kv
@@ -141,7 +130,7 @@ def strip_cells(vector, scale: float) -> list:
 
 def compute(params: dict) -> dict:
     p, text_note = read_params(params)
-    cfg = model().cfg
+    cfg = tiny().cfg
     ids, notes = sentence_ids(p["prompt"])
     if text_note:
         notes.insert(0, text_note)

@@ -27,6 +27,7 @@ from widgetlib.prompt import prompt_ids
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, percent
+from widgetlib.model import TINY_FILES
 
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke
 MAX_TOKENS = 64  # tokens run and drawn: the last 64 of a longer text
@@ -60,12 +61,7 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "prompt": PRONOUN, "layer": 13, "head": 8},
     {"model": "smollm2", "layer": 29, "head": 0},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.model.forward",
     "llm_core.attention.multi_head_attention",

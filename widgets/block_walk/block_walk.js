@@ -5,9 +5,7 @@
   const T = window.glassboxTokens;
 
   function tok(t, cls) {
-    const node = T.el("span", "tok bw-tok " + (cls || ""));
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), t.segs));
-    return node;
+    return T.token("tok bw-tok " + (cls || ""), t.segs);
   }
 
   function bar(width) {

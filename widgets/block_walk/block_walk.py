@@ -8,18 +8,15 @@ The two sub-layer outputs are rebuilt from the trace (the heads times W_o; the h
 times W_down), so the two adds can be checked against the stream the trace recorded.
 """
 
-import functools
-
 import numpy as np
 
 from llm_core.controls import as_int
-from llm_core.model_files import load_model
 from widgetlib.prompt import prompt_ids
 from llm_core.norms import rms_norm
-from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, percent
+from widgetlib.sampling import read_prompt
+from widgetlib.model import TINY_FILES, tiny, token_segs
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
 MAX_TOKENS = 64  # tokens read (the last ones of the prompt): one forward pass stays cheap
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
@@ -33,12 +30,7 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "layer": 5, "position": 2},
     {"prompt": "", "layer": 3, "position": 9},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.model.forward",
     "llm_core.norms.rms_norm",
@@ -47,34 +39,14 @@ CODE = [
 ]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped (position is clamped again to the prompt)."""
     p = {**DEFAULTS, **params}
-    if not isinstance(p["prompt"], str):
-        raise ValueError("the prompt must be text")
     return {
-        "prompt": p["prompt"],
-        "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
+        "prompt": read_prompt(p),
+        "layer": as_int("layer", p["layer"], 0, tiny().cfg.n_layer - 1),
         "position": as_int("position", p["position"], 0, MAX_TOKENS - 1),
     }
-
-
-def read_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
-    ids, notes = prompt_ids(model(), prompt, 1, MAX_PROMPT_CHARS)
-    if len(ids) > MAX_TOKENS:
-        notes.append(f"The prompt is {len(ids)} tokens: this figure reads only its last {MAX_TOKENS}.")
-        ids = ids[-MAX_TOKENS:]
-    return ids, notes
-
-
-@functools.cache
-def token_segs(token_id: int) -> list:
-    return render_token(model().encoding.decode_tokens_bytes([token_id])[0])
 
 
 def norm(v) -> float:
@@ -95,15 +67,15 @@ def with_bars(rows: list) -> list:
 
 def compute(params: dict) -> dict:
     p = read_params(params)
-    tiny = model()
-    cfg = tiny.cfg
-    ids, notes = read_ids(p["prompt"])
+    model = tiny()
+    cfg = model.cfg
+    ids, notes = prompt_ids(model, p["prompt"], 1, MAX_PROMPT_CHARS, MAX_TOKENS)
     n, layer = len(ids), p["layer"]
     pos = p["position"] = min(p["position"], n - 1)
     # The model is causal: the vectors at `pos` depend only on the tokens up to pos, so the traced pass
     # reads just those (same numbers, less work); the shapes below are those of the whole prompt.
-    _, trace = tiny.forward(ids[: pos + 1], trace=True, lens=False)
-    w = {name: tiny.weights[f"layers.{layer}.{name}"] for name in ("attn_norm", "wo", "ffn_norm", "w_down")}
+    _, trace = model.forward(ids[: pos + 1], trace=True, lens=False)
+    w = {name: model.weights[f"layers.{layer}.{name}"] for name in ("attn_norm", "wo", "ffn_norm", "w_down")}
     attn, ffn = trace["layers"][layer]["attn"], trace["layers"][layer]["ffn"]
 
     x_in = trace["residual"][2 * layer][pos]  # [d_model]: the stream entering the block

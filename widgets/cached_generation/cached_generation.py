@@ -15,7 +15,6 @@ verdict and the uncached times are None; the positions it would have run are sti
 arithmetic (prompt + k at step k), not a measurement.
 """
 
-import functools
 import time
 
 import numpy as np
@@ -23,14 +22,13 @@ import numpy as np
 from llm_core.controls import as_bool, as_int, as_number, as_text
 from llm_core.kv_cache import kv_bytes_per_token
 from llm_core.model import forward, n_params
-from llm_core.model_files import load_model
 from llm_core.generation import prefill
 from widgetlib.prompt import prompt_ids
 from llm_core.sampling import as_generator, sample
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer
+from widgetlib.model import TINY_FILES, tiny
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
 MAX_NEW_TOKENS = 64  # without the cache the last step reruns the model over prompt + 63 tokens
 MAX_PROMPT_TOKENS = 32  # without the cache, work grows with n_tokens * (prompt + n_tokens): keep it to seconds
@@ -61,12 +59,7 @@ EXAMPLES = [
     {"prompt": "", "n_tokens": 3, "seed": 2},
     {"n_tokens": 40, "temperature": 1.1, "seed": 5, "compare": False},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.kv_cache.KVCache",
     "llm_core.generation.prefill",
@@ -75,11 +68,6 @@ CODE = [
     "llm_core.kv_cache.kv_bytes_per_token",
     "llm_core.sampling.sample",
 ]
-
-
-@functools.cache
-def model():
-    return load_model(MODEL)
 
 
 def read_params(params: dict):  # -> params, prompt, note
@@ -95,7 +83,7 @@ def read_params(params: dict):  # -> params, prompt, note
     }, note
 
 
-def run_cached(tiny, ids, n_tokens, temperature, seed):  # -> tokens, steps, seconds per step, cache
+def run_cached(model, ids, n_tokens, temperature, seed):  # -> tokens, steps, seconds per step, cache
     """Prefill the prompt into a fresh KV cache, then decode one token per step, feeding only that token.
 
     Step 0 is timed as a real prefill: no kv_cache.PrefixCache here, since a prompt found there would skip
@@ -107,16 +95,16 @@ def run_cached(tiny, ids, n_tokens, temperature, seed):  # -> tokens, steps, sec
     for k in range(n_tokens):
         start = time.perf_counter()
         if k == 0:
-            cache, logits = prefill(tiny, ids)  # [n_prompt] -> cache of n_prompt positions, [n_vocab]
+            cache, logits = prefill(model, ids)  # [n_prompt] -> cache of n_prompt positions, [n_vocab]
         else:
-            logits = forward(tiny.weights, tiny.cfg, [tokens[-1]], cache=cache, logits_to_keep=1)[0][-1]
+            logits = forward(model.weights, model.cfg, [tokens[-1]], cache=cache, logits_to_keep=1)[0][-1]
         seconds.append(time.perf_counter() - start)
         steps.append({"fed": len(ids) if k == 0 else 1, "cache_positions": cache.n_seq, "cache_bytes": cache.nbytes})
         tokens.append(sample(logits, temperature, rng=rng)["token"])
     return tokens, steps, seconds, cache
 
 
-def run_uncached(tiny, ids, n_tokens, temperature, seed):  # -> tokens, seconds per step
+def run_uncached(model, ids, n_tokens, temperature, seed):  # -> tokens, seconds per step
     """Every step runs the model over the whole sequence so far: prompt plus every token made so far.
 
     Only the last position is unembedded (logits_to_keep=1), as in run_cached: both ways compute the same
@@ -126,7 +114,7 @@ def run_uncached(tiny, ids, n_tokens, temperature, seed):  # -> tokens, seconds 
     tokens, seconds = [], []
     for _ in range(n_tokens):
         start = time.perf_counter()
-        logits, _ = forward(tiny.weights, tiny.cfg, seq, logits_to_keep=1)
+        logits, _ = forward(model.weights, model.cfg, seq, logits_to_keep=1)
         seconds.append(time.perf_counter() - start)
         token = sample(logits[-1], temperature, rng=rng)["token"]
         tokens.append(token)
@@ -155,7 +143,7 @@ def bar_chart(series: list, top: float) -> list:  # [[value per step] per series
 
 
 def chip(token_id: int, **extra) -> dict:
-    data = model().encoding.decode_tokens_bytes([token_id])[0]
+    data = tiny().encoding.decode_tokens_bytes([token_id])[0]
     return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data, **extra}
 
 
@@ -218,9 +206,9 @@ def timings(ms_c: list, ms_u, n_prompt: int) -> dict:
 
 def compute(params: dict) -> dict:
     p, note = read_params(params)
-    tiny = model()
-    cfg = tiny.cfg
-    ids, notes = prompt_ids(tiny, p["prompt"], p["n_tokens"], MAX_PROMPT_CHARS)
+    model = tiny()
+    cfg = model.cfg
+    ids, notes = prompt_ids(model, p["prompt"], p["n_tokens"], MAX_PROMPT_CHARS)
     notes = ([note] if note else []) + notes
     if len(ids) > MAX_PROMPT_TOKENS:
         notes.append(
@@ -236,10 +224,10 @@ def compute(params: dict) -> dict:
     # so one token is enough, at about the cost of one decode step. (Measured in Chromium on the default
     # prompt: without a warm-up the first prefill's time per token came out nearly double; a one-token
     # warm-up did as well as one over the whole prompt.)
-    prefill(tiny, ids[-1:])
-    cached, steps, t_cached, cache = run_cached(tiny, ids, n, p["temperature"], p["seed"])
+    prefill(model, ids[-1:])
+    cached, steps, t_cached, cache = run_cached(model, ids, n, p["temperature"], p["seed"])
     if compare:
-        uncached, t_uncached = run_uncached(tiny, ids, n, p["temperature"], p["seed"])
+        uncached, t_uncached = run_uncached(model, ids, n, p["temperature"], p["seed"])
         first_difference = next((k for k, (a, b) in enumerate(zip(cached, uncached)) if a != b), None)
     else:  # not run: nothing to compare, no times
         uncached = t_uncached = first_difference = None

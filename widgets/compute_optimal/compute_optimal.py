@@ -14,7 +14,8 @@ import numpy as np
 
 from llm_core.controls import as_choice, as_number
 from llm_core.scaling import compute_optimal as optimum, gpu_days, loss_at_budget, rule_of_thumb
-from widgetlib.fmt import fixed
+from widgetlib.fmt import count, fixed, power_of_ten
+from widgetlib.plot import frame
 
 LOG10_FLOPS_MIN, LOG10_FLOPS_MAX = 15.0, 26.0
 # Peak dense BF16 tensor throughput, from the vendor's datasheet (the "with sparsity" figure halved).
@@ -58,23 +59,6 @@ def read_params(params: dict) -> dict:
         "gpu": as_choice("gpu", p["gpu"], list(GPUS)),
         "utilization": as_number("utilization", p["utilization"], 0.05, 1.0),
     }
-
-
-def count(n: float) -> str:
-    """A count with a suffix: 1.7M, 70B, 1.4T."""
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if n >= size:
-            return f"{n / size:.3g}{suffix}"
-    return f"{n:.3g}"
-
-
-def power_of_ten(x: float) -> dict:
-    """x as mantissa and exponent, for "1.00 × 10^22": both views print the same two strings."""
-    exponent = math.floor(math.log10(x))
-    mantissa = x / 10**exponent
-    if round(mantissa, 2) >= 10:
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return {"mantissa": f"{mantissa:.2f}", "exponent": str(exponent)}
 
 
 def duration(days: float) -> str:
@@ -133,13 +117,7 @@ def plot(flops: float, best: dict, rule: dict) -> dict:
         "rule_corner": [round(rule_at[0] - 4.5, 2), round(rule_at[1] - 4.5, 2)] if rule_at else None,  # 9-unit square
         "x": x_ticks,
         "y": y_ticks,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        **frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM),
         "x_text_y": HEIGHT - BOTTOM + 14,
         "y_text_x": LEFT - 5,
         "x_title": {"x": WIDTH - RIGHT, "y": HEIGHT - 2},

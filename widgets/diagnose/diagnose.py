@@ -12,11 +12,10 @@ second in a browser), later ones are instant.
 import functools
 
 from llm_core.controls import as_choice
-from llm_core.model_files import load_model
 from widgetlib.prompt import prompt_ids
 from llm_core.tokenizer import render_token
+from widgetlib.model import TINY_FILES, tiny
 
-MODEL = "models/tiny"
 NGRAM = 3  # a token repeats if it ends a 3-token phrase that already appeared earlier in the text
 # Each new token is one forward pass (~30 ms in a browser): 32 + 16 for "repeat", 3 x 8 for "vary", run once.
 REPEAT_PROMPT, REPEAT_TOKENS, REPEAT_SAMPLED_TOKENS, REPEAT_TEMPERATURE = "Our relations with", 32, 16, 0.8
@@ -106,18 +105,8 @@ EXAMPLES = [
     {"scenario": "json", "lens": "scaffolding"},
     {"scenario": "vary", "lens": "context"},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = ["llm_core.generation.generate", "llm_core.sampling.sample"]
-
-
-@functools.cache
-def model():
-    return load_model(MODEL)
 
 
 def read_params(params: dict) -> dict:
@@ -142,7 +131,7 @@ def repeated(ids: list, n: int = NGRAM) -> list:  # [n_seq] -> [n_seq] bool
 
 
 def chips(ids: list, flags: list) -> list:
-    enc = model().encoding
+    enc = tiny().encoding
     return [
         {"id": int(i), "segs": render_token(enc.decode_tokens_bytes([i])[0]), "repeat": bool(f)}
         for i, f in zip(ids, flags)
@@ -151,9 +140,9 @@ def chips(ids: list, flags: list) -> list:
 
 def continuation(prompt: str, n_tokens: int, temperature: float, seed: int) -> dict:
     """One run of the tiny model: the new tokens as chips (repeats flagged over prompt + answer), and counts."""
-    tiny = model()
-    ids, _ = prompt_ids(tiny, prompt, n_tokens)
-    out = tiny.generate(ids, n_tokens, temperature=temperature, seed=seed)
+    model = tiny()
+    ids, _ = prompt_ids(model, prompt, n_tokens)
+    out = model.generate(ids, n_tokens, temperature=temperature, seed=seed)
     flags = repeated(out["prompt_ids"] + out["new_ids"])[len(out["prompt_ids"]) :]
     head = "Greedy (temperature 0)" if temperature == 0 else f"Sampled, temperature {temperature:g}, seed {seed}"
     return {

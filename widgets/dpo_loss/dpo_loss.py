@@ -11,13 +11,13 @@ import functools
 import math
 
 from llm_core.controls import as_choice, as_number, as_text
-from llm_core.model_files import load_model
 from widgetlib.prompt import prompt_ids
 from llm_core.preference import dpo_loss, log_sigmoid, sequence_logprob
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, minus, percent, signed
+from widgetlib.model import TINY_FILES, tiny
+from widgetlib.plot import frame
 
-MODEL = "models/tiny"
 MODES = ("model", "sliders")  # the menu lists "model" first, so the default (sliders) is its last option
 LOGP_MIN = -60.0  # the log-probability sliders' low end (nats); 0 is certainty
 BETA_MIN, BETA_MAX = 0.01, 1.0
@@ -50,22 +50,12 @@ EXAMPLES = [
     {"mode": "model"},
     {"mode": "model", "prompt": "", "chosen": "", "rejected": " War", "beta": 1},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.preference.dpo_loss",
     "llm_core.preference.log_sigmoid",
     "llm_core.preference.sequence_logprob",
 ]
-
-
-@functools.cache
-def model():
-    return load_model(MODEL)
 
 
 def read_params(params: dict) -> dict:
@@ -108,14 +98,8 @@ def axes() -> dict:
     return {
         "x": x_ticks,
         "y": y_ticks,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "width": WIDTH,
-        "height": HEIGHT,
+        **frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM),
         "zero": to_svg(0, 0)[0],
-        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
         "x_text_y": HEIGHT - BOTTOM + 14,
         "y_text_x": LEFT - 6,
         "x_title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 3},
@@ -124,16 +108,16 @@ def axes() -> dict:
 
 
 def chips(ids) -> list:
-    enc = model().encoding
+    enc = tiny().encoding
     return [{"id": int(i), "segs": render_token(enc.decode_tokens_bytes([i])[0])} for i in ids]
 
 
 def model_logprobs(p: dict) -> dict:
     """The tiny model's log-probability of each continuation after the prompt (policy = reference)."""
-    tiny, notes = model(), []
+    model, notes = tiny(), []
     sides = {}
     for key in ("chosen", "rejected"):
-        ids = tiny.encoding.encode(p[key])
+        ids = model.encoding.encode(p[key])
         if len(ids) > MAX_CONTINUATION_TOKENS:
             notes.append(f"The {key} answer is {len(ids)} tokens: only its first {MAX_CONTINUATION_TOKENS} are scored.")
             ids = ids[:MAX_CONTINUATION_TOKENS]
@@ -141,12 +125,12 @@ def model_logprobs(p: dict) -> dict:
             notes.append(f"The {key} answer is empty: an empty answer is certain, log-probability 0.")
         sides[key] = ids
     context, prompt_notes = prompt_ids(
-        tiny, p["prompt"], max(len(sides["chosen"]), len(sides["rejected"]), 1), MAX_TEXT_CHARS
+        model, p["prompt"], max(len(sides["chosen"]), len(sides["rejected"]), 1), MAX_TEXT_CHARS
     )
     notes = prompt_notes + notes
     out = {"prompt_tokens": chips(context[-16:]), "n_prompt_tokens": len(context), "notes": notes}
     for key, ids in sides.items():
-        total, per_token = sequence_logprob(tiny, context, ids)
+        total, per_token = sequence_logprob(model, context, ids)
         out[key] = {
             "logp": total,
             "logp_text": fixed(total, 3),

@@ -6,24 +6,20 @@ is shown with the probability it had when it was drawn, and the text's perplexit
 (at temperature 1, no filters) says how surprising the model finds its own output.
 """
 
-import functools
 import math
 
 import numpy as np
 
-from llm_core.controls import as_int, as_number
+from llm_core.controls import as_int
 from llm_core.kv_cache import PrefixCache
-from llm_core.model_files import load_model
-from llm_core.tokenizer import render_token, without_surrogates
+from llm_core.tokenizer import without_surrogates
 from widgetlib.fmt import fixed, percent
+from widgetlib.model import TINY_FILES, chip, tiny
 from widgetlib.prompt import truncation_note
+from widgetlib.sampling import MAX_SEED, read_prompt, read_sampling
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
 MAX_NEW_TOKENS = 64  # each token is one forward pass; 64 take ~0.6 s in CPython, ~3x that in a browser
-MAX_TEMPERATURE = 2.0
-MAX_TOP_K = 100
-MAX_SEED = 2**32 - 1
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance (token ids, ranks and flags exactly).
 REL_TOL = 1e-3
@@ -43,12 +39,7 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "n_tokens": 12, "temperature": 1.2, "top_k": 40, "min_p": 0.1, "seed": 3},
     {"prompt": "", "n_tokens": 8, "temperature": 2, "top_p": 1, "seed": 11},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.generation.generate",
     "llm_core.generation.prefill",
@@ -58,11 +49,6 @@ CODE = [
 ]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
 # Moving a sampling slider keeps the prompt: its prefill (the KV cache and the first logits) is reused.
 PREFIXES = PrefixCache(size=4)
 
@@ -70,28 +56,13 @@ PREFIXES = PrefixCache(size=4)
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped."""
     p = {**DEFAULTS, **params}
-    if not isinstance(p["prompt"], str):
-        raise ValueError("the prompt must be text")
-    return {
-        "prompt": p["prompt"],
-        "n_tokens": as_int("n_tokens", p["n_tokens"], 1, MAX_NEW_TOKENS),
-        "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
-        "top_k": as_int("top_k", p["top_k"], 0, MAX_TOP_K),
-        "top_p": as_number("top_p", p["top_p"], 0.0, 1.0),
-        "min_p": as_number("min_p", p["min_p"], 0.0, 1.0),
-        "seed": as_int("seed", p["seed"], 0, MAX_SEED),
-    }
-
-
-def chip(token_id: int, **extra) -> dict:
-    """A token chip: its display segments, and whether it holds a line break."""
-    data = model().encoding.decode_tokens_bytes([token_id])[0]
-    return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data, **extra}
+    prompt = read_prompt(p)
+    return {"prompt": prompt, "n_tokens": as_int("n_tokens", p["n_tokens"], 1, MAX_NEW_TOKENS), **read_sampling(p)}
 
 
 def compute(params: dict) -> dict:
     p = read_params(params)
-    tiny, notes = model(), []
+    model, notes = tiny(), []
     prompt = without_surrogates(p["prompt"])
     if len(prompt) > MAX_PROMPT_CHARS:
         notes.append(f"The prompt is {len(prompt):,} characters: only its last {MAX_PROMPT_CHARS:,} were tokenized.")
@@ -101,7 +72,7 @@ def compute(params: dict) -> dict:
             "The prompt is empty, so the model starts a new document from <|endoftext|>, the "
             "token that separated the addresses it was trained on."
         )
-    out = tiny.generate(
+    out = model.generate(
         prompt,
         p["n_tokens"],
         temperature=p["temperature"],
@@ -112,7 +83,7 @@ def compute(params: dict) -> dict:
         prefix_cache=PREFIXES,
     )
     if out["n_dropped"]:
-        notes.append(truncation_note(len(out["prompt_ids"]) + out["n_dropped"], tiny.cfg.n_ctx, p["n_tokens"]))
+        notes.append(truncation_note(len(out["prompt_ids"]) + out["n_dropped"], model.cfg.n_ctx, p["n_tokens"]))
 
     tokens, surprise = [], []
     for step in out["steps"]:

@@ -23,6 +23,7 @@ from llm_core import gguf
 from llm_core.controls import as_choice, as_int
 from llm_core.data import data_dir
 from llm_core.models import MODEL_NAMES, get_model
+from widgetlib.model import TINY_FILES
 
 # What the reader can pick: the embedding table and the seven matrices of a block, by llama.cpp's names.
 TENSORS = ["token_embd", *(t for t in gguf.LLAMA_LAYER_TENSORS.values() if not t.endswith("_norm"))]  # norms: F32
@@ -74,12 +75,7 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "tensor": "ffn_down", "layer": 29, "row": 575, "block": 47},
     {"model": "smollm2", "tensor": "token_embd", "row": 504, "block": 5},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.gguf.as_blocks",
     "llm_core.gguf.unpack_nibbles",

@@ -5,9 +5,7 @@
   const T = window.glassboxTokens;
 
   function tok(t) {
-    const node = T.el("span", "tok ll-tok");
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), t.segs));
-    return node;
+    return T.token("tok ll-tok", t.segs);
   }
 
   function th(scope, content) {

@@ -24,6 +24,7 @@ from llm_core.models import MODEL_NAMES, get_model
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import integer, percent
+from widgetlib.model import TINY_FILES
 
 MAX_PROMPT_CHARS = 2_000
 MAX_TOKENS = 32  # positions shown (the last ones of the prompt): 6 unembeddings of 32 rows stay within an edit's budget
@@ -51,12 +52,7 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "prompt": CAPITAL},
     {"model": "smollm2", "prompt": "Paris"},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.model.forward",
     "llm_core.model.unembed",

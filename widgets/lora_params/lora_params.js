@@ -5,12 +5,7 @@
   const T = window.glassboxTokens;
 
   function bar(width) {
-    const box = T.el("span", "lp-bar");
-    box.setAttribute("aria-hidden", "true");
-    const fill = T.el("span");
-    fill.style.width = width;
-    box.appendChild(fill);
-    return box;
+    return T.bar("lp-bar", width);
   }
 
   function row(r) {

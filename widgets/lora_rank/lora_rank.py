@@ -13,10 +13,10 @@ import numpy as np
 
 from llm_core.controls import as_choice, as_int
 from llm_core.lora import lora_parameter_count, low_rank_approximation, low_rank_error
-from llm_core.model_files import load_model
 from widgetlib.fmt import fixed, integer, percent
+from widgetlib.plot import bars, frame
+from widgetlib.model import TINY_FILES, tiny
 
-MODEL = "models/tiny"
 MATRICES = ["wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down"]
 MAX_RANK = 128  # the slider's top: min(d_in, d_out) for every matrix but wk and wv (64)
 # Spectrum plot in SVG user units (the SVG scales to its container; the view only places these numbers).
@@ -30,24 +30,14 @@ EXAMPLES = [
     {"layer": 5, "matrix": "wv", "rank": 100},
     {"matrix": "w_up", "rank": 1},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = ["llm_core.lora.low_rank_approximation", "llm_core.lora.low_rank_error", "llm_core.lora.lora_parameter_count"]
-
-
-@functools.cache
-def model():
-    return load_model(MODEL)
 
 
 @functools.cache
 def singular_values(name: str):  # -> [min(d_in, d_out)], largest first
     """One SVD per matrix (the slow step in the browser); every rank's error follows from these."""
-    w = model().weights[name].astype(np.float64)
+    w = tiny().weights[name].astype(np.float64)
     return low_rank_approximation(w, 1)[2]["singular_values"]
 
 
@@ -61,7 +51,7 @@ def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped (rank to the matrix's smaller side)."""
     p = {**DEFAULTS, **params}
     return {
-        "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
+        "layer": as_int("layer", p["layer"], 0, tiny().cfg.n_layer - 1),
         "matrix": as_choice("matrix", p["matrix"], MATRICES),
         "rank": as_int("rank", p["rank"], 1, MAX_RANK),
     }
@@ -70,32 +60,16 @@ def read_params(params: dict) -> dict:
 def spectrum(s: np.ndarray, rank: int) -> dict:
     """Bars for the singular values (largest first), the kept ones flagged, with axis ticks in SVG units."""
     n, top = len(s), float(s[0]) if len(s) and s[0] > 0 else 1.0
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    bar_w = plot_w / n
-    bars = [
-        {
-            "x": round(LEFT + i * bar_w, 2),
-            "w": round(bar_w, 2),
-            "y": round(TOP + plot_h * (1 - v / top), 2),
-            "h": round(plot_h * v / top, 2),
-            "kept": i < rank,
-        }
-        for i, v in enumerate(s)
-    ]
+    box = frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM)
+    bar_w = (WIDTH - LEFT - RIGHT) / n
     cut = round(LEFT + rank * bar_w, 2)
     return {
-        "bars": bars,
+        "bars": [{**bar, "kept": i < rank} for i, bar in enumerate(bars(s, top, box))],
         "cut": cut,
         "max": top,
         "n": n,
         "x_ticks": [{"at": round(LEFT + (i - 0.5) * bar_w, 2), "label": str(i)} for i in (1, n // 2, n)],
-        "width": WIDTH,
-        "height": HEIGHT,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        **box,
         # where the labels sit: "r = ..." right of the cut, the y labels left of the axis, the x ones below
         "cut_label": {"x": round(cut + 3, 2), "y": TOP + 9, "text": f"r = {rank}"},
         "y_text_x": LEFT - 4,
@@ -108,7 +82,7 @@ def spectrum(s: np.ndarray, rank: int) -> dict:
 def compute(params: dict) -> dict:
     p = read_params(params)
     name = f"layers.{p['layer']}.{p['matrix']}"
-    w = model().weights[name].astype(np.float64)  # [d_in, d_out]
+    w = tiny().weights[name].astype(np.float64)  # [d_in, d_out]
     d_in, d_out = w.shape
     notes = []
     rank = min(p["rank"], d_in, d_out)

@@ -6,9 +6,7 @@
   const T = window.glassboxTokens;
 
   function tokChip(c) {
-    const node = T.el("span", "tok mp-tok");
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
-    return node;
+    return T.token("tok mp-tok", c.segs);
   }
 
   function bar(trackCls, barCls, width) {

@@ -8,29 +8,25 @@ size of the residual stream after each block, the logit lens (the block's output
 the last), the final top five and the drawn token. Only a few numbers of each array are returned.
 """
 
-import functools
-
 import numpy as np
 
-from llm_core.controls import as_int, as_number
 from llm_core.activations import softmax
+from llm_core.controls import as_int
 from llm_core.kv_cache import PrefixCache
-from llm_core.model_files import load_model
-from widgetlib.prompt import prompt_ids
 from llm_core.model import unembed
 from llm_core.norms import rms_norm
-from llm_core.tokenizer import render_token, without_surrogates
+from llm_core.tokenizer import without_surrogates
 from widgetlib.fmt import css_percent, fixed, integer, percent
+from widgetlib.model import TINY_FILES, chip, tiny
+from widgetlib.prompt import prompt_ids
+from widgetlib.sampling import read_prompt, read_sampling
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
 N_TEXT_CHARS = 200  # characters of the prompt shown, the last ones
 MAX_STEP = 16  # loop iterations the reader can run; each is one more forward pass
 N_SHOWN_TOKENS = 24  # chips shown, the last ones of the sequence
 N_VECTOR = 8  # numbers of the embedding vector shown
 N_TOP = 5
-MAX_TEMPERATURE = 2.0
-MAX_SEED = 2**32 - 1
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance (token ids exactly).
 REL_TOL = 1e-3
@@ -47,12 +43,7 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "step": 16, "temperature": 1.2, "seed": 3},
     {"prompt": "", "step": 2, "seed": 11},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.tokenizer.Encoding.encode",
     "llm_core.model.forward",
@@ -62,11 +53,6 @@ CODE = [
 ]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
 # Moving the step or temperature slider keeps the prompt: its prefill is reused (prefix caching).
 PREFIXES = PrefixCache(size=4)
 
@@ -74,20 +60,12 @@ PREFIXES = PrefixCache(size=4)
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped."""
     p = {**DEFAULTS, **params}
-    if not isinstance(p["prompt"], str):
-        raise ValueError("the prompt must be text")
+    prompt = read_prompt(p)
     return {
-        "prompt": p["prompt"],
+        "prompt": prompt,
         "step": as_int("step", p["step"], 0, MAX_STEP),
-        "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
-        "seed": as_int("seed", p["seed"], 0, MAX_SEED),
+        **read_sampling(p, ("temperature", "seed")),
     }
-
-
-def chip(token_id: int, **extra) -> dict:
-    """A token chip: its id, its display segments, and whether it holds a line break."""
-    data = model().encoding.decode_tokens_bytes([token_id])[0]
-    return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data, **extra}
 
 
 def top_token(logits: np.ndarray) -> dict:  # [n_vocab] -> the most likely token and its probability
@@ -103,12 +81,12 @@ def with_p(c: dict) -> dict:
 
 def compute(params: dict) -> dict:
     p = read_params(params)
-    tiny = model()
-    cfg = tiny.cfg
-    ids, notes = prompt_ids(model(), p["prompt"], MAX_STEP + 1, MAX_PROMPT_CHARS)
+    model = tiny()
+    cfg = model.cfg
+    ids, notes = prompt_ids(model, p["prompt"], MAX_STEP + 1, MAX_PROMPT_CHARS)
     # The loop: step tokens already appended, plus the one this pass is about to choose. The first
     # step tokens of a longer run are the same as a shorter run's (same seed, same draws in order).
-    out = tiny.generate(ids, p["step"] + 1, temperature=p["temperature"], seed=p["seed"], prefix_cache=PREFIXES)
+    out = model.generate(ids, p["step"] + 1, temperature=p["temperature"], seed=p["seed"], prefix_cache=PREFIXES)
     new_ids = out["new_ids"]
     sequence = ids + new_ids[: p["step"]]
 
@@ -116,7 +94,7 @@ def compute(params: dict) -> dict:
     # the KV cache of every position before it (the cache after generating holds the whole sequence).
     cache = out["cache"]
     cache.crop(len(sequence) - 1)
-    logits, trace = tiny.forward(sequence[-1:], cache=cache, trace=True, lens=False)  # [1] -> [1, n_vocab]
+    logits, trace = model.forward(sequence[-1:], cache=cache, trace=True, lens=False)  # [1] -> [1, n_vocab]
     last = logits[-1]  # [n_vocab]: the scores for the next position
     probs = softmax(last - last.max())
     top = np.argsort(-last, kind="stable")[:N_TOP]
@@ -132,8 +110,8 @@ def compute(params: dict) -> dict:
             "lens": with_p(
                 top_token(
                     unembed(
-                        rms_norm(trace["residual"][2 * i + 2, -1:], tiny.weights["final_norm"], cfg.norm_eps),
-                        tiny.weights,
+                        rms_norm(trace["residual"][2 * i + 2, -1:], model.weights["final_norm"], cfg.norm_eps),
+                        model.weights,
                     )[0]
                 )
             ),
@@ -176,7 +154,7 @@ def compute(params: dict) -> dict:
             p_model_text=percent(float(probs[token])),
             rank=int(np.sum(last > last[token])) + 1,
         ),
-        "generated": tiny.encoding.decode(new_ids[: p["step"]]),
+        "generated": model.encoding.decode(new_ids[: p["step"]]),
         "greedy": p["temperature"] == 0,
         "params": p,
         "shown": {"step": str(p["step"]), "temperature": fixed(p["temperature"], 2)},  # beside the sliders

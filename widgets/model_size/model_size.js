@@ -54,6 +54,9 @@
       source.append((result.real.links.length ? ")" : "") + ". int8 is " + result.bits_text.int8 + " and int4 "
         + result.bits_text.int4 + " bits a weight, scales included.");
       frag.appendChild(source);
+      if (result.real.moe) {
+        frag.appendChild(T.el("p", "msz-moe", result.real.moe.text));
+      }
       frag.appendChild(block(result.any, result.any.name, result.devices, result));
       frag.appendChild(T.el("p", "msz-axis", "Bars on a log scale from 0.1 GB to 2 TB; thin lines mark the devices below. "
         + "Weights only: the KV cache and activations come on top, and a phone or laptop shares its memory with everything else."));

@@ -2,6 +2,9 @@
 
 Two models side by side: a published one, its parameters counted from its config
 (`llm_core.configs.parameter_count`, source named in the config), and one of any size set with a slider.
+A mixture-of-experts model (`llm_core.configs.MOE_CONFIGS`, counted by `llm_core.moe.parameter_counts`)
+needs every expert in memory, since any token may pick any of them, while a token runs only its active
+parameters: the bars show the total, and a line beside them the active count and its FLOPs per token.
 Bytes come from `llm_core.configs.weights_bytes` / `llm_core.quantization.quantized_bytes`: bits per weight,
 plus, for int8 and int4, one fp16 scale per group of group_size weights (int4 in groups of 32 is
 4.5 bits a weight). Only the weights are counted: running a model also needs its KV cache and activations.
@@ -10,10 +13,11 @@ plus, for int8 and int4, one fp16 scale per group of group_size weights (int4 in
 import math
 
 from llm_core import configs
-from llm_core.configs import CONFIGS, parameter_count, weights_bytes
+from llm_core.configs import CONFIGS, MOE_CONFIGS, parameter_count, weights_bytes
 from llm_core.controls import as_choice, as_int, as_number
+from llm_core.moe import flops_per_token, parameter_counts
 from llm_core.quantization import quantized_bytes
-from widgetlib.fmt import fixed, integer
+from widgetlib.fmt import fixed, integer, significant
 
 FORMATS = [("fp32", 32), ("fp16", 16), ("int8", 8), ("int4", 4)]  # (name, bits per weight)
 GROUP_SIZES = [32, 64, 128]
@@ -29,6 +33,11 @@ MODELS = [
     "llama-3-70b",
     "llama-3.1-405b",
     "gpt2-xl",
+    # mixture of experts: every expert in memory, a few run per token
+    "qwen3-30b-a3b",
+    "mixtral-8x7b",
+    "gpt-oss-120b",
+    "deepseek-v3",
 ]
 MIN_B, MAX_B = 0.5, 100.0  # the slider's range, in billions of parameters
 # Memory of common devices, in GB (10^9 bytes), with where the number comes from.
@@ -53,12 +62,14 @@ EXAMPLES = [
     {"model": "llama-3.2-1b", "billions": 1, "group_size": 128},
     {"model": "llama-3.1-405b", "billions": 100, "group_size": 64},
     {"model": "llama-2-70b", "billions": "13.5"},
+    {"model": "mixtral-8x7b", "billions": 13, "group_size": 32},
 ]
 DATA: list[str] = []
 CODE = [
     "llm_core.configs.parameter_count",
     "llm_core.configs.weights_bytes",
     "llm_core.quantization.quantized_bytes",
+    "llm_core.moe.parameter_counts",
 ]
 
 
@@ -96,6 +107,26 @@ def source_links(source: str) -> list:  # a config's source text -> [{"label", "
     ]
 
 
+def moe_line(cfg) -> tuple:  # MoEConfig -> total parameters, the sentence on what a token runs
+    """A mixture of experts: all its parameters (in memory) and the active ones a token runs, with their FLOPs."""
+    n = parameter_counts(cfg)
+    active, total = n["active"], n["total"]
+    routed = f"{cfg.top_k} of its {cfg.n_expert} experts" + (
+        f" and {cfg.n_shared} shared one"
+        if cfg.n_shared == 1
+        else f" and {cfg.n_shared} shared"
+        if cfg.n_shared
+        else ""
+    )
+    text = (
+        f"Mixture of experts: memory holds all {integer(total)} parameters, since any token may pick any expert, "
+        f"but a token runs only {integer(active)} of them ({routed} per layer, "
+        f"{fixed(100 * active / total, 1)}% of the weights): about {significant(flops_per_token(active) / 1e9, 3)} "
+        f"GFLOPs per token, as a dense model of {significant(active / 1e9, 3)}B parameters would."
+    )
+    return total, {"active": active, "flops_per_token": flops_per_token(active), "text": text, "notes": cfg.notes}
+
+
 def rows(sizes: dict) -> list:  # {format: bytes} -> one row per format
     out = []
     for name, bits in FORMATS:
@@ -123,9 +154,17 @@ def rows(sizes: dict) -> list:  # {format: bytes} -> one row per format
 def compute(params: dict) -> dict:
     p = read_params(params)
     g = p["group_size"]
-    cfg = CONFIGS[p["model"]]
-    n_real = parameter_count(cfg)["total"]
-    real = {name: weights_bytes(cfg, bits, g if bits < 16 else None) for name, bits in FORMATS}
+    if p["model"] in MOE_CONFIGS:
+        cfg = MOE_CONFIGS[p["model"]]
+        n_real, moe = moe_line(cfg)
+        real = {
+            name: quantized_bytes(n_real, bits, -(-n_real // g) if bits < 16 else 0, SCALE_BYTES)
+            for name, bits in FORMATS
+        }  # as weights_bytes counts a dense model: every parameter, one scale per group
+    else:
+        cfg, moe = CONFIGS[p["model"]], None
+        n_real = parameter_count(cfg)["total"]
+        real = {name: weights_bytes(cfg, bits, g if bits < 16 else None) for name, bits in FORMATS}
     n_any = round(p["billions"] * 1e9)
     scales = -(-n_any // g)  # ceil(n / group_size) groups
     any_size = {name: quantized_bytes(n_any, bits, scales if bits < 16 else 0, SCALE_BYTES) for name, bits in FORMATS}
@@ -138,6 +177,7 @@ def compute(params: dict) -> dict:
             "source": cfg.source,
             "links": source_links(cfg.source),
             "rows": rows(real),
+            "moe": moe,
         },
         "any": {
             "name": f"Any model of {p['billions']:g} billion parameters",
@@ -156,6 +196,6 @@ def compute(params: dict) -> dict:
             for label, gb in [("0.1", 0.1), ("1", 1), ("10", 10), ("100", 100), ("1,000", 1000)]
         ],
         "billions_text": f"{p['billions']:g}",  # the slider's <output>
-        "models": [{"key": k, "name": CONFIGS[k].name} for k in MODELS],
+        "models": [{"key": k, "name": (MOE_CONFIGS.get(k) or CONFIGS.get(k)).name} for k in MODELS],
         "params": p,
     }

@@ -27,14 +27,13 @@ import numpy as np
 
 from llm_core.controls import as_choice, as_int, as_text
 from llm_core.model import forward
-from llm_core.model_files import load_model
 from widgetlib.prompt import prompt_ids
 from llm_core.moe import expert_outputs, load_balancing_loss, moe_swiglu, router_logits, split_ffn, top_k_routing
 from llm_core.norms import rms_norm
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, percent
+from widgetlib.model import TINY_FILES, tiny
 
-MODEL = "models/tiny"
 MAX_TEXT_CHARS = 2_000
 MAX_TOKENS = 128  # tokens routed (the text's first ones): the load and the errors count all of them
 N_ROWS = 16  # tokens listed one per row
@@ -67,12 +66,7 @@ EXAMPLES = [
     {"router": "gate", "n_experts": 16, "top_k": 4, "layer": 0},
     {"text": "", "n_experts": 2, "top_k": 1, "layer": 5},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.moe.split_ffn",
     "llm_core.moe.router_logits",
@@ -83,11 +77,6 @@ CODE = [
 ]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated; top_k is clamped to n_experts."""
     p = {**DEFAULTS, **params}
@@ -96,11 +85,11 @@ def read_params(params: dict) -> dict:
     if n_experts not in N_EXPERT_CHOICES:
         raise ValueError(
             f"n_experts must be one of {', '.join(map(str, N_EXPERT_CHOICES))} (they split the "
-            f"{model().cfg.d_ff} hidden units evenly); got {p['n_experts']!r}"
+            f"{tiny().cfg.d_ff} hidden units evenly); got {p['n_experts']!r}"
         )
     return {
         "text": text,
-        "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
+        "layer": as_int("layer", p["layer"], 0, tiny().cfg.n_layer - 1),
         "n_experts": n_experts,
         "top_k": min(as_int("top_k", p["top_k"], 1, MAX_TOP_K), n_experts),
         "router": as_choice("router", p["router"], list(ROUTERS)),
@@ -115,7 +104,7 @@ def read_ids(text: str):  # -> ids (at most MAX_TOKENS), notes
             f"The text is {integer(len(text))} characters: only its first {integer(MAX_TEXT_CHARS)} were read."
         )
         text = text[:MAX_TEXT_CHARS]
-    ids, more = prompt_ids(model(), text, 1, MAX_TEXT_CHARS)
+    ids, more = prompt_ids(tiny(), text, 1, MAX_TEXT_CHARS)
     notes += more
     if len(ids) > MAX_TOKENS:
         notes.append(f"The text is {integer(len(ids))} tokens: this figure routes its first {MAX_TOKENS}.")
@@ -126,15 +115,15 @@ def read_ids(text: str):  # -> ids (at most MAX_TOKENS), notes
 @functools.cache
 def ffn_inputs(ids: tuple, layer: int):  # -> x [n_seq, d_model] float64
     """The FFN's input at `layer` for every token: the stream after the layer's attention, RMS-normed."""
-    tiny = model()
-    upto = dataclasses.replace(tiny.cfg, n_layer=layer + 1)  # causal and layer by layer: stop at this one
-    _, trace = forward(tiny.weights, upto, list(ids), trace=True, lens=False)
+    model = tiny()
+    upto = dataclasses.replace(model.cfg, n_layer=layer + 1)  # causal and layer by layer: stop at this one
+    _, trace = forward(model.weights, upto, list(ids), trace=True, lens=False)
     residual = trace["residual"][2 * layer + 1]  # [n_seq, d_model]
-    return rms_norm(residual, tiny.weights[f"layers.{layer}.ffn_norm"], tiny.cfg.norm_eps).astype(np.float64)
+    return rms_norm(residual, model.weights[f"layers.{layer}.ffn_norm"], model.cfg.norm_eps).astype(np.float64)
 
 
 def ffn_weights(layer: int) -> dict:  # float64 copies of the layer's three matrices
-    w = model().weights
+    w = tiny().weights
     return {k: w[f"layers.{layer}.{k}"].astype(np.float64) for k in ("w_gate", "w_up", "w_down")}
 
 
@@ -226,7 +215,7 @@ def idle_text(n_idle: int) -> str:
 
 def compute(params: dict) -> dict:
     p = read_params(params)
-    tiny = model()
+    model = tiny()
     ids, notes = read_ids(p["text"])
     n, k, layer, router = p["n_experts"], p["top_k"], p["layer"], p["router"]
     x = ffn_inputs(tuple(ids), layer)  # [n_seq, d_model]
@@ -257,7 +246,7 @@ def compute(params: dict) -> dict:
         cells = [
             {"expert": e, "chosen": e in chosen[t], "alpha": fixed(float(probs[t, e]) / peak, 3)} for e in range(n)
         ]
-        segs = render_token(tiny.encoding.decode_tokens_bytes([ids[t]])[0])
+        segs = render_token(model.encoding.decode_tokens_bytes([ids[t]])[0])
         text = ", ".join(f"expert {q['expert']} ({q['weight_text']})" for q in picks)
         rows.append(
             {
@@ -288,14 +277,14 @@ def compute(params: dict) -> dict:
         "params": p,
         "n_tokens": n_seq,
         "n_rows": len(rows),
-        "d_ff": tiny.cfg.d_ff,
-        "d_expert": tiny.cfg.d_ff // n,
-        "n_layer": tiny.cfg.n_layer,
-        "max_layer": tiny.cfg.n_layer - 1,
+        "d_ff": model.cfg.d_ff,
+        "d_expert": model.cfg.d_ff // n,
+        "n_layer": model.cfg.n_layer,
+        "max_layer": model.cfg.n_layer - 1,
         "router_name": ROUTERS[router],
         "summary": (
             f"{integer(n_seq)} token{'' if n_seq == 1 else 's'}, layer {layer}: the FFN's "
-            f"{tiny.cfg.d_ff} hidden units cut into {n} experts of {tiny.cfg.d_ff // n}; each token "
+            f"{model.cfg.d_ff} hidden units cut into {n} experts of {model.cfg.d_ff // n}; each token "
             f"runs {k} of them ({percent(k / n, 0)} of the FFN's work)."
         ),
         "rows": rows,
@@ -328,7 +317,7 @@ def compute(params: dict) -> dict:
         "error_lead": f"Error of the top-{k} output against the dense FFN, over all tokens: ",
         "options": {
             "n_experts": [
-                {"value": m, "label": f"{m} experts of {tiny.cfg.d_ff // m} units"} for m in N_EXPERT_CHOICES
+                {"value": m, "label": f"{m} experts of {model.cfg.d_ff // m} units"} for m in N_EXPERT_CHOICES
             ],
             "router": [{"value": key, "label": name} for key, name in ROUTERS.items()],
         },

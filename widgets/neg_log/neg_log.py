@@ -10,6 +10,7 @@ import math
 from llm_core.controls import as_number
 from llm_core.loss import surprise
 from widgetlib.fmt import fixed
+from widgetlib.plot import frame
 
 P_MIN = 0.001  # the slider's low end; p = 0 would be an infinite loss
 N_POINTS = 121  # curve samples, spaced evenly in log p so the steep end is smooth
@@ -52,12 +53,7 @@ def axes() -> dict:
     return {
         "x": x_ticks,
         "y": y_ticks,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": bottom,
-        "width": WIDTH,
-        "height": HEIGHT,
+        **frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM),
         # where the view puts text: x labels under the axis, y labels left of it, the axis names
         "x_label_y": bottom + 14,
         "y_label_x": LEFT - 6,

@@ -13,20 +13,18 @@ import weakref
 
 import numpy as np
 
-from llm_core.controls import as_choice, as_int, as_number
-from llm_core.kv_cache import PrefixCache
+from llm_core.controls import as_choice
 from llm_core.generation import prefill
-from widgetlib.prompt import prompt_ids
+from llm_core.kv_cache import PrefixCache
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.sampling import entropy, sample
-from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, percent
+from widgetlib.model import TINY_FILES, token_segs
+from widgetlib.prompt import prompt_ids
+from widgetlib.sampling import read_prompt, read_sampling
 
 MAX_PROMPT_CHARS = 2_000  # tokenizing is per keystroke; the model reads at most 256 tokens anyway
 N_ROWS = 15  # tokens listed, most likely first
-MAX_TEMPERATURE = 2.0
-MAX_TOP_K = 100
-MAX_SEED = 2**32 - 1
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance (token ids, ranks and flags exactly).
 REL_TOL = 1e-3
@@ -51,12 +49,7 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "prompt": "The capital of France is", "temperature": 0},
     {"model": "smollm2", "prompt": "Once upon a time", "temperature": 0.7, "top_k": 40, "seed": 3},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.model_files.load_model",
     "llm_core.model.forward",
@@ -90,22 +83,8 @@ def prefixes(chosen, name: str) -> PrefixCache:
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped."""
     p = {**DEFAULTS, **params}
-    if not isinstance(p["prompt"], str):
-        raise ValueError("the prompt must be text")
-    return {
-        "prompt": p["prompt"],
-        "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
-        "top_k": as_int("top_k", p["top_k"], 0, MAX_TOP_K),
-        "top_p": as_number("top_p", p["top_p"], 0.0, 1.0),
-        "min_p": as_number("min_p", p["min_p"], 0.0, 1.0),
-        "seed": as_int("seed", p["seed"], 0, MAX_SEED),
-        "model": as_choice("model", p["model"], list(MODEL_NAMES)),
-    }
-
-
-def token_view(chosen, token_id: int) -> list:
-    """A token's display segments (markers for spaces and line breaks, hex for partial characters)."""
-    return render_token(chosen.encoding.decode_tokens_bytes([token_id])[0])
+    prompt = read_prompt(p)
+    return {"prompt": prompt, **read_sampling(p), "model": as_choice("model", p["model"], list(MODEL_NAMES))}
 
 
 def cut_by(stages: dict, temperature: float) -> np.ndarray:  # -> [n_vocab] str, "" for kept tokens
@@ -162,7 +141,7 @@ def compute(params: dict) -> dict:
         {
             "rank": rank + 1,
             "id": int(i),
-            "segs": token_view(chosen, int(i)),
+            "segs": token_segs(int(i), chosen.encoding),
             "logit": float(logits[i]),
             "p_model": float(stages["softmax"][i]),
             "p_before": float(stages["temperature"][i]),
@@ -183,7 +162,7 @@ def compute(params: dict) -> dict:
     h_model, perplexity = float(entropy(stages["softmax"])), float(math.exp(entropy(final)))
     return {
         "n_prompt_tokens": len(ids),
-        "prompt_tail": [{"id": int(i), "segs": token_view(chosen, int(i))} for i in ids[-8:]],
+        "prompt_tail": [{"id": int(i), "segs": token_segs(int(i), chosen.encoding)} for i in ids[-8:]],
         "n_vocab": len(logits),
         "rows": rows,
         "tail_before": tail_before,
@@ -192,7 +171,7 @@ def compute(params: dict) -> dict:
         "n_kept": n_kept,
         "token": {
             "id": token,
-            "segs": token_view(chosen, token),
+            "segs": token_segs(token, chosen.encoding),
             "new": True,
             "rank": rank_of_token,
             "p": float(final[token]),

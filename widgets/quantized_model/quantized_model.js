@@ -5,9 +5,7 @@
   const T = window.glassboxTokens;
 
   function chip(c, cls) {
-    const node = T.el("span", cls);
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
-    return node;
+    return T.token(cls, c.segs);
   }
 
   function row(box, tokens, first) {

@@ -20,12 +20,12 @@ from llm_core.controls import as_choice, as_int, as_text
 from llm_core.loss import cross_entropy, perplexity
 from llm_core.model import Model
 from llm_core.generation import generate
-from llm_core.model_files import load_model, read_model_file
+from llm_core.model_files import read_model_file
 from widgetlib.prompt import prompt_ids
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, percent, signed
+from widgetlib.model import TINY, TINY_FILES, tiny
 
-MODEL = "models/tiny"
 FORMATS = ["fp16", "int8", "int4"]
 GROUP_SIZES = [32, 64, 128]
 MAX_PROMPT_CHARS = 2_000
@@ -46,13 +46,7 @@ EXAMPLES = [
     {"prompt": "Our foreign relations", "format": "fp16", "n_tokens": 8},
     {"prompt": "", "format": "int4", "group_size": 32, "n_tokens": 6},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-    "models/tiny/val_windows.npy",
-]
+DATA = [*TINY_FILES, f"{TINY}/val_windows.npy"]
 CODE = [
     "llm_core.checkpoints.pack_weights",
     "llm_core.checkpoints.unpack_weights",
@@ -64,28 +58,23 @@ CODE = [
 
 
 @functools.cache
-def model():
-    return load_model(MODEL)
-
-
-@functools.cache
 def held_out():  # -> int64 [len(WINDOWS), n_ctx + 1]
-    windows = np.load(io.BytesIO(read_model_file(MODEL, "val_windows.npy")))  # uint16 [128, 257]
+    windows = np.load(io.BytesIO(read_model_file(TINY, "val_windows.npy")))  # uint16 [128, 257]
     return windows[WINDOWS, : N_PREDICT + 1].astype(np.int64)  # [4, 257] -> [4, 129]
 
 
 @functools.lru_cache(maxsize=3)  # a float32 copy of the model each (about 7 MB)
 def quantized(fmt: str, group_size: int):  # -> Model, {"bytes", "relative", "max_abs", "kept_fp16"}
     """The tiny model with every weight stored as fmt and read back; what that storage costs and loses."""
-    tiny = model()
-    arrays, errors = pack_weights(tiny.weights, fmt, group_size)
+    model = tiny()
+    arrays, errors = pack_weights(model.weights, fmt, group_size)
     weights = unpack_weights(arrays)
     stored = sum(a.nbytes for key, a in arrays.items() if not key.endswith(".shape"))
     # matrices whose rows group_size does not divide stay fp16 (pack_weights' rule)
-    kept = sorted(name for name, w in tiny.weights.items() if w.ndim == 2 and name in arrays) if fmt != "fp16" else []
-    return Model(tiny.cfg, weights, tiny.encoding), {
+    kept = sorted(name for name, w in model.weights.items() if w.ndim == 2 and name in arrays) if fmt != "fp16" else []
+    return Model(model.cfg, weights, model.encoding), {
         "bytes": int(stored),
-        **total_error(tiny.weights, errors),
+        **total_error(model.weights, errors),
         "kept_fp16": kept,
     }
 
@@ -93,7 +82,7 @@ def quantized(fmt: str, group_size: int):  # -> Model, {"bytes", "relative", "ma
 @functools.cache
 def held_out_loss(fmt: str | None, group_size: int) -> float:
     """Mean cross-entropy (nats per token) on the held-out slice; fmt None is the model as shipped."""
-    m = model() if fmt is None else quantized(fmt, group_size)[0]
+    m = tiny() if fmt is None else quantized(fmt, group_size)[0]
     losses = [cross_entropy(m.forward(window[:-1])[0], window[1:])[1] for window in held_out()]
     return float(np.mean(np.concatenate(losses)))
 
@@ -102,7 +91,7 @@ def held_out_loss(fmt: str | None, group_size: int) -> float:
 def continuation(fmt: str | None, group_size: int, ids: tuple) -> tuple:  # [n_prompt] -> [MAX_NEW_TOKENS] ids
     """The greedy continuation of ids, MAX_NEW_TOKENS long; its first n tokens are what a run of n gives
     (each greedy step depends only on the tokens before it). fmt None is the model as shipped."""
-    m = model() if fmt is None else quantized(fmt, group_size)[0]
+    m = tiny() if fmt is None else quantized(fmt, group_size)[0]
     return tuple(generate(m, list(ids), MAX_NEW_TOKENS, temperature=0)["new_ids"])
 
 
@@ -120,7 +109,7 @@ def read_params(params: dict) -> dict:
 
 
 def chip(token_id: int, **extra) -> dict:
-    data = model().encoding.decode_tokens_bytes([token_id])[0]
+    data = tiny().encoding.decode_tokens_bytes([token_id])[0]
     return {"id": token_id, "segs": render_token(data), "nl": b"\n" in data, **extra}
 
 
@@ -130,8 +119,8 @@ def megabytes(n: int) -> str:
 
 def compute(params: dict) -> dict:
     p = read_params(params)
-    tiny = model()
-    ids, notes = prompt_ids(tiny, p["prompt"], MAX_NEW_TOKENS, MAX_PROMPT_CHARS)
+    model = tiny()
+    ids, notes = prompt_ids(model, p["prompt"], MAX_NEW_TOKENS, MAX_PROMPT_CHARS)
     notes = [p.pop("note")] + notes if p["note"] else notes
     p.pop("note", None)
     storage = quantized(p["format"], p["group_size"])[1]
@@ -144,9 +133,9 @@ def compute(params: dict) -> dict:
 
     loss_full, loss_quant = held_out_loss(None, 0), held_out_loss(p["format"], p["group_size"])
     n_eval = int(held_out()[:, 1:].size)
-    fp32_bytes = 4 * sum(int(w.size) for w in tiny.weights.values())
+    fp32_bytes = 4 * sum(int(w.size) for w in model.weights.values())
     if storage["kept_fp16"]:
-        widths = sorted({int(tiny.weights[name].shape[-1]) for name in storage["kept_fp16"]})
+        widths = sorted({int(model.weights[name].shape[-1]) for name in storage["kept_fp16"]})
         notes.append(
             f"{len(storage['kept_fp16'])} matrices have rows of {' or '.join(map(str, widths))} weights, "
             f"not a whole number of groups of {p['group_size']}: they stay fp16."

@@ -9,15 +9,12 @@ training text, not how good it is. The reward-model loss line shows what trainin
 had ranked the answers in the order listed.
 """
 
-import functools
-
 from llm_core.controls import as_choice, as_number, as_text
-from llm_core.model_files import load_model
 from widgetlib.prompt import prompt_ids
 from llm_core.preference import preference_matrix, reward_model_loss, sequence_logprob
 from widgetlib.fmt import fixed, percent
+from widgetlib.model import TINY_FILES, tiny
 
-MODEL = "models/tiny"
 MODES = ("model", "set")  # the menu lists "model" first, so the default (set) is its last option
 NAMES = ("a", "b", "c", "d")
 SCORE_MIN, SCORE_MAX = -5.0, 5.0
@@ -44,23 +41,13 @@ EXAMPLES = [
     {"mode": "model"},
     {"mode": "model", "prompt": "", "b": "", "c": "🙂"},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.preference.bradley_terry",
     "llm_core.preference.preference_matrix",
     "llm_core.preference.reward_model_loss",
     "llm_core.preference.sequence_logprob",
 ]
-
-
-@functools.cache
-def model():
-    return load_model(MODEL)
 
 
 def read_params(params: dict) -> dict:
@@ -75,12 +62,12 @@ def read_params(params: dict) -> dict:
 
 def model_scores(p: dict) -> tuple:  # -> [4] scores, [4] token counts, notes
     """The stand-in score: mean log-probability per token of each answer after the prompt (0 if empty)."""
-    tiny, notes = model(), []
-    answers = [tiny.encoding.encode(p[name])[:MAX_ANSWER_TOKENS] for name in NAMES]
-    context, notes = prompt_ids(tiny, p["prompt"], max(max(map(len, answers)), 1), MAX_TEXT_CHARS)
+    model, notes = tiny(), []
+    answers = [model.encoding.encode(p[name])[:MAX_ANSWER_TOKENS] for name in NAMES]
+    context, notes = prompt_ids(model, p["prompt"], max(max(map(len, answers)), 1), MAX_TEXT_CHARS)
     scores = []
     for name, ids in zip(NAMES, answers):
-        total, _ = sequence_logprob(tiny, context, ids)
+        total, _ = sequence_logprob(model, context, ids)
         scores.append(total / len(ids) if ids else 0.0)
         if not ids:
             notes.append(

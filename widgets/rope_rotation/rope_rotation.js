@@ -14,9 +14,7 @@
   }
 
   function tokchip(c) {
-    const node = T.el("span", "tok rr-chip");
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
-    return node;
+    return T.token("tok rr-chip", c.segs);
   }
 
   // The sliders' readouts: the value as the slider sends it while moving, as Python used it once drawn.

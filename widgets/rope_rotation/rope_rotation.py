@@ -14,14 +14,13 @@ import math
 import numpy as np
 
 from llm_core.controls import as_int, as_text
-from llm_core.model_files import load_model
 from widgetlib.prompt import prompt_ids
 from llm_core.norms import rms_norm
 from llm_core.rope import apply_rope, pair_dots, rope_angles, rope_frequencies, rope_wavelengths
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, minus, sci
+from widgetlib.model import TINY_FILES, tiny
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
 MAX_TOKENS = 64  # the prompt tokens a query or key can come from (one forward pass over them)
 N_SAME = 5  # other positions with the reader's offset m - n
@@ -50,12 +49,7 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "q_token": 4, "k_token": 4, "pair": 15, "m": 100, "n": 100},
     {"prompt": "", "q_token": 9, "k_token": 0, "m": 0, "n": 40},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.rope.rope_frequencies",
     "llm_core.rope.rope_angles",
@@ -65,15 +59,10 @@ CODE = [
 ]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped (token indices are clamped later, to the prompt)."""
     p = {**DEFAULTS, **params}
-    cfg = model().cfg
+    cfg = tiny().cfg
     prompt, note = as_text("prompt", p["prompt"], MAX_PROMPT_CHARS)
     return (
         {
@@ -94,23 +83,23 @@ def read_params(params: dict) -> dict:
 @functools.lru_cache(maxsize=8)
 def attention_inputs(ids: tuple):  # -> [n_layer, n_seq, d_model]
     """What each layer's attention reads: the residual stream before it, after its rms_norm."""
-    tiny = model()
-    _, trace = tiny.forward(list(ids), trace=True, lens=False)
+    model = tiny()
+    _, trace = model.forward(list(ids), trace=True, lens=False)
     return np.stack(
         [
-            rms_norm(trace["residual"][2 * i], tiny.weights[f"layers.{i}.attn_norm"], tiny.cfg.norm_eps)
-            for i in range(tiny.cfg.n_layer)
+            rms_norm(trace["residual"][2 * i], model.weights[f"layers.{i}.attn_norm"], model.cfg.norm_eps)
+            for i in range(model.cfg.n_layer)
         ]
     )
 
 
 def query_and_key(ids, layer, head, q_index, k_index):  # -> [d_head], [d_head] float64, before RoPE
     """The query of token q_index for query head `head`, and the key of token k_index for its KV head."""
-    tiny = model()
-    cfg, x = tiny.cfg, attention_inputs(tuple(ids))[layer]  # [n_seq, d_model]
+    model = tiny()
+    cfg, x = model.cfg, attention_inputs(tuple(ids))[layer]  # [n_seq, d_model]
     kv_head = head // (cfg.n_head // cfg.n_kv_head)  # grouped-query attention: heads share a KV head
-    w_q = tiny.weights[f"layers.{layer}.wq"][:, head * cfg.d_head : (head + 1) * cfg.d_head]
-    w_k = tiny.weights[f"layers.{layer}.wk"][:, kv_head * cfg.d_head : (kv_head + 1) * cfg.d_head]
+    w_q = model.weights[f"layers.{layer}.wq"][:, head * cfg.d_head : (head + 1) * cfg.d_head]
+    w_k = model.weights[f"layers.{layer}.wk"][:, kv_head * cfg.d_head : (kv_head + 1) * cfg.d_head]
     return (x[q_index] @ w_q).astype(np.float64), (x[k_index] @ w_k).astype(np.float64), kv_head
 
 
@@ -182,16 +171,16 @@ def circle(q0, k0, q_m, k_n, scale: float) -> dict:
 
 
 def chip(token_id: int, index: int) -> dict:
-    data = model().encoding.decode_tokens_bytes([token_id])[0]
+    data = tiny().encoding.decode_tokens_bytes([token_id])[0]
     return {"id": token_id, "index": index, "segs": render_token(data), "nl": b"\n" in data}
 
 
 def compute(params: dict) -> dict:
     p, prompt, note = read_params(params)
     p["prompt"] = prompt
-    tiny = model()
-    cfg = tiny.cfg
-    ids, notes = prompt_ids(tiny, prompt, 1, MAX_PROMPT_CHARS)
+    model = tiny()
+    cfg = model.cfg
+    ids, notes = prompt_ids(model, prompt, 1, MAX_PROMPT_CHARS)
     notes = ([note] if note else []) + notes
     if len(ids) > MAX_TOKENS:
         notes.append(f"The prompt is {len(ids)} tokens: its first {MAX_TOKENS} are used here.")

@@ -23,7 +23,8 @@ from llm_core.scaling import (
     tokens_for_loss,
     training_flops,
 )
-from widgetlib.fmt import fixed
+from widgetlib.fmt import count, fixed, power_of_ten
+from widgetlib.plot import frame
 
 X_MIN, X_MAX = 6.0, 12.0  # log10 N: 1M to 1T parameters
 Y_MIN, Y_MAX = 7.0, 14.0  # log10 D: 10M to 100T tokens
@@ -65,14 +66,6 @@ def read_params(params: dict) -> dict:
     }
 
 
-def count(n: float) -> str:
-    """A count with a suffix: 1.7M, 70B, 1.4T."""
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if n >= size:
-            return f"{n / size:.3g}{suffix}"
-    return f"{n:.3g}"
-
-
 def at(log_n: float, log_d: float) -> list:
     """(log10 N, log10 D) -> [x, y] in SVG units (y grows downwards)."""
     return [
@@ -93,15 +86,6 @@ def inside(log_n, log_d) -> bool:
 def number(x: float) -> str:
     """3 significant figures without an exponent: 0.0857, 20, 1,875."""
     return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
-
-
-def power_of_ten(x: float) -> dict:
-    """x as mantissa and exponent, for "6.00 × 10^21" (as compute_optimal prints a budget)."""
-    exponent = math.floor(math.log10(x))
-    mantissa = x / 10**exponent
-    if round(mantissa, 2) >= 10:
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return {"mantissa": f"{mantissa:.2f}", "exponent": str(exponent)}
 
 
 def verdict(n_params: float, n_tokens: float) -> dict:
@@ -163,13 +147,7 @@ def axes() -> dict:
             {"at": at(X_MIN, e)[1], "text_y": round(at(X_MIN, e)[1] + 4, 2), "label": count(10.0**e)}
             for e in range(int(Y_MIN), int(Y_MAX) + 1)
         ],
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        **frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM),
         "x_text_y": HEIGHT - BOTTOM + 14,
         "y_text_x": LEFT - 5,
         "x_title": {"x": WIDTH - RIGHT, "y": HEIGHT - 2},

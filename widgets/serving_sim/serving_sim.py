@@ -17,6 +17,8 @@ from llm_core.kv_cache import kv_bytes_per_token
 from llm_core.model import ModelConfig
 from llm_core.model_files import read_model_file
 from llm_core.serving import HARDWARE, Hardware, compute_bound_batch, decode_step, simulate
+from widgetlib.fmt import power_of_ten
+from widgetlib.plot import frame
 
 PRECISIONS = {  # key -> (label, bits per weight, group size for one fp16 scale)
     "fp32": ("fp32 (32 bits)", 32, None),
@@ -127,15 +129,6 @@ def rate(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
 
 
-def power_of_ten(x: float) -> dict:
-    """x as "1.61 × 10^13": the mantissa and exponent strings both views print."""
-    exponent = math.floor(math.log10(x))
-    mantissa = round(x / 10**exponent, 2)
-    if mantissa >= 10:
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return {"mantissa": f"{mantissa:.2f}", "exponent": str(exponent)}
-
-
 def timeline(arrivals: list, ttft: float) -> dict:
     """Token arrival ticks on a time axis in SVG units, with 1-2-5 ticks in ms or s."""
     end = arrivals[-1] * 1.02
@@ -160,12 +153,7 @@ def timeline(arrivals: list, ttft: float) -> dict:
         "title_y": TOP - 8,
         "label_y": HEIGHT - BOTTOM + 14,
         "axis": axis,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "width": WIDTH,
-        "height": HEIGHT,
+        **frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM),
         "viewbox": f"0 0 {WIDTH} {HEIGHT}",
     }
 

@@ -8,9 +8,7 @@
   const svg = window.glassboxTokens.svg;
 
   function tok(t, cls) {
-    const node = T.el("span", "tok sf-tok " + (cls || ""));
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), t.segs));
-    return node;
+    return T.token("tok sf-tok " + (cls || ""), t.segs);
   }
 
   function strip(s, result) {

@@ -9,7 +9,6 @@ each of which adds its row of W_down, scaled by its activation, to the output.
 """
 
 import dataclasses
-import functools
 
 import numpy as np
 
@@ -17,13 +16,12 @@ from llm_core.activations import silu
 from llm_core.controls import as_int
 from llm_core.ffn import swiglu, top_neurons
 from llm_core.model import forward
-from llm_core.model_files import load_model
 from widgetlib.prompt import prompt_ids
 from llm_core.norms import rms_norm
-from llm_core.tokenizer import render_token
 from widgetlib.fmt import css_percent, fixed, percent
+from widgetlib.sampling import read_prompt
+from widgetlib.model import TINY_FILES, tiny, token_segs
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
 MAX_TOKENS = 64  # tokens read (the last ones of the prompt): one forward pass stays cheap
 N_TOP = 10  # most active neurons listed
@@ -39,12 +37,7 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to", "layer": 5, "position": 4},
     {"prompt": "", "layer": 2, "position": 0},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.model.forward",
     "llm_core.norms.rms_norm",
@@ -54,35 +47,14 @@ CODE = [
 ]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped (position is clamped again to the prompt)."""
     p = {**DEFAULTS, **params}
-    if not isinstance(p["prompt"], str):
-        raise ValueError("the prompt must be text")
     return {
-        "prompt": p["prompt"],
-        "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
+        "prompt": read_prompt(p),
+        "layer": as_int("layer", p["layer"], 0, tiny().cfg.n_layer - 1),
         "position": as_int("position", p["position"], 0, MAX_TOKENS - 1),
     }
-
-
-def read_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
-    """The prompt's token ids (its last MAX_TOKENS), with notes on what was cut."""
-    ids, notes = prompt_ids(model(), prompt, 1, MAX_PROMPT_CHARS)
-    if len(ids) > MAX_TOKENS:
-        notes.append(f"The prompt is {len(ids)} tokens: this figure reads only its last {MAX_TOKENS}.")
-        ids = ids[-MAX_TOKENS:]
-    return ids, notes
-
-
-@functools.cache
-def token_segs(token_id: int) -> list:
-    return render_token(model().encoding.decode_tokens_bytes([token_id])[0])
 
 
 def shown(values: np.ndarray) -> list:
@@ -117,9 +89,9 @@ def strip(key: str, label: str, values: np.ndarray) -> dict:
 
 def compute(params: dict) -> dict:
     p = read_params(params)
-    tiny = model()
-    cfg, weights = tiny.cfg, tiny.weights
-    ids, notes = read_ids(p["prompt"])
+    model = tiny()
+    cfg, weights = model.cfg, model.weights
+    ids, notes = prompt_ids(model, p["prompt"], 1, MAX_PROMPT_CHARS, MAX_TOKENS)
     pos, layer = min(p["position"], len(ids) - 1), p["layer"]
     p["position"] = pos
     # The model is causal, so the FFN input at `pos` in `layer` depends only on the tokens up to pos and

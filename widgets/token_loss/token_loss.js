@@ -5,9 +5,7 @@
   const T = window.glassboxTokens;
 
   function tok(segs, cls) {
-    const node = T.el("span", "tok " + (cls || "tl-plain"));
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), segs));
-    return node;
+    return T.token("tok " + (cls || "tl-plain"), segs);
   }
 
   function chips(tokens) {

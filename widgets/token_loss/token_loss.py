@@ -23,6 +23,7 @@ from llm_core.memo import per_model
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token, without_surrogates
 from widgetlib.fmt import fixed, integer, percent
+from widgetlib.model import TINY_FILES
 
 MAX_TEXT_CHARS = 2_000  # tokenizing is per keystroke; the model reads at most 256 tokens anyway
 # Tokens scored at most: the tiny model reads its whole context; SmolLM2 costs 0.1 to 0.2 s per token in
@@ -56,12 +57,7 @@ SMOLLM2_EXAMPLES = [
     {"model": "smollm2", "text": ORDINARY_ENGLISH},
     {"model": "smollm2", "text": "the"},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.models.get_model",
     "llm_core.model.forward",

@@ -5,9 +5,7 @@
   const T = window.glassboxTokens;
 
   function tok(c, cls) {
-    const node = T.el("span", "tok " + (cls || "tv-plain"));
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
-    return node;
+    return T.token("tok " + (cls || "tv-plain"), c.segs);
   }
 
   function field(f, letter) {

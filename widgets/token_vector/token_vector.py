@@ -7,17 +7,14 @@ table nearest to the first one (`llm_core.embeddings.nearest_neighbours`). The t
 the tiny model also uses it, transposed, as its unembedding (tied weights).
 """
 
-import functools
-
 import numpy as np
 
 from llm_core.controls import as_int, as_text
 from llm_core.embeddings import cosine_similarity, embed, nearest_neighbours
-from llm_core.model_files import load_model
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import css_percent, fixed, integer, signed
+from widgetlib.model import TINY_FILES, embedding_table, tiny
 
-MODEL = "models/tiny"
 MAX_TEXT_CHARS = 200  # a word or a short sentence: the strip shows one token anyway
 MAX_WORD_CHARS = 100
 MAX_TOKENS_SHOWN = 32  # chips shown for the text; the position slider reaches the first 16
@@ -35,12 +32,7 @@ EXAMPLES = [
     {"text": "Gentlemen of the Senate", "position": 16, "a": "January", "b": ""},
     {"text": "", "a": " France", "b": " Spain"},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.model_files.load_model",
     "llm_core.embeddings.embed",
@@ -49,20 +41,9 @@ CODE = [
 ]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
-@functools.cache
-def table():  # -> [n_vocab, d_model] float64
-    """The embedding table, in float64 so that cosines come out the same in CPython and Pyodide."""
-    return model().weights["tok_emb"].astype(np.float64)
-
-
 def token_view(token_id: int) -> dict:
     """A token as a chip: its id and display segments (markers for spaces, hex for partial characters)."""
-    return {"id": int(token_id), "segs": render_token(model().encoding.decode_tokens_bytes([token_id])[0])}
+    return {"id": int(token_id), "segs": render_token(tiny().encoding.decode_tokens_bytes([token_id])[0])}
 
 
 def read_params(params: dict) -> dict:
@@ -79,7 +60,7 @@ def space_tip(word: str, ids: list) -> str | None:
     """A hint when a word typed without a leading space would be one token with it."""
     if not word or word[0].isspace() or len(ids) == 1:
         return None
-    spaced = model().encoding.encode(" " + word.strip())
+    spaced = tiny().encoding.encode(" " + word.strip())
     if len(spaced) == 1:
         return (
             f'Inside a sentence this word carries a leading space: "{" " + word.strip()}" is a single '
@@ -90,7 +71,7 @@ def space_tip(word: str, ids: list) -> str | None:
 
 def first_token(word: str, label: str) -> dict:
     """The first token of a field: its chip, how many tokens the field has, and a message or tip."""
-    ids = model().encoding.encode(word)
+    ids = tiny().encoding.encode(word)
     if not ids:
         return {"token": None, "n_tokens": 0, "message": f"The {label} is empty: type a word."}
     message = None
@@ -101,7 +82,7 @@ def first_token(word: str, label: str) -> dict:
 
 def strip(token_id: int) -> dict:
     """A token's row of the table: its values, a shade per value, and a few statistics in words."""
-    row = embed([token_id], table())[0]  # [d_model]
+    row = embed([token_id], embedding_table())[0]  # [d_model]
     peak = float(np.max(np.abs(row)))
     shades = np.rint(N_SHADES * row / peak).astype(int) if peak > 0 else np.zeros(len(row), dtype=int)
     texts = [signed(float(v), 3) for v in row]
@@ -126,7 +107,7 @@ def strip(token_id: int) -> dict:
 
 def compute(params: dict) -> dict:
     p, notes = read_params(params)
-    ids = model().encoding.encode(p["text"])
+    ids = tiny().encoding.encode(p["text"])
     position = min(p["position"], len(ids), MAX_POSITION)
     # number: the chip's position as the slider counts, from 1
     chips = [
@@ -139,10 +120,12 @@ def compute(params: dict) -> dict:
     a, b = first_token(p["a"], "first word"), first_token(p["b"], "second word")
     cosine, neighbours = None, []
     if a["token"] and b["token"]:
-        ea, eb = embed([a["token"]["id"], b["token"]["id"]], table())  # [2, d_model]
+        ea, eb = embed([a["token"]["id"], b["token"]["id"]], embedding_table())  # [2, d_model]
         cosine = float(cosine_similarity(ea, eb))
     if a["token"]:
-        order, sims = nearest_neighbours(table()[a["token"]["id"]], table(), k=N_NEIGHBOURS, exclude=[a["token"]["id"]])
+        order, sims = nearest_neighbours(
+            embedding_table()[a["token"]["id"]], embedding_table(), k=N_NEIGHBOURS, exclude=[a["token"]["id"]]
+        )
         neighbours = [
             {
                 **token_view(i),
@@ -157,14 +140,14 @@ def compute(params: dict) -> dict:
         "n_tokens": len(ids),
         "position": position,
         "vector": vector,
-        "d_model": model().cfg.d_model,
-        "n_vocab": model().cfg.n_vocab,
+        "d_model": tiny().cfg.d_model,
+        "n_vocab": tiny().cfg.n_vocab,
         "a": a,
         "b": b,
         "cosine": cosine,
         "cosine_text": None if cosine is None else signed(cosine, 3),
         "meter": None if cosine is None else css_percent((1 + cosine) / 2),  # the dot's place on the -1..+1 scale
-        "n_vocab_text": integer(model().cfg.n_vocab),
+        "n_vocab_text": integer(tiny().cfg.n_vocab),
         "neighbours": neighbours,
         "params": p,
         "note": " ".join(notes) or None,

@@ -18,6 +18,7 @@ from llm_core.model import ModelConfig, n_params
 from llm_core.model_files import read_model_file
 from llm_core.scaling import training_flops
 from widgetlib.fmt import fixed, integer, minus, signed
+from widgetlib.plot import frame
 
 MODEL = "models/tiny"
 AXES = ("log", "linear")
@@ -132,13 +133,7 @@ def axes(axis: str) -> dict:
     return {
         "x": x_ticks,
         "y": y_ticks,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": bottom,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        **frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM),
         "y_text_x": LEFT - 6,
         "x_text_y": bottom + 17,  # where the tick labels sit
         "x_title": {"x": (LEFT + WIDTH - RIGHT) / 2, "y": HEIGHT - 4},

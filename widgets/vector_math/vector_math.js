@@ -6,18 +6,11 @@
   const T = window.glassboxTokens;
 
   function tok(c) {
-    const node = T.el("span", "tok vm-plain");
-    node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
-    return node;
+    return T.token("tok vm-plain", c.segs);
   }
 
   function bar(width) {
-    const box = T.el("span", "vm-bar");
-    box.setAttribute("aria-hidden", "true");
-    const fill = T.el("span");
-    fill.style.width = width;
-    box.appendChild(fill);
-    return box;
+    return T.bar("vm-bar", width);
   }
 
   function answer(result, frag) {

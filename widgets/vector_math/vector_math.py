@@ -8,17 +8,14 @@ comes first when they are not, because that is usually one of the inputs (Linzen
 An optional expected token gets its rank, so a near miss and a failure both show as what they are.
 """
 
-import functools
-
 import numpy as np
 
 from llm_core.controls import as_text
 from llm_core.embeddings import cosine_similarity, embed, nearest_neighbours
-from llm_core.model_files import load_model
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import css_percent, fixed, integer
+from widgetlib.model import TINY_FILES, embedding_table, tiny
 
-MODEL = "models/tiny"
 MAX_WORD_CHARS = 100
 N_RESULTS = 10
 N_RAW = 5  # nearest tokens shown with A, B and C left in
@@ -33,12 +30,7 @@ EXAMPLES = [
     {"a": " February", "b": " January", "c": " March", "expect": " April"},
     {"a": "king", "b": " man", "c": "", "expect": ""},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.embeddings.embed",
     "llm_core.embeddings.cosine_similarity",
@@ -46,18 +38,8 @@ CODE = [
 ]
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
-@functools.cache
-def table():  # -> [n_vocab, d_model] float64
-    return model().weights["tok_emb"].astype(np.float64)
-
-
 def token_view(token_id: int) -> dict:
-    return {"id": int(token_id), "segs": render_token(model().encoding.decode_tokens_bytes([token_id])[0])}
+    return {"id": int(token_id), "segs": render_token(tiny().encoding.decode_tokens_bytes([token_id])[0])}
 
 
 def read_params(params: dict):  # -> params, notes
@@ -72,12 +54,12 @@ def read_params(params: dict):  # -> params, notes
 
 def field_token(word: str, label: str) -> dict:
     """A field's first token, or a message saying why there is none; a hint about leading spaces."""
-    ids = model().encoding.encode(word)
+    ids = tiny().encoding.encode(word)
     if not ids:
         return {"token": None, "message": f"{label} is empty: type a word."}
     message = f'"{word}" is {len(ids)} tokens; {label} uses the first.' if len(ids) > 1 else None
     if len(ids) > 1 and not word[0].isspace():
-        spaced = model().encoding.encode(" " + word.strip())
+        spaced = tiny().encoding.encode(" " + word.strip())
         if len(spaced) == 1:
             message += f' With a leading space, "{" " + word.strip()}" is one token.'
     return {"token": token_view(ids[0]), "message": message}
@@ -115,12 +97,12 @@ def compute(params: dict) -> dict:
         return result
 
     ids = [fields[key]["token"]["id"] for key, _ in FIELDS]
-    a, b, c = embed(ids, table())  # 3 x [d_model]
+    a, b, c = embed(ids, embedding_table())  # 3 x [d_model]
     target = a - b + c  # [d_model]
-    order, sims = nearest_neighbours(target, table(), k=N_RESULTS, exclude=ids)
+    order, sims = nearest_neighbours(target, embedding_table(), k=N_RESULTS, exclude=ids)
     wanted = expect["token"]["id"] if expect and expect["token"] else None
     result["results"] = [scored(i, s, expected=int(i) == wanted) for i, s in zip(order, sims)]
-    raw, raw_sims = nearest_neighbours(target, table(), k=N_RAW)
+    raw, raw_sims = nearest_neighbours(target, embedding_table(), k=N_RAW)
     # after: the punctuation that follows each token in the sentence that lists them
     result["raw"] = [
         scored(i, s, input=int(i) in ids, after="." if k == len(raw) - 1 else ", ")
@@ -134,11 +116,11 @@ def compute(params: dict) -> dict:
             expect["message"] = "The expected token is one of A, B and C, which are left out of the answer."
         else:
             # rank among every token but A, B and C: 1 + how many of those are strictly closer
-            cos_all = cosine_similarity(table(), target)  # [n_vocab]
+            cos_all = cosine_similarity(embedding_table(), target)  # [n_vocab]
             others = np.delete(cos_all, ids)
             result["expect_cosine"] = float(cos_all[e])
             result["expect_cosine_text"] = fixed(float(cos_all[e]), 3)
             result["expect_rank"] = int(np.sum(others > cos_all[e])) + 1
             result["n_candidates_text"] = integer(len(others))  # every token but A, B and C (fewer if repeated)
-    result["n_vocab"] = model().cfg.n_vocab
+    result["n_vocab"] = tiny().cfg.n_vocab
     return result

@@ -7,16 +7,14 @@ view shows the histogram of the original weights, the histogram of the error w_h
 (max abs, RMS, relative) and the bytes before and after, scales included.
 """
 
-import functools
-
 import numpy as np
 
 from llm_core.controls import as_choice, as_int
-from llm_core.model_files import load_model
 from llm_core.quantization import dequantize, quantize_absmax, quantized_bytes, to_bf16, to_fp16
 from widgetlib.fmt import fixed, integer, minus, percent, sci
+from widgetlib.plot import bars, frame
+from widgetlib.model import TINY_FILES, tiny
 
-MODEL = "models/tiny"
 MATRICES = ["wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down", "tok_emb"]
 FORMATS = {"fp16": 16, "bf16": 16, "int8": 8, "int4": 4}  # format -> bits per weight
 GRANULARITIES = ["per-tensor", "per-channel", "group-wise"]
@@ -37,12 +35,7 @@ EXAMPLES = [
     {"layer": 2, "matrix": "wk", "format": "bf16"},
     {"layer": 3, "matrix": "wv", "format": "int4", "granularity": "group-wise", "group_size": 128},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.quantization.quantize_absmax",
     "llm_core.quantization.dequantize",
@@ -63,16 +56,11 @@ LABELS = {
 }
 
 
-@functools.cache
-def model():
-    return load_model(MODEL)
-
-
 def read_params(params: dict) -> dict:
     """DEFAULTS overridden by params, validated and clamped."""
     p = {**DEFAULTS, **params}
     return {
-        "layer": as_int("layer", p["layer"], 0, model().cfg.n_layer - 1),
+        "layer": as_int("layer", p["layer"], 0, tiny().cfg.n_layer - 1),
         "matrix": as_choice("matrix", p["matrix"], MATRICES),
         "format": as_choice("format", p["format"], list(FORMATS)),
         "granularity": as_choice("granularity", p["granularity"], GRANULARITIES),
@@ -94,36 +82,20 @@ def histogram(values: np.ndarray, limit: float) -> dict:  # [n] -> counts and SV
     limit = limit if limit > 0 else 1.0  # an all-zero array: one bar at 0 on a nominal axis
     counts, edges = np.histogram(values, bins=N_BINS, range=(-limit, limit))
     top = max(int(counts.max()), 1)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    bar_w = plot_w / N_BINS
-    bars = [
-        {
-            "x": round(LEFT + i * bar_w, 2),
-            "w": round(bar_w, 2),
-            "y": round(TOP + plot_h * (1 - c / top), 2),
-            "h": round(plot_h * c / top, 2),
-            "count": int(c),
-        }
-        for i, c in enumerate(counts)
-    ]
+    box = frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM)
+    plot_w = WIDTH - LEFT - RIGHT
     x_ticks = [
         {"at": round(LEFT + plot_w * f, 2), "label": minus(f"{v:.2g}"), "anchor": anchor}
         for f, v, anchor in ((0, -limit, "start"), (0.5, 0.0, "middle"), (1, limit, "end"))
     ]
     return {
-        "bars": bars,
+        "bars": [{**bar, "count": int(c)} for bar, c in zip(bars(counts, top, box), counts)],
         "max_count": top,
         "max_count_text": integer(top),
         "limit": float(limit),
         "bin_width": float(edges[1] - edges[0]),
         "x_ticks": x_ticks,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "viewbox": f"0 0 {WIDTH} {HEIGHT}",
+        **box,
         # where the view puts text: tick labels under the axis, the count and its name at the top
         # left, the unit under the middle
         "tick_y": HEIGHT - BOTTOM + 13,
@@ -202,7 +174,7 @@ def texts(r: dict) -> dict:
 def compute(params: dict) -> dict:
     p = read_params(params)
     name = weight_name(p["layer"], p["matrix"])
-    w = model().weights[name]  # float32 [d_in, d_out] (tok_emb: [n_vocab, d_model])
+    w = tiny().weights[name]  # float32 [d_in, d_out] (tok_emb: [n_vocab, d_model])
     w_hat, error, bits, n_scales, notes = quantize(w, p)
     diff = w_hat.astype(np.float64) - w
     absmax = float(np.max(np.abs(w)))

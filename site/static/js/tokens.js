@@ -29,6 +29,24 @@
     return parent;
   }
 
+  // A token as text: a span of class cls holding its display segments (a chip without colour or id).
+  function token(cls, segs) {
+    const node = el("span", cls);
+    node.appendChild(appendSegs(el("span", "tok-s"), segs));
+    return node;
+  }
+
+  // A bar of the given CSS width inside its track (class cls), hidden from screen readers: the number
+  // beside it says the same.
+  function bar(cls, width) {
+    const box = el("span", cls);
+    box.setAttribute("aria-hidden", "true");
+    const fill = el("span");
+    fill.style.width = width;
+    box.appendChild(fill);
+    return box;
+  }
+
   // One chip (plus its line break, if it holds one) appended to parent.
   function appendChip(parent, c, i, showIds) {
     const node = el("span", "tok tok-c" + (i % N_COLOURS) + (c.new ? " tok-new" : ""));
@@ -105,6 +123,6 @@
   }
 
   window.glassboxTokens = {
-    el, svg, appendSegs, appendChip, chips, N_COLOURS, region, th, thead, headedRow, statsTable, showReadouts,
+    el, svg, appendSegs, token, bar, appendChip, chips, N_COLOURS, region, th, thead, headedRow, statsTable, showReadouts,
   };
 })();
