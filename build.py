@@ -12,11 +12,14 @@ written until the last step, so a failing check leaves the previous _site/ untou
   3. precompute_widgets   call every widget's compute(params) in CPython (the pre-rendered figures)
   4. render_pages         Jinja: index + one page per chapter; each widget's figure drawn by its own
                           NAME.js draw() under node (sitebuild/figures.py), as the live page draws it
-  5. build_wheel          llm_core as a Pyodide-ready wheel, registered in a copy of Pyodide's lock
-  6. vendor_runtime       Pyodide core, numpy for Pyodide, vocabularies; each checked by sha256;
+  5. search_index         the search box's index: chapters, headings, figures, glossary terms
+                          (sitebuild/search.py; chapters/glossary.json if there is one)
+  6. build_wheel          llm_core as a Pyodide-ready wheel, registered in a copy of Pyodide's lock
+  7. vendor_runtime       Pyodide core, numpy for Pyodide, vocabularies; each checked by sha256;
                           collect_model_data: the model files the widgets' DATA name (models/tiny/)
-  7. check_links          (strict) internal links and #anchors resolve (sitebuild/checks.py)
-  8. write_site           byte-identical output for identical inputs
+  8. check_links          (strict) internal links and #anchors resolve, the search index's too
+                          (sitebuild/checks.py)
+  9. write_site           byte-identical output for identical inputs
 """
 
 import argparse
@@ -35,7 +38,7 @@ from types import ModuleType
 import jinja2
 
 from llm_core.data import data_dir
-from sitebuild import runtime, smollm2, smollm2_tokenizer, vocab
+from sitebuild import runtime, search, smollm2, smollm2_tokenizer, vocab
 from sitebuild.chapters import Chapter, SourceError, parse_chapter, placeholder
 from sitebuild.checks import check_links
 from sitebuild.code_listing import code_listing
@@ -287,7 +290,9 @@ def collect_static(widgets: dict[str, Widget]) -> dict[str, bytes]:
     return files
 
 
-# -- 5. wheel ------------------------------------------------------------------------------------
+# -- 5. search: sitebuild/search.py ----------------------------------------------------------
+
+# -- 6. wheel ------------------------------------------------------------------------------------
 
 
 def build_wheel(lock: dict, work: Path) -> dict[str, bytes]:
@@ -302,7 +307,7 @@ def build_wheel(lock: dict, work: Path) -> dict[str, bytes]:
     return {f"pyodide/{wheel.name}": wheel_bytes, "pyodide/pyodide-lock.json": lock_text.encode()}
 
 
-# -- 6. vendored runtime -------------------------------------------------------------------------
+# -- 7. vendored runtime -------------------------------------------------------------------------
 
 
 def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
@@ -355,9 +360,9 @@ def collect_model_data(widgets: dict[str, Widget]) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-# -- 7. checks: sitebuild/checks.py ---------------------------------------------------------------
+# -- 8. checks: sitebuild/checks.py ---------------------------------------------------------------
 
-# -- 8. write ------------------------------------------------------------------------------------
+# -- 9. write ------------------------------------------------------------------------------------
 
 
 def write_site(files: dict[str, bytes], out: Path) -> None:
@@ -378,6 +383,8 @@ def build(options: Options) -> dict[str, bytes]:
     wheel_files = build_wheel(lock, options.work)
     wheel_name = next(k for k in wheel_files if k.endswith(".whl")).split("/")[-1]
     pages = render_pages(chapters, widgets, computed, make_env(options.widgets), options, wheel_name)
+    glossary = search.read_glossary(options.chapters / "glossary.json")
+    pages["search-index.json"] = search.search_index(pages, chapters, glossary)
     files = {**collect_static(widgets), **vendored, **collect_model_data(widgets), **wheel_files, **pages}
     if options.strict:
         errors = check_links(files, chapters, ROOT)

@@ -1,6 +1,8 @@
 """The strict build's checks over the finished site: every internal link and #anchor resolves, nothing
-is loaded from another origin, no root-absolute URL (the site must work under any sub-path)."""
+is loaded from another origin, no root-absolute URL (the site must work under any sub-path); every result
+the search index offers links to a page and an anchor that exist."""
 
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -52,6 +54,21 @@ def check_links(files: dict[str, bytes], chapters: list[Chapter], root: Path) ->
                 errors.append(
                     f"{where(rel, link, by_page, root)}: broken anchor {link} (no id={parts.fragment!r} in {target})"
                 )
+    errors += check_search_index(files, parsed)
+    return errors
+
+
+def check_search_index(files: dict[str, bytes], parsed: dict[str, LinkCollector]) -> list[str]:
+    """Every result the search box can show links to a page of the site and an id it has."""
+    if "search-index.json" not in files:
+        return []
+    errors = []
+    for kind, title, url, *_ in json.loads(files["search-index.json"])["entries"]:
+        page, _, anchor = url.partition("#")
+        if page not in files:
+            errors.append(f"search-index.json: {kind} {title!r} links to {url}: no {page} in the site")
+        elif anchor and page in parsed and anchor not in parsed[page].ids:
+            errors.append(f"search-index.json: {kind} {title!r} links to {url}: no id={anchor!r} in {page}")
     return errors
 
 

@@ -235,14 +235,20 @@
   function controlValues(el) {
     const params = {};
     for (const c of el.querySelectorAll("[data-param]")) {
-      const key = c.dataset.param;
-      if (c.type === "checkbox") params[key] = c.checked;
-      else if (c.type === "radio") { if (c.checked) params[key] = c.value; }
-      else if ((c.type === "range" || c.type === "number" || c.tagName === "SELECT") && c.value !== ""
-               && String(Number(c.value)) === c.value) params[key] = Number(c.value);
-      else params[key] = c.value;
+      if (c.type === "radio" && !c.checked) continue;
+      params[c.dataset.param] = paramValue(c, c.type === "checkbox" ? String(c.checked) : c.value);
     }
     return params;
+  }
+
+  // A control's value given as text (a link holds only text) -> what goes to Python: a checkbox's "true" or
+  // "false" as a boolean, a number's own spelling on a slider, number box or menu as that number, and
+  // anything else as the text it is.
+  function paramValue(c, text) {
+    if (c.type === "checkbox" && (text === "true" || text === "false")) return text === "true";
+    if ((c.type === "range" || c.type === "number" || c.tagName === "SELECT") && text !== ""
+        && String(Number(text)) === text) return Number(text);
+    return text;
   }
 
   // The params to compute: the last ones sent, every control's value, then what the widget's own read()
@@ -409,6 +415,7 @@
     el.addEventListener("change", onInput);
     el.querySelectorAll("[data-model-switch]").forEach(mountSwitch);
     if (spec.mount) spec.mount(el, inst.api);
+    mountShare(inst);
     goLiveWhenReady(inst);
   }
 
@@ -418,12 +425,198 @@
     const waitingFor = ready;
     ready.then(() => {
       setStatus(inst, "live", "Live: computed in your browser by llm_core.");
+      if (inst.link) { applyShareLink(inst); return; }
       const now = readParams(inst);
       if (inst.latest || JSON.stringify(now) !== JSON.stringify(inst.params)) update(inst, inst.latest || now);
     }, (err) => {
       if (dead || waitingFor !== ready) return;   // a death after going live is shown by workerDied
+      if (inst.link) { inst.link = null; shareNote(inst, "The link's settings need Python, which could not start here."); }
       setStatus(inst, "error", "Live mode is unavailable (" + err.message + "). The figure shows the pre-rendered result.");
     });
+  }
+
+  // -- share links -----------------------------------------------------------------------------------
+  // A link to one figure as the reader set it: the page's address with the fragment
+  // #w=FIGURE-ID&param=value&..., written as URLSearchParams writes it (only the controls that differ from
+  // the page's own settings; the model switch is left out, since a link cannot load a model). Opening it
+  // sends those values to Python as if the reader had typed them (llm_core.controls is the one validator);
+  // what Python refuses leaves the figure at its defaults with a quiet note. Heading anchors (#attention)
+  // never contain "=", so they keep working. The address bar and the history are never written.
+  const SHARE_MAX_CHARS = 8000;           // longer fragments are not read (nor made) as share links
+
+  function shareControls(el) {
+    return [...el.querySelectorAll("[data-param]")].filter((c) => !c.closest("[data-model-switch]") && c.type !== "file");
+  }
+
+  function controlText(c) {
+    return c.type === "checkbox" || c.type === "radio" ? String(c.checked) : c.value;
+  }
+
+  // A control's value as the page was built (its markup's own value: what the reader did not change).
+  function builtText(c) {
+    if (c.type === "checkbox" || c.type === "radio") return String(c.defaultChecked);
+    if (c.tagName === "SELECT") {
+      const chosen = [...c.options].find((o) => o.defaultSelected) || c.options[0];
+      return chosen ? chosen.value : "";
+    }
+    return c.defaultValue;
+  }
+
+  function setControls(el, texts) {
+    for (const c of shareControls(el)) {
+      if (!(c.dataset.param in texts)) continue;
+      const text = texts[c.dataset.param];
+      if (c.type === "checkbox") c.checked = text === "true";
+      else if (c.type === "radio") c.checked = c.value === text;
+      else c.value = text;
+    }
+  }
+
+  function shareLink(inst) {
+    const query = new URLSearchParams({ w: inst.el.id });
+    for (const c of shareControls(inst.el)) {
+      if (controlText(c) === builtText(c)) continue;
+      if (c.type === "radio") { if (c.checked) query.set(c.dataset.param, c.value); }
+      else query.set(c.dataset.param, controlText(c));
+    }
+    return location.href.split("#")[0] + "#" + query.toString();
+  }
+
+  // The fragment -> null (not a share link: a heading anchor, or none), {note} (a share link that cannot be
+  // used) or {inst, texts, params}. Nothing of the fragment is echoed back to the reader.
+  function readShareLink(hash) {
+    if (!hash.startsWith("#w=")) return null;
+    const unusable = (why) => ({ note: "This page's link " + why + ", so every figure shows its own settings." });
+    if (hash.length > SHARE_MAX_CHARS) return unusable("is too long to be a link to a figure");
+    const query = new URLSearchParams(hash.slice(1));
+    const ids = query.getAll("w");
+    if (ids.length !== 1) return unusable("names several figures");
+    const inst = instances.find((i) => i.el.id === ids[0]);
+    if (!inst || !inst.spec) return unusable("names a figure this page does not have");
+    const controls = {};
+    for (const c of shareControls(inst.el)) controls[c.dataset.param] = c;
+    const texts = {}, params = {};
+    for (const [key, text] of query) {
+      if (key === "w") continue;
+      if (!Object.prototype.hasOwnProperty.call(controls, key) || key in texts) {
+        return unusable("sets something the figure does not have");
+      }
+      texts[key] = text;
+      params[key] = paramValue(controls[key], text);
+    }
+    return { inst, texts, params };
+  }
+
+  function shareNote(inst, text) {
+    const status = inst.el.querySelector(".widget-share-status");
+    if (status) status.textContent = text;
+  }
+
+  function pageNote(text) {
+    let note = document.querySelector(".share-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "share-note";
+      note.setAttribute("role", "status");
+      const main = document.querySelector("main") || document.body;
+      main.insertBefore(note, main.firstChild);
+    }
+    note.textContent = text;
+  }
+
+  // Opens the link in location.hash, if it is one: scrolls to the figure and, once Python is live, asks
+  // for its values; the controls show them once Python accepted them.
+  function openShareLink() {
+    const link = readShareLink(location.hash);
+    if (!link) return;
+    if (document.querySelector(".share-note")) pageNote("");   // a note about an earlier link
+    if (link.note) { pageNote(link.note); return; }
+    const inst = link.inst;
+    inst.el.tabIndex = -1;
+    inst.el.scrollIntoView({ block: "start" });
+    inst.el.focus({ preventScroll: true });
+    shareNote(inst, "Opening the settings of the link you followed…");
+    inst.link = link;
+    if (inst.el.dataset.state === "live") applyShareLink(inst);
+  }
+
+  function applyShareLink(inst) {
+    const link = inst.link;
+    inst.link = null;
+    const params = Object.assign({}, inst.params, controlValues(inst.el), link.params);
+    const answered = (event) => {
+      if (event.detail.params !== params) {
+        if (inst.latest === params || inst.sent === params) return;     // an earlier call answered: still queued
+        inst.el.removeEventListener("glassbox:drawn", answered);        // the reader moved a control first
+        shareNote(inst, "");
+        return;
+      }
+      inst.el.removeEventListener("glassbox:drawn", answered);
+      if (event.detail.error) {
+        showError(inst, "");                // the figure kept its defaults; the message goes in the note
+        shareNote(inst, "The link's settings were not used (" + event.detail.error + "). The figure shows its own.");
+        return;
+      }
+      setControls(inst.el, link.texts);
+      shareNote(inst, "Showing the settings of the link you followed.");
+      // A control may not hold a value as the link gave it (a slider keeps to its range and steps, a line
+      // of text drops line breaks): then the figure follows what the controls show.
+      const shown = readParams(inst);
+      if (JSON.stringify(shown) !== JSON.stringify(params)) update(inst, shown);
+    };
+    inst.el.addEventListener("glassbox:drawn", answered);
+    update(inst, params);
+  }
+
+  async function copyShareLink(inst, box) {
+    const link = shareLink(inst);
+    const field = box.querySelector(".widget-share-field");
+    if (link.length - link.indexOf("#") > SHARE_MAX_CHARS) {
+      field.hidden = true;
+      shareNote(inst, "The text is too long to share as a link (links hold about " +
+        SHARE_MAX_CHARS.toLocaleString("en-US") + " characters).");
+      return;
+    }
+    try {
+      await navigator.clipboard.writeText(link);
+      field.hidden = true;
+      const said = inst.el.querySelector(".widget-share-status").textContent;
+      shareNote(inst, said === "Link copied." ? "Link copied again." : "Link copied.");
+    } catch (err) {
+      // No Clipboard API (a page served over http:) or no permission: the link, selected, to copy by hand.
+      const input = field.querySelector("input");
+      input.value = link;
+      field.hidden = false;
+      input.focus();
+      input.select();
+      shareNote(inst, "Copy the selected link (Ctrl+C, or ⌘C on a Mac).");
+    }
+  }
+
+  function mountShare(inst) {
+    const box = document.createElement("div");
+    box.className = "widget-share";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "widget-share-button";
+    button.textContent = "Copy link";
+    button.setAttribute("aria-label", "Copy link to this figure, as you set it");
+    const status = document.createElement("span");
+    status.className = "widget-share-status";
+    status.setAttribute("role", "status");
+    const field = document.createElement("label");
+    field.className = "widget-share-field";
+    field.hidden = true;
+    field.append("Link to this figure ");
+    const input = document.createElement("input");
+    input.type = "text";
+    input.readOnly = true;
+    input.spellcheck = false;
+    field.append(input);
+    box.append(button, status, field);
+    button.addEventListener("click", () => copyShareLink(inst, box));
+    const after = inst.el.querySelector(".widget-status");
+    if (after) after.after(box); else inst.el.append(box);
   }
 
   function widget(name, spec) {
@@ -462,6 +655,8 @@
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("figure.widget[data-widget]").forEach(mountWidget);
     focusableWhenScrolling();
+    openShareLink();
+    window.addEventListener("hashchange", openShareLink);   // a link to this page pasted into its address bar
     let pendingResize = null;
     window.addEventListener("resize", () => {
       cancelAnimationFrame(pendingResize);
