@@ -309,8 +309,7 @@ def render_glossary(
         first = row["term"].term[0].upper()
         letters.setdefault(first if first.isalpha() else "#", []).append(row)
     html_text = env.get_template("glossary.html").render(
-        **page_context(chapters, options),
-        wheel=wheel_name,
+        **{**page_context(chapters, options), "wheel": wheel_name},
         letters=letters,
         widgets_used=[],
         widget_css=[],
