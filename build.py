@@ -12,6 +12,8 @@ written until the last step, so a failing check leaves the previous _site/ untou
   3. precompute_widgets   call every widget's compute(params) in CPython (the pre-rendered figures)
   4. render_pages         Jinja: index + one page per chapter; each widget's figure drawn by its own
                           NAME.js draw() under node (sitebuild/figures.py), as the live page draws it
+     render_glossary      chapters/glossary.json -> glossary.html, each term linked to the heading that
+                          teaches it (sitebuild/glossary.py; a missing chapter or heading fails the build)
   5. search_index         the search box's index: chapters, headings, figures, glossary terms
                           (sitebuild/search.py; chapters/glossary.json if there is one)
   6. build_wheel          llm_core as a Pyodide-ready wheel, registered in a copy of Pyodide's lock
@@ -38,8 +40,8 @@ from types import ModuleType
 import jinja2
 
 from llm_core.data import data_dir
-from sitebuild import runtime, search, smollm2, smollm2_tokenizer, vocab
-from sitebuild.chapters import Chapter, SourceError, parse_chapter, placeholder
+from sitebuild import glossary, runtime, search, smollm2, smollm2_tokenizer, vocab
+from sitebuild.chapters import Block, Chapter, SourceError, parse_chapter, placeholder
 from sitebuild.checks import check_links
 from sitebuild.code_listing import code_listing
 from sitebuild.figures import draw_figures
@@ -165,6 +167,7 @@ def make_env(widgets_dir: Path) -> jinja2.Environment:
 
 def page_context(chapters: list[Chapter], options: Options) -> dict:
     return {
+        "glossary": (options.chapters / glossary.FILE_NAME).exists(),  # a subset of chapters may have none
         "site_name": SITE_NAME,
         "tagline": SITE_TAGLINE,
         "chapters": chapters,
@@ -217,6 +220,12 @@ def render_pages(
         used: list[str] = []
         data_files: list[str] = []
         for i, block in enumerate(ch.blocks):
+            if block.kind == "check":
+                html_block, check_math = render_check(block, ch, env)
+                has_math = has_math or check_math
+                toc = [*toc, {"id": CHECK_ID, "name": CHECK_TITLE, "children": []}]
+                body = body.replace(f"<p>{placeholder(i)}</p>", html_block)
+                continue
             caption, _, caption_math = markdown_to_html(block.body, ch)
             has_math = has_math or caption_math
             if block.kind == "widget":
@@ -272,6 +281,48 @@ def render_pages(
         .encode("utf-8")
     )
     return pages
+
+
+CHECK_ID, CHECK_TITLE = "check-yourself", "Check yourself"
+
+
+def render_check(block: Block, ch: Chapter, env: jinja2.Environment) -> tuple[str, bool]:
+    """A '::: check' block as its section: each question, then its answer in a <details> the reader
+    opens (no JavaScript needed; keyboards and screen readers know the control). -> (HTML, has math)."""
+    items, has_math = [], False
+    for q in block.questions:
+        question, _, q_math = markdown_to_html(q.question, ch)
+        answer, _, a_math = markdown_to_html(q.answer, ch)
+        items.append({"question": question, "answer": answer})
+        has_math = has_math or q_math or a_math
+    html = env.get_template("_check.html").render(id=CHECK_ID, title=CHECK_TITLE, items=items)
+    return html, has_math
+
+
+def render_glossary(
+    chapters: list[Chapter], pages: dict[str, bytes], env: jinja2.Environment, options: Options, wheel_name: str
+) -> dict[str, bytes]:
+    """glossary.html from chapters/glossary.json (none when the chapters folder has no glossary), each term
+    linked to the chapter heading that teaches it, found in the rendered pages."""
+    path = options.chapters / glossary.FILE_NAME
+    if not path.exists():
+        return {}
+    terms = glossary.load_glossary(path, chapters)
+    rows = glossary.taught_where(path, terms, chapters, pages)
+    letters: dict[str, list[dict]] = {}
+    for row in rows:
+        first = row["term"].term[0].upper()
+        letters.setdefault(first if first.isalpha() else "#", []).append(row)
+    html_text = env.get_template("glossary.html").render(
+        **{**page_context(chapters, options), "wheel": wheel_name},
+        letters=letters,
+        widgets_used=[],
+        widget_css=[],
+        data_files=[],
+        page=glossary.PAGE,
+        math=False,
+    )
+    return {glossary.PAGE: html_text.encode("utf-8")}
 
 
 def collect_static(widgets: dict[str, Widget]) -> dict[str, bytes]:
@@ -382,9 +433,11 @@ def build(options: Options) -> dict[str, bytes]:
     computed = precompute_widgets(chapters, widgets)
     wheel_files = build_wheel(lock, options.work)
     wheel_name = next(k for k in wheel_files if k.endswith(".whl")).split("/")[-1]
-    pages = render_pages(chapters, widgets, computed, make_env(options.widgets), options, wheel_name)
-    glossary = search.read_glossary(options.chapters / "glossary.json")
-    pages["search-index.json"] = search.search_index(pages, chapters, glossary)
+    env = make_env(options.widgets)
+    pages = render_pages(chapters, widgets, computed, env, options, wheel_name)
+    pages.update(render_glossary(chapters, pages, env, options, wheel_name))
+    terms = search.read_glossary(options.chapters / "glossary.json")
+    pages["search-index.json"] = search.search_index(pages, chapters, terms)
     files = {**collect_static(widgets), **vendored, **collect_model_data(widgets), **wheel_files, **pages}
     if options.strict:
         errors = check_links(files, chapters, ROOT)

@@ -18,6 +18,14 @@ and may contain block directives (fenced by `:::` lines):
     ::: takeaway                                         a takeaway box (also: note)
     Markdown.
     :::
+    ::: check                                            "Check yourself": questions a reader answers
+    Q: Set the temperature to 0.1: which token ...?      with the chapter's widgets, each answer
+    A: ` the`, at 97%: notice that ...                   revealed on demand (<details>); Markdown,
+       a line that starts with neither Q: nor A:         at least three Q:/A: pairs, one check
+       continues the question or answer above it.        per chapter
+    Q: ...
+    A: ...
+    :::
 
 Errors name the file and line (`chapters/01-tokenization.md:12: ...`).
 """
@@ -30,6 +38,8 @@ from pathlib import Path
 LEVELS = ("Beginner", "Intermediate", "Deep")
 REQUIRED = ("title", "slug", "order", "level", "summary")
 BOXES = ("takeaway", "note")
+CHECK_MIN = 3  # questions in a "check yourself" section: enough for a class to work through
+QA_RE = re.compile(r"^([QA]):\s*(.*)$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DIRECTIVE_RE = re.compile(r"^:::\s*(\w+)\s*(.*?)\s*$")
 
@@ -43,14 +53,24 @@ class SourceError(ValueError):
 
 
 @dataclass
+class Question:
+    """One "check yourself" question and its answer, both Markdown; line is the Q: line in the file."""
+
+    line: int
+    question: str
+    answer: str
+
+
+@dataclass
 class Block:
-    """One directive: kind is 'widget' or a box name; body is Markdown; line is 1-based in the file."""
+    """One directive: kind is 'widget', 'check' or a box name; body is Markdown; line is 1-based in the file."""
 
     kind: str
     line: int
     body: str
     name: str = ""  # widget name
     params: dict = field(default_factory=dict)
+    questions: list[Question] = field(default_factory=list)  # kind 'check'
 
 
 @dataclass
@@ -138,15 +158,51 @@ def parse_blocks(path: Path, lines: list[str], first_line: int) -> tuple[str, li
             if not isinstance(params, dict):
                 raise SourceError(path, lineno, "widget parameters must be a JSON object")
             blocks.append(Block("widget", lineno, body, name=name, params=params))
-        elif kind in BOXES:
+        elif kind in BOXES or kind == "check":
             if rest:
                 raise SourceError(path, lineno, f"'::: {kind}' takes no arguments")
-            blocks.append(Block(kind, lineno, body))
+            questions = []
+            if kind == "check":
+                if any(b.kind == "check" for b in blocks):
+                    raise SourceError(path, lineno, "a chapter has one '::: check' section")
+                questions = parse_questions(path, lines[i + 1 : end], lineno + 1)
+            blocks.append(Block(kind, lineno, body, questions=questions))
         else:
-            raise SourceError(path, lineno, f"unknown directive {kind!r} (known: widget, {', '.join(BOXES)})")
+            raise SourceError(path, lineno, f"unknown directive {kind!r} (known: widget, check, {', '.join(BOXES)})")
         out += ["", placeholder(len(blocks) - 1), ""]
         i = end + 1
     return "\n".join(out), blocks
+
+
+def parse_questions(path: Path, lines: list[str], first_line: int) -> list[Question]:
+    """The body of '::: check': `Q:` and `A:` lines in turn, each followed by its continuation lines.
+
+    ["Q: Which?", "A: This,", "  because."] -> [Question(first_line, "Which?", "This,\\nbecause.")]
+    """
+    pairs: list[list] = []  # [line, question lines, answer lines or None]
+    for n, line in enumerate(lines, start=first_line):
+        m = QA_RE.match(line.strip())
+        if m and m.group(1) == "Q":
+            if pairs and pairs[-1][2] is None:
+                raise SourceError(path, pairs[-1][0], "question without an answer: follow it with an 'A:' line")
+            pairs.append([n, [m.group(2)], None])
+        elif m:
+            if not pairs or pairs[-1][2] is not None:
+                raise SourceError(path, n, "answer without a question: put a 'Q:' line before it")
+            pairs[-1][2] = [m.group(2)]
+        elif line.strip():
+            if not pairs:
+                raise SourceError(path, n, "'::: check' holds only 'Q:' and 'A:' lines (and their continuations)")
+            (pairs[-1][1] if pairs[-1][2] is None else pairs[-1][2]).append(line.strip())
+    if pairs and pairs[-1][2] is None:
+        raise SourceError(path, pairs[-1][0], "question without an answer: follow it with an 'A:' line")
+    if len(pairs) < CHECK_MIN:
+        raise SourceError(path, first_line - 1, f"'::: check' needs at least {CHECK_MIN} questions, has {len(pairs)}")
+    questions = [Question(n, "\n".join(q).strip(), "\n".join(a).strip()) for n, q, a in pairs]
+    for q in questions:
+        if not q.question or not q.answer:
+            raise SourceError(path, q.line, "empty question or answer")
+    return questions
 
 
 def apostrophes(text: str) -> str:

@@ -28,6 +28,8 @@ from sitebuild.serve import serve_in_thread
 CHAPTERS = [build.parse_chapter(p) for p in sorted(build.Options().chapters.glob("*.md"))]
 WIDGETS = build.load_widgets(build.Options().widgets)
 PAGES = ["index.html"] + [ch.filename for ch in CHAPTERS]
+if (build.Options().chapters / "glossary.json").exists():  # a subset of chapters may have no glossary
+    PAGES.append("glossary.html")
 PAGES_WITH_WIDGETS = [ch.filename for ch in CHAPTERS if any(b.kind == "widget" for b in ch.blocks)]
 
 

@@ -154,6 +154,12 @@ def mini_site(tmp_path: Path, chapter_text: str) -> build.Options:
         (GOOD_FRONT + '\n::: widget tokenizer_compare {"nope": 1}\n:::\n', 9, "no parameter 'nope'"),
         (GOOD_FRONT + "\n::: takeaway\nnever closed\n", 9, "never closed"),
         (GOOD_FRONT + "\n::: sidebar\n:::\n", 9, "unknown directive"),
+        (GOOD_FRONT + "\n::: check\nQ: a?\nA: b.\n:::\n", 9, "needs at least 3 questions"),
+        (GOOD_FRONT + "\n::: check\nQ: a?\nQ: b?\n:::\n", 10, "question without an answer"),
+        (GOOD_FRONT + "\n::: check\nQ: a?\nA: b.\nA: c.\n:::\n", 12, "answer without a question"),
+        (GOOD_FRONT + "\n::: check\nIntro text\nQ: a?\n:::\n", 10, "only 'Q:' and 'A:' lines"),
+        (GOOD_FRONT + "\n::: check 3\n:::\n", 9, "takes no arguments"),
+        (GOOD_FRONT + "\n" + "::: check\nQ: a?\nA: b.\nQ: c?\nA: d.\nQ: e?\nA: f.\n:::\n\n" * 2, 18, "one '::: check'"),
     ],
 )
 def test_strict_build_names_file_and_line(tmp_path, text, line, message):
@@ -283,3 +289,64 @@ def test_inline_code_keeps_a_leading_space_as_commonmark_does():
     assert html == (
         f"<p><code>{dot}Hello</code> is not <code>Hello</code>; <code>`x`</code> and <code>{dot}</code></p>"
     )
+
+
+CHECK = (
+    "::: check\nQ: Set x to 1:\nwhat is y?\nA: `2`, because\n$y = 2x$.\nQ: And z?\nA: 3.\nQ: Why?\nA: Because.\n:::\n"
+)
+
+
+def test_check_yourself_renders_each_answer_in_a_details(tmp_path):
+    options = mini_site(tmp_path, GOOD_FRONT + "\n## Heading\n\nText.\n\n" + CHECK)
+    build.build(options)
+    page = (options.out / "t.html").read_text()
+    section = page.split('<section class="check"')[1].split("</section>")[0]
+    assert '<h2 id="check-yourself">Check yourself</h2>' in section
+    assert section.count("<summary>Show the answer</summary>") == 3 and section.count("<li") == 3
+    assert "what is y?" in section and "<code>2</code>" in section and 'class="katex"' in section
+    assert '<a href="#check-yourself">Check yourself</a>' in page  # listed under "On this page"
+    q = build.parse_chapter(tmp_path / "chapters" / "01-t.md").blocks[0].questions
+    assert [(x.line, x.question, x.answer) for x in q][0] == (14, "Set x to 1:\nwhat is y?", "`2`, because\n$y = 2x$.")
+
+
+# Chapters whose "check yourself" section is still to be written (issue 14, point 4): this list only shrinks.
+CHECK_TO_WRITE = {"loss", "backprop", "optimizers", "training", "post-training", "lora", "scaling-laws"}
+CHECK_TO_WRITE |= {"using-models", "mixture-of-experts", "reasoning"}
+
+
+def test_every_chapter_ends_with_three_to_five_questions():
+    missing = set()
+    for ch in chapter_files():
+        checks = [b for b in ch.blocks if b.kind == "check"]
+        if not checks:
+            missing.add(ch.slug)
+            continue
+        assert 3 <= len(checks[0].questions) <= 5, f"{ch.path.name}: {len(checks[0].questions)} questions"
+    assert missing <= CHECK_TO_WRITE, f"chapters without a check yourself section: {sorted(missing - CHECK_TO_WRITE)}"
+    assert not CHECK_TO_WRITE - missing, (
+        f"written now, take them off CHECK_TO_WRITE: {sorted(CHECK_TO_WRITE - missing)}"
+    )
+
+
+def test_previous_next_and_reading_time_follow_the_chapter_order(site):
+    """Derived, never written by hand: each page's links go to its neighbours in order, the first back to
+    the contents, the last nowhere further; its reading time is its prose's words at 220 a minute, the same
+    on the page and on the contents."""
+    chapters = sorted(chapter_files(), key=lambda ch: ch.order)
+    index = (site / "index.html").read_text()
+    for n, ch in enumerate(chapters):
+        page = (site / ch.filename).read_text()
+        nav = page.split('<nav class="prev-next"')[1].split("</nav>")[0]
+        prev = re.search(r'<a class="prev" href="([^"]+)"', nav)[1]
+        assert prev == (chapters[n - 1].filename if n else "index.html"), ch.filename
+        nxt = re.search(r'<a class="next" href="([^"]+)" rel="next"><span>Next</span> ([^<]+)</a>', nav)
+        if n + 1 < len(chapters):
+            assert nxt and (nxt[1], nxt[2]) == (chapters[n + 1].filename, chapters[n + 1].title), ch.filename
+        else:
+            assert nxt is None, f"the last chapter, {ch.filename}, links to a next one"
+        prose = re.sub(r"^:::.*?^:::$", "", ch.source.split("\n---\n", 1)[1], flags=re.S | re.M)
+        minutes = max(1, -(-len(re.findall(r"\w+", prose)) // 220))
+        shown = int(re.search(r'<span class="reading-time">(\d+) min read</span>', page)[1])
+        assert abs(shown - minutes) <= 1, f"{ch.filename}: {shown} min read, its prose is {minutes}"
+        card = index.split(f'href="{ch.filename}"')[1].split("</li>")[0]
+        assert f"{shown} min read" in card, ch.filename

@@ -1,0 +1,316 @@
+"""Every "check yourself" answer is true for the widget it sends the reader to.
+
+Each chapter ends with a `::: check` section (sitebuild/chapters.py): questions answered by setting a
+widget's controls. For every answer, PINS holds the widget, the params the question sets and each value the
+answer states, as the widget shows it (its text fields, or a token as its chips read). The test computes
+the widget, compares, and looks for the value in the answer's text; and every number an answer states must
+be pinned (or be a setting the question gives, or a number the chapter's own prose states, which its
+chapter's tests pin).
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from widget_loader import load_widget, run
+
+from sitebuild.chapters import parse_chapter
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = {p.stem: parse_chapter(p) for p in sorted((ROOT / "chapters").glob("*.md"))}
+WIDGETS: dict = {}
+
+
+def widget(name):
+    if name not in WIDGETS:
+        WIDGETS[name] = load_widget(name)
+    return WIDGETS[name]
+
+
+def token(chip) -> str:
+    """A token chip as the reader reads it: a space mark is a space."""
+    return "".join(" " if kind == "w" else text for kind, text in chip["segs"])
+
+
+def tokens(chips) -> str:
+    return "".join(token(c) for c in chips)
+
+
+def by_name(rows, name, key="name"):
+    return next(r for r in rows if r[key] == name)
+
+
+# (chapter, question number from 1) -> [(widget, params, value read from the result, expected text)]
+PINS = {
+    ("00-function-in-a-loop", 1): [
+        ("model_pass", {}, lambda r: token(r["top"][0]), ","),
+        ("model_pass", {}, lambda r: r["top"][0]["p_text"], "34.3%"),
+        ("model_pass", {}, lambda r: r["n_other_text"], "4,091"),
+        ("model_pass", {}, lambda r: r["other_p_text"], "31.8%"),
+    ],
+    ("00-function-in-a-loop", 2): [
+        ("model_pass", {"temperature": 0, "step": 5}, lambda r: str(r["n_seq"]), "12"),
+        ("model_pass", {"temperature": 0, "step": 5}, lambda r: str(r["n_prompt_tokens"]), "7"),
+        (
+            "model_pass",
+            {"temperature": 0, "step": 5},
+            lambda r: tokens(r["tokens"]),
+            "The President of the United States, and the people of",
+        ),
+    ],
+    ("01-tokenization", 1): [
+        ("tokenizer_compare", {}, lambda r, enc=enc: by_name(r["encodings"], enc)["n_tokens_text"], n)
+        for enc, n in [("o200k_base", "50"), ("cl100k_base", "55"), ("r50k_base", "66"), ("SmolLM2", "76")]
+    ],
+    ("01-tokenization", 2): [
+        *[
+            ("tokenizer_compare", {"text": "strawberry"}, lambda r, i=i: r["encodings"][i]["n_tokens_text"], "3")
+            for i in range(4)
+        ],
+        (
+            "tokenizer_compare",
+            {"text": "strawberry"},
+            lambda r: "`, `".join(token(t) for t in by_name(r["encodings"], "o200k_base")["tokens"]),
+            "st`, `raw`, `berry",
+        ),
+    ],
+    ("01-tokenization", 3): [
+        ("bpe_stepper", {"text": "unbelievably", "step": 99}, lambda r: str(len(r["ids"])), "3"),
+        (
+            "bpe_stepper",
+            {"text": "unbelievably", "step": 99},
+            lambda r: "`, `".join(token(c) for c in r["groups"][0]["chips"]),
+            "un`, `bel`, `ievably",
+        ),
+        ("bpe_stepper", {"text": "unbelievably"}, lambda r: str(r["n_steps"]), "9"),
+        ("bpe_stepper", {"text": " unbelievably", "step": 99}, lambda r: "single" * (len(r["ids"]) == 1), "single"),
+        ("bpe_stepper", {"text": " unbelievably"}, lambda r: str(r["n_steps"]), "12"),
+    ],
+    ("01-tokenization", 4): [
+        ("bpe_train", {"vocab_size": 320}, lambda r: r["custom"]["n_tokens_text"], "24"),
+        ("bpe_train", {"vocab_size": 1024}, lambda r: r["custom"]["n_tokens_text"], "18"),
+        ("bpe_train", {"vocab_size": 1024}, lambda r: r["reference"]["n_tokens_text"], "14"),
+        ("bpe_train", {"vocab_size": 1024}, lambda r: r["texts"]["n_merges"], "187"),
+        (
+            "bpe_train",
+            {"vocab_size": 1024},
+            lambda r: "no pair occurs twice" * ("twice" in r["note"]),
+            "no pair occurs twice",
+        ),
+    ],
+    ("02-embeddings", 1): [("token_vector", {}, lambda r: r["cosine_text"], "+0.806")],
+    ("02-embeddings", 2): [
+        *[
+            (
+                "vector_math",
+                {"a": " February", "b": " January", "c": " March", "expect": " April"},
+                lambda r, i=i: f"`{token(r['results'][i])}` ({r['results'][i]['cosine_text']})",
+                text,
+            )
+            for i, text in [(0, "` August` (0.730)"), (1, "` May` (0.725)")]
+        ],
+        (
+            "vector_math",
+            {"a": " February", "b": " January", "c": " March", "expect": " April"},
+            lambda r: ["first", "second", "third"][r["expect_rank"] - 1],
+            "third",
+        ),
+        (
+            "vector_math",
+            {"a": " February", "b": " January", "c": " March", "expect": " April"},
+            lambda r: r["expect_cosine_text"],
+            "0.716",
+        ),
+    ],
+    ("03-neurons", 1): [
+        ("activation_explorer", {"x": -1}, lambda r, i=i: r["curves"][i]["value_text"], v)
+        for i, v in [(0, "0.000"), (1, "−0.159"), (2, "−0.269")]
+    ],
+    ("03-neurons", 2): [
+        ("neuron", {}, lambda r: r["z_text"], "0.57"),
+        ("neuron", {"activation": "relu"}, lambda r: r["y_text"], "0.57"),
+        ("neuron", {"activation": "sigmoid"}, lambda r: r["y_text"], "0.64"),
+    ],
+    ("03-neurons", 3): [
+        ("linear_collapse", {"between": "identity"}, lambda r: r["max_diff_text"], "under 1e−14"),
+        ("linear_collapse", {"between": "relu"}, lambda r: r["max_diff_text"], "1.723"),
+    ],
+    ("04-feed-forward", 1): [
+        ("dense_layer", {}, lambda r: str(r["n_multiplies"]), "12"),
+        ("dense_layer", {}, lambda r: str(r["n_params"]), "16"),
+        ("dense_layer", {}, lambda r: str(r["d_out"]), "4"),
+    ],
+    ("04-feed-forward", 2): [
+        ("dense_layer", {}, lambda r: r["outputs"][0]["y_text"], "−1.60"),
+        ("dense_layer", {"activation": "relu"}, lambda r: r["outputs"][0]["h_text"], "0.00"),
+        ("dense_layer", {"activation": "relu"}, lambda r: r["outputs"][3]["h_text"], "3.50"),
+    ],
+    ("04-feed-forward", 3): [
+        ("swiglu_ffn", {}, lambda r: token(r["token"]), " President"),
+        ("swiglu_ffn", {}, lambda r: str(r["n_gate_negative"]), "271"),
+        ("swiglu_ffn", {}, lambda r: str(r["d_ff"]), "384"),
+        ("swiglu_ffn", {}, lambda r: r["texts"]["ratio"], "0.31"),
+    ],
+    ("05-attention", 1): [
+        ("attention_head", {}, lambda r: token({"segs": r["query_segs"]}), " now"),
+        ("attention_head", {}, lambda r: token(r["top"][0]), " act"),
+        ("attention_head", {}, lambda r: r["top"][0]["weight_text"], "0.948"),
+        ("attention_head", {}, lambda r: "just before" * (r["top"][0]["pos"] == r["query"] - 1), "just before"),
+    ],
+    ("05-attention", 2): [
+        ("attention_head", {"query": 0}, lambda r: token(r["top"][0]), "I"),
+        ("attention_head", {"query": 0}, lambda r: r["top"][0]["weight_text"], "1.000"),
+    ],
+    ("05-attention", 3): [
+        ("attention_head", {"causal": False}, lambda r: token(r["top"][1]), "."),
+        ("attention_head", {"causal": False}, lambda r: r["top"][1]["weight_text"], "0.091"),
+        ("attention_head", {"causal": False}, lambda r: r["top"][0]["weight_text"], "0.862"),
+    ],
+    ("06-multi-head-attention", 1): [
+        ("attention_maps", {}, lambda r: r["chosen_title"].split(" (")[0].lower(), "layer 4, query head 0"),
+        ("attention_maps", {}, lambda r: re.search(r"put ([\d.]+%)", r["chosen_summary"])[1], "69.8%"),
+        (
+            "attention_maps",
+            {},
+            lambda r: "previous token" * ("previous token" in r["chosen_summary"]),
+            "previous token",
+        ),
+    ],
+    ("06-multi-head-attention", 2): [
+        ("kv_memory", {}, lambda r: by_name(r["variants"], "GQA")["human"], "1.25 GiB"),
+        ("kv_memory", {}, lambda r: by_name(r["variants"], "MHA")["human"], "10 GiB"),
+        ("kv_memory", {}, lambda r: f"{by_name(r['variants'], 'GQA')['saving']}× smaller", "8× smaller"),
+    ],
+    ("06-multi-head-attention", 3): [
+        ("kv_memory", {"log2_context": 13, "precision": "int8"}, lambda r: r["context_text"], "8,192"),
+        (
+            "kv_memory",
+            {"log2_context": 13, "precision": "int8"},
+            lambda r: by_name(r["variants"], "GQA")["human"],
+            "1.25 GiB",
+        ),
+    ],
+    ("07-rope", 1): [
+        ("rope_rotation", {}, lambda r: r["score_text"], "−0.186962"),
+        ("rope_rotation", {}, lambda r: r["offset_text"], "5"),
+    ],
+    ("07-rope", 2): [("rope_rotation", {"m": 40, "n": 35}, lambda r: r["score_text"], "−0.186962")],
+    ("07-rope", 3): [
+        ("rope_frequencies", {"factor": 4}, lambda r, i=i: str(r["schemes"][i]["n_unseen"]), f"{n} with")
+        for i, n in [(0, 9), (1, 0), (2, 8)]
+    ]
+    + [("rope_frequencies", {"factor": 4}, lambda r: r["new_context"], "1,024 tokens")],
+    ("08-transformer-block", 1): [
+        ("param_counter", {}, lambda r: r["total_text"], "1,705,600"),
+        ("param_counter", {}, lambda r: re.search(r"hold ([\d.]+%)", r["foot_text"])[1], "69.3%"),
+        ("param_counter", {"config": "llama-3-8b"}, lambda r: r["total_text"], "8,030,261,248"),
+        ("param_counter", {"config": "llama-3-8b"}, lambda r: re.search(r"hold ([\d.]+%)", r["foot_text"])[1], "86.9%"),
+        ("param_counter", {"config": "llama-3-8b"}, lambda r: f"{r['shape']['n_layer']} blocks", "32 blocks"),
+    ],
+    ("08-transformer-block", 2): [
+        ("logit_lens", {}, lambda r: str(r["n_scored"]), "14"),
+        ("logit_lens", {}, lambda r: f"{r['hits'][0]} from the embedding", "0 from the embedding"),
+        ("logit_lens", {}, lambda r: f"{r['hits'][-1]} at the output", "9 at the output"),
+        ("logit_lens", {}, lambda r: ", ".join(map(str, r["hits"][1:-1])), "1, 3, 5, 5, 6"),
+    ],
+    ("09-sampling", 1): [
+        ("next_token", {}, lambda r: r["kept_text"], "12"),
+        ("next_token", {}, lambda r: token(r["rows"][0]), ","),
+        ("next_token", {}, lambda r: r["rows"][0]["nums"].replace(" → ", " to "), "34.3% to 42.8%"),
+    ],
+    ("09-sampling", 2): [
+        ("next_token", {"temperature": 0.1}, lambda r: r["rows"][0]["nums"].split(" → ")[0], ">99.9%"),
+        ("next_token", {"temperature": 0.1}, lambda r: r["rows"][0]["nums"].split(" → ")[1], "100%"),
+        ("next_token", {"temperature": 0.1}, lambda r: "a single token" * (r["kept_text"] == "1"), "a single token"),
+        ("next_token", {"temperature": 0.1}, lambda r: r["entropy_text"], "0.00 nats"),
+    ],
+    ("09-sampling", 3): [
+        ("next_token", {"temperature": 2}, lambda r: r["kept_text"], "1,112"),
+        ("next_token", {"temperature": 2}, lambda r: re.search(r"perplexity ([\d.]+)", r["stats_tail"])[1], "519.0"),
+    ],
+    ("10-kv-cache", 1): [
+        ("cached_generation", {}, lambda r: str(r["positions_cached"]), "22"),
+        ("cached_generation", {}, lambda r: str(r["positions_uncached"]), "232"),
+        ("cached_generation", {}, lambda r: "identical" * r["identical"], "identical"),
+    ],
+    ("10-kv-cache", 2): [
+        ("cached_generation", {"n_tokens": 32}, lambda r: str(r["positions_cached"]), "38"),
+        ("cached_generation", {"n_tokens": 32}, lambda r: str(r["positions_uncached"]), "720"),
+    ],
+    ("10-kv-cache", 3): [
+        ("kv_memory", KV405, lambda r, v=v: by_name(r["variants"], v)["human"], h)
+        for KV405 in [{"model": "llama-3.1-405b", "log2_context": 17}]
+        for v, h in [("GQA", "63 GiB"), ("MHA", "1,008 GiB")]
+    ]
+    + [
+        (
+            "kv_memory",
+            {"model": "llama-3.1-405b", "log2_context": 17, "batch": 8},
+            lambda r: by_name(r["variants"], "GQA")["human"],
+            "504 GiB",
+        )
+    ],
+    ("11-quantization", 1): [
+        ("quantized_model", {}, lambda r: re.search(r"new token \d+", r["verdict"])[0], "new token 4"),
+    ],
+    ("11-quantization", 2): [
+        ("quantized_model", {"format": "int8"}, lambda r: re.search(r"new token \d+", r["verdict"])[0], "new token 19"),
+    ],
+    ("11-quantization", 3): [
+        ("model_size", {}, lambda r, f=f: by_name(r["real"]["rows"], f, "format")["gb_text"], gb)
+        for f, gb in [("fp16", "16.1 GB"), ("int4", "4.52 GB")]
+    ]
+    + [
+        ("model_size", {}, lambda r, f=f: by_name(r["real"]["rows"], f, "format")["fits_text"].split(": ")[1], fits)
+        for f, fits in [("fp16", "NVIDIA RTX 4090 (24 GB)"), ("int4", "Google Pixel 8 phone (8 GB)")]
+    ],
+}
+
+
+def check_block(chapter):
+    return next((b for b in chapter.blocks if b.kind == "check"), None)
+
+
+def question_and_answer(name: str, number: int) -> str:
+    """A question and its answer as one line of text: a pin may check a setting the question states."""
+    q = check_block(CHAPTERS[name]).questions[number - 1]
+    return " ".join(f"{q.question} {q.answer}".split())
+
+
+CASES = [(key, i, pin) for key, pins in PINS.items() for i, pin in enumerate(pins)]
+
+
+@pytest.mark.parametrize("key, i, pin", CASES, ids=[f"{k[0][:2]}-q{k[1]}-{i}-{p[0]}" for k, i, p in CASES])
+def test_answer_states_what_the_widget_shows(key, i, pin):
+    name, params, read, expected = pin
+    result = run(widget(name), **{**widget(name).DEFAULTS, **params})
+    assert read(result) == expected.removesuffix(" with"), f"{key}: {name}{params} shows {read(result)!r}"
+    assert expected in question_and_answer(*key), f"{key}: neither question nor answer states {expected!r}"
+
+
+NUMBER = re.compile(r"(?<![\w.])[−+-]?\d[\d,]*(?:\.\d+)?(?:e[−-]?\d+)?")
+
+
+def numbers(text: str) -> set[str]:
+    return {m.group(0).lstrip("−+-").rstrip(",") for m in NUMBER.finditer(text)}
+
+
+@pytest.mark.parametrize("key", sorted(PINS), ids=lambda k: f"{k[0][:2]}-q{k[1]}")
+def test_every_number_an_answer_states_is_pinned(key):
+    chapter = CHAPTERS[key[0]]
+    q = check_block(chapter).questions[key[1] - 1]
+    pinned = set().union(*(numbers(expected) for *_, expected in PINS[key]))
+    prose = numbers(chapter.body)
+    loose = numbers(q.answer) - pinned - numbers(q.question) - prose
+    assert not loose, f"{key}: numbers stated but not pinned: {sorted(loose)}"
+
+
+def test_every_chapter_has_three_to_five_questions_and_each_number_is_pinned():
+    for name, chapter in CHAPTERS.items():
+        block = check_block(chapter)
+        if block is None:
+            continue  # reported by the build test that every chapter has one
+        assert 3 <= len(block.questions) <= 5, name
+        for n, q in enumerate(block.questions, start=1):
+            if numbers(q.answer) - numbers(q.question) - numbers(chapter.body):
+                assert (name, n) in PINS, f"{name} question {n} states numbers that no pin checks"
