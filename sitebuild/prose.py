@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import markdown
+from markdown.extensions import toc
 
 from sitebuild import math as mathtex
 from sitebuild.chapters import Chapter, SourceError, line_of
@@ -13,6 +14,19 @@ from sitebuild.code_spans import CommonMarkCodeSpans
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS_PER_MINUTE = 220
+
+
+def heading_slugify(formulas: list[tuple[str, bool]]):
+    """A heading's id as Python-Markdown makes it, with a formula read as its TeX's letters and digits
+    ("Scaling by $\\sqrt{d_\\text{head}}$" -> "scaling-by-d-head"), not as the placeholder it stands in for."""
+
+    def slug(value: str, separator: str) -> str:
+        def letters(m):
+            return re.sub(r"\\[A-Za-z]+|[^A-Za-z0-9]", " ", formulas[int(m.group(1))][0])
+
+        return toc.slugify(re.sub(r"GLASSBOXMATH(\d+)END", letters, value), separator)
+
+    return slug
 
 
 def markdown_to_html(text: str, chapter: Chapter | None = None) -> tuple[str, list[dict], bool]:
@@ -25,7 +39,7 @@ def markdown_to_html(text: str, chapter: Chapter | None = None) -> tuple[str, li
             raise SourceError(path, line, f"math does not render ({r['error']}): {tex}")
     md = markdown.Markdown(
         extensions=["extra", "toc", "sane_lists", "smarty", CommonMarkCodeSpans()],
-        extension_configs={"toc": {"toc_depth": "2-3"}},
+        extension_configs={"toc": {"toc_depth": "2-3", "slugify": heading_slugify(formulas)}},
     )
     # A code block or a table may scroll sideways on a phone: make it focusable so keyboard users can
     # scroll it too (a table gets a labelled scrolling box around it).

@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from sitebuild.chapters import Chapter, SourceError
+from sitebuild.glossary import term_id
 
 BODY_CHARS = 160  # a section's opening or a caption is cut after about this many characters
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -189,12 +190,12 @@ def read_glossary(path: Path) -> list[dict]:
 
 def search_index(pages: dict[str, bytes], chapters: list[Chapter], glossary: list[dict]) -> bytes:
     """The index as JSON bytes: chapters in reading order, each followed by its headings and figures, then
-    the glossary's terms (linked to glossary.html#anchor)."""
+    the glossary's terms (linked to their entry on glossary.html, #term-NAME)."""
     entries = []
     for ch in chapters:
         entries.append(["chapter", ch.title, ch.filename, f"Chapter {ch.order}", ch.summary])
         entries += entries_of_page(ch.filename, ch.title, pages[ch.filename].decode("utf-8"))
     for t in glossary:
-        entries.append(["term", t["term"], f"glossary.html#{t['anchor']}", "Glossary", shorten(t["definition"])])
+        entries.append(["term", t["term"], f"glossary.html#{term_id(t['term'])}", "Glossary", shorten(t["definition"])])
     text = json.dumps({"version": 1, "entries": entries}, ensure_ascii=False, separators=(",", ":"))
     return (text + "\n").encode("utf-8")

@@ -39,7 +39,9 @@ def glossary_site(tmp_path, entries) -> build.Options:
     chapters.mkdir()
     shutil.copy(ROOT / "chapters" / "03-neurons.md", chapters)
     (chapters / "glossary.json").write_text(json.dumps(entries, indent=1))
-    return build.Options(out=tmp_path / "out", strict=True, chapters=chapters, widgets=build.Options().widgets)
+    return build.Options(
+        out=tmp_path / "out", strict=True, chapters=chapters, widgets=build.Options().widgets, work=tmp_path / "work"
+    )
 
 
 GOOD = {"term": "ReLU", "definition": "max(0, x).", "slug": "neurons", "anchor": "the-activation-function"}
