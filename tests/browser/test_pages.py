@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from tests.browser.conftest import PAGES, on, page_with, wait_idle
+from tests.browser.conftest import PAGES, PAGES_WITH_WIDGETS, on, page_with, wait_idle
 
 
 @pytest.mark.parametrize("chapter", ["index.html"], indirect=True)
@@ -141,7 +141,7 @@ def test_when_pyodide_cannot_load_widgets_say_why_and_keep_the_figure(browser, b
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    path = PAGES[-1]
+    path = PAGES_WITH_WIDGETS[-1]  # a page that places widgets (the glossary, last of PAGES, has none)
     page.goto(base_url + path)
     page.wait_for_function(
         "() => [...document.querySelectorAll('figure.widget')].every(f => f.dataset.state === 'error')", timeout=30_000

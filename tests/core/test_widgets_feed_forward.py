@@ -234,7 +234,7 @@ def test_swiglu_ffn_empty_and_long_prompts():
 @pytest.mark.parametrize("text", ["👍🏽 e\u0301 \ud800 \x00\x1b مرحبا", "\n\n\t"])
 def test_swiglu_ffn_awkward_text(text):
     """Odd text reaches the FFN as the model's own tokens, and the figure's numbers are the FFN's for that token."""
-    tiny = swiglu_ffn.model()
+    tiny = tiny_model()
     ids = tiny.encoding.encode(without_surrogates(text))
     r = run(swiglu_ffn, prompt=text, position=3)
     assert [t["id"] for t in r["tokens"]] == ids and r["n_tokens"] == len(ids)

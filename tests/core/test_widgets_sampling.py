@@ -13,6 +13,7 @@ from tests.tolerances import forward_terms, is_top, probability_tolerance, round
 from widget_loader import load_widget, run as run_widget
 from widgetlib.fmt import fixed, percent
 
+from llm_core.models import tiny_model
 from llm_core.tokenizer import without_surrogates
 
 
@@ -29,7 +30,7 @@ def run(widget, **params):  # generate: short runs unless the test sets n_tokens
 
 def next_logits(prompt: str):  # -> the logits for the next token, their tolerance
     """The whole prompt in one pass; the widgets prefill a KV cache, which may sum in another order."""
-    tiny = next_token.model()
+    tiny = tiny_model()
     ids = tiny.encoding.encode(prompt)
     logits = tiny.forward(ids)[0][-1]
     return logits, float(rounding_tolerance(forward_terms(tiny.cfg, len(ids), logits=True), np.abs(logits).max()))
@@ -182,7 +183,7 @@ def test_long_prompts_are_cut_from_the_left_with_a_note(widget, prompt):
 def test_awkward_text(widget, text):
     """Odd text is read as the model reads it (a lone surrogate becomes U+FFFD, nothing is dropped), and what the
     figure shows for it holds: the prompt's chips are its tokens, the probabilities are probabilities."""
-    tiny = next_token.model()
+    tiny = tiny_model()
     ids = tiny.encoding.encode(without_surrogates(text))
     r = run(widget, prompt=text)
     assert r["n_prompt_tokens"] == len(ids) and r["note"] is None
