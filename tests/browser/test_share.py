@@ -120,7 +120,7 @@ def test_a_link_opened_in_a_new_page_scrolls_to_the_figure_and_restores_it(share
         assert -2 <= top_now < DESKTOP["height"] / 2, f"the figure is not in view (its top at {top_now} px)"
         assert other.evaluate("() => document.activeElement.id") == "w1-bpe-stepper"
         # the other figure kept what the build gave it
-        assert other.locator(COMPARE).evaluate(CONTROL_STATE) == page.locator(COMPARE).evaluate(CONTROL_STATE)
+        assert other.locator(COMPARE).evaluate(CONTROL_STATE) == built_of(other)
         assert other.watch.errors == [] and other.watch.dialogs == []
     finally:
         other.context.close()

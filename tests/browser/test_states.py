@@ -31,18 +31,18 @@ TO_EXTREME = """(fig, end) => {
     return controls.length;
 }"""
 
-# Focuses the last element before the figure that Tab stops at (or blurs to the page's start if none).
+# Focuses the last element before the figure that takes focus (after a blur: none, the page's start).
 FOCUS_BEFORE = """(fig) => {
     const stops = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')]
         .filter((e) => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length
                        && (fig.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_PRECEDING));
-    const before = stops[stops.length - 1];
-    if (before) before.focus(); else document.activeElement.blur();
-    return Boolean(before);
+    if (document.activeElement) document.activeElement.blur();  // an earlier test may have left focus inside
+    for (const e of stops.reverse()) { e.focus(); if (document.activeElement === e) return true; }
+    return false;
 }"""
 # -> [inside the figure?, data-param or null, the element's index among the figure's [data-param] controls]
 FOCUSED = """(fig) => { const a = document.activeElement;
-    return [fig.contains(a), a && a.dataset ? a.dataset.param || null : null,
+    return [fig.contains(a), a ? a.tagName + '.' + a.className + '#' + (a.dataset.param || '') : null,
             [...fig.querySelectorAll('[data-param]')].indexOf(a)]; }"""
 # -> per [data-param] control: [param, kind, should Tab reach it (enabled, visible, first of its radio group)]
 TAB_STOPS = """(fig) => { const seen = new Set();
@@ -113,10 +113,11 @@ def test_every_control_is_reached_with_tab_and_works_from_the_keyboard(chapter, 
     try:
         # Tab through the figure from the element before it, noting each control focused.
         fig.evaluate(FOCUS_BEFORE)
-        reached, entered = [], False
+        reached, entered, path = [], False, []
         for _ in range(80):
             page.keyboard.press("Tab")
             inside, param, index = fig.evaluate(FOCUSED)
+            path.append(param)
             if inside:
                 entered = True
                 if index >= 0:
@@ -125,7 +126,7 @@ def test_every_control_is_reached_with_tab_and_works_from_the_keyboard(chapter, 
                 break
         for i, (param, kind, expected) in enumerate(stops):
             if expected and i not in reached:
-                problems.append(f"{where}: Tab never reaches the {kind} control {param!r}")
+                problems.append(f"{where}: Tab never reaches the {kind} control {param!r} (focus went: {path[:12]})")
         # Operate each reached control with keys alone.
         for i in dict.fromkeys(reached):
             param, kind, _ = stops[i]
@@ -146,8 +147,8 @@ def test_every_control_is_reached_with_tab_and_works_from_the_keyboard(chapter, 
                 before = control.evaluate(read)
                 if kind == "select" and control.evaluate("s => s.selectedIndex === s.options.length - 1"):
                     key = "ArrowUp"
-                if kind == "number" and before == control.get_attribute("max"):
-                    key = "ArrowDown"
+                if kind == "number" and before and float(before) >= float(control.get_attribute("max")):
+                    key = "ArrowDown"  # at its max, or over it as typed (a number box keeps what was typed)
                 fig.evaluate(COUNT_EVENTS)
                 page.keyboard.press(key)
                 # End moves a text field's caret only, and a range already at its max not at all (Home then does).
@@ -159,7 +160,9 @@ def test_every_control_is_reached_with_tab_and_works_from_the_keyboard(chapter, 
                         "c => [...document.getElementsByName(c.name)].filter((r) => !r.disabled).length > 1"
                     )
                 if must_change and not fig.evaluate("f => f.glassboxKeyEvents"):
-                    problems.append(f"{where}: {key!r} on the {kind} control {param!r} changed nothing")
+                    problems.append(
+                        f"{where}: {key!r} on the {kind} control {param!r} changed nothing (it held {before!r})"
+                    )
                 answered(page, fig, name, f"{where}: {param} after {key!r}", problems)
     finally:
         fig.evaluate(RESTORE, initial)
