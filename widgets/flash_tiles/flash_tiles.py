@@ -27,12 +27,11 @@ from llm_core.configs import CONFIGS
 from llm_core.controls import as_int, as_text
 from llm_core.flash_attention import FULL, SKIPPED, attention_memory, flash_attention, hbm_accesses
 from llm_core.model import forward
-from llm_core.model_files import load_model
-from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, percent, sci, significant, svg_points
+from widgetlib.model import tiny as model
+from widgetlib.model import TINY_FILES, token_segs
 from widgetlib.prompt import prompt_ids
 
-MODEL = "models/tiny"
 MAX_PROMPT_CHARS = 2_000
 MAX_TOKENS = 64  # tokens run: the last 64 of a longer text
 MAX_BLOCK = 16
@@ -64,12 +63,7 @@ EXAMPLES = [
     {"prompt": "I ask the Congress to act, and I ask the Congress to act now.", "layer": 0, "head": 3, "block": 16},
     {"prompt": "", "block": 1, "tiles": 0, "log2_seq": 10},
 ]
-DATA = [
-    "models/tiny/config.json",
-    "models/tiny/weights.npz",
-    "models/tiny/tokenizer.json",
-    "models/tiny/vocab.tiktoken",
-]
+DATA = TINY_FILES
 CODE = [
     "llm_core.flash_attention.online_softmax_step",
     "llm_core.flash_attention.tile_status",
@@ -77,11 +71,6 @@ CODE = [
     "llm_core.flash_attention.attention_memory",
     "llm_core.flash_attention.hbm_accesses",
 ]
-
-
-@functools.cache
-def model():
-    return load_model(MODEL)
 
 
 @functools.cache
@@ -112,11 +101,7 @@ def read_params(params: dict):
 
 
 def sentence_ids(prompt: str):  # -> ids (at most MAX_TOKENS), notes
-    ids, notes = prompt_ids(model(), prompt, 1, MAX_PROMPT_CHARS)
-    if len(ids) > MAX_TOKENS:
-        notes.append(f"The text is {integer(len(ids))} tokens: only its last {MAX_TOKENS} are run and shown.")
-        ids = ids[-MAX_TOKENS:]
-    return ids, notes
+    return prompt_ids(model(), prompt, 1, MAX_PROMPT_CHARS, max_tokens=MAX_TOKENS)
 
 
 def head_qkv(trace, layer: int, head: int):  # -> q, k, v [n_seq, d_head]: the model's own, after RoPE
@@ -294,10 +279,7 @@ def compute(params: dict) -> dict:
         "n_tokens": n,
         "max_query": n - 1,
         "max_tiles": len(steps),
-        "tokens": [
-            {"segs": render_token(model().encoding.decode_tokens_bytes([int(i)])[0]), "query": j == query}
-            for j, i in enumerate(ids)
-        ],
+        "tokens": [{"segs": token_segs(int(i)), "query": j == query} for j, i in enumerate(ids)],
         "grid": grid(status, block, n, row_tile, done),
         "grid_label": (
             f"{status.shape[0]} × {status.shape[1]} tiles of {block} × {block} positions over {n} tokens: "
