@@ -19,6 +19,7 @@ from llm_core.configs import CONFIGS, parameter_count
 from llm_core.ffn import swiglu
 from llm_core.model import n_params
 from llm_core.model_files import read_model_file
+from widgetlib.model import tiny_config
 from llm_core.norms import rms_norm
 from tests.tolerances import (
     abs_matmul,
@@ -195,7 +196,7 @@ def test_logit_lens_shows_at_most_max_tokens_positions():
 
 def test_tiny_model_count_equals_its_weight_file():
     r = run(param_counter)
-    assert r["total"] == 1_705_600 == n_params(param_counter.model_config())
+    assert r["total"] == 1_705_600 == n_params(tiny_config())
     with np.load(io.BytesIO(read_model_file("models/tiny", "weights.npz"))) as npz:
         stored = {name: npz[name] for name in npz.files}
     from llm_core.checkpoints import unpack_weights

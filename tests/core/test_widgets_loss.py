@@ -42,7 +42,7 @@ def test_neg_log_texts_and_polyline():
     assert (r["p_text"], r["nats_text"], r["bits_text"], r["choices_text"]) == ("0.250", "1.386", "2.000", "4.0")
     pairs = [pair.split(",") for pair in r["curve_points"].split(" ")]
     assert [[float(x), float(y)] for x, y in pairs] == r["curve"]
-    assert all(t["label_y"] == t["at"] + 4 for t in r["axes"]["y"])
+    assert all(t["text_y"] == t["at"] + 4 for t in r["axes"]["y"])
 
 
 def test_neg_log_curve_falls_to_zero_at_one():

@@ -167,7 +167,7 @@ def test_every_surface_draws_inside_its_view(name):
     for (x, y), d in zip(r["minima"], r["minima_d"]):
         mx, my = d[1:].split("l")[0].split(" ")
         assert (float(mx), float(my)) == pytest.approx((x - 5, y - 5))
-    assert [t["label_y"] for t in v["y"]] == [t["at"] + 4 for t in v["y"]]
+    assert [t["text_y"] for t in v["y"]] == [t["at"] + 4 for t in v["y"]]
 
 
 def test_readouts_are_the_sliders_values_as_shown():

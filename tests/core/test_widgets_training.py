@@ -16,6 +16,7 @@ import pytest
 from llm_core.loss import cross_entropy
 from llm_core.model_files import load_model
 from llm_core.model import n_params
+from widgetlib.model import tiny_config
 from widgetlib.fmt import fixed, percent, signed
 from tests.tolerances import forward_terms, is_top, rounding_tolerance
 from widget_loader import load_widget, run as run_widget
@@ -83,7 +84,7 @@ def test_checkpoints_and_reference_come_from_the_files():
 
 def test_the_finished_run():
     r = run(training_curves, step=4160)
-    cfg = training_curves.config()
+    cfg = tiny_config()
     assert r["n_params"] == n_params(cfg) == 1_705_600
     assert r["tokens"] == 17_039_360 and math.isclose(r["tokens_per_param"], 17_039_360 / 1_705_600)
     assert math.isclose(r["flops"], 6 * 1_705_600 * 17_039_360) and r["flops_text"] == "1.7 × 10¹⁴"

@@ -13,6 +13,9 @@ import functools
 
 import numpy as np
 
+from llm_core.configs import arch_from_model
+from llm_core.model import ModelConfig
+from llm_core.model_files import read_model_file
 from llm_core.models import tiny_model
 from llm_core.tokenizer import render_token
 
@@ -24,6 +27,17 @@ TINY_FILES = [f"{TINY}/config.json", f"{TINY}/weights.npz", f"{TINY}/tokenizer.j
 def tiny():  # -> Model
     """Glassbox's tiny model (models/tiny/), read once and shared by every widget."""
     return tiny_model()
+
+
+@functools.cache
+def tiny_config() -> ModelConfig:
+    """The tiny model's shape from its config.json alone (no weights read): for widgets that only size things."""
+    return ModelConfig.from_json(read_model_file(TINY, "config.json"))
+
+
+def tiny_arch(name: str = "Glassbox tiny model"):  # -> llm_core.configs.ArchConfig
+    """The tiny model as an ArchConfig, to stand beside the published models in the calculators."""
+    return arch_from_model(tiny_config(), name, f"Glassbox {TINY}/config.json")
 
 
 @functools.cache

@@ -93,26 +93,18 @@
     return tr;
   }
 
-  function showQuery(el) {
-    const input = el.querySelector('[data-param="query"]');
-    input.nextElementSibling.textContent = input.value;
-  }
-
   glassbox.widget("attention_head", {
     mount(el) {
-      el.querySelector('[data-param="query"]').addEventListener("input", () => showQuery(el));
+      el.querySelector('[data-param="query"]').addEventListener("input", () => T.echo(el, ["query"]));
     },
 
     draw(el, r) {
       // The slider spans the sentence's tokens (a shorter sentence pulls the thumb back to its last token).
       el.querySelector('[data-param="query"]').max = String(r.max_query);
-      showQuery(el);
+      T.echo(el, ["query"]);
 
-      const frag = document.createDocumentFragment();
-      if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
-      const chips = T.el("div", "tok-chips ah-chips");
-      chips.setAttribute("role", "group");
-      chips.setAttribute("aria-label", "The sentence’s tokens; the query is marked with a box, hidden tokens are struck through");
+      const frag = T.figure(r.note);
+      const chips = T.chipGroup("ah-chips", "The sentence’s tokens; the query is marked with a box, hidden tokens are struck through");
       r.tokens.forEach((c, i) => {
         const chip = T.appendChip(chips, { segs: c.segs, id: i }, i, true);  // its number is its position
         if (c.mark) chip.classList.add(c.mark);
@@ -133,8 +125,7 @@
       step1.append(tok(r.query_segs), " (position " + r.query + ") is looking for");
       const line = T.el("p", "ah-vec-line");
       line.appendChild(strip(r.q_cells, "q as a colour strip; its numbers follow"));
-      const nums = T.el("ol", "ah-nums");
-      nums.setAttribute("aria-label", "The " + r.d_head + " numbers of q");
+      const nums = T.list("ol", "ah-nums", "The " + r.d_head + " numbers of q");
       for (const text of r.q_text) nums.appendChild(T.el("li", null, text));
       frag.append(step1, line, T.el("p", "ah-vec-note", "q of layer " + r.layer + ", query head " + r.head
         + ", after RoPE: " + r.d_head + " numbers, length " + r.q_norm_text + ". Orange cells are negative, "

@@ -102,8 +102,7 @@
     },
 
     draw(el, r) {
-      const frag = document.createDocumentFragment();
-      if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
+      const frag = T.figure(r.note);
       syncMenus(el, r);
       frag.append(T.chips(r.tokens, false, "The text's tokens"), T.el("p", "am-how", r.how), grid(r));
 

@@ -48,11 +48,7 @@
     const a = result.plot;
     const box = svg("svg", { class: "bps-plot", viewBox: a.viewbox, role: "img",
       "aria-label": "Loss at steps 0 to " + result.step + ": from " + result.loss_first_text + " to " + result.loss_text });
-    box.append(svg("line", { class: "bps-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
-      svg("line", { class: "bps-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }));
-    for (const t of a.x) box.appendChild(svg("text", { class: "bps-tick", x: t.at, y: a.x_label_y, "text-anchor": "middle" }, t.label));
-    for (const t of a.y) box.appendChild(svg("text", { class: "bps-tick", x: a.y_label_x, y: t.label_y, "text-anchor": "end" }, t.label));
-    box.append(svg("text", { class: "bps-tick", x: a.right, y: a.step_y, "text-anchor": "end" }, "step"),
+    box.append(...window.glassboxTokens.axes("bps", a, ""), svg("text", { class: "bps-tick", x: a.right, y: a.step_y, "text-anchor": "end" }, "step"),
       svg("text", { class: "bps-tick", x: a.loss_x, y: a.loss_y }, "loss"),
       svg("polyline", { class: "bps-curve", points: a.polyline }),
       svg("circle", { class: "bps-marker", cx: a.marker[0], cy: a.marker[1], r: 4 }));

@@ -204,7 +204,7 @@ def loss_plot(losses, step):
         return [round(left + k / MAX_STEP * (right - left), 2), round(bottom - loss / top * (bottom - y_top), 2)]
 
     points = [at(k, v) for k, v in enumerate(losses[: step + 1])]
-    y_ticks = [{"at": at(0, v)[1], "label_y": at(0, v)[1] + 4, "label": num(v)} for v in (0.0, top / 2, top)]
+    y_ticks = [{"at": at(0, v)[1], "text_y": at(0, v)[1] + 4, "label": num(v)} for v in (0.0, top / 2, top)]
     x_ticks = [{"at": at(k, 0)[0], "label": str(k)} for k in range(0, MAX_STEP + 1, 10)]
     return {
         "width": PLOT_W,
@@ -220,8 +220,8 @@ def loss_plot(losses, step):
         "y": y_ticks,
         "polyline": " ".join(f"{coord(x)},{coord(y)}" for x, y in points),
         # where the view puts text: tick labels beside the axes, the axis names at their ends
-        "x_label_y": bottom + 14,
-        "y_label_x": left - 5,
+        "x_text_y": bottom + 14,
+        "y_text_x": left - 5,
         "step_y": PLOT_H - 2,
         "loss_x": left + 4,
         "loss_y": y_top + 8,

@@ -15,29 +15,19 @@
     return box;
   }
 
-  function showValues(el) {
-    for (const key of ["layer", "position"]) {
-      const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = input.value;
-    }
-  }
-
   glassbox.widget("block_walk", {
     mount(el) {
-      el.querySelector(".bw-controls").addEventListener("input", () => showValues(el));
+      el.querySelector(".bw-controls").addEventListener("input", () => T.echo(el, ["layer", "position"]));
     },
 
     draw(el, result) {
       const pos = el.querySelector('[data-param="position"]');
       pos.max = String(result.position_max);
       pos.value = String(result.params.position);
-      showValues(el);
+      T.echo(el, ["layer", "position"]);
       const p = result.token.position;
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
-      const chips = T.el("div", "tok-chips bw-chips");
-      chips.setAttribute("role", "group");
-      chips.setAttribute("aria-label", "Prompt tokens; the chosen one is marked");
+      const frag = T.figure(result.note);
+      const chips = T.chipGroup("bw-chips", "Prompt tokens; the chosen one is marked");
       result.tokens.forEach((t, i) => {
         const chip = tok(t, i === p ? "bw-chosen" : "bw-other");
         chip.classList.remove("bw-tok");
@@ -69,8 +59,7 @@
       frag.appendChild(steps);
 
       frag.appendChild(T.el("h3", "bw-head", "The residual stream of token " + p + ", through the whole model"));
-      const stream = T.el("ol", "bw-stream");
-      stream.setAttribute("aria-label", "Norm of the token's vector after the embedding and after each sub-layer");
+      const stream = T.list("ol", "bw-stream", "Norm of the token's vector after the embedding and after each sub-layer");
       for (const r of result.stream) {
         const li = T.el("li", "bw-srow" + (r.in_block ? " bw-in" : ""));
         li.append(T.el("span", "bw-slabel", r.label), bar(r.bar), T.el("span", "bw-num", r.norm_text),

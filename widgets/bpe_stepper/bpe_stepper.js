@@ -50,8 +50,7 @@
     draw(el, result) {
       syncControls(el, result);
       const out = el.querySelector(".widget-output");
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
 
       const count = T.el("p", "bs-count");
       const plural = result.n_pretokens === 1 ? "" : "s";

@@ -43,8 +43,7 @@
     draw(el, result) {
       el.querySelector(".bt-vocab-value").textContent = String(result.requested_vocab_size);
       const out = el.querySelector(".widget-output");
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       const summary = T.el("p", "bt-summary");
       const t = result.texts;
       summary.append("Learned ", T.el("strong", null, t.n_merges), " merges from "

@@ -10,9 +10,7 @@
   const svg = window.glassboxTokens.svg;
 
   function chips(list, label, prompt, more) {
-    const box = T.el("div", "tok-chips cg-text");
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-label", label);
+    const box = T.chipGroup("cg-text", label);
     const add = (c, cls) => {
       const node = T.el("span", cls);
       node.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));
@@ -131,8 +129,7 @@
 
     draw(el, r) {
       T.showReadouts(el, r.shown);
-      const frag = document.createDocumentFragment();
-      if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
+      const frag = T.figure(r.note);
       frag.append(T.el("p", "cg-head", "With the KV cache"),
         chips(r.tokens, "Prompt and the tokens generated with the cache", r.prompt_tokens, r.more_prompt),
         T.el("p", "cg-head", "Without it (new tokens only)"));

@@ -84,8 +84,7 @@
     head.append(T.el("strong", null, "What " + result.model_name + " reads:"), " the conversation through its chat template, "
       + result.size_text + ".");
     frag.appendChild(head);
-    const legend = T.el("ul", "chat-legend");
-    legend.setAttribute("aria-label", "Kinds of prompt tokens");
+    const legend = T.list("ul", "chat-legend", "Kinds of prompt tokens");
     for (const k of result.legend) legend.appendChild(T.el("li", "tok chat-k-" + k.kind, k.label));
     frag.appendChild(legend);
     const prompt = chipRow("chat-prompt", "The prompt, token by token");

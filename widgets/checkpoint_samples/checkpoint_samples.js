@@ -48,9 +48,7 @@
       frag.appendChild(head);
       if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
 
-      const text = T.el("div", "tok-chips cs-text");
-      text.setAttribute("role", "group");
-      text.setAttribute("aria-label", "Prompt and the tokens sampled at step " + k.step);
+      const text = T.chipGroup("cs-text", "Prompt and the tokens sampled at step " + k.step);
       if (r.more_prompt) text.appendChild(T.el("span", "cs-more", "…"));
       for (const c of r.prompt_tokens) appendToken(text, c, "tok cs-prompt-tok");
       r.tokens.forEach((c, i) => {

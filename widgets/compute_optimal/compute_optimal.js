@@ -40,17 +40,8 @@
   function plot(result) {
     const a = result.plot;
     const box = svg("svg", { class: "co-plot", viewBox: a.viewbox, role: "img", "aria-label": result.aria_label });
-    box.append(
-      svg("line", { class: "co-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
-      svg("line", { class: "co-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }));
-    for (const t of a.x) {
-      box.append(svg("line", { class: "co-grid", x1: t.at, y1: a.top, x2: t.at, y2: a.bottom }),
-        svg("text", { class: "co-tick", x: t.at, y: a.x_text_y, "text-anchor": "middle" }, t.label));
-    }
-    for (const t of a.y) box.appendChild(svg("text", { class: "co-tick", x: a.y_text_x, y: t.text_y, "text-anchor": "end" }, t.label));
-    box.append(
-      svg("text", { class: "co-tick", x: a.x_title.x, y: a.x_title.y, "text-anchor": "end" }, "parameters N (log scale)"),
-      svg("text", { class: "co-tick", x: a.y_title.x, y: a.y_title.y }, "loss"),
+    box.append(...T.axes("co", a, "x"),
+      ...T.axisNames("co", a, "parameters N (log scale)", "loss", "end"),
       svg("polyline", { class: "co-curve", points: a.points }));
     if (a.rule) box.appendChild(svg("rect", { class: "co-rule", x: a.rule_corner[0], y: a.rule_corner[1], width: 9, height: 9 }));
     box.appendChild(svg("circle", { class: "co-opt", cx: a.optimum[0], cy: a.optimum[1], r: 5 }));

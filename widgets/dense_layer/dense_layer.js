@@ -120,8 +120,7 @@
       const scroll = T.el("div", "dl-scroll");
       scroll.appendChild(grid(el, result, wid));
       frag.appendChild(scroll);
-      const lines = T.el("ol", "dl-lines");
-      lines.setAttribute("aria-label", "Each output as a sum of products");
+      const lines = T.list("ol", "dl-lines", "Each output as a sum of products");
       for (const o of result.outputs) {
         const li = cell("li", "dl-line", o.j);
         li.id = wid + "-line" + o.j;

@@ -7,9 +7,7 @@
   function run(r) {
     const frag = document.createDocumentFragment();
     frag.appendChild(T.el("p", "dg-run-head", r.head + ": " + r.n_repeated + " of " + r.n_tokens + " tokens repeat a phrase."));
-    const box = T.el("div", "tok-chips dg-chips");
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-label", "Generated tokens");
+    const box = T.chipGroup("dg-chips", "Generated tokens");
     for (const c of r.tokens) {
       const chip = T.el("span", "tok" + (c.repeat ? " dg-rep" : ""));
       chip.appendChild(T.appendSegs(T.el("span", "tok-s"), c.segs));

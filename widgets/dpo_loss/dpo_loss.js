@@ -23,9 +23,7 @@
 
   function chipsRow(label, tokens, withLogp, prefixMore) {
     const row = T.el("div", "dpo-seq");
-    const box = T.el("span", "tok-chips dpo-chips");
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-label", withLogp ? label + " answer tokens with their log-probabilities" : "Prompt tokens");
+    const box = T.chipGroup("dpo-chips", withLogp ? label + " answer tokens with their log-probabilities" : "Prompt tokens", "span");
     if (prefixMore) box.appendChild(T.el("span", "dpo-more", "…"));
     tokens.forEach((c) => {
       const chip = T.el("span", withLogp ? "tok tok-c" + c.colour : "tok dpo-prompt-tok");
@@ -61,15 +59,8 @@
   function plot(r) {
     const a = r.axes;
     const box = svg("svg", { class: "dpo-plot", viewBox: a.viewbox, role: "img", "aria-label": r.aria_label });
-    box.append(
-      svg("line", { class: "dpo-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
-      svg("line", { class: "dpo-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }),
-      svg("line", { class: "dpo-zero", x1: a.zero, y1: a.top, x2: a.zero, y2: a.bottom }));
-    for (const t of a.x) box.appendChild(svg("text", { class: "dpo-tick", x: t.at, y: a.x_text_y, "text-anchor": "middle" }, t.label));
-    for (const t of a.y) box.appendChild(svg("text", { class: "dpo-tick", x: a.y_text_x, y: t.text_y, "text-anchor": "end" }, t.label));
-    box.append(
-      svg("text", { class: "dpo-tick", x: a.x_title.x, y: a.x_title.y, "text-anchor": "middle" }, "margin (nats of implicit reward)"),
-      svg("text", { class: "dpo-tick", x: a.y_title.x, y: a.y_title.y }, "loss (nats)"),
+    box.append(svg("line", { class: "dpo-zero", x1: a.zero, y1: a.top, x2: a.zero, y2: a.bottom }), ...T.axes("dpo", a, ""),
+      ...T.axisNames("dpo", a, "margin (nats of implicit reward)", "loss (nats)", "middle"),
       svg("polyline", { class: "dpo-curve", points: r.curve_points }),
       svg("circle", { class: "dpo-marker", cx: r.marker[0], cy: r.marker[1], r: 5 }));
     return box;

@@ -171,23 +171,15 @@ def compute(params: dict) -> dict:
         # The table: per answer, log pi_theta, log pi_ref, the log-ratio and the implicit reward.
         "rows": [
             {
-                "name": "chosen",
+                "name": name,
                 "cells": [
-                    fixed(logp["policy_chosen"], 2),
-                    fixed(logp["ref_chosen"], 2),
-                    signed(logp["policy_chosen"] - logp["ref_chosen"], 2),
-                    signed(reward_c, 3),
+                    fixed(logp[f"policy_{name}"], 2),
+                    fixed(logp[f"ref_{name}"], 2),
+                    signed(logp[f"policy_{name}"] - logp[f"ref_{name}"], 2),
+                    signed(reward, 3),
                 ],
-            },
-            {
-                "name": "rejected",
-                "cells": [
-                    fixed(logp["policy_rejected"], 2),
-                    fixed(logp["ref_rejected"], 2),
-                    signed(logp["policy_rejected"] - logp["ref_rejected"], 2),
-                    signed(reward_r, 3),
-                ],
-            },
+            }
+            for name, reward in (("chosen", reward_c), ("rejected", reward_r))
         ],
         "margin_text": signed(margin, 3),
         "loss_text": fixed(loss, 3),

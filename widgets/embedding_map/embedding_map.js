@@ -38,8 +38,7 @@
   }
 
   function legend(result) {
-    const list = T.el("ul", "em-legend");
-    list.setAttribute("aria-label", "Groups");
+    const list = T.list("ul", "em-legend", "Groups");
     for (const g of result.groups) {
       const li = T.el("li");
       const swatch = T.el("span", "em-swatch em-g" + g.group);
@@ -53,31 +52,16 @@
   function table(result) {
     const details = T.el("details", "em-numbers");
     details.appendChild(T.el("summary", null, "Coordinates of every token"));
-    const tbl = T.el("table", "em-table");
-    const head = T.el("tr");
-    head.appendChild(Object.assign(T.el("th", null, "token"), { scope: "col" }));
-    result.pcs.forEach((pc) => head.appendChild(Object.assign(T.el("th", null, pc.label), { scope: "col" })));
-    const thead = T.el("thead");
-    thead.appendChild(head);
-    const tbody = T.el("tbody");
-    for (const row of result.rows) {
-      const tr = T.el("tr");
-      tr.appendChild(Object.assign(T.el("th", null, row.word), { scope: "row" }));
-      for (const c of row.pc) tr.appendChild(T.el("td", null, c));
-      tbody.appendChild(tr);
-    }
-    tbl.append(thead, tbody);
-    const scroll = T.region("em-scroll", "Coordinates");
-    scroll.appendChild(tbl);
-    details.appendChild(scroll);
+    const tbl = T.table("em-table", ["token", ...result.pcs.map((pc) => pc.label)],
+      result.rows.map((row) => T.headedRow(row.word, row.pc)));
+    details.appendChild(T.scroller("em-scroll", "Coordinates", tbl));
     return details;
   }
 
   glassbox.widget("embedding_map", {
     draw(el, result) {
       T.showReadouts(el, result.shown);
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       if (result.message) frag.appendChild(T.el("p", "tok-empty", result.message));
       else frag.append(readout(result), plot(result), legend(result), table(result));
       el.querySelector(".widget-output").replaceChildren(frag);

@@ -36,40 +36,22 @@
   }
 
   function stepTable(r) {
-    const box = T.region("ft-table-box", "The query row's running state after each tile");
-    const table = make("table", "ft-table");
-    table.appendChild(T.thead(["Tile", "Keys", "Tile's max", "Running max m", "Rescale e^(m_old − m)",
-      "Running sum l", "Distance from exact"]));
-    const body = make("tbody");
-    for (const s of r.rows) {
-      const tr = T.headedRow(String(s.step), [s.keys, s.tile_max, s.m, s.rescale, s.l, s.gap_text],
-        s.done ? (s.raised ? "ft-raised" : null) : "ft-later");
-      body.appendChild(tr);
-    }
-    table.appendChild(body);
-    box.appendChild(table);
-    return box;
+    const headers = ["Tile", "Keys", "Tile's max", "Running max m", "Rescale e^(m_old − m)", "Running sum l",
+      "Distance from exact"];
+    const rows = r.rows.map((s) => T.headedRow(String(s.step), [s.keys, s.tile_max, s.m, s.rescale, s.l, s.gap_text],
+      s.done ? (s.raised ? "ft-raised" : null) : "ft-later"));
+    return T.scroller("ft-table-box", "The query row's running state after each tile", T.table("ft-table", headers, rows));
   }
 
   function vectors(r) {
-    const box = T.region("ft-table-box", "The partial output next to the exact one");
-    const table = make("table", "ft-table");
-    table.appendChild(T.thead(r.vector_head));
-    const body = make("tbody");
-    body.append(T.headedRow("partial acc / l", r.partial_text), T.headedRow("exact", r.exact_text));
-    table.appendChild(body);
-    box.appendChild(table);
-    return box;
+    const table = T.table("ft-table", r.vector_head,
+      [T.headedRow("partial acc / l", r.partial_text), T.headedRow("exact", r.exact_text)]);
+    return T.scroller("ft-table-box", "The partial output next to the exact one", table);
   }
 
   function chart(c) {
     const box = svg("svg", { class: "ft-plot", viewBox: c.viewbox, role: "img", "aria-label": c.label });
-    box.append(
-      svg("line", { class: "ft-axis", x1: c.left, y1: c.bottom, x2: c.right, y2: c.bottom }),
-      svg("line", { class: "ft-axis", x1: c.left, y1: c.top, x2: c.left, y2: c.bottom }),
-    );
-    for (const t of c.x_ticks) box.appendChild(svg("text", { class: "ft-tick", x: t.x, y: c.tick_y, "text-anchor": "middle" }, t.label));
-    for (const t of c.y_ticks) box.appendChild(svg("text", { class: "ft-tick", x: c.tick_x, y: t.y, "text-anchor": "end" }, t.label));
+    box.append(...T.axes("ft", c, ""));
     box.append(
       svg("polyline", { class: "ft-line-scores", points: c.scores }),
       svg("polyline", { class: "ft-line-tiles", points: c.tiles }),
@@ -100,11 +82,8 @@
       el.querySelector('[data-param="tiles"]').max = String(r.max_tiles);
       T.showReadouts(el, r.readouts);
 
-      const frag = document.createDocumentFragment();
-      if (r.note) frag.appendChild(make("p", "tok-note", r.note));
-      const chips = make("div", "tok-chips ft-chips");
-      chips.setAttribute("role", "group");
-      chips.setAttribute("aria-label", "The text's tokens; the query is marked with a box");
+      const frag = T.figure(r.note);
+      const chips = T.chipGroup("ft-chips", "The text's tokens; the query is marked with a box");
       r.tokens.forEach((c, i) => {
         const chip = T.appendChip(chips, { segs: c.segs, id: i }, i, true);  // its number is its position
         if (c.query) chip.classList.add("ft-q");

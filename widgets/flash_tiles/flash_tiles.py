@@ -165,20 +165,19 @@ def memory_chart(log2_seq: int, cfg) -> dict:
         return x, y
 
     chosen = attention_memory(2**log2_seq, cfg.d_head, REAL_BLOCK, REAL_BLOCK, cfg.n_head, REAL_BYTES)
-    y_ticks = [
-        {"y": f"{at(lengths[0], 2**e)[1]:.2f}", "label": human_bytes(2**e)} for e in range(lo, hi + 1) if e % 10 == 0
-    ]
-    x_ticks = [{"x": f"{at(n, 1)[0]:.2f}", "label": f"{n // 1024}K"} for n in lengths if math.log2(n) % 2 == 1]
+    y_at = {e: f"{at(lengths[0], 2**e)[1]:.2f}" for e in range(lo, hi + 1) if e % 10 == 0}
+    y_ticks = [{"at": y, "text_y": y, "label": human_bytes(2**e)} for e, y in y_at.items()]
+    x_ticks = [{"at": f"{at(n, 1)[0]:.2f}", "label": f"{n // 1024}K"} for n in lengths if math.log2(n) % 2 == 1]
     return {
         "viewbox": f"0 0 {WIDTH} {HEIGHT}",
         "left": LEFT,
         "right": WIDTH - RIGHT,
         "top": TOP,
         "bottom": HEIGHT - BOTTOM,
-        "x_ticks": x_ticks,
-        "y_ticks": y_ticks,
-        "tick_y": HEIGHT - BOTTOM + 14,
-        "tick_x": LEFT - 4,
+        "x": x_ticks,
+        "y": y_ticks,
+        "x_text_y": HEIGHT - BOTTOM + 14,
+        "y_text_x": LEFT - 4,
         "scores": svg_points(at(n, r["scores"]) for n, r in zip(lengths, rows)),
         "tiles": svg_points(at(n, r["tiles"]) for n, r in zip(lengths, rows)),
         "marks": [

@@ -27,11 +27,8 @@
     draw(el, result) {
       T.showReadouts(el, result.slider_texts);
       const out = el.querySelector(".widget-output");
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
-      const text = T.el("div", "tok-chips gen-text");
-      text.setAttribute("role", "group");
-      text.setAttribute("aria-label", "Prompt and generated tokens");
+      const frag = T.figure(result.note);
+      const text = T.chipGroup("gen-text", "Prompt and generated tokens");
       if (result.n_prompt_tokens > result.prompt_tokens.length) text.appendChild(T.el("span", "gen-more", "…"));
       for (const c of result.prompt_tokens) appendPromptToken(text, c);
       result.tokens.forEach((c, i) => {

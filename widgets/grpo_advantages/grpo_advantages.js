@@ -8,8 +8,7 @@
   const make = T.el;
 
   function bars(r) {
-    const list = make("ol", "grpo-bars");
-    list.setAttribute("aria-label", "Each answer’s advantage: bars right of the middle are pushed up, left pushed down");
+    const list = T.list("ol", "grpo-bars", "Each answer’s advantage: bars right of the middle are pushed up, left pushed down");
     for (const row of r.rows) {
       const li = make("li", "grpo-row");
       const track = make("span", "grpo-track");

@@ -42,8 +42,7 @@
       frag.appendChild(p("kv-shape", T.el("strong", null, r.name), r.shape_text));
       frag.appendChild(p("kv-formula", ...r.formula.map((part) => (part.strong ? T.el("strong", null, part.text)
         : part.text))));
-      const cards = T.el("ul", "kv-cards");
-      cards.setAttribute("aria-label", "KV cache of the same model as MHA, GQA and MQA");
+      const cards = T.list("ul", "kv-cards", "KV cache of the same model as MHA, GQA and MQA");
       r.variants.forEach((v) => cards.appendChild(card(v)));
       frag.appendChild(cards);
       frag.appendChild(p("kv-scale", r.scale_text));

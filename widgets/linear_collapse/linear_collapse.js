@@ -52,21 +52,9 @@
   function pointTable(result) {
     const details = T.el("details", "lc-details");
     details.appendChild(T.el("summary", null, "The nine points"));
-    const tbl = T.el("table", "lc-points");
-    const head = T.el("tr");
-    for (const label of ["input x", "two layers", "one matrix", "difference"]) head.appendChild(Object.assign(T.el("th", null, label), { scope: "col" }));
-    const thead = T.el("thead");
-    thead.appendChild(head);
-    const tbody = T.el("tbody");
-    for (const pt of result.points) {
-      const tr = T.el("tr");
-      for (const text of pt.texts) tr.appendChild(T.el("td", null, text));
-      tbody.appendChild(tr);
-    }
-    tbl.append(thead, tbody);
-    const scroll = T.region("lc-scroll", "The nine points");
-    scroll.appendChild(tbl);
-    details.appendChild(scroll);
+    const tbl = T.table("lc-points", ["input x", "two layers", "one matrix", "difference"],
+      result.points.map((pt) => T.row(pt.texts)));
+    details.appendChild(T.scroller("lc-scroll", "The nine points", tbl));
     return details;
   }
 

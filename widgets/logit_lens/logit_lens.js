@@ -17,8 +17,7 @@
 
   glassbox.widget("logit_lens", {
     draw(el, result) {
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       const final = T.el("p", "ll-final", result.model_name + "'s real prediction after the whole prompt (last position, output column): ");
       final.append(tok(result.final), result.final_text);
       frag.appendChild(final);

@@ -30,8 +30,7 @@
   glassbox.widget("lora_rank", {
     draw(el, result) {
       T.showReadouts(el, { rank: result.params.rank });
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       const head = T.el("p", "lr-head");
       head.append(T.el("code", null, result.name), ": " + result.shape[0] + " × " + result.shape[1] + ", "
         + result.max_rank + " singular values. Keeping the largest ", T.el("strong", null, String(result.rank)), ":");

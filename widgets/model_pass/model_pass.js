@@ -53,8 +53,7 @@
     draw(el, r) {
       T.showReadouts(el, r.shown);
       const out = el.querySelector(".widget-output");
-      const frag = document.createDocumentFragment();
-      if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
+      const frag = T.figure(r.note);
       const list = T.el("ol", "mp-pipeline");
 
       let li = stage("Text", "a string");
@@ -65,9 +64,7 @@
       list.appendChild(li);
 
       li = stage("Tokens", "[n_seq] = [" + r.n_seq + "] ids");
-      const chips = T.el("div", "tok-chips mp-chips");
-      chips.setAttribute("role", "group");
-      chips.setAttribute("aria-label", "Token ids the model reads");
+      const chips = T.chipGroup("mp-chips", "Token ids the model reads");
       if (r.n_hidden > 0) chips.appendChild(T.el("span", "mp-more", "…"));
       r.tokens.forEach((c) => T.appendChip(chips, c, c.pos, true));
       li.appendChild(chips);

@@ -3,22 +3,18 @@
    code too). Every number and bar width comes from Python; this only places them. */
 (function () {
   "use strict";
-  const make = window.glassboxTokens.el;
+  const T = window.glassboxTokens;
+  const make = T.el;
 
   function bars(groups) {
     const box = make("div", "mp-bars");
     for (const g of groups) {
       const part = make("div", "mp-group");
       part.appendChild(make("h3", "mp-head", g.what));
-      const list = make("ul", "mp-list");
-      list.setAttribute("aria-label", g.what);
+      const list = T.list("ul", "mp-list", g.what);
       for (const item of g.items) {
         const li = make("li");
-        const track = make("span", "mp-track");
-        const fill = make("span", "mp-bar" + (item.moe ? " mp-moe" : ""));
-        fill.style.width = item.width;
-        track.appendChild(fill);
-        li.append(make("span", "mp-name", item.name), track, make("span", "mp-num", item.text));
+        li.append(make("span", "mp-name", item.name), T.bar("mp-track", item.width, "mp-bar" + (item.moe ? " mp-moe" : "")), make("span", "mp-num", item.text));
         list.appendChild(li);
       }
       part.appendChild(list);

@@ -94,31 +94,15 @@ def compute(params: dict) -> dict:
         "flops_text": f"{fixed(flops_per_token(dense_total) / 1e9, 1)} GFLOPs",
     }
     memory_max, flops_max = max(moe["memory"], dense["memory"]), max(moe["flops"], dense["flops"])
-    bars = [
+    bars = [  # per quantity, the MoE's bar then the dense model's, both scaled to the larger
         {
-            "what": "Weight memory",
+            "what": what,
             "items": [
-                {"name": moe["name"], "text": moe["memory_text"], "width": bar(moe["memory"], memory_max), "moe": True},
-                {
-                    "name": dense["name"],
-                    "text": dense["memory_text"],
-                    "width": bar(dense["memory"], memory_max),
-                    "moe": False,
-                },
+                {"name": m["name"], "text": m[f"{key}_text"], "width": bar(m[key], top), "moe": m is moe}
+                for m in (moe, dense)
             ],
-        },
-        {
-            "what": "FLOPs per token",
-            "items": [
-                {"name": moe["name"], "text": moe["flops_text"], "width": bar(moe["flops"], flops_max), "moe": True},
-                {
-                    "name": dense["name"],
-                    "text": dense["flops_text"],
-                    "width": bar(dense["flops"], flops_max),
-                    "moe": False,
-                },
-            ],
-        },
+        }
+        for what, key, top in (("Weight memory", "memory", memory_max), ("FLOPs per token", "flops", flops_max))
     ]
     memory_ratio, flops_ratio = moe["memory"] / dense["memory"], moe["flops"] / dense["flops"]
     return {

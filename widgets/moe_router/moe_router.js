@@ -8,8 +8,7 @@
   const svg = T.svg;
 
   function tokenRows(result) {
-    const list = make("ol", "mr-rows");
-    list.setAttribute("aria-label", "Each token's experts and the router's weights");
+    const list = T.list("ol", "mr-rows", "Each token's experts and the router's weights");
     for (const r of result.rows) {
       const li = make("li", "mr-row");
       li.setAttribute("aria-label", r.label);
@@ -36,11 +35,7 @@
 
   function chart(c) {
     const box = svg("svg", { class: "mr-plot", viewBox: c.viewbox, role: "img", "aria-label": c.label });
-    box.append(
-      svg("line", { class: "mr-axis", x1: c.left, y1: c.bottom, x2: c.right, y2: c.bottom }),
-      svg("line", { class: "mr-axis", x1: c.left, y1: c.top, x2: c.left, y2: c.bottom }));
-    for (const t of c.x_ticks) box.appendChild(svg("text", { class: "mr-tick", x: t.x, y: c.x_label_y, "text-anchor": "middle" }, t.label));
-    for (const t of c.y_ticks) box.appendChild(svg("text", { class: "mr-tick", x: c.y_label_x, y: t.label_y, "text-anchor": "end" }, t.label));
+    box.append(...T.axes("mr", c, ""));
     for (const line of c.lines) {
       box.appendChild(svg("polyline", { class: "mr-line mr-" + line.router + (line.chosen ? " mr-chosen" : ""), points: line.points }));
     }
@@ -63,15 +58,10 @@
   }
 
   function load(result) {
-    const list = make("ul", "mr-load");
-    list.setAttribute("aria-label", "Share of routing slots per expert (even: " + result.ideal_text + ")");
+    const list = T.list("ul", "mr-load", "Share of routing slots per expert (even: " + result.ideal_text + ")");
     for (const e of result.load) {
       const li = make("li");
-      const track = make("span", "mr-track");
-      const bar = make("span", "mr-bar" + (e.over ? " mr-over" : ""));
-      bar.style.width = e.width;
-      track.appendChild(bar);
-      li.append(make("span", null, "expert " + e.expert), track, make("span", null, e.f_text + " (P " + e.p_text + ")"));
+      li.append(make("span", null, "expert " + e.expert), T.bar("mr-track", e.width, "mr-bar" + (e.over ? " mr-over" : "")), make("span", null, e.f_text + " (P " + e.p_text + ")"));
       list.appendChild(li);
     }
     return list;
@@ -81,8 +71,7 @@
     draw(el, result) {
       el.querySelector('[data-param="layer"]').nextElementSibling.textContent = result.params.layer;
       el.querySelector('[data-param="top_k"]').nextElementSibling.textContent = result.params.top_k;
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(make("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       frag.appendChild(make("p", "mr-summary", result.summary));
       frag.appendChild(make("h3", "mr-head", "Each token's experts (router: " + result.router_name + ")"));
       frag.appendChild(make("p", "mr-foot", result.cells_note));

@@ -179,9 +179,9 @@ def chart(curves: dict, k: int, router: str) -> dict:
         )
     bottom = HEIGHT - BOTTOM
     step = max(1, n // 8)
-    x_ticks = [{"x": at(kk, 0)[0], "label": str(kk)} for kk in range(1, n + 1) if (kk - 1) % step == 0 or kk == n]
+    x_ticks = [{"at": at(kk, 0)[0], "label": str(kk)} for kk in range(1, n + 1) if (kk - 1) % step == 0 or kk == n]
     y_ticks = [
-        {"y": at(1, v)[1], "label_y": at(1, v)[1] + 4, "label": percent(v, 0)}
+        {"at": at(1, v)[1], "text_y": at(1, v)[1] + 4, "label": percent(v, 0)}
         for v in np.arange(0, y_max + 1e-9, 0.25 if y_max <= 1 else 0.5)
     ]
     mx, my = at(k, curves[router][k - 1])
@@ -191,10 +191,10 @@ def chart(curves: dict, k: int, router: str) -> dict:
         "right": WIDTH - RIGHT,
         "top": TOP,
         "bottom": bottom,
-        "x_ticks": x_ticks,
-        "y_ticks": y_ticks,
-        "x_label_y": bottom + 14,
-        "y_label_x": LEFT - 5,
+        "x": x_ticks,
+        "y": y_ticks,
+        "x_text_y": bottom + 14,
+        "y_text_x": LEFT - 5,
         "lines": lines,
         "marker": {"x": mx, "y": my},
         "x_title": "k, experts per token",

@@ -13,12 +13,7 @@
     const box = svg("svg", { class: "nlg-plot", viewBox: a.viewbox, role: "img",
       "aria-label": "The curve of −ln p against p, with a dot at p = " + result.p_text + ", loss "
         + result.nats_text + " nats" });
-    box.append(
-      svg("line", { class: "nlg-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
-      svg("line", { class: "nlg-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }));
-    for (const t of a.x) box.appendChild(svg("text", { class: "nlg-tick", x: t.at, y: a.x_label_y, "text-anchor": "middle" }, t.label));
-    for (const t of a.y) box.appendChild(svg("text", { class: "nlg-tick", x: a.y_label_x, y: t.label_y, "text-anchor": "end" }, t.label));
-    box.append(
+    box.append(...window.glassboxTokens.axes("nlg", a, ""),
       svg("text", { class: "nlg-tick", x: a.right, y: a.p_y, "text-anchor": "end" }, "p"),
       svg("text", { class: "nlg-tick", x: a.nats_x, y: a.nats_y }, "nats"),
       svg("polyline", { class: "nlg-curve", points: result.curve_points }),

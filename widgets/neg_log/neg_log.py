@@ -47,7 +47,7 @@ def axes() -> dict:
     """Tick positions and labels: p along the bottom, nats up the side."""
     x_ticks = [{"at": to_svg(p, Y_MAX)[0], "label": f"{p:g}"} for p in (0, 0.25, 0.5, 0.75, 1)]
     y_ticks = [
-        {"at": to_svg(1, n)[1], "label_y": to_svg(1, n)[1] + 4, "label": str(n)} for n in range(0, int(Y_MAX) + 1)
+        {"at": to_svg(1, n)[1], "text_y": to_svg(1, n)[1] + 4, "label": str(n)} for n in range(0, int(Y_MAX) + 1)
     ]
     bottom = HEIGHT - BOTTOM
     return {
@@ -55,8 +55,8 @@ def axes() -> dict:
         "y": y_ticks,
         **frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM),
         # where the view puts text: x labels under the axis, y labels left of it, the axis names
-        "x_label_y": bottom + 14,
-        "y_label_x": LEFT - 6,
+        "x_text_y": bottom + 14,
+        "y_text_x": LEFT - 6,
         "p_y": HEIGHT - 2,
         "nats_x": LEFT + 4,
         "nats_y": TOP + 8,

@@ -27,8 +27,7 @@
     draw(el, result) {
       T.showReadouts(el, result.slider_texts);
       const out = el.querySelector(".widget-output");
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       const context = T.el("div", "smp-context", result.context_text);
       context.appendChild(T.chips(result.prompt_tail, false, "Last prompt tokens"));
       frag.appendChild(context);
@@ -39,8 +38,7 @@
       picked.append(t.about, T.el("strong", null, t.p_text), t.model_text);
       frag.appendChild(picked);
 
-      const list = T.el("ol", "smp-bars");
-      list.setAttribute("aria-label", "The " + result.rows.length + " most likely next tokens");
+      const list = T.list("ol", "smp-bars", "The " + result.rows.length + " most likely next tokens");
       result.rows.forEach((r, i) => list.appendChild(row(r, i)));
       frag.appendChild(list);
       frag.appendChild(T.el("p", "smp-tail", result.tail_text));

@@ -32,8 +32,8 @@
     const clip = svg("clipPath", { id: clipId });
     clip.appendChild(svg("rect", area));
     box.append(clip, svg("rect", Object.assign({ class: "opt-bg" }, area)));
-    for (const t of v.x) box.appendChild(svg("text", { class: "opt-tick", x: t.at, y: v.x_label_y, "text-anchor": "middle" }, t.label));
-    for (const t of v.y) box.appendChild(svg("text", { class: "opt-tick", x: v.y_label_x, y: t.label_y, "text-anchor": "end" }, t.label));
+    for (const t of v.x) box.appendChild(svg("text", { class: "opt-tick", x: t.at, y: v.x_text_y, "text-anchor": "middle" }, t.label));
+    for (const t of v.y) box.appendChild(svg("text", { class: "opt-tick", x: v.y_text_x, y: t.text_y, "text-anchor": "end" }, t.label));
     const g = svg("g", { "clip-path": "url(#" + clipId + ")" });  // paths that fly off stop at the frame
     for (const c of result.contours) g.appendChild(svg("path", { class: "opt-contour", d: c.d }));
     for (const d of result.minima_d) g.appendChild(svg("path", { class: "opt-min", d }));

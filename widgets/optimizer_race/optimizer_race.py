@@ -176,7 +176,7 @@ def ticks(name):  # -> x ticks, y ticks for one surface's view
     return (
         tuple({"at": round(float(a), 2), "label": label(t)} for a, t in zip(x_at, xt)),
         tuple(
-            {"at": round(float(a), 2), "label_y": round(float(a), 2) + 4, "label": label(t)} for a, t in zip(y_at, yt)
+            {"at": round(float(a), 2), "text_y": round(float(a), 2) + 4, "label": label(t)} for a, t in zip(y_at, yt)
         ),
     )
 
@@ -203,8 +203,8 @@ def frame(name):  # -> where the view puts the plot area, the tick labels and th
     v = view(name)
     return {
         "area": {"x": v["left"], "y": v["top"], "width": v["right"] - v["left"], "height": v["bottom"] - v["top"]},
-        "x_label_y": v["bottom"] + 15,
-        "y_label_x": v["left"] - 5,
+        "x_text_y": v["bottom"] + 15,
+        "y_text_x": v["left"] - 5,
         "x_name": [v["right"] - 5, v["bottom"] - 5],
         "y_name": [v["left"] + 5, v["top"] + 13],
         "viewbox": f"0 0 {v['width']} {v['height']}",

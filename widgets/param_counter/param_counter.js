@@ -21,8 +21,7 @@
     },
 
     draw(el, result) {
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       const head = T.el("p", "pc-head");
       head.append(T.el("strong", null, result.name), ": ", T.el("strong", null, result.total_text), result.head_text);
       frag.appendChild(head);

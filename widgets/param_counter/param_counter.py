@@ -8,11 +8,10 @@ typed by the reader as a Llama-style model (RMSNorm, SwiGLU, RoPE, no biases). E
 
 import functools
 
-from llm_core.configs import CONFIGS, ArchConfig, arch_from_model, parameter_count, source_links, weights_bytes
+from llm_core.configs import CONFIGS, ArchConfig, parameter_count, source_links, weights_bytes
 from llm_core.controls import as_bool, as_choice, as_int
-from llm_core.model import ModelConfig
-from llm_core.model_files import read_model_file
 from widgetlib.fmt import fixed, integer, percent
+from widgetlib.model import tiny_arch
 
 MODEL = "models/tiny"
 TINY = "glassbox-tiny"
@@ -61,13 +60,8 @@ CODE = [
 
 
 @functools.cache
-def model_config() -> ModelConfig:
-    return ModelConfig.from_json(read_model_file(MODEL, "config.json"))
-
-
-@functools.cache
 def tiny() -> ArchConfig:
-    return arch_from_model(model_config(), "Glassbox tiny model", "Glassbox models/tiny/config.json")
+    return tiny_arch()
 
 
 def choices() -> dict:  # key -> ArchConfig, in menu order (custom last)

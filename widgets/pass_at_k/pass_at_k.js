@@ -10,16 +10,7 @@
 
   function chart(plot, label) {
     const box = svg("svg", { class: "pk-plot", viewBox: plot.viewbox, role: "img", "aria-label": label });
-    box.append(
-      svg("line", { class: "pk-axis", x1: plot.left, y1: plot.bottom, x2: plot.right, y2: plot.bottom }),
-      svg("line", { class: "pk-axis", x1: plot.left, y1: plot.top, x2: plot.left, y2: plot.bottom }));
-    for (const t of plot.y_ticks) {
-      box.append(svg("line", { class: "pk-grid", x1: plot.left, y1: t.at, x2: plot.right, y2: t.at }),
-        svg("text", { class: "pk-tick", x: plot.y_label_x, y: t.label_y, "text-anchor": "end" }, t.label));
-    }
-    for (const t of plot.x_ticks) {
-      box.appendChild(svg("text", { class: "pk-tick", x: t.at, y: plot.x_label_y, "text-anchor": "middle" }, t.label));
-    }
+    box.append(...T.axes("pk", plot, "y"));
     box.appendChild(svg("text", { class: "pk-tick", x: plot.right, y: plot.name_y, "text-anchor": "end" }, plot.x_name));
     for (const line of plot.lines) {
       box.append(svg("polyline", { class: "pk-line " + line.class, points: line.points }),

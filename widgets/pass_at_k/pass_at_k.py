@@ -100,17 +100,17 @@ def plot(series: list, at: int, x_name: str) -> dict:
             }
             for s in series
         ],
-        "x_ticks": [{"at": to_svg(t - 1, n, 0)[0], "label": str(t)} for t in ticks],
-        "y_ticks": [
-            {"at": to_svg(0, n, y)[1], "label_y": round(to_svg(0, n, y)[1] + 4, 2), "label": percent(y, 0)}
+        "x": [{"at": to_svg(t - 1, n, 0)[0], "label": str(t)} for t in ticks],
+        "y": [
+            {"at": to_svg(0, n, y)[1], "text_y": round(to_svg(0, n, y)[1] + 4, 2), "label": percent(y, 0)}
             for y in (0, 0.25, 0.5, 0.75, 1)
         ],
         "left": LEFT,
         "right": WIDTH - RIGHT,
         "top": TOP,
         "bottom": HEIGHT - BOTTOM,
-        "x_label_y": HEIGHT - BOTTOM + 14,
-        "y_label_x": LEFT - 5,
+        "x_text_y": HEIGHT - BOTTOM + 14,
+        "y_text_x": LEFT - 5,
         "name_y": HEIGHT - 3,
         "x_name": x_name,
         "viewbox": f"0 0 {WIDTH} {HEIGHT}",

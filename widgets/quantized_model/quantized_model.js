@@ -33,8 +33,7 @@
     draw(el, result) {
       const p = result.params;
       el.querySelector('[data-param="n_tokens"]').nextElementSibling.textContent = String(p.n_tokens);
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       const line = T.el("p", "qm-prompt-line");
       line.append(T.el("span", "qm-tag", result.prompt_label), " ");
       const chips = T.el("span", "tok-chips qm-chips");
@@ -46,9 +45,7 @@
       const label = p.format + (p.format !== "fp16" ? ", groups of " + p.group_size : "");
       for (const [title, tokens, aria] of [["Model as shipped (fp16 weights)", result.full, "the model as shipped"],
                                            [label, result.quant, "the " + p.format + " model"]]) {
-        const box = T.el("div", "tok-chips qm-chips");
-        box.setAttribute("role", "group");
-        box.setAttribute("aria-label", "Greedy continuation by " + aria);
+        const box = T.chipGroup("qm-chips", "Greedy continuation by " + aria);
         const r = T.el("div", "qm-row");
         r.append(T.el("h3", "qm-tag", title), row(box, tokens, result.first_difference));
         rows.appendChild(r);

@@ -13,10 +13,9 @@ import math
 
 from llm_core.configs import CONFIGS
 from llm_core.controls import as_choice, as_number
-from llm_core.model import ModelConfig
-from llm_core.model_files import read_model_file
 from llm_core.rope import rope_frequencies, rope_wavelengths, unseen_angle_pairs
 from widgetlib.fmt import fixed, integer
+from widgetlib.model import tiny_config
 
 MAX_FACTOR = 32.0
 MODELS = ["tiny", "llama-2-7b", "llama-3-8b", "qwen2.5-7b"]  # "tiny" is Glassbox's model; others from CONFIGS
@@ -39,7 +38,7 @@ CODE = [
 def model_shape(key: str) -> dict:
     """d_head, RoPE base and trained context of the tiny model or a config from llm_core.configs."""
     if key == "tiny":
-        cfg = ModelConfig.from_json(read_model_file("models/tiny", "config.json"))
+        cfg = tiny_config()
         return {
             "name": "Glassbox tiny model",
             "d_head": cfg.d_head,

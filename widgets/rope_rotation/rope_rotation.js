@@ -26,9 +26,7 @@
   }
 
   function tokens(r) {
-    const box = T.el("div", "tok-chips rr-tokens");
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-label", "Prompt tokens, numbered");
+    const box = T.chipGroup("rr-tokens", "Prompt tokens, numbered");
     r.tokens.forEach((c, i) => {
       const isQ = c.index === r.q_token.index, isK = c.index === r.k_token.index;
       const node = T.appendChip(box, c, i, false);
@@ -106,8 +104,7 @@
         const input = el.querySelector('[data-param="' + key + '"]');
         if (document.activeElement !== input) input.value = String(p[key]);
       }
-      const frag = document.createDocumentFragment();
-      if (r.note) frag.appendChild(T.el("p", "tok-note", r.note));
+      const frag = T.figure(r.note);
       frag.appendChild(tokens(r));
 
       const intro = T.el("p", "rr-line");

@@ -28,19 +28,8 @@
   function plot(result) {
     const a = result.axes;
     const box = svg("svg", { class: "sm-plot", viewBox: a.viewbox, role: "img", "aria-label": result.aria_label });
-    for (const t of a.x) {
-      box.append(svg("line", { class: "sm-grid", x1: t.at, y1: a.top, x2: t.at, y2: a.bottom }),
-        svg("text", { class: "sm-tick", x: t.at, y: a.x_text_y, "text-anchor": "middle" }, t.label));
-    }
-    for (const t of a.y) {
-      box.append(svg("line", { class: "sm-grid", x1: a.left, y1: t.at, x2: a.right, y2: t.at }),
-        svg("text", { class: "sm-tick", x: a.y_text_x, y: t.text_y, "text-anchor": "end" }, t.label));
-    }
-    box.append(
-      svg("line", { class: "sm-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
-      svg("line", { class: "sm-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }),
-      svg("text", { class: "sm-tick", x: a.x_title.x, y: a.x_title.y, "text-anchor": "end" }, "parameters N"),
-      svg("text", { class: "sm-tick", x: a.y_title.x, y: a.y_title.y }, "tokens D"));
+    box.append(...T.axes("sm", a, "xy"),
+      ...T.axisNames("sm", a, "parameters N", "tokens D", "end"));
     for (const c of result.contours) {
       box.append(svg("polyline", { class: "sm-contour", points: c.points_text }),
         svg("text", { class: "sm-clabel", x: c.label.x, y: c.label.y, "text-anchor": "end" }, c.label.text));

@@ -14,10 +14,9 @@ import math
 from llm_core.configs import CONFIGS, ArchConfig, parameter_count, weights_bytes
 from llm_core.controls import as_choice, as_int, as_number
 from llm_core.kv_cache import kv_bytes_per_token
-from llm_core.model import ModelConfig
-from llm_core.model_files import read_model_file
 from llm_core.serving import HARDWARE, Hardware, compute_bound_batch, decode_step, simulate
 from widgetlib.fmt import power_of_ten
+from widgetlib.model import tiny_arch
 from widgetlib.plot import frame
 
 PRECISIONS = {  # key -> (label, bits per weight, group size for one fp16 scale)
@@ -63,25 +62,7 @@ CODE = [
 @functools.cache
 def tiny_config() -> ArchConfig:
     """Glassbox's tiny model as an ArchConfig (RMSNorm, SwiGLU, RoPE, no biases, tied embeddings)."""
-    c = ModelConfig.from_json(read_model_file("models/tiny", "config.json").decode())
-    return ArchConfig(
-        "Glassbox tiny (1.7M)",
-        c.d_model,
-        c.n_layer,
-        c.n_head,
-        c.n_kv_head,
-        c.d_head,
-        c.d_ff,
-        c.n_vocab,
-        c.n_ctx,
-        c.tied_embeddings,
-        "rmsnorm",
-        "swiglu",
-        "rope",
-        "none",
-        c.rope_base,
-        "models/tiny/config.json",
-    )
+    return tiny_arch("Glassbox tiny (1.7M)")
 
 
 def config(key: str) -> ArchConfig:

@@ -82,29 +82,19 @@
     return box;
   }
 
-  function showValues(el) {
-    for (const key of ["layer", "position"]) {
-      const input = el.querySelector('[data-param="' + key + '"]');
-      input.nextElementSibling.textContent = input.value;
-    }
-  }
-
   glassbox.widget("swiglu_ffn", {
     mount(el) {
-      el.querySelector(".sf-controls").addEventListener("input", () => showValues(el));
+      el.querySelector(".sf-controls").addEventListener("input", () => T.echo(el, ["layer", "position"]));
     },
 
     draw(el, result) {
       const pos = el.querySelector('[data-param="position"]');
       pos.max = String(result.max_position);  // the slider spans the prompt's tokens
       pos.value = String(result.params.position);
-      showValues(el);
+      T.echo(el, ["layer", "position"]);
       const wid = el.querySelector('[data-param="layer"]').id.replace(/-layer$/, "");
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
-      const chips = T.el("div", "tok-chips sf-chips");
-      chips.setAttribute("role", "group");
-      chips.setAttribute("aria-label", "Prompt tokens; the chosen one is marked");
+      const frag = T.figure(result.note);
+      const chips = T.chipGroup("sf-chips", "Prompt tokens; the chosen one is marked");
       result.tokens.forEach((t, i) => {
         const chip = tok(t, t.chosen ? "sf-chosen" : "sf-other");
         chip.appendChild(T.el("span", "tok-id", i));

@@ -9,9 +9,7 @@
   }
 
   function chips(tokens) {
-    const box = T.el("div", "tok-chips tl-chips");
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-label", "Tokens, each labelled with its loss in nats");
+    const box = T.chipGroup("tl-chips", "Tokens, each labelled with its loss in nats");
     for (const c of tokens) {
       const chip = tok(c.segs, c.loss === null ? "tl-first" : "tl-b" + c.bucket);
       chip.appendChild(T.el("span", "tok-id", c.loss_text));
@@ -22,8 +20,7 @@
   }
 
   function legend(entries) {
-    const list = T.el("ul", "tl-legend");
-    list.setAttribute("aria-label", "Colour key: loss in nats");
+    const list = T.list("ul", "tl-legend", "Colour key: loss in nats");
     for (const b of entries) {
       const li = T.el("li");
       const swatch = T.el("span", "tl-swatch tl-b" + b.bucket);
@@ -53,8 +50,7 @@
 
   glassbox.widget("token_loss", {
     draw(el, result) {
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       frag.appendChild(chips(result.tokens));
       if (result.message) {
         frag.appendChild(T.el("p", "tok-empty", result.message));

@@ -17,9 +17,7 @@
 
   function vectorView(result, frag) {
     const v = result.vector;
-    const chips = T.el("div", "tok-chips");
-    chips.setAttribute("role", "group");
-    chips.setAttribute("aria-label", "Tokens of the text");
+    const chips = T.chipGroup(null, "Tokens of the text");
     result.tokens.forEach((c, i) => {
       // the chip's number is its position, not its id
       const chip = T.appendChip(chips, { segs: c.segs, id: c.number, new: c.picked }, i, true);
@@ -94,20 +92,14 @@
     }
   }
 
-  function showValue(el) {
-    const input = el.querySelector('[data-param="position"]');
-    input.nextElementSibling.textContent = input.value;
-  }
-
   glassbox.widget("token_vector", {
     mount(el) {
-      el.querySelector(".tv-controls").addEventListener("input", () => showValue(el));
+      el.querySelector(".tv-controls").addEventListener("input", () => T.echo(el, ["position"]));
     },
 
     draw(el, result) {
-      showValue(el);
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      T.echo(el, ["position"]);
+      const frag = T.figure(result.note);
       if (result.message) frag.appendChild(T.el("p", "tok-empty", result.message));
       else vectorView(result, frag);
       pairView(result, frag);

@@ -22,19 +22,9 @@
   function plot(r) {
     const a = r.axes;
     const box = svg("svg", { class: "tc-plot", viewBox: a.viewbox, role: "img", "aria-label": r.aria_label });
-    for (const t of a.y) {
-      box.append(svg("line", { class: "tc-grid", x1: a.left, y1: t.at, x2: a.right, y2: t.at }),
-        svg("text", { class: "tc-tick", x: a.y_text_x, y: t.text_y, "text-anchor": "end" }, t.label));
-    }
-    for (const t of a.x) {
-      box.appendChild(svg("line", { class: "tc-xtick", x1: t.at, y1: a.bottom, x2: t.at, y2: t.end }));
-      if (t.label) box.appendChild(svg("text", { class: "tc-tick", x: t.at, y: a.x_text_y, "text-anchor": "middle" }, t.label));
-    }
-    box.append(
-      svg("line", { class: "tc-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
-      svg("line", { class: "tc-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }),
-      svg("text", { class: "tc-tick", x: a.x_title.x, y: a.x_title.y, "text-anchor": "middle" }, a.x_label),
-      svg("text", { class: "tc-tick", x: a.y_title.x, y: a.y_title.y }, "nats"),
+    for (const t of a.x) box.appendChild(svg("line", { class: "tc-xtick", x1: t.at, y1: a.bottom, x2: t.at, y2: t.end }));
+    box.append(...T.axes("tc", a, "y"),
+      ...T.axisNames("tc", a, a.x_label, "nats", "middle"),
       svg("line", { class: "tc-cursor", x1: r.cursor, y1: a.top, x2: r.cursor, y2: a.bottom }),  // under the label
       svg("line", { class: "tc-ref", x1: a.left, y1: r.reference.y, x2: a.right, y2: r.reference.y }),
       svg("text", { class: "tc-tick tc-ref-label", x: r.reference.label_x, y: r.reference.label_y, "text-anchor": "end" }, r.reference.label),

@@ -14,10 +14,11 @@ import math
 
 from llm_core.controls import as_choice, as_int
 from llm_core.loss import perplexity
-from llm_core.model import ModelConfig, n_params
+from llm_core.model import n_params
 from llm_core.model_files import read_model_file
 from llm_core.scaling import training_flops
 from widgetlib.fmt import fixed, integer, minus, signed
+from widgetlib.model import tiny_config
 from widgetlib.plot import frame
 
 MODEL = "models/tiny"
@@ -50,13 +51,8 @@ def curves() -> dict:
     return json.loads(read_model_file(MODEL, "curves.json"))
 
 
-@functools.cache
-def config() -> ModelConfig:
-    return ModelConfig.from_json(read_model_file(MODEL, "config.json"))
-
-
 def n_vocab() -> int:
-    return config().n_vocab
+    return tiny_config().n_vocab
 
 
 def last_step() -> int:
@@ -229,7 +225,7 @@ def compute(params: dict) -> dict:
     uniform = math.log(n_vocab())
     train, val = reading(c["train"], step, axis), reading(c["val"], step, axis)
     tokens_per_step = c["train"]["tokens"][0] // c["train"]["step"][0]
-    params_count = n_params(config())
+    params_count = n_params(tiny_config())
     checkpoints = []
     for k in c["checkpoints"]:
         x, y = point(k["step"], k["val_loss"], axis)

@@ -49,8 +49,7 @@
 
   glassbox.widget("vector_math", {
     draw(el, result) {
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       const sum = T.el("p", "vm-sum");
       result.fields.forEach((f, i) => {
         if (i) sum.append(f.key === "b" ? " − " : " + ");

@@ -33,8 +33,7 @@
   glassbox.widget("weight_quantizer", {
     draw(el, result) {
       const p = result.params, t = result.text;
-      const frag = document.createDocumentFragment();
-      if (result.note) frag.appendChild(T.el("p", "tok-note", result.note));
+      const frag = T.figure(result.note);
       const head = T.el("p", "wqz-head");
       head.append(T.el("code", null, result.name), ", the " + result.label + ": " + result.shape[0] + " × "
         + result.shape[1] + " = " + t.n_weights + " weights, largest |w| " + t.absmax + ", RMS " + t.rms + ".");

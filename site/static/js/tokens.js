@@ -36,15 +36,22 @@
     return node;
   }
 
-  // A bar of the given CSS width inside its track (class cls), hidden from screen readers: the number
+  // A bar of the given CSS width (class fillCls, if given) inside its track (class cls), hidden from screen readers: the number
   // beside it says the same.
-  function bar(cls, width) {
+  function bar(cls, width, fillCls) {
     const box = el("span", cls);
     box.setAttribute("aria-hidden", "true");
-    const fill = el("span");
+    const fill = el("span", fillCls);
     fill.style.width = width;
     box.appendChild(fill);
     return box;
+  }
+
+  // A list (tag "ul" or "ol") of class cls, named for screen readers by label.
+  function list(tag, cls, label) {
+    const node = el(tag, cls);
+    node.setAttribute("aria-label", label);
+    return node;
   }
 
   // One chip (plus its line break, if it holds one) appended to parent.
@@ -57,10 +64,16 @@
     return node;
   }
 
-  function chips(list, showIds, label) {
-    const box = el("div", "tok-chips");
+  // An empty group of chips (classes "tok-chips" and cls), named for screen readers; a div unless tag says.
+  function chipGroup(cls, label, tag) {
+    const box = el(tag || "div", cls ? "tok-chips " + cls : "tok-chips");
     box.setAttribute("role", "group");
-    box.setAttribute("aria-label", label || "Tokens");
+    box.setAttribute("aria-label", label);
+    return box;
+  }
+
+  function chips(list, showIds, label) {
+    const box = chipGroup(null, label || "Tokens");
     const frag = document.createDocumentFragment();
     list.forEach((c, i) => appendChip(frag, c, i, showIds));
     box.appendChild(frag);
@@ -95,8 +108,14 @@
 
   // A body row: its row header, then one <td> per cell; a cell is text, or a node to put in the <td>.
   function headedRow(header, cells, cls) {
+    const tr = row(cells, cls);
+    tr.prepend(th(header, "row"));
+    return tr;
+  }
+
+  // A body row of plain cells (text, or nodes), without a row header.
+  function row(cells, cls) {
     const tr = el("tr", cls);
-    tr.appendChild(th(header, "row"));
     for (const cell of cells) {
       const isNode = cell !== null && typeof cell === "object";
       const td = el("td", null, isNode ? null : cell);
@@ -104,6 +123,22 @@
       tr.appendChild(td);
     }
     return tr;
+  }
+
+  // A table of class cls: one row of column headers (unless headers is null), then the body rows (<tr>s).
+  function table(cls, headers, rows) {
+    const node = el("table", cls);
+    if (headers) node.appendChild(thead(headers));
+    const body = node.appendChild(el("tbody"));
+    for (const tr of rows) body.appendChild(tr);
+    return node;
+  }
+
+  // A region (see region()) around one node: a wide table that scrolls sideways on a phone.
+  function scroller(cls, label, child) {
+    const box = region(cls, label);
+    box.appendChild(child);
+    return box;
   }
 
   // A two-column table of [name, value] rows (a model's stats): the rows in a <tbody>, as an HTML parser
@@ -115,6 +150,48 @@
     return table;
   }
 
+  // A chart's axes as SVG nodes, placed where Python put them. a is the plot box (left, right, top,
+  // bottom) with its ticks: a.x [{at, label}] under the box at a.x_text_y, a.y [{at, text_y, label}] left
+  // of it at a.y_text_x (a tick without a label draws none), then the two axis lines over them. grid names the ticks that get a grid line
+  // across the box ("x", "y", "xy" or ""); classes are PREFIX-axis, PREFIX-grid and PREFIX-tick.
+  function axes(prefix, a, grid) {
+    const nodes = [];
+    for (const t of a.x) {
+      if (grid.includes("x")) nodes.push(svg("line", { class: prefix + "-grid", x1: t.at, y1: a.top, x2: t.at, y2: a.bottom }));
+      if (t.label) nodes.push(svg("text", { class: prefix + "-tick", x: t.at, y: a.x_text_y, "text-anchor": "middle" }, t.label));
+    }
+    for (const t of a.y) {
+      if (grid.includes("y")) nodes.push(svg("line", { class: prefix + "-grid", x1: a.left, y1: t.at, x2: a.right, y2: t.at }));
+      if (t.label) nodes.push(svg("text", { class: prefix + "-tick", x: a.y_text_x, y: t.text_y, "text-anchor": "end" }, t.label));
+    }
+    nodes.push(svg("line", { class: prefix + "-axis", x1: a.left, y1: a.bottom, x2: a.right, y2: a.bottom }),
+      svg("line", { class: prefix + "-axis", x1: a.left, y1: a.top, x2: a.left, y2: a.bottom }));
+    return nodes;
+  }
+
+  // The axes' names at the places Python chose (a.x_title, a.y_title), the x name anchored by xAnchor.
+  function axisNames(prefix, a, xName, yName, xAnchor) {
+    return [svg("text", { class: prefix + "-tick", x: a.x_title.x, y: a.x_title.y, "text-anchor": xAnchor }, xName),
+      svg("text", { class: prefix + "-tick", x: a.y_title.x, y: a.y_title.y }, yName)];
+  }
+
+  // A fragment to build a figure in, starting with Python's note on the reader's input (a prompt cut to
+  // its last tokens, a value clamped), when there is one.
+  function figure(note) {
+    const frag = document.createDocumentFragment();
+    if (note) frag.appendChild(el("p", "tok-note", note));
+    return frag;
+  }
+
+  // Sliders whose readout is their own value (a layer, a position): each [data-param=key]'s readout shows
+  // it, as the slider moves and after draw() changed its range.
+  function echo(root, keys) {
+    for (const key of keys) {
+      const input = root.querySelector('[data-param="' + key + '"]');
+      input.nextElementSibling.textContent = input.value;
+    }
+  }
+
   // The readouts beside the controls: each text goes in the element after the control [data-param=key].
   function showReadouts(root, texts) {
     for (const [key, text] of Object.entries(texts)) {
@@ -123,6 +200,7 @@
   }
 
   window.glassboxTokens = {
-    el, svg, appendSegs, token, bar, appendChip, chips, N_COLOURS, region, th, thead, headedRow, statsTable, showReadouts,
+    el, svg, appendSegs, token, bar, list, appendChip, chipGroup, chips, N_COLOURS, region, th, thead, headedRow, row, table, scroller,
+    statsTable,    axes, axisNames, figure, echo, showReadouts,
   };
 })();
