@@ -264,6 +264,31 @@ PINS = {
         ("model_size", {}, lambda r, f=f: by_name(r["real"]["rows"], f, "format")["fits_text"].split(": ")[1], fits)
         for f, fits in [("fp16", "NVIDIA RTX 4090 (24 GB)"), ("int4", "Google Pixel 8 phone (8 GB)")]
     ],
+    ("12-loss", 1): [
+        ("neg_log", {"p": p}, lambda r: f"{r['nats_text']} nats ({r['bits_text']} bits)", text)
+        for p, text in [
+            (0.5, "0.693 nats (1.000 bits)"),
+            (0.25, "1.386 nats (2.000 bits)"),
+            (0.125, "2.079 nats (3.000 bits)"),
+        ]
+    ],
+    ("12-loss", 2): [
+        ("token_loss", {"text": PEACE}, read, text)
+        for PEACE in ["The people of the United States have a right to expect peace."]
+        for read, text in [
+            (
+                lambda r: f"`{token(r['least'][0])}` is almost free: {r['least'][0]['loss_text']} nats",
+                "` States` is almost free: 0.01 nats",
+            ),
+            (lambda r: r["least"][0]["p_text"], "99.3%"),
+            (lambda r: f"`{token(r['least'][0]['guess'])}`", "` States`"),
+            (lambda r: f"`{token(r['most'][0])}`, {r['most'][0]['loss_text']} nats", "`he`, 8.33 nats"),
+            (
+                lambda r: f"{r['stats']['text']['mean']} nats, a perplexity of {r['stats']['text']['perplexity']}",
+                "2.733 nats, a perplexity of 15.4",
+            ),
+        ]
+    ],
 }
 
 
