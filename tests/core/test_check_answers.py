@@ -40,6 +40,11 @@ def by_name(rows, name, key="name"):
     return next(r for r in rows if r[key] == name)
 
 
+def factor_texts(result) -> list[str]:
+    """backprop_step's chain-rule factors as the figure prints them."""
+    return [f["text"] for f in result["chain"]["factors"]]
+
+
 # (chapter, question number from 1) -> [(widget, params, value read from the result, expected text)]
 PINS = {
     ("00-function-in-a-loop", 1): [
@@ -288,6 +293,71 @@ PINS = {
                 "2.733 nats, a perplexity of 15.4",
             ),
         ]
+    ],
+    ("13-backprop", 1): [
+        *[("backprop_step", {"step": 0, "x1": 0}, lambda r, i=i: r["rows"][i]["text"][1], "0") for i in range(3)],
+        *[("backprop_step", {"step": 0, "x1": 0}, lambda r, i=i: r["rows"][i]["text"][2], "0") for i in range(3)],
+        ("backprop_step", {"step": 0, "x1": 0}, lambda r: r["loss_text"], "0.136"),
+        (
+            "backprop_step",
+            {"step": 0, "x1": 0},
+            lambda r: by_name(r["rows"], "bias of y", "label")["text"][1],
+            "−0.184",
+        ),
+    ],
+    ("13-backprop", 2): [
+        ("backprop_step", {"step": 0, "target": t}, lambda r: r["chain"]["factors"][0]["text"], text)
+        for t, text in [(0.9, "−0.818"), (0.1, "0.782")]
+    ]
+    + [
+        ("backprop_step", {"step": 0, "target": t}, lambda r: r["chain"]["product_text"], text)
+        for t, text in [(0.9, "−0.154"), (0.1, "0.147")]
+    ]
+    + [
+        ("backprop_step", {"step": 0, "target": t}, lambda r: r["rows"][0]["text"][1], text)
+        for t, text in [(0.9, "−0.154"), (0.1, "0.147")]
+    ]
+    + [
+        ("backprop_step", {"step": 0, "target": t}, lambda r: by_name(r["rows"], "bias of y", "label")["text"][1], text)
+        for t, text in [(0.9, "−0.204"), (0.1, "0.195")]
+    ]
+    + [
+        (
+            "backprop_step",
+            {"step": 0, "target": 0.1},
+            lambda r: (
+                "Only the first factor changes"
+                * (
+                    factor_texts(r)[1:]
+                    == factor_texts(run(widget("backprop_step"), **{**widget("backprop_step").DEFAULTS, "step": 0}))[1:]
+                )
+            ),
+            "Only the first factor changes",
+        ),
+        (
+            "backprop_step",
+            {"step": 0, "target": 0.1},
+            lambda r: (
+                "every gradient changes sign"
+                * all(
+                    a["grad"] * b["grad"] < 0
+                    for a, b in zip(
+                        r["rows"],
+                        run(widget("backprop_step"), **{**widget("backprop_step").DEFAULTS, "step": 0})["rows"],
+                    )
+                )
+            ),
+            "every gradient changes sign",
+        ),
+    ],
+    ("13-backprop", 3): [
+        ("backprop_step", {"step": 0, "check": True}, lambda r: f"Within {r['check']['bound_text']}", "Within 1e−9"),
+        (
+            "backprop_step",
+            {"step": 0, "check": True},
+            lambda r: f"all {r['check']['n_params']} parameters",
+            "all 13 parameters",
+        ),
     ],
 }
 
