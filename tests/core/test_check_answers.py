@@ -40,6 +40,11 @@ def by_name(rows, name, key="name"):
     return next(r for r in rows if r[key] == name)
 
 
+def sgd_final(result) -> str:
+    """optimizer_race's SGD loss at the end of its run, as the figure prints it."""
+    return result["runs"][0]["final_text"]
+
+
 def factor_texts(result) -> list[str]:
     """backprop_step's chain-rule factors as the figure prints them."""
     return [f["text"] for f in result["chain"]["factors"]]
@@ -358,6 +363,71 @@ PINS = {
             lambda r: f"all {r['check']['n_params']} parameters",
             "all 13 parameters",
         ),
+    ],
+    ("14-optimizers", 1): [
+        ("optimizer_race", {}, lambda r: r["lr_text"], "0.0794"),
+        (
+            "optimizer_race",
+            {},
+            lambda r: "{} ends lowest, at {}, then {} at {}, and {} last at {}".format(
+                *(v for x in sorted(r["runs"], key=lambda x: x["final_loss"]) for v in (x["label"], x["final_text"]))
+            ),
+            "Momentum ends lowest, at 0.127, then Adam at 0.318, and SGD last at 3.00",
+        ),
+    ],
+    ("14-optimizers", 2): [
+        ("optimizer_race", {"lr_exp": -1.15}, lambda r: r["lr_text"], "0.0708"),
+        (
+            "optimizer_race",
+            {"lr_exp": -1.15},
+            lambda r: (
+                f"from {sgd_final(run(widget('optimizer_race'), **widget('optimizer_race').DEFAULTS))} to {sgd_final(r)}"
+            ),
+            "from 3.00 to 0.00518",
+        ),
+        (
+            "optimizer_race",
+            {"lr_exp": -1.15},
+            lambda r: "best" * (r["runs"][0]["final_loss"] == min(x["final_loss"] for x in r["runs"])),
+            "best",
+        ),
+        ("optimizer_race", {"lr_exp": -1.15}, lambda r: f"{1 - 25 * r['lr']:.2f}", "-0.77"),
+    ],
+    ("14-optimizers", 3): [
+        (
+            "optimizer_race",
+            {"surface": "saddle", "x0": 1.5, "y0": 0},
+            lambda r: r["runs"][0]["end_text"],
+            "(0.0239, 0)",
+        ),
+        (
+            "optimizer_race",
+            {"surface": "saddle", "x0": 1.5, "y0": 0},
+            lambda r: "no optimizer ever leaves" * all(y == 0 for x in r["runs"] for _, y in x["path"]),
+            "no optimizer ever leaves",
+        ),
+        (
+            "optimizer_race",
+            {"surface": "saddle", "x0": 1.5, "y0": 0.1},
+            lambda r: r["runs"][0]["end_text"],
+            "(0.0239, 0.984)",
+        ),
+        ("optimizer_race", {"surface": "saddle", "x0": 1.5, "y0": 0.1}, lambda r: r["runs"][0]["final_text"], "−0.249"),
+        (
+            "optimizer_race",
+            {"surface": "saddle", "x0": 1.5, "y0": 0.1},
+            lambda r: "all three roll" * all(abs(x["path"][-1][1] - 1) < 0.05 for x in r["runs"]),
+            "all three roll",
+        ),
+    ],
+    ("14-optimizers", 4): [
+        (
+            "optimizer_race",
+            {"lr_exp": 0},
+            lambda r: "fly off after two steps" * all(x["diverged"] and x["n_steps"] == 2 for x in r["runs"][:2]),
+            "fly off after two steps",
+        ),
+        ("optimizer_race", {"lr_exp": 0}, lambda r: r["runs"][2]["final_text"], "0.0132"),
     ],
 }
 
