@@ -45,6 +45,14 @@ def sgd_final(result) -> str:
     return result["runs"][0]["final_text"]
 
 
+LOOP = " the United States of the United States"  # what the step-125 checkpoint repeats
+
+
+def readout(result) -> str:
+    """training_curves' readout as one line of text."""
+    return "".join(part["text"] for part in result["readout"])
+
+
 def factor_texts(result) -> list[str]:
     """backprop_step's chain-rule factors as the figure prints them."""
     return [f["text"] for f in result["chain"]["factors"]]
@@ -428,6 +436,90 @@ PINS = {
             "fly off after two steps",
         ),
         ("optimizer_race", {"lr_exp": 0}, lambda r: r["runs"][2]["final_text"], "0.0132"),
+    ],
+    ("15-training", 1): [
+        (
+            "training_curves",
+            {"step": 2080},
+            lambda r: re.search(r"Training loss ([\d.]+ nats)", readout(r))[1],
+            "3.638 nats",
+        ),
+        ("training_curves", {"step": 2080}, lambda r: re.search(r"validation loss ([\d.]+)", readout(r))[1], "3.791"),
+        (
+            "training_curves",
+            {"step": 2080},
+            lambda r: re.search(r"training: ([+\d.]+ nats)", readout(r))[1],
+            "+0.153 nats",
+        ),
+        (
+            "training_curves",
+            {"step": 2080},
+            lambda r: re.search(r"([\d.]+ training tokens per parameter)", readout(r))[1],
+            "5.00 training tokens per parameter",
+        ),
+        ("training_curves", {"step": 2080}, lambda r: f"down from {r['first']['loss']:.3f}", "down from 8.347"),
+        ("training_curves", {"step": 2080}, lambda r: f"only to {r['last']['val']:.3f}", "only to 3.600"),
+    ],
+    ("15-training", 2): [
+        (
+            "checkpoint_samples",
+            {"temperature": 0, "checkpoint": 0},
+            lambda r: "over and over" * (set(r["text"].split(" ")) == {"", "the"}),
+            "over and over",
+        ),
+        (
+            "checkpoint_samples",
+            {"temperature": 0, "checkpoint": 0},
+            lambda r: f"Step {r['checkpoint']['step_text']}",
+            "Step 42",
+        ),
+        (
+            "checkpoint_samples",
+            {"temperature": 0, "checkpoint": 1},
+            lambda r: f"{r['checkpoint']['step_text']} has",
+            "125 has",
+        ),
+        (
+            "checkpoint_samples",
+            {"temperature": 0, "checkpoint": 1},
+            lambda r: LOOP * (LOOP + " of" in r["text"]),
+            " the United States of the United States",
+        ),
+        (
+            "checkpoint_samples",
+            {"temperature": 0, "checkpoint": 6},
+            lambda r: r["text"][: len(" provide the necessary funds for the support of the Government.")],
+            " provide the necessary funds for the support of the Government.",
+        ),
+    ],
+    ("15-training", 3): [
+        *[
+            (
+                "checkpoint_samples",
+                {"prompt": "The people of the United States"},
+                lambda r, i=i: f"{r['losses'][i]['text'].split(',')[0]} at {r['losses'][i]['step_text']}",
+                text,
+            )
+            for i, text in [(5, "2.96 nats at step 2,496")]
+        ],
+        (
+            "checkpoint_samples",
+            {"prompt": "The people of the United States"},
+            lambda r: r["losses"][6]["text"].split(" nats")[0],
+            "3.37",
+        ),
+        (
+            "checkpoint_samples",
+            {"prompt": "The people of the United States"},
+            lambda r: f"only {r['n_scored']} predictions",
+            "only 6 predictions",
+        ),
+        (
+            "checkpoint_samples",
+            {"prompt": "The people of the United States"},
+            lambda r: "then rises to" * (r["losses"][6]["loss"] > r["losses"][5]["loss"]),
+            "then rises to",
+        ),
     ],
 }
 
