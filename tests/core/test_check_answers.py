@@ -48,6 +48,15 @@ def sgd_final(result) -> str:
 LOOP = " the United States of the United States"  # what the step-125 checkpoint repeats
 
 
+def pref_texts(result) -> list:
+    """reward_ranking's preference table as it reads."""
+    return [[cell["text"] for cell in row] for row in result["pref_cells"]]
+
+
+def number_word(n: int) -> str:
+    return "zero one two three four five six seven eight nine ten".split()[n]
+
+
 def readout(result) -> str:
     """training_curves' readout as one line of text."""
     return "".join(part["text"] for part in result["readout"])
@@ -520,6 +529,44 @@ PINS = {
             lambda r: "then rises to" * (r["losses"][6]["loss"] > r["losses"][5]["loss"]),
             "then rises to",
         ),
+    ],
+    ("16-post-training", 1): [
+        ("reward_ranking", SHIFTED, read, text)
+        for SHIFTED in [{"score_a": 4.0, "score_b": 2.5, "score_c": 0.5, "score_d": -1.0}]
+        for read, text in [
+            (
+                lambda r: (
+                    "Nothing changes"
+                    * (pref_texts(r) == pref_texts(run(widget("reward_ranking"), **widget("reward_ranking").DEFAULTS)))
+                ),
+                "Nothing changes",
+            ),
+            (lambda r: r["pref_cells"][0][1]["text"], "81.8%"),
+            (
+                lambda r: f"the {number_word(r['n_pairs'])} pairs stays {r['listed_loss_text']} nats",
+                "the six pairs stays 0.099 nats",
+            ),
+        ]
+    ],
+    ("16-post-training", 2): [
+        ("dpo_loss", {"policy_chosen": -16}, lambda r: r["rows"][0]["cells"][3], "−0.300"),
+        ("dpo_loss", {"policy_chosen": -16}, lambda r: r["margin_text"], "−0.200"),
+        ("dpo_loss", {"policy_chosen": -16}, lambda r: f"rises to {r['loss_text']} nats", "rises to 0.798 nats"),
+        ("dpo_loss", {"policy_chosen": -16}, lambda r: r["p_chosen_text"], "45.0%"),
+        ("dpo_loss", {}, lambda r: f"from {r['grad_weight_text']}", "from 0.450"),
+        ("dpo_loss", {"policy_chosen": -16}, lambda r: f"to {r['grad_weight_text']}", "to 0.550"),
+    ],
+    ("16-post-training", 3): [
+        ("dpo_loss", {"mode": "model", **texts}, read, text)
+        for texts in [{}, {"chosen": " reduce the public debt.", "rejected": " purple."}]
+        for read, text in [
+            (lambda r: f"always {r['loss_text']} and {r['grad_weight_text']}", "always 0.693 and 0.500"),
+            (
+                lambda r: "each log-ratio is " + "".join({row["cells"][2] for row in r["rows"]}),
+                "each log-ratio is 0.00",
+            ),
+            (lambda r: "the margin is 0" * (r["margin"] == 0), "the margin is 0"),
+        ]
     ],
 }
 
