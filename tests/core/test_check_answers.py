@@ -57,6 +57,11 @@ def number_word(n: int) -> str:
     return "zero one two three four five six seven eight nine ten".split()[n]
 
 
+def stat(result, label: str) -> str:
+    """The value of the lora_rank table row whose label starts with label."""
+    return next(value for name, value in result["stats"] if name.startswith(label))
+
+
 def readout(result) -> str:
     """training_curves' readout as one line of text."""
     return "".join(part["text"] for part in result["readout"])
@@ -567,6 +572,42 @@ PINS = {
             ),
             (lambda r: "the margin is 0" * (r["margin"] == 0), "the margin is 0"),
         ]
+    ],
+    ("17-lora", 1): [
+        ("lora_rank", {"layer": 5, "matrix": "wv"}, lambda r: f"off by {stat(r, 'Relative error')}", "off by 83.4%"),
+        (
+            "lora_rank",
+            {"layer": 5, "matrix": "wv"},
+            lambda r: f"against {stat(r, 'A random matrix')}".removesuffix(" error"),
+            "against 83.6%",
+        ),
+        (
+            "lora_rank",
+            {"layer": 5, "matrix": "wv"},
+            lambda r: f"rank {r['rank_for_90']} of its {r['max_rank']}",
+            "rank 39 of its 64",
+        ),
+    ],
+    ("17-lora", 2): [
+        ("lora_rank", {"rank": 64}, lambda r: stat(r, "Numbers in A and B"), "16,384 vs 16,384 in W (100.0%)"),
+        ("lora_rank", {"rank": 64}, lambda r: f"still off by {stat(r, 'Relative error')}", "still off by 15.9%"),
+        ("lora_rank", {"rank": 63}, lambda r: "stop saving" * (r["lora"] < r["full"]), "stop saving"),
+    ],
+    ("17-lora", 3): [
+        ("lora_params", {}, lambda r: f"from {r['rows'][1]['trained'].split(' ')[0]}", "from 4,194,304"),
+        ("lora_params", {"targets": "all"}, lambda r: f"to {r['rows'][1]['trained']}", "to 19,988,480 (0.297%)"),
+        (
+            "lora_params",
+            {"targets": "all"},
+            lambda r: (
+                "almost fivefold"
+                * (4.5 < r["lora"] / run(widget("lora_params"), **widget("lora_params").DEFAULTS)["lora"] < 5)
+            ),
+            "almost fivefold",
+        ),
+        ("lora_params", {}, lambda r: f"from {r['rows'][1]['memory']}", "from 13.5 GB"),
+        ("lora_params", {"targets": "all"}, lambda r: f"to {r['rows'][1]['memory']}", "to 13.8 GB"),
+        ("lora_params", {"targets": "all"}, lambda r: f"against {r['rows'][0]['memory']}", "against 108 GB"),
     ],
 }
 
