@@ -62,6 +62,11 @@ def stat(result, label: str) -> str:
     return next(value for name, value in result["stats"] if name.startswith(label))
 
 
+def billions(text: str) -> float:
+    """A parameter count as the scaling widgets print it, "13.5B", in billions."""
+    return float(text.removesuffix("B"))
+
+
 def readout(result) -> str:
     """training_curves' readout as one line of text."""
     return "".join(part["text"] for part in result["readout"])
@@ -608,6 +613,90 @@ PINS = {
         ("lora_params", {}, lambda r: f"from {r['rows'][1]['memory']}", "from 13.5 GB"),
         ("lora_params", {"targets": "all"}, lambda r: f"to {r['rows'][1]['memory']}", "to 13.8 GB"),
         ("lora_params", {"targets": "all"}, lambda r: f"against {r['rows'][0]['memory']}", "against 108 GB"),
+    ],
+    ("18-scaling-laws", 1): [
+        (
+            "compute_optimal",
+            {"log10_flops": 24},
+            lambda r: (
+                f"{r['fit']['n_text']} parameters on {r['fit']['d_text']} tokens, at a fitted loss of {r['fit']['loss_text']}"
+            ),
+            "41.3B parameters on 4.04T tokens, at a fitted loss of 1.911",
+        ),
+        (
+            "compute_optimal",
+            {"log10_flops": 24},
+            lambda r: f"{r['rule']['n_text']} on {r['rule']['d_text']}, at {r['rule']['loss_text']}",
+            "91.3B on 1.83T, at 1.918",
+        ),
+        (
+            "compute_optimal",
+            {"log10_flops": 24},
+            lambda r: "More than twice" * (r["rule"]["n_params"] > 2 * r["fit"]["n_params"]),
+            "More than twice",
+        ),
+        (
+            "compute_optimal",
+            {"log10_flops": 24},
+            lambda r: f"{r['rule']['loss'] - r['fit']['loss']:.3f} nats",
+            "0.007 nats",
+        ),
+    ],
+    ("18-scaling-laws", 2): [
+        ("compute_optimal", {}, lambda r: f"{r['gpu_time']} become", "293 GPU-days become"),
+        (
+            "compute_optimal",
+            {"utilization": 0.8},
+            lambda r: (
+                f"become {r['gpu_time']} on one H100 (or {r['gpus_for_30_days_text']} of them"
+                f" for {round(r['gpu_days'] / r['gpus_for_30_days'])} days)"
+            ),
+            "become 146 GPU-days on one H100 (or 4.88 of them for 30 days)",
+        ),
+        (
+            "compute_optimal",
+            {"utilization": 0.8},
+            lambda r: f"stays {r['fit']['n_text']} parameters at {r['fit']['loss_text']} nats",
+            "stays 5.16B parameters at 2.139 nats",
+        ),
+        (
+            "compute_optimal",
+            {},
+            lambda r: f"stays {r['fit']['n_text']} parameters at {r['fit']['loss_text']} nats",
+            "stays 5.16B parameters at 2.139 nats",
+        ),
+    ],
+    ("18-scaling-laws", 3): [
+        ("scaling_map", LLAMA2, read, text)
+        for LLAMA2 in [{"log10_params": 9.85, "log10_tokens": 12.3}]
+        for read, text in [
+            (
+                lambda r: f"{r['yours']['n_text']} parameters and {r['yours']['d_text']} tokens",
+                "7.08B parameters and 2T tokens",
+            ),
+            (
+                lambda r: f"{r['yours']['tpp_text']} tokens per parameter, {r['yours']['ratio_text']} times the rule",
+                "282 tokens per parameter, 14.1 times the rule",
+            ),
+            (
+                lambda r: (
+                    f"{r['yours']['best']['n_text']} on {r['yours']['best']['d_text']} tokens, at {r['yours']['best']['loss_text']}"
+                ),
+                "13.5B on 1.04T tokens, at 2.013",
+            ),
+            (
+                lambda r: (
+                    "nearly twice" * (1.8 < billions(r["yours"]["best"]["n_text"]) / billions(r["yours"]["n_text"]) < 2)
+                ),
+                "nearly twice",
+            ),
+            (
+                lambda r: (
+                    f"{r['yours']['ratio_text']} times the rule: {r['yours']['word']}, at a fitted loss of {r['yours']['loss_text']}"
+                ),
+                "14.1 times the rule: over-trained, at a fitted loss of 2.020",
+            ),
+        ]
     ],
 }
 
