@@ -698,6 +698,59 @@ PINS = {
             ),
         ]
     ],
+    ("19-using-models", 1): [
+        *[
+            ("serving_sim", {"precision": f}, lambda r: f"after {r['ttft_text']}", "after 16.2 ms")
+            for f in ("bf16", "int4")
+        ],
+        (
+            "serving_sim",
+            {"precision": "int4"},
+            lambda r: f"{r['n_prompt_text']}-token prefill is {r['prefill_bound']}-bound",
+            "1,000-token prefill is compute-bound",
+        ),
+        ("serving_sim", {}, lambda r: f"from {r['per_seq_text']}", "from 207"),
+        (
+            "serving_sim",
+            {"precision": "int4"},
+            lambda r: f"to {r['per_seq_text']} tokens per second",
+            "to 719 tokens per second",
+        ),
+        ("serving_sim", {"precision": "int4"}, lambda r: f"{r['step']['bytes_text']} instead", "4.65 GB instead"),
+        ("serving_sim", {}, lambda r: f"instead of {r['step']['bytes_text']}", "instead of 16.2 GB"),
+    ],
+    ("19-using-models", 2): [
+        (
+            "serving_sim",
+            {"prompt_tokens": 100},
+            lambda r: f"{r['prefill_bound'].capitalize()}-bound: {r['ttft_text']}",
+            "Memory-bound: 4.79 ms",
+        ),
+        ("serving_sim", {"prompt_tokens": 100}, lambda r: f"({r['step']['text']})", "(4.8 ms)"),
+        (
+            "serving_sim",
+            {"prompt_tokens": 100},
+            lambda r: f"the {r['memory']['weights_text']} of weights",
+            "the 16.1 GB of weights",
+        ),
+    ],
+    ("19-using-models", 3): [
+        (
+            "diagnose",
+            {"scenario": "news", "lens": "decoding"},
+            lambda r: r["verdict"],
+            "Not quite: this one is weights.",
+        ),
+        (
+            "diagnose",
+            {"scenario": "news", "lens": "decoding"},
+            lambda r: (
+                "put the news into the context, for example with a search tool"
+                * ("put the news into the context, for example with a search tool" in r["why"])
+            ),
+            "put the news into the context, for example with a search tool",
+        ),
+    ],
 }
 
 
