@@ -751,6 +751,77 @@ PINS = {
             "put the news into the context, for example with a search tool",
         ),
     ],
+    ("20-mixture-of-experts", 1): [
+        ("moe_router", {"top_k": 8}, lambda r: f"{r['error_text']}: with $k = n$", "0%: with $k = n$"),
+        (
+            "moe_router",
+            {},
+            lambda r: f"still {r['error_text']} off at the default top {r['params']['top_k']}",
+            "still 70.8% off at the default top 2",
+        ),
+    ],
+    ("20-mixture-of-experts", 2): [
+        ("moe_router", {"n_experts": 32, "top_k": 8}, lambda r: f"to {r['error_text']} from", "to 60.4% from"),
+        (
+            "moe_router",
+            {},
+            lambda r: f"from {r['error_text']} with {r['params']['n_experts']} experts",
+            "from 70.8% with 8 experts",
+        ),
+        (
+            "moe_router",
+            {"n_experts": 32, "top_k": 8},
+            lambda r: re.search(r"\((\d+% of the FFN's work)\)", r["summary"])[1],
+            "25% of the FFN's work",
+        ),
+        (
+            "moe_router",
+            {},
+            lambda r: re.search(r"\((\d+% of the FFN's work)\)", r["summary"])[1],
+            "25% of the FFN's work",
+        ),
+    ],
+    ("20-mixture-of-experts", 3): [
+        (
+            "moe_router",
+            {"router": "random"},
+            lambda r: f"gets {r['busiest_text']} of the routing slots, twice the even {r['ideal_text']}",
+            "gets 25.0% of the routing slots, twice the even 12.5%",
+        ),
+        ("moe_router", {"router": "random"}, lambda r: f"rises to {r['balance_text']}", "rises to 1.190"),
+        ("moe_router", {}, lambda r: f"oracle's {r['balance_text']}", "oracle's 1.005"),
+    ],
+    ("20-mixture-of-experts", 4): [
+        (
+            "moe_params",
+            {"config": "deepseek-v3"},
+            lambda r: r["summary"].split("At bf16 (16 bits a weight) its weights take ")[1].split(", while")[0],
+            "1,340 GB, 9.7 times Llama 2 70B's 138 GB",
+        ),
+        (
+            "moe_params",
+            {"config": "deepseek-v3"},
+            lambda r: f"{r['flops_ratio_text']} times the FLOPs",
+            "0.54 times the FLOPs",
+        ),
+        (
+            "moe_params",
+            {"config": "deepseek-v3"},
+            lambda r: (
+                f"runs {r['moe']['active_text']} of its {r['moe']['total_text']} parameters ({r['moe']['share_text']})"
+            ),
+            "runs 37.6B of its 671.0B parameters (5.6%)",
+        ),
+        (
+            "moe_params",
+            {"config": "deepseek-v3"},
+            lambda r: (
+                f"top {r['moe']['experts_text'].split(' of')[0]} and the shared expert"
+                * r["moe"]["experts_text"].endswith("+ 1 shared")
+            ),
+            "top 8 and the shared expert",
+        ),
+    ],
 }
 
 
