@@ -822,6 +822,69 @@ PINS = {
             "top 8 and the shared expert",
         ),
     ],
+    ("21-reasoning", 1): [
+        (
+            "grpo_advantages",
+            {"rewards": "1 1 1 1 1 1 1 0"},
+            lambda r: f"advantage {r['rows'][-1]['cells'][1]}, {r['rows'][-1]['verdict']}",
+            "advantage −2.646, pushed down",
+        ),
+        (
+            "grpo_advantages",
+            {"rewards": "1 1 1 1 1 1 1 0"},
+            lambda r: f"gets only {r['rows'][0]['cells'][1]}",
+            "gets only +0.378",
+        ),
+        (
+            "grpo_advantages",
+            {"rewards": "1 1 1 1 1 1 1 0"},
+            lambda r: f"(mean {r['mean']:.3f}, standard deviation {r['std']:.3f})",
+            "(mean 0.875, standard deviation 0.331)",
+        ),
+        (
+            "grpo_advantages",
+            {"rewards": "1 1 1 1 1 1 1 0"},
+            lambda r: (
+                "The lone wrong answer" * (min(r["advantages"]) == r["advantages"][-1] < 0 < min(r["advantages"][:-1]))
+            ),
+            "The lone wrong answer",
+        ),
+    ],
+    ("21-reasoning", 2): [
+        (
+            "grpo_advantages",
+            {"rewards": "1 1 1 1 1 1 1 1"},
+            lambda r: "Every advantage is " + "".join({row["cells"][1] for row in r["rows"]}),
+            "Every advantage is 0.000",
+        ),
+        (
+            "grpo_advantages",
+            {"rewards": "1 1 1 1 1 1 1 1"},
+            lambda r: f"the objective is {r['objective_text']}",
+            "the objective is 0.0000",
+        ),
+    ],
+    ("21-reasoning", 3): [
+        (
+            "pass_at_k",
+            {"p": 0.6, "wrong": 1},
+            lambda r: re.search(r"right ([\d.]+% of the time)", r["vote_text"])[1],
+            "78.7% of the time",
+        ),
+        (
+            "pass_at_k",
+            {"p": 0.6, "wrong": 1},
+            lambda r: re.search(r"one sample: ([\d.]+%)", r["vote_text"])[1],
+            "60.0%",
+        ),
+        ("pass_at_k", {"p": 0.4, "wrong": 1}, lambda r: re.search(r"right ([\d.]+%)", r["vote_text"])[1], "21.3%"),
+        (
+            "pass_at_k",
+            {"p": 0.4, "wrong": 1},
+            lambda r: "one sample's " + re.search(r"one sample: ([\d.]+%)", r["vote_text"])[1],
+            "one sample's 40.0%",
+        ),
+    ],
 }
 
 
