@@ -67,6 +67,11 @@ def billions(text: str) -> float:
     return float(text.removesuffix("B"))
 
 
+def segment(result, key: str) -> str:
+    """One part of parallelism_calculator's memory bar, as its label prints it."""
+    return next(seg["text"] for seg in result["memory"]["segments"] if seg["key"] == key)
+
+
 def readout(result) -> str:
     """training_curves' readout as one line of text."""
     return "".join(part["text"] for part in result["readout"])
@@ -883,6 +888,91 @@ PINS = {
             {"p": 0.4, "wrong": 1},
             lambda r: "one sample's " + re.search(r"one sample: ([\d.]+%)", r["vote_text"])[1],
             "one sample's 40.0%",
+        ),
+    ],
+    ("22-training-at-scale", 1): [
+        (
+            "parallelism_calculator",
+            {"n_data": 512, "n_tensor": 1},
+            lambda r: f"It {r['verdict'].removesuffix(' fit')}:",
+            "It does not:",
+        ),
+        (
+            "parallelism_calculator",
+            {"n_data": 512, "n_tensor": 1},
+            lambda r: r["verdict_text"].split(" on the")[0],
+            "466 GB",
+        ),
+        (
+            "parallelism_calculator",
+            {"n_data": 512, "n_tensor": 1},
+            lambda r: r["verdict_text"].split("’s ")[1].rstrip("."),
+            "80.0 GB",
+        ),
+        (
+            "parallelism_calculator",
+            {"n_data": 512, "n_tensor": 1},
+            lambda r: f"{segment(r, 'weights')} of bf16 weights and as much again",
+            "141 GB of bf16 weights and as much again",
+        ),
+        (
+            "parallelism_calculator",
+            {"n_data": 512, "n_tensor": 1},
+            lambda r: "as much again" * (segment(r, "gradients") == segment(r, "weights")),
+            "as much again",
+        ),
+    ],
+    ("22-training-at-scale", 2): [
+        (
+            "parallelism_calculator",
+            {"n_data": 16, "n_pipeline": 4},
+            lambda r: f"{r['bubble_text']} of each step is bubble",
+            "43% of each step is bubble",
+        ),
+        (
+            "parallelism_calculator",
+            {"n_data": 16, "n_pipeline": 4},
+            lambda r: f"{r['n_gpus_text'].split()[0]} GPUs",
+            "512 GPUs",
+        ),
+        (
+            "parallelism_calculator",
+            {"n_data": 16, "n_pipeline": 4},
+            lambda r: f"holds {r['verdict_text'].split(' on the')[0]}",
+            "holds 33.6 GB",
+        ),
+        (
+            "parallelism_calculator",
+            {},
+            lambda r: f"instead of {r['verdict_text'].split(' on the')[0]}",
+            "instead of 59.7 GB",
+        ),
+    ],
+    ("22-training-at-scale", 3): [
+        (
+            "parallelism_calculator",
+            {"mfu": 0.2},
+            lambda r: f"{r['run']['days_text']} and {r['run']['cost_text']}",
+            "68.3 days and $1.68M",
+        ),
+        (
+            "parallelism_calculator",
+            {},
+            lambda r: f"instead of {r['run']['days_text']} and {r['run']['cost_text']}",
+            "instead of 34.1 days and $838,865",
+        ),
+        (
+            "parallelism_calculator",
+            {"mfu": 0.2},
+            lambda r: (
+                "Both double"
+                * (
+                    r["run"]["days"]
+                    == 2
+                    * run(widget("parallelism_calculator"), **widget("parallelism_calculator").DEFAULTS)["run"]["days"]
+                )
+            ),
+            "Both double",
         ),
     ],
 }
