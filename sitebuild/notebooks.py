@@ -31,6 +31,9 @@ WHEEL_DIR = "py"  # _site/py/llm_core-VERSION-py3-none-any.whl
 # Where a notebook looks for the site unless GLASSBOX_SITE says otherwise (`build.py --site-url` sets it):
 # `make serve`'s address.
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
+# Models a page loads only when the reader asks (llm_core.models); a "model" parameter may also name a
+# published configuration (llm_core.configs), which is only numbers and stays.
+_LOADED_ON_REQUEST = ("smollm2", "file")
 
 
 def notebook_path(chapter: Chapter) -> str:
@@ -178,9 +181,15 @@ def page_code_cell() -> str:
 def figure_cell(name: str, params: dict, module) -> str:
     """The code cell of one figure: its recipe with the chapter's inputs, or the page's compute()."""
     recipe = RECIPES.get(name)
+    note = ""
+    if params.get("model") in _LOADED_ON_REQUEST:
+        # SmolLM2 (98 MB) or the reader's own file: the page loads it on request; the notebook runs the tiny model.
+        note = f"# The page runs this figure on {params['model']} once the reader loads it; here, the tiny model.\n"
+        params = {**params, "model": "tiny"}
     if recipe is None:
         return (
-            f"# The page's own compute() for this figure; the llm_core functions it calls: {', '.join(module.CODE)}\n"
+            note
+            + f"# The page's own compute() for this figure; the llm_core functions it calls: {', '.join(module.CODE)}\n"
             f"params = {py_literal(params)}\n"
             f'result = widget("{name}").compute(params)\n'
             "show(result)"
@@ -192,7 +201,7 @@ def figure_cell(name: str, params: dict, module) -> str:
     head = f"{recipe.imports.strip()}\n\n" if recipe.imports.strip() else ""
     if inputs:
         inputs = "# The chapter's inputs: change them and run the cell again.\n" + inputs + "\n"
-    return head + inputs + recipe.body.strip()
+    return note + head + inputs + recipe.body.strip()
 
 
 def py_literal(value) -> str:
