@@ -16,6 +16,71 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
+    "token_loss": Recipe(
+        "import numpy as np\n\nfrom llm_core.loss import cross_entropy, perplexity\nfrom llm_core.model_files import load_model",
+        ("text",),
+        r"""
+# Every token of the text scored by the model from the tokens before it: loss = -ln p(the real next token).
+model = load_model("models/tiny")
+ids = model.encoding.encode(text)
+logits, _ = model.forward(ids[:-1])  # [n_seq - 1, n_vocab]: position t predicts token t + 1
+mean, per_token = cross_entropy(logits, np.array(ids[1:]))
+for token, loss in zip(ids[1:], per_token):
+    print(f"{model.encoding.decode([token])!r:>14}  loss {loss:5.2f} nats  (p = {np.exp(-loss):.1%})")
+print(f"mean loss {mean:.3f} nats, perplexity {perplexity(mean):.1f}")
+""",
+    ),
+    "weight_quantizer": Recipe(
+        "import numpy as np\n\nfrom llm_core.model_files import load_model\n"
+        "from llm_core.quantization import dequantize, quantize_absmax",
+        ("layer", "matrix", "format", "group_size"),
+        r"""
+# One weight matrix of the tiny model rounded to `format` integers with absmax scaling (one scale per tensor,
+# per output channel, or per group of `group_size` weights), then read back: how far each weight moved.
+model = load_model("models/tiny")
+w = model.weights["tok_emb" if matrix == "tok_emb" else f"layers.{layer}.{matrix}"]
+bits = {"int8": 8, "int4": 4}.get(format, 8)  # fp16 and bf16 are not integer formats: int8 stands in here
+for granularity, kwargs in (("per tensor", {}), ("per channel", {"axis": 1}), ("group-wise", {"group_size": group_size})):
+    q, scales, error = quantize_absmax(w, bits, **kwargs)
+    moved = np.abs(dequantize(q, scales) - w)
+    print(f"{matrix} {w.shape} as int{bits}, {granularity:>11}: {np.size(scales):5} scales, "
+          f"largest error {moved.max():.4f}, mean {moved.mean():.5f} (weights up to {np.abs(w).max():.3f})")
+""",
+    ),
+    "logit_lens": Recipe(
+        "import numpy as np\n\nfrom llm_core.model_files import load_model",
+        ("prompt",),
+        r"""
+# The logit lens: the residual stream after each layer read out through the model's final norm and output
+# matrix, as if the model stopped there. forward's trace holds it: logit_lens [n_layer, n_seq, n_vocab].
+model = load_model("models/tiny")
+ids = model.encoding.encode(prompt)
+logits, trace = model.forward(ids, trace=True)
+lens = trace["logit_lens"]
+print("position  token          " + "  ".join(f"layer {i:<8}" for i in range(len(lens))))
+for t in range(len(ids) - 1):
+    guesses = [model.encoding.decode([int(np.argmax(lens[layer, t]))]) for layer in range(len(lens))]
+    hit = ["*" if model.encoding.encode(g) == [ids[t + 1]] else " " for g in guesses]
+    print(f"{t:>8}  {model.encoding.decode([ids[t]])!r:>12}   " + "  ".join(f"{g!r:<13}"[:13] + h for g, h in zip(guesses, hit)))
+print("* the layer's top guess is the real next token")
+""",
+    ),
+    "attention_head": Recipe(
+        "import numpy as np\n\nfrom llm_core.model_files import load_model",
+        ("prompt", "layer", "head", "query"),
+        r"""
+# One attention head: where the query token looks. forward's trace holds every head's attention weights,
+# attention [n_layer, n_head, n_seq, n_seq] (each row a softmax over the tokens it may see: itself and before).
+model = load_model("models/tiny")
+ids = model.encoding.encode(prompt)
+_, trace = model.forward(ids, trace=True, lens=False)
+q = min(query, len(ids) - 1)
+weights = trace["attention"][layer, head, q]  # [n_seq]
+print(f"layer {layer}, head {head}: token {q} {model.encoding.decode([ids[q]])!r} attends to")
+for k in np.argsort(-weights, kind="stable")[:8]:
+    print(f"  {k:>3} {model.encoding.decode([ids[k]])!r:>12}  {weights[k]:6.1%}")
+""",
+    ),
     "token_vector": Recipe(
         "import numpy as np\n\nfrom llm_core.embeddings import cosine_similarity, embed, nearest_neighbours\n"
         "from llm_core.model_files import load_model",
