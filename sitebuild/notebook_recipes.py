@@ -16,6 +16,41 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
+    "optimizer_race": Recipe(
+        "from llm_core.optimizers import SURFACES, optimize",
+        ("surface", "x0", "y0", "lr_exp", "steps", "beta", "beta1", "beta2"),
+        r"""
+# SGD, momentum and Adam from the same start on a 2-D loss surface, with the same learning rate 10^lr_exp.
+s = SURFACES[surface]
+lr = 10.0**lr_exp
+settings = {"sgd": {}, "momentum": {"beta": beta}, "adam": {"beta1": beta1, "beta2": beta2}}
+for method, hyper in settings.items():
+    path = optimize(s.f, s.grad, (x0, y0), method, lr=lr, steps=steps, diverge_at=1000, **hyper)  # [n, 2]
+    x, y = path[-1]
+    print(f"{method:>8}: after {len(path) - 1} steps at ({x:+.3f}, {y:+.3f}), loss {s.f(path[-1]):.4g}")
+""",
+    ),
+    "swiglu_ffn": Recipe(
+        "import numpy as np\n\nfrom llm_core.ffn import swiglu\nfrom llm_core.model_files import load_model\n"
+        "from llm_core.norms import rms_norm",
+        ("prompt", "layer", "position"),
+        r"""
+# One token's trip through a layer's feed-forward network: normalise, then (silu(x W_gate) * (x W_up)) W_down.
+model = load_model("models/tiny")
+ids = model.encoding.encode(prompt)
+pos = min(position, len(ids) - 1)
+_, trace = model.forward(ids[: pos + 1], trace=True, lens=False)
+w = {name: model.weights[f"layers.{layer}.{name}"] for name in ("ffn_norm", "w_gate", "w_up", "w_down")}
+residual = trace["residual"][2 * layer + 1][pos]  # [d_model]: the stream after this layer's attention
+x = rms_norm(residual, w["ffn_norm"], model.cfg.norm_eps)
+out, ffn = swiglu(x[None, :], w["w_gate"], w["w_up"], w["w_down"])
+hidden = ffn["hidden"][0]  # [d_ff]: the hidden neurons' activations
+print(f"layer {layer}, token {pos} {model.encoding.decode([ids[pos]])!r}: {len(hidden)} hidden neurons")
+for i in np.argsort(-np.abs(hidden), kind="stable")[:6]:
+    print(f"  neuron {i:>3}: gate {ffn['gate'][0, i]:+.2f}, up {ffn['up'][0, i]:+.2f} -> {hidden[i]:+.3f}")
+print(f"output added to the stream: |out| = {np.linalg.norm(out):.3f}, |stream| = {np.linalg.norm(residual):.3f}")
+""",
+    ),
     "token_loss": Recipe(
         "import numpy as np\n\nfrom llm_core.loss import cross_entropy, perplexity\nfrom llm_core.model_files import load_model",
         ("text",),
