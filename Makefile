@@ -10,6 +10,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.glassbox-installed
 NPM_STAMP := node_modules/.glassbox-installed
 PORT ?= 8000
+# The address the site will be served at, for the chapters' notebooks (empty: make serve's, 127.0.0.1:PORT).
+SITE_URL ?=
 
 # Training and the SmolLM2 reference only: torch's CPU wheel on these machines is for Python 3.11.
 PYTHON_TRAIN ?= $(shell for p in python3.11 $$HOME/.pyenv/versions/3.11*/bin/python3.11; do \
@@ -34,7 +36,7 @@ $(NPM_STAMP): package.json package-lock.json
 setup: $(STAMP) $(NPM_STAMP)
 
 build: setup
-	$(PY) build.py --strict
+	$(PY) build.py --strict $(if $(SITE_URL),--site-url $(SITE_URL))
 
 serve: setup
 	$(PY) build.py serve --strict --port $(PORT)

@@ -16,7 +16,11 @@ written until the last step, so a failing check leaves the previous _site/ untou
                           teaches it (sitebuild/glossary.py; a missing chapter or heading fails the build)
   5. search_index         the search box's index: chapters, headings, figures, glossary terms
                           (sitebuild/search.py; chapters/glossary.json if there is one)
-  6. build_wheel          llm_core as a Pyodide-ready wheel, registered in a copy of Pyodide's lock
+  6. build_wheel          llm_core as a Pyodide-ready wheel, registered in a copy of Pyodide's lock, and
+                          as a plain pure-Python wheel in py/ for the notebooks
+     chapter_notebooks    notebooks/SLUG.ipynb per chapter with widgets: its figures' llm_core calls on the
+                          chapter's inputs, installing the plain wheel and fetching data from the site
+                          (sitebuild/notebooks.py)
   7. vendor_runtime       Pyodide core, numpy for Pyodide, vocabularies; each checked by sha256;
                           collect_model_data: the model files the widgets' DATA name (models/tiny/)
   8. check_links          (strict) internal links and #anchors resolve, the search index's too
@@ -40,7 +44,7 @@ from types import ModuleType
 import jinja2
 
 from llm_core.data import data_dir
-from sitebuild import glossary, runtime, search, smollm2, smollm2_tokenizer, vocab
+from sitebuild import glossary, notebooks, runtime, search, smollm2, smollm2_tokenizer, vocab
 from sitebuild.chapters import Block, Chapter, SourceError, parse_chapter, placeholder
 from sitebuild.checks import check_links
 from sitebuild.code_listing import code_listing
@@ -64,6 +68,7 @@ class Options:
     widgets: Path = Path(os.environ.get("GLASSBOX_WIDGETS", ROOT / "widgets"))
     work: Path = BUILD_DIR  # scratch: llm_core's wheel and its lock (the tests give a temporary folder)
     cache: Path = BUILD_DIR / "cache"  # downloads, each checked against its pinned sha256: numpy's wheel, SmolLM2
+    site_url: str = notebooks.DEFAULT_SITE_URL  # where the notebooks look for the site unless GLASSBOX_SITE is set
 
 
 @dataclass
@@ -265,6 +270,7 @@ def render_pages(
             data_files=data_files,
             page=ch.filename,
             math=has_math,
+            notebook=notebooks.notebook_path(ch) if used else None,  # written by chapter_notebooks
         )
         pages[ch.filename] = html_text.encode("utf-8")
     pages["index.html"] = (
@@ -352,10 +358,14 @@ def build_wheel(lock: dict, work: Path) -> dict[str, bytes]:
     # wheel: take turns.
     with open(work / "wheel.lock", "w") as turn:
         fcntl.flock(turn, fcntl.LOCK_EX)
-        wheel, new_lock = runtime.build_llm_core_wheel(ROOT, work / "wheel", lock)
-        wheel_bytes = wheel.read_bytes()
+        wheel, plain, new_lock = runtime.build_llm_core_wheel(ROOT, work / "wheel", lock)
+        wheel_bytes, plain_bytes = wheel.read_bytes(), plain.read_bytes()
     lock_text = json.dumps(new_lock, sort_keys=True, indent=1) + "\n"
-    return {f"pyodide/{wheel.name}": wheel_bytes, "pyodide/pyodide-lock.json": lock_text.encode()}
+    return {
+        f"pyodide/{wheel.name}": wheel_bytes,
+        "pyodide/pyodide-lock.json": lock_text.encode(),
+        f"{notebooks.WHEEL_DIR}/{plain.name}": plain_bytes,  # pure Python, for the notebooks' `pip install`
+    }
 
 
 # -- 7. vendored runtime -------------------------------------------------------------------------
@@ -436,6 +446,8 @@ def build(options: Options) -> dict[str, bytes]:
     env = make_env(options.widgets)
     pages = render_pages(chapters, widgets, computed, env, options, wheel_name)
     pages.update(render_glossary(chapters, pages, env, options, wheel_name))
+    plain_wheel = next(k for k in wheel_files if k.startswith(f"{notebooks.WHEEL_DIR}/")).split("/")[-1]
+    pages.update(notebooks.chapter_notebooks(chapters, widgets, computed, plain_wheel, options.site_url))
     terms = search.read_glossary(options.chapters / "glossary.json")
     pages["search-index.json"] = search.search_index(pages, chapters, terms)
     files = {**collect_static(widgets), **vendored, **collect_model_data(widgets), **wheel_files, **pages}
@@ -457,13 +469,26 @@ def main(argv=None) -> int:
         metavar="URL",
         help="load Pyodide and numpy from this URL (e.g. the official CDN) instead of the site",
     )
+    ap.add_argument(
+        "--site-url",
+        default=Options.site_url,
+        help="the address the site is served at, for the notebooks' links and downloads (default: make serve's)",
+    )
     ap.add_argument("--chapters", type=Path, default=Options.chapters, help=argparse.SUPPRESS)
     ap.add_argument("--widgets", type=Path, default=Options.widgets, help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--prefix", default="/", help="serve the site under this path, like GitHub Pages /REPO/")
     args = ap.parse_args(argv)
     cdn = args.pyodide_cdn.rstrip("/") + "/" if args.pyodide_cdn else None
-    options = Options(out=args.out, strict=args.strict, pyodide_cdn=cdn, chapters=args.chapters, widgets=args.widgets)
+    site_url = args.site_url.rstrip("/") + "/"
+    options = Options(
+        out=args.out,
+        strict=args.strict,
+        pyodide_cdn=cdn,
+        chapters=args.chapters,
+        widgets=args.widgets,
+        site_url=site_url,
+    )
     try:
         files = build(options)
     except SourceError as e:

@@ -80,14 +80,17 @@ def run_quietly(cmd: list[str], env: dict, cwd: Path) -> None:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
 
 
-def build_llm_core_wheel(repo: Path, out_dir: Path, lock: dict, python: str = sys.executable) -> tuple[Path, dict]:
+def build_llm_core_wheel(
+    repo: Path, out_dir: Path, lock: dict, python: str = sys.executable
+) -> tuple[Path, Path, dict]:
     """Build llm_core's wheel, byte-compile it for Pyodide, and return it with a lock that resolves it.
+    -> (the Pyodide wheel, the plain pure-Python wheel kept in out_dir/plain/ for notebooks, the lock).
 
     Order matters (pyodide-build 0.39): `lockfile add-wheels` accepts only the py3 wheel, so it is added
     first; then `py-compile` turns that wheel into a cp312 one, and the lock entry is pointed at it.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("llm_core-*.whl"):
+    for old in [*out_dir.glob("llm_core-*.whl"), *out_dir.glob("plain/llm_core-*.whl")]:
         old.unlink()
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
     # setuptools writes build/ and *.egg-info/ beside the sources it builds: it builds a copy, so nothing is
@@ -105,6 +108,11 @@ def build_llm_core_wheel(repo: Path, out_dir: Path, lock: dict, python: str = sy
             out_dir,
         )
     (wheel,) = out_dir.glob("llm_core-*-py3-none-any.whl")
+    # The same wheel before py-compile replaces it: what `pip install` takes in a notebook's CPython.
+    plain = out_dir / "plain" / wheel.name
+    plain.parent.mkdir(exist_ok=True)
+    shutil.copyfile(wheel, plain)
+    normalize_zip_times(plain)
     bin_dir = Path(python).parent
     lock_in = out_dir / "pyodide-lock.in.json"
     lock_out = out_dir / "pyodide-lock.json"
@@ -134,7 +142,7 @@ def build_llm_core_wheel(repo: Path, out_dir: Path, lock: dict, python: str = sy
     entry["sha256"] = sha256_file(compiled)
     lock_in.unlink()
     lock_out.unlink()
-    return compiled, new_lock
+    return compiled, plain, new_lock
 
 
 def normalize_zip_times(path: Path) -> None:
