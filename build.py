@@ -23,9 +23,11 @@ written until the last step, so a failing check leaves the previous _site/ untou
                           (sitebuild/notebooks.py)
   7. vendor_runtime       Pyodide core, numpy for Pyodide, vocabularies; each checked by sha256;
                           collect_model_data: the model files the widgets' DATA name (models/tiny/)
-  8. check_links          (strict) internal links and #anchors resolve, the search index's too
+  8. offline              precache-manifest.json (every file with its sha256) and sw.js, the service
+                          worker that keeps them for offline reading (sitebuild/offline.py)
+  9. check_links          (strict) internal links and #anchors resolve, the search index's too
                           (sitebuild/checks.py)
-  9. write_site           byte-identical output for identical inputs
+ 10. write_site           byte-identical output for identical inputs
 """
 
 import argparse
@@ -44,7 +46,7 @@ from types import ModuleType
 import jinja2
 
 from llm_core.data import data_dir
-from sitebuild import glossary, notebooks, runtime, search, smollm2, smollm2_tokenizer, vocab
+from sitebuild import glossary, notebooks, offline, runtime, search, smollm2, smollm2_tokenizer, vocab
 from sitebuild.chapters import Block, Chapter, SourceError, parse_chapter, placeholder
 from sitebuild.checks import check_links
 from sitebuild.code_listing import code_listing
@@ -421,9 +423,11 @@ def collect_model_data(widgets: dict[str, Widget]) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-# -- 8. checks: sitebuild/checks.py ---------------------------------------------------------------
+# -- 8. offline: sitebuild/offline.py --------------------------------------------------------------
 
-# -- 9. write ------------------------------------------------------------------------------------
+# -- 9. checks: sitebuild/checks.py ---------------------------------------------------------------
+
+# -- 10. write ------------------------------------------------------------------------------------
 
 
 def write_site(files: dict[str, bytes], out: Path) -> None:
@@ -451,6 +455,7 @@ def build(options: Options) -> dict[str, bytes]:
     terms = search.read_glossary(options.chapters / "glossary.json")
     pages["search-index.json"] = search.search_index(pages, chapters, terms)
     files = {**collect_static(widgets), **vendored, **collect_model_data(widgets), **wheel_files, **pages}
+    files.update(offline.offline_files(files))  # last: it lists every other file
     if options.strict:
         errors = check_links(files, chapters, ROOT)
         if errors:

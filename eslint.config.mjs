@@ -32,6 +32,10 @@ export default [
     files: ["site/static/js/worker.js"],
     languageOptions: { globals: { ...globals.worker, loadPyodide: "readonly" } },
   },
+  {  // imported by sw.js, which the build writes with self.GLASSBOX_OFFLINE (this build's version)
+    files: ["site/static/js/offline.js"],
+    languageOptions: { globals: { ...globals.serviceworker } },
+  },
   {  // the benchmark's page scripts: Playwright runs them in a page (most are one function page.evaluate calls)
     files: ["benchmarks/assets/*.js"],
     languageOptions: {

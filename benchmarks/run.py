@@ -27,11 +27,16 @@
    matrix-matrix rate; the goal is one third of llama.cpp's tokens/s. `--smollm2` measures this section
    alone and rewrites only it in RESULTS.md.
 
-`--sections` measures the named sections alone (startup, throughput, typing, model, pages, drag, smollm2)
+8. A returning reader's visit with the service worker against the same visit without it, the site served
+   as GitHub Pages serves it (max-age=600, ETags), returning within ten minutes and after them: time to the
+   first live widget and the requests that reach the server (revalidations counted).
+
+`--sections` measures the named sections alone (startup, throughput, typing, model, pages, offline, drag,
+smollm2)
 and prints their report, written to --out only when --out is given.
 
 The package `benchmarks`: one module per section (startup, tokenizer_speed for 2 and 3, tiny_model, pages,
-drag, smollm2), `common` (the site copy, Chromium, settle, pct, the machine), `report` (RESULTS.md's text);
+drag, smollm2, offline), `common` (the site copy, Chromium, settle, pct, the machine), `report` (RESULTS.md's text);
 the pages, page scripts and worker Python they run are files in benchmarks/assets/. Nothing here is
 asserted by the tests (tests/build/test_benchmarks.py checks only that the package imports and its assets
 are all there and all used); the numbers depend on the machine, which the report describes.
@@ -48,6 +53,7 @@ if __package__ in (None, ""):  # run as a script: import the package from the re
 
 from benchmarks.common import ROOT, browser_factory, english_text, prepare_site  # noqa: E402
 from benchmarks.drag import measure_drag  # noqa: E402
+from benchmarks.offline import measure_offline  # noqa: E402
 from benchmarks.pages import measure_pages  # noqa: E402
 from benchmarks.report import SMOLLM2_HEADING, drag_report, merge_section, report, smollm2_report  # noqa: E402
 from benchmarks.smollm2 import run_smollm2  # noqa: E402
@@ -57,7 +63,7 @@ from benchmarks.tokenizer_speed import measure_throughput, measure_typing  # noq
 from sitebuild import browser as chromium  # noqa: E402
 from sitebuild.serve import serve_in_thread  # noqa: E402
 
-SECTIONS = ("startup", "throughput", "typing", "model", "pages", "drag", "smollm2")
+SECTIONS = ("startup", "throughput", "typing", "model", "pages", "offline", "drag", "smollm2")
 THROUGHPUT_BYTES, TYPING_BYTES, KEYSTROKES = 100_000, 2000, 60
 
 
@@ -83,6 +89,9 @@ def measure(p, site: Path, tmp: Path, runs: int, only: set[str]) -> str:
     if "pages" in only:
         print("pages ...", flush=True)
         r["pages"] = measure_pages(launch, base, tmp)
+    if "offline" in only:
+        print("offline (service worker) ...", flush=True)
+        r["offline"] = measure_offline(p, site, tmp)
     if "throughput" in only:
         print("throughput ...", flush=True)
         r["throughput"] = measure_throughput(b, base, english_text(THROUGHPUT_BYTES))

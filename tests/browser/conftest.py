@@ -154,8 +154,10 @@ class PageWatch:
 
 
 def new_page(browser, base_url, **context_options):
-    """A page in a context of its own, with a PageWatch as page.watch."""
-    context = browser.new_context(**context_options)
+    """A page in a context of its own, with a PageWatch as page.watch. Service workers are blocked unless
+    asked for: these tests check the pages as the site serves them (test_offline.py checks the service
+    worker, which would otherwise fill every context's Cache Storage with the whole site)."""
+    context = browser.new_context(**{"service_workers": "block", **context_options})
     p = context.new_page()
     p.set_default_timeout(60_000)
     p.watch = PageWatch(p, base_url)

@@ -630,6 +630,25 @@
   Object.defineProperty(api, "started", { get: () => started, enumerable: true });
   window.glassbox = api;
 
+  // Offline reading: a service worker (sw.js at the site's root, written by the build; its code is
+  // static/js/offline.js) keeps every file of this build, so after one visit to a chapter the site works
+  // without the network. Registered once the page's Python is live or has failed (a first visit's
+  // widgets do not wait for it), and only where Python was started: the contents page alone downloads
+  // no Python, so it keeps nothing either. Never for a page opened from a file or where the browser has
+  // no service workers (nothing needs it). updateViaCache "none": a new build's sw.js and code are seen
+  // at once, not after the HTTP cache's max-age. The footer says so once a version is kept.
+  function keepOffline() {
+    if (location.protocol === "file:" || !("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.ready.then(() => {
+      const note = document.querySelector(".offline-note");
+      if (note) note.hidden = false;
+    });
+    if (!started) return;
+    ready.catch(() => {})
+      .then(() => navigator.serviceWorker.register(siteURL("sw.js"), { updateViaCache: "none" }))
+      .catch(() => {});
+  }
+
   // A display formula wider than the screen scrolls sideways: keyboard users must be able to reach it.
   function focusableWhenScrolling() {
     document.querySelectorAll(".math-display").forEach((el) => {
@@ -656,6 +675,7 @@
     document.querySelectorAll("figure.widget[data-widget]").forEach(mountWidget);
     focusableWhenScrolling();
     openShareLink();
+    window.addEventListener("load", keepOffline);
     window.addEventListener("hashchange", openShareLink);   // a link to this page pasted into its address bar
     let pendingResize = null;
     window.addEventListener("resize", () => {
