@@ -82,7 +82,8 @@ def read_params(params: dict):  # -> params, note
 
 
 def p_q(check: dict) -> str:
-    return f"p {fixed(check['p'], 2)} · q {fixed(check['q'], 2)}"
+    """The two models' probabilities of a drafted token (a possible token never shows as 0%)."""
+    return f"p {percent(check['p'])} · q {percent(check['q'])}"
 
 
 def round_view(r: dict, index: int) -> dict:
