@@ -20,7 +20,7 @@ TRAIN_MINUTES ?= 40
 # The SmolLM2 reference's packages (torch is installed first, alone, so nothing pulls in a CUDA build).
 REFERENCE_PACKAGES := transformers==4.57.6 gguf==0.19.0 tokenizers==0.22.2 accelerate==1.15.0
 
-.PHONY: setup build serve test test-core bench audit train reference training-reference clean
+.PHONY: setup build serve test test-core bench audit train train-draft reference training-reference clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; }
@@ -62,6 +62,17 @@ train: setup
 	.venv-train/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 numpy==2.0.2
 	.venv-train/bin/python scripts/train.py --minutes $(TRAIN_MINUTES) --out models/tiny
 	$(PY) scripts/evaluate.py models/tiny
+
+# Retrain the draft model that speculative decoding pairs with the tiny model (chapter 10): 2 layers, d_model 64,
+# the tiny model's vocabulary reused byte for byte, one thread, about DRAFT_MINUTES; no checkpoints.
+DRAFT_MINUTES ?= 20
+train-draft: setup
+	@test -n "$(PYTHON_TRAIN)" || { echo "error: Python 3.11 not found; run: make PYTHON_TRAIN=/path/to/python3.11 train-draft"; exit 1; }
+	test -x .venv-train/bin/python || $(PYTHON_TRAIN) -m venv .venv-train
+	.venv-train/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 numpy==2.0.2
+	.venv-train/bin/python scripts/train.py --minutes $(DRAFT_MINUTES) --threads 1 --evals 10 --no-checkpoints \
+		--vocab-from models/tiny --d-model 64 --n-layer 2 --n-head 4 --n-kv-head 2 --d-head 16 --d-ff 192 --out models/draft
+	$(PY) scripts/evaluate.py models/draft
 
 # Rewrite tests/core/fixtures/smollm2_reference.{npz,json}: SmolLM2's logits, greedy continuations and token ids
 # from Hugging Face transformers (torch float32, CPU) reading the same GGUF file (about 2 minutes); the tests never need torch.

@@ -1,6 +1,7 @@
 """The tiny model's quality report (REPORT.md) and golden generation (golden.json), with numpy llm_core only.
 
     .venv/bin/python scripts/evaluate.py models/tiny
+    .venv/bin/python scripts/evaluate.py models/draft     # the draft model (speculative decoding)
 
 Measures, on the held-out addresses (every validation token, in windows of n_ctx + 1 tokens):
   - the model's cross-entropy, perplexity and bits per byte, with the weights as shipped (fp16) and
@@ -171,7 +172,7 @@ def main(model_dir):
     entropy = base_info["unigram_entropy"]
     int8_ok = abs(quant_info["int8"]["perplexity_change"]) <= 0.02
     lines = [
-        "# The tiny model: quality report",
+        f"# The {model_dir.name} model: quality report",
         "",
         f"Written by `scripts/evaluate.py` with numpy llm_core only. Model: {log['n_params']:,} parameters "
         f"({cfg.n_layer} layers, d_model {cfg.d_model}, {cfg.n_head} query / {cfg.n_kv_head} KV heads, "

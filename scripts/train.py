@@ -44,7 +44,7 @@ import corpus  # noqa: E402  (scripts/corpus.py)
 from llm_core import bpe_train  # noqa: E402
 from llm_core.checkpoints import pack_weights, total_error, unpack_weights  # noqa: E402
 from llm_core.model import ModelConfig, n_params, weight_shapes  # noqa: E402
-from llm_core.model_files import load_model  # noqa: E402
+from llm_core.model_files import load_encoding, load_model  # noqa: E402
 from llm_core.rope import rope_frequencies  # noqa: E402
 from llm_core.tokenizer import CL100K_PAT_STR, Encoding  # noqa: E402
 
@@ -326,6 +326,13 @@ def parse_args(argv=None):
     p.add_argument("--vocab-size", type=int, default=4096, help="including <|endoftext|>")
     p.add_argument("--vocab-max-bytes", type=int, default=0, help="train BPE on this much text (0: all)")
     p.add_argument(
+        "--vocab-from",
+        type=Path,
+        default=None,
+        help="reuse this model folder's vocabulary (tokenizer.json + vocab.tiktoken, byte for byte) instead of "
+        "training one: a draft model for speculative decoding must share its target's",
+    )
+    p.add_argument(
         "--corpus-max-bytes",
         type=int,
         default=0,
@@ -334,6 +341,7 @@ def parse_args(argv=None):
     p.add_argument("--val-windows", type=int, default=128, help="fixed validation windows of n_ctx tokens")
     p.add_argument("--evals", type=int, default=30, help="validation evaluations spread over the run")
     p.add_argument("--checkpoint-format", default="int4", choices=("fp16", "int8", "int4"))
+    p.add_argument("--no-checkpoints", action="store_true", help="write no snapshots along the run (checkpoints/)")
     p.add_argument("--d-model", type=int, default=ModelConfig.d_model)
     p.add_argument("--n-layer", type=int, default=ModelConfig.n_layer)
     p.add_argument("--n-head", type=int, default=ModelConfig.n_head)
@@ -350,7 +358,12 @@ def prepare_data(args, log):
     train_docs, val_docs = corpus.load_split(args.corpus_max_bytes)
     corpus_info = corpus.describe(train_docs, val_docs)
     log(f"corpus: {corpus_info['documents']} documents, {corpus_info['bytes']} bytes")
-    encoding, vocab_info = train_vocabulary(train_docs, args.vocab_size, args.vocab_max_bytes, log)
+    if args.vocab_from:
+        encoding = load_encoding(str(args.vocab_from))
+        vocab_info = {"from": str(args.vocab_from), "n_vocab": encoding.n_vocab}
+        log(f"vocabulary: {encoding.n_vocab} tokens from {args.vocab_from} (not trained)")
+    else:
+        encoding, vocab_info = train_vocabulary(train_docs, args.vocab_size, args.vocab_max_bytes, log)
     train_tokens, val_tokens = cached_tokens(train_docs, val_docs, encoding, log)
     vocab_info["bytes_per_token_val"] = round(corpus_info["bytes"]["val"] / len(val_tokens), 3)
     return encoding, train_tokens, val_tokens, {"corpus": corpus_info, "vocabulary": vocab_info}
@@ -381,7 +394,8 @@ def run_training(args, cfg, train_tokens, windows, t0, log):
     steps = plan_steps(args, cfg, train_tokens, time.time() - start, t0, log)
     torch.manual_seed(args.seed)  # dropout's random state, the same whether or not plan_steps timed steps
     warmup = min(args.warmup, max(1, steps // 10))
-    checkpoint_steps = sorted({max(1, round(f * steps)) for f in CHECKPOINT_FRACTIONS})
+    fractions = () if args.no_checkpoints else CHECKPOINT_FRACTIONS
+    checkpoint_steps = sorted({max(1, round(f * steps)) for f in fractions})
     eval_steps = set(np.linspace(0, steps, args.evals + 1).round().astype(int).tolist()) | set(checkpoint_steps)
     tokens_per_step = args.batch * cfg.n_ctx
     curves = {
@@ -466,7 +480,10 @@ def write_files(args, model, encoding, windows, curves, info, t0, log):
     out.mkdir(parents=True, exist_ok=True)
     save_npz(out / "weights.npz", arrays)
     (out / "config.json").write_text(cfg.to_json())
-    (out / "vocab.tiktoken").write_bytes(vocab_file(encoding))
+    vocab = vocab_file(encoding)
+    if args.vocab_from and vocab != (args.vocab_from / "vocab.tiktoken").read_bytes():
+        raise SystemExit(f"error: the vocabulary read from {args.vocab_from} does not write back byte for byte")
+    (out / "vocab.tiktoken").write_bytes(vocab)
     (out / "tokenizer.json").write_text(
         json.dumps(
             {
