@@ -7,7 +7,7 @@
 
   const T = window.glassboxTokens;
   const make = T.el;
-  const MARK_TEXT = { right: "right answer", acc: "acc's pick", acc_norm: "acc_norm's pick" };
+  const MARK_TEXT = { right: "right answer", acc: "picked by acc", acc_norm: "picked by acc_norm" };
 
   function summary(r) {
     const p = make("p", "bm-summary");
@@ -19,12 +19,16 @@
 
   function groups(r) {
     const wrap = T.region("bm-scroll", "Scores per group of items (scrolls sideways)");
-    const table = make("table", "bm-table");
+    const table = make("table", "bm-table bm-groups");
     const body = make("tbody");
     for (const g of r.groups) body.appendChild(T.headedRow(g.label, g.cells));
-    table.append(T.thead(["Items", "n", "acc", "acc_norm", "in training text"]), body);
+    table.append(T.thead(["Items", "n", "acc", "acc_norm", "dirty"]), body);
     wrap.appendChild(table);
-    return wrap;
+    const key = make("p", "bm-key", "acc and acc_norm: the share right ± its standard error. Dirty: items sharing "
+      + "a run of 8 words with the training text (GPT-3's contamination test).");
+    const box = make("div");
+    box.append(wrap, key);
+    return box;
   }
 
   function grid(r) {
@@ -57,16 +61,16 @@
       chip.append(T.appendSegs(make("span", "tok-s"), c.segs), make("span", "tok-id", c.lp_text));
       chips.appendChild(chip);
     }
-    head.append(make("span", "bm-choice", row.choice), chips);
+    const marks = make("span", "bm-marks");
+    for (const m of row.marks) marks.appendChild(make("span", "bm-mark bm-mark-" + m, MARK_TEXT[m]));
+    head.append(make("span", "bm-choice", row.choice), chips, marks);
     tr.appendChild(head);
     const total = make("td");
     total.append(make("span", "bm-num", row.logprob_text), T.bar("bm-bar" + (row.acc ? " bm-pick" : ""), row.bar));
     const perChar = make("td");
     perChar.append(make("span", "bm-num", row.per_char_text + " × " + row.n_chars),
       T.bar("bm-bar" + (row.acc_norm ? " bm-pick" : ""), row.bar_char));
-    const marks = make("td", "bm-marks");
-    for (const m of row.marks) marks.appendChild(make("span", "bm-mark bm-mark-" + m, MARK_TEXT[m]));
-    tr.append(total, perChar, marks);
+    tr.append(total, perChar);
     return tr;
   }
 
@@ -75,7 +79,7 @@
     const table = make("table", "bm-table bm-choices");
     const body = make("tbody");
     for (const row of d.rows) body.appendChild(choiceRow(row));
-    table.append(T.thead(["Choice, its tokens and their log-probabilities", "log p", "log p per character × characters", ""]), body);
+    table.append(T.thead(["Choice: its tokens, each with its log p", "log p", "per character × length"]), body);
     wrap.appendChild(table);
     return wrap;
   }

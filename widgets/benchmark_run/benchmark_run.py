@@ -24,6 +24,7 @@ MAX_CONTEXT_CHARS, MAX_CHOICE_CHARS, MAX_CHOICES = 400, 100, 6
 MAX_CHOICE_TOKENS = 48
 N_COLOURS = 5  # token chips cycle through the site's five token colours (tokens.css)
 NGRAM = 8  # the n of the overlap check in the benchmark file (scripts/benchmark_overlap.py)
+SHORT = {"train": "Quotes it trained on", "heldout": "Quotes held out", "fact": "Facts, not quotes"}
 REL_TOL = 1e-3  # the float32 model: Pyodide's numpy sums in another order
 
 DEFAULTS = {"item": 4, "context": "", "choices": ""}
@@ -82,6 +83,12 @@ def read_params(params: dict) -> tuple:
     choices, note_x = as_text("choices", p["choices"], MAX_CHOICES * (MAX_CHOICE_CHARS + 3))
     out["context"], out["choices"] = context, choices
     return out, [n for n in (note_c, note_x) if n]
+
+
+def share_text(correct: list) -> str:
+    """'50.0% ± 15.8%': a group's accuracy with its standard error, short enough for a phone's table."""
+    a = accuracy(correct)
+    return f"{percent(a['acc'])} ± {percent(a['stderr'])}"
 
 
 def score_text(correct: list) -> str:
@@ -194,11 +201,12 @@ def compute(params: dict) -> dict:
         groups.append(
             {
                 "key": key,
-                "label": label,
+                "label": SHORT[key],
+                "description": label,
                 "cells": [
                     integer(len(idx)),
-                    score_text([acc[i] for i in idx]),
-                    score_text([norm[i] for i in idx]),
+                    share_text([acc[i] for i in idx]),
+                    share_text([norm[i] for i in idx]),
                     integer(sum(items[i]["overlap"]["dirty"] for i in idx)),
                 ],
                 "acc": accuracy([acc[i] for i in idx])["acc"],
