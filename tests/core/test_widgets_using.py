@@ -207,3 +207,108 @@ def test_chapter_quantization_figures_are_the_reports():
     assert "| int8 | 1,813,760 | 0.0048 | +0.03% |" in report
     assert "| int4 | 962,480 | 0.0876 | +5.75% |" in report
     assert "| model, int4 group-wise (groups of 32) | 3.6900 | 40.04 |" in report
+
+
+# benchmark_run: the chapter's benchmark, scored again here with explicit loops
+
+benchmark_run = load_widget("benchmark_run")
+
+
+def loop_picks():
+    """Per item (acc right, acc_norm right), from choice_logprobs and argmax loops (ties: the earlier choice)."""
+    from llm_core.evaluation import choice_logprobs
+
+    out = []
+    for it in benchmark_run.benchmark()["items"]:
+        lps = [s["logprob"] for s in choice_logprobs(tiny_model(), it["context"], it["choices"])]
+        best = max(range(len(lps)), key=lambda i: (lps[i], -i))
+        norm = max(range(len(lps)), key=lambda i: (lps[i] / len(it["choices"][i]), -i))
+        out.append((best == it["answer"], norm == it["answer"]))
+    return out
+
+
+def test_benchmark_run_scores_equal_loops():
+    r = run(benchmark_run)
+    picks = loop_picks()
+    assert [(c["acc"], c["norm"]) for c in r["grid"]] == picks
+    n = len(picks)
+    for key, i in (("acc", 0), ("acc_norm", 1)):
+        k = sum(p[i] for p in picks)
+        assert r[key]["acc"] == k / n and r[key]["stderr"] == pytest.approx((k / n * (1 - k / n) / n) ** 0.5)
+    items = benchmark_run.benchmark()["items"]
+    for g in r["groups"]:
+        idx = [i for i, it in enumerate(items) if it["group"] == g["key"]]
+        assert g["acc"] == sum(picks[i][0] for i in idx) / len(idx)
+        assert g["acc_norm"] == sum(picks[i][1] for i in idx) / len(idx)
+    assert r["n_disagree"] == sum(c["disagree"] for c in r["grid"])
+
+
+def test_benchmark_run_chapter_numbers():
+    """What chapter 19 says about the benchmark, its default item and its contamination check."""
+    import json
+    from pathlib import Path
+
+    r = run(benchmark_run)
+    assert r["acc_text"] == "15 of 30 right: 50.0% ± 9.1%" and r["norm_text"] == "14 of 30 right: 46.7% ± 9.1%"
+    assert r["chance_text"] == "25.0%" and r["n_disagree"] == 10
+    d = r["item"]
+    assert d["n"] == 4 and d["source_text"] == "Lyndon B Johnson, 1964 address"
+    rows = {row["choice"]: row for row in d["rows"]}
+    assert (
+        rows["crime"]["acc"] and rows["crime"]["logprob_text"] == "−6.09" and rows["crime"]["per_char_text"] == "−1.217"
+    )
+    poverty = rows["poverty in America"]
+    assert poverty["right"] and poverty["acc_norm"] and not poverty["acc"]
+    assert (poverty["logprob_text"], poverty["per_char_text"]) == ("−11.87", "−0.660")
+    groups = {g["key"]: g for g in r["groups"]}
+    assert groups["train"]["acc"] == groups["heldout"]["acc"] == 0.5  # 5 of 10 each: contamination did not help
+    assert [g["cells"][3] for g in r["groups"]] == ["10", "0", "1"]  # items sharing an 8-gram with training text
+    items = benchmark_run.benchmark()["items"]
+    assert max(it["overlap"]["longest_run"] for it in items if it["group"] == "heldout") == 6
+    (dirty_fact,) = [it for it in items if it["group"] == "fact" and it["overlap"]["dirty"]]
+    assert dirty_fact["context"].startswith("The Constitution asks the President to give Congress information")
+    log = json.loads((Path(__file__).parents[2] / "models" / "tiny" / "train_log.json").read_text())
+    assert (
+        log["epochs"] == 7.18 and round(log["n_params"] / 1e6, 1) == 1.7 and round(log["train_tokens"] / 1e6, 1) == 2.4
+    )
+    from llm_core.evaluation import accuracy
+
+    assert round(100 * accuracy([1, 0] * 500)["stderr"], 1) == 1.6  # "still 1.6 with 1,000"
+
+
+def test_benchmark_run_readers_item():
+    r = run(
+        benchmark_run, context="I ask the Congress to", choices="act | the the the | provide for the common defense"
+    )
+    y = r["yours"]
+    assert y["message"] is None and [row["choice"] for row in y["rows"]] == [
+        "act",
+        "the the the",
+        "provide for the common defense",
+    ]
+    assert y["rows"][0]["right"] and sum(row["acc"] for row in y["rows"]) == 1
+    assert r["acc_text"] == run(benchmark_run)["acc_text"]  # the reader's item is not counted
+
+
+@pytest.mark.parametrize(
+    "params, expect",
+    [
+        ({"context": "Only one choice", "choices": "alone"}, "at least two choices"),
+        ({"context": "", "choices": " | | "}, "at least two choices"),
+        ({"context": "", "choices": "🇺🇸 | Union"}, None),
+        ({"context": "x" * 5000, "choices": "a | b"}, None),
+        ({"context": "war", "choices": " | ".join(["peace"] * 9)}, None),
+        ({"context": "war", "choices": "a | " + "🙂" * 99}, "at most 48"),
+    ],
+)
+def test_benchmark_run_odd_input(params, expect):
+    y = run(benchmark_run, **params)["yours"]
+    assert (y["message"] is not None and expect in y["message"]) if expect else y["message"] is None
+
+
+def test_benchmark_run_clamps_and_rejects():
+    assert run(benchmark_run, item=999)["item"]["n"] == 30 and run(benchmark_run, item=-3)["item"]["n"] == 1
+    assert run(benchmark_run, context="x" * 5000, choices="a | b")["note"]  # cut to the last 400 characters
+    assert run(benchmark_run)["yours"] is None
+    with pytest.raises(ValueError):
+        run(benchmark_run, item="fourth")
