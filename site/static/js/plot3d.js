@@ -6,8 +6,9 @@
    The widget's draw() leaves an empty <div class="plot3d-slot"> (the build's figure has it too, empty and
    hidden: without JavaScript the reader sees the pre-rendered figure). Live, follow(el, api) puts one plotly
    figure per widget into that slot after every draw, reused with Plotly.react so that a figure holds one
-   WebGL context however often the reader moves a control. The figure is an image to screen readers and
-   takes no focus: the widget's table lists the plotted values. */
+   WebGL context however often the reader moves a control. The figure is a named group: Tab reaches its
+   mode bar's buttons (zoom, pan, orbit, turntable, reset) and goes on, the canvas takes no focus, and the
+   widget's table lists the plotted values for keyboards and screen readers. */
 (function () {
   "use strict";
   const CONFIG = {
@@ -38,7 +39,7 @@
   function follow(el, api) {
     const graph = document.createElement("div");
     graph.className = "plot3d";
-    graph.setAttribute("role", "img");
+    graph.setAttribute("role", "group");  // named by spec.label; its mode bar's buttons take focus, the canvas none
     let drawn = null;  // the plot3d spec last handed to plotly
 
     function show(P) {
