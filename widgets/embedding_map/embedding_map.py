@@ -215,6 +215,7 @@ def plot3d(kept, coords, explained, cloud, cloud_coords, p) -> dict:
             "paper_bgcolor": "--bg",
             "font": {"color": "--fg", "family": "--font-ui"},
             "showlegend": False,
+            "modebar": {"bgcolor": "--bg", "color": "--muted", "activecolor": "--accent"},
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "height": 420,
         },

@@ -291,6 +291,7 @@ def plot3d(name, runs, start, every) -> dict:
             "paper_bgcolor": "--bg",
             "font": {"color": "--fg", "family": "--font-ui"},
             "showlegend": False,
+            "modebar": {"bgcolor": "--bg", "color": "--muted", "activecolor": "--accent"},
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "height": 420,
         },

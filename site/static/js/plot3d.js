@@ -12,7 +12,9 @@
 (function () {
   "use strict";
   const CONFIG = {
-    displaylogo: false, responsive: true, scrollZoom: false,  // the page scrolls past it; the buttons zoom
+    // the mode bar always shows (its buttons take focus, so they must be visible); the page scrolls past
+    // the figure, and its buttons zoom
+    displayModeBar: true, displaylogo: false, responsive: true, scrollZoom: false,
     modeBarButtons: [["zoom3d", "pan3d", "orbitRotation", "tableRotation", "resetCameraDefault3d"]],
   };
 
