@@ -56,6 +56,10 @@ from sitebuild.prose import markdown_to_html, reading_minutes
 ROOT = Path(__file__).resolve().parent
 BUILD_DIR = ROOT / "_build"
 MANIFEST = ROOT / "site" / "vendor-manifest.json"
+# Vendored browser libraries a widget may ask for by name in its LIBRARIES: the library (loaded async, so
+# the page goes live without waiting for it) and Glassbox's helper that draws with it. Only pages placing
+# such a widget load them.
+LIBRARIES = {"plotly": {"name": "plotly", "src": "static/plotly/plotly-gl3d.min.js", "helper": "static/js/plot3d.js"}}
 SITE_NAME = "Glassbox"
 SITE_TAGLINE = "How large language models work, computed live in your browser"
 
@@ -110,6 +114,9 @@ def load_widgets(folder: Path) -> dict[str, Widget]:
         for attr in ("DEFAULTS", "DATA", "CODE", "compute"):
             if not hasattr(module, attr):
                 raise SourceError(sub / f"{name}.py", 1, f"widget {name!r} does not define {attr}")
+        for lib in getattr(module, "LIBRARIES", []):
+            if lib not in LIBRARIES:
+                raise SourceError(sub / f"{name}.py", 1, f"widget {name!r} asks for an unknown library {lib!r}")
         widgets[name] = Widget(name, sub, module)
     return widgets
 
@@ -259,6 +266,7 @@ def render_pages(
             if placeholder(i) in body:
                 raise SourceError(ch.path, block.line, "directive must stand alone, separated by blank lines")
         css = [f"widgets/{w}.css" for w in used if (widgets[w].folder / f"{w}.css").exists()]
+        libraries = sorted({lib for w in used for lib in getattr(widgets[w].module, "LIBRARIES", [])})
         html_text = env.get_template("chapter.html").render(
             **base,
             chapter=ch,
@@ -269,6 +277,7 @@ def render_pages(
             next=chapters[n + 1] if n + 1 < len(chapters) else None,
             widgets_used=used,
             widget_css=css,
+            libraries=[LIBRARIES[lib] for lib in libraries],
             data_files=data_files,
             page=ch.filename,
             math=has_math,
@@ -281,6 +290,7 @@ def render_pages(
             **base,
             widgets_used=[],
             widget_css=[],
+            libraries=[],
             data_files=[],
             page="index.html",
             math=False,
@@ -326,6 +336,7 @@ def render_glossary(
         letters=letters,
         widgets_used=[],
         widget_css=[],
+        libraries=[],
         data_files=[],
         page=glossary.PAGE,
         math=False,
@@ -374,7 +385,7 @@ def build_wheel(lock: dict, work: Path) -> dict[str, bytes]:
 
 
 def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
-    """Pyodide core + numpy wheel (unless loading from a CDN), KaTeX's CSS and fonts, and the tokenizer
+    """Pyodide core + numpy wheel (unless loading from a CDN), KaTeX's CSS and fonts, plotly.js, and the tokenizer
     vocabularies, each checked against the pinned sha256 manifest. The files llm_core reads at build time
     (vocabularies, SmolLM2's file and tokenizer) are written to its own data folder, llm_core.data.data_dir()."""
     node_modules = ROOT / "node_modules"
@@ -388,6 +399,7 @@ def vendor_runtime(lock: dict, options: Options) -> dict[str, bytes]:
     files["static/katex/katex.min.css"] = (katex / "katex.min.css").read_bytes()
     for font in sorted((katex / "fonts").glob("*.woff2")):
         files[f"static/katex/fonts/{font.name}"] = font.read_bytes()
+    files.update(runtime.vendor_plotly(node_modules))
     for name, path in vocab.convert_vocabularies(node_modules, data_dir() / "vocab").items():
         files[f"data/vocab/{path.name}"] = path.read_bytes()
     # SmolLM2's GGUF, in parts, downloaded only when a reader asks for it (the tests read the cached file)

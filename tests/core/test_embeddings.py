@@ -98,3 +98,15 @@ def test_pca_invalid_and_degenerate():
         pca(TABLE, 9)
     _, _, explained = pca(np.ones((5, 3)), 2)  # no variance at all
     np.testing.assert_array_equal(explained, 0.0)
+
+
+@pytest.mark.parametrize("n_components", [1, 2, 3])
+def test_pca_against_numpys_svd(n_components):
+    """The projection is U S of the centred rows' SVD (numpy's), up to each direction's sign."""
+    x = np.random.default_rng(3).normal(size=(40, 12)) * np.linspace(3, 0.1, 12)  # [n, d_model]
+    projected, components, explained = pca(x, n_components)
+    u, s, vt = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
+    signs = np.sign(np.sum(components * vt[:n_components], axis=1))  # [n_components], each +-1
+    np.testing.assert_allclose(components, vt[:n_components] * signs[:, None], atol=1e-12)
+    np.testing.assert_allclose(projected, u[:, :n_components] * s[:n_components] * signs, atol=1e-12)
+    np.testing.assert_allclose(explained, s[:n_components] ** 2 / np.sum(s**2), rtol=1e-12)

@@ -332,3 +332,63 @@ def test_vector_math_strange_input(word):
 def test_vector_math_bad_values_raise_plain_errors():
     with pytest.raises(ValueError):
         vector_math.compute({"a": 1})
+
+
+# -- the turnable 3-D view (plotly) --------------------------------------------------------------
+
+
+def test_the_3d_view_plots_the_pca_coordinates_of_the_words_and_the_cloud():
+    r = run(embedding_map)
+    kept = [p["id"] for p in sorted(r["points"], key=lambda p: p["index"])]
+    x = table()[kept]  # [n, d_model]
+    centred = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)  # the reference: numpy's SVD, signs aside
+    traces = r["plot3d"]["traces"]
+    words = traces[1:]
+    assert [t["text"] for t in words] == [g["words"] for g in r["groups"]]  # one trace per group, labelled
+    assert [t["marker"]["color"] for t in words] == [f"--em-{g['group']}" for g in r["groups"]]
+    plotted = np.array([[x, y, z] for t in words for x, y, z in zip(t["x"], t["y"], t["z"])])
+    index = {p["word"]: p["index"] for p in r["points"]}
+    order = [index[w] for t in words for w in t["text"]]  # the rows of x, in the traces' order
+    reference = centred[order] @ vt[:3].T
+    signs = np.sign(np.sum(reference * plotted, axis=0))  # a direction's sign is arbitrary
+    np.testing.assert_allclose(plotted, reference * signs, atol=1e-9)
+    # the grey cloud: the model's first whole-word tokens, none of them the reader's, on the same axes
+    cloud = traces[0]
+    assert len(cloud["x"]) == embedding_map.N_BACKDROP == len(r["cloud_rows"])
+    enc = tiny_model().encoding
+    ids = [enc.encode(" " + w)[0] for w in cloud["text"]]
+    assert not set(ids) & set(kept) and ids == sorted(ids)
+    cloud_ref = (table()[ids] - x.mean(axis=0)) @ vt[:3].T * signs
+    np.testing.assert_allclose(np.array([cloud["x"], cloud["y"], cloud["z"]]).T, cloud_ref, atol=1e-9)
+    assert r["plot3d"]["n_points"] == len(kept) + len(ids)
+
+
+@pytest.mark.parametrize("yaw, pitch", [(0, 0), (30, -30), (-120, 60)])
+def test_the_3d_camera_looks_along_the_flat_views_depth(yaw, pitch):
+    """The camera's eye and up are the directions the flat view's turn sends to depth and to screen y."""
+    r = run(embedding_map, yaw=yaw, pitch=pitch)
+    cam = r["plot3d"]["layout"]["scene"]["camera"]
+    eye = np.array([cam["eye"][k] for k in "xyz"])
+    up = np.array([cam["up"][k] for k in "xyz"])
+    turned = embedding_map.rotate(np.stack([eye, up]), yaw, pitch)  # PC space -> screen x, y, depth
+    np.testing.assert_allclose(turned, [[0, 0, embedding_map.EYE], [0, 1, 0]], atol=1e-12)
+    assert cam["projection"]["type"] == "orthographic"
+
+
+def test_the_flat_view_has_no_3d_figure():
+    r = run(embedding_map, dims=2)
+    assert r["plot3d"] is None and r["cloud_rows"] == []
+
+
+def test_smollm2s_map_is_the_pca_of_its_own_embedding_rows(smollm2_gguf):
+    from llm_core.embeddings import pca
+    from llm_core.models import get_model
+
+    r = run(embedding_map, model="smollm2", words="king, queen; man, woman; January, February")
+    model = get_model("smollm2")
+    ids = [p["id"] for p in sorted(r["points"], key=lambda p: p["index"])]
+    assert ids == [model.encoding.encode(" " + w)[0] for w in ["king", "queen", "man", "woman", "January", "February"]]
+    _, _, explained = pca(model.weights["tok_emb"][ids].astype(np.float64), 3)
+    np.testing.assert_allclose(r["explained"], explained, rtol=1e-12)
+    assert len(r["plot3d"]["traces"][0]["x"]) == embedding_map.N_BACKDROP

@@ -231,3 +231,38 @@ def test_zero_steps_is_just_the_start():
 def test_bad_values_raise_a_readable_error(params, word):
     with pytest.raises(ValueError, match=word):
         race.compute(params)
+
+
+# -- the 3-D view (plotly) ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [{}, *race.EXAMPLES, {"surface": "bowl", "lr_exp": 0.5, "steps": 30}])
+def test_the_3d_view_is_the_surface_and_the_paths_on_it(params):
+    r = run_widget(race, **params)
+    name = r["params"]["surface"]
+    surface = SURFACES[name]
+    surf, *paths = r["plot3d"]["traces"][:4]
+    xs, ys = np.array(surf["x"]), np.array(surf["y"])
+    (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+    assert xs[0] == x_lo and xs[-1] == x_hi and ys[0] == y_lo and ys[-1] == y_hi
+    naive = [[float(surface.f(np.array([x, y]))) for x in xs] for y in ys]  # z = f(x, y), point by point
+    np.testing.assert_allclose(surf["z"], naive, rtol=1e-12)
+    lift = 0.01 * (np.max(naive) - np.min(naive))
+    for trace, run_ in zip(paths, r["runs"]):
+        path = np.array(run_["path"])
+        inside = [(x_lo <= x <= x_hi and y_lo <= y <= y_hi) for x, y in path]
+        n = inside.index(False) if False in inside else len(path)  # drawn until it first leaves the view
+        assert trace["name"] == run_["label"] and len(trace["x"]) == n
+        np.testing.assert_allclose(np.array([trace["x"], trace["y"]]).T, path[:n])
+        np.testing.assert_allclose(trace["z"], [float(surface.f(p)) + lift for p in path[:n]], rtol=1e-12)
+    assert r["plot3d"]["n_points"] == sum(len(t["x"]) for t in r["plot3d"]["traces"][1:]) + race.N_GRID**2
+
+
+def test_the_table_lists_the_plotted_values():
+    r = run_widget(race, steps=50)
+    rows = r["table"]["path_rows"]
+    assert [row["step"] for row in rows] == [str(s) for s in range(0, 51, 5)]
+    sgd = np.array(r["runs"][0]["path"])
+    loss = float(SURFACES["valley"].f(sgd[5]))
+    assert rows[1]["cells"][:2] == [f"({race.num(sgd[5, 0])}, {race.num(sgd[5, 1])})", race.num(loss)]
+    assert len(r["table"]["grid_rows"]) == len(r["table"]["grid_x"]) == race.N_TABLE

@@ -1,6 +1,8 @@
 /* Embedding map: redraws the PCA picture from compute's result. Every position (the projection, the
    3-D turn and where each word's label goes included) comes from Python; this only places dots, labels,
-   leader lines and axes. The build draws the pre-rendered figure with this code too. */
+   leader lines and axes. The build draws the pre-rendered figure with this code too. In the page, the 3-D
+   view is plotly's (site/static/js/plot3d.js draws result.plot3d into the empty .plot3d-slot, and the flat
+   picture after it is hidden); without JavaScript the flat picture stays. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;
@@ -49,12 +51,12 @@
     return list;
   }
 
-  function table(result) {
+  function table(result, rows, title) {
     const details = T.el("details", "em-numbers");
-    details.appendChild(T.el("summary", null, "Coordinates of every token"));
+    details.appendChild(T.el("summary", null, title));
     const tbl = T.table("em-table", ["token", ...result.pcs.map((pc) => pc.label)],
-      result.rows.map((row) => T.headedRow(row.word, row.pc)));
-    details.appendChild(T.scroller("em-scroll", "Coordinates", tbl));
+      rows.map((row) => T.headedRow(row.word, row.pc)));
+    details.appendChild(T.scroller("em-scroll", title, tbl));
     return details;
   }
 
@@ -63,8 +65,19 @@
       T.showReadouts(el, result.shown);
       const frag = T.figure(result.note);
       if (result.message) frag.appendChild(T.el("p", "tok-empty", result.message));
-      else frag.append(readout(result), plot(result), legend(result), table(result));
+      else {
+        frag.append(readout(result));
+        if (result.plot3d) frag.appendChild(T.el("div", "plot3d-slot"));
+        frag.append(plot(result), legend(result), table(result, result.rows, "Coordinates of every token"));
+        if (result.cloud_rows.length) {
+          frag.appendChild(table(result, result.cloud_rows, "Coordinates of the grey words in the turnable 3-D view"));
+        }
+      }
       el.querySelector(".widget-output").replaceChildren(frag);
+    },
+
+    mount(el, api) {
+      window.glassboxPlot3d.follow(el, api);
     },
   });
 })();

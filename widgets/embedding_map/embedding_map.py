@@ -1,4 +1,4 @@
-"""A map of the embedding table: a set of tokens' 128-number vectors, projected to 2 or 3 dimensions by PCA.
+"""A map of the embedding table: a set of tokens' vectors, projected to 2 or 3 dimensions by PCA.
 
 The reader lists words, in groups. Each word is looked up as it appears inside a sentence (with its
 leading space: " January"); words that are not a single token of the tiny model are skipped, with a note.
@@ -7,18 +7,25 @@ of their variance each keeps. For the 3-D view the points are turned here, in Py
 vertical axis, then pitch about the horizontal one), and projected straight onto the screen. The word
 labels are placed here too, greedily, so that none overlaps another or a dot (`place_labels`); the view
 only draws the dots, labels and leader lines it is given (the engine is widgetlib.labels).
+
+In the page, the 3-D view is also a plotly figure the reader turns and zooms (`plot3d`: every point's three
+coordinates, its word and its group's colour, from here), with the model's commonest whole-word tokens as
+a grey cloud around the reader's words, projected onto the same three directions. The model is the tiny
+one (128 numbers a token) or SmolLM2-135M-Instruct once the reader loaded it (576).
 """
 
 import math
 
 import numpy as np
 
-from llm_core.controls import as_int, as_number, as_text
+from llm_core.controls import as_choice, as_int, as_number, as_text
 from llm_core.embeddings import embed, pca
+from llm_core.memo import per_model
+from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer, percent, svg_attrs as at
 from widgetlib.labels import axis_name_box, place_labels
-from widgetlib.model import TINY_FILES, embedding_table, tiny
+from widgetlib.model import TINY_FILES
 
 MAX_CHARS = 1_000
 MAX_WORDS = 60
@@ -29,6 +36,8 @@ RADIUS = 165  # the point farthest from the centre lands this far from the middl
 # PCA runs an SVD of a few dozen float64 rows; Pyodide's LAPACK may differ in the last digits. (Screen
 # coordinates are not rounded: a rounding boundary would turn a 1e-13 difference into 0.01.)
 REL_TOL = 1e-6
+N_BACKDROP = 200  # the grey cloud of the 3-D view: the model's first whole-word tokens
+EYE = 1.8  # plotly's camera distance from the middle of the box, in the box's units
 
 DEFAULTS = {
     "words": (
@@ -40,6 +49,7 @@ DEFAULTS = {
     "dims": 3,
     "yaw": 30,
     "pitch": -30,
+    "model": "tiny",
 }
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
@@ -51,8 +61,11 @@ EXAMPLES = [
     },
     {"words": "one, two", "dims": 3},
 ]
+# Param sets that need SmolLM2 loaded: a browser test runs them in the page once the model is in.
+SMOLLM2_EXAMPLES = [{"model": "smollm2"}, {"model": "smollm2", "dims": 2, "words": "king, queen; man, woman"}]
 DATA = TINY_FILES
 CODE = ["llm_core.embeddings.embed", "llm_core.embeddings.pca"]
+LIBRARIES = ["plotly"]  # the page loads plotly.js for the 3-D view (build.py's LIBRARIES)
 
 
 def read_params(params: dict):  # -> params, notes
@@ -63,6 +76,7 @@ def read_params(params: dict):  # -> params, notes
         "dims": as_int("dimensions", p["dims"], 2, 3),
         "yaw": as_number("yaw", p["yaw"], -180, 180),
         "pitch": as_number("pitch", p["pitch"], -90, 90),
+        "model": as_choice("model", p["model"], list(MODEL_NAMES)),
     }, [note] if note else []
 
 
@@ -79,17 +93,31 @@ def parse_words(text: str):  # -> [(word, group)], notes
     return out, notes
 
 
-def lookup(words):  # [(word, group)] -> kept [(id, word, group)], skipped [word]
+def lookup(words, encoding):  # [(word, group)] -> kept [(id, word, group)], skipped [word]
     """Each word's token as inside a sentence (" " + word); multi-token words and repeats are skipped."""
     kept, skipped, seen = [], [], set()
     for word, group in words:
-        ids = tiny().encoding.encode(" " + word)
+        ids = encoding.encode(" " + word)
         if len(ids) != 1:
             skipped.append(word)
         elif ids[0] not in seen:
             seen.add(ids[0])
             kept.append((ids[0], word, group))
     return kept, skipped
+
+
+@per_model(size=1)
+def common_words(model, n):  # -> [(id, word)], n of them
+    """The n lowest token ids that are a whole word of 4+ ASCII letters after a space (" people"): BPE
+    merges the most frequent strings first, so these are among the model's commonest words."""
+    out = []
+    for i in range(model.cfg.n_vocab):
+        b = model.encoding.decode_tokens_bytes([i])[0]
+        if len(b) >= 5 and b[:1] == b" " and b[1:].isascii() and b[1:].isalpha():
+            out.append((i, b[1:].decode()))
+            if len(out) == n:
+                break
+    return out
 
 
 def rotate(points, yaw_deg, pitch_deg):  # [n, 3] -> [n, 3]
@@ -113,6 +141,87 @@ def degrees(angle: float) -> str:
     return integer(int(angle)) + "°"
 
 
+def plot3d(kept, coords, explained, cloud, cloud_coords, p) -> dict:
+    """The 3-D view as plotly's traces and layout: x, y, z = PC1, PC2, PC3; the grey cloud first, then one
+    trace per group; colours as the site's CSS variables, which the page swaps for the theme's. The camera
+    is the sliders' view: looking along the turned depth axis, orthographic like the flat picture."""
+    turned_axes = rotate(np.eye(3), p["yaw"], p["pitch"])  # [3, 3]: columns are the screen's x, y, depth in PC space
+    eye, up = turned_axes[:, 2] * EYE, turned_axes[:, 1]
+
+    def xyz(points):
+        return {"x": points[:, 0].tolist(), "y": points[:, 1].tolist(), "z": points[:, 2].tolist()}
+
+    traces = [
+        {
+            "type": "scatter3d",
+            "mode": "markers",
+            "name": "other words",
+            **xyz(cloud_coords),
+            "text": [w for _, w in cloud],
+            "hovertemplate": "%{text}<extra></extra>",
+            "marker": {"size": 2.5, "color": "--muted", "opacity": 0.45},
+        }
+    ]
+    for g in sorted({group for _, _, group in kept}):
+        rows = [i for i, (_, _, group) in enumerate(kept) if group == g]
+        traces.append(
+            {
+                "type": "scatter3d",
+                "mode": "markers+text",
+                "name": ", ".join(kept[i][1] for i in rows),
+                **xyz(coords[rows]),
+                "text": [kept[i][1] for i in rows],
+                "textposition": "top center",
+                "textfont": {"color": "--fg", "size": 12},
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {"size": 5, "color": f"--em-{g % MAX_GROUPS}"},
+            }
+        )
+
+    def axis(k):
+        return {
+            "title": {"text": f"PC{k + 1} ({percent(float(explained[k]))})"},
+            "color": "--muted",
+            "gridcolor": "--border",
+            "zerolinecolor": "--muted",
+            "backgroundcolor": "--bg-soft",
+            "showbackground": True,
+        }
+
+    def vec(v):
+        return {"x": float(v[0]), "y": float(v[1]), "z": float(v[2])}
+
+    return {
+        "label": (
+            f"3-D PCA map of {len(kept)} tokens among {len(cloud)} other words, which you can turn and zoom;"
+            " the tables below list the coordinates"
+        ),
+        "n_points": len(kept) + len(cloud),
+        "traces": traces,
+        "layout": {
+            "scene": {
+                "xaxis": axis(0),
+                "yaxis": axis(1),
+                "zaxis": axis(2),
+                "aspectmode": "data",
+                "camera": {
+                    "eye": vec(eye),
+                    "up": vec(up),
+                    "center": vec([0, 0, 0]),
+                    "projection": {"type": "orthographic"},
+                },
+            },
+            "uirevision": f"{p['yaw']} {p['pitch']}",  # the reader's own turn is kept until a slider moves
+            "paper_bgcolor": "--bg",
+            "font": {"color": "--fg", "family": "--font-ui"},
+            "showlegend": False,
+            "modebar": {"bgcolor": "--bg", "color": "--muted", "activecolor": "--accent"},
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "height": 420,
+        },
+    }
+
+
 def readout(result: dict) -> str:
     """The sentence after the bold total: what the picture leaves out, the view, the crowded labels."""
     p, shown, crowded = result["params"], result["shown"], result["crowded_labels"]
@@ -134,12 +243,13 @@ def readout(result: dict) -> str:
 
 def compute(params: dict) -> dict:
     p, notes = read_params(params)
+    model = get_model(p["model"])
     words, more = parse_words(p["words"])
-    kept, skipped = lookup(words)
+    kept, skipped = lookup(words, model.encoding)
     notes += more
     if skipped:
         notes.append(
-            "Not a single token of the tiny model, so left out: "
+            f"Not a single token of {'the tiny model' if p['model'] == 'tiny' else model.name}, so left out: "
             + ", ".join(skipped[:12])
             + (f" and {len(skipped) - 12} more" if len(skipped) > 12 else "")
             + "."
@@ -157,8 +267,10 @@ def compute(params: dict) -> dict:
         "params": p,
         "note": " ".join(notes) or None,
         "message": None,
-        "shown": {"yaw": degrees(p["yaw"]), "pitch": degrees(p["pitch"])},
-    }  # beside the sliders
+        "shown": {"yaw": degrees(p["yaw"]), "pitch": degrees(p["pitch"])},  # beside the sliders
+        "plot3d": None,
+        "cloud_rows": [],
+    }
     if len(kept) <= dims:
         result["message"] = (
             f"A {dims}-D map needs at least {dims + 1} different single-token words; "
@@ -166,8 +278,9 @@ def compute(params: dict) -> dict:
         )
         return result
 
-    x = embed([i for i, _, _ in kept], embedding_table())  # [n, d_model]
-    coords, _, explained = pca(x, n_components=dims)  # [n, dims], [dims, d_model], [dims]
+    table = model.weights["tok_emb"]  # [n_vocab, d_model]; rows taken in float64, the same in CPython and Pyodide
+    x = embed([i for i, _, _ in kept], table).astype(np.float64)  # [n, d_model]
+    coords, components, explained = pca(x, n_components=dims)  # [n, dims], [dims, d_model], [dims]
     if dims == 3:
         turned = rotate(coords, p["yaw"], p["pitch"])  # [n, 3]: screen x, screen y, depth
         axis_ends = rotate(np.eye(3), p["yaw"], p["pitch"])
@@ -206,7 +319,7 @@ def compute(params: dict) -> dict:
             "id": int(kept[i][0]),
             "word": kept[i][1],
             "group": kept[i][2] % MAX_GROUPS,
-            "segs": render_token(tiny().encoding.decode_tokens_bytes([kept[i][0]])[0]),
+            "segs": render_token(model.encoding.decode_tokens_bytes([kept[i][0]])[0]),
             "x": float(screen[i, 0]),
             "y": float(screen[i, 1]),
             "r": float(radius[i]),
@@ -235,5 +348,14 @@ def compute(params: dict) -> dict:
     ]
     result["groups"] = [g for g in result["groups"] if g["words"]]
     result["crowded_labels"] = sum(label["crowded"] for label in labels)
+    if dims == 3:
+        ids = {i for i, _, _ in kept}
+        cloud = [(i, w) for i, w in common_words(model, N_BACKDROP + MAX_WORDS) if i not in ids][:N_BACKDROP]
+        # the same directions, centred on the reader's words: [n_cloud, d_model] -> [n_cloud, 3]
+        cloud_coords = (embed([i for i, _ in cloud], table).astype(np.float64) - x.mean(axis=0)) @ components.T
+        result["plot3d"] = plot3d(kept, coords, explained, cloud, cloud_coords, p)
+        result["cloud_rows"] = [
+            {"word": w, "pc": [fixed(float(c), 3) for c in cloud_coords[k]]} for k, (_, w) in enumerate(cloud)
+        ]
     result["readout"] = readout(result)
     return result

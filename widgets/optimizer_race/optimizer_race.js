@@ -1,5 +1,7 @@
 /* Optimizer race: redraws the contour plot, the three paths and the legend from compute's result (the build draws
-   the pre-rendered figure with this code too). Contours, paths and markers arrive as SVG coordinates from Python. */
+   the pre-rendered figure with this code too). Contours, paths and markers arrive as SVG coordinates from Python.
+   In the page, site/static/js/plot3d.js draws result.plot3d (the surface in 3-D, the paths on it) into the empty
+   .plot3d-slot under the legend; the table of plotted values follows. */
 (function () {
   "use strict";
   const STYLE = { sgd: "solid line, circles", momentum: "dashed line, squares", adam: "dotted line, triangles" };
@@ -70,8 +72,33 @@
     return list;
   }
 
+  function values(result) {  // the plotted values, for keyboards and screen readers
+    const T = window.glassboxTokens;
+    const details = make("details", "opt-numbers");
+    details.appendChild(make("summary", null, "Plotted values: the paths and the surface"));
+    const paths = make("table", "opt-table");
+    paths.appendChild(make("caption", null, "Position and loss of each optimizer, step by step"));
+    paths.appendChild(T.thead(["step", ...result.table.path_head]));
+    const body = make("tbody");
+    for (const row of result.table.path_rows) body.appendChild(T.headedRow(row.step, row.cells));
+    paths.appendChild(body);
+    const grid = make("table", "opt-table");
+    grid.appendChild(make("caption", null, "Loss on a grid of the surface (rows: y, columns: x)"));
+    grid.appendChild(T.thead(["y \\ x", ...result.table.grid_x]));
+    const gbody = make("tbody");
+    for (const row of result.table.grid_rows) gbody.appendChild(T.headedRow(row.y, row.cells));
+    grid.appendChild(gbody);
+    const a = T.region("opt-scroll", "Paths, step by step");
+    a.appendChild(paths);
+    const b = T.region("opt-scroll", "Loss on a grid");
+    b.appendChild(grid);
+    details.append(a, b);
+    return details;
+  }
+
   glassbox.widget("optimizer_race", {
     mount(el, api) {
+      window.glassboxPlot3d.follow(el, api);
       // A new surface starts from that surface's own starting point (listed in every result). This runs
       // before the runtime reads the controls, because the runtime listens on the figure, further up.
       const surface = input(el, "surface");
@@ -95,7 +122,7 @@
       readout.append(make("strong", null, result.lr_text), " for " + result.steps_text + ".");
       const parts = [readout];
       for (const m of result.messages) parts.push(make("p", "opt-warn", "⚠ " + m));
-      parts.push(plot(el, result), legend(result));
+      parts.push(plot(el, result), legend(result), make("div", "plot3d-slot"), values(result));
       el.querySelector(".widget-output").replaceChildren(...parts);
     },
   });

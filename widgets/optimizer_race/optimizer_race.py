@@ -6,6 +6,10 @@ surface fits on a contour plot and every step of every optimizer can be drawn. E
 off stops early (`diverge_at`) and the widget says so in words. The contour lines are computed here
 (marching squares over a grid of the surface's own loss function, `contour_paths`), once per surface,
 and the view only draws them.
+
+In the page the same runs are also drawn on the surface itself, in 3-D (`plot3d`: the loss z = f(x, y) on
+the contour grid and each path at the loss of every step, as plotly's traces), which the reader turns and
+zooms; the table under it lists the plotted values.
 """
 
 import functools
@@ -56,6 +60,9 @@ EXAMPLES = [
     {"surface": "himmelblau", "x0": 0, "y0": 0, "lr_exp": -2, "beta1": 0.5, "beta2": 0.95},
 ]
 DATA: list[str] = []
+LIBRARIES = ["plotly"]  # the page loads plotly.js for the 3-D view (build.py's LIBRARIES)
+N_TABLE = 9  # the surface's loss in the table: a N_TABLE x N_TABLE sample of the grid
+DASH = {"sgd": "solid", "momentum": "dash", "adam": "dot"}
 CODE = [
     "llm_core.optimizers.optimize",
     "llm_core.optimizers.sgd_step",
@@ -146,11 +153,16 @@ def marching_squares(values, xs, ys, level):  # [ny, nx], [nx], [ny], float -> [
 
 
 @functools.cache
-def contour_paths(name):  # -> tuple of (level, SVG path data), cached per surface
-    surface, v = SURFACES[name], view(name)
+def grid(name):  # -> xs [nx], ys [ny], loss [ny, nx]: the surface on the contour grid, cached per surface
+    v = view(name)
     xs = np.linspace(v["x_lo"], v["x_hi"], N_GRID)
     ys = np.linspace(v["y_lo"], v["y_hi"], N_GRID)
-    values = surface.f(np.stack(np.meshgrid(xs, ys), axis=-1))  # [ny, nx]
+    return xs, ys, SURFACES[name].f(np.stack(np.meshgrid(xs, ys), axis=-1))
+
+
+@functools.cache
+def contour_paths(name):  # -> tuple of (level, SVG path data), cached per surface
+    xs, ys, values = grid(name)
     paths = []
     for level in LEVELS[name]:
         segments = to_svg(name, marching_squares(values, xs, ys, level).reshape(-1, 2)).reshape(-1, 2, 2)
@@ -194,6 +206,125 @@ def markers(kind, points, every):  # -> SVG path data: a marker at every `every`
     return "".join(shapes[kind].format(x=x, y=y, r=r, d=2 * r, t=4.2, h=7.6) for x, y in picked)
 
 
+def inside(name, path):  # [n, 2] -> the steps before the path first leaves the surface's view
+    (x_lo, x_hi), (y_lo, y_hi) = SURFACES[name].bounds
+    out = (path[:, 0] < x_lo) | (path[:, 0] > x_hi) | (path[:, 1] < y_lo) | (path[:, 1] > y_hi)
+    return path[: int(np.argmax(out)) if out.any() else len(path)]
+
+
+@functools.cache
+def surface_trace(name):  # -> plotly's surface trace and the lift that keeps paths visible above it
+    xs, ys, values = grid(name)
+    lift = 0.01 * float(values.max() - values.min())
+    trace = {
+        "type": "surface",
+        "name": "loss",
+        "x": xs.tolist(),
+        "y": ys.tolist(),
+        "z": values.tolist(),
+        "colorscale": [[0, "--accent"], [1, "--bg-soft"]],
+        "showscale": False,
+        "opacity": 0.75,
+        "hovertemplate": "x %{x:.2f}, y %{y:.2f}: loss %{z:.3g}<extra></extra>",
+    }
+    return trace, lift
+
+
+def plot3d(name, runs, start, every) -> dict:
+    """The race on the surface itself: z = f(x, y) on the contour grid, and each optimizer's path at the
+    loss of each step (lifted 1% of the surface's height so the surface does not hide it; steps after a
+    path leaves the view are not drawn), as plotly's traces and layout. Colours are the site's CSS
+    variables, which the page swaps for the theme's."""
+    surface, (trace, lift) = SURFACES[name], surface_trace(name)
+    traces = [trace]
+    for kind, label, path in runs:
+        shown = inside(name, path)
+        traces.append(
+            {
+                "type": "scatter3d",
+                "mode": "lines+markers",
+                "name": label,
+                "x": shown[:, 0].tolist(),
+                "y": shown[:, 1].tolist(),
+                "z": (surface.f(shown) + lift).tolist(),
+                "line": {"color": f"--opt-{kind}", "width": 5, "dash": DASH[kind]},
+                "marker": {"size": 2.5, "color": f"--opt-{kind}"},
+                "hovertemplate": label + ": x %{x:.3g}, y %{y:.3g}<extra></extra>",
+            }
+        )
+    minima = np.asarray(surface.minima, dtype=np.float64)
+    for what, points, symbol in (("start", start[None, :], "circle"), ("minimum", minima, "x")):
+        traces.append(
+            {
+                "type": "scatter3d",
+                "mode": "markers",
+                "name": what,
+                "x": points[:, 0].tolist(),
+                "y": points[:, 1].tolist(),
+                "z": (surface.f(points) + lift).tolist(),
+                "marker": {"size": 6, "color": "--fg", "symbol": symbol},
+                "hovertemplate": what + "<extra></extra>",
+            }
+        )
+    (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+
+    def axis(title):
+        return {"title": {"text": title}, "color": "--muted", "gridcolor": "--border", "backgroundcolor": "--bg-soft"}
+
+    return {
+        "label": (
+            "The loss surface in 3-D with the paths of SGD, momentum and Adam on it, which you can turn and zoom; "
+            "the table below lists the plotted values"
+        ),
+        "n_points": N_GRID * N_GRID + sum(len(t["x"]) for t in traces[1:]),
+        "traces": traces,
+        "layout": {
+            "scene": {
+                "xaxis": axis("x"),
+                "yaxis": axis("y"),
+                "zaxis": axis("loss"),
+                "aspectmode": "manual",
+                "aspectratio": {"x": 1, "y": (y_hi - y_lo) / (x_hi - x_lo), "z": 0.6},
+                "camera": {"eye": {"x": -0.6, "y": -1.4, "z": 1.5}},
+            },
+            "uirevision": name,  # the reader's own turn is kept until the surface changes
+            "paper_bgcolor": "--bg",
+            "font": {"color": "--fg", "family": "--font-ui"},
+            "showlegend": False,
+            "modebar": {"bgcolor": "--bg", "color": "--muted", "activecolor": "--accent"},
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "height": 420,
+        },
+    }
+
+
+def value_table(name, runs, every) -> dict:
+    """The plotted values for keyboards and screen readers: each path every `every` steps (and its last),
+    then the surface's loss on a N_TABLE x N_TABLE sample of the grid."""
+    surface = SURFACES[name]
+    n = max(len(path) for _, _, path in runs)
+    steps = sorted({*range(0, n, every), n - 1})
+    rows = []
+    for t in steps:
+        cells = []
+        for _, _, path in runs:
+            if t < len(path):
+                cells += [f"({num(path[t, 0])}, {num(path[t, 1])})", num(float(surface.f(path[t])))]
+            else:
+                cells += ["", ""]
+        rows.append({"step": str(t), "cells": cells})
+    xs, ys, values = grid(name)
+    pick = np.linspace(0, N_GRID - 1, N_TABLE).round().astype(int)
+    return {
+        "path_head": [f"{label} {what}" for _, label, _ in runs for what in ("at", "loss")],
+        "path_rows": rows,
+        "grid_x": [num(float(x)) for x in xs[pick]],
+        "grid_rows": [
+            {"y": num(float(ys[j])), "cells": [num(float(values[j, i])) for i in pick]} for j in pick[::-1]
+        ],  # the top row is the largest y, as on the map
+    }
+
+
 def plural(n: int, word: str) -> str:  # 1 step, 3 steps
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -228,10 +359,11 @@ def compute(params: dict) -> dict:
 
     start = np.array([x0, y0])
     start_loss = float(surface.f(start))
-    runs, messages = [], []
+    runs, messages, paths = [], [], []
     for kind, label in METHODS:
         path = optimize(surface.f, surface.grad, start, kind, lr=lr, steps=steps, diverge_at=DIVERGE_AT, **hyper[kind])
         diverged = len(path) < steps + 1
+        paths.append((kind, label, path))
         end = path[-1]
         final = float(surface.f(end))
         svg = np.round(to_svg(name, path), 2)
@@ -294,4 +426,6 @@ def compute(params: dict) -> dict:
         "runs": runs,
         "messages": messages,
         "starts": {n: list(s.start) for n, s in SURFACES.items()},
+        "plot3d": plot3d(name, paths, start, max(1, steps // 10)),
+        "table": value_table(name, paths, max(1, steps // 10)),
     }
