@@ -71,8 +71,10 @@ EXAMPLES = [
     {"source": "lincoln", "tokenizer": "bpe", "d_model": 32, "n_layer": 1, "n_head": 2, "n_ctx": 16, "at": 3},
     {"source": OWN, "text": "to be or not to be, that is the question. " * 20, "n_ctx": 16, "n_layer": 1, "at": 2},
     {"source": OWN, "text": "é", "at": 5},
-    {"d_model": 32, "n_layer": 1, "n_ctx": 16, "lr": 3.0, "at": 20, "seed": 3},
+    {"source": OWN, "text": "", "tokenizer": "bpe"},
 ]
+# Not among them: a diverging run (lr 3.0). Its steps amplify rounding differences until the two engines
+# stop at different steps; tests/core/test_widgets_trainer.py checks it in CPython.
 DATA = [f"texts/{file}" for file, _ in TEXTS.values()]
 CODE = [
     "llm_core.train.training_run",
