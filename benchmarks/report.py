@@ -36,6 +36,7 @@ def report(
     pages=None,
     smollm2=None,
     offline=None,
+    training=None,
 ) -> str:
     """RESULTS.md's text: the header, then each section measured (None: not measured, left out)."""
     lines = [
@@ -56,6 +57,8 @@ def report(
         lines += typing_report(typing)
     if model:
         lines += model_report(model)
+    if training:
+        lines += training_report(training)
     if smollm2:
         lines += smollm2
     if pages:
@@ -147,6 +150,57 @@ def typing_report(typing: list[float]) -> list[str]:
         f"(budget p95 <= 100 ms: {ok(pct(typing, 95) <= 100)}).",
         "",
     ]
+
+
+TRAINING_HEADING = "## Training in the page (chapter 15's trainer)"
+
+
+def training_report(r: dict) -> list[str]:
+    """The fastest of the timed steps (the statistic the matmul floor is taken with: on a shared machine the
+    others measure the neighbours too), medians beside; every ratio compares numbers of one run."""
+    med = min
+    page, cpython, torch = r["page"], r["cpython"], r["torch"]
+    steps = {"page": page["step_s"], "cpython": cpython["step_s"]}
+    if torch:
+        steps["torch"] = torch["step_s"]
+    step = {where: med(s) for where, s in steps.items()}
+    gflops = page["flops"] / step["page"] / 1e9
+    share = gflops / page["matmul_gflops"]
+    ok = "met" if share >= 0.25 else "MISSED"
+    lines = [
+        TRAINING_HEADING,
+        "",
+        "The trainer widget's default model (d_model 48, 2 layers, 4 query heads sharing 2 key/value heads, context "
+        "32, 256 byte tokens; 67,824 parameters) taking AdamW steps on 8 windows of 32 tokens through "
+        "`llm_core.train.training_run`: 12 timed steps after one warm-up, the fastest (the matmul's floor is its "
+        "fastest of 20 too; the median step is in the last column). FLOPs per step are "
+        f"`llm_core.train.step_flops`: 6 x parameters x tokens plus attention, {page['flops'] / 1e6:.1f} MFLOP.",
+        "",
+        "| where | ms per step | steps/s | tokens/s | GFLOP/s | median ms per step |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    names = {"page": "in the page (Pyodide numpy, no BLAS)", "cpython": "CPython numpy, 1 OpenBLAS thread"}
+    names["torch"] = f"torch {torch['torch']} on the CPU, 1 thread" if torch else ""
+    for where, s in step.items():
+        lines.append(
+            f"| {names[where]} | {s * 1000:.1f} | {1 / s:.1f} | {page['tokens'] / s:,.0f} | "
+            f"{page['flops'] / s / 1e9:.2f} | {statistics.median(steps[where]) * 1000:.1f} |"
+        )
+    shape = "x".join(map(str, page["matmul_shape"]))
+    lines += [
+        f"| numpy matmul {shape} float32 in the page, right operand row-major / column-major | | | | "
+        f"{page['matmul_gflops_c']:.2f} / {page['matmul_gflops_f']:.2f} | |",
+        "",
+        f"In the page a step reaches **{share:.0%}** of the in-page matmul rate, the faster layout "
+        f"(budget >= 25%: {ok}). CPython numpy is **{step['page'] / step['cpython']:.1f}x** faster than the page"
+        + (
+            f", torch **{step['page'] / step['torch']:.1f}x**."
+            if torch
+            else "; torch was not measured: the training venv `.venv-train` (`make train`) is absent on this machine."
+        ),
+        "",
+    ]
+    return lines
 
 
 def model_report(model: dict) -> list[str]:

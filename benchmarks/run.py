@@ -26,17 +26,22 @@
    two other weight layouts. Budgets: decode >= 50% of the matrix-vector rate, prefill >= 40% of the
    matrix-matrix rate; the goal is one third of llama.cpp's tokens/s. `--smollm2` measures this section
    alone and rewrites only it in RESULTS.md.
+8. Training in the page (chapter 15's trainer, its default model): steps/s, tokens/s and the achieved
+   GFLOP/s (6 x parameters x tokens per step, plus attention: llm_core.train.step_flops) next to the
+   in-page numpy matmul rate measured in the same run; the same step in CPython numpy and in torch (the
+   training venv, .venv-train, when present) on the same machine, as ratios. Budget: >= 25% of the in-page
+   matmul rate. `--sections training --out benchmarks/RESULTS.md` rewrites only this section there.
 
-8. A returning reader's visit with the service worker against the same visit without it, the site served
+9. A returning reader's visit with the service worker against the same visit without it, the site served
    as GitHub Pages serves it (max-age=600, ETags), returning within ten minutes and after them: time to the
    first live widget and the requests that reach the server (revalidations counted).
 
 `--sections` measures the named sections alone (startup, throughput, typing, model, pages, offline, drag,
-smollm2)
+smollm2, training)
 and prints their report, written to --out only when --out is given.
 
 The package `benchmarks`: one module per section (startup, tokenizer_speed for 2 and 3, tiny_model, pages,
-drag, smollm2, offline), `common` (the site copy, Chromium, settle, pct, the machine), `report` (RESULTS.md's text);
+drag, smollm2, offline, training), `common` (the site copy, Chromium, settle, pct, the machine), `report` (RESULTS.md's text);
 the pages, page scripts and worker Python they run are files in benchmarks/assets/. Nothing here is
 asserted by the tests (tests/build/test_benchmarks.py checks only that the package imports and its assets
 are all there and all used); the numbers depend on the machine, which the report describes.
@@ -55,15 +60,23 @@ from benchmarks.common import ROOT, browser_factory, english_text, prepare_site 
 from benchmarks.drag import measure_drag  # noqa: E402
 from benchmarks.offline import measure_offline  # noqa: E402
 from benchmarks.pages import measure_pages  # noqa: E402
-from benchmarks.report import SMOLLM2_HEADING, drag_report, merge_section, report, smollm2_report  # noqa: E402
+from benchmarks.report import (  # noqa: E402
+    SMOLLM2_HEADING,
+    TRAINING_HEADING,
+    drag_report,
+    merge_section,
+    report,
+    smollm2_report,
+)
 from benchmarks.smollm2 import run_smollm2  # noqa: E402
 from benchmarks.startup import measure_startup  # noqa: E402
 from benchmarks.tiny_model import measure_model  # noqa: E402
 from benchmarks.tokenizer_speed import measure_throughput, measure_typing  # noqa: E402
+from benchmarks.training import measure_training  # noqa: E402
 from sitebuild import browser as chromium  # noqa: E402
 from sitebuild.serve import serve_in_thread  # noqa: E402
 
-SECTIONS = ("startup", "throughput", "typing", "model", "pages", "offline", "drag", "smollm2")
+SECTIONS = ("startup", "throughput", "typing", "model", "pages", "offline", "drag", "smollm2", "training")
 THROUGHPUT_BYTES, TYPING_BYTES, KEYSTROKES = 100_000, 2000, 60
 
 
@@ -102,6 +115,9 @@ def measure(p, site: Path, tmp: Path, runs: int, only: set[str]) -> str:
     if "model" in only:
         print("model ...", flush=True)
         r["model"] = measure_model(b, base)
+    if "training" in only:
+        print("training ...", flush=True)
+        r["training"] = measure_training(b, base)
     if "drag" in only:
         print("drag latency ...", flush=True)
         r["drag"] = measure_drag(b, base)
@@ -160,7 +176,11 @@ def main(argv=None) -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as p:
         text = measure(p, args.site, Path(tmp_name), args.runs, args.sections or set(SECTIONS))
-    if args.sections is None or args.out:
+    if args.sections == {"training"} and args.out and args.out.exists():  # this section alone, merged in
+        section = [TRAINING_HEADING, "", *text.split(TRAINING_HEADING, 1)[1].strip("\n").split("\n")]
+        merged = merge_section(args.out.read_text(), TRAINING_HEADING, section, "## Every page, cold and warm")
+        args.out.write_text(merged)
+    elif args.sections is None or args.out:
         out.write_text(text + "\n")
     print(text)
     return 0

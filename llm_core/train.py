@@ -39,7 +39,7 @@ import numpy as np
 
 from .embeddings import embed_backward
 from .loss import cross_entropy, cross_entropy_backward
-from .model import BLOCK_WEIGHTS, forward, transformer_block_backward, unembed_backward
+from .model import BLOCK_WEIGHTS, forward, n_params, transformer_block_backward, unembed_backward
 from .norms import rms_norm, rms_norm_backward
 from .optimizers import adam_step
 from .rope import rope_cos_sin, rope_frequencies
@@ -237,3 +237,87 @@ def random_batch(tokens, n_seq, n_batch, rng):  # [n_tokens] int -> ids, targets
     starts = rng.integers(0, len(tokens) - n_seq, size=n_batch)
     windows = tokens[starts[:, None] + np.arange(n_seq + 1)]  # [n_batch, n_seq + 1]
     return windows[:, :-1], windows[:, 1:]
+
+
+def mean_loss(weights, cfg, ids, targets):  # int [n_batch, n_seq] x 2 -> float
+    """The mean cross-entropy of a batch, forward only (no gradients): a held-out loss.
+
+    >>> from llm_core.model import ModelConfig, random_weights
+    >>> cfg = ModelConfig(n_vocab=16, n_ctx=8, d_model=8, n_layer=1, n_head=2, n_kv_head=1, d_head=4, d_ff=8)
+    >>> w = random_weights(cfg)
+    >>> mean_loss(w, cfg, [[1, 2, 3]], [[2, 3, 4]]) == loss_and_grads(w, cfg, [[1, 2, 3]], [[2, 3, 4]])[0]
+    True
+    """
+    ids, targets = as_batch(ids, targets, cfg)
+    logits = np.stack([forward(weights, cfg, seq, lens=False)[0] for seq in ids])  # [n_batch, n_seq, n_vocab]
+    return cross_entropy(logits.reshape(-1, cfg.n_vocab), targets.reshape(-1))[0]
+
+
+def step_flops(cfg, n_batch, n_seq):  # -> int
+    """Floating-point operations of one training step (forward and backward) on n_batch x n_seq tokens.
+
+    6 per parameter per token (2 for the forward's multiply-add, 4 for the backward's two: the gradient
+    of the input and of the weight; Kaplan et al. 2020, arXiv:2001.08361, section 2.1), plus attention's
+    scores and weighted sum, which have no parameters: 2 matrix products of n_seq x n_seq x d_head per head
+    and layer, forward, three times that with the backward (PaLM, Chowdhery et al. 2022, arXiv:2204.02311,
+    appendix B: 6 N + 12 n_layer n_head d_head n_seq per token; counted over the full square, as there).
+
+    >>> from llm_core.model import ModelConfig
+    >>> cfg = ModelConfig(n_vocab=16, n_ctx=8, d_model=8, n_layer=1, n_head=2, n_kv_head=1, d_head=4, d_ff=8)
+    >>> step_flops(cfg, 2, 8) == 6 * n_params(cfg) * 16 + 12 * 1 * 2 * 4 * 8 * 16
+    True
+    """
+    n_tokens = n_batch * n_seq
+    return 6 * n_params(cfg) * n_tokens + 12 * cfg.n_layer * cfg.n_head * cfg.d_head * n_seq * n_tokens
+
+
+def divergence(loss, weights, max_loss):  # -> str, or None while training is healthy
+    """Why a run must stop, in a sentence: a loss that is not a number or has exploded past max_loss, or
+    weights that overflowed. None when all is well.
+
+    >>> divergence(float("nan"), {}, 10.0)
+    'the loss is not a number: the steps were too large and the weights overflowed'
+    >>> divergence(3.0, {"w": np.ones(2)}, 10.0) is None
+    True
+    """
+    if not math.isfinite(loss):
+        return "the loss is not a number: the steps were too large and the weights overflowed"
+    if loss > max_loss:
+        return f"the loss exploded to {loss:.1f} nats, above {max_loss:.1f}: worse than guessing"
+    if not all(np.isfinite(w).all() for w in weights.values()):
+        return "a weight overflowed (too large for a float32)"
+    return None
+
+
+def training_run(weights, cfg, tokens, hp, n_batch, rng, max_loss=math.inf):  # generator
+    """The training loop, one step per next(): random windows of tokens, train_step, a divergence check.
+
+    Yields (step, weights, stats) after each step (step counted from 1; stats as train_step's), for
+    hp.steps steps. A caller runs as many as it likes per call and keeps the generator between calls (the
+    page's trainer runs a few per call, so the page stays responsive). If a step's loss is NaN or above
+    max_loss, or the weights it produced overflow, the run stops: the last yield then holds the last good
+    weights (those whose loss was still fine, and the step they were reached at) and stats["stopped"]
+    says why.
+
+    >>> from llm_core.model import ModelConfig, random_weights
+    >>> cfg = ModelConfig(n_vocab=16, n_ctx=4, d_model=8, n_layer=1, n_head=2, n_kv_head=1, d_head=4, d_ff=8)
+    >>> run = training_run(random_weights(cfg), cfg, np.arange(40) % 16, TrainConfig(steps=3, warmup=1), 2,
+    ...                    np.random.default_rng(0))
+    >>> [step for step, _, _ in run]
+    [1, 2, 3]
+    """
+    state, previous = {}, (0, weights)
+    for step in range(hp.steps):
+        ids, targets = random_batch(tokens, cfg.n_ctx, n_batch, rng)
+        new_weights, new_state, stats = train_step(weights, state, cfg, ids, targets, step, hp)
+        why = divergence(stats["loss"], {}, max_loss) or divergence(stats["grad_norm"], {}, math.inf)
+        if why:  # the loss of these weights broke: the ones before them are the last good ones
+            yield *previous, {**stats, "stopped": why}
+            return
+        why = divergence(stats["loss"], new_weights, max_loss)
+        if why:  # this step's update overflowed: these weights (whose loss was fine) are the last good ones
+            yield step, weights, {**stats, "stopped": why}
+            return
+        previous = (step, weights)
+        weights, state = new_weights, new_state
+        yield step + 1, weights, stats
