@@ -25,6 +25,22 @@ def frame(width, height, left, right, top, bottom) -> dict:
     }
 
 
+def layout_3d(scene: dict, uirevision: str) -> dict:
+    """A plotly 3-D figure's layout in the page's theme: colours are CSS variable names that
+    site/static/js/plot3d.js swaps for the theme's values; uirevision keeps the reader's own turn of the
+    view until it changes."""
+    return {
+        "scene": scene,
+        "uirevision": uirevision,
+        "paper_bgcolor": "--bg",
+        "font": {"color": "--fg", "family": "--font-ui"},
+        "showlegend": False,
+        "modebar": {"bgcolor": "--bg", "color": "--muted", "activecolor": "--accent"},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "height": 420,
+    }
+
+
 def bars(values, top, box) -> list:  # [n] -> n x {"x", "w", "y", "h"}
     """Side-by-side bars filling the plot box's width, each as tall as value / top of its height."""
     plot_w, plot_h = box["right"] - box["left"], box["bottom"] - box["top"]

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from llm_core.controls import as_bool, as_int, as_number, as_text
+from llm_core.controls import as_bool, as_int, as_text
 from llm_core.kv_cache import kv_bytes_per_token
 from llm_core.model import forward, n_params
 from llm_core.generation import prefill
@@ -27,13 +27,12 @@ from widgetlib.prompt import prompt_ids
 from llm_core.sampling import as_generator, sample
 from llm_core.tokenizer import render_token
 from widgetlib.fmt import fixed, integer
+from widgetlib.sampling import read_sampling
 from widgetlib.model import TINY_FILES, tiny
 
 MAX_PROMPT_CHARS = 2_000
 MAX_NEW_TOKENS = 64  # without the cache the last step reruns the model over prompt + 63 tokens
 MAX_PROMPT_TOKENS = 32  # without the cache, work grows with n_tokens * (prompt + n_tokens): keep it to seconds
-MAX_TEMPERATURE = 2.0
-MAX_SEED = 2**32 - 1
 BYTES_PER_VALUE = 4  # the tiny model runs in float32
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
 # to this relative tolerance (token ids, counts and bytes exactly).
@@ -77,8 +76,7 @@ def read_params(params: dict):  # -> params, prompt, note
     return {
         "prompt": prompt,
         "n_tokens": as_int("n_tokens", p["n_tokens"], 1, MAX_NEW_TOKENS),
-        "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
-        "seed": as_int("seed", p["seed"], 0, MAX_SEED),
+        **read_sampling(p, ("temperature", "seed")),
         "compare": as_bool("compare", p["compare"]),
     }, note
 

@@ -23,6 +23,7 @@ from llm_core.embeddings import embed, pca
 from llm_core.memo import per_model
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token
+from widgetlib.plot import layout_3d
 from widgetlib.fmt import fixed, integer, percent, svg_attrs as at
 from widgetlib.labels import axis_name_box, place_labels
 from widgetlib.model import TINY_FILES
@@ -198,8 +199,8 @@ def plot3d(kept, coords, explained, cloud, cloud_coords, p) -> dict:
         ),
         "n_points": len(kept) + len(cloud),
         "traces": traces,
-        "layout": {
-            "scene": {
+        "layout": layout_3d(
+            {
                 "xaxis": axis(0),
                 "yaxis": axis(1),
                 "zaxis": axis(2),
@@ -211,14 +212,8 @@ def plot3d(kept, coords, explained, cloud, cloud_coords, p) -> dict:
                     "projection": {"type": "orthographic"},
                 },
             },
-            "uirevision": f"{p['yaw']} {p['pitch']}",  # the reader's own turn is kept until a slider moves
-            "paper_bgcolor": "--bg",
-            "font": {"color": "--fg", "family": "--font-ui"},
-            "showlegend": False,
-            "modebar": {"bgcolor": "--bg", "color": "--muted", "activecolor": "--accent"},
-            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-            "height": 420,
-        },
+            f"{p['yaw']} {p['pitch']}",  # the reader's own turn is kept until a slider moves
+        ),
     }
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from llm_core.controls import as_choice, as_int, as_number
 from llm_core.optimizers import SURFACES, optimize
+from widgetlib.plot import layout_3d
 from widgetlib.fmt import fixed
 
 METHODS = [("sgd", "SGD"), ("momentum", "Momentum"), ("adam", "Adam")]
@@ -278,8 +279,8 @@ def plot3d(name, runs, start, every) -> dict:
         ),
         "n_points": N_GRID * N_GRID + sum(len(t["x"]) for t in traces[1:]),
         "traces": traces,
-        "layout": {
-            "scene": {
+        "layout": layout_3d(
+            {
                 "xaxis": axis("x"),
                 "yaxis": axis("y"),
                 "zaxis": axis("loss"),
@@ -287,14 +288,8 @@ def plot3d(name, runs, start, every) -> dict:
                 "aspectratio": {"x": 1, "y": (y_hi - y_lo) / (x_hi - x_lo), "z": 0.6},
                 "camera": {"eye": {"x": -0.6, "y": -1.4, "z": 1.5}},
             },
-            "uirevision": name,  # the reader's own turn is kept until the surface changes
-            "paper_bgcolor": "--bg",
-            "font": {"color": "--fg", "family": "--font-ui"},
-            "showlegend": False,
-            "modebar": {"bgcolor": "--bg", "color": "--muted", "activecolor": "--accent"},
-            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-            "height": 420,
-        },
+            name,  # the reader's own turn is kept until the surface changes
+        ),
     }
 
 

@@ -18,11 +18,12 @@ token for token.
 
 import functools
 
-from llm_core.controls import as_int, as_number, as_text
+from llm_core.controls import as_int, as_text
 from llm_core.model import Model, ModelConfig, n_params
 from llm_core.model_files import load_weights, read_model_file
 from llm_core.speculative import expected_speedup, expected_tokens_per_pass, speculative_generate
 from widgetlib.fmt import fixed, percent
+from widgetlib.sampling import read_sampling
 from widgetlib.model import TINY_FILES, chip, tiny
 from widgetlib.prompt import prompt_ids
 
@@ -30,8 +31,6 @@ DRAFT = "models/draft"
 MAX_PROMPT_CHARS = 2_000
 MAX_NEW_TOKENS = 48
 MAX_K = 8
-MAX_TEMPERATURE = 2.0
-MAX_SEED = 2**32 - 1
 SHOWN_PROMPT = 24  # prompt tokens shown before the rounds
 N_COLOURS = 5  # the rounds' tokens cycle through the site's five token colours (tokens.css)
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
@@ -76,8 +75,7 @@ def read_params(params: dict):  # -> params, note
         "prompt": prompt,
         "n_tokens": as_int("n_tokens", p["n_tokens"], 1, MAX_NEW_TOKENS),
         "k": as_int("k", p["k"], 1, MAX_K),
-        "temperature": as_number("temperature", p["temperature"], 0.0, MAX_TEMPERATURE),
-        "seed": as_int("seed", p["seed"], 0, MAX_SEED),
+        **read_sampling(p, ("temperature", "seed")),
     }, note
 
 
