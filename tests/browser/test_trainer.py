@@ -47,8 +47,10 @@ def test_train_pause_compare_reset(chapter):
     assert paused["button"] == "Resume"
 
     step, losses, evals = json.loads(page.evaluate("(code) => glassbox.py(code)", RUN))
+    # The page's own settings (an earlier test in this shared visit may have moved a control), replayed in CPython.
+    params = fig.evaluate("(f) => glassbox.instances.find((i) => i.el === f).result.params")
     widget = load_widget("trainer")
-    widget.compute({"at": step, "chunk": 0})
+    widget.compute({**params, "at": step, "chunk": 0})
     ours = widget._latest["run"]
     assert step == ours["step"] == paused["step"]
     tol = widget.REL_TOL
