@@ -9,7 +9,10 @@ first with max-age=600 (a return within ten minutes), then with max-age=0 (every
 stale: a return after ten minutes). Each mode is a persistent profile that made one first visit (with the
 service worker: until it is active and its precache complete); then each warm visit: time to the first live
 widget and first contentful paint, and the requests the server saw (full downloads, revalidations), the
-two modes alternated.
+two modes alternated. A server on the same machine answers at once, while a reader's browser waits a round
+trip to Pages' CDN for each request; so each max-age is measured twice, as served, and with the server
+holding every response for a round trip of ROUND_TRIP_MS first (connections are kept alive, so their setup
+is not added).
 """
 
 import functools
@@ -17,6 +20,7 @@ import hashlib
 import os
 import statistics
 import threading
+import time
 from pathlib import Path
 
 from sitebuild import browser as chromium
@@ -25,7 +29,9 @@ from sitebuild.serve import QuietServer, SiteHandler
 from .common import TOKENIZER_PAGE, asset, settle
 
 OFFLINE_ROUNDS = 5
-MAX_AGES = (600, 0)
+ROUND_TRIP_MS = 50  # a reader near one of the CDN's edges on a fixed line; a phone network waits longer
+# (max-age, round trip in ms): a return within ten minutes and after them, each as served and over a round trip
+CONDITIONS = ((600, 0), (0, 0), (600, ROUND_TRIP_MS), (0, ROUND_TRIP_MS))
 MODES = {"without": "block", "with": "allow"}  # the service worker: Playwright's service_workers option
 
 
@@ -39,6 +45,7 @@ class PagesHandler(SiteHandler):
     (If-None-Match answered 304), counting every response: server.seen is a list of (path, status, bytes)."""
 
     def send_head(self):
+        time.sleep(self.server.round_trip_ms / 1000)  # the request's way there and the answer's way back
         path = self.translate_path(self.path)
         self.etag = None
         if os.path.isfile(path):
@@ -68,7 +75,7 @@ class PagesHandler(SiteHandler):
 def pages_server(directory: Path) -> tuple[QuietServer, str]:
     handler = functools.partial(type("Handler", (PagesHandler,), {"prefix": "/"}), directory=str(directory))
     server = QuietServer(("127.0.0.1", 0), handler)
-    server.verbose, server.prefix, server.seen, server.max_age = False, "/", [], 600
+    server.verbose, server.prefix, server.seen, server.max_age, server.round_trip_ms = False, "/", [], 600, 0
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
@@ -99,28 +106,29 @@ def visit(context, url: str, server, first: bool) -> dict:
 
 
 def measure_offline(p, site: Path, tmp: Path, rounds: int = OFFLINE_ROUNDS) -> dict:
-    """{max_age: {"with"|"without": [warm visits]}}, the two modes alternated."""
+    """{(max_age, round_trip_ms): {"with"|"without": [warm visits]}}, the two modes alternated."""
     server, base = pages_server(site)
     out = {}
-    for max_age in MAX_AGES:
-        server.max_age = max_age
-        contexts, out[max_age] = {}, {}
+    for condition in CONDITIONS:
+        server.max_age, server.round_trip_ms = condition
+        contexts, out[condition] = {}, {}
         for mode, workers in MODES.items():
             contexts[mode] = p.chromium.launch_persistent_context(
-                str(tmp / f"profile-offline-{max_age}-{mode}"),
+                str(tmp / f"profile-offline-{condition[0]}-{condition[1]}-{mode}"),
                 executable_path=chromium.chromium_path(),
                 args=chromium.ARGS,
                 headless=True,
                 service_workers=workers,
             )
             visit(contexts[mode], base + TOKENIZER_PAGE, server, first=(mode == "with"))
-            out[max_age][mode] = []
+            out[condition][mode] = []
         for _ in range(rounds):
             for mode in MODES:
-                out[max_age][mode].append(visit(contexts[mode], base + TOKENIZER_PAGE, server, first=False))
+                out[condition][mode].append(visit(contexts[mode], base + TOKENIZER_PAGE, server, first=False))
         for ctx in contexts.values():
             ctx.close()
-        print(f"  max-age={max_age}: " + ", ".join(f"{m} {summary(v)}" for m, v in out[max_age].items()), flush=True)
+        summaries = ", ".join(f"{m} {summary(v)}" for m, v in out[condition].items())
+        print(f"  max-age={condition[0]}, round trip {condition[1]} ms: {summaries}", flush=True)
     server.shutdown()
     return out
 
