@@ -174,7 +174,9 @@ def training_report(r: dict) -> list[str]:
         "32, 256 byte tokens; 67,824 parameters) taking AdamW steps on 8 windows of 32 tokens through "
         "`llm_core.train.training_run`: 12 timed steps after one warm-up, the fastest (the matmul's floor is its "
         "fastest of 20 too; the median step is in the last column). FLOPs per step are "
-        f"`llm_core.train.step_flops`: 6 x parameters x tokens plus attention, {page['flops'] / 1e6:.1f} MFLOP.",
+        f"`llm_core.train.step_flops`: 6 x parameters x tokens plus attention, {page['flops'] / 1e6:.1f} MFLOP. "
+        f"The machine's load average (1 min) was {r['load'][0]:.1f} when the section started and "
+        f"{r['load'][1]:.1f} when it ended (2 cores: above 2, other work was sharing them, which makes every time here longer).",
         "",
         "| where | ms per step | steps/s | tokens/s | GFLOP/s | median ms per step |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -219,9 +221,10 @@ def limits(page: dict) -> list[str]:
         f"What limits it: on one batch in the page the step's parts take {share}. Pyodide's numpy (no BLAS) "
         f"multiplies at {rates[slow]:.2f} GFLOP/s for {slow} and {rates[fast]:.2f} for {fast} (the floor: "
         f"{page['matmul_gflops']:.2f}); at those rates the step's {page['flops'] / 1e6:.1f} MFLOP alone take "
-        f"{page['flops'] / rates[fast] / 1e6:.0f} to {page['flops'] / rates[slow] / 1e6:.0f} ms of its "
-        f"{total * 1000:.0f}; the rest is elementwise work (softmax, SiLU's tanh, AdamW) and Python's cost "
-        "per numpy call.",
+        f"{page['flops'] / rates[fast] / 1e6:.0f} ms (all at the faster) to {page['flops'] / rates[slow] / 1e6:.0f} "
+        f"ms (all at the slower) of its {total * 1000:.0f}"
+        + (": the products are most of a step" if page["flops"] / rates[fast] > total / 2 else "")
+        + "; the rest is elementwise work (softmax, SiLU's tanh, AdamW) and Python's cost per numpy call.",
         "",
     ]
 
