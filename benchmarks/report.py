@@ -174,7 +174,9 @@ def training_report(r: dict) -> list[str]:
         "32, 256 byte tokens; 67,824 parameters) taking AdamW steps on 8 windows of 32 tokens through "
         "`llm_core.train.training_run`: 12 timed steps after one warm-up, the fastest (the matmul's floor is its "
         "fastest of 20 too; the median step is in the last column). FLOPs per step are "
-        f"`llm_core.train.step_flops`: 6 x parameters x tokens plus attention, {page['flops'] / 1e6:.1f} MFLOP.",
+        f"`llm_core.train.step_flops`: 6 x parameters x tokens plus attention, {page['flops'] / 1e6:.1f} MFLOP. "
+        f"The machine's load average (1 min) was {r['load'][0]:.1f} when the section started and "
+        f"{r['load'][1]:.1f} when it ended (2 cores: above 2, other work was sharing them, which makes every time here longer).",
         "",
         "| where | ms per step | steps/s | tokens/s | GFLOP/s | median ms per step |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -187,20 +189,44 @@ def training_report(r: dict) -> list[str]:
             f"{page['flops'] / s / 1e9:.2f} | {statistics.median(steps[where]) * 1000:.1f} |"
         )
     shape = "x".join(map(str, page["matmul_shape"]))
+    shapes = " / ".join(f"{gflops:.2f}" for gflops in page["shapes_gflops"].values())
     lines += [
         f"| numpy matmul {shape} float32 in the page, right operand row-major / column-major | | | | "
         f"{page['matmul_gflops_c']:.2f} / {page['matmul_gflops_f']:.2f} | |",
+        f"| numpy matmul at the step's shapes in the page, {' / '.join(page['shapes_gflops'])} | | | | {shapes} | |",
         "",
         f"In the page a step reaches **{share:.0%}** of the in-page matmul rate, the faster layout "
         f"(budget >= 25%: {ok}). CPython numpy is **{step['page'] / step['cpython']:.1f}x** faster than the page"
         + (
-            f", torch **{step['page'] / step['torch']:.1f}x**."
+            f", torch **{step['page'] / step['torch']:.1f}x**; CPython numpy takes "
+            f"**{step['cpython'] / step['torch']:.2f}x** torch's time per step."
             if torch
-            else "; torch was not measured: the training venv `.venv-train` (`make train`) is absent on this machine."
+            else "; torch: not measured, `.venv-train` absent (`make training-reference` creates it)."
         ),
         "",
+        *limits(page),
     ]
     return lines
+
+
+def limits(page: dict) -> list[str]:
+    """What keeps the page's step below the floor, in the run's own numbers: its parts, and how long its
+    FLOPs alone would take at the matmul rates of the step's own shapes."""
+    parts = page["parts_s"]
+    total = sum(parts.values())
+    share = ", ".join(f"{name} {t * 1000:.1f} ms ({t / total:.0%})" for name, t in parts.items())
+    rates = page["shapes_gflops"]
+    slow, fast = min(rates, key=rates.get), max(rates, key=rates.get)
+    return [
+        f"What limits it: on one batch in the page the step's parts take {share}. Pyodide's numpy (no BLAS) "
+        f"multiplies at {rates[slow]:.2f} GFLOP/s for {slow} and {rates[fast]:.2f} for {fast} (the floor: "
+        f"{page['matmul_gflops']:.2f}); at those rates the step's {page['flops'] / 1e6:.1f} MFLOP alone take "
+        f"{page['flops'] / rates[fast] / 1e6:.0f} ms (all at the faster) to {page['flops'] / rates[slow] / 1e6:.0f} "
+        f"ms (all at the slower) of its {total * 1000:.0f}"
+        + (": the products are most of a step" if page["flops"] / rates[fast] > total / 2 else "")
+        + "; the rest is elementwise work (softmax, SiLU's tanh, AdamW) and Python's cost per numpy call.",
+        "",
+    ]
 
 
 def model_report(model: dict) -> list[str]:

@@ -29,8 +29,10 @@
 8. Training in the page (chapter 15's trainer, its default model): steps/s, tokens/s and the achieved
    GFLOP/s (6 x parameters x tokens per step, plus attention: llm_core.train.step_flops) next to the
    in-page numpy matmul rate measured in the same run; the same step in CPython numpy and in torch (the
-   training venv, .venv-train, when present) on the same machine, as ratios. Budget: >= 25% of the in-page
-   matmul rate. `--sections training --out benchmarks/RESULTS.md` rewrites only this section there.
+   training venv, .venv-train, when present) on the same machine, as ratios; where the page's step spends
+   its time (forward, backward, optimizer; the matmul rate at the step's own shapes) and the machine's load.
+   Budget: >= 25% of the in-page matmul rate. `--sections training --out benchmarks/RESULTS.md` rewrites
+   only this section there.
 
 9. A returning reader's visit with the service worker against the same visit without it, the site served
    as GitHub Pages serves it (max-age=600, ETags), returning within ten minutes and after them: time to the

@@ -13,6 +13,7 @@ TORCH_PYTHON = ROOT / ".venv-train" / "bin" / "python"
 def measure_training(browser, base: str) -> dict:
     """The default model's training step in the page's worker, then the same code in this CPython (one
     OpenBLAS thread, as the tests run), then in torch where the training venv is (None if it is absent)."""
+    load = os.getloadavg()[0]  # the machine's load when the section started: neighbours' work slows every number
     page = browser.new_page()
     page.goto(base + "index.html")
     page.evaluate("() => glassbox.ready.then(() => true)")
@@ -38,4 +39,4 @@ def measure_training(browser, base: str) -> dict:
             cwd=ROOT,
         )
         torch = json.loads(done.stdout)
-    return {"page": in_page, "cpython": cpython, "torch": torch}
+    return {"page": in_page, "cpython": cpython, "torch": torch, "load": [load, os.getloadavg()[0]]}

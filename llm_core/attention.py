@@ -24,6 +24,7 @@ array([[1, 0, 0],
 import numpy as np
 
 from .activations import softmax
+from .ffn import weight_gradient
 from .rope import rope_cos_sin, rotate_pairs, rotate_pairs_backward
 
 
@@ -87,6 +88,25 @@ def attention_distance(weights):  # [..., n_q, n_k] -> [..., n_q]
     return (weights * offsets).sum(axis=-1)
 
 
+def split_heads(a, n_head):  # [..., n_seq, n_head * d_head] -> [..., n_head, n_seq, d_head]
+    """A projection's output cut into its heads' slices, each head's positions together (a view, no copy)."""
+    *lead, n_seq, width = a.shape
+    # [..., n_seq, n_head * d_head] -> [..., n_seq, n_head, d_head] -> [..., n_head, n_seq, d_head]
+    return np.swapaxes(a.reshape(*lead, n_seq, n_head, width // n_head), -3, -2)
+
+
+def merge_heads(a):  # [..., n_head, n_seq, d_head] -> [..., n_seq, n_head * d_head]
+    """The heads' outputs side by side again, as split_heads found them (its inverse).
+
+    >>> a = np.arange(12).reshape(2, 6)
+    >>> bool(np.array_equal(merge_heads(split_heads(a, 3)), a))
+    True
+    """
+    *lead, n_head, n_seq, d_head = a.shape
+    # [..., n_head, n_seq, d_head] -> [..., n_seq, n_head, d_head] -> [..., n_seq, n_head * d_head]
+    return np.swapaxes(a, -3, -2).reshape(*lead, n_seq, n_head * d_head)
+
+
 def multi_head_attention(
     x,
     w_q,
@@ -105,7 +125,10 @@ def multi_head_attention(
     """Grouped-query multi-head self-attention over a sequence, with optional RoPE and KV cache.
 
     x [n_seq, d_model]; w_q [d_model, n_head * d_head]; w_k, w_v [d_model, n_kv_head * d_head];
-    w_o [n_head * d_head, d_model] -> out [n_seq, d_model], trace.
+    w_o [n_head * d_head, d_model] -> out [n_seq, d_model], trace. Without a KV cache x may also be a
+    batch of sequences [..., n_seq, d_model], each attending only within itself (training reads a batch
+    in one pass: one product per weight for the whole batch instead of one per sequence); out and every
+    trace array then carry the same leading axes.
 
     positions: the positions of x's rows (default: continuing after what the cache holds). rope_freqs:
     rope_frequencies(d_head, ...) to rotate q and k, or None for no rotation; rope: instead, the
@@ -121,7 +144,9 @@ def multi_head_attention(
     n_kv_head = n_head if n_kv_head is None else n_kv_head
     if n_head <= 0 or n_kv_head <= 0 or n_head % n_kv_head:
         raise ValueError(f"n_kv_head ({n_kv_head}) must be a positive divisor of n_head ({n_head})")
-    n_seq, d_model = x.shape
+    *lead, n_seq, d_model = x.shape
+    if lead and kv_cache is not None:
+        raise ValueError(f"a KV cache holds one sequence: x must be [n_seq, d_model], got {x.shape}")
     if w_q.shape[1] % n_head or w_k.shape[1] * n_head != w_q.shape[1] * n_kv_head:
         raise ValueError(
             f"w_q {w_q.shape} and w_k {w_k.shape} do not fit n_head={n_head}, n_kv_head={n_kv_head} with one d_head"
@@ -129,10 +154,9 @@ def multi_head_attention(
     d_head = w_q.shape[1] // n_head
     n_group = n_head // n_kv_head  # query heads per kv head
 
-    # [n_seq, d_model] @ [d_model, n_head * d_head] -> [n_seq, n_head, d_head] -> [n_head, n_seq, d_head]
-    q = (x @ w_q).reshape(n_seq, n_head, d_head).transpose(1, 0, 2)
-    k = (x @ w_k).reshape(n_seq, n_kv_head, d_head).transpose(1, 0, 2)  # [n_kv_head, n_seq, d_head]
-    v = (x @ w_v).reshape(n_seq, n_kv_head, d_head).transpose(1, 0, 2)  # [n_kv_head, n_seq, d_head]
+    q = split_heads(x @ w_q, n_head)  # [..., n_seq, d_model] @ [d_model, n_head d_head] -> [..., n_head, n_seq, d_head]
+    k = split_heads(x @ w_k, n_kv_head)  # [..., n_kv_head, n_seq, d_head]
+    v = split_heads(x @ w_v, n_kv_head)  # [..., n_kv_head, n_seq, d_head]
 
     n_past = 0 if kv_cache is None else int(kv_cache.lengths[layer])
     if positions is None:
@@ -148,26 +172,25 @@ def multi_head_attention(
         q, k = rotate_pairs(q, *rope), rotate_pairs(k, *rope)
     if kv_cache is not None:
         k, v = kv_cache.update(layer, k, v)  # -> [n_kv_head, n_k, d_head], earlier positions first
-    n_k = k.shape[1]
+    n_k = k.shape[-2]
 
     mask = causal_mask(n_seq, n_k) if causal else np.ones((n_seq, n_k), dtype=bool)
     # Group the query heads by the kv head they share, so each kv head is used without being copied:
-    # [n_head, n_seq, d_head] -> [n_kv_head, n_group, n_seq, d_head]; k [n_kv_head, n_k, d_head] ->
-    # [n_kv_head, 1, n_k, d_head] broadcasts over the group. Query head h = kv head h // n_group.
-    q_grouped = q.reshape(n_kv_head, n_group, n_seq, d_head)
-    scores = attention_scores(q_grouped, k[:, None])  # [n_kv_head, n_group, n_seq, n_k]
+    # [..., n_head, n_seq, d_head] -> [..., n_kv_head, n_group, n_seq, d_head]; k [..., n_kv_head, n_k, d_head]
+    # -> [..., n_kv_head, 1, n_k, d_head] broadcasts over the group. Query head h = kv head h // n_group.
+    q_grouped = q.reshape(*lead, n_kv_head, n_group, n_seq, d_head)
+    scores = attention_scores(q_grouped, k[..., None, :, :])  # [..., n_kv_head, n_group, n_seq, n_k]
     weights = attention_weights(scores, mask)
-    heads = weights @ v[:, None]  # [n_kv_head, n_group, n_seq, d_head]
-    heads = heads.reshape(n_head, n_seq, d_head)
-    # [n_head, n_seq, d_head] -> [n_seq, n_head, d_head] -> [n_seq, n_head * d_head]: heads side by side
-    out = heads.transpose(1, 0, 2).reshape(n_seq, n_head * d_head) @ w_o
+    heads = weights @ v[..., None, :, :]  # [..., n_kv_head, n_group, n_seq, d_head]
+    heads = heads.reshape(*lead, n_head, n_seq, d_head)
+    out = merge_heads(heads) @ w_o  # [..., n_seq, n_head * d_head] @ [n_head * d_head, d_model]
     trace = {
         "q": q,
         "k": k,
         "v": v,
         "mask": mask,
-        "scores": scores.reshape(n_head, n_seq, n_k),
-        "weights": weights.reshape(n_head, n_seq, n_k),
+        "scores": scores.reshape(*lead, n_head, n_seq, n_k),
+        "weights": weights.reshape(*lead, n_head, n_seq, n_k),
         "heads": heads,
     }
     return out, trace
@@ -218,17 +241,8 @@ def multi_head_attention_backward(d_out, x, w_q, w_k, w_v, w_o, trace, rope=None
         raise ValueError(f"the backward runs without a KV cache: {n_k} keys for {n_seq} queries")
     n_group = n_head // n_kv_head
 
-    def side_by_side(a):  # [..., n, n_seq, d_head] -> [..., n_seq, n * d_head], as the forward lays heads out
-        return np.swapaxes(a, -3, -2).reshape(*lead, n_seq, a.shape[-3] * d_head)
-
-    def per_head(a, n):  # [..., n_seq, n * d_head] -> [..., n, n_seq, d_head]
-        return np.swapaxes(a.reshape(*lead, n_seq, n, d_head), -3, -2)
-
-    def summed_over_positions(a, b):  # [..., n_seq, i], [..., n_seq, j] -> [i, j]: a^T b over every position
-        return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
-
-    d_w_o = summed_over_positions(side_by_side(heads), d_out)
-    d_heads = per_head(d_out @ w_o.T, n_head)  # [..., n_head, n_seq, d_head]
+    d_w_o = weight_gradient(merge_heads(heads), d_out)
+    d_heads = split_heads(d_out @ w_o.T, n_head)  # [..., n_head, n_seq, d_head]
     # grouped as the forward grouped them: query head h reads kv head h // n_group
     grouped = (*lead, n_kv_head, n_group, n_seq)
     d_q, d_k, d_v = attention_backward(
@@ -241,12 +255,12 @@ def multi_head_attention_backward(d_out, x, w_q, w_k, w_v, w_o, trace, rope=None
     d_q, d_k, d_v = d_q.reshape(q.shape), d_k.sum(axis=-3), d_v.sum(axis=-3)  # a group's kv gradients add up
     if rope is not None:
         d_q, d_k = rotate_pairs_backward(d_q, *rope), rotate_pairs_backward(d_k, *rope)
-    d_q, d_k, d_v = side_by_side(d_q), side_by_side(d_k), side_by_side(d_v)
+    d_q, d_k, d_v = merge_heads(d_q), merge_heads(d_k), merge_heads(d_v)
     d_x = d_q @ w_q.T + d_k @ w_k.T + d_v @ w_v.T
     return (
         d_x,
-        summed_over_positions(x, d_q),
-        summed_over_positions(x, d_k),
-        summed_over_positions(x, d_v),
+        weight_gradient(x, d_q),
+        weight_gradient(x, d_k),
+        weight_gradient(x, d_v),
         d_w_o,
     )

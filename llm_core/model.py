@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .attention import multi_head_attention, multi_head_attention_backward
-from .ffn import swiglu, swiglu_backward
+from .ffn import swiglu, swiglu_backward, weight_gradient
 from .kv_cache import KVCache
 from .norms import rms_norm, rms_norm_backward
 from .rope import rope_cos_sin, rope_frequencies
@@ -137,10 +137,9 @@ def unembed_backward(d_logits, x, weights):  # [..., n_vocab], [..., d_model] ->
     """The gradients of unembed: d_x = d_logits w_out^T, and the output matrix's x^T d_logits (summed over
     every position), under its own name: "tok_emb" [n_vocab, d_model] when tied (the table is w_out
     transposed; train.py adds it to the embedding lookup's gradient), else "lm_head" [d_model, n_vocab]."""
-    x2, d2 = x.reshape(-1, x.shape[-1]), d_logits.reshape(-1, d_logits.shape[-1])
     if "lm_head" in weights:
-        return d_logits @ weights["lm_head"].T, {"lm_head": x2.T @ d2}
-    return d_logits @ weights["tok_emb"], {"tok_emb": d2.T @ x2}
+        return d_logits @ weights["lm_head"].T, {"lm_head": weight_gradient(x, d_logits)}
+    return d_logits @ weights["tok_emb"], {"tok_emb": weight_gradient(d_logits, x)}
 
 
 BLOCK_WEIGHTS = ("attn_norm", "wq", "wk", "wv", "wo", "ffn_norm", "w_gate", "w_up", "w_down")
@@ -157,7 +156,8 @@ def transformer_block(x, w, cfg, positions, rope, cache=None, layer=0):
     [d_model, d_ff]; w_down [d_ff, d_model]). positions [n_seq] and rope (cos, sin [n_seq, d_head]) are
     the tokens' places in the sequence; cache, a KVCache whose `layer` slot this block extends (None:
     the sequence is all there is). trace: {"attn": every intermediate of the attention, "ffn": of the
-    feed-forward network}.
+    feed-forward network}. Without a cache, x may be a batch [..., n_seq, d_model] (training's: each
+    sequence attends within itself); the results and the trace's arrays then have its leading axes.
     """
     attn_out, attn_trace = multi_head_attention(
         rms_norm(x, w["attn_norm"], cfg.norm_eps),

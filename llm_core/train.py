@@ -1,8 +1,8 @@
 """Training the model: the loss's gradient with respect to every weight, and the steps that follow it.
 
-loss_and_grads runs the model's own forward pass (model.forward, with its trace: everything the backward
-needs is in it) and then every layer's backward in reverse order, each written by hand next to the
-forward it undoes:
+loss_and_grads runs the model's own forward pass (model.forward's steps, over the whole batch at once,
+keeping the blocks' traces: everything the backward needs is in them) and then every layer's backward in
+reverse order, each written by hand next to the forward it undoes:
 
     loss.cross_entropy_backward      d logits = (softmax - onehot) / n
     model.unembed_backward           the tied output matrix (the embedding table, transposed)
@@ -39,7 +39,7 @@ import numpy as np
 
 from .embeddings import embed_backward
 from .loss import cross_entropy, cross_entropy_backward
-from .model import BLOCK_WEIGHTS, forward, n_params, transformer_block_backward, unembed_backward
+from .model import BLOCK_WEIGHTS, n_params, transformer_block, transformer_block_backward, unembed, unembed_backward
 from .norms import rms_norm, rms_norm_backward
 from .optimizers import adam_step
 from .rope import rope_cos_sin, rope_frequencies
@@ -62,29 +62,30 @@ def as_batch(ids, targets, cfg):  # [n_seq] or [n_batch, n_seq] (both) -> int64 
 
 
 def forward_for_backward(weights, cfg, ids):  # int [n_batch, n_seq] -> [n_batch, n_seq, n_vocab], saved
-    """The forward pass of every sequence of the batch (model.forward, one sequence at a time: attention
-    must not mix sequences), and what the backward needs, stacked along a leading batch axis.
+    """The model's forward pass (model.forward's steps: embed, transformer_block per layer, final norm,
+    unembed) over the whole batch at once, and what the backward needs.
+
+    Each sequence attends only within itself (attention runs per sequence along the leading batch axis),
+    so the logits are model.forward's for each sequence on its own; reading the batch in one pass makes
+    each weight's product one call over every position instead of n_batch calls (in the page each numpy
+    call has a fixed cost that small products do not hide).
 
     saved: residual [n_batch, 2 n_layer + 1, n_seq, d_model] (the stream before each sub-layer, and the
-    last one); layers, per layer {"attn": q, k, v, weights, heads; "ffn": gate, up}, each [n_batch, ...];
-    rope, the (cos, sin) tables every layer rotated by.
+    last one); layers, per layer {"attn": q, k, v, weights, heads; "ffn": gate, up, ...}, each
+    [n_batch, ...]; rope, the (cos, sin) tables every layer rotated by.
     """
-    passes = [forward(weights, cfg, seq, trace=True, lens=False) for seq in ids]
-    logits = np.stack([p[0] for p in passes])
-    traces = [p[1] for p in passes]
-
-    def stacked(part, key, i):
-        return np.stack([t["layers"][i][part][key] for t in traces])
-
-    layers = [
-        {
-            "attn": {key: stacked("attn", key, i) for key in ("q", "k", "v", "weights", "heads")},
-            "ffn": {key: stacked("ffn", key, i) for key in ("gate", "up")},
-        }
-        for i in range(cfg.n_layer)
-    ]
-    rope = rope_cos_sin(np.arange(ids.shape[1]), rope_frequencies(cfg.d_head, cfg.rope_base), logits.dtype)
-    return logits, {"residual": np.stack([t["residual"] for t in traces]), "layers": layers, "rope": rope}
+    positions = np.arange(ids.shape[1])
+    x = weights["tok_emb"][ids]  # [n_batch, n_seq] -> [n_batch, n_seq, d_model]
+    rope = rope_cos_sin(positions, rope_frequencies(cfg.d_head, cfg.rope_base), x.dtype)  # [n_seq, d_head] x 2
+    residual, layers = [x], []
+    for i in range(cfg.n_layer):
+        w = {name: weights[f"layers.{i}.{name}"] for name in BLOCK_WEIGHTS}
+        mid, x, layer = transformer_block(x, w, cfg, positions, rope)
+        residual += [mid, x]
+        layers.append(layer)
+    logits = unembed(rms_norm(x, weights["final_norm"], cfg.norm_eps), weights)
+    # (2 n_layer + 1) x [n_batch, n_seq, d_model] -> [n_batch, 2 n_layer + 1, n_seq, d_model]
+    return logits, {"residual": np.stack(residual, axis=1), "layers": layers, "rope": rope}
 
 
 def loss_and_grads(weights, cfg, ids, targets):  # -> float, {name: array}
@@ -249,7 +250,7 @@ def mean_loss(weights, cfg, ids, targets):  # int [n_batch, n_seq] x 2 -> float
     True
     """
     ids, targets = as_batch(ids, targets, cfg)
-    logits = np.stack([forward(weights, cfg, seq, lens=False)[0] for seq in ids])  # [n_batch, n_seq, n_vocab]
+    logits, _ = forward_for_backward(weights, cfg, ids)  # [n_batch, n_seq, n_vocab]
     return cross_entropy(logits.reshape(-1, cfg.n_vocab), targets.reshape(-1))[0]
 
 

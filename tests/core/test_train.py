@@ -19,6 +19,7 @@ from llm_core.attention import (
 )
 from llm_core.backprop import numerical_gradient
 from llm_core.embeddings import embed, embed_backward
+from llm_core.kv_cache import KVCache
 from llm_core.ffn import swiglu, swiglu_backward
 from llm_core.loss import cross_entropy, cross_entropy_backward
 from llm_core.model import (
@@ -38,6 +39,7 @@ from llm_core.train import (
     adamw_step,
     clip_by_global_norm,
     decays,
+    forward_for_backward,
     global_norm,
     learning_rate,
     loss_and_grads,
@@ -255,6 +257,30 @@ def test_loss_and_grads_match_finite_differences(tied):
                 name,
                 i,
             )
+
+
+def test_the_batch_forward_is_each_sequences_own_forward():
+    """forward_for_backward reads the whole batch in one pass: each sequence's logits and saved
+    intermediates are model.forward's for that sequence alone, and no position sees another sequence."""
+    cfg = small_config()
+    weights = float64_weights(cfg, np.random.default_rng(12))
+    ids = np.random.default_rng(13).integers(0, cfg.n_vocab, (3, N_SEQ))
+    logits, saved = forward_for_backward(weights, cfg, ids)
+    assert logits.shape == (3, N_SEQ, cfg.n_vocab) and saved["residual"].shape == (3, 2 * cfg.n_layer + 1, N_SEQ, 8)
+    for b, seq in enumerate(ids):
+        one, trace = forward(weights, cfg, seq, trace=True, lens=False)
+        np.testing.assert_allclose(logits[b], one, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(saved["residual"][b], trace["residual"], rtol=1e-12, atol=1e-12)
+        for i, layer in enumerate(trace["layers"]):
+            for part, key in [("attn", key) for key in ("q", "k", "v", "weights", "heads")] + [("ffn", "gate")]:
+                np.testing.assert_allclose(saved["layers"][i][part][key][b], layer[part][key], rtol=1e-12, atol=1e-12)
+    other = ids.copy()
+    other[0] = (other[0] + 1) % cfg.n_vocab  # another first sequence: the others' logits must not move
+    assert np.array_equal(forward_for_backward(weights, cfg, other)[0][1:], logits[1:])
+    with pytest.raises(ValueError, match="one sequence"):  # a KV cache holds one sequence, not a batch
+        w = {name: weights[f"layers.0.{name}"] for name in BLOCK_WEIGHTS}
+        cache = KVCache(cfg.n_layer, cfg.n_kv_head, cfg.d_head, cfg.n_ctx)
+        transformer_block(weights["tok_emb"][ids], w, cfg, np.arange(N_SEQ), saved["rope"], cache)
 
 
 def test_one_sequence_is_a_batch_of_one_and_float32_stays_float32():

@@ -5,12 +5,14 @@
    call (the run waits in the worker between calls). While the reader has not paused, drawing a result
    asks for the next one (result.next_at, result.chunk), so the page stays responsive and no call runs
    long. Train and Resume start asking, Pause stops, Reset asks for step 0; changing a setting of the
-   model or the text stops the run and shows the new model untrained. Leaving the page pauses it. */
+   model or the text stops the run and shows the new model untrained. Leaving the page pauses it: a page
+   the browser kept comes back paused, a page loaded again has lost its run, and the note says which. */
 (function () {
   "use strict";
   const T = window.glassboxTokens;
   const runs = new WeakMap();   // figure -> {running, at, chunk, left}
   const KEEP = ["prompt"];      // settings that do not start a new run: the samples' prompt
+  const LEFT = "glassbox-trainer-left";  // sessionStorage: this tab left the page while a run was going
 
   function run(el) {
     if (!runs.has(el)) {  // the pre-rendered run, as the page was built
@@ -115,6 +117,17 @@
     el.querySelector(".trn-console").disabled = r.running || Boolean(result.problem);
   }
 
+  // sessionStorage's value of key (null if none or storage is blocked), then value stored there (null: removed).
+  function remember(key, value) {
+    try {
+      const was = sessionStorage.getItem(key);
+      if (value === null) sessionStorage.removeItem(key); else sessionStorage.setItem(key, value);
+      return was;
+    } catch (e) {
+      return null;  // storage blocked: the note about a lost run is not shown
+    }
+  }
+
   function openConsole(code) {
     const root = document.getElementById("console");
     if (!root) return;
@@ -173,14 +186,25 @@
         c.addEventListener("input", () => { r.running = false; r.at = 0; r.chunk = 0; });
         c.addEventListener("change", () => { r.running = false; r.at = 0; r.chunk = 0; });
       }
-      // Leaving the page stops asking for chunks; coming back (the browser kept the page) says so.
-      window.addEventListener("pagehide", () => { r.left = r.running; r.running = false; });
+      // Leaving the page stops asking for chunks. Coming back to a page the browser kept (back/forward
+      // cache), the run is there, paused; to a page loaded again, the run is gone (it lived in the page's
+      // worker): either way the note says so. The mark of a run left behind is this tab's sessionStorage.
+      window.addEventListener("pagehide", () => {
+        r.left = r.running;
+        r.running = false;
+        if (r.left) remember(LEFT, "1");
+      });
       window.addEventListener("pageshow", (e) => {
         if (!e.persisted || !r.left) return;
         r.left = false;
+        remember(LEFT, null);
         note.textContent = "The run paused when you left the page: press Resume to go on.";
         if (api.result) showButtons(el, api.result);
       });
+      if (remember(LEFT, null)) {
+        note.textContent = "The run you left stopped with the page: a run lives only while its page is open. " +
+          "Press Train to start again.";
+      }
     },
 
     draw(el, result, params) {

@@ -7,8 +7,9 @@ tokens by bytes (256 tokens) or by a BPE of BPE_VOCAB tokens trained on the text
 (llm_core.bpe_train); its last tenth is held out, never trained on, and the held-out loss is measured on
 fixed windows of it every EVAL_EVERY steps.
 
-Chunks. A step takes a tenth to a half of a second in the page, so a whole run is minutes: too long for
-one call (the page offers to restart a worker that has been busy for 20 s). params["at"] = k asks for the
+Chunks. A step of the default model takes about 50 ms in the page (benchmarks/RESULTS.md), one of the
+largest several times that, so a whole run is seconds to minutes: too long for one call (the page offers
+to restart a worker that has been busy for 20 s). params["at"] = k asks for the
 run after k steps; the run (the generator, its weights and the curves so far) stays in the worker between
 calls (`_latest`), and one call runs at most params["chunk"] steps from where it is (0: no limit, as the
 build and the tests call it). The page's JS asks for the next chunk (result["next_at"]) once a chunk is
@@ -46,7 +47,7 @@ N_BATCH = 8  # windows per step
 HELD_OUT = 0.1  # the text's last tenth is held out
 EVAL_EVERY, EVAL_WINDOWS = 10, 8  # held-out loss: every 10 steps, on 8 fixed windows
 SAMPLE_EVERY, SAMPLE_TOKENS, SAMPLE_TEMPERATURE = 50, 48, 0.8
-CHUNK_FLOPS = 4e8  # work per call in the page: about a second at Pyodide's rate (benchmarks/RESULTS.md)
+CHUNK_FLOPS = 4e8  # work per call in the page: about a fifth of a second at its rate (benchmarks/RESULTS.md)
 MAX_SEED = 2**32 - 1
 # Float32 sums run in another order in Pyodide (numpy without BLAS), and a few steps of training carry
 # the difference along: the browser test compares floats to this relative tolerance.
