@@ -2,7 +2,11 @@
 
 A recipe is the cell's imports, the names of the widget parameters it reads (the notebook assigns each
 from the chapter's inputs, `name = value`, above the body) and the body, which prints what the figure
-shows. Every recipe runs in tests/build/test_notebooks.py, on every chapter that places its widget.
+shows. Every recipe runs in tests/build/test_notebooks.py, on every chapter that places its widget, and
+tests/build/test_notebook_recipes.py checks that its output holds the numbers the widget's compute() gives.
+
+Every widget a chapter places needs a recipe: `build.py --strict` fails on one without (missing_recipes),
+unless its name is in WITHOUT_RECIPE, whose widgets' cells run the page's own compute() instead.
 """
 
 from dataclasses import dataclass
@@ -13,6 +17,19 @@ class Recipe:
     imports: str
     inputs: tuple[str, ...]
     body: str
+
+
+# Widgets placed in a chapter whose recipe is still to be written: their notebook cell runs the page's own
+# compute() (fetched from the site) and prints its readable fields. Only while a recipe is being written:
+# add the widget's name here, and remove it with the recipe and its check in test_notebook_recipes.py.
+WITHOUT_RECIPE: frozenset[str] = frozenset(
+    {"benchmark_run", "chat", "flash_tiles", "gguf_blocks", "moe_router", "speculative", "trainer", "training_curves"}
+)
+
+
+def missing_recipes(placed) -> list[str]:
+    """The placed widgets (names) with neither a recipe in RECIPES nor a place in WITHOUT_RECIPE, sorted."""
+    return sorted({name for name in placed if name not in RECIPES and name not in WITHOUT_RECIPE})
 
 
 RECIPES: dict[str, Recipe] = {
@@ -191,12 +208,12 @@ for scaling in (None, "linear", "ntk"):
 """,
     ),
     "tokenizer_compare": Recipe(
-        "from llm_core.tokenizer import get_encoding",
+        "from llm_core.bpe_merges import load_merges_encoding\nfrom llm_core.tokenizer import get_encoding",
         ("text",),
         r"""
-# The same text through three of OpenAI's tokenizers: how many tokens each needs, and where it cuts.
-for name in ("o200k_base", "cl100k_base", "r50k_base"):
-    enc = get_encoding(name)
+# The same text through three of OpenAI's tokenizers and SmolLM2's: how many tokens each needs, and where it cuts.
+for name in ("o200k_base", "cl100k_base", "r50k_base", "SmolLM2"):
+    enc = load_merges_encoding("models/smollm2/tokenizer.json", name) if name == "SmolLM2" else get_encoding(name)
     ids = enc.encode(text)
     pieces = [piece.decode("utf-8", errors="replace") for piece in enc.decode_tokens_bytes(ids)]
     print(f"{name}: {len(ids)} tokens, {len(text) / len(ids):.2f} characters per token")
@@ -435,6 +452,455 @@ print(f"largest difference between the two routes with {between} between: {np.ab
 print(f"p = {p}: loss = {surprise(p):.3f} nats")
 for q in (1.0, 0.5, 0.25, 0.1, 0.01, 0.001):
     print(f"  p = {q:<6} -> {surprise(q):.3f} nats")
+""",
+    ),
+    "param_counter": Recipe(
+        "from llm_core.configs import CONFIGS, ArchConfig, arch_from_model, parameter_count, weights_bytes\n"
+        "from llm_core.model import ModelConfig\nfrom llm_core.model_files import read_model_file",
+        ("config", "d_model", "n_layer", "n_head", "n_kv_head", "d_ff", "n_vocab", "tied"),
+        r"""
+# Where a model's parameters are: embedding, attention and feed-forward matrices, norms, output layer.
+tiny = ModelConfig.from_json(read_model_file("models/tiny", "config.json"))
+configs = {"glassbox-tiny": arch_from_model(tiny, "Glassbox tiny model", "models/tiny/config.json"), **CONFIGS}
+if config == "custom":  # the reader's own shape, Llama-style: RMSNorm, SwiGLU, RoPE, no biases, d_head = d_model // n_head
+    cfg = ArchConfig("Custom (Llama-style)", d_model, n_layer, n_head, min(n_kv_head, n_head), max(1, d_model // n_head),
+                     d_ff, n_vocab, 0, tied, "rmsnorm", "swiglu", "rope", "none", 10000.0, "your numbers")
+else:
+    cfg = configs[config]
+counts = parameter_count(cfg)
+total = counts["total"]
+print(f"{cfg.name}: {total:,} parameters; one block holds {counts['per_layer']:,}")
+for part in ("embedding", "position", "attention", "ffn", "norms", "lm_head"):
+    print(f"  {part:>10}: {counts[part]:>15,}  {counts[part] / total:6.1%}")
+print(f"the {cfg.n_layer} blocks hold {cfg.n_layer * counts['per_layer'] / total:.1%}; "
+      f"at 16 bits a parameter the weights take {weights_bytes(cfg, bits=16) / 1e6:,.1f} MB")
+""",
+    ),
+    "lora_rank": Recipe(
+        "import numpy as np\n\nfrom llm_core.lora import lora_parameter_count, low_rank_approximation, low_rank_error\n"
+        "from llm_core.model_files import load_model",
+        ("layer", "matrix", "rank"),
+        r"""
+# How well a rank-r product A B (what LoRA trains) can stand in for a trained weight matrix W:
+# the truncated SVD keeps the r largest singular values; the error follows from the ones left out.
+model = load_model("models/tiny")
+w = model.weights[f"layers.{layer}.{matrix}"].astype(np.float64)  # [d_in, d_out]
+r = min(rank, *w.shape)
+a, b, info = low_rank_approximation(w, r)  # a [d_in, r], b [r, d_out]
+s = info["singular_values"]  # largest first
+error = low_rank_error(s, r)
+energy = np.cumsum(s**2) / np.sum(s**2)
+print(f"layers.{layer}.{matrix} {w.shape}: singular values from {s[0]:.3f} down to {s[-1]:.4f}")
+print(f"rank {r}: relative error |W - AB| / |W| = {error['relative']:.1%}, share of sum s^2 kept {error['energy']:.1%}"
+      f" (90% needs rank {int(np.searchsorted(energy, 0.9)) + 1})")
+# A random matrix of the same shape and size keeps far less at the same rank: trained weights are not random.
+rng = np.random.default_rng(0)
+s_rand = np.linalg.svd(rng.normal(0.0, np.sqrt(np.mean(w**2)), w.shape), compute_uv=False)
+print(f"a random matrix, same shape, rank {r}: {np.sqrt(1 - np.sum(s_rand[:r] ** 2) / np.sum(s_rand**2)):.1%} error")
+counts = lora_parameter_count(*w.shape, r)
+print(f"numbers in A and B: {counts['lora']:,} vs {counts['full']:,} in W ({counts['fraction']:.1%})")
+""",
+    ),
+    "scaling_map": Recipe(
+        "from llm_core.scaling import TRAINED_MODELS, chinchilla_loss, compute_optimal, rule_of_thumb, training_flops",
+        ("log10_params", "log10_tokens"),
+        r"""
+# Chinchilla's fitted loss L(N, D) for N parameters trained on D tokens, for published models and for yours,
+# and what the same compute C = 6 N D would buy split the loss-minimising way or at 20 tokens per parameter.
+for m in TRAINED_MODELS:
+    print(f"{m.name:>22}: N {m.n_params:.3g}, D {m.n_tokens:.3g}, {m.n_tokens / m.n_params:,.0f} tokens/param, "
+          f"fitted loss {chinchilla_loss(m.n_params, m.n_tokens):.3f}")
+n, d = 10.0**log10_params, 10.0**log10_tokens
+flops = training_flops(n, d)
+print(f"\nyours: N {n:.3g}, D {d:.3g}: {d / n:,.0f} tokens/param, {flops:.3g} FLOPs, "
+      f"fitted loss {chinchilla_loss(n, d):.3f}")
+for name, split in (("fitted optimum", compute_optimal(flops)), ("20 tokens/param", rule_of_thumb(flops))):
+    print(f"  same compute, {name}: N {split['n_params']:.3g}, D {split['n_tokens']:.3g}, loss {split['loss']:.3f}")
+""",
+    ),
+    "parallelism_calculator": Recipe(
+        "from llm_core.configs import CONFIGS, parameter_count\n"
+        "from llm_core.parallelism import TRAINING_GPUS, Layout, communication_bytes, run_cost, step_time, "
+        "training_memory",
+        (
+            "model",
+            "gpu",
+            "n_data",
+            "n_tensor",
+            "n_pipeline",
+            "zero_stage",
+            "recompute",
+            "seq_len",
+            "n_micro",
+            "tokens_per_param",
+            "mfu",
+            "price",
+        ),
+        r"""
+# Training a model on many GPUs: data x tensor x pipeline parallelism, ZeRO sharding, recomputation.
+cfg, g = CONFIGS[model], TRAINING_GPUS[gpu]
+layout = Layout(n_data=n_data, n_tensor=n_tensor, n_pipeline=n_pipeline, zero_stage=zero_stage,
+                seq_len=seq_len, n_micro=n_micro, recompute=recompute)
+memory = training_memory(cfg, layout)  # bytes on the busiest GPU
+print(f"{cfg.name} on {layout.n_gpus:,} x {g.hardware.name}, {layout.tokens_per_step:,} tokens per step")
+for part in ("weights", "gradients", "master", "adam", "activations", "total"):
+    print(f"  {part:>11}: {memory[part] / 1e9:8.3g} GB")
+print(f"  fits in {g.hardware.memory / 1e9:.0f} GB: {memory['total'] <= g.hardware.memory}")
+sent, times = communication_bytes(cfg, layout), step_time(cfg, layout, g, mfu)
+print(f"compute per step {times['compute']:.3g} s; sent per GPU per step: "
+      + ", ".join(f"{k} {sent[k] / 1e9:.3g} GB ({times[k]:.3g} s)" for k in ("data", "tensor", "pipeline")))
+n_params = parameter_count(cfg)["total"]
+run = run_cost(n_params, tokens_per_param * n_params, layout.n_gpus, g.hardware.flops_per_s, mfu, price)
+print(f"whole run on {tokens_per_param * n_params:.3g} tokens: {run['flops']:.3g} FLOPs, "
+      f"{run['gpu_hours']:,.0f} GPU-hours, {run['days']:.3g} days, ${run['cost']:,.0f}")
+""",
+    ),
+    "dpo_loss": Recipe(
+        "import math\n\nfrom llm_core.model_files import load_model\nfrom llm_core.preference import dpo_loss, sequence_logprob",
+        (
+            "mode",
+            "policy_chosen",
+            "policy_rejected",
+            "ref_chosen",
+            "ref_rejected",
+            "beta",
+            "prompt",
+            "chosen",
+            "rejected",
+        ),
+        r"""
+# DPO: loss = -log sigmoid(beta * (log ratio of the chosen answer - log ratio of the rejected one)),
+# each log ratio log pi_theta(answer) - log pi_ref(answer), from four sequence log-probabilities.
+if mode == "model":  # one model plays both parts: every log ratio is 0
+    model = load_model("models/tiny")
+    ids = model.encoding.encode(prompt)
+    lp_c = sequence_logprob(model, ids, model.encoding.encode(chosen))[0]
+    lp_r = sequence_logprob(model, ids, model.encoding.encode(rejected))[0]
+    policy_chosen = ref_chosen = lp_c
+    policy_rejected = ref_rejected = lp_r
+out = dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta=beta)
+print(f"chosen:   log pi {policy_chosen:.2f}, log pi_ref {ref_chosen:.2f}, reward {float(out['reward_chosen']):+.3f}")
+print(f"rejected: log pi {policy_rejected:.2f}, log pi_ref {ref_rejected:.2f}, reward {float(out['reward_rejected']):+.3f}")
+print(f"margin {float(out['margin']):+.3f}, loss {out['loss']:.3f}, "
+      f"P(chosen preferred) = {math.exp(-out['loss']):.1%}, gradient weight {float(out['grad_weight']):.3f}")
+""",
+    ),
+    "reward_ranking": Recipe(
+        "from llm_core.model_files import load_model\n"
+        "from llm_core.preference import preference_matrix, reward_model_loss, sequence_logprob",
+        ("mode", "prompt", "a", "b", "c", "d", "score_a", "score_b", "score_c", "score_d"),
+        r"""
+# A reward model gives each answer a score; Bradley-Terry turns two scores into the probability that
+# one answer is preferred: P(i > j) = sigmoid(r_i - r_j).
+answers = {"A": a, "B": b, "C": c, "D": d}
+scores = [score_a, score_b, score_c, score_d]
+if mode == "model":  # the tiny model's log-probability per token of each answer, standing in for a reward model
+    model = load_model("models/tiny")
+    ids = model.encoding.encode(prompt)
+    conts = [model.encoding.encode(text) for text in answers.values()]
+    scores = [sequence_logprob(model, ids, c)[0] / max(len(c), 1) for c in conts]
+prefs = preference_matrix(scores)  # [4, 4]
+for i, (name, text) in enumerate(answers.items()):
+    print(f"{name}: score {scores[i]:+.3f}  " + " ".join(f"P({name}>{o}) {prefs[i, j]:.1%}"
+          for j, o in enumerate(answers) if j != i) + f"  {text!r}")
+pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]  # A>B, A>C, ... as listed
+loss = reward_model_loss([scores[i] for i, _ in pairs], [scores[j] for _, j in pairs])
+print(f"reward-model loss if people preferred them in the listed order: {loss:.3f} "
+      f"(a coin flip: {reward_model_loss([0.0], [0.0]):.3f})")
+""",
+    ),
+    "backprop_step": Recipe(
+        "import numpy as np\n\nfrom llm_core.backprop import chain_rule_w1, gradient_check, init_mlp, mlp_backward, "
+        "mlp_forward, train_step",
+        ("seed", "x1", "x2", "target", "lr", "step", "check"),
+        r"""
+# A 2-3-1 network (tanh hidden units, sigmoid output, squared error) trained on one example.
+x, t = np.array([[x1, x2]]), np.array([[target]])
+params = init_mlp(2, 3, 1, np.random.default_rng(seed))
+for _ in range(step):  # forward, backward, update, `step` times
+    params, loss, _, _ = train_step(params, x, t, lr)
+_, trace = mlp_forward(params, x)
+loss, grads = mlp_backward(params, trace, t)
+print(f"step {step}: y = {trace['y'][0, 0]:.3f} (target {target}), loss {loss:.4g}")
+for key in ("w1", "b1", "w2", "b2"):
+    print(f"  {key}: {np.round(params[key], 3).tolist()}\n   grad {np.round(grads[key], 4).tolist()}")
+# One weight's gradient as the chain rule writes it: dL/dy * dy/dz * dz/dh1 * dh1/dz1 * dz1/dw
+factors = chain_rule_w1(params, trace, t, 0, 0)
+print(" x ".join(f"{v:.3f}" for _, v in factors), f"= {np.prod([v for _, v in factors]):.4g}",
+      f"= backprop's {grads['w1'][0, 0]:.4g}")
+updated, _, _, _ = train_step(params, x, t, lr)  # every parameter w - lr * grad
+loss_next, _ = mlp_backward(updated, mlp_forward(updated, x)[1], t)
+print(f"after this step's update w - {lr} * grad: loss {loss_next:.4g}")
+if check:  # central finite differences against backprop
+    worst = max(entry["max_abs_diff"] for entry in gradient_check(params, x, t).values())
+    print(f"largest difference from finite differences: {worst:.2g}")
+""",
+    ),
+    "model_pass": Recipe(
+        "import numpy as np\n\nfrom llm_core.activations import softmax\nfrom llm_core.model_files import load_model",
+        ("prompt", "step", "temperature", "seed"),
+        r"""
+# The loop: `step` tokens already appended (forward pass, sample, append), then the pass that picks the next one.
+model = load_model("models/tiny")
+ids = model.encoding.encode(prompt)
+out = model.generate(ids, step + 1, temperature=temperature, seed=seed)
+sequence = ids + out["new_ids"][:step]
+print(f"{len(sequence)} tokens: {model.encoding.decode(sequence)!r}")
+logits, trace = model.forward(sequence, trace=True)  # [n_seq, n_vocab]; the trace holds what happened inside
+embedding = trace["embeddings"][-1]  # [d_model]: the last token's row of the embedding table
+print(f"its embedding ({len(embedding)} numbers, size {np.linalg.norm(embedding):.2f}) starts", np.round(embedding[:8], 3))
+for layer in range(model.cfg.n_layer):
+    stream = trace["residual"][2 * layer + 2, -1]  # the residual stream after this block
+    lens = softmax(trace["logit_lens"][layer, -1])  # that stream read out as if it were the last block's
+    guess = int(np.argmax(lens))
+    print(f"block {layer}: |stream| {np.linalg.norm(stream):6.2f}, "
+          f"reads as {model.encoding.decode([guess])!r} ({lens[guess]:.1%})")
+probs = softmax(logits[-1])  # [n_vocab]
+for i in np.argsort(-probs, kind="stable")[:5]:
+    print(f"  {model.encoding.decode([int(i)])!r:>14}  {probs[i]:.1%}")
+token = out["new_ids"][step]
+print(f"drawn: {model.encoding.decode([token])!r}, probability {probs[token]:.1%} "
+      f"({out['steps'][-1]['prob']:.1%} at temperature {temperature})")
+""",
+    ),
+    "block_walk": Recipe(
+        "import numpy as np\n\nfrom llm_core.model_files import load_model\nfrom llm_core.norms import rms_norm",
+        ("prompt", "layer", "position"),
+        r"""
+# One block, step by step, for one token: norm, attention, add, norm, SwiGLU feed-forward, add.
+model = load_model("models/tiny")
+ids = model.encoding.encode(prompt)
+pos = min(position, len(ids) - 1)
+_, trace = model.forward(ids[: pos + 1], trace=True, lens=False)  # causal: tokens after pos change nothing
+w = {name: model.weights[f"layers.{layer}.{name}"] for name in ("attn_norm", "wo", "ffn_norm", "w_down")}
+attn, ffn = trace["layers"][layer]["attn"], trace["layers"][layer]["ffn"]
+eps = model.cfg.norm_eps
+x = trace["residual"][2 * layer][pos]  # [d_model]: the stream entering the block
+a = rms_norm(x, w["attn_norm"], eps)
+attn_out = attn["heads"][:, pos, :].reshape(-1) @ w["wo"]  # [n_head * d_head] @ [.., d_model]
+x_mid = trace["residual"][2 * layer + 1][pos]  # = x + attn_out
+f = rms_norm(x_mid, w["ffn_norm"], eps)
+ffn_out = ffn["hidden"][pos] @ w["w_down"]  # [d_ff] @ [d_ff, d_model]
+x_out = trace["residual"][2 * layer + 2][pos]  # = x_mid + ffn_out
+print(f"layer {layer}, token {pos} {model.encoding.decode([ids[pos]])!r}: the size |v| of its vector after each step")
+for name, v in (("stream in", x), ("RMSNorm", a), ("attention", attn_out), ("add", x_mid),
+                ("RMSNorm", f), ("SwiGLU FFN", ffn_out), ("add: stream out", x_out)):
+    print(f"  {name:>16}: {np.linalg.norm(v):.2f}")
+print(f"the adds check: {np.abs(x + attn_out - x_mid).max():.1g} and {np.abs(x_mid + ffn_out - x_out).max():.1g}")
+""",
+    ),
+    "attention_maps": Recipe(
+        "import numpy as np\n\nfrom llm_core.attention import attention_distance\nfrom llm_core.model_files import load_model",
+        ("prompt", "layer", "head", "model"),
+        r"""
+# Every head of every layer in one traced pass: attention [n_layer, n_head, n_seq, n_seq], each row a
+# query's weights over the keys. Each head summed up: its average weight on the previous token, the first
+# token and the query itself, and how far back it looks on average (queries from position 1 on).
+m = load_model("models/tiny")
+ids = m.encoding.encode(prompt)[-64:]  # the figure reads the last 64 tokens
+_, trace = m.forward(ids, trace=True, lens=False)
+att = trace["attention"]
+group = m.cfg.n_head // m.cfg.n_kv_head  # query heads per key/value head
+for l in range(m.cfg.n_layer):
+    for h in range(m.cfg.n_head):
+        w = att[l, h]  # [n_seq, n_seq]
+        prev, first, own = np.diagonal(w, -1).mean(), w[1:, 0].mean(), np.diagonal(w)[1:].mean()
+        mark = "  <- the chosen head" if (l, h) == (layer, head) else ""
+        print(f"layer {l} head {h} (kv {h // group}): previous {prev:6.1%}, first {first:6.1%}, itself {own:6.1%}, "
+              f"distance {attention_distance(w)[1:].mean():4.1f}{mark}")
+w = att[layer, head]
+print(f"\nlayer {layer}, head {head}: where each token looks most")
+for i in range(len(ids)):
+    j = int(np.argmax(w[i, : i + 1]))
+    print(f"  {m.encoding.decode([ids[i]])!r:>12} -> {m.encoding.decode([ids[j]])!r:<12} {w[i, j]:.1%}")
+""",
+    ),
+    "bpe_train": Recipe(
+        "from llm_core.bpe_train import train\nfrom llm_core.tokenizer import get_encoding",
+        ("text", "vocab_size", "test"),
+        r"""
+# Train a byte-level BPE: from the 256 bytes, merge the most frequent adjacent pair until vocab_size.
+enc, merges = train(text, vocab_size)
+print(f"{len(merges)} merges learned from {len(text):,} characters; vocabulary {256 + len(merges)}")
+for m in merges[:16]:
+    left, right = (m[k].decode("utf-8", errors="replace") for k in ("left", "right"))
+    print(f"  rank {m['rank']}: {left!r} + {right!r} ({m['count']} times)")
+n_bytes = len(test.encode("utf-8"))
+for name, e in (("yours", enc), ("o200k_base", get_encoding("o200k_base"))):
+    ids = e.encode(test)
+    pieces = [b.decode("utf-8", errors="replace") for b in e.decode_tokens_bytes(ids)]
+    print(f"{name}: {len(ids)} tokens, {n_bytes / max(len(ids), 1):.2f} bytes per token: {' | '.join(pieces)}")
+""",
+    ),
+    "serving_sim": Recipe(
+        "from llm_core.configs import CONFIGS, arch_from_model, parameter_count, weights_bytes\n"
+        "from llm_core.kv_cache import kv_bytes_per_token\nfrom llm_core.model import ModelConfig\n"
+        "from llm_core.model_files import read_model_file\n"
+        "from llm_core.serving import HARDWARE, Hardware, compute_bound_batch, decode_step, simulate",
+        ("model", "precision", "hardware", "bandwidth_gbs", "tflops", "prompt_tokens", "output_tokens", "batch"),
+        r"""
+# Serving a model: the prefill reads the prompt in one pass (time to first token), then every decode step
+# reads all the weights and the KV cache once for one new token per request: memory-bound at small batches.
+if model == "tiny":
+    cfg = arch_from_model(ModelConfig.from_json(read_model_file("models/tiny", "config.json")), "Glassbox tiny model", "")
+else:
+    cfg = CONFIGS[model]
+bits, group = {"fp32": (32, None), "bf16": (16, None), "int8": (8, 32), "int4": (4, 32)}[precision]
+hw = HARDWARE[hardware] if hardware != "custom" else Hardware("yours", bandwidth_gbs * 1e9, tflops * 1e12, float("inf"), "")
+n_params = parameter_count(cfg)["total"]
+w_bytes = weights_bytes(cfg, bits=bits, group_size=group, scale_bytes=2)
+kv = kv_bytes_per_token(cfg, 2)  # the KV cache in 16 bits
+n_out = min(output_tokens, cfg.n_ctx - 1)
+n_prompt = min(prompt_tokens, cfg.n_ctx - n_out)
+run = simulate(n_params, w_bytes, kv, n_prompt, n_out, batch, hw)
+decode = run["total_seconds"] - run["ttft"]
+print(f"{cfg.name} in {precision} on {hw.name}: weights {w_bytes / 1e9:.3g} GB, KV cache {kv:,} bytes per position")
+print(f"{batch} x ({n_prompt:,} prompt + {n_out} new tokens): first token after {run['ttft'] * 1000:.3g} ms, "
+      f"all after {run['total_seconds']:.3g} s, {(n_out - 1) / decode:.1f} tokens/s per request")
+for b in (1, 4, 16, 64, 256):
+    s = decode_step(w_bytes, kv, n_params, [n_prompt + 1] * b, hw.bandwidth, hw.flops_per_s)
+    print(f"  batch {b:>3}: {s['tokens_per_s']:8.1f} tokens/s each, {s['aggregate_tokens_per_s']:9.1f} in all "
+          f"({s['bound']}-bound)")
+crossover = compute_bound_batch(w_bytes, kv, n_params, n_prompt + 1, hw.bandwidth, hw.flops_per_s)
+print(f"compute-bound from a batch of {crossover:,}" if crossover else "memory-bound at every batch size")
+""",
+    ),
+    "rope_rotation": Recipe(
+        "import numpy as np\n\nfrom llm_core.model_files import load_model\nfrom llm_core.norms import rms_norm\n"
+        "from llm_core.rope import apply_rope, pair_dots, rope_angles, rope_frequencies",
+        ("prompt", "layer", "head", "q_token", "k_token", "pair", "m", "n"),
+        r"""
+# RoPE turns each pair of a query's (and a key's) dimensions by position x the pair's frequency, so the
+# score q_m . k_n depends on the offset m - n only.
+model = load_model("models/tiny")
+cfg = model.cfg
+ids = model.encoding.encode(prompt)
+qi, ki = min(q_token, len(ids) - 1), min(k_token, len(ids) - 1)
+_, trace = model.forward(ids, trace=True, lens=False)
+x = rms_norm(trace["residual"][2 * layer], model.weights[f"layers.{layer}.attn_norm"], cfg.norm_eps)  # [n_seq, d_model]
+kv_head = head // (cfg.n_head // cfg.n_kv_head)
+q = (x[qi] @ model.weights[f"layers.{layer}.wq"][:, head * cfg.d_head : (head + 1) * cfg.d_head]).astype(np.float64)
+k = (x[ki] @ model.weights[f"layers.{layer}.wk"][:, kv_head * cfg.d_head : (kv_head + 1) * cfg.d_head]).astype(np.float64)
+freqs = rope_frequencies(cfg.d_head, cfg.rope_base)  # [d_head / 2]
+half = cfg.d_head // 2
+angle_m, angle_n = rope_angles([m, n], freqs)[:, pair]
+print(f"pair {pair} (dimensions {pair} and {pair + half}) turns {freqs[pair]:.4f} radians per position: "
+      f"the query by {angle_m:.3f} at position {m}, the key by {angle_n:.3f} at position {n}")
+print("query pair before and after:", np.round(q[[pair, pair + half]], 3), np.round(apply_rope(q[None], [m], freqs)[0][[pair, pair + half]], 3))
+
+
+def score(m, n):  # q turned to position m . k turned to position n, / sqrt(d_head)
+    return pair_dots(q, k, m, n, freqs).sum() / np.sqrt(cfg.d_head)
+
+
+print(f"score at m = {m}, n = {n}: {score(m, n):.6f}")
+for start in (0, 100, 200):  # the same offset m - n elsewhere: the same score
+    print(f"  at m = {start + m - n}, n = {start}: {score(start + m - n, start):.6f}")
+""",
+    ),
+    "cached_generation": Recipe(
+        "from llm_core.generation import prefill\nfrom llm_core.kv_cache import kv_bytes_per_token\n"
+        "from llm_core.model import forward\nfrom llm_core.model_files import load_model\n"
+        "from llm_core.sampling import as_generator, sample",
+        ("prompt", "n_tokens", "temperature", "seed", "compare"),
+        r"""
+# The same continuation two ways, with the same seeded sampler. With the KV cache: one pass over the prompt
+# (prefill), then each step feeds only the newest token. Without: every step reruns the whole sequence.
+model = load_model("models/tiny")
+ids = model.encoding.encode(prompt)[-32:]
+rng, cached = as_generator(seed), []
+cache, logits = prefill(model, ids)  # cache of len(ids) positions, logits [n_vocab]
+for step in range(n_tokens):
+    if step:
+        logits = forward(model.weights, model.cfg, [cached[-1]], cache=cache, logits_to_keep=1)[0][-1]
+    cached.append(sample(logits, temperature, rng=rng)["token"])
+print(f"with the cache:    {model.encoding.decode(cached)!r}")
+print(f"  positions computed: {len(ids) + n_tokens - 1} ({len(ids)} in the prefill, then 1 per step)")
+print(f"  the cache holds {cache.nbytes:,} bytes ({kv_bytes_per_token(model.cfg, 4):,} per position, float32)")
+if compare:
+    rng, seq = as_generator(seed), list(ids)
+    for _ in range(n_tokens):
+        logits, _ = forward(model.weights, model.cfg, seq, logits_to_keep=1)  # the whole sequence, every step
+        seq.append(sample(logits[-1], temperature, rng=rng)["token"])
+    print(f"without the cache: {model.encoding.decode(seq[len(ids):])!r}")
+    print(f"  positions computed: {sum(len(ids) + k for k in range(n_tokens))}; identical: {seq[len(ids):] == cached}")
+""",
+    ),
+    "quantized_model": Recipe(
+        "import io\n\nimport numpy as np\n\nfrom llm_core.checkpoints import pack_weights, total_error, unpack_weights\n"
+        "from llm_core.generation import generate\nfrom llm_core.loss import cross_entropy, perplexity\n"
+        "from llm_core.model import Model\nfrom llm_core.model_files import load_model, read_model_file",
+        ("prompt", "n_tokens", "format", "group_size"),
+        r"""
+# Every weight of the tiny model stored as `format` (one fp16 scale per group of `group_size` weights),
+# read back, and put to work: greedy continuations and perplexity on held-out text, against the original.
+model = load_model("models/tiny")
+arrays, errors = pack_weights(model.weights, format, group_size)
+quantized = Model(model.cfg, unpack_weights(arrays), model.encoding)
+stored = sum(a.nbytes for key, a in arrays.items() if not key.endswith(".shape"))
+fp32 = 4 * sum(w.size for w in model.weights.values())
+print(f"{format}: {stored / 1e6:.2f} MB instead of {fp32 / 1e6:.2f} MB in fp32; "
+      f"relative weight error {total_error(model.weights, errors)['relative']:.2%}")
+ids = model.encoding.encode(prompt)
+for name, m in (("original", model), (format, quantized)):
+    print(f"{name:>9}: {m.encoding.decode(generate(m, ids, n_tokens, temperature=0)['new_ids'])!r}")
+windows = np.load(io.BytesIO(read_model_file("models/tiny", "val_windows.npy")))[[0, 32, 64, 96], :129]
+for name, m in (("original", model), (format, quantized)):
+    losses = [cross_entropy(m.forward(w[:-1])[0], w[1:].astype(np.int64))[1] for w in windows]
+    print(f"{name:>9}: perplexity {perplexity(float(np.mean(np.concatenate(losses)))):.2f} "
+          f"on {windows[:, 1:].size} held-out tokens")
+""",
+    ),
+    "checkpoint_samples": Recipe(
+        "import json\n\nimport numpy as np\n\nfrom llm_core.loss import cross_entropy, perplexity\n"
+        "from llm_core.model_files import load_model, read_model_file",
+        ("checkpoint", "prompt", "seed", "temperature", "n_tokens"),
+        r"""
+# The tiny model at snapshots saved during its training: what each writes, and its loss on the prompt.
+snaps = json.loads(read_model_file("models/tiny", "curves.json"))["checkpoints"]  # in step order, final last
+ids = None
+for i, snap in enumerate(snaps):
+    model = load_model("models/tiny", weights_file=snap["file"])
+    ids = ids or model.encoding.encode(prompt)
+    logits, _ = model.forward(ids[-64:])
+    loss, _ = cross_entropy(logits[:-1], np.array(ids[-64:][1:]))
+    mark = "  <- shown" if i == checkpoint else ""
+    print(f"step {snap['step']:>5}: loss on the prompt {loss:.2f} nats, perplexity {perplexity(loss):,.1f}{mark}")
+    if i == checkpoint:
+        out = model.generate(ids, n_tokens, temperature=temperature, seed=seed)
+        print(f"    writes: {out['text']!r} (validation loss {snap['val_loss']:.3f})")
+""",
+    ),
+    "diagnose": Recipe(
+        "from llm_core.model_files import load_model",
+        ("scenario", "lens"),
+        r"""
+# Two of the scenarios come with the tiny model showing the effect: greedy decoding repeating itself
+# ("repeat"), and the same prompt sampled with three seeds ("vary"). A token counts as repeated when it ends
+# a 3-token phrase that already occurred earlier in the prompt or the answer.
+model = load_model("models/tiny")
+
+
+def run(prompt, n_tokens, temperature, seed):
+    ids = model.encoding.encode(prompt)
+    out = model.generate(ids, n_tokens, temperature=temperature, seed=seed)
+    seq = ids + out["new_ids"]
+    seen, repeats = set(), 0
+    for i in range(2, len(seq)):
+        gram = tuple(seq[i - 2 : i + 1])
+        repeats += i >= len(ids) and gram in seen
+        seen.add(gram)
+    print(f"temperature {temperature}, seed {seed}: {repeats} of {n_tokens} new tokens repeat a phrase: {out['text']!r}")
+
+
+if scenario == "repeat":
+    run("Our relations with", 32, 0.0, 0)
+    run("Our relations with", 16, 0.8, 0)
+elif scenario == "vary":
+    for seed in (0, 1, 2):
+        run("The state of the Union is", 8, 1.0, seed)
+else:
+    print(f"the {scenario!r} scenario has no model demonstration")
 """,
     ),
 }

@@ -183,9 +183,8 @@ def figure_cell(name: str, params: dict, module) -> str:
     recipe = RECIPES.get(name)
     note = ""
     if params.get("model") in _LOADED_ON_REQUEST:
-        # SmolLM2 (98 MB) or the reader's own file: the page loads it on request; the notebook runs the tiny model.
         note = f"# The page runs this figure on {params['model']} once the reader loads it; here, the tiny model.\n"
-        params = {**params, "model": "tiny"}
+    params = notebook_params(params)
     if recipe is None:
         return (
             note
@@ -202,6 +201,12 @@ def figure_cell(name: str, params: dict, module) -> str:
     if inputs:
         inputs = "# The chapter's inputs: change them and run the cell again.\n" + inputs + "\n"
     return note + head + inputs + recipe.body.strip()
+
+
+def notebook_params(params: dict) -> dict:
+    """The inputs a figure's cell runs on: the chapter's, with the tiny model for one the page loads on
+    request (SmolLM2's 98 MB, or the reader's own file)."""
+    return {**params, "model": "tiny"} if params.get("model") in _LOADED_ON_REQUEST else params
 
 
 def py_literal(value) -> str:
