@@ -22,9 +22,7 @@ class Recipe:
 # Widgets placed in a chapter whose recipe is still to be written: their notebook cell runs the page's own
 # compute() (fetched from the site) and prints its readable fields. Only while a recipe is being written:
 # add the widget's name here, and remove it with the recipe and its check in test_notebook_recipes.py.
-WITHOUT_RECIPE: frozenset[str] = frozenset(
-    {"benchmark_run", "chat", "flash_tiles", "gguf_blocks", "moe_router", "speculative", "trainer", "training_curves"}
-)
+WITHOUT_RECIPE: frozenset[str] = frozenset({"chat", "gguf_blocks", "trainer"})
 
 
 def missing_recipes(placed) -> list[str]:
@@ -901,6 +899,140 @@ elif scenario == "vary":
         run("The state of the Union is", 8, 1.0, seed)
 else:
     print(f"the {scenario!r} scenario has no model demonstration")
+""",
+    ),
+    "training_curves": Recipe(
+        "import json\nimport math\n\nfrom llm_core.loss import perplexity\nfrom llm_core.model import ModelConfig, n_params\n"
+        "from llm_core.model_files import read_model_file\nfrom llm_core.scaling import training_flops",
+        ("step", "axis"),
+        r"""
+# The tiny model's training run as its training script logged it: the loss on the training batches and on
+# held-out validation text, step by step (curves.json).
+curves = json.loads(read_model_file("models/tiny", "curves.json"))
+cfg = ModelConfig.from_json(read_model_file("models/tiny", "config.json"))
+train, val = curves["train"], curves["val"]
+tokens_per_step = train["tokens"][0] // train["step"][0]
+for name, c in (("training", train), ("validation", val)):
+    i = min(range(len(c["step"])), key=lambda j: (abs(c["step"][j] - step), c["step"][j]))  # the logged point nearest
+    print(f"{name} loss at step {c['step'][i]:,}: {c['loss'][i]:.3f} nats, perplexity {perplexity(c['loss'][i]):.1f}")
+n = n_params(cfg)
+print(f"by step {step:,}: {step * tokens_per_step:,} tokens seen, {step * tokens_per_step / n:.2f} per parameter, "
+      f"{training_flops(n, step * tokens_per_step):.2g} FLOPs; a uniform guess scores ln {cfg.n_vocab} = "
+      f"{math.log(cfg.n_vocab):.2f} nats")
+for k in curves["checkpoints"]:
+    print(f"  checkpoint at step {k['step']:>5,}: validation loss {k['val_loss']:.3f}, saved as {k['format']}")
+""",
+    ),
+    "benchmark_run": Recipe(
+        "import json\n\nfrom llm_core.evaluation import accuracy, choice_logprobs, pick_choices\n"
+        "from llm_core.model_files import load_model, read_model_file",
+        ("item", "context", "choices"),
+        r"""
+# A multiple-choice benchmark as evaluation harnesses run it: score each choice by log p(choice | context);
+# acc picks the highest total, acc_norm the highest per character.
+model = load_model("models/tiny")
+bench = json.loads(read_model_file("models/tiny", "sotu_cloze.json"))
+acc, norm = [], []
+for n, it in enumerate(bench["items"], 1):
+    logprobs = [s["logprob"] for s in choice_logprobs(model, it["context"], it["choices"])]
+    picks = pick_choices(logprobs, [len(c) for c in it["choices"]])
+    acc.append(picks["acc"] == it["answer"])
+    norm.append(picks["acc_norm"] == it["answer"])
+    if n == item:
+        print(f"item {n}: {it['context']!r}")
+        for j, (c, lp) in enumerate(zip(it["choices"], logprobs)):
+            print(f"  {'right' if j == it['answer'] else '     '} {c!r:>30}: log p {lp:7.2f}, per character {lp / len(c):.3f}")
+for name, right in (("acc", acc), ("acc_norm", norm)):
+    a = accuracy(right)
+    print(f"{name}: {sum(right)} of {a['n']} right: {a['acc']:.1%} ± {a['stderr']:.1%}")
+if choices.strip():  # the reader's own item: the choices split at |, the right one first
+    own = [c.strip() for c in choices.split("|") if c.strip()]
+    print("yours:", {c: round(s["logprob"], 2) for c, s in zip(own, choice_logprobs(model, context, own))})
+""",
+    ),
+    "speculative": Recipe(
+        "from llm_core.model import Model, ModelConfig\nfrom llm_core.model_files import load_model, load_weights, "
+        "read_model_file\nfrom llm_core.speculative import expected_tokens_per_pass, speculative_generate",
+        ("prompt", "n_tokens", "k", "temperature", "seed"),
+        r"""
+# Speculative decoding: a small draft model proposes k tokens, the tiny model checks them all in one pass
+# and keeps each with probability min(1, p / q); the text has the tiny model's own distribution.
+target = load_model("models/tiny")
+draft = Model(ModelConfig.from_json(read_model_file("models/draft", "config.json")),
+              load_weights(read_model_file("models/draft", "weights.npz")), target.encoding)
+ids = target.encoding.encode(prompt)
+out = speculative_generate(target, draft, ids, n_tokens, k=k, temperature=temperature, rng=seed)
+for r in out["rounds"]:
+    kept = [c["accepted"] for c in r["checks"]]
+    print(f"round: drafts {kept} -> {target.encoding.decode(r['tokens'])!r}")
+tested = sum(c["accepted"] is not None for r in out["rounds"] for c in r["checks"])
+rate = out["accepted"] / tested if tested else 0.0
+print(f"drafted {out['drafted']}, tested {tested}, kept {out['accepted']}: acceptance rate {rate:.1%}")
+print(f"{n_tokens} tokens in {out['target_passes']} target passes: {n_tokens / out['target_passes']:.2f} per pass "
+      f"(closed form {expected_tokens_per_pass(rate, k):.2f})")
+""",
+    ),
+    "flash_tiles": Recipe(
+        "import numpy as np\n\nfrom llm_core.attention import causal_mask, scaled_dot_product_attention\n"
+        "from llm_core.flash_attention import FULL, SKIPPED, flash_attention\nfrom llm_core.model import forward\n"
+        "from llm_core.model_files import load_model",
+        ("prompt", "layer", "head", "block", "query", "tiles", "log2_seq"),
+        r"""
+# FlashAttention: attention computed tile by tile (block x block positions) with the online softmax, never
+# holding the whole n_seq x n_seq score matrix, and giving the same output as plain attention.
+model = load_model("models/tiny")
+w64 = {name: w.astype(np.float64) for name, w in model.weights.items()}  # float64, as the figure runs it
+ids = model.encoding.encode(prompt)[-64:]
+n = len(ids)
+_, trace = forward(w64, model.cfg, ids, trace=True, lens=False)
+attn = trace["layers"][layer]["attn"]
+kv = head // (model.cfg.n_head // model.cfg.n_kv_head)
+q, k, v = attn["q"][head], attn["k"][kv], attn["v"][kv]  # [n_seq, d_head] each, after RoPE
+qi = min(query, n - 1)
+out, tiled = flash_attention(q, k, v, block, block, causal=True, watch=qi)
+plain, _ = scaled_dot_product_attention(q, k, v, causal_mask(n))
+status = tiled["tiles"]  # [n_row_tiles, n_col_tiles]
+n_full, n_skipped = int((status == FULL).sum()), int((status == SKIPPED).sum())
+print(f"{status.size} tiles: {n_full} computed in full, {status.size - n_full - n_skipped} on the diagonal, "
+      f"{n_skipped} skipped")
+for t, s in enumerate(tiled["row"], 1):  # query qi's row, one key tile at a time
+    gap = np.linalg.norm(s["out"] - plain[qi]) / np.linalg.norm(plain[qi])
+    print(f"  tile {t}: running max m {s['m']:.2f}, sum l {s['l']:.3f}, distance from the exact output {gap:.1%}")
+print(f"largest difference from plain attention: {np.abs(out - plain).max():.1e}")
+""",
+    ),
+    "moe_router": Recipe(
+        "import numpy as np\n\nfrom llm_core.model_files import load_model\n"
+        "from llm_core.moe import expert_outputs, load_balancing_loss, moe_swiglu, router_logits, split_ffn, "
+        "top_k_routing\nfrom llm_core.norms import rms_norm",
+        ("text", "layer", "n_experts", "top_k", "router"),
+        r"""
+# The tiny model's dense FFN cut into n_experts groups of hidden neurons ("experts"); a router picks the
+# top_k groups per token, and only those run. How much of the dense output does that keep?
+model = load_model("models/tiny")
+ids = model.encoding.encode(text)[:64]
+_, trace = model.forward(ids, trace=True, lens=False)
+x = rms_norm(trace["residual"][2 * layer + 1], model.weights[f"layers.{layer}.ffn_norm"], model.cfg.norm_eps)
+x = x.astype(np.float64)  # [n_seq, d_model]: what the layer's FFN reads
+w = {k: model.weights[f"layers.{layer}.{k}"].astype(np.float64) for k in ("w_gate", "w_up", "w_down")}
+experts = split_ffn(w["w_gate"], w["w_up"], w["w_down"], n_experts)
+outputs = expert_outputs(x, experts)  # [n_seq, n_expert, d_model]: every group on every token
+if router == "oracle":  # each group's output size (knows the answer: an upper bound for a router)
+    logits = np.linalg.norm(outputs, axis=-1)
+elif router == "gate":  # the size of the group's SiLU(gate)
+    gate = np.einsum("sd,edf->sef", x, experts["w_gate"])
+    logits = np.linalg.norm(gate / (1 + np.exp(-gate)), axis=-1)
+else:  # an untrained linear router
+    logits = router_logits(x, np.random.default_rng(0).normal(0, x.shape[1] ** -0.5, (x.shape[1], n_experts)))
+chosen, weights, probs = top_k_routing(logits, top_k)  # [n_seq, k], [n_seq, k], [n_seq, n_expert]
+dense, _ = moe_swiglu(x, experts, np.tile(np.arange(n_experts), (len(ids), 1)), np.ones((len(ids), n_experts)))
+out, per_expert = moe_swiglu(x, experts, chosen, np.ones_like(weights))  # the chosen groups, added at weight 1
+for t in range(min(8, len(ids))):
+    print(f"{model.encoding.decode([ids[t]])!r:>12}: experts {chosen[t].tolist()}, "
+          f"error {np.linalg.norm(out[t] - dense[t]) / np.linalg.norm(dense[t]):.1%}")
+loss, f, p = load_balancing_loss(probs, chosen)
+print(f"{len(ids)} tokens: error of the whole output {np.linalg.norm(out - dense) / np.linalg.norm(dense):.1%}; "
+      f"tokens per expert {per_expert.tolist()}; load-balancing loss {loss:.3f}")
 """,
     ),
 }

@@ -126,6 +126,26 @@ CHECKS = {
     ],
     "checkpoint_samples": lambda r: [f"{row['loss']:.2f} nats" for row in r["losses"]] + [f"writes: {r['text']!r}"],
     "diagnose": lambda r: [f"{run['n_repeated']} of {run['n_tokens']} new tokens" for run in r["demo"]["runs"]],
+    "training_curves": lambda r: [
+        f"training loss at step {r['train']['step']:,}: {r['train']['loss']:.3f}",
+        f"validation loss at step {r['val']['step']:,}: {r['val']['loss']:.3f}",
+        f"{r['tokens']:,} tokens seen",
+    ],
+    "benchmark_run": lambda r: [f"acc: {r['acc_text']}", f"acc_norm: {r['norm_text']}"],
+    "speculative": lambda r: [
+        f"acceptance rate {pct(r['acceptance_rate'])}",
+        f"{r['tokens_per_pass']:.2f} per pass (closed form {r['closed_tokens_per_pass']:.2f})",
+    ],
+    "flash_tiles": lambda r: [
+        f"{r['counts']['total']} tiles: {r['counts']['full']} computed in full, {r['counts']['diagonal']} on the "
+        f"diagonal, {r['counts']['skipped']} skipped",
+        f"plain attention: {r['diff']:.1e}",
+    ],
+    "moe_router": lambda r: [
+        f"error of the whole output {pct(r['error'])}",
+        f"load-balancing loss {r['balance_loss']:.3f}",
+        f"error {pct(r['rows'][0]['error'])}",
+    ],
     "backprop_step": lambda r: [
         f"loss {r['loss']:.4g}",
         f"loss {r['loss_next']:.4g}",
