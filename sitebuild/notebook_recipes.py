@@ -22,7 +22,7 @@ class Recipe:
 # Widgets placed in a chapter whose recipe is still to be written: their notebook cell runs the page's own
 # compute() (fetched from the site) and prints its readable fields. Only while a recipe is being written:
 # add the widget's name here, and remove it with the recipe and its check in test_notebook_recipes.py.
-WITHOUT_RECIPE: frozenset[str] = frozenset({"chat", "gguf_blocks", "trainer"})
+WITHOUT_RECIPE: frozenset[str] = frozenset()
 
 
 def missing_recipes(placed) -> list[str]:
@@ -1033,6 +1033,99 @@ for t in range(min(8, len(ids))):
 loss, f, p = load_balancing_loss(probs, chosen)
 print(f"{len(ids)} tokens: error of the whole output {np.linalg.norm(out - dense) / np.linalg.norm(dense):.1%}; "
       f"tokens per expert {per_expert.tolist()}; load-balancing loss {loss:.3f}")
+""",
+    ),
+    "trainer": Recipe(
+        "import math\n\nimport numpy as np\n\nfrom llm_core import bpe_train\n"
+        "from llm_core.model import Model, ModelConfig, n_params, random_weights\n"
+        "from llm_core.model_files import read_model_file\nfrom llm_core.train import TrainConfig, mean_loss, training_run",
+        ("source", "text", "tokenizer", "d_model", "n_layer", "n_head", "n_ctx", "lr", "steps", "seed", "prompt", "at"),
+        r"""
+# Train a small model from random weights on a text, with AdamW: `at` steps of a `steps`-step schedule
+# (warm-up, then cosine decay), 8 random windows of n_ctx tokens a step. The text's last tenth is held out.
+if source != "own":
+    text = read_model_file("texts", {"washington": "washington-1790.txt", "lincoln": "lincoln-1862.txt"}[source]).decode()
+enc, _ = bpe_train.train(text, 384 if tokenizer == "bpe" else 256)  # bytes: no merges
+ids = np.array(enc.encode(text), dtype=np.int64)
+n_held = max(n_ctx + 1, round(0.1 * len(ids)))
+train_ids, held = ids[:-n_held], ids[-n_held:]
+starts = np.unique(np.linspace(0, len(held) - n_ctx - 1, 8).round().astype(np.int64))
+windows = held[starts[:, None] + np.arange(n_ctx + 1)]  # [n_windows, n_ctx + 1]: the same held-out windows each time
+cfg = ModelConfig(n_vocab=enc.n_vocab, n_ctx=n_ctx, d_model=d_model, n_layer=n_layer, n_head=n_head,
+                  n_kv_head=max(1, n_head // 2), d_head=d_model // n_head, d_ff=3 * d_model)
+weights = random_weights(cfg, seed)
+hp = TrainConfig(steps=steps, lr=lr, warmup=max(1, steps // 10))
+print(f"{len(ids):,} tokens ({len(train_ids):,} to train on), {n_params(cfg):,} parameters; "
+      f"before training: held-out loss {mean_loss(weights, cfg, windows[:, :-1], windows[:, 1:]):.3f}")
+run = training_run(weights, cfg, train_ids, hp, 8, np.random.default_rng(seed), 2 * math.log(cfg.n_vocab))
+for step, weights, stats in run:
+    if step % 10 == 0 or step == at:
+        print(f"step {step:>4}: training loss {stats['loss']:.3f}, gradient norm {stats['grad_norm']:.3f}, "
+              f"held-out loss {mean_loss(weights, cfg, windows[:, :-1], windows[:, 1:]):.3f}")
+    if step >= at or "stopped" in stats:
+        break
+model = Model(cfg, weights, enc)
+out = model.generate(enc.encode(prompt), 24, temperature=0.8, seed=seed)
+print(f"{prompt!r} ->", repr(enc.decode_bytes(out["new_ids"]).decode("utf-8", "replace")))
+""",
+    ),
+    "gguf_blocks": Recipe(
+        "import numpy as np\n\nfrom llm_core import gguf\nfrom llm_core.model_files import load_model",
+        ("model", "tensor", "layer", "row", "block"),
+        r"""
+# llama.cpp's GGUF stores a matrix row by row (one row per output), each row cut into blocks of 32 weights
+# with their own fp16 scale. The tiny model's matrix stored as SmolLM2's file stores its own: Q8_0 for the
+# embedding table (d, then 32 int8 codes), Q4_1 for the matrices (d, a minimum m, 32 4-bit codes).
+tiny = load_model("models/tiny")
+if tensor == "token_embd":
+    kind, rows = "Q8_0", gguf.quantize_q8_0(tiny.weights["tok_emb"])
+else:
+    ours = {v: k for k, v in gguf.LLAMA_LAYER_TENSORS.items()}[tensor]
+    w = tiny.weights[f"layers.{layer}.{ours}"].T  # [d_in, d_out] -> [d_out, d_in]: a row per output
+    if ours in ("wq", "wk"):  # query and key rows in llama.cpp's neighbour-pair RoPE order
+        w = gguf.rope_rows_to_pairs(w, tiny.cfg.n_head if ours == "wq" else tiny.cfg.n_kv_head)
+    kind, rows = "Q4_1", gguf.quantize_q4_1(w)
+size = {"Q8_0": 34, "Q4_1": 20}[kind]  # bytes per block of 32 weights
+r, b = min(row, len(rows) - 1), min(block, rows.shape[1] // size - 1)
+raw = rows[r, b * size : (b + 1) * size]  # uint8 [size]: the block as stored
+print(f"{tensor} as {kind}, row {r}, block {b}: bytes", " ".join(f"{x:02x}" for x in raw))
+d = float(raw[0:2].view("<f2")[0])
+if kind == "Q4_1":
+    m = float(raw[2:4].view("<f2")[0])
+    q = gguf.unpack_nibbles(raw[4:])  # 16 bytes -> 32 codes 0..15 (low nibbles first)
+    print(f"d = {d:.5g}, m = {m:.5g}; weight = d * q + m")
+else:
+    q = raw[2:].view(np.int8)
+    print(f"d = {d:.5g}; weight = d * q")
+values = gguf.DEQUANTIZE[kind](raw)  # float32 [32]
+print("codes  ", q.tolist())
+print("weights", [f"{v:.5g}" for v in values.tolist()])
+# The whole tensor as the model runs it (dequantized), quantized again in each format: what each loses.
+w = gguf.DEQUANTIZE[kind](rows)
+rms = np.sqrt(np.mean(np.square(w, dtype=np.float64)))
+for fmt, quantize, dequantize in (("F16", lambda x: x.astype("<f2").view(np.uint8), gguf.dequantize_f16),
+                                  ("Q8_0", gguf.quantize_q8_0, gguf.dequantize_q8_0),
+                                  ("Q4_0", gguf.quantize_q4_0, gguf.dequantize_q4_0),
+                                  ("Q4_1", gguf.quantize_q4_1, gguf.dequantize_q4_1)):
+    diff = dequantize(quantize(w)).astype(np.float64) - w
+    print(f"{fmt:>5}: RMS error {np.sqrt(np.mean(diff**2)) / rms:.1%} of the weights' RMS, "
+          f"largest {np.abs(diff).max() / rms:.1%}")
+""",
+    ),
+    "chat": Recipe(
+        "from llm_core.bpe_merges import load_merges_encoding\nfrom llm_core.chat import ChatTemplate, encode_chat",
+        ("model", "message", "system", "history", "temperature", "top_p", "seed", "max_new_tokens"),
+        r"""
+# A chat model reads one prompt: the conversation put through its chat template (ChatML for SmolLM2),
+# control tokens <|im_start|> and <|im_end|> marking whose turn it is, ending with the assistant's turn.
+# Here with SmolLM2's tokenizer; writing the answer needs SmolLM2's weights (98 MB), which the page loads.
+encoding = load_merges_encoding("models/smollm2/tokenizer.json", "SmolLM2")
+template = ChatTemplate("You are a helpful AI assistant named SmolLM, trained by Hugging Face")  # its default system turn
+messages = ([{"role": "system", "content": system}] if system else []) + history + [{"role": "user", "content": message}]
+prompt = encode_chat(encoding, template, messages, add_generation_prompt=True)
+print(prompt["text"])
+print(f"{len(prompt['ids'])} tokens:", prompt["ids"])
+print(f"Settings: temperature {temperature:.2f}, top-p {top_p:.2f}, seed {seed}, up to {max_new_tokens} new tokens.")
 """,
     ),
 }

@@ -10,8 +10,9 @@ A chapter's notebook runs top to bottom in a fresh CPython with nothing but nump
      the site's data/ into glassbox-data/, which GLASSBOX_DATA then names (llm_core.data);
   5. per figure on the page, its caption and a cell calling the llm_core functions its compute() calls, on
      the chapter's inputs ({**DEFAULTS, **the chapter's overrides}), printing what the figure shows. Those
-     cells are written by hand in sitebuild/notebook_recipes.py; a widget without one gets a cell that runs
-     the page's own compute() (widgets/NAME.py, fetched from the site) and prints its readable fields.
+     cells are written by hand in sitebuild/notebook_recipes.py; a widget named in its WITHOUT_RECIPE (whose
+     recipe is still to be written; `build.py --strict` fails on any other widget without one) gets a cell
+     that runs the page's own compute() (widgets/NAME.py, fetched from the site) and prints its readable fields.
 
 Cell ids are derived from the chapter and the cell's place, so two builds write identical notebooks.
 tests/build/test_notebooks.py runs every notebook against the built site, offline.

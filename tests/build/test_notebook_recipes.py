@@ -9,6 +9,8 @@ built site (tests/build/test_notebooks.py runs the whole notebooks against one).
 
 import contextlib
 import io
+import json
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +30,12 @@ def placements() -> dict[str, dict]:
 
 
 PLACED = placements()
+
+
+def smollm2_chat_reference() -> dict:
+    """SmolLM2's chat prompt for "What is the capital of France?", as transformers' apply_chat_template gives it."""
+    path = Path(__file__).resolve().parents[1] / "core" / "fixtures" / "smollm2_reference.json"
+    return json.loads(path.read_text())["prompts"]["chat"]
 
 
 def pct(p: float) -> str:
@@ -146,6 +154,17 @@ CHECKS = {
         f"load-balancing loss {r['balance_loss']:.3f}",
         f"error {pct(r['rows'][0]['error'])}",
     ],
+    "trainer": lambda r: [f"{row['label']} {row['value'].removesuffix(' nats')}" for row in r["readouts"][:3]],
+    "gguf_blocks": lambda r: [
+        "bytes " + " ".join(r["block"]["hex"]),
+        *(
+            f"{f['name']}: RMS error {f['rms_rel']:.1%} of the weights' RMS, largest {f['max_rel']:.1%}"
+            for f in r["formats"]
+        ),
+    ],
+    # the notebook runs chat on the tiny model, which cannot chat: the figure then shows what would be sent;
+    # the prompt's ids are checked against Hugging Face transformers' for the same message (chapter 19's)
+    "chat": lambda r: ["Settings: " + r["sending"].split(". Settings: ")[1], str(smollm2_chat_reference()["ids"])],
     "backprop_step": lambda r: [
         f"loss {r['loss']:.4g}",
         f"loss {r['loss_next']:.4g}",
