@@ -26,7 +26,8 @@ written until the last step, so a failing check leaves the previous _site/ untou
   8. offline              precache-manifest.json (every file with its sha256) and sw.js, the service
                           worker that keeps them for offline reading (sitebuild/offline.py)
   9. check_links          (strict) internal links and #anchors resolve, the search index's too
-                          (sitebuild/checks.py)
+                          (sitebuild/checks.py), and every placed widget has a notebook recipe
+                          (sitebuild/notebook_recipes.py: missing_recipes, WITHOUT_RECIPE)
  10. write_site           byte-identical output for identical inputs
 """
 
@@ -46,7 +47,7 @@ from types import ModuleType
 import jinja2
 
 from llm_core.data import data_dir
-from sitebuild import glossary, notebooks, offline, runtime, search, smollm2, smollm2_tokenizer, vocab
+from sitebuild import glossary, notebook_recipes, notebooks, offline, runtime, search, smollm2, smollm2_tokenizer, vocab
 from sitebuild.chapters import Block, Chapter, SourceError, parse_chapter, placeholder
 from sitebuild.checks import check_links
 from sitebuild.code_listing import code_listing
@@ -470,6 +471,11 @@ def build(options: Options) -> dict[str, bytes]:
     files.update(offline.offline_files(files))  # last: it lists every other file
     if options.strict:
         errors = check_links(files, chapters, ROOT)
+        placed = [block.name for ch in chapters for block in ch.blocks if block.kind == "widget"]
+        errors += [
+            f"widget {name!r} is placed in a chapter but has no notebook recipe (sitebuild/notebook_recipes.py)"
+            for name in notebook_recipes.missing_recipes(placed)
+        ]
         if errors:
             raise SystemExit("build failed (strict):\n  " + "\n  ".join(errors))
     write_site(files, options.out)

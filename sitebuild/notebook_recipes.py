@@ -2,7 +2,11 @@
 
 A recipe is the cell's imports, the names of the widget parameters it reads (the notebook assigns each
 from the chapter's inputs, `name = value`, above the body) and the body, which prints what the figure
-shows. Every recipe runs in tests/build/test_notebooks.py, on every chapter that places its widget.
+shows. Every recipe runs in tests/build/test_notebooks.py, on every chapter that places its widget, and
+tests/build/test_notebook_recipes.py checks that its output holds the numbers the widget's compute() gives.
+
+Every widget a chapter places needs a recipe: `build.py --strict` fails on one without (missing_recipes),
+unless its name is in WITHOUT_RECIPE, whose widgets' cells run the page's own compute() instead.
 """
 
 from dataclasses import dataclass
@@ -13,6 +17,17 @@ class Recipe:
     imports: str
     inputs: tuple[str, ...]
     body: str
+
+
+# Widgets placed in a chapter whose recipe is still to be written: their notebook cell runs the page's own
+# compute() (fetched from the site) and prints its readable fields. Only while a recipe is being written:
+# add the widget's name here, and remove it with the recipe and its check in test_notebook_recipes.py.
+WITHOUT_RECIPE: frozenset[str] = frozenset()
+
+
+def missing_recipes(placed) -> list[str]:
+    """The placed widgets (names) with neither a recipe in RECIPES nor a place in WITHOUT_RECIPE, sorted."""
+    return sorted({name for name in placed if name not in RECIPES and name not in WITHOUT_RECIPE})
 
 
 RECIPES: dict[str, Recipe] = {
@@ -191,12 +206,12 @@ for scaling in (None, "linear", "ntk"):
 """,
     ),
     "tokenizer_compare": Recipe(
-        "from llm_core.tokenizer import get_encoding",
+        "from llm_core.bpe_merges import load_merges_encoding\nfrom llm_core.tokenizer import get_encoding",
         ("text",),
         r"""
-# The same text through three of OpenAI's tokenizers: how many tokens each needs, and where it cuts.
-for name in ("o200k_base", "cl100k_base", "r50k_base"):
-    enc = get_encoding(name)
+# The same text through three of OpenAI's tokenizers and SmolLM2's: how many tokens each needs, and where it cuts.
+for name in ("o200k_base", "cl100k_base", "r50k_base", "SmolLM2"):
+    enc = load_merges_encoding("models/smollm2/tokenizer.json", name) if name == "SmolLM2" else get_encoding(name)
     ids = enc.encode(text)
     pieces = [piece.decode("utf-8", errors="replace") for piece in enc.decode_tokens_bytes(ids)]
     print(f"{name}: {len(ids)} tokens, {len(text) / len(ids):.2f} characters per token")
@@ -435,6 +450,682 @@ print(f"largest difference between the two routes with {between} between: {np.ab
 print(f"p = {p}: loss = {surprise(p):.3f} nats")
 for q in (1.0, 0.5, 0.25, 0.1, 0.01, 0.001):
     print(f"  p = {q:<6} -> {surprise(q):.3f} nats")
+""",
+    ),
+    "param_counter": Recipe(
+        "from llm_core.configs import CONFIGS, ArchConfig, arch_from_model, parameter_count, weights_bytes\n"
+        "from llm_core.model import ModelConfig\nfrom llm_core.model_files import read_model_file",
+        ("config", "d_model", "n_layer", "n_head", "n_kv_head", "d_ff", "n_vocab", "tied"),
+        r"""
+# Where a model's parameters are: embedding, attention and feed-forward matrices, norms, output layer.
+tiny = ModelConfig.from_json(read_model_file("models/tiny", "config.json"))
+configs = {"glassbox-tiny": arch_from_model(tiny, "Glassbox tiny model", "models/tiny/config.json"), **CONFIGS}
+if config == "custom":  # the reader's own shape, Llama-style: RMSNorm, SwiGLU, RoPE, no biases, d_head = d_model // n_head
+    cfg = ArchConfig("Custom (Llama-style)", d_model, n_layer, n_head, min(n_kv_head, n_head), max(1, d_model // n_head),
+                     d_ff, n_vocab, 0, tied, "rmsnorm", "swiglu", "rope", "none", 10000.0, "your numbers")
+else:
+    cfg = configs[config]
+counts = parameter_count(cfg)
+total = counts["total"]
+print(f"{cfg.name}: {total:,} parameters; one block holds {counts['per_layer']:,}")
+for part in ("embedding", "position", "attention", "ffn", "norms", "lm_head"):
+    print(f"  {part:>10}: {counts[part]:>15,}  {counts[part] / total:6.1%}")
+print(f"the {cfg.n_layer} blocks hold {cfg.n_layer * counts['per_layer'] / total:.1%}; "
+      f"at 16 bits a parameter the weights take {weights_bytes(cfg, bits=16) / 1e6:,.1f} MB")
+""",
+    ),
+    "lora_rank": Recipe(
+        "import numpy as np\n\nfrom llm_core.lora import lora_parameter_count, low_rank_approximation, low_rank_error\n"
+        "from llm_core.model_files import load_model",
+        ("layer", "matrix", "rank"),
+        r"""
+# How well a rank-r product A B (what LoRA trains) can stand in for a trained weight matrix W:
+# the truncated SVD keeps the r largest singular values; the error follows from the ones left out.
+model = load_model("models/tiny")
+w = model.weights[f"layers.{layer}.{matrix}"].astype(np.float64)  # [d_in, d_out]
+r = min(rank, *w.shape)
+a, b, info = low_rank_approximation(w, r)  # a [d_in, r], b [r, d_out]
+s = info["singular_values"]  # largest first
+error = low_rank_error(s, r)
+energy = np.cumsum(s**2) / np.sum(s**2)
+print(f"layers.{layer}.{matrix} {w.shape}: singular values from {s[0]:.3f} down to {s[-1]:.4f}")
+print(f"rank {r}: relative error |W - AB| / |W| = {error['relative']:.1%}, share of sum s^2 kept {error['energy']:.1%}"
+      f" (90% needs rank {int(np.searchsorted(energy, 0.9)) + 1})")
+# A random matrix of the same shape and size keeps far less at the same rank: trained weights are not random.
+rng = np.random.default_rng(0)
+s_rand = np.linalg.svd(rng.normal(0.0, np.sqrt(np.mean(w**2)), w.shape), compute_uv=False)
+print(f"a random matrix, same shape, rank {r}: {np.sqrt(1 - np.sum(s_rand[:r] ** 2) / np.sum(s_rand**2)):.1%} error")
+counts = lora_parameter_count(*w.shape, r)
+print(f"numbers in A and B: {counts['lora']:,} vs {counts['full']:,} in W ({counts['fraction']:.1%})")
+""",
+    ),
+    "scaling_map": Recipe(
+        "from llm_core.scaling import TRAINED_MODELS, chinchilla_loss, compute_optimal, rule_of_thumb, training_flops",
+        ("log10_params", "log10_tokens"),
+        r"""
+# Chinchilla's fitted loss L(N, D) for N parameters trained on D tokens, for published models and for yours,
+# and what the same compute C = 6 N D would buy split the loss-minimising way or at 20 tokens per parameter.
+for m in TRAINED_MODELS:
+    print(f"{m.name:>22}: N {m.n_params:.3g}, D {m.n_tokens:.3g}, {m.n_tokens / m.n_params:,.0f} tokens/param, "
+          f"fitted loss {chinchilla_loss(m.n_params, m.n_tokens):.3f}")
+n, d = 10.0**log10_params, 10.0**log10_tokens
+flops = training_flops(n, d)
+print(f"\nyours: N {n:.3g}, D {d:.3g}: {d / n:,.0f} tokens/param, {flops:.3g} FLOPs, "
+      f"fitted loss {chinchilla_loss(n, d):.3f}")
+for name, split in (("fitted optimum", compute_optimal(flops)), ("20 tokens/param", rule_of_thumb(flops))):
+    print(f"  same compute, {name}: N {split['n_params']:.3g}, D {split['n_tokens']:.3g}, loss {split['loss']:.3f}")
+""",
+    ),
+    "parallelism_calculator": Recipe(
+        "from llm_core.configs import CONFIGS, parameter_count\n"
+        "from llm_core.parallelism import TRAINING_GPUS, Layout, communication_bytes, run_cost, step_time, "
+        "training_memory",
+        (
+            "model",
+            "gpu",
+            "n_data",
+            "n_tensor",
+            "n_pipeline",
+            "zero_stage",
+            "recompute",
+            "seq_len",
+            "n_micro",
+            "tokens_per_param",
+            "mfu",
+            "price",
+        ),
+        r"""
+# Training a model on many GPUs: data x tensor x pipeline parallelism, ZeRO sharding, recomputation.
+cfg, g = CONFIGS[model], TRAINING_GPUS[gpu]
+layout = Layout(n_data=n_data, n_tensor=n_tensor, n_pipeline=n_pipeline, zero_stage=zero_stage,
+                seq_len=seq_len, n_micro=n_micro, recompute=recompute)
+memory = training_memory(cfg, layout)  # bytes on the busiest GPU
+print(f"{cfg.name} on {layout.n_gpus:,} x {g.hardware.name}, {layout.tokens_per_step:,} tokens per step")
+for part in ("weights", "gradients", "master", "adam", "activations", "total"):
+    print(f"  {part:>11}: {memory[part] / 1e9:8.3g} GB")
+print(f"  fits in {g.hardware.memory / 1e9:.0f} GB: {memory['total'] <= g.hardware.memory}")
+sent, times = communication_bytes(cfg, layout), step_time(cfg, layout, g, mfu)
+print(f"compute per step {times['compute']:.3g} s; sent per GPU per step: "
+      + ", ".join(f"{k} {sent[k] / 1e9:.3g} GB ({times[k]:.3g} s)" for k in ("data", "tensor", "pipeline")))
+n_params = parameter_count(cfg)["total"]
+run = run_cost(n_params, tokens_per_param * n_params, layout.n_gpus, g.hardware.flops_per_s, mfu, price)
+print(f"whole run on {tokens_per_param * n_params:.3g} tokens: {run['flops']:.3g} FLOPs, "
+      f"{run['gpu_hours']:,.0f} GPU-hours, {run['days']:.3g} days, ${run['cost']:,.0f}")
+""",
+    ),
+    "dpo_loss": Recipe(
+        "import math\n\nfrom llm_core.model_files import load_model\nfrom llm_core.preference import dpo_loss, sequence_logprob",
+        (
+            "mode",
+            "policy_chosen",
+            "policy_rejected",
+            "ref_chosen",
+            "ref_rejected",
+            "beta",
+            "prompt",
+            "chosen",
+            "rejected",
+        ),
+        r"""
+# DPO: loss = -log sigmoid(beta * (log ratio of the chosen answer - log ratio of the rejected one)),
+# each log ratio log pi_theta(answer) - log pi_ref(answer), from four sequence log-probabilities.
+if mode == "model":  # one model plays both parts: every log ratio is 0
+    model = load_model("models/tiny")
+    ids = model.encoding.encode(prompt)
+    lp_c = sequence_logprob(model, ids, model.encoding.encode(chosen))[0]
+    lp_r = sequence_logprob(model, ids, model.encoding.encode(rejected))[0]
+    policy_chosen = ref_chosen = lp_c
+    policy_rejected = ref_rejected = lp_r
+out = dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta=beta)
+print(f"chosen:   log pi {policy_chosen:.2f}, log pi_ref {ref_chosen:.2f}, reward {float(out['reward_chosen']):+.3f}")
+print(f"rejected: log pi {policy_rejected:.2f}, log pi_ref {ref_rejected:.2f}, reward {float(out['reward_rejected']):+.3f}")
+print(f"margin {float(out['margin']):+.3f}, loss {out['loss']:.3f}, "
+      f"P(chosen preferred) = {math.exp(-out['loss']):.1%}, gradient weight {float(out['grad_weight']):.3f}")
+""",
+    ),
+    "reward_ranking": Recipe(
+        "from llm_core.model_files import load_model\n"
+        "from llm_core.preference import preference_matrix, reward_model_loss, sequence_logprob",
+        ("mode", "prompt", "a", "b", "c", "d", "score_a", "score_b", "score_c", "score_d"),
+        r"""
+# A reward model gives each answer a score; Bradley-Terry turns two scores into the probability that
+# one answer is preferred: P(i > j) = sigmoid(r_i - r_j).
+answers = {"A": a, "B": b, "C": c, "D": d}
+scores = [score_a, score_b, score_c, score_d]
+if mode == "model":  # the tiny model's log-probability per token of each answer, standing in for a reward model
+    model = load_model("models/tiny")
+    ids = model.encoding.encode(prompt)
+    conts = [model.encoding.encode(text) for text in answers.values()]
+    scores = [sequence_logprob(model, ids, c)[0] / max(len(c), 1) for c in conts]
+prefs = preference_matrix(scores)  # [4, 4]
+for i, (name, text) in enumerate(answers.items()):
+    print(f"{name}: score {scores[i]:+.3f}  " + " ".join(f"P({name}>{o}) {prefs[i, j]:.1%}"
+          for j, o in enumerate(answers) if j != i) + f"  {text!r}")
+pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]  # A>B, A>C, ... as listed
+loss = reward_model_loss([scores[i] for i, _ in pairs], [scores[j] for _, j in pairs])
+print(f"reward-model loss if people preferred them in the listed order: {loss:.3f} "
+      f"(a coin flip: {reward_model_loss([0.0], [0.0]):.3f})")
+""",
+    ),
+    "backprop_step": Recipe(
+        "import numpy as np\n\nfrom llm_core.backprop import chain_rule_w1, gradient_check, init_mlp, mlp_backward, "
+        "mlp_forward, train_step",
+        ("seed", "x1", "x2", "target", "lr", "step", "check"),
+        r"""
+# A 2-3-1 network (tanh hidden units, sigmoid output, squared error) trained on one example.
+x, t = np.array([[x1, x2]]), np.array([[target]])
+params = init_mlp(2, 3, 1, np.random.default_rng(seed))
+for _ in range(step):  # forward, backward, update, `step` times
+    params, loss, _, _ = train_step(params, x, t, lr)
+_, trace = mlp_forward(params, x)
+loss, grads = mlp_backward(params, trace, t)
+print(f"step {step}: y = {trace['y'][0, 0]:.3f} (target {target}), loss {loss:.4g}")
+for key in ("w1", "b1", "w2", "b2"):
+    print(f"  {key}: {np.round(params[key], 3).tolist()}\n   grad {np.round(grads[key], 4).tolist()}")
+# One weight's gradient as the chain rule writes it: dL/dy * dy/dz * dz/dh1 * dh1/dz1 * dz1/dw
+factors = chain_rule_w1(params, trace, t, 0, 0)
+print(" x ".join(f"{v:.3f}" for _, v in factors), f"= {np.prod([v for _, v in factors]):.4g}",
+      f"= backprop's {grads['w1'][0, 0]:.4g}")
+updated, _, _, _ = train_step(params, x, t, lr)  # every parameter w - lr * grad
+loss_next, _ = mlp_backward(updated, mlp_forward(updated, x)[1], t)
+print(f"after this step's update w - {lr} * grad: loss {loss_next:.4g}")
+if check:  # central finite differences against backprop
+    worst = max(entry["max_abs_diff"] for entry in gradient_check(params, x, t).values())
+    print(f"largest difference from finite differences: {worst:.2g}")
+""",
+    ),
+    "model_pass": Recipe(
+        "import numpy as np\n\nfrom llm_core.activations import softmax\nfrom llm_core.model_files import load_model",
+        ("prompt", "step", "temperature", "seed"),
+        r"""
+# The loop: `step` tokens already appended (forward pass, sample, append), then the pass that picks the next one.
+model = load_model("models/tiny")
+ids = model.encoding.encode(prompt)
+out = model.generate(ids, step + 1, temperature=temperature, seed=seed)
+sequence = ids + out["new_ids"][:step]
+print(f"{len(sequence)} tokens: {model.encoding.decode(sequence)!r}")
+logits, trace = model.forward(sequence, trace=True)  # [n_seq, n_vocab]; the trace holds what happened inside
+embedding = trace["embeddings"][-1]  # [d_model]: the last token's row of the embedding table
+print(f"its embedding ({len(embedding)} numbers, size {np.linalg.norm(embedding):.2f}) starts", np.round(embedding[:8], 3))
+for layer in range(model.cfg.n_layer):
+    stream = trace["residual"][2 * layer + 2, -1]  # the residual stream after this block
+    lens = softmax(trace["logit_lens"][layer, -1])  # that stream read out as if it were the last block's
+    guess = int(np.argmax(lens))
+    print(f"block {layer}: |stream| {np.linalg.norm(stream):6.2f}, "
+          f"reads as {model.encoding.decode([guess])!r} ({lens[guess]:.1%})")
+probs = softmax(logits[-1])  # [n_vocab]
+for i in np.argsort(-probs, kind="stable")[:5]:
+    print(f"  {model.encoding.decode([int(i)])!r:>14}  {probs[i]:.1%}")
+token = out["new_ids"][step]
+print(f"drawn: {model.encoding.decode([token])!r}, probability {probs[token]:.1%} "
+      f"({out['steps'][-1]['prob']:.1%} at temperature {temperature})")
+""",
+    ),
+    "block_walk": Recipe(
+        "import numpy as np\n\nfrom llm_core.model_files import load_model\nfrom llm_core.norms import rms_norm",
+        ("prompt", "layer", "position"),
+        r"""
+# One block, step by step, for one token: norm, attention, add, norm, SwiGLU feed-forward, add.
+model = load_model("models/tiny")
+ids = model.encoding.encode(prompt)
+pos = min(position, len(ids) - 1)
+_, trace = model.forward(ids[: pos + 1], trace=True, lens=False)  # causal: tokens after pos change nothing
+w = {name: model.weights[f"layers.{layer}.{name}"] for name in ("attn_norm", "wo", "ffn_norm", "w_down")}
+attn, ffn = trace["layers"][layer]["attn"], trace["layers"][layer]["ffn"]
+eps = model.cfg.norm_eps
+x = trace["residual"][2 * layer][pos]  # [d_model]: the stream entering the block
+a = rms_norm(x, w["attn_norm"], eps)
+attn_out = attn["heads"][:, pos, :].reshape(-1) @ w["wo"]  # [n_head * d_head] @ [.., d_model]
+x_mid = trace["residual"][2 * layer + 1][pos]  # = x + attn_out
+f = rms_norm(x_mid, w["ffn_norm"], eps)
+ffn_out = ffn["hidden"][pos] @ w["w_down"]  # [d_ff] @ [d_ff, d_model]
+x_out = trace["residual"][2 * layer + 2][pos]  # = x_mid + ffn_out
+print(f"layer {layer}, token {pos} {model.encoding.decode([ids[pos]])!r}: the size |v| of its vector after each step")
+for name, v in (("stream in", x), ("RMSNorm", a), ("attention", attn_out), ("add", x_mid),
+                ("RMSNorm", f), ("SwiGLU FFN", ffn_out), ("add: stream out", x_out)):
+    print(f"  {name:>16}: {np.linalg.norm(v):.2f}")
+print(f"the adds check: {np.abs(x + attn_out - x_mid).max():.1g} and {np.abs(x_mid + ffn_out - x_out).max():.1g}")
+""",
+    ),
+    "attention_maps": Recipe(
+        "import numpy as np\n\nfrom llm_core.attention import attention_distance\nfrom llm_core.model_files import load_model",
+        ("prompt", "layer", "head", "model"),
+        r"""
+# Every head of every layer in one traced pass: attention [n_layer, n_head, n_seq, n_seq], each row a
+# query's weights over the keys. Each head summed up: its average weight on the previous token, the first
+# token and the query itself, and how far back it looks on average (queries from position 1 on).
+m = load_model("models/tiny")
+ids = m.encoding.encode(prompt)[-64:]  # the figure reads the last 64 tokens
+_, trace = m.forward(ids, trace=True, lens=False)
+att = trace["attention"]
+group = m.cfg.n_head // m.cfg.n_kv_head  # query heads per key/value head
+for l in range(m.cfg.n_layer):
+    for h in range(m.cfg.n_head):
+        w = att[l, h]  # [n_seq, n_seq]
+        prev, first, own = np.diagonal(w, -1).mean(), w[1:, 0].mean(), np.diagonal(w)[1:].mean()
+        mark = "  <- the chosen head" if (l, h) == (layer, head) else ""
+        print(f"layer {l} head {h} (kv {h // group}): previous {prev:6.1%}, first {first:6.1%}, itself {own:6.1%}, "
+              f"distance {attention_distance(w)[1:].mean():4.1f}{mark}")
+w = att[layer, head]
+print(f"\nlayer {layer}, head {head}: where each token looks most")
+for i in range(len(ids)):
+    j = int(np.argmax(w[i, : i + 1]))
+    print(f"  {m.encoding.decode([ids[i]])!r:>12} -> {m.encoding.decode([ids[j]])!r:<12} {w[i, j]:.1%}")
+""",
+    ),
+    "bpe_train": Recipe(
+        "from llm_core.bpe_train import train\nfrom llm_core.tokenizer import get_encoding",
+        ("text", "vocab_size", "test"),
+        r"""
+# Train a byte-level BPE: from the 256 bytes, merge the most frequent adjacent pair until vocab_size.
+enc, merges = train(text, vocab_size)
+print(f"{len(merges)} merges learned from {len(text):,} characters; vocabulary {256 + len(merges)}")
+for m in merges[:16]:
+    left, right = (m[k].decode("utf-8", errors="replace") for k in ("left", "right"))
+    print(f"  rank {m['rank']}: {left!r} + {right!r} ({m['count']} times)")
+n_bytes = len(test.encode("utf-8"))
+for name, e in (("yours", enc), ("o200k_base", get_encoding("o200k_base"))):
+    ids = e.encode(test)
+    pieces = [b.decode("utf-8", errors="replace") for b in e.decode_tokens_bytes(ids)]
+    print(f"{name}: {len(ids)} tokens, {n_bytes / max(len(ids), 1):.2f} bytes per token: {' | '.join(pieces)}")
+""",
+    ),
+    "serving_sim": Recipe(
+        "from llm_core.configs import CONFIGS, arch_from_model, parameter_count, weights_bytes\n"
+        "from llm_core.kv_cache import kv_bytes_per_token\nfrom llm_core.model import ModelConfig\n"
+        "from llm_core.model_files import read_model_file\n"
+        "from llm_core.serving import HARDWARE, Hardware, compute_bound_batch, decode_step, simulate",
+        ("model", "precision", "hardware", "bandwidth_gbs", "tflops", "prompt_tokens", "output_tokens", "batch"),
+        r"""
+# Serving a model: the prefill reads the prompt in one pass (time to first token), then every decode step
+# reads all the weights and the KV cache once for one new token per request: memory-bound at small batches.
+if model == "tiny":
+    cfg = arch_from_model(ModelConfig.from_json(read_model_file("models/tiny", "config.json")), "Glassbox tiny model", "")
+else:
+    cfg = CONFIGS[model]
+bits, group = {"fp32": (32, None), "bf16": (16, None), "int8": (8, 32), "int4": (4, 32)}[precision]
+hw = HARDWARE[hardware] if hardware != "custom" else Hardware("yours", bandwidth_gbs * 1e9, tflops * 1e12, float("inf"), "")
+n_params = parameter_count(cfg)["total"]
+w_bytes = weights_bytes(cfg, bits=bits, group_size=group, scale_bytes=2)
+kv = kv_bytes_per_token(cfg, 2)  # the KV cache in 16 bits
+n_out = min(output_tokens, cfg.n_ctx - 1)
+n_prompt = min(prompt_tokens, cfg.n_ctx - n_out)
+run = simulate(n_params, w_bytes, kv, n_prompt, n_out, batch, hw)
+decode = run["total_seconds"] - run["ttft"]
+print(f"{cfg.name} in {precision} on {hw.name}: weights {w_bytes / 1e9:.3g} GB, KV cache {kv:,} bytes per position")
+print(f"{batch} x ({n_prompt:,} prompt + {n_out} new tokens): first token after {run['ttft'] * 1000:.3g} ms, "
+      f"all after {run['total_seconds']:.3g} s, {(n_out - 1) / decode:.1f} tokens/s per request")
+for b in (1, 4, 16, 64, 256):
+    s = decode_step(w_bytes, kv, n_params, [n_prompt + 1] * b, hw.bandwidth, hw.flops_per_s)
+    print(f"  batch {b:>3}: {s['tokens_per_s']:8.1f} tokens/s each, {s['aggregate_tokens_per_s']:9.1f} in all "
+          f"({s['bound']}-bound)")
+crossover = compute_bound_batch(w_bytes, kv, n_params, n_prompt + 1, hw.bandwidth, hw.flops_per_s)
+print(f"compute-bound from a batch of {crossover:,}" if crossover else "memory-bound at every batch size")
+""",
+    ),
+    "rope_rotation": Recipe(
+        "import numpy as np\n\nfrom llm_core.model_files import load_model\nfrom llm_core.norms import rms_norm\n"
+        "from llm_core.rope import apply_rope, pair_dots, rope_angles, rope_frequencies",
+        ("prompt", "layer", "head", "q_token", "k_token", "pair", "m", "n"),
+        r"""
+# RoPE turns each pair of a query's (and a key's) dimensions by position x the pair's frequency, so the
+# score q_m . k_n depends on the offset m - n only.
+model = load_model("models/tiny")
+cfg = model.cfg
+ids = model.encoding.encode(prompt)
+qi, ki = min(q_token, len(ids) - 1), min(k_token, len(ids) - 1)
+_, trace = model.forward(ids, trace=True, lens=False)
+x = rms_norm(trace["residual"][2 * layer], model.weights[f"layers.{layer}.attn_norm"], cfg.norm_eps)  # [n_seq, d_model]
+kv_head = head // (cfg.n_head // cfg.n_kv_head)
+q = (x[qi] @ model.weights[f"layers.{layer}.wq"][:, head * cfg.d_head : (head + 1) * cfg.d_head]).astype(np.float64)
+k = (x[ki] @ model.weights[f"layers.{layer}.wk"][:, kv_head * cfg.d_head : (kv_head + 1) * cfg.d_head]).astype(np.float64)
+freqs = rope_frequencies(cfg.d_head, cfg.rope_base)  # [d_head / 2]
+half = cfg.d_head // 2
+angle_m, angle_n = rope_angles([m, n], freqs)[:, pair]
+print(f"pair {pair} (dimensions {pair} and {pair + half}) turns {freqs[pair]:.4f} radians per position: "
+      f"the query by {angle_m:.3f} at position {m}, the key by {angle_n:.3f} at position {n}")
+print("query pair before and after:", np.round(q[[pair, pair + half]], 3), np.round(apply_rope(q[None], [m], freqs)[0][[pair, pair + half]], 3))
+
+
+def score(m, n):  # q turned to position m . k turned to position n, / sqrt(d_head)
+    return pair_dots(q, k, m, n, freqs).sum() / np.sqrt(cfg.d_head)
+
+
+print(f"score at m = {m}, n = {n}: {score(m, n):.6f}")
+for start in (0, 100, 200):  # the same offset m - n elsewhere: the same score
+    print(f"  at m = {start + m - n}, n = {start}: {score(start + m - n, start):.6f}")
+""",
+    ),
+    "cached_generation": Recipe(
+        "from llm_core.generation import prefill\nfrom llm_core.kv_cache import kv_bytes_per_token\n"
+        "from llm_core.model import forward\nfrom llm_core.model_files import load_model\n"
+        "from llm_core.sampling import as_generator, sample",
+        ("prompt", "n_tokens", "temperature", "seed", "compare"),
+        r"""
+# The same continuation two ways, with the same seeded sampler. With the KV cache: one pass over the prompt
+# (prefill), then each step feeds only the newest token. Without: every step reruns the whole sequence.
+model = load_model("models/tiny")
+ids = model.encoding.encode(prompt)[-32:]
+rng, cached = as_generator(seed), []
+cache, logits = prefill(model, ids)  # cache of len(ids) positions, logits [n_vocab]
+for step in range(n_tokens):
+    if step:
+        logits = forward(model.weights, model.cfg, [cached[-1]], cache=cache, logits_to_keep=1)[0][-1]
+    cached.append(sample(logits, temperature, rng=rng)["token"])
+print(f"with the cache:    {model.encoding.decode(cached)!r}")
+print(f"  positions computed: {len(ids) + n_tokens - 1} ({len(ids)} in the prefill, then 1 per step)")
+print(f"  the cache holds {cache.nbytes:,} bytes ({kv_bytes_per_token(model.cfg, 4):,} per position, float32)")
+if compare:
+    rng, seq = as_generator(seed), list(ids)
+    for _ in range(n_tokens):
+        logits, _ = forward(model.weights, model.cfg, seq, logits_to_keep=1)  # the whole sequence, every step
+        seq.append(sample(logits[-1], temperature, rng=rng)["token"])
+    print(f"without the cache: {model.encoding.decode(seq[len(ids):])!r}")
+    print(f"  positions computed: {sum(len(ids) + k for k in range(n_tokens))}; identical: {seq[len(ids):] == cached}")
+""",
+    ),
+    "quantized_model": Recipe(
+        "import io\n\nimport numpy as np\n\nfrom llm_core.checkpoints import pack_weights, total_error, unpack_weights\n"
+        "from llm_core.generation import generate\nfrom llm_core.loss import cross_entropy, perplexity\n"
+        "from llm_core.model import Model\nfrom llm_core.model_files import load_model, read_model_file",
+        ("prompt", "n_tokens", "format", "group_size"),
+        r"""
+# Every weight of the tiny model stored as `format` (one fp16 scale per group of `group_size` weights),
+# read back, and put to work: greedy continuations and perplexity on held-out text, against the original.
+model = load_model("models/tiny")
+arrays, errors = pack_weights(model.weights, format, group_size)
+quantized = Model(model.cfg, unpack_weights(arrays), model.encoding)
+stored = sum(a.nbytes for key, a in arrays.items() if not key.endswith(".shape"))
+fp32 = 4 * sum(w.size for w in model.weights.values())
+print(f"{format}: {stored / 1e6:.2f} MB instead of {fp32 / 1e6:.2f} MB in fp32; "
+      f"relative weight error {total_error(model.weights, errors)['relative']:.2%}")
+ids = model.encoding.encode(prompt)
+for name, m in (("original", model), (format, quantized)):
+    print(f"{name:>9}: {m.encoding.decode(generate(m, ids, n_tokens, temperature=0)['new_ids'])!r}")
+windows = np.load(io.BytesIO(read_model_file("models/tiny", "val_windows.npy")))[[0, 32, 64, 96], :129]
+for name, m in (("original", model), (format, quantized)):
+    losses = [cross_entropy(m.forward(w[:-1])[0], w[1:].astype(np.int64))[1] for w in windows]
+    print(f"{name:>9}: perplexity {perplexity(float(np.mean(np.concatenate(losses)))):.2f} "
+          f"on {windows[:, 1:].size} held-out tokens")
+""",
+    ),
+    "checkpoint_samples": Recipe(
+        "import json\n\nimport numpy as np\n\nfrom llm_core.loss import cross_entropy, perplexity\n"
+        "from llm_core.model_files import load_model, read_model_file",
+        ("checkpoint", "prompt", "seed", "temperature", "n_tokens"),
+        r"""
+# The tiny model at snapshots saved during its training: what each writes, and its loss on the prompt.
+snaps = json.loads(read_model_file("models/tiny", "curves.json"))["checkpoints"]  # in step order, final last
+ids = None
+for i, snap in enumerate(snaps):
+    model = load_model("models/tiny", weights_file=snap["file"])
+    ids = ids or model.encoding.encode(prompt)
+    logits, _ = model.forward(ids[-64:])
+    loss, _ = cross_entropy(logits[:-1], np.array(ids[-64:][1:]))
+    mark = "  <- shown" if i == checkpoint else ""
+    print(f"step {snap['step']:>5}: loss on the prompt {loss:.2f} nats, perplexity {perplexity(loss):,.1f}{mark}")
+    if i == checkpoint:
+        out = model.generate(ids, n_tokens, temperature=temperature, seed=seed)
+        print(f"    writes: {out['text']!r} (validation loss {snap['val_loss']:.3f})")
+""",
+    ),
+    "diagnose": Recipe(
+        "from llm_core.model_files import load_model",
+        ("scenario", "lens"),
+        r"""
+# Two of the scenarios come with the tiny model showing the effect: greedy decoding repeating itself
+# ("repeat"), and the same prompt sampled with three seeds ("vary"). A token counts as repeated when it ends
+# a 3-token phrase that already occurred earlier in the prompt or the answer.
+model = load_model("models/tiny")
+
+
+def run(prompt, n_tokens, temperature, seed):
+    ids = model.encoding.encode(prompt)
+    out = model.generate(ids, n_tokens, temperature=temperature, seed=seed)
+    seq = ids + out["new_ids"]
+    seen, repeats = set(), 0
+    for i in range(2, len(seq)):
+        gram = tuple(seq[i - 2 : i + 1])
+        repeats += i >= len(ids) and gram in seen
+        seen.add(gram)
+    print(f"temperature {temperature}, seed {seed}: {repeats} of {n_tokens} new tokens repeat a phrase: {out['text']!r}")
+
+
+if scenario == "repeat":
+    run("Our relations with", 32, 0.0, 0)
+    run("Our relations with", 16, 0.8, 0)
+elif scenario == "vary":
+    for seed in (0, 1, 2):
+        run("The state of the Union is", 8, 1.0, seed)
+else:
+    print(f"the {scenario!r} scenario has no model demonstration")
+""",
+    ),
+    "training_curves": Recipe(
+        "import json\nimport math\n\nfrom llm_core.loss import perplexity\nfrom llm_core.model import ModelConfig, n_params\n"
+        "from llm_core.model_files import read_model_file\nfrom llm_core.scaling import training_flops",
+        ("step", "axis"),
+        r"""
+# The tiny model's training run as its training script logged it: the loss on the training batches and on
+# held-out validation text, step by step (curves.json).
+curves = json.loads(read_model_file("models/tiny", "curves.json"))
+cfg = ModelConfig.from_json(read_model_file("models/tiny", "config.json"))
+train, val = curves["train"], curves["val"]
+tokens_per_step = train["tokens"][0] // train["step"][0]
+for name, c in (("training", train), ("validation", val)):
+    i = min(range(len(c["step"])), key=lambda j: (abs(c["step"][j] - step), c["step"][j]))  # the logged point nearest
+    print(f"{name} loss at step {c['step'][i]:,}: {c['loss'][i]:.3f} nats, perplexity {perplexity(c['loss'][i]):.1f}")
+n = n_params(cfg)
+print(f"by step {step:,}: {step * tokens_per_step:,} tokens seen, {step * tokens_per_step / n:.2f} per parameter, "
+      f"{training_flops(n, step * tokens_per_step):.2g} FLOPs; a uniform guess scores ln {cfg.n_vocab} = "
+      f"{math.log(cfg.n_vocab):.2f} nats")
+for k in curves["checkpoints"]:
+    print(f"  checkpoint at step {k['step']:>5,}: validation loss {k['val_loss']:.3f}, saved as {k['format']}")
+""",
+    ),
+    "benchmark_run": Recipe(
+        "import json\n\nfrom llm_core.evaluation import accuracy, choice_logprobs, pick_choices\n"
+        "from llm_core.model_files import load_model, read_model_file",
+        ("item", "context", "choices"),
+        r"""
+# A multiple-choice benchmark as evaluation harnesses run it: score each choice by log p(choice | context);
+# acc picks the highest total, acc_norm the highest per character.
+model = load_model("models/tiny")
+bench = json.loads(read_model_file("models/tiny", "sotu_cloze.json"))
+acc, norm = [], []
+for n, it in enumerate(bench["items"], 1):
+    logprobs = [s["logprob"] for s in choice_logprobs(model, it["context"], it["choices"])]
+    picks = pick_choices(logprobs, [len(c) for c in it["choices"]])
+    acc.append(picks["acc"] == it["answer"])
+    norm.append(picks["acc_norm"] == it["answer"])
+    if n == item:
+        print(f"item {n}: {it['context']!r}")
+        for j, (c, lp) in enumerate(zip(it["choices"], logprobs)):
+            print(f"  {'right' if j == it['answer'] else '     '} {c!r:>30}: log p {lp:7.2f}, per character {lp / len(c):.3f}")
+for name, right in (("acc", acc), ("acc_norm", norm)):
+    a = accuracy(right)
+    print(f"{name}: {sum(right)} of {a['n']} right: {a['acc']:.1%} ± {a['stderr']:.1%}")
+if choices.strip():  # the reader's own item: the choices split at |, the right one first
+    own = [c.strip() for c in choices.split("|") if c.strip()]
+    print("yours:", {c: round(s["logprob"], 2) for c, s in zip(own, choice_logprobs(model, context, own))})
+""",
+    ),
+    "speculative": Recipe(
+        "from llm_core.model import Model, ModelConfig\nfrom llm_core.model_files import load_model, load_weights, "
+        "read_model_file\nfrom llm_core.speculative import expected_tokens_per_pass, speculative_generate",
+        ("prompt", "n_tokens", "k", "temperature", "seed"),
+        r"""
+# Speculative decoding: a small draft model proposes k tokens, the tiny model checks them all in one pass
+# and keeps each with probability min(1, p / q); the text has the tiny model's own distribution.
+target = load_model("models/tiny")
+draft = Model(ModelConfig.from_json(read_model_file("models/draft", "config.json")),
+              load_weights(read_model_file("models/draft", "weights.npz")), target.encoding)
+ids = target.encoding.encode(prompt)
+out = speculative_generate(target, draft, ids, n_tokens, k=k, temperature=temperature, rng=seed)
+for r in out["rounds"]:
+    kept = [c["accepted"] for c in r["checks"]]
+    print(f"round: drafts {kept} -> {target.encoding.decode(r['tokens'])!r}")
+tested = sum(c["accepted"] is not None for r in out["rounds"] for c in r["checks"])
+rate = out["accepted"] / tested if tested else 0.0
+print(f"drafted {out['drafted']}, tested {tested}, kept {out['accepted']}: acceptance rate {rate:.1%}")
+print(f"{n_tokens} tokens in {out['target_passes']} target passes: {n_tokens / out['target_passes']:.2f} per pass "
+      f"(closed form {expected_tokens_per_pass(rate, k):.2f})")
+""",
+    ),
+    "flash_tiles": Recipe(
+        "import numpy as np\n\nfrom llm_core.attention import causal_mask, scaled_dot_product_attention\n"
+        "from llm_core.flash_attention import FULL, SKIPPED, flash_attention\nfrom llm_core.model import forward\n"
+        "from llm_core.model_files import load_model",
+        ("prompt", "layer", "head", "block", "query", "tiles", "log2_seq"),
+        r"""
+# FlashAttention: attention computed tile by tile (block x block positions) with the online softmax, never
+# holding the whole n_seq x n_seq score matrix, and giving the same output as plain attention.
+model = load_model("models/tiny")
+w64 = {name: w.astype(np.float64) for name, w in model.weights.items()}  # float64, as the figure runs it
+ids = model.encoding.encode(prompt)[-64:]
+n = len(ids)
+_, trace = forward(w64, model.cfg, ids, trace=True, lens=False)
+attn = trace["layers"][layer]["attn"]
+kv = head // (model.cfg.n_head // model.cfg.n_kv_head)
+q, k, v = attn["q"][head], attn["k"][kv], attn["v"][kv]  # [n_seq, d_head] each, after RoPE
+qi = min(query, n - 1)
+out, tiled = flash_attention(q, k, v, block, block, causal=True, watch=qi)
+plain, _ = scaled_dot_product_attention(q, k, v, causal_mask(n))
+status = tiled["tiles"]  # [n_row_tiles, n_col_tiles]
+n_full, n_skipped = int((status == FULL).sum()), int((status == SKIPPED).sum())
+print(f"{status.size} tiles: {n_full} computed in full, {status.size - n_full - n_skipped} on the diagonal, "
+      f"{n_skipped} skipped")
+for t, s in enumerate(tiled["row"], 1):  # query qi's row, one key tile at a time
+    gap = np.linalg.norm(s["out"] - plain[qi]) / np.linalg.norm(plain[qi])
+    print(f"  tile {t}: running max m {s['m']:.2f}, sum l {s['l']:.3f}, distance from the exact output {gap:.1%}")
+print(f"largest difference from plain attention: {np.abs(out - plain).max():.1e}")
+""",
+    ),
+    "moe_router": Recipe(
+        "import numpy as np\n\nfrom llm_core.model_files import load_model\n"
+        "from llm_core.moe import expert_outputs, load_balancing_loss, moe_swiglu, router_logits, split_ffn, "
+        "top_k_routing\nfrom llm_core.norms import rms_norm",
+        ("text", "layer", "n_experts", "top_k", "router"),
+        r"""
+# The tiny model's dense FFN cut into n_experts groups of hidden neurons ("experts"); a router picks the
+# top_k groups per token, and only those run. How much of the dense output does that keep?
+model = load_model("models/tiny")
+ids = model.encoding.encode(text)[:64]
+_, trace = model.forward(ids, trace=True, lens=False)
+x = rms_norm(trace["residual"][2 * layer + 1], model.weights[f"layers.{layer}.ffn_norm"], model.cfg.norm_eps)
+x = x.astype(np.float64)  # [n_seq, d_model]: what the layer's FFN reads
+w = {k: model.weights[f"layers.{layer}.{k}"].astype(np.float64) for k in ("w_gate", "w_up", "w_down")}
+experts = split_ffn(w["w_gate"], w["w_up"], w["w_down"], n_experts)
+outputs = expert_outputs(x, experts)  # [n_seq, n_expert, d_model]: every group on every token
+if router == "oracle":  # each group's output size (knows the answer: an upper bound for a router)
+    logits = np.linalg.norm(outputs, axis=-1)
+elif router == "gate":  # the size of the group's SiLU(gate)
+    gate = np.einsum("sd,edf->sef", x, experts["w_gate"])
+    logits = np.linalg.norm(gate / (1 + np.exp(-gate)), axis=-1)
+else:  # an untrained linear router
+    logits = router_logits(x, np.random.default_rng(0).normal(0, x.shape[1] ** -0.5, (x.shape[1], n_experts)))
+chosen, weights, probs = top_k_routing(logits, top_k)  # [n_seq, k], [n_seq, k], [n_seq, n_expert]
+dense, _ = moe_swiglu(x, experts, np.tile(np.arange(n_experts), (len(ids), 1)), np.ones((len(ids), n_experts)))
+out, per_expert = moe_swiglu(x, experts, chosen, np.ones_like(weights))  # the chosen groups, added at weight 1
+for t in range(min(8, len(ids))):
+    print(f"{model.encoding.decode([ids[t]])!r:>12}: experts {chosen[t].tolist()}, "
+          f"error {np.linalg.norm(out[t] - dense[t]) / np.linalg.norm(dense[t]):.1%}")
+loss, f, p = load_balancing_loss(probs, chosen)
+print(f"{len(ids)} tokens: error of the whole output {np.linalg.norm(out - dense) / np.linalg.norm(dense):.1%}; "
+      f"tokens per expert {per_expert.tolist()}; load-balancing loss {loss:.3f}")
+""",
+    ),
+    "trainer": Recipe(
+        "import math\n\nimport numpy as np\n\nfrom llm_core import bpe_train\n"
+        "from llm_core.model import Model, ModelConfig, n_params, random_weights\n"
+        "from llm_core.model_files import read_model_file\nfrom llm_core.train import TrainConfig, mean_loss, training_run",
+        ("source", "text", "tokenizer", "d_model", "n_layer", "n_head", "n_ctx", "lr", "steps", "seed", "prompt", "at"),
+        r"""
+# Train a small model from random weights on a text, with AdamW: `at` steps of a `steps`-step schedule
+# (warm-up, then cosine decay), 8 random windows of n_ctx tokens a step. The text's last tenth is held out.
+if source != "own":
+    text = read_model_file("texts", {"washington": "washington-1790.txt", "lincoln": "lincoln-1862.txt"}[source]).decode()
+enc, _ = bpe_train.train(text, 384 if tokenizer == "bpe" else 256)  # bytes: no merges
+ids = np.array(enc.encode(text), dtype=np.int64)
+n_held = max(n_ctx + 1, round(0.1 * len(ids)))
+train_ids, held = ids[:-n_held], ids[-n_held:]
+starts = np.unique(np.linspace(0, len(held) - n_ctx - 1, 8).round().astype(np.int64))
+windows = held[starts[:, None] + np.arange(n_ctx + 1)]  # [n_windows, n_ctx + 1]: the same held-out windows each time
+cfg = ModelConfig(n_vocab=enc.n_vocab, n_ctx=n_ctx, d_model=d_model, n_layer=n_layer, n_head=n_head,
+                  n_kv_head=max(1, n_head // 2), d_head=d_model // n_head, d_ff=3 * d_model)
+weights = random_weights(cfg, seed)
+hp = TrainConfig(steps=steps, lr=lr, warmup=max(1, steps // 10))
+print(f"{len(ids):,} tokens ({len(train_ids):,} to train on), {n_params(cfg):,} parameters; "
+      f"before training: held-out loss {mean_loss(weights, cfg, windows[:, :-1], windows[:, 1:]):.3f}")
+run = training_run(weights, cfg, train_ids, hp, 8, np.random.default_rng(seed), 2 * math.log(cfg.n_vocab))
+for step, weights, stats in run:
+    if step % 10 == 0 or step == at:
+        print(f"step {step:>4}: training loss {stats['loss']:.3f}, gradient norm {stats['grad_norm']:.3f}, "
+              f"held-out loss {mean_loss(weights, cfg, windows[:, :-1], windows[:, 1:]):.3f}")
+    if step >= at or "stopped" in stats:
+        break
+model = Model(cfg, weights, enc)
+out = model.generate(enc.encode(prompt), 24, temperature=0.8, seed=seed)
+print(f"{prompt!r} ->", repr(enc.decode_bytes(out["new_ids"]).decode("utf-8", "replace")))
+""",
+    ),
+    "gguf_blocks": Recipe(
+        "import numpy as np\n\nfrom llm_core import gguf\nfrom llm_core.model_files import load_model",
+        ("model", "tensor", "layer", "row", "block"),
+        r"""
+# llama.cpp's GGUF stores a matrix row by row (one row per output), each row cut into blocks of 32 weights
+# with their own fp16 scale. The tiny model's matrix stored as SmolLM2's file stores its own: Q8_0 for the
+# embedding table (d, then 32 int8 codes), Q4_1 for the matrices (d, a minimum m, 32 4-bit codes).
+tiny = load_model("models/tiny")
+if tensor == "token_embd":
+    kind, rows = "Q8_0", gguf.quantize_q8_0(tiny.weights["tok_emb"])
+else:
+    ours = {v: k for k, v in gguf.LLAMA_LAYER_TENSORS.items()}[tensor]
+    w = tiny.weights[f"layers.{layer}.{ours}"].T  # [d_in, d_out] -> [d_out, d_in]: a row per output
+    if ours in ("wq", "wk"):  # query and key rows in llama.cpp's neighbour-pair RoPE order
+        w = gguf.rope_rows_to_pairs(w, tiny.cfg.n_head if ours == "wq" else tiny.cfg.n_kv_head)
+    kind, rows = "Q4_1", gguf.quantize_q4_1(w)
+size = {"Q8_0": 34, "Q4_1": 20}[kind]  # bytes per block of 32 weights
+r, b = min(row, len(rows) - 1), min(block, rows.shape[1] // size - 1)
+raw = rows[r, b * size : (b + 1) * size]  # uint8 [size]: the block as stored
+print(f"{tensor} as {kind}, row {r}, block {b}: bytes", " ".join(f"{x:02x}" for x in raw))
+d = float(raw[0:2].view("<f2")[0])
+if kind == "Q4_1":
+    m = float(raw[2:4].view("<f2")[0])
+    q = gguf.unpack_nibbles(raw[4:])  # 16 bytes -> 32 codes 0..15 (low nibbles first)
+    print(f"d = {d:.5g}, m = {m:.5g}; weight = d * q + m")
+else:
+    q = raw[2:].view(np.int8)
+    print(f"d = {d:.5g}; weight = d * q")
+values = gguf.DEQUANTIZE[kind](raw)  # float32 [32]
+print("codes  ", q.tolist())
+print("weights", [f"{v:.5g}" for v in values.tolist()])
+# The whole tensor as the model runs it (dequantized), quantized again in each format: what each loses.
+w = gguf.DEQUANTIZE[kind](rows)
+rms = np.sqrt(np.mean(np.square(w, dtype=np.float64)))
+for fmt, quantize, dequantize in (("F16", lambda x: x.astype("<f2").view(np.uint8), gguf.dequantize_f16),
+                                  ("Q8_0", gguf.quantize_q8_0, gguf.dequantize_q8_0),
+                                  ("Q4_0", gguf.quantize_q4_0, gguf.dequantize_q4_0),
+                                  ("Q4_1", gguf.quantize_q4_1, gguf.dequantize_q4_1)):
+    diff = dequantize(quantize(w)).astype(np.float64) - w
+    print(f"{fmt:>5}: RMS error {np.sqrt(np.mean(diff**2)) / rms:.1%} of the weights' RMS, "
+          f"largest {np.abs(diff).max() / rms:.1%}")
+""",
+    ),
+    "chat": Recipe(
+        "from llm_core.bpe_merges import load_merges_encoding\nfrom llm_core.chat import ChatTemplate, encode_chat",
+        ("model", "message", "system", "history", "temperature", "top_p", "seed", "max_new_tokens"),
+        r"""
+# A chat model reads one prompt: the conversation put through its chat template (ChatML for SmolLM2),
+# control tokens <|im_start|> and <|im_end|> marking whose turn it is, ending with the assistant's turn.
+# Here with SmolLM2's tokenizer; writing the answer needs SmolLM2's weights (98 MB), which the page loads.
+encoding = load_merges_encoding("models/smollm2/tokenizer.json", "SmolLM2")
+template = ChatTemplate("You are a helpful AI assistant named SmolLM, trained by Hugging Face")  # its default system turn
+messages = ([{"role": "system", "content": system}] if system else []) + history + [{"role": "user", "content": message}]
+prompt = encode_chat(encoding, template, messages, add_generation_prompt=True)
+print(prompt["text"])
+print(f"{len(prompt['ids'])} tokens:", prompt["ids"])
+print(f"Settings: temperature {temperature:.2f}, top-p {top_p:.2f}, seed {seed}, up to {max_new_tokens} new tokens.")
 """,
     ),
 }

@@ -10,8 +10,9 @@ A chapter's notebook runs top to bottom in a fresh CPython with nothing but nump
      the site's data/ into glassbox-data/, which GLASSBOX_DATA then names (llm_core.data);
   5. per figure on the page, its caption and a cell calling the llm_core functions its compute() calls, on
      the chapter's inputs ({**DEFAULTS, **the chapter's overrides}), printing what the figure shows. Those
-     cells are written by hand in sitebuild/notebook_recipes.py; a widget without one gets a cell that runs
-     the page's own compute() (widgets/NAME.py, fetched from the site) and prints its readable fields.
+     cells are written by hand in sitebuild/notebook_recipes.py; a widget named in its WITHOUT_RECIPE (whose
+     recipe is still to be written; `build.py --strict` fails on any other widget without one) gets a cell
+     that runs the page's own compute() (widgets/NAME.py, fetched from the site) and prints its readable fields.
 
 Cell ids are derived from the chapter and the cell's place, so two builds write identical notebooks.
 tests/build/test_notebooks.py runs every notebook against the built site, offline.
@@ -183,9 +184,8 @@ def figure_cell(name: str, params: dict, module) -> str:
     recipe = RECIPES.get(name)
     note = ""
     if params.get("model") in _LOADED_ON_REQUEST:
-        # SmolLM2 (98 MB) or the reader's own file: the page loads it on request; the notebook runs the tiny model.
         note = f"# The page runs this figure on {params['model']} once the reader loads it; here, the tiny model.\n"
-        params = {**params, "model": "tiny"}
+    params = notebook_params(params)
     if recipe is None:
         return (
             note
@@ -202,6 +202,12 @@ def figure_cell(name: str, params: dict, module) -> str:
     if inputs:
         inputs = "# The chapter's inputs: change them and run the cell again.\n" + inputs + "\n"
     return note + head + inputs + recipe.body.strip()
+
+
+def notebook_params(params: dict) -> dict:
+    """The inputs a figure's cell runs on: the chapter's, with the tiny model for one the page loads on
+    request (SmolLM2's 98 MB, or the reader's own file)."""
+    return {**params, "model": "tiny"} if params.get("model") in _LOADED_ON_REQUEST else params
 
 
 def py_literal(value) -> str:
