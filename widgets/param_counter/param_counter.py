@@ -173,11 +173,10 @@ def moe_compute(p: dict) -> dict:
     if cfg.mla:
         q_rank, kv_rank, d_nope, d_rope, d_v = cfg.mla
         attention = (
-            "multi-head latent attention: W_q through a rank-"
-            f"{q_rank:,} latent, keys and values through a rank-{kv_rank:,} latent, W_o "
-            f"(n_head {cfg.n_head}, head widths {d_nope} + {d_rope} and {d_v})"
+            f"q: d_model → {q_rank:,} → n_head × ({d_nope} + {d_rope}); kv: d_model → {kv_rank:,} + {d_rope} → "
+            f"n_head × ({d_nope} + {d_v}); W_o; n_head = {cfg.n_head}"
         )
-        attention_label = "attention (latent): q, kv down and up projections, W_o"
+        attention_label = "latent attention (MLA)"
     else:
         attention = (
             f"d_model × d_head × (2 n_head + 2 n_kv_head) = {d:,} × {cfg.d_head:,} × "
