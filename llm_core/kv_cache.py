@@ -9,6 +9,9 @@ decode step appends one position. The price is memory, which grows linearly with
 
 which is why grouped-query attention (fewer KV heads) matters at long contexts (Ainslie et al. 2023,
 arXiv:2305.13245; Pope et al. 2022, "Efficiently Scaling Transformer Inference", arXiv:2211.05102).
+Two other designs shrink it further, and `kv_cache_bytes` counts both: layers that attend only to a
+sliding window of recent positions keep at most that many (gpt-oss), and multi-head latent attention
+keeps one compressed vector per position instead of every head's key and value (DeepSeek-V3).
 
 >>> cache = KVCache(n_layer=2, n_kv_head=1, d_head=4, max_seq=8)
 >>> k_all, v_all = cache.update(0, np.ones((1, 3, 4)), np.ones((1, 3, 4)))
@@ -121,12 +124,43 @@ class PrefixCache:
             del self.entries[next(iter(self.entries))]
 
 
+def kv_values_per_layer(cfg):  # -> int
+    """Numbers one position keeps in one layer: a key and a value per KV head, 2 * n_kv_head * d_head.
+
+    Multi-head latent attention (DeepSeek-V2/V3, cfg.mla = (q_rank, kv_rank, d_nope, d_rope, d_v)) keeps
+    instead one compressed latent of kv_rank numbers, from which every head's key and value are rebuilt,
+    plus one shared RoPE key of d_rope: kv_rank + d_rope (DeepSeek-AI 2024, arXiv:2412.19437, section
+    2.1.1: "only the blue-boxed vectors need to be cached").
+    """
+    mla = getattr(cfg, "mla", None)
+    if mla:
+        _, kv_rank, _, d_rope, _ = mla
+        return kv_rank + d_rope
+    return 2 * cfg.n_kv_head * cfg.d_head
+
+
 def kv_bytes_per_token(cfg, bytes_per_value=2):
     """Cache bytes one position costs in every layer: 2 * n_layer * n_kv_head * d_head * bytes_per_value.
 
-    cfg: anything with n_layer, n_kv_head, d_head (an ArchConfig from llm_core.configs, the model's config).
+    cfg: anything with n_layer, n_kv_head, d_head (an ArchConfig from llm_core.configs, the model's config,
+    an MoEConfig from llm_core.moe, whose MLA caches kv_values_per_layer instead of 2 * n_kv_head * d_head).
+    A model with sliding-window layers pays this only while the context is inside the window; past it,
+    those layers stop growing (kv_cache_bytes).
     """
-    return 2 * cfg.n_layer * cfg.n_kv_head * cfg.d_head * bytes_per_value
+    return cfg.n_layer * kv_values_per_layer(cfg) * bytes_per_value
+
+
+def cached_positions(cfg, n_ctx):  # -> int, positions summed over the layers
+    """Positions held by all layers together after n_ctx tokens: n_layer * n_ctx, unless some layers slide.
+
+    A sliding-window layer (cfg.n_sliding_layer of them, each attending to the last cfg.sliding_window
+    positions, as gpt-oss's alternate layers do) never needs older keys and values, so a rolling cache
+    keeps at most sliding_window positions there (Beltagy et al. 2020, arXiv:2004.05150; Mistral 7B,
+    arXiv:2310.06825, section 2, "rolling buffer cache").
+    """
+    n_sliding = getattr(cfg, "n_sliding_layer", 0)
+    window = min(n_ctx, cfg.sliding_window) if n_sliding else 0
+    return (cfg.n_layer - n_sliding) * n_ctx + n_sliding * window
 
 
 def kv_cache_bytes(cfg, n_ctx, batch=1, bytes_per_value=2):
@@ -138,18 +172,25 @@ def kv_cache_bytes(cfg, n_ctx, batch=1, bytes_per_value=2):
     """
     if n_ctx < 0 or batch < 0 or bytes_per_value <= 0:
         raise ValueError(f"need n_ctx, batch >= 0 and bytes_per_value > 0, got {n_ctx}, {batch}, {bytes_per_value}")
-    return kv_bytes_per_token(cfg, bytes_per_value) * n_ctx * batch
+    return kv_values_per_layer(cfg) * cached_positions(cfg, n_ctx) * batch * bytes_per_value
 
 
-def attention_variants(cfg):  # -> {"MHA": cfg, "GQA": cfg, "MQA": cfg}
+def attention_variants(cfg):  # -> {"MHA": cfg, "GQA": cfg, "MQA": cfg} ("MLA" for "GQA" with latent attention)
     """The same model with its key/value heads rewritten: MHA (n_kv_head = n_head), GQA as published, MQA (1).
 
     Only n_kv_head changes, so the three differ only in KV-cache size (and a few parameters in w_k, w_v).
-    A model published with multi-head attention gives the same config for "MHA" and "GQA".
+    A model published with multi-head attention gives the same config for "MHA" and "GQA"; one published
+    with multi-head latent attention (DeepSeek-V3) is "MLA", beside plain MHA and MQA of its heads.
     cfg: a frozen dataclass with n_head and n_kv_head (an ArchConfig, the model's ModelConfig).
 
     >>> from llm_core.configs import CONFIGS  # Llama 2 70B: 64 query heads share 8 kv heads
     >>> {name: c.n_kv_head for name, c in attention_variants(CONFIGS["llama-2-70b"]).items()}
     {'MHA': 64, 'GQA': 8, 'MQA': 1}
     """
+    if getattr(cfg, "mla", None):  # latent attention: against MHA and MQA with the same heads (its paper's table 1)
+        return {
+            "MHA": replace(cfg, mla=None, n_kv_head=cfg.n_head),
+            "MLA": cfg,
+            "MQA": replace(cfg, mla=None, n_kv_head=1),
+        }
     return {"MHA": replace(cfg, n_kv_head=cfg.n_head), "GQA": cfg, "MQA": replace(cfg, n_kv_head=1)}

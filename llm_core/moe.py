@@ -6,6 +6,9 @@ experts for each token. Each token goes through only its k best-scored experts, 
 added, weighted by the router (Shazeer et al. 2017, arXiv:1701.06538; Switch Transformer, Fedus et al.
 2021, arXiv:2101.03961; Mixtral, Jiang et al. 2024, arXiv:2401.04088, section 2.1). So the model stores
 every expert (memory grows with n_expert) while each token pays for k of them (FLOPs grow with k).
+Reading is another matter: one token reads only its k experts' weights, but a batch of B tokens reads
+every expert any of them picked, E (1 - (1 - k/E)^B) per layer under uniform routing
+(`expected_experts_used`, `params_read`), which nears all E within a few dozen tokens.
 
 Routing convention, Mixtral's: softmax over all n_expert logits, keep the k largest probabilities, divide
 them by their sum. The paper writes it softmax(TopK(logits)) (eq. 1-2): the same numbers, since
@@ -139,6 +142,9 @@ class MoEConfig:
     qk_norm: bool = False  # an RMSNorm gain of d_head on queries and on keys (Qwen3)
     bias: bool = False  # biases on attention, router and experts, one attention sink per head (gpt-oss)
     router_bias: bool = False  # a per-expert bias used only to pick experts (DeepSeek-V3's balancing)
+    n_ctx: int = 0  # longest context the released model supports (config.json max_position_embeddings)
+    sliding_window: int = 0  # positions a sliding-window layer attends to, and so keeps in its KV cache
+    n_sliding_layer: int = 0  # blocks with sliding-window attention (gpt-oss: every other one)
     published: tuple = ()  # (total, active) as published, in parameters
     source: str = ""  # where the shape and the published figures come from
     notes: str = ""  # what the count leaves out or how the published figure counts
@@ -147,7 +153,8 @@ class MoEConfig:
 # Each from its config.json on Hugging Face (the URL in `source`) and its paper or model card.
 MOE_CONFIGS = {
     # hidden_size 4096, 32 layers, 32/8 heads, intermediate_size 14336, num_local_experts 8,
-    # num_experts_per_tok 2, vocab 32000, untied. 47B / 13B in the paper's abstract (arXiv:2401.04088);
+    # num_experts_per_tok 2, vocab 32000, untied, max_position_embeddings 32768, sliding_window null
+    # (full attention in every layer). 47B / 13B in the paper's abstract (arXiv:2401.04088);
     # 46.7B / 12.9B in Mistral's announcement, https://mistral.ai/news/mixtral-of-experts
     "mixtral-8x7b": MoEConfig(
         "Mixtral 8x7B",
@@ -160,6 +167,7 @@ MOE_CONFIGS = {
         n_expert=8,
         top_k=2,
         d_expert=14336,
+        n_ctx=32768,
         published=(46.7e9, 12.9e9),
         source="Jiang et al. 2024, arXiv:2401.04088; "
         "https://huggingface.co/mistralai/Mixtral-8x7B-v0.1/blob/main/config.json",
@@ -168,7 +176,7 @@ MOE_CONFIGS = {
     # hidden_size 7168, 61 layers (the first 3 dense, intermediate_size 18432), 128 heads with MLA
     # (q_lora_rank 1536, kv_lora_rank 512, qk_nope_head_dim 128, qk_rope_head_dim 64, v_head_dim 128),
     # n_routed_experts 256, n_shared_experts 1, moe_intermediate_size 2048, num_experts_per_tok 8,
-    # vocab 129280, untied. The checkpoint adds a multi-token-prediction module (num_nextn_predict_layers 1,
+    # vocab 129280, untied, max_position_embeddings 163840. The checkpoint adds a multi-token-prediction module (num_nextn_predict_layers 1,
     # 11.5B more, README_WEIGHTS.md), which neither the 671B nor this count includes.
     "deepseek-v3": MoEConfig(
         "DeepSeek-V3",
@@ -186,6 +194,7 @@ MOE_CONFIGS = {
         d_ff_dense=18432,
         mla=(1536, 512, 128, 64, 128),
         router_bias=True,
+        n_ctx=163840,
         published=(671e9, 37e9),
         source="DeepSeek-AI 2024, arXiv:2412.19437; "
         "https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json",
@@ -194,7 +203,7 @@ MOE_CONFIGS = {
     ),
     # hidden_size 2048, 48 layers, 32/4 heads of head_dim 128 with q/k norms, num_experts 128,
     # num_experts_per_tok 8, moe_intermediate_size 768 (every layer MoE: mlp_only_layers []), vocab 151936,
-    # untied. 30.5B / 3.3B on the model card.
+    # untied, max_position_embeddings 40960, use_sliding_window false. 30.5B / 3.3B on the model card.
     "qwen3-30b-a3b": MoEConfig(
         "Qwen3-30B-A3B",
         2048,
@@ -207,13 +216,16 @@ MOE_CONFIGS = {
         top_k=8,
         d_expert=768,
         qk_norm=True,
+        n_ctx=40960,
         published=(30.5e9, 3.3e9),
         source="Qwen team 2025, arXiv:2505.09388; https://huggingface.co/Qwen/Qwen3-30B-A3B/blob/main/config.json",
         notes="the published active count includes the embedding table",
     ),
     # hidden_size 2880, 36 layers, 64/8 heads of head_dim 64 with attention_bias, num_local_experts 128,
     # experts_per_token 4, intermediate_size 2880 (per expert), vocab 201088, untied; experts with biases
-    # (gate_up_proj_bias, down_proj_bias), a router with a bias, one learned sink logit per head.
+    # (gate_up_proj_bias, down_proj_bias), a router with a bias, one learned sink logit per head;
+    # max_position_embeddings 131072; layer_types alternate sliding_attention (sliding_window 128) and
+    # full_attention, 18 of each.
     # 116.8B / 5.1B on the model card, whose active count leaves out the embedding table.
     "gpt-oss-120b": MoEConfig(
         "gpt-oss-120b",
@@ -227,6 +239,9 @@ MOE_CONFIGS = {
         top_k=4,
         d_expert=2880,
         bias=True,
+        n_ctx=131072,
+        sliding_window=128,
+        n_sliding_layer=18,
         published=(116.8e9, 5.1e9),
         source="OpenAI 2025, gpt-oss-120b & gpt-oss-20b model card, arXiv:2508.10925; "
         "https://huggingface.co/openai/gpt-oss-120b/blob/main/config.json",
@@ -295,3 +310,48 @@ def weights_bytes(n_params, bits=16):  # -> float
     FLOPs per token the active count.
     """
     return n_params * bits / 8
+
+
+def expected_experts_used(n_expert, top_k, n_tokens):  # -> float
+    """How many distinct experts of one MoE layer n_tokens tokens pick between them, on average.
+
+    The model: routing uniform and independent, each token picking top_k different experts of n_expert.
+    One expert is missed by one token with probability 1 - k/E, by all n_tokens with (1 - k/E)^B, so
+
+        E (1 - (1 - k/E)^B)
+
+    distinct experts are used: k for one token, climbing towards all E as the batch grows. Trained
+    routers are not uniform (balancing pushes them towards it, but a batch of similar text picks
+    similar experts), so a real batch may touch fewer; uniform routing is the number to expect with
+    balanced experts and unrelated requests. n_tokens may be fractional (a continuous batch size).
+
+    >>> expected_experts_used(8, 2, 1), round(expected_experts_used(8, 2, 16), 2)
+    (2.0, 7.92)
+    """
+    if not 0 < top_k <= n_expert or n_tokens < 0:
+        raise ValueError(f"need 0 < top_k <= n_expert and n_tokens >= 0, got {top_k}, {n_expert}, {n_tokens}")
+    return n_expert * (1.0 - (1.0 - top_k / n_expert) ** n_tokens)
+
+
+def params_read(cfg, n_tokens):  # MoEConfig, tokens in one forward pass -> float
+    """Parameters a forward pass over n_tokens tokens reads from memory, under uniform routing.
+
+    Everything outside the routed experts is read once for the whole pass (attention, norms, router,
+    shared experts, dense blocks, the embedding and output tables, counted whole as for a dense model),
+    and in each MoE block the experts its tokens pick: expected_experts_used of them. One token reads
+    exactly parameter_counts(cfg)["active"]; a large batch reads nearly the total. This is what a
+    decode step of B sequences (n_tokens = B) or a prefill of P prompt tokens (n_tokens = P) moves.
+    """
+    n = parameter_counts(cfg)
+    per_expert = n["routed_experts"] / (cfg.n_layer - cfg.n_dense_layer) / cfg.n_expert  # one expert, one block
+    used = expected_experts_used(cfg.n_expert, cfg.top_k, n_tokens) if n_tokens else 0.0
+    return n["total"] - n["routed_experts"] + (cfg.n_layer - cfg.n_dense_layer) * used * per_expert
+
+
+def weight_bytes_read(cfg, weight_bytes, n_tokens):  # MoEConfig, bytes of all weights, tokens -> float
+    """Bytes of weights a pass over n_tokens tokens reads: weight_bytes in proportion to params_read.
+
+    weight_bytes holds every parameter at one precision (scales included), so each parameter costs
+    weight_bytes / total on average, and a pass reads that many bytes for each parameter it reads.
+    """
+    return weight_bytes * params_read(cfg, n_tokens) / parameter_counts(cfg)["total"]

@@ -348,14 +348,14 @@ print(f"{gpu_days(flops, h100, utilization):.3g} H100-days at {utilization:.0%} 
 """,
     ),
     "kv_memory": Recipe(
-        "from llm_core.configs import CONFIGS\nfrom llm_core.kv_cache import attention_variants, kv_bytes_per_token, "
+        "from llm_core.configs import CONFIGS, MOE_CONFIGS\nfrom llm_core.kv_cache import attention_variants, kv_bytes_per_token, "
         "kv_cache_bytes",
         ("model", "log2_context", "batch", "precision"),
         r"""
 # The KV cache of a real model: 2 (K and V) x layers x KV heads x d_head values per token, for the
 # published GQA and for the same model with multi-head (MHA) and multi-query (MQA) attention.
 bytes_per_value = {"fp32": 4, "fp16": 2, "int8": 1, "int4": 0.5}[precision]
-cfg = CONFIGS[model]
+cfg = {**CONFIGS, **MOE_CONFIGS}[model]  # a mixture of experts caches by its attention, not its experts
 n_ctx = 2**log2_context
 for name, variant in attention_variants(cfg).items():
     per_token = kv_bytes_per_token(variant, bytes_per_value)

@@ -137,3 +137,37 @@ def test_crop_keeps_the_first_positions():
     assert k[0].tolist() == [[0.0, 1.0], [9.0, 9.0]] and cache.lengths.tolist() == [2, 1]
     with pytest.raises(ValueError, match="crop"):
         cache.crop(3)
+
+
+def test_mla_caches_the_latent_and_the_rope_key():
+    """DeepSeek-V3 (arXiv:2412.19437, 2.1.1): per token per layer, kv_lora_rank 512 + qk_rope_head_dim 64
+    numbers; against MHA's 2 n_head d_head = 2 * 128 * 128 (the paper's table 1 comparison)."""
+    from llm_core.moe import MOE_CONFIGS
+
+    ds = MOE_CONFIGS["deepseek-v3"]
+    assert kv_bytes_per_token(ds, 2) == 61 * (512 + 64) * 2  # 70,272 bytes, 68.6 KiB
+    assert kv_cache_bytes(ds, 4096, batch=3, bytes_per_value=1) == 61 * 576 * 4096 * 3
+    variants = attention_variants(ds)
+    assert list(variants) == ["MHA", "MLA", "MQA"] and variants["MLA"] is ds
+    assert kv_bytes_per_token(variants["MHA"], 2) == 2 * 61 * 128 * 128 * 2
+    assert kv_bytes_per_token(variants["MQA"], 2) == 2 * 61 * 1 * 128 * 2
+
+
+def test_sliding_window_layers_stop_growing_at_the_window():
+    """gpt-oss-120b: 36 layers of 8 KV heads of 64, every other one sliding over 128 positions."""
+    from llm_core.moe import MOE_CONFIGS
+
+    oss = MOE_CONFIGS["gpt-oss-120b"]
+    per_layer = 2 * 8 * 64 * 2  # bytes of one position in one layer
+    for n_ctx in (0, 1, 100, 128, 129, 4096, 131072):  # a naive loop over the layers
+        expected = sum(per_layer * (min(n_ctx, 128) if layer % 2 == 0 else n_ctx) for layer in range(36))
+        assert kv_cache_bytes(oss, n_ctx) == expected
+    assert kv_bytes_per_token(oss, 2) == 36 * per_layer  # inside the window every layer grows
+    assert kv_cache_bytes(oss, 131072) == 18 * per_layer * (131072 + 128)
+
+
+def test_moe_configs_with_plain_gqa():
+    from llm_core.moe import MOE_CONFIGS
+
+    assert kv_bytes_per_token(MOE_CONFIGS["mixtral-8x7b"]) == 2 * 32 * 8 * 128 * 2  # 128 KiB, as Llama 3 8B
+    assert kv_bytes_per_token(MOE_CONFIGS["qwen3-30b-a3b"]) == 2 * 48 * 4 * 128 * 2  # 96 KiB

@@ -12,14 +12,17 @@ from llm_core import moe
 from llm_core.ffn import swiglu
 from llm_core.moe import (
     MOE_CONFIGS,
+    expected_experts_used,
     expert_outputs,
     flops_per_token,
     load_balancing_loss,
     moe_swiglu,
     parameter_counts,
+    params_read,
     router_logits,
     split_ffn,
     top_k_routing,
+    weight_bytes_read,
     weights_bytes,
 )
 
@@ -326,3 +329,59 @@ def test_memory_and_flops():
     n = parameter_counts(MOE_CONFIGS["mixtral-8x7b"])
     assert weights_bytes(n["total"], 16) == 2 * n["total"] and weights_bytes(n["total"], 4) == n["total"] / 2
     assert flops_per_token(n["active"]) == 2 * n["active"]
+
+
+# --- experts read by a batch -----------------------------------------------------------------------
+
+
+# the published contexts and sliding windows, written out from each config.json: (max_position_embeddings,
+# sliding_window, layers with sliding-window attention)
+CONTEXTS = {
+    "mixtral-8x7b": (32768, 0, 0),  # sliding_window null
+    "deepseek-v3": (163840, 0, 0),
+    "qwen3-30b-a3b": (40960, 0, 0),  # use_sliding_window false
+    "gpt-oss-120b": (131072, 128, 18),  # layer_types: sliding_attention and full_attention alternating, 36
+}
+
+
+@pytest.mark.parametrize("key", sorted(CONTEXTS))
+def test_contexts_and_windows_match_config_json(key):
+    c = MOE_CONFIGS[key]
+    assert (c.n_ctx, c.sliding_window, c.n_sliding_layer) == CONTEXTS[key]
+
+
+@pytest.mark.parametrize("n_expert, k, batch", [(8, 2, 4), (128, 8, 16), (256, 8, 32), (16, 1, 40)])
+def test_expected_experts_used_matches_simulated_uniform_routing(n_expert, k, batch):
+    """Each token draws k distinct experts uniformly; count the distinct experts a batch touched."""
+    rng = np.random.default_rng(n_expert * 1000 + batch)
+    trials = 4000
+    used = [
+        len({int(e) for _ in range(batch) for e in rng.choice(n_expert, size=k, replace=False)}) for _ in range(trials)
+    ]
+    mean, sd = np.mean(used), np.std(used)
+    assert abs(mean - expected_experts_used(n_expert, k, batch)) < 5 * sd / np.sqrt(trials) + 1e-9
+
+
+def test_expected_experts_used_closed_forms():
+    assert expected_experts_used(8, 2, 0) == 0 and expected_experts_used(8, 2, 1) == 2  # one token: its k
+    assert expected_experts_used(8, 2, 2) == pytest.approx(
+        2 + 2 * 6 / 8
+    )  # the second token: k picks, each new w.p. 6/8
+    assert expected_experts_used(8, 8, 3) == 8  # k = E: every expert, whatever the batch
+    assert expected_experts_used(128, 8, 10_000) == pytest.approx(128, rel=1e-12)
+    with pytest.raises(ValueError):
+        expected_experts_used(8, 9, 1)
+
+
+@pytest.mark.parametrize("key", sorted(MOE_CONFIGS))
+def test_params_read_from_active_to_total(key):
+    cfg, n = MOE_CONFIGS[key], parameter_counts(MOE_CONFIGS[key])
+    assert params_read(cfg, 1) == pytest.approx(n["active"], rel=1e-15)  # one token: its active parameters
+    assert params_read(cfg, 10**6) == pytest.approx(n["total"], rel=1e-12)  # a huge batch: every expert
+    per_expert = n["routed_experts"] / ((cfg.n_layer - cfg.n_dense_layer) * cfg.n_expert)
+    for batch in (2, 8, 64):  # everything but the routed experts, plus the experts picked in each MoE layer
+        e = cfg.n_expert * (1 - (1 - cfg.top_k / cfg.n_expert) ** batch)
+        expected = n["total"] - n["routed_experts"] + (cfg.n_layer - cfg.n_dense_layer) * e * per_expert
+        assert params_read(cfg, batch) == pytest.approx(expected, rel=1e-12)
+    w = 2 * n["total"]  # bf16
+    assert weight_bytes_read(cfg, w, 1) == pytest.approx(2 * n["active"], rel=1e-12)

@@ -111,3 +111,69 @@ def test_simulate_batch_shares_prefill_and_memory():
     assert not simulate(7e9, 14e9, 5e5, 300, 20, 4000, HW)["fits"]
     with pytest.raises(ValueError):
         simulate(7e9, 14e9, 5e5, 0, 20, 1, HW)
+
+
+# --- mixtures of experts: FLOPs from the active parameters, reads from the experts the batch picks ----
+
+
+def test_moe_decode_reads_the_active_experts_at_batch_one_and_more_with_a_batch():
+    from llm_core.kv_cache import kv_bytes_per_token
+    from llm_core.moe import MOE_CONFIGS, parameter_counts, weight_bytes_read
+
+    cfg = MOE_CONFIGS["mixtral-8x7b"]
+    n = parameter_counts(cfg)
+    w, kv, p = 2 * n["total"], kv_bytes_per_token(cfg, 2), 1000
+
+    def read(t):
+        return weight_bytes_read(cfg, w, t)
+
+    for batch in (1, 4, 64):
+        r = simulate(n["active"], w, kv, p, 3, batch, HW, bytes_read=read)
+        # the closed form: E (1 - (1 - k/E)^B) experts per layer, each 3 d_model d_expert parameters
+        experts = 8 * (1 - (1 - 2 / 8) ** batch)
+        params = n["total"] - n["routed_experts"] + 32 * experts * 3 * 4096 * 14336
+        assert r["step_weight_bytes"] == pytest.approx(2 * params, rel=1e-12)
+        memory = (2 * params + batch * kv * (p + 1)) / HW.bandwidth
+        compute = batch * 2 * n["active"] / HW.flops_per_s
+        assert r["steps"][0]["seconds"] == pytest.approx(max(memory, compute), rel=1e-12)
+        assert r["memory_bytes"] == w + kv * (p + 2) * batch  # memory holds every expert
+        prefill_bytes = 2 * (n["total"] - n["routed_experts"] + 32 * 8 * (1 - 0.75 ** (batch * p)) * 3 * 4096 * 14336)
+        assert r["ttft"] == pytest.approx(
+            max(2 * n["active"] * p * batch / HW.flops_per_s, prefill_bytes / HW.bandwidth), rel=1e-12
+        )
+    one = simulate(n["active"], w, kv, p, 3, 1, HW, bytes_read=read)
+    assert one["step_weight_bytes"] == pytest.approx(2 * n["active"], rel=1e-12)  # batch 1: the active weights
+
+
+def test_moe_compute_bound_batch_solves_the_crossing():
+    from llm_core.moe import MOE_CONFIGS, parameter_counts, weight_bytes_read
+
+    cfg = MOE_CONFIGS["qwen3-30b-a3b"]
+    n = parameter_counts(cfg)
+    w, kv, bw, flops = 2 * n["total"], 2 * 48 * 4 * 128 * 2, 1e12, 2e12  # a chip of few FLOPs: a small batch
+
+    def read(t):
+        return weight_bytes_read(cfg, w, t)
+
+    b = compute_bound_batch(w, kv, n["active"], 101, bw, flops, bytes_read=read)
+    assert (read(b) + b * kv * 101) / bw == pytest.approx(b * 2 * n["active"] / flops, rel=1e-9)
+    dense = compute_bound_batch(w, kv, n["active"], 101, bw, flops)
+    assert 1 < b < dense / 2  # far fewer bytes read than all the weights: compute-bound much sooner
+    # reading everything whatever the batch is the dense closed form
+    same = compute_bound_batch(w, kv, n["active"], 101, bw, flops, bytes_read=lambda t: w)
+    assert same == pytest.approx(dense, rel=1e-12)
+
+
+def test_sliding_window_kv_as_a_function():
+    from functools import partial
+
+    from llm_core.kv_cache import kv_cache_bytes
+    from llm_core.moe import MOE_CONFIGS
+
+    oss = MOE_CONFIGS["gpt-oss-120b"]
+    kv = partial(kv_cache_bytes, oss, bytes_per_value=2)
+    step = decode_step(1e9, kv, 5e9, [1000, 2000], HW.bandwidth, HW.flops_per_s)
+    per_layer = 2 * 8 * 64 * 2
+    assert step["bytes"] == 1e9 + per_layer * 18 * ((1000 + 128) + (2000 + 128))
+    r = simulate(5e9, 1e9, kv, 500, 10, 2, HW)
+    assert r["kv_bytes"] == 2 * per_layer * 18 * (509 + 128)

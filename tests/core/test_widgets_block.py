@@ -16,6 +16,7 @@ import pytest
 from llm_core.activations import softmax
 from llm_core.tokenizer import without_surrogates
 from llm_core.configs import CONFIGS, parameter_count
+from llm_core.moe import MOE_CONFIGS, parameter_counts
 from llm_core.ffn import swiglu
 from llm_core.model import n_params
 from llm_core.model_files import read_model_file
@@ -390,3 +391,37 @@ def test_logit_lens_smollm2_reads_at_most_16_tokens(smollm2_gguf):
 def test_logit_lens_refuses_an_unknown_model():
     with pytest.raises(ValueError, match="model must be one of"):
         run(logit_lens, model="gpt-5")
+
+
+@pytest.mark.parametrize("key", sorted(MOE_CONFIGS))
+def test_moe_parts_are_llm_core_moe_counts(key):
+    """Every part of a mixture of experts is its llm_core.moe.parameter_counts entry; a token runs all but the
+    routed experts it skips, which is the published active count (test_moe pins it against the checkpoints)."""
+    cfg = MOE_CONFIGS[key]
+    n = parameter_counts(cfg)
+    r = run(param_counter, config=key)
+    parts = {p["key"]: p for p in r["parts"]}
+    assert sum(p["count"] for p in parts.values()) == r["total"] == n["total"]
+    assert sum(p["active"] for p in parts.values()) == r["active"] == n["active"]
+    assert (
+        parts["routed_experts"]["active"]
+        == n["active_experts"]
+        == (cfg.n_layer - cfg.n_dense_layer)
+        * cfg.top_k
+        * (3 * cfg.d_model * cfg.d_expert + (2 * cfg.d_expert + cfg.d_model if cfg.bias else 0))
+    )
+    assert parts["routed_experts"]["per_layer"] == n["routed_experts"] // (cfg.n_layer - cfg.n_dense_layer)
+    assert ("shared_experts" in parts) == bool(cfg.n_shared) and ("dense_ffn" in parts) == bool(cfg.n_dense_layer)
+    assert r["columns"][-1] == "one token runs" and all(len(p["cells"]) == 3 for p in parts.values())
+    assert r["foot_cells"] == ["–", f"{n['total']:,}", "100%", f"{n['active']:,}"]
+    assert any("huggingface.co" in link["url"] and link["url"].endswith("config.json") for link in r["links"])
+    assert any("arxiv.org" in link["url"] for link in r["links"])
+
+
+def test_moe_texts():
+    r = run(param_counter, config="mixtral-8x7b")
+    assert r["total_text"] == "46,702,792,704" and r["active_text"] == "12,879,925,248"
+    assert "one token runs 12,879,925,248 (12.88 billion, 27.6%)" in r["head_text"]
+    assert r["foot_text"].startswith("The routed experts hold 96.6% of the parameters.")  # chapter 8's prose
+    assert "the weights take 93.4 GB" in r["foot_text"] and "Published: 46.7B total, 12.9B active." in r["foot_text"]
+    assert "1,342 GB" in run(param_counter, config="deepseek-v3")["foot_text"]

@@ -303,3 +303,26 @@ def test_kv_memory_clamping(params, key, expected):
 def test_kv_memory_bad_input(params, message):
     with pytest.raises(ValueError, match=message):
         kv_memory.compute(params)
+
+
+def test_kv_memory_moe_models_by_their_attention():
+    """The MoE configurations' caches written out by hand; the numbers chapter 10 quotes."""
+    mixtral = run(kv_memory, model="mixtral-8x7b", log2_context=15)
+    gqa = by_variant(mixtral, "GQA")
+    assert gqa["bytes"] == 2 * 32 * 8 * 128 * 2 * 32768 and gqa["per_token_h"] == "128 KiB" and gqa["published"]
+    oss = run(kv_memory, model="gpt-oss-120b", log2_context=17)
+    gqa = by_variant(oss, "GQA")
+    # 18 full-attention layers hold every position, 18 sliding-window layers the last 128
+    assert gqa["bytes"] == 2 * 8 * 64 * 2 * (18 * 131072 + 18 * 128) and gqa["human"] == "4.5 GiB"
+    assert 2 * 36 * 8 * 64 * 2 * 131072 == 9 * 2**30  # every layer holding every position: 9 GiB
+    ds = run(kv_memory, model="deepseek-v3", log2_context=17)
+    mla, mha = by_variant(ds, "MLA"), by_variant(ds, "MHA")
+    assert [v["name"] for v in ds["variants"]] == ["MHA", "MLA", "MQA"] and mla["published"] and not mha["published"]
+    assert mla["per_token"] == 61 * (512 + 64) * 2 and mla["per_token_h"] == "68.6 KiB" and mla["human"] == "8.58 GiB"
+    assert mha["bytes"] == 2 * 61 * 128 * 128 * 2 * 131072 and mha["human"] == "488 GiB"
+    assert mla["saving_text"] == "about 57× smaller than MHA"  # 32,768 / 576 = 56.9
+    assert "1.22 TiB" in ds["scale_text"]  # weights: every expert, 671,026,419,200 parameters at 2 bytes
+
+
+def by_variant(result, name):
+    return next(v for v in result["variants"] if v["name"] == name)

@@ -312,3 +312,53 @@ def test_benchmark_run_clamps_and_rejects():
     assert run(benchmark_run)["yours"] is None
     with pytest.raises(ValueError):
         run(benchmark_run, item="fourth")
+
+
+def test_chapter_moe_serving_numbers():
+    """Chapters 19 and 20: Qwen3-30B-A3B on an H100 in bf16, 1,000-token prompt, one request and 16.
+
+    Memory holds every expert, FLOPs count the active parameters, and a decode step reads the experts its
+    tokens pick: E (1 - (1 - k/E)^B) of E = 128 per layer, k = 8 (uniform routing), written out here."""
+    from llm_core.moe import MOE_CONFIGS, parameter_counts
+
+    cfg, hw = MOE_CONFIGS["qwen3-30b-a3b"], HARDWARE["h100-sxm"]
+    n = parameter_counts(cfg)
+    one, sixteen, llama16 = (
+        run(serving_sim, model="qwen3-30b-a3b"),
+        run(serving_sim, model="qwen3-30b-a3b", batch=16),
+        run(serving_sim, batch=16),
+    )
+    assert one["memory"]["weights"] == 2 * n["total"] and one["model"]["n_active"] == n["active"]
+    assert one["ttft"] >= 2 * n["active"] * 1000 / hw.flops_per_s
+    expert = 3 * 2048 * 768  # one expert's parameters
+    for r, batch in ((one, 1), (sixteen, 16)):
+        used = 128 * (1 - (1 - 8 / 128) ** batch)
+        read = 2 * (n["total"] - n["routed_experts"] + 48 * used * expert)
+        assert r["step_weights_text"] == serving_sim.gigabytes(read)
+        kv = 2 * 48 * 4 * 128 * 2 * 1001 * batch
+        assert r["step"]["seconds"] == pytest.approx(
+            max((read + kv) / hw.bandwidth, batch * 2 * n["active"] / hw.flops_per_s), rel=1e-12
+        )
+    # the numbers the chapters quote
+    assert (one["memory"]["weights_text"], one["model"]["n_params_text"]) == ("61.1 GB", "30.5B, 3.35B active")
+    assert (one["step_weights_text"], one["per_seq_text"]) == ("6.71 GB", "492")
+    assert (sixteen["step_weights_text"], sixteen["per_seq_text"], llama16["per_seq_text"]) == (
+        "40.4 GB",
+        "79.5",
+        "182",
+    )
+    assert "pick 82.4 of its 128 experts" in sixteen["moe"] and "8 of its 128 experts" in one["moe"]
+    assert run(serving_sim)["per_seq_text"] == "207"
+
+
+def test_serving_sliding_window_and_latent_attention_caches():
+    """gpt-oss-120b's sliding-window layers keep at most 128 positions; DeepSeek-V3's MLA 576 numbers a layer."""
+    from llm_core.kv_cache import kv_cache_bytes
+    from llm_core.moe import MOE_CONFIGS
+
+    r = run(serving_sim, model="gpt-oss-120b", prompt_tokens=20000, output_tokens=32)
+    assert (
+        r["memory"]["kv"] == 18 * 2 * 8 * 64 * 2 * (20031 + 128) == kv_cache_bytes(MOE_CONFIGS["gpt-oss-120b"], 20031)
+    )
+    ds = run(serving_sim, model="deepseek-v3")
+    assert ds["memory"]["kv"] == 61 * (512 + 64) * 2 * 1199 and ds["memory"]["weights_text"] == "1,342 GB"

@@ -28,7 +28,7 @@
 
       const table = T.el("table", "pc-table");
       const hr = T.el("tr");
-      for (const h of ["part (how it is counted)", "per layer", "all", "share"]) hr.appendChild(th(h, "col"));
+      for (const h of result.columns) hr.appendChild(th(h, "col"));
       table.appendChild(T.el("thead")).appendChild(hr);
       const body = T.el("tbody");
       for (const part of result.parts) {
@@ -40,16 +40,18 @@
         share.append(bar, part.share_text);
         const name = th(part.label, "row");
         name.appendChild(T.el("span", "pc-formula", part.formula));
-        tr.append(name,
-          T.el("td", null, part.per_layer_text), T.el("td", null, part.count_text), share);
+        tr.append(name, ...part.cells.slice(0, 2).map((c) => T.el("td", null, c)), share,
+          ...part.cells.slice(2).map((c) => T.el("td", null, c)));
         body.appendChild(tr);
       }
       table.appendChild(body);
       const foot = T.el("tr");
-      const total = T.el("td");
-      total.appendChild(T.el("strong", null, result.total_text));
-      foot.append(th("total", "row"), T.el("td", null, result.per_layer_text), total,
-        T.el("td", null, "100%"));
+      foot.appendChild(th("total", "row"));
+      result.foot_cells.forEach((c, i) => {
+        const td = T.el("td");
+        td.appendChild(i === 1 ? T.el("strong", null, c) : document.createTextNode(c));
+        foot.appendChild(td);
+      });
       table.appendChild(T.el("tfoot")).appendChild(foot);
       const scroll = T.region("pc-scroll", "Parameters by part");
       scroll.appendChild(table);

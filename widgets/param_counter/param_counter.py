@@ -4,13 +4,19 @@ The shapes come from `llm_core.configs` (each real config copied from its publis
 its source) or from the tiny model's own models/tiny/config.json; a "custom" choice reads the six numbers
 typed by the reader as a Llama-style model (RMSNorm, SwiGLU, RoPE, no biases). Every count is
 `llm_core.configs.parameter_count`, and the memory line `llm_core.configs.weights_bytes`.
+
+The mixtures of experts (`llm_core.configs.MOE_CONFIGS`, counted by `llm_core.moe.parameter_counts`) add
+rows for the router, shared experts and routed experts, and a column for what one token runs: every
+expert is stored, but a token runs only top_k of the routed ones in each MoE block.
 """
 
 import functools
 
-from llm_core.configs import CONFIGS, ArchConfig, parameter_count, source_links, weights_bytes
+from llm_core.configs import CONFIGS, MOE_CONFIGS, ArchConfig, parameter_count, source_links, weights_bytes
 from llm_core.controls import as_bool, as_choice, as_int
-from widgetlib.fmt import fixed, integer, percent
+from llm_core.moe import flops_per_token, parameter_counts
+from llm_core.moe import weights_bytes as moe_weights_bytes
+from widgetlib.fmt import fixed, integer, percent, significant
 from widgetlib.model import tiny_arch
 
 MODEL = "models/tiny"
@@ -49,6 +55,8 @@ EXAMPLES = [
         "n_vocab": 128256,
         "tied": False,
     },
+    {"config": "mixtral-8x7b"},
+    {"config": "deepseek-v3"},
 ]
 DATA = ["models/tiny/config.json"]
 CODE = [
@@ -56,6 +64,8 @@ CODE = [
     "llm_core.configs.arch_from_model",
     "llm_core.configs.weights_bytes",
     "llm_core.configs.ArchConfig",
+    "llm_core.moe.parameter_counts",
+    "llm_core.moe.attention_params",
 ]
 
 
@@ -64,8 +74,8 @@ def tiny() -> ArchConfig:
     return tiny_arch()
 
 
-def choices() -> dict:  # key -> ArchConfig, in menu order (custom last)
-    return {TINY: tiny(), **CONFIGS}
+def choices() -> dict:  # key -> ArchConfig or MoEConfig, in menu order (custom last)
+    return {TINY: tiny(), **CONFIGS, **MOE_CONFIGS}
 
 
 def read_params(params: dict) -> dict:
@@ -123,8 +133,138 @@ def in_words(n: int) -> str:
     return integer(n)
 
 
+def gigabytes(n_bytes: float) -> str:
+    """93.4 GB; 1,342 GB."""
+    return f"{integer(round(n_bytes / 1e9))} GB" if n_bytes >= 1e12 else f"{fixed(n_bytes / 1e9, 1)} GB"
+
+
+def options() -> list:
+    return [
+        {"key": k, "name": c.name + (" (mixture of experts)" if k in MOE_CONFIGS else "")} for k, c in choices().items()
+    ] + [{"key": CUSTOM, "name": "Custom"}]
+
+
+def part(key: str, label: str, formula: str, count: int, total: int, per: int | None, active: int | None) -> dict:
+    """One row of the table: the count, per layer where it repeats, its share and (MoE) what a token runs."""
+    cells = [integer(count // per) if per else "–", integer(count)]
+    return {
+        "key": key,
+        "label": label,
+        "formula": formula,
+        "count": count,
+        "per_layer": count // per if per else None,
+        "share": count / total,
+        "count_text": integer(count),
+        "per_layer_text": cells[0],
+        "share_text": percent(count / total),
+        "bar": f"{100 * count / total:.1f}%",
+        "active": active,
+        "cells": cells + ([integer(active)] if active is not None else []),
+    }
+
+
+def moe_compute(p: dict) -> dict:
+    """A mixture of experts: parts by llm_core.moe.parameter_counts, with the parameters one token runs."""
+    cfg = MOE_CONFIGS[p["config"]]
+    n = parameter_counts(cfg)
+    total, active, d = n["total"], n["active"], cfg.d_model
+    n_moe = cfg.n_layer - cfg.n_dense_layer
+    bias = " + biases" if cfg.bias else ""
+    if cfg.mla:
+        q_rank, kv_rank, d_nope, d_rope, d_v = cfg.mla
+        attention = (
+            f"q: d_model → {q_rank:,} → n_head × ({d_nope} + {d_rope}); kv: d_model → {kv_rank:,} + {d_rope} → "
+            f"n_head × ({d_nope} + {d_v}); W_o; n_head = {cfg.n_head}"
+        )
+        attention_label = "latent attention (MLA)"
+    else:
+        attention = (
+            f"d_model × d_head × (2 n_head + 2 n_kv_head) = {d:,} × {cfg.d_head:,} × "
+            f"(2 × {cfg.n_head:,} + 2 × {cfg.n_kv_head:,})" + bias + (" + q/k norm gains" if cfg.qk_norm else "")
+        )
+        attention_label = "attention: W_q, W_k, W_v, W_o" + (" and biases" if cfg.bias else "")
+    bias_experts = " + biases" if cfg.bias else ""
+
+    def experts(name: str, count: int) -> str:
+        return f"{name} × 3 × d_model × d_expert = {count:,} × 3 × {d:,} × {cfg.d_expert:,}" + bias_experts
+
+    rows = [
+        ("embedding", "token embedding table", f"n_vocab × d_model = {cfg.n_vocab:,} × {d:,}", None, None),
+        ("attention", attention_label, attention, cfg.n_layer, None),
+        (
+            "dense_ffn",
+            f"dense FFN (the first {cfg.n_dense_layer} blocks)",
+            f"3 × d_model × d_ff = 3 × {d:,} × {cfg.d_ff_dense:,}",
+            cfg.n_dense_layer,
+            None,
+        ),
+        (
+            "router",
+            "router",
+            f"d_model × n_expert = {d:,} × {cfg.n_expert:,}"
+            + (" + a bias per expert" if cfg.bias or cfg.router_bias else ""),
+            n_moe,
+            None,
+        ),
+        ("shared_experts", "shared experts, run for every token", experts("n_shared", cfg.n_shared), n_moe, None),
+        ("routed_experts", "routed experts", experts("n_expert", cfg.n_expert), n_moe, "active_experts"),
+        (
+            "norms",
+            "norms (RMSNorm, d_model gains)",
+            f"(2 per layer + 1 final) × d_model = {2 * cfg.n_layer + 1:,} × {d:,}",
+            None,
+            None,
+        ),
+        ("lm_head", "output projection", f"n_vocab × d_model = {cfg.n_vocab:,} × {d:,}", None, None),
+    ]
+    parts = [
+        part(key, label, formula, n[key], total, per, n[runs] if runs else n[key])
+        for key, label, formula, per, runs in rows
+        if n[key]  # no dense blocks or shared experts: no row
+    ]
+    bytes_16 = moe_weights_bytes(total, 16)
+    shared = f" and its {cfg.n_shared} shared expert" if cfg.n_shared == 1 else ""
+    published_total, published_active = cfg.published
+    return {
+        "name": cfg.name,
+        "shape": {"d_model": d, "n_layer": cfg.n_layer, "n_head": cfg.n_head, "n_kv_head": cfg.n_kv_head},
+        "kind": "mixture of experts",
+        "parts": parts,
+        "total": total,
+        "active": active,
+        "bytes_16": bytes_16,
+        "total_text": integer(total),
+        "active_text": integer(active),
+        "head_text": (
+            f" parameters ({in_words(total)}), of which one token runs {integer(active)} ({in_words(active)}, "
+            f"{percent(active / total)}). d_model {integer(d)}, n_layer {integer(cfg.n_layer)}, "
+            f"n_head {integer(cfg.n_head)}, n_kv_head {integer(cfg.n_kv_head)}, d_head {integer(cfg.d_head)}, "
+            f"n_expert {integer(cfg.n_expert)}, top_k {cfg.top_k}, d_expert {integer(cfg.d_expert)}, "
+            f"n_vocab {integer(cfg.n_vocab)}; RMSNorm, SwiGLU experts, RoPE."
+        ),
+        "foot_text": (
+            f"The routed experts hold {percent(n['routed_experts'] / total)} of the parameters. All of them sit "
+            f"in memory, since any token may pick any expert: at 16 bits per parameter (bf16) the weights take "
+            f"{gigabytes(bytes_16)}. A token runs its {cfg.top_k} of {cfg.n_expert} experts{shared} in "
+            f"each of the {n_moe} MoE blocks, plus everything outside the experts: "
+            f"{significant(flops_per_token(active) / 1e9, 3)} GFLOPs per token (2 per active parameter). "
+            f"Published: {published_total / 1e9:g}B total, {published_active / 1e9:g}B active."
+        ),
+        "source": cfg.source,
+        "links": [{"label": label, "url": url} for label, url in source_links(cfg.source)],
+        "notes": cfg.notes,
+        "options": options(),
+        "columns": ["part (how it is counted)", "per layer", "all", "share", "one token runs"],
+        "foot_cells": ["–", integer(total), "100%", integer(active)],
+        "params": p,
+        "note": None,
+    }
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
+    if p["config"] in MOE_CONFIGS:
+        return moe_compute(p)
     cfg, notes = custom(p) if p["config"] == CUSTOM else (choices()[p["config"]], [])
     counts = parameter_count(cfg)
     total, n_layer = counts["total"], cfg.n_layer
@@ -158,26 +298,12 @@ def compute(params: dict) -> dict:
         ),
         ("lm_head", "output projection", f"n_vocab × d_model = {cfg.n_vocab:,} × {cfg.d_model:,}", None),
     ]
-    parts = [
-        {
-            "key": key,
-            "label": label,
-            "formula": formula,
-            "count": counts[key],
-            "per_layer": counts[key] // per if per else None,
-            "share": counts[key] / total,
-            "count_text": integer(counts[key]),
-            "per_layer_text": integer(counts[key] // per) if per else "–",
-            "share_text": percent(counts[key] / total),
-            "bar": f"{100 * counts[key] / total:.1f}%",
-        }
-        for key, label, formula, per in rows
-    ]
-    for part in parts:
-        if part["key"] == "lm_head" and cfg.tied_embeddings:
-            part["formula"] = "tied: the embedding table is reused, so nothing is added"
-        if part["key"] == "position" and cfg.position != "learned":
-            part["formula"] = "none: positions enter through RoPE, which has no weights"
+    parts = [part(key, label, formula, counts[key], total, per, None) for key, label, formula, per in rows]
+    for row in parts:
+        if row["key"] == "lm_head" and cfg.tied_embeddings:
+            row["formula"] = "tied: the embedding table is reused, so nothing is added"
+        if row["key"] == "position" and cfg.position != "learned":
+            row["formula"] = "none: positions enter through RoPE, which has no weights"
     links = [{"label": label, "url": url} for label, url in source_links(cfg.source)]
     layers_share, bytes_16 = n_layer * counts["per_layer"] / total, weights_bytes(cfg, bits=16)
     size = f"{fixed(bytes_16 / 1e9, 2)} GB" if bytes_16 >= 1e8 else f"{fixed(bytes_16 / 1e6, 1)} MB"
@@ -215,7 +341,9 @@ def compute(params: dict) -> dict:
         "source": cfg.source,
         "links": links,
         "notes": cfg.notes,
-        "options": [{"key": k, "name": c.name} for k, c in choices().items()] + [{"key": CUSTOM, "name": "Custom"}],
+        "options": options(),
+        "columns": ["part (how it is counted)", "per layer", "all", "share"],
+        "foot_cells": [integer(counts["per_layer"]), integer(total), "100%"],
         "params": p,
         "note": " ".join(notes) or None,
     }

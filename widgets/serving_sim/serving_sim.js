@@ -32,10 +32,10 @@
     p.append(r.model.name + " (" + r.model.n_params_text + " parameters, " + r.precision + ") on ", hw,
       " (" + r.hardware.bandwidth_text + " GB/s, " + r.hardware.tflops_text + " TFLOP/s"
       + (r.hardware.memory_text ? ", " + r.hardware.memory_text : "") + "). Prefill: " + r.batch + " × " + r.n_prompt_text
-      + " prompt tokens at 2 FLOPs per parameter each, " + r.prefill_flops.mantissa + " × 10",
+      + " prompt tokens at 2 FLOPs per " + r.flops_basis + " each, " + r.prefill_flops.mantissa + " × 10",
       make("sup", null, r.prefill_flops.exponent),
       " FLOPs: " + r.ttft_text + ", " + r.prefill_bound + "-bound. Each decode step reads " + r.step.bytes_text
-      + " (the weights once, plus " + r.kv_per_position_text + " of KV cache per position per request): " + r.step.text
+      + " (" + r.read_what + ", plus " + r.kv_per_position_text + " of KV cache per position per request): " + r.step.text
       + " for the first step, " + r.step.bound + "-bound. Upper bounds from the roofline: real servers are slower.");
     return p;
   }
@@ -139,7 +139,9 @@
       const caption = make("p", "ss-caption", "Each tick is one token of the answer arriving at the reader"
         + (result.batch > 1 ? " (each of the " + result.batch + " requests gets its tokens at these times)" : "")
         + "; the shaded bar is the prefill.");
-      out.push(stats(result), explain(result), timeline(result), caption, batching(result));
+      out.push(stats(result), explain(result));
+      if (result.moe) out.push(make("p", "ss-explain", result.moe));
+      out.push(timeline(result), caption, batching(result));
       el.querySelector(".widget-output").replaceChildren(...out);
       const status = el.querySelector(".ss-status");
       if (status) status.textContent = "";

@@ -6,14 +6,21 @@ many requests are served together. `llm_core.serving.simulate` runs the roofline
 prefill (2 N FLOPs per prompt token) gives the time to first token, each decode step reads every weight
 once for the whole batch plus each sequence's KV cache, and the token arrival times are drawn as a
 stream. These are upper bounds: real kernels reach a fraction of peak bandwidth and FLOP/s.
+
+A mixture of experts (`llm_core.moe.MOE_CONFIGS`) holds every expert in memory, but FLOPs follow its active
+parameters, and a pass reads only the experts its tokens route to: `llm_core.moe.weight_bytes_read`, under
+uniform routing E (1 - (1 - k/E)^B) experts per layer for B tokens, handed to `simulate` as `bytes_read`.
+The KV cache comes from `llm_core.kv_cache.kv_cache_bytes` (latent attention, sliding-window layers).
 """
 
 import functools
 import math
 
-from llm_core.configs import CONFIGS, ArchConfig, parameter_count, weights_bytes
+from llm_core.configs import CONFIGS, MOE_CONFIGS, ArchConfig, parameter_count, weights_bytes
 from llm_core.controls import as_choice, as_int, as_number
-from llm_core.kv_cache import kv_bytes_per_token
+from llm_core.kv_cache import kv_bytes_per_token, kv_cache_bytes
+from llm_core.moe import expected_experts_used, parameter_counts, weight_bytes_read
+from llm_core.quantization import quantized_bytes
 from llm_core.serving import HARDWARE, Hardware, compute_bound_batch, decode_step, simulate
 from widgetlib.fmt import power_of_ten
 from widgetlib.model import tiny_arch
@@ -46,6 +53,9 @@ EXAMPLES = [
     {"model": "tiny", "precision": "fp32", "hardware": "laptop-m2", "prompt_tokens": 5000, "output_tokens": 64},
     {"model": "llama-3-70b", "precision": "int4", "hardware": "a100-80gb", "batch": 64, "output_tokens": 64},
     {"model": "llama-3.1-405b", "hardware": "custom", "bandwidth_gbs": "", "tflops": 5000, "batch": 256},
+    {"model": "mixtral-8x7b", "batch": 16},
+    {"model": "gpt-oss-120b", "precision": "int4", "prompt_tokens": 20000, "output_tokens": 32},
+    {"model": "deepseek-v3", "precision": "int8", "hardware": "custom", "tflops": 2000, "batch": 64},
 ]
 DATA = ["models/tiny/config.json"]
 CODE = [
@@ -56,6 +66,10 @@ CODE = [
     "llm_core.serving.stream_timeline",
     "llm_core.configs.weights_bytes",
     "llm_core.kv_cache.kv_bytes_per_token",
+    "llm_core.kv_cache.kv_cache_bytes",
+    "llm_core.moe.weight_bytes_read",
+    "llm_core.moe.params_read",
+    "llm_core.moe.expected_experts_used",
 ]
 
 
@@ -65,14 +79,14 @@ def tiny_config() -> ArchConfig:
     return tiny_arch("Glassbox tiny (1.7M)")
 
 
-def config(key: str) -> ArchConfig:
-    return tiny_config() if key == "tiny" else CONFIGS[key]
+def config(key: str):  # -> ArchConfig, or an MoEConfig
+    return tiny_config() if key == "tiny" else CONFIGS.get(key) or MOE_CONFIGS[key]
 
 
 def read_params(params: dict) -> dict:
     p = {**DEFAULTS, **params}
     out = {
-        "model": as_choice("model", p["model"], ["tiny", *CONFIGS]),
+        "model": as_choice("model", p["model"], ["tiny", *CONFIGS, *MOE_CONFIGS]),
         "precision": as_choice("precision", p["precision"], list(PRECISIONS)),
         "hardware": as_choice("hardware", p["hardware"], [*HARDWARE, "custom"]),
         "prompt_tokens": as_int("prompt length", p["prompt_tokens"], 1, MAX_PROMPT),
@@ -103,6 +117,9 @@ def seconds(t: float) -> str:
 
 
 def gigabytes(n: float) -> str:
+    """Bytes in GB (10^9) with three digits, or whole GB from 1,000 up: 4.65 GB, 93.4 GB, 1,342 GB, 131 MB."""
+    if n >= 1e12:
+        return f"{n / 1e9:,.0f} GB"
     return f"{n / 1e9:,.3g} GB" if n >= 1e9 else f"{n / 1e6:,.3g} MB"
 
 
@@ -151,9 +168,30 @@ def replay(arrivals: list, total: float, n_out: int, total_text: str) -> dict:
     }
 
 
+def count_text(n: float) -> str:
+    return f"{n / 1e9:.3g}B" if n >= 1e9 else f"{n / 1e6:.3g}M"
+
+
+def moe_text(cfg, batch: int, step_bytes: float, w_bytes: float) -> str:
+    """What a mixture of experts reads per decode step, in words: the experts the batch's tokens pick."""
+    used = expected_experts_used(cfg.n_expert, cfg.top_k, batch)
+    picked = (
+        f"one token picks {cfg.top_k} of its {cfg.n_expert} experts in each MoE layer"
+        if batch == 1
+        else f"{batch} tokens, one per request, pick {used:.3g} of its {cfg.n_expert} experts per MoE layer "
+        f"between them (expected under uniform routing: E (1 − (1 − k/E)^B))"
+    )
+    return (
+        f"Mixture of experts: memory holds every expert ({gigabytes(w_bytes)}), and FLOPs count only the "
+        f"active parameters. A decode step reads {gigabytes(step_bytes)} of weights, {step_bytes / w_bytes:.0%} "
+        f"of them: {picked}."
+    )
+
+
 def compute(params: dict) -> dict:
     p = read_params(params)
     cfg, notes = config(p["model"]), []
+    window = getattr(cfg, "n_sliding_layer", 0)
     n_ctx = cfg.n_ctx
     n_out = min(p["output_tokens"], n_ctx - 1)  # the answer is kept; the prompt loses its oldest tokens
     n_prompt = min(p["prompt_tokens"], n_ctx - n_out)
@@ -164,21 +202,32 @@ def compute(params: dict) -> dict:
             f"Prompt and answer must fit in {n_ctx:,} positions: only the prompt’s last {n_prompt:,} tokens are kept."
         )
     label, bits, group = PRECISIONS[p["precision"]]
-    n_params = parameter_count(cfg)["total"]
-    w_bytes = weights_bytes(cfg, bits=bits, group_size=group, scale_bytes=2)
+    moe = p["model"] in MOE_CONFIGS
+    if moe:  # memory holds every expert; a token runs (and its FLOPs count) only the active parameters
+        counts = parameter_counts(cfg)
+        n_total, n_params = counts["total"], counts["active"]
+        w_bytes = quantized_bytes(n_total, bits, -(-n_total // group) if group else 0, 2)  # as weights_bytes
+        read = functools.partial(weight_bytes_read, cfg, w_bytes)  # n_tokens -> bytes a pass reads
+    else:
+        n_total = n_params = parameter_count(cfg)["total"]
+        w_bytes = weights_bytes(cfg, bits=bits, group_size=group, scale_bytes=2)
+        read = None
     kv_per_position = kv_bytes_per_token(cfg, KV_BYTES)
+    kv = functools.partial(kv_cache_bytes, cfg, bytes_per_value=KV_BYTES)  # one sequence's cache at n positions
     if p["hardware"] == "custom":
         hw = Hardware("your hardware", p["bandwidth_gbs"] * 1e9, p["tflops"] * 1e12, math.inf, "")
     else:
         hw = HARDWARE[p["hardware"]]
-    run = simulate(n_params, w_bytes, kv_per_position, n_prompt, n_out, p["batch"], hw)
+    run = simulate(n_params, w_bytes, kv, n_prompt, n_out, p["batch"], hw, bytes_read=read)
     steps = run["steps"]
     decode_time = run["total_seconds"] - run["ttft"]
     per_seq = (n_out - 1) / decode_time if n_out > 1 else None
     first = (
         steps[0]
         if steps
-        else decode_step(w_bytes, kv_per_position, n_params, [n_prompt + 1] * p["batch"], hw.bandwidth, hw.flops_per_s)
+        else decode_step(
+            run["step_weight_bytes"], kv, n_params, [n_prompt + 1] * p["batch"], hw.bandwidth, hw.flops_per_s
+        )
     )
     if not run["fits"]:
         notes.append(
@@ -187,7 +236,7 @@ def compute(params: dict) -> dict:
         )
     batching = []
     for b in sorted({*BATCHES, p["batch"]}):
-        s = decode_step(w_bytes, kv_per_position, n_params, [n_prompt + 1] * b, hw.bandwidth, hw.flops_per_s)
+        s = decode_step(read(b) if read else w_bytes, kv, n_params, [n_prompt + 1] * b, hw.bandwidth, hw.flops_per_s)
         batching.append(
             {
                 "batch": b,
@@ -199,15 +248,21 @@ def compute(params: dict) -> dict:
                 "aggregate_tokens_per_s": s["aggregate_tokens_per_s"],
             }
         )
-    crossover = compute_bound_batch(w_bytes, kv_per_position, n_params, n_prompt + 1, hw.bandwidth, hw.flops_per_s)
+    crossover = compute_bound_batch(w_bytes, kv, n_params, n_prompt + 1, hw.bandwidth, hw.flops_per_s, bytes_read=read)
+    prefill_bytes = read(n_prompt * p["batch"]) if read else w_bytes
     return {
         "model": {
             "name": cfg.name,
             "source": cfg.source,
-            "n_params": n_params,
+            "n_params": n_total,
+            "n_active": n_params,
             "n_ctx": n_ctx,
-            "n_params_text": f"{n_params / 1e9:.3g}B" if n_params >= 1e9 else f"{n_params / 1e6:.3g}M",
+            "n_params_text": count_text(n_total) + (f", {count_text(n_params)} active" if moe else ""),
         },
+        "moe": moe_text(cfg, p["batch"], run["step_weight_bytes"], w_bytes) if moe else None,
+        "flops_basis": "active parameter" if moe else "parameter",
+        "read_what": "the weights of the experts its tokens pick" if moe else "the weights once",
+        "step_weights_text": gigabytes(run["step_weight_bytes"]),
         "hardware": {
             "name": hw.name,
             "source": hw.source,
@@ -224,7 +279,7 @@ def compute(params: dict) -> dict:
         "ttft": run["ttft"],
         "ttft_text": seconds(run["ttft"]),
         "prefill_bound": "compute"
-        if 2 * n_params * n_prompt * p["batch"] / hw.flops_per_s >= w_bytes / hw.bandwidth
+        if 2 * n_params * n_prompt * p["batch"] / hw.flops_per_s >= prefill_bytes / hw.bandwidth
         else "memory",
         "step": {
             "seconds": first["seconds"],
@@ -247,7 +302,8 @@ def compute(params: dict) -> dict:
             "kv_text": gigabytes(run["kv_bytes"]),
             "total_text": gigabytes(run["memory_bytes"]),
         },
-        "kv_per_position_text": f"{kv_per_position / 1024:,.4g} KiB",
+        "kv_per_position_text": f"{kv_per_position / 1024:,.4g} KiB"
+        + (f" while under {cfg.sliding_window} positions, then only in the full-attention layers" if window else ""),
         "batching": batching,
         "crossover": crossover,
         "crossover_text": f"{crossover:,.0f}" if crossover else None,
@@ -256,7 +312,8 @@ def compute(params: dict) -> dict:
         "replay": replay(run["arrivals"], run["total_seconds"], n_out, seconds(run["total_seconds"])),
         "options": {
             "model": [{"key": "tiny", "label": tiny_config().name}]
-            + [{"key": k, "label": c.name} for k, c in CONFIGS.items()],
+            + [{"key": k, "label": c.name} for k, c in CONFIGS.items()]
+            + [{"key": k, "label": f"{c.name} (mixture of experts)"} for k, c in MOE_CONFIGS.items()],
             "precision": [{"key": k, "label": v[0]} for k, v in PRECISIONS.items()],
             "hardware": [{"key": k, "label": h.name} for k, h in HARDWARE.items()]
             + [{"key": "custom", "label": "Custom (the two boxes below)"}],
