@@ -4,7 +4,8 @@ The model turns token ids into vectors by looking up rows of its embedding table
 used alike near each other, so the angle between two vectors (cosine similarity) says how alike the
 model treats them, and the nearest rows to a vector are the tokens it is most like. PCA (Pearson 1901;
 via the SVD) finds the 2 or 3 directions along which the vectors vary most, to draw them on a screen.
-embed_backward is the lookup's gradient, for training (llm_core.train).
+embed_backward is the lookup's gradient, for training (llm_core.train). mean_difference_direction turns a group
+of tokens (the months) into one direction, a feature the table stores.
 
 >>> cosine_similarity(np.array([1.0, 0.0]), np.array([[1.0, 1.0], [0.0, 2.0]]))
 array([0.70710678, 0.        ])
@@ -92,3 +93,18 @@ def pca(x, n_components=2):  # [n, d_model] -> [n, n_components], [n_components,
     total = variance.sum()
     explained = variance[:n_components] / total if total > 0 else np.zeros(n_components)
     return centered @ components.T, components, explained
+
+
+def mean_difference_direction(table, ids):  # [n_vocab, d_model], [k] int -> [d_model]
+    """A feature as a direction: the mean row of the tokens `ids` minus the mean of every other row, unit length.
+
+    Projecting the table on it (table @ direction, [n_vocab]) says how far each token lies along the feature;
+    the "difference of means" probe (e.g. Marks & Tegmark 2023, arXiv:2310.06824, for true/false statements).
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    inside = np.zeros(len(table), dtype=bool)
+    inside[ids] = True
+    if inside.all() or not inside.any():
+        raise ValueError("need at least one token inside the group and one outside it")
+    direction = table[inside].mean(axis=0) - table[~inside].mean(axis=0)
+    return direction / np.linalg.norm(direction)

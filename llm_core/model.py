@@ -20,7 +20,8 @@ lens"): each layer's residual stream read out through the final norm and the une
 
 Training it: transformer_block_backward and unembed_backward here, each layer's backward next to its
 forward (norms, rope, attention, ffn, embeddings, loss), composed by train.py. Generating text with it is
-generation.py; reading a model's files, model_files.py.
+generation.py; reading a model's files, model_files.py. ablate_heads switches attention heads off and
+ablation_effect says how the predictions change without them (chapter 6: a head is not a clean module).
 
 >>> cfg = ModelConfig(n_vocab=16, n_ctx=8, d_model=8, n_layer=1, n_head=2, n_kv_head=1, d_head=4, d_ff=8)
 >>> logits, _ = forward(random_weights(cfg, seed=0), cfg, [1, 2, 3])
@@ -34,6 +35,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .activations import softmax
 from .attention import multi_head_attention, multi_head_attention_backward
 from .ffn import swiglu, swiglu_backward, weight_gradient
 from .kv_cache import KVCache
@@ -267,6 +269,37 @@ def forward(weights, cfg, ids, cache=None, trace=False, lens=True, logits_to_kee
         "logit_lens": np.stack(lens) if lens else None,
         "layers": layers,
     }
+
+
+def ablate_heads(weights, cfg, heads):  # {name: array}, cfg, [(layer, head)] -> {name: array}
+    """The weights with the named attention heads switched off: their output is zeroed before w_o adds it in.
+
+    A head's output reaches the residual stream only through its d_head rows of w_o ([n_head d_head, d_model]:
+    head h owns rows h d_head to (h + 1) d_head), so zeroing those rows removes exactly that head's term, the
+    "zero ablation" of interpretability work (e.g. Michel et al. 2019, arXiv:1905.10650, which switches heads
+    off by a mask on their output). The input weights are not changed: the touched w_o are copies.
+    """
+    out = dict(weights)
+    for layer, head in heads:
+        if not (0 <= layer < cfg.n_layer and 0 <= head < cfg.n_head):
+            raise ValueError(f"no head {head} in layer {layer}: the model has {cfg.n_layer} x {cfg.n_head}")
+        name = f"layers.{layer}.wo"
+        if out[name] is weights[name]:
+            out[name] = weights[name].copy()
+        out[name][head * cfg.d_head : (head + 1) * cfg.d_head] = 0  # [d_head, d_model] rows of this head
+    return out
+
+
+def ablation_effect(weights, cfg, ids, heads):  # [n_seq] -> [n_seq, n_vocab], [n_seq, n_vocab], [n_seq]
+    """What switching heads off does to the next-token predictions at every position of ids.
+
+    Returns p and p_off, the model's distributions (float64) with all heads and with `heads` ablated
+    (ablate_heads), and their total variation distance at each position: half the summed absolute
+    difference, the share of probability that moved (0: the same prediction, 1: nothing in common).
+    """
+    p = softmax(forward(weights, cfg, ids)[0].astype(np.float64), axis=-1)
+    p_off = softmax(forward(ablate_heads(weights, cfg, heads), cfg, ids)[0].astype(np.float64), axis=-1)
+    return p, p_off, 0.5 * np.abs(p - p_off).sum(axis=-1)
 
 
 class Model:

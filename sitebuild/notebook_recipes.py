@@ -66,6 +66,22 @@ for i in np.argsort(-np.abs(hidden), kind="stable")[:6]:
 print(f"output added to the stream: |out| = {np.linalg.norm(out):.3f}, |stream| = {np.linalg.norm(residual):.3f}")
 """,
     ),
+    "superposition": Recipe(
+        "import numpy as np\n\nfrom llm_core.superposition import (\n    ToyConfig, dimensions_per_feature, "
+        "feature_norms, superposition, train_toy_model,\n)",
+        ("n_features", "sparsity", "importance_decay", "seed"),
+        r"""
+# The toy model of superposition: n sparse features squeezed into 2 dimensions by W, read back with ReLU(W^T W x + b).
+cfg = ToyConfig(n_features, 2, sparsity, importance_decay, batch_size=256, steps=400, learning_rate=0.03)
+w, b, losses = train_toy_model(cfg, np.random.default_rng(seed))  # w [2, n_features]
+norms, shared = feature_norms(w), superposition(w)
+print(f"{int(np.sum(norms >= 0.5))} of {n_features} features kept (norm >= 0.5); loss {losses[-50:].mean():.4f}")
+print(f"dimensions per feature: {dimensions_per_feature(w):.2f}")
+for i in range(n_features):
+    angle = np.degrees(np.arctan2(w[1, i], w[0, i]))
+    print(f"  feature {i}: norm {norms[i]:.2f}, superposition {shared[i]:.2f}, angle {angle:+.0f} degrees")
+""",
+    ),
     "token_loss": Recipe(
         "import numpy as np\n\nfrom llm_core.loss import cross_entropy, perplexity\nfrom llm_core.model_files import load_model",
         ("text",),

@@ -164,6 +164,15 @@ PINS = {
             "0.716",
         ),
     ],
+    ("02-embeddings", 4): [
+        ("superposition", {"sparsity": 0}, lambda r: f"{r['n_kept']} of {len(r['rows'])}", "2 of 5"),
+        (
+            "superposition",
+            {"sparsity": 0},
+            lambda r: "right angles" * all(row["status"] != "shares" for row in r["rows"]),
+            "right angles",
+        ),
+    ],
     ("03-neurons", 1): [
         ("activation_explorer", {"x": -1}, lambda r, i=i: r["curves"][i]["value_text"], v)
         for i, v in [(0, "0.000"), (1, "−0.159"), (2, "−0.269")]
@@ -231,6 +240,10 @@ PINS = {
             lambda r: by_name(r["variants"], "GQA")["human"],
             "1.25 GiB",
         ),
+    ],
+    ("06-multi-head-attention", 4): [
+        ("attention_maps", {"switch_off": True}, lambda r: f"`{r['ablation']['rows'][0]['after']}`", "`I`"),
+        ("attention_maps", {"switch_off": True}, lambda r: r["ablation"]["rows"][0]["moved"], "41.4%"),
     ],
     ("07-rope", 1): [
         ("rope_rotation", {}, lambda r: r["score_text"], "−0.186962"),

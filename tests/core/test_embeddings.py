@@ -110,3 +110,14 @@ def test_pca_against_numpys_svd(n_components):
     np.testing.assert_allclose(components, vt[:n_components] * signs[:, None], atol=1e-12)
     np.testing.assert_allclose(projected, u[:, :n_components] * s[:n_components] * signs, atol=1e-12)
     np.testing.assert_allclose(explained, s[:n_components] ** 2 / np.sum(s**2), rtol=1e-12)
+
+
+def test_mean_difference_direction_by_hand():
+    from llm_core.embeddings import mean_difference_direction
+
+    group = [2, 7, 11]
+    rest = [i for i in range(50) if i not in group]
+    expected = sum(TABLE[i] for i in group) / 3 - sum(TABLE[i] for i in rest) / len(rest)
+    np.testing.assert_allclose(mean_difference_direction(TABLE, group), expected / np.linalg.norm(expected), rtol=1e-12)
+    with pytest.raises(ValueError, match="inside the group and one outside"):
+        mean_difference_direction(TABLE, range(50))

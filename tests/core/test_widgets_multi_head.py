@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from llm_core.configs import CONFIGS
+from llm_core.model import forward
 from widgetlib.fmt import percent
 from widget_loader import load_widget, run
 
@@ -107,6 +108,28 @@ def test_the_default_enlarged_head_is_a_previous_token_head():
     assert m["text"].startswith("looks mostly at the previous token") and m["prev"] > 0.6 and m["distance"] < 2
 
 
+@pytest.mark.parametrize("layer, head", [(4, 0), (0, 2), (5, 3)])
+def test_switched_off_head_is_the_models_own_ablation(layer, head):
+    """The checkbox's summary: top predictions compared with the model's forward pass on weights whose head's
+    rows of w_o are zero, written out here (not through llm_core.model.ablate_heads)."""
+    r = run(attention_maps, layer=layer, head=head, switch_off=True)
+    tiny = attention_maps.model()
+    ids, _ = attention_maps.text_ids(attention_maps.DEFAULTS["prompt"])
+    weights = dict(tiny.weights)
+    wo = weights[f"layers.{layer}.wo"].copy()
+    wo[head * tiny.cfg.d_head : (head + 1) * tiny.cfg.d_head] = 0
+    weights[f"layers.{layer}.wo"] = wo
+    top = tiny.forward(ids)[0].argmax(-1)
+    top_off = forward(weights, tiny.cfg, ids)[0].argmax(-1)
+    a = r["ablation"]
+    assert a["n_changed"] == int(np.sum(top != top_off))
+    assert f"at {a['n_changed']} of the {len(ids)} positions" in a["text"]
+    assert [row["changed"] for row in a["rows"]] == [bool(top[row["pos"]] != top_off[row["pos"]]) for row in a["rows"]]
+    moved = [float(row["moved"].rstrip("%")) for row in a["rows"]]
+    assert moved == sorted(moved, reverse=True) and len(a["rows"]) == 5
+    assert run(attention_maps, layer=layer, head=head)["ablation"] is None
+
+
 def test_a_single_token_and_long_texts():
     one = run(attention_maps, prompt="")
     assert one["n_tokens"] == 1 and one["rows"] == [[1.0]] and "empty" in one["note"]
@@ -134,6 +157,7 @@ def test_attention_maps_clamping(params, key, expected):
         ({"layer": ""}, "layer must be a number"),
         ({"head": 0.5}, "head must be a whole number"),
         ({"prompt": None}, "prompt must be text"),
+        ({"switch_off": "maybe"}, "switch_off must be on or off"),
     ],
 )
 def test_attention_maps_bad_input(params, message):

@@ -79,6 +79,14 @@
   }
 
   // The layer and head menus list the model's own layers and heads; refilled when the model changes.
+  // The chosen head switched off: what Python measured, as a sentence and a table of the positions that moved most.
+  function switchedOff(a) {
+    const rows = a.rows.map((row) => T.headedRow(row.after, [row.before, row.without, row.moved],
+      row.changed ? "am-changed" : null));
+    const table = T.table("am-off", ["After token", "With the head", "Switched off", "Moved"], rows);
+    return [T.el("p", "am-summary", a.text), T.scroller("am-off-scroll", "Predictions with and without the head", table)];
+  }
+
   function syncMenus(el, r) {
     const layer = el.querySelector('[data-param="layer"]'), head = el.querySelector('[data-param="head"]');
     if (layer.options.length !== r.n_layer || head.options.length !== r.n_head) {
@@ -107,7 +115,9 @@
       frag.append(T.chips(r.tokens, false, "The text's tokens"), T.el("p", "am-how", r.how), grid(r));
 
       const m = r.heads[r.chosen];
-      frag.append(T.el("h3", "am-title", r.chosen_title), T.el("p", "am-summary", r.chosen_summary), bigMap(r, m));
+      frag.append(T.el("h3", "am-title", r.chosen_title), T.el("p", "am-summary", r.chosen_summary));
+      if (r.ablation) frag.append(...switchedOff(r.ablation));
+      frag.appendChild(bigMap(r, m));
 
       const focus = T.el("ol", "am-focus");
       focus.start = 0;

@@ -21,8 +21,9 @@ import math
 import numpy as np
 
 from llm_core.attention import attention_distance
-from llm_core.controls import as_choice, as_int, as_text
+from llm_core.controls import as_bool, as_choice, as_int, as_text
 from llm_core.memo import per_model
+from llm_core.model import ablation_effect
 from widgetlib.prompt import prompt_ids
 from llm_core.models import MODEL_NAMES, get_model
 from llm_core.tokenizer import render_token
@@ -35,6 +36,7 @@ MAX_TOKENS_REAL = 24  # ... for a real model, whose pass costs 0.1 to 0.2 s per 
 MAX_LABEL = 12  # characters of a token shown as an axis label
 MOSTLY = 0.5  # a head "mostly" looks somewhere when its average weight there is at least this
 OFTEN = 0.25  # ... "often" at least this
+N_MOVED = 5  # switched off: the positions whose prediction moved most, listed
 MIN_CELL = 0.02  # small maps draw only the weights at least this large (a thumbnail; keeps results small)
 CELL, LABELS = 16, 96  # the enlarged map: a cell's size in px, and room for the row and column labels
 # Float32 sums run in another order in Pyodide (numpy without BLAS): the browser test compares floats
@@ -47,12 +49,15 @@ DEFAULTS = {
     "layer": 4,
     "head": 0,
     "model": "tiny",
+    "switch_off": False,
 }
 # More param sets, for the browser test that compares the browser's results with CPython's.
 EXAMPLES = [
     {"layer": 0, "head": 3},
     {"prompt": "The tariff is a tax. The tariff is paid by the people.", "layer": 5, "head": 1},
     {"prompt": "", "layer": 2, "head": 2},
+    {"switch_off": True},
+    {"prompt": "The tariff is a tax. The tariff is paid by the people.", "layer": 0, "head": 2, "switch_off": "true"},
 ]
 # A pronoun and the noun it means: in SmolLM2, layer 13's query head 8 links " it" to " cat" (chapter 6)
 PRONOUN = "The cat sat on the mat because it was tired"
@@ -67,6 +72,8 @@ CODE = [
     "llm_core.attention.multi_head_attention",
     "llm_core.attention.attention_weights",
     "llm_core.attention.attention_distance",
+    "llm_core.model.ablate_heads",
+    "llm_core.model.ablation_effect",
 ]
 PLACES = [("prev", "the previous token"), ("first", "the first token"), ("self", "itself")]
 
@@ -86,6 +93,7 @@ def read_params(params: dict):  # -> params, note or None
         "layer": as_int("layer", p["layer"], 0, cfg.n_layer - 1),
         "head": as_int("head", p["head"], 0, cfg.n_head - 1),
         "model": name,
+        "switch_off": as_bool("switch_off", p["switch_off"]),
     }, note
 
 
@@ -147,6 +155,44 @@ def head_summaries(chosen, ids: tuple) -> list:
         for layer in range(cfg.n_layer)
         for head in range(cfg.n_head)
     ]
+
+
+@per_model(size=8)
+def ablation(chosen, key: tuple) -> dict:  # key: (ids, layer, head)
+    """What switching the chosen head off (its output zeroed) does to the predictions: how many top
+    predictions change, how much probability moves on average, and the positions where it moves most (the
+    token read, its top prediction with the head and without). Only this summary is kept, not the two
+    [n_seq, n_vocab] distributions."""
+    ids, layer, head = key
+    p, p_off, tv = ablation_effect(chosen.weights, chosen.cfg, list(ids), [(layer, head)])
+    top, top_off = p.argmax(axis=-1), p_off.argmax(axis=-1)
+    n, changed = len(ids), int(np.sum(top != top_off))
+
+    def word(i):
+        return label(render_token(chosen.encoding.decode_tokens_bytes([int(i)])[0]))
+
+    rows = []
+    for i in sorted(range(n), key=lambda i: (-tv[i], i))[:N_MOVED]:
+        rows.append(
+            {
+                "pos": i,
+                "after": word(ids[i]),
+                "before": f"{word(top[i])} {percent(float(p[i, top[i]]))}",
+                "without": f"{word(top_off[i])} {percent(float(p_off[i, top_off[i]]))}",
+                "moved": percent(float(tv[i])),
+                "changed": bool(top[i] != top_off[i]),
+            }
+        )
+    return {
+        "n_changed": changed,
+        "mean_moved": float(tv.mean()),
+        "text": (
+            f"Switched off (its output zeroed), layer {layer}, head {head} changes the top prediction at {changed}"
+            f" of the {n} positions and moves {percent(float(tv.mean()), 0)} of the probability on average"
+            " (half the summed change of the next-token distribution). Where it moves most:"
+        ),
+        "rows": rows,
+    }
 
 
 def opacity(w: float) -> float:
@@ -275,6 +321,7 @@ def compute(params: dict) -> dict:
             "cells": [[[opacity(w), percent(float(w))] for w in chosen[i, : i + 1]] for i in range(n)],
         },
         "min_cell": MIN_CELL,
+        "ablation": ablation(chosen_model, (tuple(ids), p["layer"], p["head"])) if p["switch_off"] else None,
         "focus": focus,
         "note": " ".join(notes) or None,
     }
