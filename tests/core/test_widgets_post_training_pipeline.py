@@ -90,6 +90,7 @@ def test_dpo_at_the_first_step_is_ln_2(defaults):
     assert pref["loss"] == pytest.approx(math.log(2), abs=1e-15)
     assert (pref["loss_text"], pref["margin_text"], pref["grad_weight_text"]) == ("0.693", "0.000", "0.500")
     assert pref["gap"] == pytest.approx(pref["chosen"]["logp"] - pref["rejected"]["logp"], abs=1e-12)
+    assert f"gives the good answer {abs(pref['gap']):.3f} nats more" in pref["prefers_text"]  # gap > 0 here
 
 
 def test_rl_group_is_generates_draws_and_advantages_are_the_closed_form(defaults):
@@ -103,10 +104,10 @@ def test_rl_group_is_generates_draws_and_advantages_are_the_closed_form(defaults
         assert row["text"] == model.encoding.decode(new)
         assert row["reward"] == float(contains_answer(row["text"], p["expected"]))
     r = np.array(rl["rewards"])
-    assert rl["n_right"] == 2  # the chapter quotes this group: 2 of 8 right
+    assert rl["n_right"] == 2  # the chapter quotes this group: 2 of 6 right
     expected = (r - r.mean()) / math.sqrt(np.mean((r - r.mean()) ** 2))
     assert rl["advantages"] == pytest.approx(expected.tolist(), abs=1e-12)
-    assert sorted({f"{a:+.3f}" for a in rl["advantages"]}) == ["+1.732", "-0.577"]
+    assert sorted({f"{a:+.3f}" for a in rl["advantages"]}) == ["+1.414", "-0.707"]
     for row in rl["rows"]:  # at the first step the push on each token is A / (G |o_i|)
         assert row["push"] == pytest.approx(row["advantage"] / (p["group"] * row["n_tokens"]), abs=1e-12)
     assert rl["objective"] == pytest.approx(0.0, abs=1e-12)
@@ -178,6 +179,6 @@ def test_numbers_quoted_in_the_chapter(defaults):
     assert len(pipeline.smollm2_format()[0].encode(pipeline.DEFAULTS["chosen"])) == 4
     assert "The other 44" in prose
     assert r["preference"]["loss_text"] == "0.693" and "$\\ln 2 = 0.693$" in prose
-    assert (r["rl"]["n_right"], len(r["rl"]["rows"])) == (2, 8) and "Of the tiny model's 8 answers, 2 do" in prose
+    assert (r["rl"]["n_right"], len(r["rl"]["rows"])) == (2, 6) and "Of the tiny model's 6 answers, 2 do" in prose
     adv = {row["cells"][1] for row in r["rl"]["rows"]}
-    assert adv == {"+1.732", "−0.577"} and "advantage +1.732, the other six's down with −0.577" in prose
+    assert adv == {"+1.414", "−0.707"} and "advantage +1.414, the other four's down with −0.707" in prose

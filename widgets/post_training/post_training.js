@@ -76,8 +76,7 @@
     return stage("3", "Preference tuning (DPO)", "pairs of answers to one question, one preferred",
       "DPO's −log σ(margin)", [
         T.scroller("ptr-scroll", "Log-probabilities of the two answers", table),
-        line(null, r.model_name + " already gives " + s.prefers + " " + s.gap_text
-          + " nats more log-probability (the good answer's minus the worse one's)."),
+        line(null, s.prefers_text),
         line(null, "At DPO's first step the policy is a copy of its reference, so both implicit rewards are 0 (β = "
           + s.beta_text + "): margin " + s.margin_text + ", loss ", T.el("strong", null, s.loss_text),
         " nats (ln 2), gradient weight " + s.grad_weight_text + ". The step raises the good answer's log-probability and lowers the worse one's."),
@@ -101,7 +100,7 @@
   }
 
   glassbox.widget("post_training", {
-    stuckAfterMs: 120000, // SmolLM2 with a group of 8 answers takes about half a minute in the page
+    stuckAfterMs: 120000, // SmolLM2, 8 answers: ~290 passes of one position at 88-120 ms (benchmarks/RESULTS.md)
     draw(el, r) {
       T.showReadouts(el, { group: String(r.params.group) });
       const out = T.figure(r.note);

@@ -59,7 +59,7 @@ DEFAULTS = {
     "chosen": "To the Congress.",
     "rejected": "To the King.",
     "expected": "Congress",
-    "group": 8,
+    "group": 6,
     "seed": 0,
 }
 # More param sets, for the browser test that compares the browser's results with CPython's.
@@ -268,7 +268,12 @@ def preference(name: str, model, p: dict, notes: list[str]) -> dict:
         **sides,
         "gap": gap,
         "gap_text": signed(gap, 3),
-        "prefers": "the good answer" if gap > 0 else "the worse answer" if gap < 0 else "neither answer",
+        "prefers_text": (
+            f"{model.name} already gives the {'good' if gap > 0 else 'worse'} answer {fixed(abs(gap), 3)} nats "
+            f"more log-probability than the {'worse' if gap > 0 else 'good'} one."
+            if gap
+            else f"{model.name} gives both answers the same log-probability."
+        ),
         "loss": out["loss"],
         "loss_text": fixed(out["loss"], 3),
         "margin_text": signed(float(out["margin"]), 3),
