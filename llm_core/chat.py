@@ -28,6 +28,8 @@ import numbers
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from .model import forward
 from .sampling import as_generator, check_sampling_params, sample, top_tokens
 
@@ -119,11 +121,15 @@ def render_chat(template: ChatTemplate, messages: list[dict], add_generation_pro
     return "".join(p["text"] for p in chat_parts(template, messages, add_generation_prompt))
 
 
-def encode_chat(encoding, template: ChatTemplate, messages: list[dict], add_generation_prompt: bool = False) -> dict:
+def encode_chat(
+    encoding, template: ChatTemplate, messages: list[dict], add_generation_prompt: bool = False, controls_as_text=False
+) -> dict:
     """messages -> {"text", "ids", "spans"}: the prompt, its ids, and which ids came from what.
 
     Control tokens become their ids; each stretch of text between them ("user\\n" and the content) is
-    encoded with the plain `encoding.encode`. spans: [{"kind", "message", "start", "end"}], one for
+    encoded with the plain `encoding.encode`. controls_as_text: the control tokens' text is encoded as
+    ordinary text too, the whole prompt in one piece (for a vocabulary without them, such as the tiny
+    model's: "<|im_start|>" becomes several tokens of text, whose spans still have kind "control"). spans: [{"kind", "message", "start", "end"}], one for
     each part that has ids (ids[start:end]), consecutive and covering all ids. A token holding both
     template and content bytes (the content starts with white space: "\\n" + "  hi" gives "\\n " and
     " hi") counts as content: every token that carries a reader's text is marked as such.
@@ -140,7 +146,7 @@ def encode_chat(encoding, template: ChatTemplate, messages: list[dict], add_gene
         run.clear()
 
     for part in parts:
-        if part["kind"] != "control":
+        if part["kind"] != "control" or controls_as_text:
             run.append(part)
             continue
         flush()
@@ -156,6 +162,37 @@ def encode_chat(encoding, template: ChatTemplate, messages: list[dict], add_gene
         else:
             spans.append({"kind": part["kind"], "message": part["message"], "start": position, "end": position + 1})
     return {"text": "".join(p["text"] for p in parts), "ids": ids, "spans": spans}
+
+
+def sft_loss_mask(encoded: dict, messages: list[dict]):  # -> [n_seq] bool
+    """Supervised fine-tuning's loss mask over encode_chat's ids: True where the token is a target.
+
+    The targets are what the model is taught to write: each assistant message's content and the
+    <|im_end|> that closes it (so it learns to stop). Everything else is context, read but never
+    predicted: system and user turns, the template's own system message, each turn's opening
+    <|im_start|> and role name, the newline after <|im_end|>. This is Hugging Face TRL's assistant-only
+    loss (SFTTrainer's assistant_only_loss, from the {% generation %} span of a training chat template,
+    which covers the assistant's output up to and including <|im_end|>). A token the encoding merged
+    across the role's newline and the content ("\\n " before "  hi") counts as content, as in encode_chat.
+
+    >>> enc = {"ids": [1, 9, 5, 6, 2, 7], "spans": [{"kind": "control", "message": 0, "start": 0, "end": 1},
+    ...     {"kind": "template", "message": 0, "start": 1, "end": 2}, {"kind": "content", "message": 0,
+    ...     "start": 2, "end": 4}, {"kind": "control", "message": 0, "start": 4, "end": 5},
+    ...     {"kind": "template", "message": 0, "start": 5, "end": 6}]}
+    >>> sft_loss_mask(enc, [{"role": "assistant", "content": "Hi!"}]).astype(int).tolist()
+    [0, 0, 1, 1, 1, 0]
+    """
+    mask = np.zeros(len(encoded["ids"]), dtype=bool)
+    opened = set()  # assistant messages whose turn has begun: a control span after that closes the turn
+    for span in encoded["spans"]:
+        m = span["message"]
+        if m is None or messages[m]["role"] != "assistant":
+            continue
+        if span["kind"] == "content" or (span["kind"] == "control" and m in opened):
+            mask[span["start"] : span["end"]] = True
+        if span["kind"] != "control":
+            opened.add(m)
+    return mask
 
 
 def token_owners(encoding, run: list[dict], ids: list[int]) -> list[dict]:

@@ -23,6 +23,8 @@ words (lower case, punctuation ignored) also occurs in the training data; `word_
 
 >>> normalize_answer("The  Congress!"), exact_match("congress", ["The Congress", "the Senate"])
 ('congress', True)
+>>> contains_answer("To the Congress.", "Congress"), contains_answer("Congressman Smith", "Congress")
+(True, False)
 >>> pick_choices([-4.0, -6.0], [4, 16])             # 'acc' picks choice 0, 'acc_norm' choice 1 (-0.375/char)
 {'acc': 0, 'acc_norm': 1}
 >>> out = accuracy([1, 1, 0, 1])
@@ -54,6 +56,16 @@ def normalize_answer(text):  # str -> str
 def exact_match(prediction, references):  # str, [str] -> bool
     """True when the prediction equals any reference after normalize_answer."""
     return any(normalize_answer(prediction) == normalize_answer(ref) for ref in references)
+
+
+def contains_answer(text, expected):  # str, str -> bool
+    """A checked reward's test: the expected answer's words appear, in order and together, in the text.
+
+    Both are normalised as normalize_answer does, so "To the Congress." contains "congress"; an expected
+    answer with no words left (empty, or only an article) is never found.
+    """
+    needle = normalize_answer(expected)
+    return bool(needle) and f" {needle} " in f" {normalize_answer(text)} "
 
 
 def encode_pair(encoding, context, continuation):  # -> [n_context] ids, [n_continuation] ids

@@ -349,6 +349,53 @@ for i in range(len(r)):
 print({key: value for key, value in out.items() if np.ndim(value) == 0})
 """,
     ),
+    "post_training": Recipe(
+        "import json\n\nimport numpy as np\n\nfrom llm_core.bpe_merges import encoding_from_gguf_metadata\n"
+        "from llm_core.chat import chat_reply, chat_template, encode_chat, sft_loss_mask\n"
+        "from llm_core.data import read_bytes\nfrom llm_core.evaluation import contains_answer\n"
+        "from llm_core.model_files import load_model\nfrom llm_core.preference import dpo_loss, sequence_logprob\n"
+        "from llm_core.reasoning import group_advantages",
+        ("prompt", "chosen", "rejected", "expected", "group", "seed"),
+        r"""
+# One conversation through the stages, on the tiny model (which reads the chat template as plain text).
+model = load_model("models/tiny")
+metadata = json.loads(read_bytes("models/smollm2/tokenizer.json"))  # SmolLM2's tokenizer and chat format
+smollm2, template = encoding_from_gguf_metadata(metadata), chat_template(metadata)
+
+
+def logprobs(ids):  # [n] ids -> [n - 1]: log p(ids[t + 1] | ids[: t + 1])
+    return sequence_logprob(model, ids[:1], ids[1:])[1]
+
+
+# 1. Pre-training: plain text, every token a target.
+ids = [model.encoding.special_tokens["<|endoftext|>"], *model.encoding.encode(f"{prompt} {chosen}")]
+print(f"pre-training: {len(ids) - 1} targets, mean loss {-logprobs(ids).mean():.3f} nats")
+# 2. SFT: the conversation in SmolLM2's template; only the answer and its <|im_end|> are targets.
+messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": chosen}]
+shown = encode_chat(smollm2, template, messages)
+mask = sft_loss_mask(shown, messages)
+print(f"SFT in SmolLM2's tokens: {len(mask)} tokens, {mask.sum()} targets:", smollm2.decode(np.array(shown["ids"])[mask]))
+logp = {}
+for name, answer in (("chosen", chosen), ("rejected", rejected)):
+    messages[1]["content"] = answer
+    tiny = encode_chat(model.encoding, template, messages, controls_as_text=True)
+    targets = logprobs(tiny["ids"])[sft_loss_mask(tiny, messages)[1:]]
+    logp[name] = targets.sum()
+    print(f"  {name}: the tiny model's {len(targets)} targets, mean loss {-targets.mean():.3f} nats")
+# 3. Preference: DPO with the policy still equal to its reference.
+out = dpo_loss(logp["chosen"], logp["rejected"], logp["chosen"], logp["rejected"], beta=0.1)
+print(f"log pi(chosen) {logp['chosen']:.3f}, log pi(rejected) {logp['rejected']:.3f}, DPO loss {out['loss']:.3f}")
+# 4. RL: a group of sampled answers, each rewarded 1 if it contains the expected answer.
+question = encode_chat(model.encoding, template, messages[:1], True, controls_as_text=True)["ids"]
+answers = []
+for i in range(group):
+    steps = chat_reply(model, question, -1, 16, 1.0, 1.0, np.random.default_rng([seed, i]))
+    answers.append(model.encoding.decode([step["token"] for kind, step in steps if kind == "token"]))
+rewards = np.array([float(contains_answer(a, expected)) for a in answers])
+for a, r, adv in zip(answers, rewards, group_advantages(rewards)):
+    print(f"reward {r:.0f}  advantage {adv:+.3f}  {a!r}")
+""",
+    ),
     "compute_optimal": Recipe(
         "from llm_core.scaling import compute_optimal, gpu_days, loss_at_budget, rule_of_thumb",
         ("log10_flops", "utilization"),

@@ -3,7 +3,8 @@
 A GGUF file describes its tokenizer in five metadata keys: tokenizer.ggml.model ("gpt2": byte-level
 BPE), .pre (the pre-tokenizer's name), .tokens (49,152 strings in GPT-2's byte alphabet), .token_type
 (normal, control or user-defined) and .merges (the merge list, in rank order). The build copies exactly
-those keys out of SmolLM2's GGUF into one JSON file, `data/models/smollm2/tokenizer.json` (about 1.3 MB,
+those keys, with the two that describe its chat format (tokenizer.chat_template and
+tokenizer.ggml.eos_token_id, read by llm_core.chat), out of SmolLM2's GGUF into one JSON file, `data/models/smollm2/tokenizer.json` (about 1.3 MB,
 a few hundred kB gzipped); `llm_core.bpe_merges.load_merges_encoding` reads it back through the same
 `encoding_from_gguf_metadata` that builds the tokenizer from the GGUF itself, so both give the same ids.
 """
@@ -20,6 +21,8 @@ KEYS = [
     "tokenizer.ggml.tokens",
     "tokenizer.ggml.token_type",
     "tokenizer.ggml.merges",
+    "tokenizer.ggml.eos_token_id",  # the end of a turn (llm_core.chat.stop_token_id)
+    "tokenizer.chat_template",  # the chat format (llm_core.chat.chat_template), for chapter 16's pipeline
 ]
 
 

@@ -239,3 +239,61 @@ def test_other_templates_are_refused():
         chatml_source("It's me")
     with pytest.raises(ValueError, match="no 'tokenizer.chat_template'"):
         chat_template({})
+
+
+def targets(enc, result, mask) -> list[tuple[str, int]]:
+    return [(enc.decode([i]), int(m)) for i, m in zip(result["ids"], mask)]
+
+
+def test_sft_loss_mask_by_hand(smollm2):
+    """Only the assistant's answer and the <|im_end|> closing it are targets; every turn's opening, the
+    user's text and the newline after <|im_end|> are read only."""
+    messages = [{"role": "user", "content": "Hi!"}, {"role": "assistant", "content": "Hello."}]
+    result = encode_chat(smollm2, ChatTemplate(None), messages)
+    assert targets(smollm2, result, chat.sft_loss_mask(result, messages)) == [
+        ("<|im_start|>", 0), ("user", 0), ("\n", 0), ("Hi", 0), ("!", 0), ("<|im_end|>", 0), ("\n", 0),
+        ("<|im_start|>", 0), ("ass", 0), ("istant", 0), ("\n", 0),
+        ("Hello", 1), (".", 1), ("<|im_end|>", 1), ("\n", 0),
+    ]  # fmt: skip
+    empty = [{"role": "user", "content": "a"}, {"role": "assistant", "content": ""}]
+    result = encode_chat(smollm2, ChatTemplate(None), empty)
+    assert [t for t, m in targets(smollm2, result, chat.sft_loss_mask(result, empty)) if m] == ["<|im_end|>"]
+    spaced = [{"role": "assistant", "content": "  hi"}]  # "\n " holds template and content: a target
+    result = encode_chat(smollm2, ChatTemplate(None), spaced)
+    assert [t for t, m in targets(smollm2, result, chat.sft_loss_mask(result, spaced)) if m] == [
+        "\n ",
+        " hi",
+        "<|im_end|>",
+    ]
+
+
+def test_sft_loss_mask_with_controls_as_text(smollm2):
+    """A vocabulary without control tokens reads "<|im_end|>" as text; the mask follows the same parts."""
+    messages = [{"role": "user", "content": "Hi!"}, {"role": "assistant", "content": "Hello."}]
+    result = encode_chat(smollm2, ChatTemplate(None), messages, controls_as_text=True)
+    assert not set(result["ids"]) & set(smollm2.special_tokens.values())
+    assert smollm2.decode(result["ids"]) == result["text"]
+    mask = chat.sft_loss_mask(result, messages)
+    assert smollm2.decode([i for i, m in zip(result["ids"], mask) if m]) == "Hello.<|im_end|>"
+
+
+ANSWER = st.text(alphabet="abcXYZ019.,!?'é👍 ", max_size=12).filter(lambda s: not s[:1].isspace())
+
+
+def test_sft_targets_are_each_answer_then_im_end(smollm2):
+    """Reference: the targets, in order, are each assistant message's own ids (its content encoded alone,
+    which the template's newline before it does not change) followed by <|im_end|>'s id."""
+
+    @settings(max_examples=40, deadline=None, database=None)
+    @given(st.lists(st.tuples(ROLE, ANSWER), max_size=5), st.sampled_from([None, SYSTEM]))
+    def check(turns, default_system):
+        messages = [{"role": role, "content": content} for role, content in turns]
+        result = encode_chat(smollm2, ChatTemplate(default_system), messages)
+        mask = chat.sft_loss_mask(result, messages)
+        expected = []
+        for m in messages:
+            if m["role"] == "assistant":
+                expected += smollm2.encode(m["content"]) + [smollm2.special_tokens[chat.IM_END]]
+        assert [i for i, t in zip(result["ids"], mask) if t] == expected
+
+    check()

@@ -596,6 +596,10 @@ PINS = {
             (lambda r: "the margin is 0" * (r["margin"] == 0), "the margin is 0"),
         ]
     ],
+    ("16-post-training", 4): [
+        ("post_training", {"chosen": ""}, lambda r: "One" * (r["sft"]["n_targets"] == 1), "One"),
+        ("post_training", {"chosen": ""}, lambda r: f"while {r['sft']['n_masked']} tokens", "while 44 tokens"),
+    ],
     ("17-lora", 1): [
         ("lora_rank", {"layer": 5, "matrix": "wv"}, lambda r: f"off by {stat(r, 'Relative error')}", "off by 83.4%"),
         (

@@ -15,6 +15,7 @@ import pytest
 from llm_core.evaluation import (
     accuracy,
     choice_logprobs,
+    contains_answer,
     encode_pair,
     exact_match,
     longest_shared_run,
@@ -246,3 +247,25 @@ def test_overlap_figures_are_recomputed():
     items = bench()["items"]
     found = benchmark_overlap.overlaps(items, "\n".join(t for _, t in train))
     assert [it["overlap"] for it in items] == found
+
+
+@pytest.mark.parametrize(
+    "text, expected, found",
+    [
+        ("To the Congress.", "Congress", True),
+        ("the CONGRESS, assembled", "congress", True),
+        ("Congressman Smith", "Congress", False),  # whole words only
+        ("To the Congress of the United States.", "united states", True),
+        ("States united", "United States", False),  # in order
+        ("Paris", "", False),  # nothing to look for
+        ("the answer", "the", False),  # an article alone is normalised away
+        ("", "Paris", False),
+        ("It is 12.", "12", True),
+    ],
+)
+def test_contains_answer(text, expected, found):
+    """By hand, and against the naive rule: the expected answer's normalised words are a run of the text's."""
+    assert contains_answer(text, expected) is found
+    needle, hay = normalize_answer(expected).split(), normalize_answer(text).split()
+    naive = bool(needle) and any(hay[i : i + len(needle)] == needle for i in range(len(hay)))
+    assert naive is found
