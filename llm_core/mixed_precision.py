@@ -145,7 +145,7 @@ def update_loss_scale(scale, good_steps, overflow, growth_interval):  # -> scale
 
 def bigram_counts(ids, n_vocab):  # [n] ints -> [n_vocab, n_vocab] counts: previous x next
     """How often each character follows each other one in the text."""
-    ids = np.asarray(ids, dtype=np.int64)
+    ids = np.asarray(ids, dtype=np.intp)  # subtle: bincount wants intp, 32 bits in Pyodide
     return np.bincount(ids[:-1] * n_vocab + ids[1:], minlength=n_vocab * n_vocab).reshape(n_vocab, n_vocab)
 
 
