@@ -59,11 +59,16 @@ def to_bf16(w):  # [...] -> float32 [...] holding bfloat16 values, error
     -0.0, 0x7F800001 becomes inf), so a NaN becomes bfloat16's quiet NaN with its sign kept, as
     ml_dtypes (Eigen's float_to_bfloat16_rtne) does; torch makes every NaN +NaN (0x7FC0).
     """
+    w_bf16 = round_bf16(w)
+    return w_bf16, quantization_error(w, w_bf16)
+
+
+def round_bf16(w):  # [...] -> float32 [...] holding bfloat16 values
+    """to_bf16's rounding without its error (for loops that round at every step)."""
     bits = np.ascontiguousarray(w, dtype=np.float32).view(np.uint32)
     rounded = (bits + np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1))) & np.uint32(0xFFFF0000)
     quiet_nan = (bits & np.uint32(0x80000000)) | np.uint32(0x7FC00000)
-    w_bf16 = np.where(np.isnan(bits.view(np.float32)), quiet_nan, rounded).view(np.float32)
-    return w_bf16, quantization_error(w, w_bf16)
+    return np.where(np.isnan(bits.view(np.float32)), quiet_nan, rounded).view(np.float32)
 
 
 def quantize_absmax(w, bits=8, axis=None, group_size=None):

@@ -45,6 +45,32 @@ for method, hyper in settings.items():
     print(f"{method:>8}: after {len(path) - 1} steps at ({x:+.3f}, {y:+.3f}), loss {s.f(path[-1]):.4g}")
 """,
     ),
+    "mixed_precision": Recipe(
+        "import numpy as np\n\nfrom llm_core.mixed_precision import SETUPS, MixedPrecisionConfig, bigram_counts, "
+        "float_bits, train_mixed_precision\nfrom llm_core.model_files import read_model_file",
+        ("lr_exp", "scale_exp", "dynamic", "batch_exp", "steps", "number"),
+        r"""
+# A character bigram model (logits = W[previous character]) on Washington's 1790 message, trained with Adam
+# five ways from the same random start: fp32; bf16 weights alone; bf16 compute with fp32 master weights;
+# fp16 compute without and with loss scaling. The loss is a mean over the text read 2^batch_exp times.
+text = read_model_file("texts", "washington-1790.txt").decode("utf-8")
+chars = sorted(set(text))
+counts = bigram_counts([chars.index(c) for c in text], len(chars))  # [n_vocab, n_vocab]
+w0 = np.random.default_rng(0).normal(0.0, 1.0, counts.shape).astype(np.float32)
+for setup in SETUPS:
+    config = MixedPrecisionConfig(
+        setup, 10.0**lr_exp, steps, 2**batch_exp, loss_scale=2.0**scale_exp, dynamic=dynamic, growth_interval=20
+    )
+    r = train_mixed_precision(counts, config, w0)
+    print(
+        f"{setup:>12}: loss {r['loss'][0]:.3f} -> {r['final_loss']:.3f}; updates lost {r['updates_lost']:,}, "
+        f"gradient values underflowed {r['grads_underflowed']:,}, steps skipped {r['steps_skipped']}"
+    )
+for fmt in ("fp32", "bf16", "fp16"):
+    b = float_bits(float(number), fmt)
+    print(f"{number} in {fmt}: sign {b['sign']} exponent {b['exponent']} mantissa {b['mantissa']} = {b['value']!r}")
+""",
+    ),
     "swiglu_ffn": Recipe(
         "import numpy as np\n\nfrom llm_core.ffn import swiglu\nfrom llm_core.model_files import load_model\n"
         "from llm_core.norms import rms_norm",

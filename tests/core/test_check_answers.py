@@ -72,6 +72,11 @@ def segment(result, key: str) -> str:
     return next(seg["text"] for seg in result["memory"]["segments"] if seg["key"] == key)
 
 
+def setup_row(result, setup: str) -> dict:
+    """One row of mixed_precision's table, by its setup."""
+    return next(row for row in result["table"] if row["setup"] == setup)
+
+
 def readout(result) -> str:
     """training_curves' readout as one line of text."""
     return "".join(part["text"] for part in result["readout"])
@@ -990,6 +995,57 @@ PINS = {
                 )
             ),
             "Both double",
+        ),
+    ],
+    ("22-training-at-scale", 4): [
+        (
+            "mixed_precision",
+            {"lr_exp": -4},
+            lambda r: (
+                f"reach {setup_row(r, 'fp32')['cells'][0]}" * (setup_row(r, "bf16_master")["cells"][0] == "4.428")
+            ),
+            "reach 4.428",
+        ),
+        (
+            "mixed_precision",
+            {"lr_exp": -4},
+            lambda r: f"loses {setup_row(r, 'bf16')['cells'][1]} of its",
+            "loses 98.4% of its",
+        ),
+        (
+            "mixed_precision",
+            {"lr_exp": -4},
+            lambda r: (
+                f"starting loss, {setup_row(r, 'bf16')['cells'][0]}"
+                * (r["summary"].startswith("bf16 weights, no fp32 copy: loss 4.458 → 4.458"))
+            ),
+            "starting loss, 4.458",
+        ),
+    ],
+    ("22-training-at-scale", 5): [
+        (
+            "mixed_precision",
+            {"scale_exp": 32},
+            lambda r: f"first {setup_row(r, 'fp16_scaled')['first_skips']} steps are skipped",
+            "first 12 steps are skipped",
+        ),
+        (
+            "mixed_precision",
+            {"scale_exp": 32},
+            lambda r: f"down to {setup_row(r, 'fp16_scaled')['scale_after_first_skips']}",
+            "down to 2²⁰",
+        ),
+        (
+            "mixed_precision",
+            {"scale_exp": 32},
+            lambda r: f"It skips {setup_row(r, 'fp16_scaled')['cells'][3]} steps",
+            "It skips 20 steps",
+        ),
+        (
+            "mixed_precision",
+            {"scale_exp": 32},
+            lambda r: f"ends at {setup_row(r, 'fp16_scaled')['cells'][0]}",
+            "ends at 3.710",
         ),
     ],
 }
