@@ -82,6 +82,29 @@ def factor_texts(result) -> list[str]:
     return [f["text"] for f in result["chain"]["factors"]]
 
 
+def estimate(result) -> str:
+    """data_pipeline's MinHash estimate for the reader's pair, as its sentence prints it."""
+    return re.search(r"estimates ([\d.]+)", result["pair"]["text"])[1]
+
+
+def exact(result) -> str:
+    """data_pipeline's exact Jaccard for the reader's pair, as its sentence prints it."""
+    return re.search(r"exact Jaccard ([\d.]+)", result["pair"]["text"])[1]
+
+
+def curve_s(result) -> str:
+    return re.search(r"s = ([\d.]+);", result["curve"]["label"])[1]
+
+
+def steepest(result) -> str:
+    return re.search(r"steepest near s = ([\d.]*\d)", result["curve"]["label"])[1]
+
+
+def swapped(result, share: str) -> dict:
+    """The data_pipeline row of the planted near copy with that share of its words swapped."""
+    return next(d for d in result["documents"] if d["planted"].startswith(share))
+
+
 # (chapter, question number from 1) -> [(widget, params, value read from the result, expected text)]
 PINS = {
     ("00-function-in-a-loop", 1): [
@@ -974,6 +997,44 @@ PINS = {
             ),
             "Both double",
         ),
+    ],
+    ("22-training-at-scale", 4): [
+        ("data_pipeline", {"rows": 16}, lambda r: "No: no band" * (r["yours"]["verdict"] == "kept"), "No: no band"),
+        ("data_pipeline", {"rows": 16}, lambda r: re.search(r"(\d+ of \d+),", r["pair"]["lsh_text"])[1], "0 of 16"),
+        ("data_pipeline", {"rows": 16}, lambda r: f"estimates {estimate(r)}", "estimates 0.805"),
+        ("data_pipeline", {"rows": 16}, lambda r: f"the exact Jaccard is {exact(r)}", "the exact Jaccard is 0.816"),
+        ("data_pipeline", {"rows": 16}, lambda r: f"At $s = {curve_s(r)}$", "At $s = 0.82$"),
+        ("data_pipeline", {"rows": 16}, lambda r: re.search(r"([\d.]+%) at", r["curve"]["label"])[1], "46.5%"),
+        ("data_pipeline", {"rows": 16}, lambda r: f"up to {steepest(r)}", "up to 0.84"),
+    ],
+    ("22-training-at-scale", 5): [
+        (
+            "data_pipeline",
+            {"bands": 1, "rows": 1},
+            lambda r: "Every planted copy is caught" * (r["missed_text"] == "Every planted document was caught."),
+            "Every planted copy is caught",
+        ),
+        (
+            "data_pipeline",
+            {"bands": 1, "rows": 1},
+            lambda r: f"{swapped(r, '15%')['planted'].split(' of ')[0]} of its words swapped",
+            "15% of its words swapped",
+        ),
+        (
+            "data_pipeline",
+            {"bands": 1, "rows": 1},
+            lambda r: "{} against an exact Jaccard of {}".format(
+                *re.search(r"MinHash ([\d.]+) \(exact ([\d.]+)\)", swapped(r, "15%")["why"]).groups()
+            ),
+            "1.00 against an exact Jaccard of 0.29",
+        ),
+        (
+            "data_pipeline",
+            {"bands": 1, "rows": 1},
+            lambda r: f"standard error of {re.search(r'± ([\d.]+)', r['pair']['text'])[1]}",
+            "standard error of 0.388",
+        ),
+        ("data_pipeline", {"bands": 1, "rows": 1}, lambda r: f"your document's {exact(r)}", "your document's 0.816"),
     ],
 }
 
