@@ -165,6 +165,8 @@ def test_near_duplicates_groups_and_keeps_the_first():
     fates = near_duplicates(sigs, cfg)
     assert [f["of"] for f in fates] == [-1, -1, 0, 0, -1]  # 4 shares a band with 0, but estimates 0.5: kept
     assert fates[2]["estimate"] == 0.75 and fates[3]["estimate"] == 0.75  # 3 is no candidate of 0: joined via 2
+    at_threshold = near_duplicates(sigs, DedupConfig(n_bands=2, n_rows=2, threshold=0.75))
+    assert [f["of"] for f in at_threshold] == [-1, -1, 0, 0, -1]  # an estimate equal to the threshold counts
     sigs[4] = [1, 2, 3, 4]
     assert near_duplicates(sigs, cfg)[4] == {"of": 0, "estimate": 1.0}
 
@@ -231,6 +233,7 @@ def test_mixture_plan_closed_form():
     assert plan["epochs"].tolist() == pytest.approx([0.35, 4.0, 10.0])
     scaled = mixture_plan([2e12, 50e9, 10e9], [7, 2, 1], 1e12)  # weights are normalised
     assert scaled["share"].tolist() == pytest.approx([0.7, 0.2, 0.1])
+    assert scaled["tokens"].tolist() == pytest.approx([7e11, 2e11, 1e11])
     with pytest.raises(ValueError):
         mixture_plan([1, 2], [0, 0], 10)
 

@@ -179,12 +179,19 @@ def shown(rule: str, value: float) -> str:
     return integer(value) if rule in COUNT_RULES else fixed(value, 2)
 
 
+def limit(rule: str, value: float) -> str:
+    """A threshold as the paper writes it: 50, 100,000, 0.1, 90%."""
+    if rule in SHARE_RULES:
+        return percent(value, 0)
+    return integer(value) if rule in COUNT_RULES else f"{value:g}"
+
+
 def kept_range(rule: str) -> str:
-    """The values Gopher's rule keeps, in words: "50 to 100,000", "at most 0.10", "at least 2"."""
+    """The values Gopher's rule keeps, in words: "50 to 100,000", "at most 0.1", "at least 2"."""
     low, high = GOPHER_RULES[rule]
-    if math.isinf(high) or (rule in SHARE_RULES and high == 1):
-        return f"at least {shown(rule, low)}"
-    return f"at most {shown(rule, high)}" if low == 0 else f"{shown(rule, low)} to {shown(rule, high)}"
+    if math.isinf(high):
+        return f"at least {limit(rule, low)}"
+    return f"at most {limit(rule, high)}" if low == 0 else f"{limit(rule, low)} to {limit(rule, high)}"
 
 
 def rule_text(rule: str, value: float) -> str:
