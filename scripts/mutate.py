@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ["llm_core", "tests", "widgets", "sitebuild", "models", "pyproject.toml"]
+COPIED = ["llm_core", "tests", "widgets", "sitebuild", "models", "texts", "chapters", "pyproject.toml"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,18 @@ NAMED = [
         "keep[np.flatnonzero(probs == cut)[::-1][:",
         "keep[np.flatnonzero(probs == cut)[:",
     ),
+    Mutant(
+        "near_duplicates: an estimate equal to the threshold is not a near copy",
+        "data_pipeline.py",
+        "if est >= cfg.threshold:",
+        "if est > cfg.threshold:",
+    ),
+    Mutant(
+        "mixture_plan: weights not normalised",
+        "data_pipeline.py",
+        "tokens = w / w.sum() * total_tokens",
+        "tokens = w * total_tokens",
+    ),
 ]
 
 # The published tables: every number literal in these top-level definitions is mutated (doubled).
@@ -98,6 +110,7 @@ TABLES = {
     "configs.py": ["_gpt2", "CONFIGS"],
     "scaling.py": ["CHINCHILLA", "TOKENS_PER_PARAM", "TRAINED_MODELS"],
     "serving.py": ["HARDWARE"],
+    "data_pipeline.py": ["GOPHER_RULES"],
 }
 FLIPS = {ast.Lt: "<=", ast.LtE: "<", ast.Gt: ">=", ast.GtE: ">", ast.Eq: "!=", ast.NotEq: "=="}
 

@@ -344,6 +344,45 @@ for name, bits in formats:
     print(f"  {name}: {quantized_bytes(n_any, bits, groups if bits < 16 else 0, 2) / 1e9:8.2f} GB")
 """,
     ),
+    "data_pipeline": Recipe(
+        "import re\n\nimport numpy as np\n\nfrom llm_core.data_pipeline import (\n    DedupConfig, candidate_probability, "
+        "exact_duplicates, hash_functions, jaccard, lsh_threshold, minhash, minhash_jaccard,\n    near_duplicates, "
+        "quality_failures, shingle_ids, shingles,\n)\nfrom llm_core.model_files import read_model_file",
+        ("text", "unit", "n", "bands", "rows", "seed"),
+        r"""
+# The two addresses cut into documents of whole sentences (80 words or more; D1, D2, ... as in the figure,
+# which then plants copies and junk), then your document.
+docs = []
+for name in ("washington-1790.txt", "lincoln-1862.txt"):
+    current = []
+    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z\"])", read_model_file("texts", name).decode().strip()):
+        current.append(sentence)
+        if len(" ".join(current).split()) >= 80:
+            docs.append(" ".join(current))
+            current = []
+    if current:
+        docs[-1] += " " + " ".join(current)
+docs.append(text)
+names = [f"D{i + 1}" for i in range(len(docs) - 1)] + ["your document"]
+print(f"{len(docs)} documents; exact copies (SHA-1 of the normalised text):",
+      [f"{names[i]} of {names[of]}" for i, of in enumerate(exact_duplicates(docs)) if of >= 0] or "none")
+# MinHash signatures over shingles of n words (or characters), b bands of r rows for LSH.
+cfg = DedupConfig(unit=unit, n=n, n_bands=bands, n_rows=rows)
+coeffs = hash_functions(cfg.n_hashes, np.random.default_rng(seed))
+sets = [shingles(d, n, unit) for d in docs]
+sigs = np.stack([minhash(shingle_ids(s), coeffs) for s in sets])  # [n_docs, b r]
+for i, fate in enumerate(near_duplicates(sigs, cfg)):
+    if fate["of"] >= 0:
+        print(f"{names[i]} is a near copy of {names[fate['of']]}: MinHash {fate['estimate']:.2f}, "
+              f"exact Jaccard {jaccard(sets[i], sets[fate['of']]):.2f}")
+print("Gopher's rules your document breaks:", quality_failures(text) or "none")
+near = max(range(len(docs) - 1), key=lambda i: jaccard(sets[-1], sets[i]))
+s = jaccard(sets[-1], sets[near])
+print(f"your nearest document: D{near + 1}, exact Jaccard {s:.3f}, MinHash {minhash_jaccard(sigs[-1], sigs[near]):.3f}")
+print(f"P(candidate) at s = {s:.2f}: {candidate_probability(s, bands, rows):.3f}; "
+      f"the S-curve is steepest near {lsh_threshold(bands, rows):.2f}")
+""",
+    ),
     "pass_at_k": Recipe(
         "from llm_core.reasoning import majority_accuracy, pass_at_k",
         ("n", "c", "k", "p", "m", "wrong"),

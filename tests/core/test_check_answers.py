@@ -87,6 +87,16 @@ def factor_texts(result) -> list[str]:
     return [f["text"] for f in result["chain"]["factors"]]
 
 
+def exact(result) -> str:
+    """data_pipeline's exact Jaccard for the reader's pair, as its sentence prints it."""
+    return re.search(r"exact Jaccard ([\d.]+)", result["pair"]["text"])[1]
+
+
+def swapped(result, share: str) -> dict:
+    """The data_pipeline row of the planted near copy with that share of its words swapped."""
+    return next(d for d in result["documents"] if d["planted"].startswith(share))
+
+
 # (chapter, question number from 1) -> [(widget, params, value read from the result, expected text)]
 PINS = {
     ("00-function-in-a-loop", 1): [
@@ -1024,29 +1034,32 @@ PINS = {
     ],
     ("22-training-at-scale", 5): [
         (
-            "mixed_precision",
-            {"scale_exp": 32},
-            lambda r: f"first {setup_row(r, 'fp16_scaled')['first_skips']} steps are skipped",
-            "first 12 steps are skipped",
+            "data_pipeline",
+            {"bands": 1, "rows": 1},
+            lambda r: "Every planted copy is caught" * (r["missed_text"] == "Every planted document was caught."),
+            "Every planted copy is caught",
         ),
         (
-            "mixed_precision",
-            {"scale_exp": 32},
-            lambda r: f"down to {setup_row(r, 'fp16_scaled')['scale_after_first_skips']}",
-            "down to 2²⁰",
+            "data_pipeline",
+            {"bands": 1, "rows": 1},
+            lambda r: f"{swapped(r, '15%')['planted'].split(' of ')[0]} of its words swapped",
+            "15% of its words swapped",
         ),
         (
-            "mixed_precision",
-            {"scale_exp": 32},
-            lambda r: f"It skips {setup_row(r, 'fp16_scaled')['cells'][3]} steps",
-            "It skips 20 steps",
+            "data_pipeline",
+            {"bands": 1, "rows": 1},
+            lambda r: "{} against an exact Jaccard of {}".format(
+                *re.search(r"MinHash ([\d.]+) \(exact ([\d.]+)\)", swapped(r, "15%")["why"]).groups()
+            ),
+            "1.00 against an exact Jaccard of 0.29",
         ),
         (
-            "mixed_precision",
-            {"scale_exp": 32},
-            lambda r: f"ends at {setup_row(r, 'fp16_scaled')['cells'][0]}",
-            "ends at 3.710",
+            "data_pipeline",
+            {"bands": 1, "rows": 1},
+            lambda r: f"standard error of {re.search(r'± ([\d.]+)', r['pair']['text'])[1]}",
+            "standard error of 0.388",
         ),
+        ("data_pipeline", {"bands": 1, "rows": 1}, lambda r: f"your document's {exact(r)}", "your document's 0.816"),
     ],
 }
 
