@@ -165,6 +165,22 @@ CHECKS = {
     # the notebook runs chat on the tiny model, which cannot chat: the figure then shows what would be sent;
     # the prompt's ids are checked against Hugging Face transformers' for the same message (chapter 19's)
     "chat": lambda r: ["Settings: " + r["sending"].split(". Settings: ")[1], str(smollm2_chat_reference()["ids"])],
+    "superposition": lambda r: [
+        f"{r['n_kept']} of ",
+        f"loss {r['loss']:.4f}",
+        f"dimensions per feature: {r['dims_per_feature']:.2f}",
+    ],
+    "mixed_precision": lambda r: [
+        f"-> {row['final_loss']:.3f}; updates lost {row['updates_lost']:,}, gradient values underflowed "
+        f"{row['grads_underflowed']:,}, steps skipped {row['steps_skipped']}"
+        for row in r["table"]
+    ],
+    "data_pipeline": lambda r: [f"exact Jaccard {r['pair']['exact']:.3f}, MinHash {r['pair']['estimate']:.3f}"],
+    "post_training": lambda r: [
+        f"{r['pretraining']['n_targets']} targets, mean loss {r['pretraining']['loss']:.3f} nats",
+        f"{r['sft']['n_tokens']} tokens, {r['sft']['n_targets']} targets",
+        f"log pi(chosen) {r['preference']['chosen']['logp']:.3f}",
+    ],
     "backprop_step": lambda r: [
         f"loss {r['loss']:.4g}",
         f"loss {r['loss_next']:.4g}",
